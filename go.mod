@@ -1,0 +1,3 @@
+module github.com/pghba/pghba
+
+go 1.24

@@ -1,0 +1,121 @@
+package hba
+
+import (
+	"errors"
+	"sort"
+	"strings"
+)
+
+// Error categories, for errors.Is on an *Error or an ErrorList.
+var (
+	ErrSyntax       = errors.New("syntax error")               // tokeniser: token or line too long
+	ErrFile         = errors.New("file error")                 // @file or include could not be read
+	ErrIncludeDepth = errors.New("nesting depth exceeded")     // @file/include nesting or cycle
+	ErrConnType     = errors.New("invalid connection type")    // TYPE column
+	ErrMissingField = errors.New("missing field")              // end-of-line before …
+	ErrMultiple     = errors.New("multiple values")            // a single-valued column holds a list
+	ErrBadAddress   = errors.New("invalid address")            // ADDRESS / mask columns
+	ErrMethod       = errors.New("invalid method")             // METHOD column
+	ErrOption       = errors.New("invalid option")             // options after the method
+	ErrRegex        = errors.New("invalid regular expression") // /regex tokens
+	ErrNoEntries    = errors.New("no entries")                 // file without rules
+	ErrIdent        = errors.New("invalid ident line")         // pg_ident.conf record errors
+)
+
+// Error is one load error, positioned on the logical line PostgreSQL reports
+// it on.
+type Error struct {
+	Pos Position
+	// Msg is the text PostgreSQL stores for the line (the error column of
+	// pg_hba_file_rules), or, when LogOnly is set, the text it only logs.
+	Msg string
+	// Log is the server-log text when it differs from Msg; empty otherwise.
+	Log string
+	// LogOnly reports a failure PostgreSQL only logs: the file does not load
+	// but the view shows no error text for the line.
+	LogOnly bool
+	// Hint is PostgreSQL's HINT for the message, if any.
+	Hint string
+	// Err is the category (one of the Err* sentinels).
+	Err error
+}
+
+// Error returns "file:line: message".
+func (e *Error) Error() string {
+	return e.Pos.String() + ": " + e.Msg
+}
+
+// Unwrap returns the category.
+func (e *Error) Unwrap() error { return e.Err }
+
+// LogText returns the message as the server log shows it.
+func (e *Error) LogText() string {
+	if e.Log != "" {
+		return e.Log
+	}
+	return e.Msg
+}
+
+// ViewText returns the text the pg_hba_file_rules error column shows for the
+// line: "" for log-only failures.
+func (e *Error) ViewText() string {
+	if e.LogOnly {
+		return ""
+	}
+	return e.Msg
+}
+
+// ErrorList is a list of load errors. The zero value is an empty list.
+type ErrorList []*Error
+
+// Add appends an error.
+func (l *ErrorList) Add(pos Position, msg string, cat error) {
+	*l = append(*l, &Error{Pos: pos, Msg: msg, Err: cat})
+}
+
+// Len, Less and Swap implement sort.Interface (by file, then line).
+func (l ErrorList) Len() int      { return len(l) }
+func (l ErrorList) Swap(i, j int) { l[i], l[j] = l[j], l[i] }
+func (l ErrorList) Less(i, j int) bool {
+	a, b := l[i].Pos, l[j].Pos
+	if a.Filename != b.Filename {
+		return a.Filename < b.Filename
+	}
+	return a.Line < b.Line
+}
+
+// Sort sorts the list by position.
+func (l ErrorList) Sort() { sort.Stable(l) }
+
+// Error returns the first error and a count of the others.
+func (l ErrorList) Error() string {
+	switch len(l) {
+	case 0:
+		return "no errors"
+	case 1:
+		return l[0].Error()
+	}
+	var b strings.Builder
+	b.WriteString(l[0].Error())
+	b.WriteString(" (and ")
+	b.WriteString(itoa(len(l) - 1))
+	b.WriteString(" more errors)")
+	return b.String()
+}
+
+// Err returns nil when the list is empty, and the list otherwise.
+func (l ErrorList) Err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+// Unwrap returns every error in the list, for errors.Is and errors.As.
+func (l ErrorList) Unwrap() []error {
+	out := make([]error, len(l))
+	for i, e := range l {
+		out[i] = e
+	}
+	return out
+}

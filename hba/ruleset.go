@@ -1,0 +1,349 @@
+package hba
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+)
+
+// Ruleset is a loaded, compiled pg_hba.conf: the rules in file order, ready
+// for matching. A Ruleset is immutable and safe for concurrent use; no later
+// change to the files affects it. Reload by loading a new one and swapping
+// it, for example with a Holder.
+type Ruleset struct {
+	rules    []*Rule
+	env      Env
+	version  int
+	minor    int
+	features Features
+	ssl      bool
+	dbUserNS bool
+	path     string
+}
+
+// Rules returns the rules in file order. The slice and the rules must not be
+// modified.
+func (rs *Ruleset) Rules() []*Rule { return rs.rules }
+
+// Path returns the absolute path of the main file.
+func (rs *Ruleset) Path() string { return rs.path }
+
+// Version returns the PostgreSQL major version the rules were read for.
+func (rs *Ruleset) Version() int { return rs.version }
+
+// Env returns the sources the Ruleset matches with.
+func (rs *Ruleset) Env() Env { return rs.env }
+
+// WithEnv returns a Ruleset sharing rs's rules that matches with env.
+func (rs *Ruleset) WithEnv(env Env) *Ruleset {
+	c := *rs
+	c.env = env
+	return &c
+}
+
+// nameKind is the shape of one database or user token.
+type nameKind uint8
+
+const (
+	nameLiteral     nameKind = iota // byte-equal
+	nameAll                         // all
+	nameSameUser                    // sameuser (database)
+	nameSameRole                    // samerole/samegroup (database)
+	nameReplication                 // replication (database)
+	nameRole                        // +role (user)
+	nameRegex                       // /regex (16+)
+)
+
+type nameMatcher struct {
+	kind nameKind
+	s    string // literal, role name
+	re   regex
+}
+
+// regex is the compiled form of a /regex token.
+type regex interface {
+	MatchString(s string) bool
+}
+
+// hostState is the per-connection host-name lookup cache, PostgreSQL's
+// remote_hostname_resolv.
+type hostState uint8
+
+const (
+	hostUnknown hostState = iota
+	hostKnown             // reverse lookup done, forward not yet
+	hostVerified
+	hostFailed // reverse failed, forward failed or forward mismatch
+)
+
+// matchState carries per-connection state through one decision.
+type matchState struct {
+	ctx      context.Context
+	env      *Env
+	conn     *Conn
+	db, user string
+	hstate   hostState
+	hostname string
+	ifaddrs  []netip.Prefix
+	ifloaded bool
+	reason   Reason
+	err      error
+}
+
+// Decide returns the decision for c without building error values. It never
+// allocates for rules that need no outside source.
+func (rs *Ruleset) Decide(ctx context.Context, c Conn) Decision {
+	st := matchState{ctx: ctx, env: &rs.env, conn: &c}
+	rs.prepare(&st)
+	return rs.decideLinear(&st)
+}
+
+func (rs *Ruleset) prepare(st *matchState) {
+	c := st.conn
+	user := c.User
+	db := c.defaultDB()
+	if rs.dbUserNS && rs.version <= 16 && c.Replication != PhysicalReplication {
+		if i := strings.IndexByte(user, '@'); i >= 0 && i == len(user)-1 && strings.Count(user, "@") == 1 {
+			user = user[:i]
+		} else {
+			user = user + "@" + db
+		}
+	}
+	st.user = truncName(user)
+	st.db = truncName(db)
+}
+
+// decideLinear is the plain first-match loop over all rules.
+func (rs *Ruleset) decideLinear(st *matchState) Decision {
+	for _, r := range rs.rules {
+		ok, unresolved := r.matches(st)
+		if unresolved {
+			return Decision{Outcome: Unresolved, Rule: r, Reason: st.reason, Err: st.err}
+		}
+		if ok {
+			if r.Method == Reject {
+				return Decision{Outcome: Rejected, Rule: r}
+			}
+			return Decision{Outcome: Matched, Rule: r}
+		}
+	}
+	return Decision{Outcome: NoMatch}
+}
+
+// matches runs PostgreSQL's per-rule tests in order. unresolved is true when
+// a test needed a missing or failing source; st.reason says which.
+func (r *Rule) matches(st *matchState) (ok, unresolved bool) {
+	c := st.conn
+	if r.Never {
+		return false, false
+	}
+	if c.Local {
+		if r.Type != Local {
+			return false, false
+		}
+	} else {
+		switch r.Type {
+		case Local:
+			return false, false
+		case HostSSL:
+			if !c.SSL {
+				return false, false
+			}
+		case HostNoSSL:
+			if c.SSL {
+				return false, false
+			}
+		case HostGSSEnc:
+			if !c.GSS {
+				return false, false
+			}
+		case HostNoGSSEnc:
+			if c.GSS {
+				return false, false
+			}
+		}
+		ok, un := r.matchAddr(st)
+		if !ok || un {
+			return ok, un
+		}
+	}
+	ok, un := r.matchDB(st)
+	if !ok || un {
+		return ok, un
+	}
+	return r.matchUser(st)
+}
+
+func (r *Rule) matchAddr(st *matchState) (ok, unresolved bool) {
+	a := &r.Address
+	ip := st.conn.Addr
+	switch a.Kind {
+	case AddrAll:
+		return true, false
+	case AddrIP:
+		return a.Contains(ip), false
+	case AddrSameHost, AddrSameNet:
+		if !st.ifloaded {
+			src := st.env.Interfaces
+			if src == nil {
+				src = SystemInterfaces
+			}
+			addrs, err := src.InterfaceAddrs(st.ctx)
+			if err != nil {
+				// PostgreSQL logs the failure and the rule does not match.
+				addrs = nil
+			}
+			st.ifaddrs, st.ifloaded = addrs, true
+		}
+		for _, p := range st.ifaddrs {
+			if p.Addr().Is4() != ip.Is4() {
+				continue
+			}
+			if a.Kind == AddrSameHost {
+				if p.Addr().WithZone("") == ip.WithZone("") {
+					return true, false
+				}
+				continue
+			}
+			bits := p.Bits()
+			if bits <= 0 {
+				bits = p.Addr().BitLen()
+			}
+			if netip.PrefixFrom(p.Addr().WithZone(""), bits).Contains(ip.WithZone("")) {
+				return true, false
+			}
+		}
+		return false, false
+	case AddrHostName:
+		return r.matchHostName(st)
+	}
+	return false, false
+}
+
+func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
+	if st.hstate == hostFailed {
+		return false, false
+	}
+	res := st.env.Resolver
+	if res == nil {
+		st.reason = ReasonNoResolver
+		return false, true
+	}
+	ip := st.conn.Addr
+	if st.hstate == hostUnknown {
+		names, err := res.LookupAddr(st.ctx, ip.String())
+		if ctxErr := st.ctx.Err(); ctxErr != nil {
+			st.reason, st.err = ReasonResolverCanceled, ctxErr
+			return false, true
+		}
+		if err != nil || len(names) == 0 {
+			st.hstate = hostFailed
+			return false, false
+		}
+		st.hostname = strings.TrimSuffix(names[0], ".")
+		st.hstate = hostKnown
+	}
+	h := r.Address.Host
+	name := st.hostname
+	if strings.HasPrefix(h, ".") {
+		if len(name) < len(h) || !strings.EqualFold(name[len(name)-len(h):], h) {
+			return false, false
+		}
+	} else if !strings.EqualFold(name, h) {
+		return false, false
+	}
+	if st.hstate == hostVerified {
+		return true, false
+	}
+	addrs, err := res.LookupNetIP(st.ctx, "ip", name)
+	if ctxErr := st.ctx.Err(); ctxErr != nil {
+		st.reason, st.err = ReasonResolverCanceled, ctxErr
+		return false, true
+	}
+	if err != nil {
+		st.hstate = hostFailed
+		return false, false
+	}
+	for _, a := range addrs {
+		if a.Is4() == ip.Is4() && a.WithZone("") == ip.WithZone("") {
+			st.hstate = hostVerified
+			return true, false
+		}
+	}
+	st.hstate = hostFailed
+	return false, false
+}
+
+func (r *Rule) matchDB(st *matchState) (ok, unresolved bool) {
+	if st.conn.Replication == PhysicalReplication {
+		for i := range r.dbs {
+			if r.dbs[i].kind == nameReplication {
+				return true, false
+			}
+		}
+		return false, false
+	}
+	for i := range r.dbs {
+		m := &r.dbs[i]
+		switch m.kind {
+		case nameAll:
+			return true, false
+		case nameSameUser:
+			if st.db == st.user {
+				return true, false
+			}
+		case nameSameRole:
+			ok, un := st.isMember(st.user, st.db)
+			if un || ok {
+				return ok, un
+			}
+		case nameReplication:
+		case nameRegex:
+			if m.re.MatchString(st.db) {
+				return true, false
+			}
+		default:
+			if m.s == st.db {
+				return true, false
+			}
+		}
+	}
+	return false, false
+}
+
+func (r *Rule) matchUser(st *matchState) (ok, unresolved bool) {
+	for i := range r.users {
+		m := &r.users[i]
+		switch m.kind {
+		case nameAll:
+			return true, false
+		case nameRole:
+			ok, un := st.isMember(st.user, m.s)
+			if un || ok {
+				return ok, un
+			}
+		case nameRegex:
+			if m.re.MatchString(st.user) {
+				return true, false
+			}
+		default:
+			if m.s == st.user {
+				return true, false
+			}
+		}
+	}
+	return false, false
+}
+
+func (st *matchState) isMember(role, group string) (ok, unresolved bool) {
+	if st.env.Roles == nil {
+		st.reason = ReasonNoRoles
+		return false, true
+	}
+	ok, err := st.env.Roles.IsMember(st.ctx, role, group)
+	if err != nil {
+		st.reason, st.err = ReasonRolesFailed, err
+		return false, true
+	}
+	return ok, false
+}
