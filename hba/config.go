@@ -137,6 +137,12 @@ type Parser struct {
 
 	// Env holds the outside-world sources the loaded Ruleset matches with.
 	Env Env
+
+	// RADIUSResolver, if non-nil, resolves radiusservers names at load time,
+	// as PostgreSQL does; a name it cannot resolve fails the line. Nil skips
+	// the lookups and accepts every name (a documented divergence: loading
+	// then never touches DNS).
+	RADIUSResolver Resolver
 }
 
 func (p *Parser) version() int {

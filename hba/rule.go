@@ -277,7 +277,13 @@ type Rule struct {
 
 	dbs   []nameMatcher
 	users []nameMatcher
+	// view is the options column of pg_hba_file_rules, computed at load.
+	view []string
 }
+
+// ViewOptions returns the options column PostgreSQL's pg_hba_file_rules view
+// shows for the rule (nil when it shows NULL).
+func (r *Rule) ViewOptions() []string { return r.view }
 
 // Option is one name=value option token as written.
 type Option struct {
