@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Exit statuses shared by the subcommands.
+const (
+	exitOK        = 0 // the command did its job (for check: a decision was made)
+	exitNotLoaded = 1 // the configuration files did not load
+	exitUsage     = 2 // bad usage, or an I/O error
+)
+
+// A command is one pghba subcommand. Each lives in its own file and adds
+// itself to the table from an init function:
+//
+//	func init() {
+//		register(&command{
+//			name:    "lint",
+//			summary: "report rules that can never match",
+//			usage:   lintUsage,
+//			run:     runLint,
+//		})
+//	}
+//
+// run receives the arguments after the subcommand name and returns the exit
+// status. It must not touch os.Stdin, os.Stdout, os.Stderr or os.Exit, so
+// that tests can run it in-process.
+type command struct {
+	name    string // the word after "pghba"
+	summary string // one line for "pghba help"
+	usage   string // full help text, printed by "pghba help NAME" and "pghba NAME -h"
+	run     func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
+}
+
+// commands is the subcommand table, filled by register from init functions.
+var commands = map[string]*command{}
+
+// register adds c to the subcommand table. Registering a name twice is a
+// programming error.
+func register(c *command) {
+	if c.name == "" || c.run == nil {
+		panic("pghba: register: command without a name or run function")
+	}
+	if _, dup := commands[c.name]; dup {
+		panic("pghba: register: duplicate command " + c.name)
+	}
+	commands[c.name] = c
+}
+
+// run is the whole program: it dispatches args[0] to a subcommand and
+// returns the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printUsage(stderr)
+		return exitUsage
+	}
+	switch name := args[0]; name {
+	case "help", "-h", "-help", "--help":
+		return runHelp(args[1:], stdout, stderr)
+	default:
+		c, ok := commands[name]
+		if !ok {
+			fmt.Fprintf(stderr, "pghba: unknown command %q\nRun 'pghba help' for usage.\n", name)
+			return exitUsage
+		}
+		return c.run(args[1:], stdin, stdout, stderr)
+	}
+}
+
+// runHelp prints the general usage, or a command's usage.
+func runHelp(args []string, stdout, stderr io.Writer) int {
+	switch len(args) {
+	case 0:
+		printUsage(stdout)
+		return exitOK
+	case 1:
+		c, ok := commands[args[0]]
+		if !ok {
+			fmt.Fprintf(stderr, "pghba help: unknown command %q\nRun 'pghba help' for usage.\n", args[0])
+			return exitUsage
+		}
+		io.WriteString(stdout, c.usage)
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "usage: pghba help [command]")
+	return exitUsage
+}
+
+// printUsage lists the commands.
+func printUsage(w io.Writer) {
+	var b strings.Builder
+	b.WriteString("pghba reads pg_hba.conf files as PostgreSQL 13–18 does.\n\nUsage:\n\n\tpghba <command> [arguments]\n\nThe commands are:\n\n")
+	names := make([]string, 0, len(commands))
+	width := 0
+	for name := range commands {
+		names = append(names, name)
+		width = max(width, len(name))
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		fmt.Fprintf(&b, "\t%-*s  %s\n", width, name, commands[name].summary)
+	}
+	b.WriteString("\nRun 'pghba help <command>' for more about a command.\n")
+	io.WriteString(w, b.String())
+}
