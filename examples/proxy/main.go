@@ -1,0 +1,144 @@
+// Command proxy is a small PostgreSQL proxy that enforces pg_hba.conf with
+// the hba package: it reads each client's startup packet, decides the
+// connection as PostgreSQL would, and either refuses it with PostgreSQL's
+// exact FATAL message or relays it, byte for byte, to the upstream server,
+// which still does the authentication.
+//
+//	proxy -listen 127.0.0.1:6432 -listen unix:/tmp/.s.PGSQL.6432 \
+//	      -upstream 127.0.0.1:5432 -hba pg_hba.conf [-pg-version 15] \
+//	      [-tls-cert server.crt -tls-key server.key] [-reuseport] \
+//	      [-roles roles.json | -roles-from-upstream DSN] [-max-conns N]
+//
+// SIGHUP, or a change of the file on disk, reloads pg_hba.conf; a file that
+// does not load leaves the old rules in force.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// parseFlags turns the command line into a Config.
+func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
+	var cfg Config
+	var listen listFlag
+	var jsonLogs bool
+	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Var(&listen, "listen", "address to listen on: HOST:PORT, [IPv6]:PORT, :PORT (all interfaces) or unix:PATH; repeatable")
+	fs.BoolVar(&cfg.ReusePort, "reuseport", false, "set SO_REUSEPORT so several proxies can share a port")
+	fs.StringVar(&cfg.Upstream, "upstream", "", "HOST:PORT of the PostgreSQL server")
+	fs.StringVar(&cfg.HBAFile, "hba", "", "pg_hba.conf to enforce")
+	fs.StringVar(&cfg.IdentFile, "ident", "", "pg_ident.conf (not read yet)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate for SSL connections (PEM)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "key for -tls-cert (PEM)")
+	fs.StringVar(&cfg.RolesFile, "roles", "", "JSON file of role memberships: {\"role\": [\"group\", …]}")
+	fs.StringVar(&cfg.RolesDSN, "roles-from-upstream", "", "connection string to read role memberships from")
+	fs.DurationVar(&cfg.RolesRefresh, "roles-refresh", 30*time.Second, "how often -roles-from-upstream is re-read")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "refuse clients beyond this many (0: no limit)")
+	fs.IntVar(&cfg.PGVersion, "pg-version", 0, "PostgreSQL major version whose pg_hba.conf dialect to read (13-18; default 18)")
+	fs.DurationVar(&cfg.PollInterval, "poll", time.Second, "how often to check pg_hba.conf for changes (0: never)")
+	fs.BoolVar(&jsonLogs, "json", false, "log JSON instead of text")
+	if err := fs.Parse(args); err != nil {
+		return cfg, false, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if len(listen) == 0 {
+		return cfg, false, errors.New("no -listen address")
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = -1
+	}
+	cfg.Listen = listen
+	return cfg, jsonLogs, nil
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+func run(args []string, stderr io.Writer) int {
+	cfg, jsonLogs, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "proxy:", err)
+		return 2
+	}
+	var h slog.Handler = slog.NewTextHandler(stderr, nil)
+	if jsonLogs {
+		h = slog.NewJSONHandler(stderr, nil)
+	}
+	log := slog.New(h)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	p, err := New(cfg, log)
+	if err != nil {
+		log.Error("not started", "err", err)
+		return 1
+	}
+	var lns []net.Listener
+	for _, a := range cfg.Listen {
+		ln, err := Listen(ctx, a, cfg.ReusePort)
+		if err != nil {
+			log.Error("listen", "addr", a, "err", err)
+			for _, l := range lns {
+				l.Close()
+			}
+			return 1
+		}
+		log.Info("listening", "addr", ln.Addr().String(), "network", ln.Addr().Network())
+		lns = append(lns, ln)
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log.Info("received SIGHUP, reloading pg_hba.conf")
+				p.Reload()
+			}
+		}
+	}()
+
+	p.Run(ctx)
+	var wg sync.WaitGroup
+	for _, ln := range lns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.Serve(ctx, ln)
+		}()
+	}
+	<-ctx.Done()
+	wg.Wait()
+	log.Info("shutting down")
+	p.Close()
+	return 0
+}
