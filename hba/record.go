@@ -1,0 +1,365 @@
+package hba
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+)
+
+// parseRule is PostgreSQL's parse_hba_line: it checks the fields of one
+// tokenized line in PostgreSQL's order and stops at the first problem.
+func (p *Parser) parseRule(tl *tokLine) (*Rule, *Error) {
+	r := &Rule{Pos: tl.pos, IncludedFrom: tl.inc, Raw: tl.raw}
+	fail := func(msg string, cat error) (*Rule, *Error) {
+		return nil, &Error{Pos: tl.pos, Msg: msg, Err: cat}
+	}
+	hint := func(e *Error, h string) *Error { e.Hint = h; return e }
+	fields := tl.fields
+	ver := p.version()
+
+	// TYPE
+	if len(fields[0]) > 1 {
+		_, e := fail("multiple values specified for connection type", ErrMultiple)
+		return nil, hint(e, "Specify exactly one connection type per line.")
+	}
+	r.Type = parseConnType(fields[0][0].s)
+	if !r.Type.IsValid() {
+		return fail(`invalid connection type "`+fields[0][0].s+`"`, ErrConnType)
+	}
+	switch r.Type {
+	case HostSSL:
+		if !p.Features.Has(FeatureSSL) {
+			r.Warning = "hostssl record cannot match because SSL is not supported by this build"
+			r.Never = true
+		} else if !p.SSL {
+			r.Warning = "hostssl record cannot match because SSL is disabled"
+			r.Never = true
+		}
+	case HostGSSEnc:
+		if !p.Features.Has(FeatureGSSAPI) {
+			r.Warning = "hostgssenc record cannot match because GSSAPI is not supported by this build"
+			r.Never = true
+		}
+	}
+	fields = fields[1:]
+
+	// DATABASE
+	if len(fields) == 0 {
+		return fail("end-of-line before database specification", ErrMissingField)
+	}
+	for _, t := range fields[0] {
+		r.Databases = append(r.Databases, Token{Value: t.s, Quoted: t.quoted})
+	}
+	var e *Error
+	if r.dbs, e = p.compileNames(tl, fields[0], true); e != nil {
+		return nil, e
+	}
+	fields = fields[1:]
+
+	// USER
+	if len(fields) == 0 {
+		return fail("end-of-line before role specification", ErrMissingField)
+	}
+	for _, t := range fields[0] {
+		r.Users = append(r.Users, Token{Value: t.s, Quoted: t.quoted})
+	}
+	if r.users, e = p.compileNames(tl, fields[0], false); e != nil {
+		return nil, e
+	}
+	fields = fields[1:]
+
+	// ADDRESS
+	if r.Type != Local {
+		if len(fields) == 0 {
+			return fail("end-of-line before IP address specification", ErrMissingField)
+		}
+		if len(fields[0]) > 1 {
+			_, e := fail("multiple values specified for host address", ErrMultiple)
+			return nil, hint(e, "Specify one address range per line.")
+		}
+		t := fields[0][0]
+		fields = fields[1:]
+		r.Address.Text = t.s
+		switch {
+		case !t.quoted && t.s == "all":
+			r.Address.Kind = AddrAll
+		case !t.quoted && t.s == "samehost":
+			r.Address.Kind = AddrSameHost
+		case !t.quoted && t.s == "samenet":
+			r.Address.Kind = AddrSameNet
+		default:
+			str, bits, hasBits := strings.Cut(t.s, "/")
+			ip, ok := parseNumericHost(str)
+			if !ok {
+				if hasBits {
+					return fail(`specifying both host name and CIDR mask is invalid: "`+t.s+`"`, ErrBadAddress)
+				}
+				r.Address.Kind = AddrHostName
+				r.Address.Host = str
+				break
+			}
+			r.Address.Kind = AddrIP
+			r.Address.IP = ip
+			if hasBits {
+				m, ok := cidrMask(bits, ip.Is4())
+				if !ok {
+					return fail(`invalid CIDR mask in address "`+t.s+`"`, ErrBadAddress)
+				}
+				r.Address.Mask = m
+				break
+			}
+			if len(fields) == 0 {
+				_, e := fail("end-of-line before netmask specification", ErrMissingField)
+				return nil, hint(e, "Specify an address range in CIDR notation, or provide a separate netmask.")
+			}
+			if len(fields[0]) > 1 {
+				return fail("multiple values specified for netmask", ErrMultiple)
+			}
+			mt := fields[0][0]
+			fields = fields[1:]
+			m, ok := parseNumericHost(mt.s)
+			if !ok {
+				return fail(`invalid IP mask "`+mt.s+`": Name or service not known`, ErrBadAddress)
+			}
+			if m.Is4() != ip.Is4() {
+				return fail("IP address and mask do not match", ErrBadAddress)
+			}
+			r.Address.Mask = m.WithZone("")
+		}
+	}
+
+	// METHOD
+	if len(fields) == 0 {
+		return fail("end-of-line before authentication method", ErrMissingField)
+	}
+	if len(fields[0]) > 1 {
+		_, e := fail("multiple values specified for authentication type", ErrMultiple)
+		return nil, hint(e, "Specify exactly one authentication type per line.")
+	}
+	method := fields[0][0].s
+	var opts []string
+	for _, f := range fields[1:] {
+		for _, t := range f {
+			opts = append(opts, t.s)
+		}
+	}
+	if e := p.parseAuth(r, method, opts); e != nil {
+		e.Pos = tl.pos
+		if e.LogOnly && r.Warning != "" {
+			// The view shows the earlier warning text on such a line.
+			e.Msg, e.Log, e.LogOnly = r.Warning, e.LogText(), false
+		}
+		return nil, e
+	}
+	_ = ver
+	return r, nil
+}
+
+// compileNames classifies the tokens of a database or user column.
+func (p *Parser) compileNames(tl *tokLine, toks []token, db bool) ([]nameMatcher, *Error) {
+	out := make([]nameMatcher, 0, len(toks))
+	regexOK := p.version() >= 16
+	for _, t := range toks {
+		m := nameMatcher{kind: nameLiteral, s: t.s}
+		switch {
+		case regexOK && strings.HasPrefix(t.s, "/"):
+			re, err := compileRegex(t.s[1:])
+			if err != nil {
+				return nil, &Error{Pos: tl.pos, Msg: `invalid regular expression "` + t.s[1:] + `": ` + err.Error(), Err: ErrRegex}
+			}
+			m.kind, m.re = nameRegex, re
+		case t.quoted:
+		case t.s == "all":
+			m.kind = nameAll
+		case db && t.s == "sameuser":
+			m.kind = nameSameUser
+		case db && (t.s == "samerole" || t.s == "samegroup"):
+			m.kind = nameSameRole
+		case db && t.s == "replication":
+			m.kind = nameReplication
+		case !db && strings.HasPrefix(t.s, "+"):
+			m.kind, m.s = nameRole, t.s[1:]
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// cidrMask parses the bits after the slash as C's strtol does (leading
+// white space, a sign, decimal digits, nothing after) and returns the mask.
+func cidrMask(s string, v4 bool) (netip.Addr, bool) {
+	if s == "" {
+		return netip.Addr{}, false
+	}
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\v' || s[i] == '\f' || s[i] == '\r') {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	start := i
+	n := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		if n < 1000 {
+			n = n*10 + int(s[i]-'0')
+		}
+		i++
+	}
+	if i == start || i != len(s) {
+		return netip.Addr{}, false
+	}
+	if neg && n != 0 {
+		return netip.Addr{}, false
+	}
+	max := 128
+	if v4 {
+		max = 32
+	}
+	if n > max {
+		return netip.Addr{}, false
+	}
+	var b [16]byte
+	for k := 0; k < n; k++ {
+		b[k/8] |= 0x80 >> (k % 8)
+	}
+	if v4 {
+		return netip.AddrFrom4([4]byte(b[:4])), true
+	}
+	return netip.AddrFrom16(b), true
+}
+
+// parseNumericHost is getaddrinfo with AI_NUMERICHOST on glibc: IPv4 in
+// inet_aton's forms (the whole string), or IPv6 with an optional scope that
+// glibc accepts. The scope is dropped, as matching ignores it.
+func parseNumericHost(s string) (netip.Addr, bool) {
+	if s == "" {
+		return netip.Addr{}, false
+	}
+	if strings.IndexByte(s, ':') >= 0 {
+		addr, zone, hasZone := strings.Cut(s, "%")
+		a, err := netip.ParseAddr(addr)
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return netip.Addr{}, false
+		}
+		if hasZone && !scopeOK(a, zone) {
+			return netip.Addr{}, false
+		}
+		return a, true
+	}
+	return inetAton(s)
+}
+
+// scopeOK reports whether glibc accepts the scope id: an interface name for
+// link-local addresses, else a decimal number that fits 32 bits.
+func scopeOK(a netip.Addr, zone string) bool {
+	if zone == "" {
+		return false
+	}
+	if a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() {
+		if _, err := net.InterfaceByName(zone); err == nil {
+			return true
+		}
+	}
+	var n uint64
+	for i := 0; i < len(zone); i++ {
+		c := zone[i]
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = n*10 + uint64(c-'0')
+		if n > 0xffffffff {
+			return false
+		}
+	}
+	return true
+}
+
+// inetAton parses IPv4 text as glibc's inet_aton (exact form): one to four
+// parts, each decimal, octal (leading 0) or hex (0x), the last part filling
+// the remaining bytes.
+func inetAton(s string) (netip.Addr, bool) {
+	var parts [4]uint64
+	np := 0
+	i := 0
+	for {
+		if i >= len(s) || s[i] < '0' || s[i] > '9' {
+			return netip.Addr{}, false
+		}
+		var val uint64
+		base := uint64(10)
+		digit := false
+		if s[i] == '0' {
+			i++
+			if i < len(s) && (s[i] == 'x' || s[i] == 'X') {
+				base = 16
+				i++
+			} else {
+				base = 8
+				digit = true
+			}
+		}
+		for i < len(s) {
+			c := s[i]
+			var d uint64
+			switch {
+			case c >= '0' && c <= '9':
+				if base == 8 && c >= '8' {
+					return netip.Addr{}, false
+				}
+				d = uint64(c - '0')
+			case base == 16 && c >= 'a' && c <= 'f':
+				d = uint64(c-'a') + 10
+			case base == 16 && c >= 'A' && c <= 'F':
+				d = uint64(c-'A') + 10
+			default:
+				goto endPart
+			}
+			val = val*base + d
+			if val > 0xffffffff {
+				return netip.Addr{}, false
+			}
+			digit = true
+			i++
+		}
+	endPart:
+		if !digit {
+			return netip.Addr{}, false
+		}
+		if i < len(s) && s[i] == '.' {
+			if np > 2 || val > 0xff {
+				return netip.Addr{}, false
+			}
+			parts[np] = val
+			np++
+			i++
+			continue
+		}
+		if i != len(s) {
+			return netip.Addr{}, false
+		}
+		var v uint64
+		switch np {
+		case 0:
+			v = val
+		case 1:
+			if val > 0xffffff {
+				return netip.Addr{}, false
+			}
+			v = parts[0]<<24 | val
+		case 2:
+			if val > 0xffff {
+				return netip.Addr{}, false
+			}
+			v = parts[0]<<24 | parts[1]<<16 | val
+		case 3:
+			if val > 0xff {
+				return netip.Addr{}, false
+			}
+			v = parts[0]<<24 | parts[1]<<16 | parts[2]<<8 | val
+		}
+		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
+	}
+}
