@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected output in testdata/*.txtar")
+
+// The transcripts in testdata/*.txtar run pghba in-process. An archive's
+// comment says what it covers. Its files are written to a fresh directory,
+// which becomes the working directory, except for the step sections:
+//
+//	-- args --     starts a step: one line, "NAME=value" words first set
+//	               environment variables, the rest are the arguments;
+//	               words split at spaces, and '…' quotes a word
+//	-- stdin --    the step's standard input (optional)
+//	-- stdout --   the expected standard output (absent: empty)
+//	-- stderr --   the expected standard error (absent: empty)
+//	-- exit --     the expected exit status
+//
+// $WORK in args stands for the directory, and the directory's path in the
+// output is shown as $WORK. go test -update rewrites stdout, stderr and
+// exit of every step.
+func TestTranscripts(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no testdata/*.txtar")
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			runTranscript(t, file)
+		})
+	}
+}
+
+// step is one invocation in a transcript.
+type step struct {
+	args                 string
+	stdin                []byte
+	stdout, stderr, exit []byte
+	hasStdin             bool
+}
+
+func runTranscript(t *testing.T, file string) {
+	file, err := filepath.Abs(file) // the test changes directory
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ar := parseTxtar(data)
+	work := t.TempDir()
+	// Resolve symbolic links so that the paths pghba prints, which are
+	// made absolute from the working directory, start with work.
+	if w, err := filepath.EvalSymlinks(work); err == nil {
+		work = w
+	}
+	var steps []*step
+	var cur *step
+	for _, f := range ar.files {
+		switch f.name {
+		case "args":
+			cur = &step{args: strings.TrimSpace(string(f.data))}
+			steps = append(steps, cur)
+		case "stdin", "stdout", "stderr", "exit":
+			if cur == nil {
+				t.Fatalf("%s: section %q before the first args", file, f.name)
+			}
+			switch f.name {
+			case "stdin":
+				cur.stdin, cur.hasStdin = f.data, true
+			case "stdout":
+				cur.stdout = f.data
+			case "stderr":
+				cur.stderr = f.data
+			case "exit":
+				cur.exit = f.data
+			}
+		default:
+			if cur != nil {
+				t.Fatalf("%s: file %q after the first args", file, f.name)
+			}
+			name := filepath.Join(work, filepath.FromSlash(f.name))
+			if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(name, f.data, 0o666); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(steps) == 0 {
+		t.Fatalf("%s: no args section", file)
+	}
+	t.Chdir(work)
+	t.Setenv("PGDATA", "")
+
+	changed := false
+	for i, s := range steps {
+		words := splitArgs(strings.ReplaceAll(s.args, "$WORK", work))
+		for len(words) > 0 && strings.Contains(words[0], "=") && !strings.HasPrefix(words[0], "-") {
+			k, v, _ := strings.Cut(words[0], "=")
+			t.Setenv(k, v)
+			words = words[1:]
+		}
+		var stdout, stderr bytes.Buffer
+		code := run(words, bytes.NewReader(s.stdin), &stdout, &stderr)
+		gotOut := []byte(strings.ReplaceAll(stdout.String(), work, "$WORK"))
+		gotErr := []byte(strings.ReplaceAll(stderr.String(), work, "$WORK"))
+		gotExit := []byte(strconv.Itoa(code) + "\n")
+		if *update {
+			if !bytes.Equal(gotOut, s.stdout) || !bytes.Equal(gotErr, s.stderr) || !bytes.Equal(gotExit, s.exit) {
+				changed = true
+			}
+			s.stdout, s.stderr, s.exit = gotOut, gotErr, gotExit
+			continue
+		}
+		if !bytes.Equal(gotOut, s.stdout) {
+			t.Errorf("step %d: pghba %s\nstdout:\n%s\nwant:\n%s", i+1, s.args, gotOut, s.stdout)
+		}
+		if !bytes.Equal(gotErr, s.stderr) {
+			t.Errorf("step %d: pghba %s\nstderr:\n%s\nwant:\n%s", i+1, s.args, gotErr, s.stderr)
+		}
+		if !bytes.Equal(gotExit, s.exit) {
+			t.Errorf("step %d: pghba %s\nexit status %s, want %s", i+1, s.args, bytes.TrimSpace(gotExit), bytes.TrimSpace(s.exit))
+		}
+	}
+	if *update && changed {
+		// Rebuild the archive: the input files as they were, then each
+		// step with its new output.
+		out := &txtar{comment: ar.comment}
+		for _, f := range ar.files {
+			switch f.name {
+			case "args", "stdin", "stdout", "stderr", "exit":
+				continue
+			}
+			out.files = append(out.files, f)
+		}
+		for _, s := range steps {
+			out.files = append(out.files, txtarFile{"args", []byte(s.args + "\n")})
+			if s.hasStdin {
+				out.files = append(out.files, txtarFile{"stdin", s.stdin})
+			}
+			if len(s.stdout) > 0 {
+				out.files = append(out.files, txtarFile{"stdout", s.stdout})
+			}
+			if len(s.stderr) > 0 {
+				out.files = append(out.files, txtarFile{"stderr", s.stderr})
+			}
+			out.files = append(out.files, txtarFile{"exit", s.exit})
+		}
+		if err := os.WriteFile(file, out.format(), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("updated %s", file)
+	}
+}
+
+// splitArgs splits at spaces; '…' quotes a word, possibly empty.
+func splitArgs(s string) []string {
+	var words []string
+	var w strings.Builder
+	inWord, quoted := false, false
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			quoted = !quoted
+			inWord = true
+		case (r == ' ' || r == '\t') && !quoted:
+			if inWord {
+				words = append(words, w.String())
+				w.Reset()
+				inWord = false
+			}
+		default:
+			w.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	return words
+}
+
+// A txtar is a text archive: a comment, then files, each introduced by a
+// line "-- NAME --". It is the format of golang.org/x/tools/txtar, which the
+// root module does not depend on.
+type txtar struct {
+	comment []byte
+	files   []txtarFile
+}
+
+type txtarFile struct {
+	name string
+	data []byte
+}
+
+func parseTxtar(data []byte) *txtar {
+	a := new(txtar)
+	var cur *[]byte = &a.comment
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i+1], data[i+1:]
+		} else {
+			data = nil
+		}
+		if name, ok := txtarMarker(line); ok {
+			a.files = append(a.files, txtarFile{name: name})
+			cur = &a.files[len(a.files)-1].data
+			continue
+		}
+		*cur = append(*cur, line...)
+	}
+	return a
+}
+
+// txtarMarker reports whether line is "-- NAME --", and the name.
+func txtarMarker(line []byte) (string, bool) {
+	s := strings.TrimRight(string(line), "\r\n")
+	if !strings.HasPrefix(s, "-- ") || !strings.HasSuffix(s, " --") || len(s) < 7 {
+		return "", false
+	}
+	return strings.TrimSpace(s[3 : len(s)-3]), true
+}
+
+func (a *txtar) format() []byte {
+	var b bytes.Buffer
+	b.Write(fixNL(a.comment))
+	for _, f := range a.files {
+		b.WriteString("-- " + f.name + " --\n")
+		b.Write(fixNL(f.data))
+	}
+	return b.Bytes()
+}
+
+// fixNL adds a final newline to non-empty data that lacks one.
+func fixNL(data []byte) []byte {
+	if len(data) == 0 || data[len(data)-1] == '\n' {
+		return data
+	}
+	return append(data[:len(data):len(data)], '\n')
+}
+
+func TestTxtarRoundTrip(t *testing.T) {
+	in := "comment\n-- a --\nA\n-- b/c --\n\n-- a --\nno newline"
+	a := parseTxtar([]byte(in))
+	if string(a.comment) != "comment\n" || len(a.files) != 3 {
+		t.Fatalf("parse: comment %q, %d files", a.comment, len(a.files))
+	}
+	if a.files[1].name != "b/c" || string(a.files[1].data) != "\n" || string(a.files[2].data) != "no newline" {
+		t.Fatalf("parse: files %q", a.files)
+	}
+	if got, want := string(a.format()), in+"\n"; got != want {
+		t.Fatalf("format:\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestSplitArgs(t *testing.T) {
+	got := splitArgs(`check  --db 'my db' --user '' -f x`)
+	want := []string{"check", "--db", "my db", "--user", "", "-f", "x"}
+	if strings.Join(got, "|") != strings.Join(want, "|") || len(got) != len(want) {
+		t.Fatalf("splitArgs = %q, want %q", got, want)
+	}
+}
