@@ -1,0 +1,665 @@
+package pgre
+
+// The parser follows regcomp.c's parse/parsebranch/parseqatom. Instead of
+// building PostgreSQL's NFA it builds an expression tree (node) for the
+// language of every piece, and the same subexpression tree (subre) with the
+// same greediness flags, which decides how captures are dissected.
+
+// Subre flags, as in PostgreSQL's regguts.h.
+const (
+	sLONGER  = 01
+	sSHORTER = 02
+	sMIXED   = 04
+	sCAP     = 010
+	sBACKR   = 020
+	sUPPROP  = sMIXED | sCAP | sBACKR
+)
+
+func up(f int) int     { return f&sUPPROP | (f<<2)&(f<<1)&sMIXED }
+func messy(f int) bool { return f&(sMIXED|sCAP|sBACKR) != 0 }
+func pref(f int) int   { return f & (sLONGER | sSHORTER) }
+func combine(a, b int) int {
+	p := pref(a)
+	if p == 0 {
+		p = pref(b)
+	}
+	return up(a|b) | p
+}
+
+type nodeOp uint8
+
+const (
+	nEmpty  nodeOp = iota
+	nSet           // one byte from set
+	nCat           // concatenation of kids
+	nAlt           // alternation of kids
+	nRep           // kids[0] repeated min..max (max == dupInf: unbounded)
+	nAssert        // zero-width assertion
+	nLook          // lookaround constraint on kids[0]
+)
+
+// Assertions.
+const (
+	aBOS = iota
+	aBOL // BOS or after \n
+	aEOS
+	aEOL // EOS or before \n
+	aWordStart
+	aWordEnd
+	aWordBoundary
+	aNotWordBoundary
+)
+
+type byteSet [4]uint64
+
+func (s *byteSet) add(c int) {
+	if c >= 0 && c < 256 {
+		s[c>>6] |= 1 << (uint(c) & 63)
+	}
+}
+func (s *byteSet) has(c byte) bool { return s[c>>6]&(1<<(c&63)) != 0 }
+func (s *byteSet) addRange(a, b int) {
+	if b > 255 {
+		b = 255
+	}
+	for c := a; c <= b; c++ {
+		s.add(c)
+	}
+}
+func (s *byteSet) union(t *byteSet) {
+	for i := range s {
+		s[i] |= t[i]
+	}
+}
+func (s *byteSet) complement() {
+	for i := range s {
+		s[i] = ^s[i]
+	}
+}
+
+type node struct {
+	op       nodeOp
+	set      byteSet
+	kids     []*node
+	min, max int
+	kind     int // assertion kind or lookaround type
+}
+
+var emptyNode = &node{op: nEmpty}
+
+func catNodes(ns ...*node) *node {
+	var ks []*node
+	for _, n := range ns {
+		switch n.op {
+		case nEmpty:
+		case nCat:
+			ks = append(ks, n.kids...)
+		default:
+			ks = append(ks, n)
+		}
+	}
+	switch len(ks) {
+	case 0:
+		return emptyNode
+	case 1:
+		return ks[0]
+	}
+	return &node{op: nCat, kids: ks}
+}
+
+func repNode(n *node, m, max int) *node {
+	if m == 1 && max == 1 {
+		return n
+	}
+	if m == 0 && max == 0 {
+		return emptyNode
+	}
+	return &node{op: nRep, kids: []*node{n}, min: m, max: max}
+}
+
+// subre is a node of PostgreSQL's subexpression tree.
+type subre struct {
+	op       byte // '=', '.', '|', '*', '('
+	flags    int
+	capno    int
+	min, max int
+	kids     []*subre
+	expr     *node // language of this subtree
+	prog     *prog
+
+	building bool    // '=' node of a branch still being parsed
+	items    []*node // its pieces so far
+}
+
+type parser struct {
+	pat       []byte
+	now       int
+	nexttype  int
+	nextvalue int
+	lasttype  int
+	lexcon    int
+	cflags    int
+	nsubexp   int
+	closed    []bool // closed[n]: capture n has been parsed completely
+	unsup     *Error
+	depth     int
+	tokStart  int // offset at which the current token starts
+}
+
+const maxDepth = 100
+
+func (p *parser) compile() (re *Regexp, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pe, ok := r.(pgError)
+			if !ok {
+				panic(r)
+			}
+			re, err = nil, pe.e
+		}
+	}()
+	p.closed = []bool{false}
+	p.lexstart()
+	tree := p.parse(tEOS, false)
+	if p.unsup != nil {
+		return nil, p.unsup
+	}
+	re = &Regexp{
+		expr:    string(p.pat),
+		nsub:    p.nsubexp,
+		tree:    tree,
+		shorter: tree.flags&sSHORTER != 0,
+	}
+	re.search = compileProg(tree.expr)
+	re.plain = tree.op == '='
+	if p.nsubexp > 0 {
+		prepareTree(tree)
+	}
+	return re, nil
+}
+
+// prepareTree compiles every node's language for dissection.
+func prepareTree(t *subre) {
+	t.prog = compileProg(t.expr)
+	for _, k := range t.kids {
+		prepareTree(k)
+	}
+}
+
+func (p *parser) parse(stopper int, lacon bool) *subre {
+	p.depth++
+	if p.depth > maxDepth {
+		p.unsupported(p.now, "parentheses nested too deeply")
+	}
+	defer func() { p.depth-- }()
+	flags := sLONGER
+	var branches []*subre
+	for {
+		b := p.parsebranch(stopper, lacon, false)
+		branches = append(branches, b)
+		flags |= up(flags | b.flags)
+		if !p.eat('|') {
+			break
+		}
+	}
+	if !p.see(stopper) {
+		p.fail(msgParen)
+	}
+	if len(branches) == 1 {
+		return branches[0]
+	}
+	exprs := make([]*node, len(branches))
+	for i, b := range branches {
+		exprs[i] = b.expr
+	}
+	alt := &node{op: nAlt, kids: exprs}
+	if !messy(flags) {
+		return &subre{op: '=', flags: flags, expr: alt}
+	}
+	return &subre{op: '|', flags: flags, kids: branches, expr: alt}
+}
+
+func (p *parser) parsebranch(stopper int, lacon, partial bool) *subre {
+	t := &subre{op: '=', building: true}
+	seen := false
+	for !p.see('|') && !p.see(stopper) && !p.see(tEOS) {
+		first := !seen
+		seen = true
+		t = p.parseqatom(stopper, lacon, t, first)
+	}
+	if t.building {
+		t.building = false
+		t.expr = catNodes(t.items...)
+		t.items = nil
+	}
+	return t
+}
+
+func (p *parser) item(top *subre, n *node) *subre {
+	top.items = append(top.items, n)
+	return top
+}
+
+func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *subre {
+	var atom *subre
+	var atomExpr *node
+	atomtype := p.nexttype
+	atomStart := p.tokStart
+	switch atomtype {
+	case '^':
+		p.next()
+		if p.cflags&fNLANCH != 0 {
+			return p.item(top, &node{op: nAssert, kind: aBOL})
+		}
+		return p.item(top, &node{op: nAssert, kind: aBOS})
+	case '$':
+		p.next()
+		if p.cflags&fNLANCH != 0 {
+			return p.item(top, &node{op: nAssert, kind: aEOL})
+		}
+		return p.item(top, &node{op: nAssert, kind: aEOS})
+	case tSBEGIN:
+		p.next()
+		return p.item(top, &node{op: nAssert, kind: aBOS})
+	case tSEND:
+		p.next()
+		return p.item(top, &node{op: nAssert, kind: aEOS})
+	case '<':
+		p.next()
+		return p.item(top, &node{op: nAssert, kind: aWordStart})
+	case '>':
+		p.next()
+		return p.item(top, &node{op: nAssert, kind: aWordEnd})
+	case tWBDRY:
+		p.next()
+		return p.item(top, &node{op: nAssert, kind: aWordBoundary})
+	case tNWBDRY:
+		p.next()
+		return p.item(top, &node{op: nAssert, kind: aNotWordBoundary})
+	case tLACON:
+		latype := p.nextvalue
+		p.next()
+		sub := p.parse(')', true)
+		p.next()
+		return p.item(top, &node{op: nLook, kind: latype, kids: []*node{sub.expr}})
+	case '*', '+', '?', '{':
+		p.fail(msgBadRpt)
+	case ')':
+		p.fail(msgParen)
+	case tPLAIN:
+		atomExpr = p.onechr(p.nextvalue)
+		p.next()
+	case '[':
+		atomExpr = p.bracket(p.nextvalue == 0)
+		p.next()
+	case tCCLASSS:
+		n := &node{op: nSet}
+		p.charclass(&n.set, p.nextvalue)
+		atomExpr = n
+		p.next()
+	case tCCLASSC:
+		n := &node{op: nSet}
+		p.charclass(&n.set, p.nextvalue)
+		n.set.complement()
+		atomExpr = n
+		p.next()
+	case '.':
+		n := &node{op: nSet}
+		n.set.complement()
+		if p.cflags&fNLSTOP != 0 {
+			n.set[0] &^= 1 << '\n'
+		}
+		atomExpr = n
+		p.next()
+	case '(':
+		capture := !lacon && p.nextvalue != 0
+		subno := 0
+		if capture {
+			p.nsubexp++
+			subno = p.nsubexp
+			p.closed = append(p.closed, false)
+		} else {
+			atomtype = tPLAIN
+		}
+		p.next()
+		atom = p.parse(')', lacon)
+		p.next()
+		if capture {
+			if atom.capno == 0 {
+				atom.flags |= sCAP
+				atom.capno = subno
+			} else {
+				atom = &subre{op: '(', flags: atom.flags | sCAP, capno: subno, kids: []*subre{atom}, expr: atom.expr}
+			}
+			p.closed[subno] = true
+		}
+		atomExpr = atom.expr
+	case tBACKREF:
+		if lacon {
+			p.fail(msgSubReg)
+		}
+		subno := p.nextvalue
+		if subno >= len(p.closed) || !p.closed[subno] {
+			p.fail(msgSubReg)
+		}
+		p.noteUnsupported(atomStart, "back-reference")
+		atomExpr = emptyNode
+		p.next()
+	default:
+		p.fail(msgAssert)
+	}
+
+	// quantifier
+	m, n, qprefer := 1, 1, 0
+	switch p.nexttype {
+	case '*', '+', '?':
+		switch p.nexttype {
+		case '*':
+			m, n = 0, dupInf
+		case '+':
+			m, n = 1, dupInf
+		case '?':
+			m, n = 0, 1
+		}
+		qprefer = sSHORTER
+		if p.nextvalue != 0 {
+			qprefer = sLONGER
+		}
+		p.next()
+	case '{':
+		p.next()
+		m = p.scannum()
+		if p.eat(',') {
+			if p.see(tDIGIT) {
+				n = p.scannum()
+			} else {
+				n = dupInf
+			}
+			if m > n {
+				p.fail(msgBadBR)
+			}
+			qprefer = sSHORTER
+			if p.nextvalue != 0 {
+				qprefer = sLONGER
+			}
+		} else {
+			n = m
+		}
+		if !p.see('}') {
+			p.fail(msgBadBR)
+		}
+		p.next()
+	}
+
+	if m == 0 && n == 0 {
+		return p.item(top, emptyNode)
+	}
+	f := top.flags | qprefer
+	if atom != nil {
+		f |= atom.flags
+	}
+	if atomtype != '(' && atomtype != tBACKREF && !messy(up(f)) {
+		top.flags = f
+		return p.item(top, repNode(atomExpr, m, n))
+	}
+	if atomtype == tBACKREF {
+		// refused anyway (noteUnsupported); keep parsing for errors
+		return p.item(top, emptyNode)
+	}
+
+	// hard part: something messy
+	if atom == nil {
+		atom = &subre{op: '=', expr: atomExpr}
+	}
+	tflags := combine(qprefer, atom.flags)
+	var a2 *subre
+	lsm := atom.flags & (sLONGER | sSHORTER | sMIXED)
+	switch {
+	case m == 1 && n == 1 && (qprefer == 0 || lsm == 0 || qprefer == lsm):
+		a2 = atom
+	case atom.flags&(sCAP|sBACKR) == 0:
+		a2 = &subre{op: '=', flags: tflags, expr: repNode(atom.expr, m, n)}
+	case m > 0:
+		n1 := n
+		if n != dupInf {
+			n1 = n - 1
+		}
+		pre := &subre{op: '=', flags: pref(tflags), expr: repNode(atom.expr, m-1, n1)}
+		a2 = &subre{op: '.', flags: tflags, kids: []*subre{pre, atom}, expr: catNodes(pre.expr, atom.expr)}
+	default:
+		a2 = &subre{op: '*', flags: tflags, min: m, max: n, kids: []*subre{atom}, expr: repNode(atom.expr, m, n)}
+	}
+
+	prefix := &subre{op: '=', flags: top.flags, expr: catNodes(top.items...)}
+	if !(p.see('|') || p.see(stopper) || p.see(tEOS)) {
+		rest := p.parsebranch(stopper, lacon, true)
+		tf := tflags | combine(tflags, rest.flags)
+		topf := top.flags | combine(top.flags, tf)
+		if first {
+			return &subre{op: '.', flags: topf, kids: []*subre{a2, rest}, expr: catNodes(a2.expr, rest.expr)}
+		}
+		var t *subre
+		if a2.op == '=' && rest.op == '=' && !messy(up(a2.flags|rest.flags)) {
+			t = &subre{op: '=', flags: combine(a2.flags, rest.flags), expr: catNodes(a2.expr, rest.expr)}
+		} else {
+			t = &subre{op: '.', flags: tf, kids: []*subre{a2, rest}, expr: catNodes(a2.expr, rest.expr)}
+		}
+		return &subre{op: '.', flags: topf, kids: []*subre{prefix, t}, expr: catNodes(prefix.expr, t.expr)}
+	}
+	topf := top.flags | combine(top.flags, a2.flags)
+	if first {
+		return a2
+	}
+	return &subre{op: '.', flags: topf, kids: []*subre{prefix, a2}, expr: catNodes(prefix.expr, a2.expr)}
+}
+
+func (p *parser) scannum() int {
+	n := 0
+	for p.see(tDIGIT) && n < dupMax {
+		n = n*10 + p.nextvalue
+		p.next()
+	}
+	if p.see(tDIGIT) || n > dupMax {
+		p.fail(msgBadBR)
+	}
+	return n
+}
+
+// Character properties in the C locale: only ASCII has them.
+
+func toLower(c int) int {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func toUpper(c int) int {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
+}
+
+func isWordByte(c byte) bool {
+	return isAlpha(c) || isDigit(c) || c == '_'
+}
+
+func (p *parser) onechr(c int) *node {
+	n := &node{op: nSet}
+	n.set.add(c)
+	if p.cflags&fICASE != 0 {
+		n.set.add(toLower(c))
+		n.set.add(toUpper(c))
+	}
+	return n
+}
+
+func (p *parser) charclass(s *byteSet, cls int) {
+	if p.cflags&fICASE != 0 && (cls == ccLower || cls == ccUpper) {
+		cls = ccAlpha
+	}
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		var in bool
+		switch cls {
+		case ccAlnum:
+			in = isAlpha(b) || isDigit(b)
+		case ccAlpha:
+			in = isAlpha(b)
+		case ccASCII:
+			in = c <= 0x7f
+		case ccBlank:
+			in = b == ' ' || b == '\t'
+		case ccCntrl:
+			in = c <= 0x1f || 0x7f <= c && c <= 0x9f
+		case ccDigit:
+			in = isDigit(b)
+		case ccGraph:
+			in = 0x21 <= c && c <= 0x7e
+		case ccLower:
+			in = 'a' <= c && c <= 'z'
+		case ccPrint:
+			in = 0x20 <= c && c <= 0x7e
+		case ccPunct:
+			in = 0x21 <= c && c <= 0x7e && !isAlpha(b) && !isDigit(b)
+		case ccSpace:
+			in = isSpace(b)
+		case ccUpper:
+			in = 'A' <= c && c <= 'Z'
+		case ccXdigit:
+			in = isDigit(b) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+		case ccWord:
+			in = isWordByte(b)
+		}
+		if in {
+			s.add(c)
+		}
+	}
+}
+
+// bracket parses a bracket expression; the current token is '['.
+func (p *parser) bracket(negated bool) *node {
+	n := &node{op: nSet}
+	var haveC [numClasses]bool
+	p.next()
+	for !p.see(']') && !p.see(tEOS) {
+		p.brackpart(&n.set, &haveC)
+	}
+	for cls, ok := range haveC {
+		if ok {
+			var s byteSet
+			p.charclass(&s, cls)
+			s.complement()
+			n.set.union(&s)
+		}
+	}
+	if negated {
+		if p.cflags&fNLSTOP != 0 {
+			n.set.add('\n')
+		}
+		n.set.complement()
+	}
+	return n
+}
+
+func (p *parser) brackpart(s *byteSet, haveC *[numClasses]bool) {
+	var startc, endc int
+	switch p.nexttype {
+	case tRANGE:
+		p.fail(msgRange)
+	case tPLAIN:
+		startc = p.nextvalue
+		p.next()
+		if !p.see(tRANGE) {
+			s.union(&p.onechr(startc).set)
+			return
+		}
+	case tCOLLEL:
+		startp := p.now
+		endp := p.scanplain()
+		startc = p.element(startp, endp)
+	case tECLASS:
+		startp := p.now
+		endp := p.scanplain()
+		c := p.element(startp, endp)
+		s.union(&p.onechr(c).set)
+		return
+	case tCCLASS:
+		startp := p.now
+		endp := p.scanplain()
+		cls := -1
+		for i, name := range classNames {
+			if name == string(p.pat[startp:endp]) {
+				cls = i
+			}
+		}
+		if cls < 0 {
+			p.fail(msgCType)
+		}
+		p.charclass(s, cls)
+		return
+	case tCCLASSS:
+		p.charclass(s, p.nextvalue)
+		p.next()
+		return
+	case tCCLASSC:
+		haveC[p.nextvalue] = true
+		p.next()
+		return
+	default:
+		p.fail(msgAssert)
+	}
+	if p.see(tRANGE) {
+		p.next()
+		switch p.nexttype {
+		case tPLAIN, tRANGE:
+			endc = p.nextvalue
+			p.next()
+		case tCOLLEL:
+			startp := p.now
+			endp := p.scanplain()
+			endc = p.element(startp, endp)
+		default:
+			p.fail(msgRange)
+		}
+	} else {
+		endc = startc
+	}
+	if startc != endc && startc > endc {
+		p.fail(msgRange)
+	}
+	icase := p.cflags&fICASE != 0
+	for c := startc; c <= endc && c <= 255; c++ {
+		s.add(c)
+		if icase {
+			s.add(toLower(c))
+			s.add(toUpper(c))
+		}
+	}
+}
+
+// scanplain skips the body of [. .], [= =] or [: :] and returns the end of
+// the name, exactly as PostgreSQL computes it.
+func (p *parser) scanplain() int {
+	p.next()
+	endp := p.now
+	for p.see(tPLAIN) {
+		endp = p.now
+		p.next()
+	}
+	p.next()
+	return endp
+}
+
+func (p *parser) element(startp, endp int) int {
+	if endp-startp == 1 {
+		return int(p.pat[startp])
+	}
+	name := string(p.pat[startp:endp])
+	if c, ok := charNames[name]; ok {
+		return c
+	}
+	p.fail(msgCollate)
+	return 0
+}

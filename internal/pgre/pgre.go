@@ -1,0 +1,130 @@
+// Package pgre implements PostgreSQL's "advanced regular expressions"
+// (Henry Spencer's ARE, the flavour of the ~ operator) on bytes, as the
+// postmaster applies them to pg_hba.conf and pg_ident.conf tokens: one byte
+// is one character (server encoding SQL_ASCII), C collation, case-sensitive
+// unless the pattern embeds (?i).
+//
+// Compile reproduces PostgreSQL's parser, including its error texts. The
+// few constructs this package does not reproduce exactly are refused with an
+// error wrapping ErrUnsupported that names the construct and its position,
+// rather than matched differently.
+//
+// Matching is an unanchored search. Capture positions follow ARE's rules:
+// the overall match is the leftmost one, longest or shortest according to
+// the pattern's preference, and sub-matches are dissected per subexpression
+// as PostgreSQL's regexec does, which is not RE2's leftmost-first.
+//
+// A compiled *Regexp is immutable and safe for concurrent use.
+package pgre
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// ErrUnsupported is wrapped by errors for constructs that PostgreSQL accepts
+// but this package does not reproduce exactly.
+var ErrUnsupported = errors.New("unsupported regular expression construct")
+
+// Error is a compile error.
+type Error struct {
+	// Msg is PostgreSQL's reason text (e.g. "brackets [] not balanced"),
+	// or for unsupported constructs a description naming the construct.
+	Msg string
+	// Offset is the byte offset in the pattern at which the error was
+	// detected (for unsupported constructs: where the construct starts).
+	Offset int
+
+	unsupported bool
+}
+
+func (e *Error) Error() string {
+	if e.unsupported {
+		return "unsupported regular expression construct at offset " + strconv.Itoa(e.Offset) + ": " + e.Msg
+	}
+	return e.Msg
+}
+
+// Is reports whether target is ErrUnsupported and e is an unsupported
+// construct.
+func (e *Error) Is(target error) bool {
+	return e.unsupported && target == ErrUnsupported
+}
+
+// Regexp is a compiled regular expression.
+type Regexp struct {
+	expr    string
+	nsub    int
+	search  *prog  // whole pattern; used for MatchString and match bounds
+	tree    *subre // dissection tree (PostgreSQL's subre tree)
+	shorter bool   // the whole RE prefers the shortest match
+	plain   bool   // tree has no substructure: no dissection needed
+}
+
+// Compile parses a PostgreSQL ARE. Errors are of type *Error.
+func Compile(pattern string) (*Regexp, error) {
+	p := &parser{pat: []byte(pattern)}
+	return p.compile()
+}
+
+// MustCompile is like Compile but panics on error. For tests and examples.
+func MustCompile(pattern string) *Regexp {
+	re, err := Compile(pattern)
+	if err != nil {
+		panic(fmt.Sprintf("pgre: Compile(%q): %v", pattern, err))
+	}
+	return re
+}
+
+// String returns the source pattern.
+func (re *Regexp) String() string { return re.expr }
+
+// NumSubexp returns the number of capturing parenthesised subexpressions.
+func (re *Regexp) NumSubexp() int { return re.nsub }
+
+// MatchString reports whether the pattern matches anywhere in s (s is
+// treated as bytes).
+func (re *Regexp) MatchString(s string) bool {
+	return re.search.matchAnywhere(s)
+}
+
+// FindSubmatchIndex returns the byte offsets of the leftmost match and of
+// each capturing subexpression: result[2*i], result[2*i+1] for group i (group
+// 0 being the whole match), -1 for groups that did not participate. It
+// returns nil if there is no match.
+func (re *Regexp) FindSubmatchIndex(s string) []int {
+	begin, end := re.bounds(s)
+	if begin < 0 {
+		return nil
+	}
+	m := make([]int, 2*(re.nsub+1))
+	for i := range m {
+		m[i] = -1
+	}
+	m[0], m[1] = begin, end
+	if re.nsub > 0 {
+		d := dissector{s: s, m: m}
+		d.dissect(re.tree, begin, end)
+	}
+	return m
+}
+
+// bounds finds the leftmost match start and its end (longest or shortest).
+func (re *Regexp) bounds(s string) (int, int) {
+	if !re.search.matchAnywhere(s) {
+		return -1, -1
+	}
+	for b := 0; b <= len(s); b++ {
+		var e int
+		if re.shorter {
+			e = re.search.shortest(s, b, b, len(s))
+		} else {
+			e = re.search.longest(s, b, len(s))
+		}
+		if e >= 0 {
+			return b, e
+		}
+	}
+	return -1, -1
+}
