@@ -1,8 +1,10 @@
 package hba
 
-import "regexp"
+import "github.com/pghba/pghba/internal/pgre"
 
-// compileRegex is a placeholder until internal/pgre lands (PostgreSQL ARE).
-func compileRegex(pattern string) (regex, error) {
-	return regexp.Compile(pattern)
+// compileRegex compiles a /regex token's pattern (without the slash) as
+// PostgreSQL's ARE on bytes. Error texts are PostgreSQL's reasons; a construct
+// pgre does not reproduce exactly is refused with an error naming it.
+func compileRegex(pattern string) (*pgre.Regexp, error) {
+	return pgre.Compile(pattern)
 }
