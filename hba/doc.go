@@ -1,0 +1,96 @@
+// Package hba reads PostgreSQL's pg_hba.conf and pg_ident.conf exactly as
+// the PostgreSQL server (major versions 13 to 18) does, and decides, for an
+// incoming connection, which rule applies: the same rule, the same
+// file:line and the same error texts as the server.
+//
+// # Stages
+//
+// Loading has three visible stages:
+//
+//   - [Parser.ParseFile] (or [Parser.ParseBytes]) reads the main file and
+//     everything it includes into a [File]: every logical line with its
+//     [Rule] or its [Error], as the pg_hba_file_rules view shows them.
+//   - [Parser.Compile] turns a File without errors into a [Ruleset]. It
+//     refuses any File with an error, and a File without rules, as the
+//     server refuses to load such a file.
+//   - [Ruleset.Match], [Ruleset.MatchContext] and [Ruleset.Decide] pick the
+//     rule for a [Conn].
+//
+// [Parser.Load] does the first two. A Ruleset is immutable and safe for
+// concurrent use; reload by loading a new one and storing it in a [Holder].
+// A failed load returns an [ErrorList] and no Ruleset: keep the old one, as
+// the server does.
+//
+// # The language, as the server reads it
+//
+// Lines are read as bytes; nothing is decoded. A backslash at the very end
+// of a physical line joins the next one (14 and later); the joined line
+// keeps the number of its first physical line.
+//
+// Tokens are separated by blanks (space, tab, carriage return) and by
+// commas; a comma joins two tokens into one list (one column), so
+// "db1, db2" is one column of two names but "db1 ,db2" is two columns. A #
+// outside quotes ends the line. Double quotes may start and stop anywhere
+// in a token and "" inside quotes is one quote; a token is quoted only when
+// it starts with a quote, and a quoted token is never a keyword:
+//
+//	host all   all 10.0.0.0/8 md5   # any database
+//	host "all" all 10.0.0.0/8 md5   # only the database named all
+//	host a"ll" all 10.0.0.0/8 md5   # any database: the quote is not at the start
+//
+// Keywords are all, sameuser, samerole, samegroup and replication in the
+// database column; all and +role (membership in role) in the user column;
+// all, samehost and samenet in the address column. From 16, a token that
+// starts with a slash, quoted or not, is a regular expression searched in
+// the name ("/^db\d+$").
+//
+// An unquoted token @file is replaced by every token of that file, which is
+// read relative to the directory of the file that names it; an @file with
+// no tokens removes its column, shifting the later columns. From 16, a line
+// of exactly two columns whose first token is include, include_if_exists or
+// include_dir reads other files in its place.
+//
+// Addresses are numeric as the C library reads them (127.1 is 127.0.0.1,
+// 010.0.0.1 is octal, a separate mask column "24" is the mask 0.0.0.24);
+// anything else is a host name, and a host name starting with a dot
+// matches every name ending in it. The bits after a slash are read as C's
+// strtol reads them.
+//
+// # Server facts and outside sources
+//
+// What the server's build and settings change is a field of [Parser]:
+// Version (and Minor), SSL, Features, DBUserNamespace and
+// OAuthValidatorLibraries. The zero Parser is a PostgreSQL 18 on Linux with
+// ssl off.
+//
+// What the server asks its environment for is injected through [Env]: role
+// membership ([Roles]), host-name lookups ([Resolver], which
+// *net.Resolver satisfies) and interface addresses ([Interfaces]). A rule
+// that needs a source that was not given, or that failed, refuses the
+// connection at that rule with [ErrUnresolved] and says why: an error
+// never grants access.
+//
+// # Limits on hostile input
+//
+// The server has few limits (13–15 recurse through self-referencing @files
+// until they run out of file descriptors). pghba keeps loading bounded:
+// @file and include nesting stops at depth 10 (the server's limit from 16;
+// 64 for 13–15, reported as an error on the line), at most 4 Mi tokens are
+// produced by @file expansion and at most 1 GiB is read per load.
+//
+// # Conformance
+//
+// Behaviour follows the server's source and is checked against real
+// servers (see CONFORMANCE.md in the repository). Deliberate divergences:
+//
+//   - A self-referencing or too deeply nested @file in 13–15 is a load error
+//     on the line ("… maximum nesting depth exceeded"); the server crashes.
+//   - RADIUS server names are resolved at load time only when
+//     Parser.RADIUSResolver is set; otherwise every name is accepted.
+//   - Regular expressions use PostgreSQL's ARE semantics; a construct that
+//     cannot be reproduced exactly makes the file fail to load with an error
+//     naming it, rather than match differently.
+//   - Host-name rules without an Env.Resolver, and role tests without
+//     Env.Roles, refuse the connection (ErrUnresolved) where the server
+//     would have looked them up.
+package hba
