@@ -404,7 +404,11 @@ func jsonErrorText(err error) string {
 		}
 		return fmt.Sprintf("%q: wrong type (%s)", te.Field, te.Value)
 	}
-	return "invalid JSON: " + strings.TrimPrefix(err.Error(), "json: ")
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if strings.HasPrefix(msg, "unknown field ") {
+		return msg
+	}
+	return "invalid JSON: " + msg
 }
 
 // loaded is the outcome of loading the configuration.
@@ -606,13 +610,15 @@ func parsePrefixList(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// readJSONFile decodes the JSON file name into v, refusing trailing data.
+// readJSONFile decodes the JSON file name into v, refusing unknown fields
+// and trailing data.
 func readJSONFile(name string, v any) error {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%s: %s", name, jsonErrorText(err))
 	}

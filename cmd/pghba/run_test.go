@@ -24,9 +24,9 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 //	-- stderr --   the expected standard error (absent: empty)
 //	-- exit --     the expected exit status
 //
-// $WORK in args stands for the directory, and the directory's path in the
-// output is shown as $WORK. go test -update rewrites stdout, stderr and
-// exit of every step.
+// $WORK in args stands for the directory and $ROOT for the repository's
+// root; in the output their paths are shown as $WORK and $ROOT.
+// go test -update rewrites stdout, stderr and exit of every step.
 func TestTranscripts(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txtar")
 	if err != nil {
@@ -103,12 +103,16 @@ func runTranscript(t *testing.T, file string) {
 	if len(steps) == 0 {
 		t.Fatalf("%s: no args section", file)
 	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Chdir(work)
 	t.Setenv("PGDATA", "")
 
 	changed := false
 	for i, s := range steps {
-		words := splitArgs(strings.ReplaceAll(s.args, "$WORK", work))
+		words := splitArgs(strings.NewReplacer("$WORK", work, "$ROOT", root).Replace(s.args))
 		for len(words) > 0 && strings.Contains(words[0], "=") && !strings.HasPrefix(words[0], "-") {
 			k, v, _ := strings.Cut(words[0], "=")
 			t.Setenv(k, v)
@@ -116,8 +120,9 @@ func runTranscript(t *testing.T, file string) {
 		}
 		var stdout, stderr bytes.Buffer
 		code := run(words, bytes.NewReader(s.stdin), &stdout, &stderr)
-		gotOut := []byte(strings.ReplaceAll(stdout.String(), work, "$WORK"))
-		gotErr := []byte(strings.ReplaceAll(stderr.String(), work, "$WORK"))
+		hide := strings.NewReplacer(work, "$WORK", root, "$ROOT")
+		gotOut := []byte(hide.Replace(stdout.String()))
+		gotErr := []byte(hide.Replace(stderr.String()))
 		gotExit := []byte(strconv.Itoa(code) + "\n")
 		if *update {
 			if !bytes.Equal(gotOut, s.stdout) || !bytes.Equal(gotErr, s.stderr) || !bytes.Equal(gotExit, s.exit) {
