@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildProxy builds this command into a temporary directory.
+func buildProxy(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go tool to build the proxy: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "proxy")
+	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type proxyProcess struct {
+	cmd    *exec.Cmd
+	logs   *syncBuffer
+	exited chan error
+}
+
+func startProcess(t *testing.T, bin string, args ...string) *proxyProcess {
+	t.Helper()
+	pp := &proxyProcess{logs: &syncBuffer{}, exited: make(chan error, 1)}
+	pp.cmd = exec.Command(bin, args...)
+	pp.cmd.Stdout, pp.cmd.Stderr = pp.logs, pp.logs
+	if err := pp.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { pp.exited <- pp.cmd.Wait() }()
+	t.Cleanup(func() {
+		pp.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-pp.exited:
+		case <-time.After(10 * time.Second):
+			pp.cmd.Process.Kill()
+			<-pp.exited
+		}
+		if t.Failed() {
+			t.Logf("proxy %d log:\n%s", pp.cmd.Process.Pid, pp.logs)
+		}
+	})
+	return pp
+}
+
+// waitLog waits until the process has logged s n times.
+func (pp *proxyProcess) waitLog(t *testing.T, s string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(pp.logs.String(), s) < n {
+		select {
+		case err := <-pp.exited:
+			t.Fatalf("proxy exited (%v) before logging %q:\n%s", err, s, pp.logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("proxy did not log %q %d times within 30s:\n%s", s, n, pp.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestReusePortProcesses runs two proxy processes on one port with
+// -reuseport: the kernel spreads connections over both, and each reloads
+// on SIGHUP.
+func TestReusePortProcesses(t *testing.T) {
+	c := needPostgres(t)
+	bin := buildProxy(t)
+	dir := t.TempDir()
+	hbaPath := filepath.Join(dir, "pg_hba.conf")
+	if err := os.WriteFile(hbaPath, []byte("host all alice 127.0.0.1/32 trust\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-listen", "127.0.0.1:" + strconv.Itoa(port), "-reuseport", "-upstream", c.addr(),
+		"-hba", hbaPath, "-pg-version", "15", "-poll", "0"}
+	a := startProcess(t, bin, args...)
+	b := startProcess(t, bin, args...)
+	a.waitLog(t, "msg=listening", 1)
+	b.waitLog(t, "msg=listening", 1)
+
+	// Each new connection has a new source port, which the kernel hashes
+	// to pick a listener: both processes are soon chosen.
+	ctx := context.Background()
+	served := func(pp *proxyProcess) bool { return strings.Contains(pp.logs.String(), "msg=allowed") }
+	n := 0
+	for ; n < 300 && !(served(a) && served(b)); n++ {
+		conn, err := connect(ctx, port, "alice", "disable", "")
+		if err != nil {
+			t.Fatalf("connection %d: %v", n, err)
+		}
+		if err := selectOne(ctx, conn, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close(ctx)
+	}
+	if !served(a) || !served(b) {
+		t.Fatalf("after %d connections: process A served=%v, B served=%v", n, served(a), served(b))
+	}
+	t.Logf("both processes served after %d connections", n)
+
+	// SIGHUP reloads each process (polling is off).
+	replaceFile(t, hbaPath, "host all alice 127.0.0.1/32 reject\n")
+	for _, pp := range []*proxyProcess{a, b} {
+		pp.cmd.Process.Signal(syscall.SIGHUP)
+		pp.waitLog(t, "msg=\"pg_hba.conf reloaded\"", 1)
+	}
+	for i := range 20 {
+		conn, err := connect(ctx, port, "alice", "disable", "")
+		if err == nil {
+			conn.Close(ctx)
+		}
+		if err := checkRefusal(err, rejects("127.0.0.1", "alice", "postgres", "no encryption")); err != nil {
+			t.Fatalf("connection %d after SIGHUP: %v", i, err)
+		}
+	}
+
+	for _, pp := range []*proxyProcess{a, b} {
+		pp.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-pp.exited:
+			pp.exited <- err // for the cleanup
+			if err != nil {
+				t.Errorf("proxy exit: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("proxy did not stop on SIGTERM")
+		}
+	}
+}
+
+func TestProxyRefusesToStartWithBadFile(t *testing.T) {
+	dir := t.TempDir()
+	hbaPath := filepath.Join(dir, "pg_hba.conf")
+	os.WriteFile(hbaPath, []byte("host all all 127.0.0.1/32 trust\nhost all all 10.0.0.0/33 trust\n"), 0o644)
+	var logs syncBuffer
+	code := run([]string{"-listen", "127.0.0.1:0", "-upstream", "127.0.0.1:1", "-hba", hbaPath}, &logs)
+	if code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	if want := fmt.Sprintf("%s:2: ", hbaPath); !strings.Contains(logs.String(), want) {
+		t.Errorf("log lacks %q:\n%s", want, logs.String())
+	}
+}
