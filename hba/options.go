@@ -441,6 +441,11 @@ func (s *authState) ldapURL(val string) *Error {
 		o.LDAPBaseDN = u.dn
 		s.set |= setLDAPBaseDN
 	}
+	if u.hasAttrs && len(u.attrs) == 0 {
+		// PostgreSQL copies the first attribute without checking that there
+		// is one, and crashes on a list of only commas. Fail the line instead.
+		return optionErr(`could not parse LDAP URL "` + val + `": empty attribute list`)
+	}
 	if len(u.attrs) > 0 {
 		o.LDAPSearchAttribute = u.attrs[0]
 		s.set |= setLDAPSearchAttribute
@@ -974,6 +979,7 @@ type ldapURLDesc struct {
 	dn        string
 	hasDN     bool
 	attrs     []string
+	hasAttrs  bool // lud_attrs non-NULL, possibly with no element
 	scope     int
 	filter    string
 	hasFilter bool
@@ -1115,6 +1121,7 @@ func parseLDAPURL(s string) (ldapURLDesc, int) {
 	}
 	part, after, more = strings.Cut(after, "?")
 	if part != "" {
+		u.hasAttrs = true
 		for _, a := range strings.Split(ldapHexUnescape(part), ",") {
 			if a != "" {
 				u.attrs = append(u.attrs, a)
