@@ -1,0 +1,468 @@
+package pgre
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The differential test compares this package with a real PostgreSQL 15
+// server: `subject ~ pattern`, the capture positions (regexp_instr per
+// group), regexp_match's captured text, and compile errors, over generated
+// (pattern, subject) pairs in a SQL_ASCII database (so that bytes >= 0x80
+// behave as in the postmaster).
+
+var (
+	diffSeed  = flag.Int64("pgre.seed", 0, "seed for the differential test (0: time based)")
+	diffPairs = flag.Int("pgre.pairs", 3000, "generated (pattern, subject) pairs per run")
+)
+
+const pgBin = "/usr/lib/postgresql/15/bin"
+
+type pgServer struct {
+	dir  string
+	port int
+	pid  int
+}
+
+func serverUnavailable(t *testing.T, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("PostgreSQL server required under CI: %s", msg)
+	}
+	t.Skipf("no PostgreSQL server: %s", msg)
+}
+
+// startServer starts a throwaway PostgreSQL 15 cluster (SQL_ASCII, C
+// locale) owned by OS user postgres, in a temp dir, on a free port.
+func startServer(t *testing.T) *pgServer {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(pgBin, "postgres")); err != nil {
+		serverUnavailable(t, "%v", err)
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		serverUnavailable(t, "%v", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	if os.Geteuid() != 0 && os.Geteuid() != uid {
+		serverUnavailable(t, "must run as root or postgres")
+	}
+	dir, err := os.MkdirTemp("", "pgre")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chown(dir, uid, gid); err != nil {
+		serverUnavailable(t, "%v", err)
+	}
+	asPG := func(name string, args ...string) *exec.Cmd {
+		cmd := exec.Command(filepath.Join(pgBin, name), args...)
+		if os.Geteuid() == 0 {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+		}
+		cmd.Dir = dir
+		return cmd
+	}
+	data := filepath.Join(dir, "data")
+	if out, err := asPG("initdb", "-D", data, "--no-locale", "-E", "SQL_ASCII", "--auth=trust", "-U", "postgres", "--no-sync").CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		port := 20000 + rand.Intn(40000)
+		cmd := asPG("postgres", "-D", data, "-p", strconv.Itoa(port), "-k", dir,
+			"-c", "listen_addresses=", "-c", "lc_messages=C", "-c", "fsync=off")
+		var logBuf bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		s := &pgServer{dir: dir, port: port, pid: cmd.Process.Pid}
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		ready := false
+		for i := 0; i < 100 && !ready; i++ {
+			select {
+			case <-done:
+				i = 100
+			case <-time.After(50 * time.Millisecond):
+				ready = exec.Command(filepath.Join(pgBin, "pg_isready"), "-q", "-h", dir, "-p", strconv.Itoa(port)).Run() == nil
+			}
+		}
+		if ready {
+			t.Cleanup(func() {
+				cmd.Process.Signal(syscall.SIGQUIT)
+				select {
+				case <-done:
+				case <-time.After(5 * time.Second):
+					cmd.Process.Kill()
+				}
+			})
+			return s
+		}
+		cmd.Process.Kill()
+		<-done
+		lastErr = fmt.Errorf("server did not start: %s", logBuf.String())
+	}
+	t.Fatal(lastErr)
+	return nil
+}
+
+// psql runs SQL and returns the unaligned, tuples-only output lines.
+func (s *pgServer) psql(t *testing.T, sql string) []string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(pgBin, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+		"-h", s.dir, "-p", strconv.Itoa(s.port), "-U", "postgres", "-d", "postgres", "-f", "-")
+	cmd.Stdin = strings.NewReader(sql)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("psql: %v\n%s", err, errb.String())
+	}
+	text := strings.TrimRight(out.String(), "\n")
+	if text == "" {
+		return nil
+	}
+	return strings.Split(text, "\n")
+}
+
+const diffFunc = `
+CREATE OR REPLACE FUNCTION pgre_t(p text, s text, n int) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+  r text;
+  b boolean;
+BEGIN
+  BEGIN
+    b := s ~ p;
+  EXCEPTION WHEN others THEN
+    RETURN 'E:' || SQLERRM;
+  END;
+  IF NOT b THEN
+    RETURN 'N';
+  END IF;
+  r := 'M';
+  FOR i IN 0..n LOOP
+    r := r || ' ' || (regexp_instr(s, p, 1, 1, 0, '', i) - 1) || ',' || (regexp_instr(s, p, 1, 1, 1, '', i) - 1);
+  END LOOP;
+  RETURN r || ' ' || coalesce(encode(convert_to(array_to_string(regexp_match(s, p), chr(1), chr(2)), 'SQL_ASCII'), 'hex'), 'null');
+END
+$f$;
+`
+
+type pair struct{ pattern, subject string }
+
+// ours computes the same answer string as pgre_t, or ("", true) when the
+// pattern is refused as unsupported.
+func ours(p pair) (ans string, nsub int, refused bool) {
+	re, err := Compile(p.pattern)
+	if err != nil {
+		if errors.Is(err, ErrUnsupported) {
+			return "", 0, true
+		}
+		return "E:invalid regular expression: " + err.(*Error).Msg, 0, false
+	}
+	m := re.FindSubmatchIndex(p.subject)
+	if re.MatchString(p.subject) != (m != nil) {
+		return "MatchString/FindSubmatchIndex disagree", re.NumSubexp(), false
+	}
+	if m == nil {
+		return "N", re.NumSubexp(), false
+	}
+	var b strings.Builder
+	b.WriteString("M")
+	for i := 0; i < len(m); i += 2 {
+		fmt.Fprintf(&b, " %d,%d", m[i], m[i+1])
+	}
+	var parts []string
+	if re.NumSubexp() == 0 {
+		parts = append(parts, p.subject[m[0]:m[1]])
+	}
+	for i := 2; i < len(m); i += 2 {
+		if m[i] < 0 {
+			parts = append(parts, "\x02")
+		} else {
+			parts = append(parts, p.subject[m[i]:m[i+1]])
+		}
+	}
+	b.WriteString(" " + hex.EncodeToString([]byte(strings.Join(parts, "\x01"))))
+	return b.String(), re.NumSubexp(), false
+}
+
+func TestAgainstPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	seed := *diffSeed
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	srv := startServer(t)
+	srv.psql(t, diffFunc)
+	r := rand.New(rand.NewSource(seed))
+	pairs := make([]pair, 0, *diffPairs+len(fixedPairs))
+	pairs = append(pairs, fixedPairs...)
+	for len(pairs) < cap(pairs) {
+		if r.Intn(2) == 0 {
+			pat := genPattern(r)
+			for i := 0; i < 3 && len(pairs) < cap(pairs); i++ {
+				pairs = append(pairs, pair{pat, genSubject(r)})
+			}
+		} else {
+			pat := genCapturePattern(r)
+			for i := 0; i < 3 && len(pairs) < cap(pairs); i++ {
+				pairs = append(pairs, pair{pat, genABSubject(r)})
+			}
+		}
+	}
+	want := make([]string, len(pairs))
+	nsubs := make([]int, len(pairs))
+	refusedIdx := map[int]bool{}
+	for i, p := range pairs {
+		var refused bool
+		want[i], nsubs[i], refused = ours(p)
+		refusedIdx[i] = refused
+	}
+	const batch = 1000
+	var got []string
+	for lo := 0; lo < len(pairs); lo += batch {
+		hi := min(lo+batch, len(pairs))
+		var sql strings.Builder
+		sql.WriteString("SELECT pgre_t(convert_from(decode(p, 'hex'), 'SQL_ASCII'), convert_from(decode(s, 'hex'), 'SQL_ASCII'), n) FROM (VALUES ")
+		for i := lo; i < hi; i++ {
+			if i > lo {
+				sql.WriteString(",")
+			}
+			fmt.Fprintf(&sql, "(%d,'%x','%x',%d)", i, pairs[i].pattern, pairs[i].subject, nsubs[i])
+		}
+		sql.WriteString(") v(i, p, s, n) ORDER BY i;\n")
+		lines := srv.psql(t, sql.String())
+		if len(lines) != hi-lo {
+			t.Fatalf("got %d result lines for %d pairs", len(lines), hi-lo)
+		}
+		got = append(got, lines...)
+	}
+	compared, disagree, refused, refusedPGError := 0, 0, 0, 0
+	for i, p := range pairs {
+		if refusedIdx[i] {
+			refused++
+			if strings.HasPrefix(got[i], "E:") {
+				refusedPGError++
+			}
+			continue
+		}
+		compared++
+		if got[i] != want[i] {
+			disagree++
+			if disagree <= 25 {
+				t.Errorf("pattern %q subject %q:\n postgres: %s\n pgre:     %s", p.pattern, p.subject, got[i], want[i])
+			}
+		}
+	}
+	kinds := map[string]int{}
+	for i := range pairs {
+		if !refusedIdx[i] {
+			kinds[got[i][:1]]++
+		}
+	}
+	t.Logf("outcomes (E error, N no match, M match): %v", kinds)
+	t.Logf("seed %d: %d pairs, %d compared, %d disagreements, %d refused as unsupported (%d of them PostgreSQL rejects too)",
+		seed, len(pairs), compared, disagree, refused, refusedPGError)
+	if disagree > 0 {
+		t.Errorf("seed %d (rerun with -pgre.seed=%d): %d of %d pairs disagree", seed, seed, disagree, compared)
+	}
+}
+
+// fixedPairs are always compared, whatever the seed.
+var fixedPairs = []pair{
+	{"^(a*)(a|b)*?$", "aab"},
+	{"(a+|b+)*", "abab"},
+	{"(a|ab)(c|bcd)(d*)", "abcd"},
+	{"(.*?)(\\d+)", "abc123"},
+	{"a*?(b*)", "aabb"},
+	{"(a*)+", "aaa"},
+	{"(a*)*", "b"},
+	{"(a|b)*?c", "abc"},
+	{"((a)|b)+", "ab"},
+	{"(?i)(A)(b)", "xaB"},
+	{"(?x) a b # comment", "ab"},
+	{"(?n)^b", "a\nb"},
+	{"(?p)a.b", "a\nb"},
+	{"(?w)a$", "a\nb"},
+	{"[[:<:]]ab[[:>:]]", "x ab y"},
+	{"\\yab\\Y", "abc"},
+	{"***=(a)", "(a)"},
+	{"***:(a)", "a"},
+	{"[[.hyphen.]]", "-"},
+	{"[[=a=]]", "a"},
+	{"[[:cntrl:]]", "\x85"},
+	{"\\w", "\xe9"},
+	{"(?<=a)b", "ab"},
+	{"(?<!a)b", "ab"},
+	{"a(?=bc)", "abc"},
+	{"\\x41\\u0042", "AB"},
+	{"\\101", "A"},
+	{"a{,2}", "a{,2}"},
+	{"a{1,3}?", "aaa"},
+	{"(a{1,3}?)(a*)", "aaa"},
+	{"(?:a|b)*?(b)", "abab"},
+}
+
+var (
+	genLits    = []string{"a", "b", "c", "a", "b", "A", "_", "0", "1", "-", "\\.", "\\n", "\\d", "\\w", "\\s", "\\W", "\\D", "\\S", "\\x61", "\\141", "\xe9", " ", "\\\\"}
+	genBracket = []string{"[ab]", "[^a]", "[a-c]", "[^a-b]", "[[:alpha:]]", "[[:digit:]]", "[[:space:]]", "[[:upper:]]", "[[:lower:]]", "[[:alnum:]_]", "[[:punct:]]", "[[:cntrl:]]", "[[:print:]]", "[[:graph:]]", "[[:xdigit:]]", "[\\d]", "[\\w-]", "[^\\s]", "[]a]", "[a-]", "[[.a.]]", "[[=b=]]", "[\xe9]", "[\x80-\xff]", "[[:foo:]]", "[b-a]", "[a", "[\\D]"}
+	genQuant   = []string{"*", "+", "?", "*?", "+?", "??", "{2}", "{1,2}", "{0,1}", "{2,}", "{1,2}?", "{0}", "{2,1}", "{", "{1", "{3}?", "{,1}"}
+	genAssert  = []string{"^", "$", "\\m", "\\M", "\\y", "\\Y", "\\A", "\\Z", "[[:<:]]", "[[:>:]]"}
+	genPrefix  = []string{"", "", "", "", "", "", "(?i)", "(?n)", "(?x)", "(?p)", "(?w)", "(?s)", "(?c)", "***:", "***=", "(?q)", "(?z)", "***?", "(?ix)"}
+)
+
+func genPattern(r *rand.Rand) string {
+	var b strings.Builder
+	b.WriteString(genPrefix[r.Intn(len(genPrefix))])
+	genAlt(r, &b, 0, new(int))
+	s := b.String()
+	// occasionally corrupt the pattern to provoke errors
+	if r.Intn(20) == 0 && len(s) > 0 {
+		i := r.Intn(len(s))
+		junk := []string{"(", ")", "[", "]", "{", "}", "\\", "*", "|", "\\q", "\\1", "(?", "(?=", "(?<"}
+		s = s[:i] + junk[r.Intn(len(junk))] + s[i:]
+	}
+	return s
+}
+
+func genAlt(r *rand.Rand, b *strings.Builder, depth int, groups *int) {
+	n := 1
+	if r.Intn(4) == 0 {
+		n = 2 + r.Intn(2)
+	}
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString("|")
+		}
+		genBranch(r, b, depth, groups)
+	}
+}
+
+func genBranch(r *rand.Rand, b *strings.Builder, depth int, groups *int) {
+	n := r.Intn(4)
+	if depth == 0 {
+		n++
+	}
+	for i := 0; i < n; i++ {
+		k := r.Intn(20)
+		switch {
+		case k < 7:
+			b.WriteString(genLits[r.Intn(len(genLits))])
+		case k < 9:
+			b.WriteString(".")
+		case k < 11:
+			b.WriteString(genBracket[r.Intn(len(genBracket))])
+		case k < 13:
+			b.WriteString(genAssert[r.Intn(len(genAssert))])
+			continue
+		case k < 17 && depth < 3:
+			switch r.Intn(10) {
+			case 0:
+				b.WriteString("(?:")
+			case 1:
+				b.WriteString([]string{"(?=", "(?!", "(?<=", "(?<!"}[r.Intn(4)])
+			default:
+				b.WriteString("(")
+				*groups++
+			}
+			genAlt(r, b, depth+1, groups)
+			b.WriteString(")")
+		case k == 17 && *groups > 0:
+			fmt.Fprintf(b, "\\%d", 1+r.Intn(*groups))
+			continue
+		default:
+			b.WriteString("a")
+		}
+		if r.Intn(3) == 0 {
+			b.WriteString(genQuant[r.Intn(len(genQuant))])
+		}
+	}
+}
+
+func genSubject(r *rand.Rand) string {
+	alpha := []byte("aaaabbbbcA_0- \n.\xe9\x80\xff\x85\\")
+	n := r.Intn(9)
+	s := make([]byte, n)
+	for i := range s {
+		if r.Intn(4) == 0 {
+			s[i] = alpha[r.Intn(len(alpha))]
+		} else {
+			s[i] = "ab"[r.Intn(2)]
+		}
+	}
+	return string(s)
+}
+
+// genCapturePattern generates patterns over a and b that exercise the
+// preference rules deciding capture positions.
+func genCapturePattern(r *rand.Rand) string {
+	var b strings.Builder
+	var gen func(depth int)
+	gen = func(depth int) {
+		nb := 1
+		if r.Intn(3) == 0 {
+			nb = 2
+		}
+		for j := 0; j < nb; j++ {
+			if j > 0 {
+				b.WriteString("|")
+			}
+			n := 1 + r.Intn(3)
+			for i := 0; i < n; i++ {
+				switch k := r.Intn(10); {
+				case k < 4 && depth < 3:
+					if r.Intn(6) == 0 {
+						b.WriteString("(?:")
+					} else {
+						b.WriteString("(")
+					}
+					gen(depth + 1)
+					b.WriteString(")")
+				case k < 6:
+					b.WriteString([]string{"a", "b", "a", "b", ".", "[ab]"}[r.Intn(6)])
+				case k == 6:
+					b.WriteString([]string{"^", "$", "\\m", "\\M", "\\y", "(?=a)", "(?!b)", "(?<=a)"}[r.Intn(8)])
+					continue
+				default:
+					b.WriteString("a")
+				}
+				if r.Intn(2) == 0 {
+					b.WriteString([]string{"*", "+", "?", "*?", "+?", "??", "{1,2}", "{0,2}?", "{2}", "{1,}", "{0,1}"}[r.Intn(11)])
+				}
+			}
+		}
+	}
+	gen(0)
+	return b.String()
+}
+
+func genABSubject(r *rand.Rand) string {
+	n := r.Intn(9)
+	s := make([]byte, n)
+	for i := range s {
+		s[i] = "aab"[r.Intn(3)]
+		if r.Intn(10) == 0 {
+			s[i] = ' '
+		}
+	}
+	return string(s)
+}
