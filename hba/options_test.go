@@ -483,6 +483,14 @@ func TestParseAuthOptions(t *testing.T) {
 			want: ok(OAuth, "issuer=i", "scope=s", "validator=b c")},
 		{id: "oauth-libs-path", vers: "18", setup: func(p *Parser) { p.OAuthValidatorLibraries = "/lib//x/./v/ " }, line: h + "oauth issuer=i scope=s",
 			want: ok(OAuth, "issuer=i", "scope=s", "validator=/lib/x/v")},
+		{id: "oauth-libs-validator-not-canonicalized", vers: "18", setup: func(p *Parser) { p.OAuthValidatorLibraries = `a, "b c" , /x//y/./` },
+			line: h + "oauth issuer=i scope=s validator=/x//y/", want: fails(`validator "/x//y/" is not permitted by oauth_validator_libraries`)},
+		{id: "oauth-libs-validator-canonical", vers: "18", setup: func(p *Parser) { p.OAuthValidatorLibraries = `a, "b c" , /x//y/./` },
+			line: h + "oauth issuer=i scope=s validator=/x/y", want: ok(OAuth, "issuer=i", "scope=s", "validator=/x/y")},
+		{id: "oauth-libs-dotdot", vers: "18", setup: func(p *Parser) { p.OAuthValidatorLibraries = "/x/../z/" },
+			line: h + "oauth issuer=i scope=s", want: ok(OAuth, "issuer=i", "scope=s", "validator=/z")},
+		{id: "oauth-clientcert-order", vers: "18", setup: oauthV, line: ssl + "oauth issuer=i scope=s clientcert=verify-full",
+			want: ok(OAuth, "clientcert=verify-full", "issuer=i", "scope=s", "validator=v")},
 		{id: "oauth-delegate", vers: "18", setup: oauthV, line: h + "oauth issuer=i scope=s delegate_ident_mapping=1", want: ok(OAuth, "issuer=i", "scope=s", "validator=v", "delegate_ident_mapping=true")},
 		{id: "oauth-map-empty-delegate", vers: "18", setup: oauthV, line: h + "oauth issuer=i scope=s map= delegate_ident_mapping=1", want: fails("map cannot be used in combination with delegate_ident_mapping")},
 	})
@@ -498,6 +506,8 @@ func TestParseAuthWarning(t *testing.T) {
 		{"kept", "hostssl all all 0.0.0.0/0 md5", warn},
 		{"oauth-clears", "hostssl all all 0.0.0.0/0 oauth issuer=i scope=s", ""},
 		{"oauth-missing-scope-keeps", "hostssl all all 0.0.0.0/0 oauth issuer=i", warn},
+		{"oauth-bad-clientcert-keeps", "hostssl all all 0.0.0.0/0 oauth issuer=i scope=s clientcert=bogus", warn},
+		{"oauth-hostgssenc-clears", "hostgssenc all all 0.0.0.0/0 oauth issuer=i scope=s", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &Parser{OAuthValidatorLibraries: "v"}
@@ -928,4 +938,20 @@ func TestVectorM40(t *testing.T) {
 func TestVectorM41(t *testing.T) {
 	runMVec(t, mvec{vers: "14+", conf: "hostgssenc all all 0.0.0.0/0 md5\n", method: "md5"})
 	runMVec(t, mvec{vers: "13", minor: 23, conf: "hostgssenc all all 0.0.0.0/0 md5\n", method: "md5"})
+}
+
+// TestVectorOAuthWarning: in 18 an oauth line drops the hostssl warning, so
+// the view shows no error for it; the rule still never matches.
+func TestVectorOAuthWarning(t *testing.T) {
+	p := &Parser{Version: 18, OAuthValidatorLibraries: "v"}
+	f := p.ParseBytes("pg_hba.conf", []byte("hostssl all all 0.0.0.0/0 oauth issuer=i scope=s\nhostssl all all 0.0.0.0/0 md5\n"))
+	if len(f.Lines) != 2 || f.Lines[0].Rule == nil || f.Lines[1].Rule == nil {
+		t.Fatalf("lines = %+v", f.Lines)
+	}
+	if w := f.Lines[0].Rule.Warning; w != "" {
+		t.Errorf("oauth line warning = %q, want none", w)
+	}
+	if w := f.Lines[1].Rule.Warning; w != "hostssl record cannot match because SSL is disabled" {
+		t.Errorf("md5 line warning = %q", w)
+	}
 }
