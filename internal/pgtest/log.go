@@ -68,6 +68,9 @@ func (r *logReader) close() { _ = r.f.Close() }
 // arriving only in a later read is attached to the entry returned earlier.
 func (r *logReader) read() []*LogEntry {
 	var out []*LogEntry
+	if len(r.last) > 1024 {
+		r.last = map[int]*LogEntry{}
+	}
 	for {
 		n, err := r.f.Read(r.buf)
 		if n > 0 {
