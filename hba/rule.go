@@ -97,7 +97,8 @@ type Token struct {
 // String returns the token as it could be written back into a file: quoted
 // when it was quoted or when it would not read back as the same token.
 func (t Token) String() string {
-	if !t.Quoted && t.Value != "" && !strings.ContainsAny(t.Value, " \t\r,#\"") {
+	if !t.Quoted && t.Value != "" && !strings.ContainsAny(t.Value, " \t\r\n,#\"") &&
+		(t.Value[0] != '@' || len(t.Value) == 1) {
 		return t.Value
 	}
 	return `"` + strings.ReplaceAll(t.Value, `"`, `""`) + `"`
