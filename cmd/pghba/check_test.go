@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRegisterDuplicate(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("registering check twice did not panic")
+		}
+	}()
+	register(&command{name: "check", run: runCheck})
+}
+
+func TestEveryCommandHasUsage(t *testing.T) {
+	for name, c := range commands {
+		if c.summary == "" || !strings.HasPrefix(c.usage, "usage: pghba "+name) {
+			t.Errorf("command %q: summary %q, usage starting %q", name, c.summary, c.usage[:min(len(c.usage), 30)])
+		}
+	}
+}
+
+// lineFeeder hands out one input line per Read and, before each, checks
+// that every earlier line has already been answered on out: a caller
+// driving pghba through a pipe gets each answer before it sends the next
+// case.
+type lineFeeder struct {
+	t     *testing.T
+	lines []string
+	next  int
+	out   *bytes.Buffer
+}
+
+func (f *lineFeeder) Read(p []byte) (int, error) {
+	// A line without a newline (the last) is complete only at end of
+	// input, so its answer comes after this Read.
+	complete := f.next == 0 || strings.HasSuffix(f.lines[f.next-1], "\n")
+	if got := strings.Count(f.out.String(), "\n"); complete && got != f.next {
+		f.t.Errorf("before reading input line %d: %d result lines written, want %d", f.next+1, got, f.next)
+	}
+	if f.next == len(f.lines) {
+		return 0, io.EOF
+	}
+	n := copy(p, f.lines[f.next])
+	f.next++
+	return n, nil
+}
+
+func TestBatchAnswersEachLineBeforeReadingTheNext(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "pg_hba.conf")
+	if err := os.WriteFile(conf, []byte("local all all trust\nhost all all 0.0.0.0/0 reject\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	in := &lineFeeder{t: t, out: &out, lines: []string{
+		`{"type":"local","user":"a"}` + "\n",
+		"oops\n",
+		`{"type":"host","addr":"192.0.2.1","user":"a"}` + "\n",
+		`{"type":"host","addr":"::1","user":"b"}`, // no final newline
+	}}
+	code := run([]string{"check", "-f", conf, "--batch", "-"}, in, &out, &errOut)
+	if code != 0 || errOut.Len() != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("output line %q: %v", line, err)
+		}
+		if e, ok := m["error"]; ok {
+			got = append(got, "error: "+e.(string)[:6])
+		} else {
+			got = append(got, m["result"].(string))
+		}
+	}
+	want := []string{"match", "error: line 2", "reject", "no-match"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("results %q, want %q", got, want)
+	}
+}
+
+func TestParsePGBool(t *testing.T) {
+	for _, s := range []string{"on", "ON", "true", "yes", "1", " on "} {
+		if v, ok := parsePGBool(s); !v || !ok {
+			t.Errorf("parsePGBool(%q) = %v, %v", s, v, ok)
+		}
+	}
+	for _, s := range []string{"off", "false", "no", "0"} {
+		if v, ok := parsePGBool(s); v || !ok {
+			t.Errorf("parsePGBool(%q) = %v, %v", s, v, ok)
+		}
+	}
+	for _, s := range []string{"", "maybe", "o"} {
+		if _, ok := parsePGBool(s); ok {
+			t.Errorf("parsePGBool(%q) accepted", s)
+		}
+	}
+}
