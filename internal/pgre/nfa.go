@@ -31,7 +31,8 @@ type prog struct {
 	sets     []byteSet
 	looks    []look
 	start    int32
-	anchored bool // every match starts at offset 0
+	anchored bool     // every match starts at offset 0
+	fast     *bitProg // bit-parallel simulation, when small enough
 	pool     sync.Pool
 }
 
@@ -48,6 +49,7 @@ func compileProg(n *node) *prog {
 	c.p.anchored = startsWithBOS(n)
 	pr := c.p
 	pr.pool.New = func() any { return newScratch(len(pr.insts)) }
+	pr.fast = buildBitProg(pr)
 	return pr
 }
 
@@ -222,28 +224,8 @@ func newScratch(n int) *scratch {
 	return &scratch{a: newSparse(n), b: newSparse(n), stack: make([]int32, 0, 16)}
 }
 
-func wordAt(s string, i int) bool { return i >= 0 && i < len(s) && isWordByte(s[i]) }
-
 func assertHolds(kind int32, s string, pos int) bool {
-	switch kind {
-	case aBOS:
-		return pos == 0
-	case aBOL:
-		return pos == 0 || s[pos-1] == '\n'
-	case aEOS:
-		return pos == len(s)
-	case aEOL:
-		return pos == len(s) || s[pos] == '\n'
-	case aWordStart:
-		return !wordAt(s, pos-1) && wordAt(s, pos)
-	case aWordEnd:
-		return wordAt(s, pos-1) && !wordAt(s, pos)
-	case aWordBoundary:
-		return wordAt(s, pos-1) != wordAt(s, pos)
-	case aNotWordBoundary:
-		return wordAt(s, pos-1) == wordAt(s, pos)
-	}
-	return false
+	return assertInContext(kind, contextAt(s, pos))
 }
 
 func (p *prog) lookHolds(l *look, s string, pos int) bool {
@@ -313,6 +295,9 @@ func (p *prog) step(sc *scratch, cur, next *sparse, s string, pos int) bool {
 
 // matchAnywhere reports whether some match exists in s.
 func (p *prog) matchAnywhere(s string) bool {
+	if p.fast != nil {
+		return p.fast.matchAnywhere(s, p.anchored)
+	}
 	sc := p.pool.Get().(*scratch)
 	defer p.pool.Put(sc)
 	cur, next := &sc.a, &sc.b
@@ -357,6 +342,9 @@ func (p *prog) matchEndsAt(s string, end int) bool {
 // longest returns the largest e <= stop such that the program matches
 // s[start:e] (constraints see the whole of s), or -1.
 func (p *prog) longest(s string, start, stop int) int {
+	if p.fast != nil {
+		return p.fast.longest(s, start, stop)
+	}
 	sc := p.pool.Get().(*scratch)
 	defer p.pool.Put(sc)
 	cur, next := &sc.a, &sc.b
@@ -378,6 +366,9 @@ func (p *prog) longest(s string, start, stop int) int {
 // shortest returns the smallest e in [min, max] such that the program
 // matches s[start:e], or -1.
 func (p *prog) shortest(s string, start, min, max int) int {
+	if p.fast != nil {
+		return p.fast.shortest(s, start, min, max)
+	}
 	sc := p.pool.Get().(*scratch)
 	defer p.pool.Put(sc)
 	cur, next := &sc.a, &sc.b
