@@ -1,0 +1,773 @@
+package hba
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+
+	"github.com/pghba/pghba/internal/pgre"
+)
+
+// This file reads pg_ident.conf and checks user name maps as PostgreSQL's
+// load_ident, parse_ident_line, check_usermap and check_ident_usermap do.
+//
+// Loading follows the server's two failure behaviours:
+//
+//   - At startup, a pg_ident.conf that cannot be read or has any bad line
+//     does not stop the server: it runs with an empty map set, so every
+//     check with a map name fails ("no match in usermap …"). In this
+//     package a failed [Parser.LoadIdent] returns a nil *IdentMaps, and a
+//     nil *IdentMaps is exactly that empty map set: use it as it is.
+//   - On reload, a bad file is ignored and the previous maps stay in force
+//     ("pg_ident.conf was not reloaded"). [IdentHolder.Store] ignores nil,
+//     so storing the result of every reload attempt keeps the old maps.
+
+// IdentFile is a pg_ident.conf as read: every non-empty logical line, with
+// the mapping it defines or its error, in the order PostgreSQL reads them
+// (includes expanded in place). It is what the pg_ident_file_mappings view
+// shows; see [IdentFile.ViewRows].
+type IdentFile struct {
+	// Path is the absolute, cleaned path of the main file.
+	Path string
+	// Version is the PostgreSQL major version the file was read for.
+	Version int
+	// Lines are the logical lines that were not empty after tokenising. A
+	// successful include directive has no line.
+	Lines []*IdentLine
+	// Mappings are the lines that loaded, in order.
+	Mappings []*IdentMapping
+	// Errors are every error, in line order. Loading fails when it is
+	// non-empty.
+	Errors ErrorList
+}
+
+// IdentLine is one logical line of a pg_ident.conf.
+type IdentLine struct {
+	Pos          Position
+	IncludedFrom []Position
+	// Raw is the logical line (continuations joined).
+	Raw string
+	// Mapping is the loaded line, nil when the line failed.
+	Mapping *IdentMapping
+	// Err is the line's error, nil when it loaded.
+	Err *Error
+}
+
+// IdentMapping is one loaded pg_ident.conf line: MAPNAME SYSTEM-USER
+// PG-USER. Fields after the third are ignored, as by PostgreSQL. An
+// IdentMapping is immutable once loaded.
+type IdentMapping struct {
+	// Pos is the file (absolute, cleaned path) and the first physical line.
+	Pos Position
+	// IncludedFrom lists the include directives that led to this file,
+	// innermost first (16+).
+	IncludedFrom []Position
+	// Raw is the logical line.
+	Raw string
+	// Number is the 1-based position among the loaded lines
+	// (pg_ident_file_mappings.map_number, 16+).
+	Number int
+
+	// Map is the map name, compared byte for byte with a rule's map=.
+	Map string
+	// SystemUser is the system user token. A value starting with "/"
+	// (quoted or not) is a regular expression searched in the system user.
+	SystemUser Token
+	// PGUser is the database user token. In 13–15 it is always a literal
+	// name (in which the first \1 is replaced after a regular-expression
+	// match); from 16, unquoted all and +role are keywords and a value
+	// starting with "/" is a regular expression.
+	PGUser Token
+
+	version int
+	sysRe   *pgre.Regexp
+	pgRe    *pgre.Regexp
+}
+
+// SystemUserRegex reports whether the system user is a regular expression.
+func (m *IdentMapping) SystemUserRegex() bool { return m.sysRe != nil }
+
+// PGUserRegex reports whether the database user is a regular expression
+// (16+ only).
+func (m *IdentMapping) PGUserRegex() bool { return m.pgRe != nil }
+
+// IdentViewRow is one row of PostgreSQL's pg_ident_file_mappings view
+// (15+). PostgreSQL 15 has no MapNumber and FileName columns.
+//
+// When Error is non-empty, the line failed: MapNumber, MapName, SysName and
+// PGUsername are SQL NULL (zero and empty here). Otherwise Error is NULL.
+type IdentViewRow struct {
+	MapNumber  int
+	FileName   string
+	LineNumber int
+	MapName    string
+	SysName    string
+	PGUsername string
+	Error      string
+}
+
+// ViewRows returns the rows pg_ident_file_mappings shows for the file: one
+// per line, sys_name and pg_username being the token values (quotes
+// removed; regular expressions keep their slash).
+func (f *IdentFile) ViewRows() []IdentViewRow {
+	rows := make([]IdentViewRow, 0, len(f.Lines))
+	for _, l := range f.Lines {
+		row := IdentViewRow{FileName: l.Pos.Filename, LineNumber: l.Pos.Line}
+		if l.Err != nil {
+			row.Error = l.Err.ViewText()
+		} else if m := l.Mapping; m != nil {
+			row.MapNumber = m.Number
+			row.MapName = m.Map
+			row.SysName = m.SystemUser.Value
+			row.PGUsername = m.PGUser.Value
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// ParseIdentFile reads the pg_ident.conf at name and everything it includes.
+// The error is non-nil only when the main file cannot be opened (PostgreSQL
+// then logs "could not open usermap file …" (13–15) or "could not open file
+// …" (16+) and runs without maps); line errors are in IdentFile.Errors.
+func (p *Parser) ParseIdentFile(name string) (*IdentFile, error) {
+	abs := p.absPath(name)
+	data, err := p.readFile(abs)
+	if err != nil {
+		var re *readError
+		if errors.As(err, &re) {
+			// As for pg_hba.conf: the read error is logged and the file
+			// ends there.
+			data = nil
+		} else {
+			msg := `could not open file "` + abs + `": ` + err.Error()
+			if p.version() <= 15 {
+				msg = `could not open usermap file "` + abs + `": ` + err.Error()
+			}
+			return nil, &Error{Pos: Position{Filename: abs}, Msg: msg, Err: ErrFile}
+		}
+	}
+	return p.parseIdentMain(abs, data), nil
+}
+
+// ParseIdentBytes parses data as the pg_ident.conf named name; includes and
+// @files are read relative to name's directory.
+func (p *Parser) ParseIdentBytes(name string, data []byte) *IdentFile {
+	return p.parseIdentMain(p.absPath(name), data)
+}
+
+func (p *Parser) parseIdentMain(abs string, data []byte) *IdentFile {
+	l := p.newLoader()
+	var lines []*tokLine
+	l.readBytes += len(data)
+	l.tokenize(abs, data, 0, nil, &lines)
+	f := &IdentFile{Path: abs, Version: p.version()}
+	for _, tl := range lines {
+		ln := &IdentLine{Pos: tl.pos, IncludedFrom: tl.inc, Raw: tl.raw, Err: tl.err}
+		if tl.err == nil {
+			m, err := p.parseIdentLine(tl)
+			if err != nil {
+				ln.Err = err
+			} else {
+				m.Number = len(f.Mappings) + 1
+				ln.Mapping = m
+				f.Mappings = append(f.Mappings, m)
+			}
+		}
+		if ln.Err != nil {
+			f.Errors = append(f.Errors, ln.Err)
+		}
+		f.Lines = append(f.Lines, ln)
+	}
+	return f
+}
+
+// parseIdentLine is PostgreSQL's parse_ident_line: the map, system user and
+// database user fields must each hold exactly one token, checked in that
+// order; later fields are ignored; then the regular expressions compile.
+func (p *Parser) parseIdentLine(tl *tokLine) (*IdentMapping, *Error) {
+	ver := p.version()
+	fields := tl.fields
+	var toks [3]token
+	for i := range toks {
+		if i >= len(fields) {
+			e := &Error{Pos: tl.pos, Msg: "missing entry at end of line", Err: ErrIdent}
+			if ver <= 15 {
+				e.Log = `missing entry in file "` + tl.pos.Filename + `" at end of line ` + itoa(tl.pos.Line)
+			}
+			return nil, e
+		}
+		if len(fields[i]) > 1 {
+			return nil, &Error{Pos: tl.pos, Msg: "multiple values in ident field", Err: ErrIdent}
+		}
+		toks[i] = fields[i][0]
+	}
+	m := &IdentMapping{
+		Pos:          tl.pos,
+		IncludedFrom: tl.inc,
+		Raw:          tl.raw,
+		Map:          toks[0].s,
+		SystemUser:   Token{Value: toks[1].s, Quoted: toks[1].quoted},
+		PGUser:       Token{Value: toks[2].s, Quoted: toks[2].quoted},
+		version:      ver,
+	}
+	var err *Error
+	if m.sysRe, err = identRegex(tl, toks[1].s); err != nil {
+		return nil, err
+	}
+	if ver >= 16 {
+		if m.pgRe, err = identRegex(tl, toks[2].s); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// identRegex compiles s when it starts with a slash, and returns nil
+// otherwise.
+func identRegex(tl *tokLine, s string) (*pgre.Regexp, *Error) {
+	if !strings.HasPrefix(s, "/") {
+		return nil, nil
+	}
+	re, err := compileRegex(s[1:])
+	if err != nil {
+		return nil, &Error{Pos: tl.pos, Msg: `invalid regular expression "` + s[1:] + `": ` + err.Error(), Err: ErrRegex}
+	}
+	return re, nil
+}
+
+// LoadIdent reads the pg_ident.conf at path with a zero Parser (PostgreSQL
+// 18 rules, no role source). See [Parser.LoadIdent].
+func LoadIdent(path string) (*IdentMaps, error) {
+	var p Parser
+	return p.LoadIdent(path)
+}
+
+// LoadIdent reads the pg_ident.conf at path with everything it includes and
+// compiles it. Any error in any line fails the load: the error is then an
+// ErrorList of every error and the *IdentMaps is nil, which behaves as
+// PostgreSQL's empty map set (see the package's notes on startup and
+// reload). An empty file loads and defines no maps. The maps test +role
+// database users with p.Env.Roles.
+func (p *Parser) LoadIdent(path string) (*IdentMaps, error) {
+	f, err := p.ParseIdentFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return p.CompileIdent(f)
+}
+
+// LoadIdentBytes is LoadIdent with the main file's contents given; name
+// places it (includes and @files are resolved relative to its directory).
+func (p *Parser) LoadIdentBytes(name string, data []byte) (*IdentMaps, error) {
+	return p.CompileIdent(p.ParseIdentBytes(name, data))
+}
+
+// CompileIdent turns a parsed pg_ident.conf into IdentMaps. It refuses a
+// file with any error, as PostgreSQL does.
+func (p *Parser) CompileIdent(f *IdentFile) (*IdentMaps, error) {
+	if err := f.Errors.Err(); err != nil {
+		return nil, err
+	}
+	m := &IdentMaps{
+		path:     f.Path,
+		version:  f.Version,
+		mappings: f.Mappings,
+		byName:   make(map[string][]*IdentMapping),
+		roles:    p.Env.Roles,
+	}
+	for _, im := range f.Mappings {
+		if _, ok := m.byName[im.Map]; !ok {
+			m.names = append(m.names, im.Map)
+		}
+		m.byName[im.Map] = append(m.byName[im.Map], im)
+	}
+	return m, nil
+}
+
+// IdentMaps is a loaded pg_ident.conf: the user name maps that rules with
+// map= consult. It is immutable and safe for concurrent use.
+//
+// A nil *IdentMaps is the empty map set PostgreSQL runs with when
+// pg_ident.conf could not be loaded at startup: every check that names a
+// map fails with "no match in usermap …".
+type IdentMaps struct {
+	path     string
+	version  int
+	mappings []*IdentMapping
+	byName   map[string][]*IdentMapping // lines of each map, in file order
+	names    []string
+	roles    Roles
+}
+
+// Path returns the absolute path of the main file ("" for nil maps).
+func (m *IdentMaps) Path() string {
+	if m == nil {
+		return ""
+	}
+	return m.path
+}
+
+// Version returns the PostgreSQL major version the file was read for (0 for
+// nil maps).
+func (m *IdentMaps) Version() int {
+	if m == nil {
+		return 0
+	}
+	return m.version
+}
+
+// Mappings returns the loaded lines in file order. The slice and its
+// elements must not be modified.
+func (m *IdentMaps) Mappings() []*IdentMapping {
+	if m == nil {
+		return nil
+	}
+	return m.mappings
+}
+
+// Has reports whether some line defines the map name. A rule naming a map
+// that does not exist loads fine in PostgreSQL; its checks then fail with
+// no match.
+func (m *IdentMaps) Has(name string) bool {
+	if m == nil {
+		return false
+	}
+	_, ok := m.byName[name]
+	return ok
+}
+
+// Names returns the map names in order of first appearance. The slice must
+// not be modified.
+func (m *IdentMaps) Names() []string {
+	if m == nil {
+		return nil
+	}
+	return m.names
+}
+
+// WithRoles returns maps sharing m's lines that test +role database users
+// with roles.
+func (m *IdentMaps) WithRoles(roles Roles) *IdentMaps {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	c.roles = roles
+	return &c
+}
+
+// IdentOptions are the inputs of a check besides the names.
+type IdentOptions struct {
+	// CaseInsensitive is check_usermap's case_insensitive argument: literal
+	// system and database user names are then compared ignoring ASCII case
+	// (regular expressions stay case-sensitive). [IdentMaps.Check] uses it as
+	// given. [IdentMaps.CheckRule] reads it as the server's
+	// krb_caseins_users setting: it applies to gss rules (and their realm
+	// check) only, since sspi rules always compare case-insensitively and the
+	// other methods never do.
+	CaseInsensitive bool
+	// Roles, if non-nil, answers +role membership questions (16+) instead
+	// of the Roles the maps were loaded with (Parser.Env.Roles).
+	Roles Roles
+}
+
+// IdentOutcome is the kind of a check result.
+type IdentOutcome uint8
+
+// Check outcomes. The zero value is IdentNoMatch, a refusal.
+const (
+	// IdentNoMatch: no line of the map allows the pair (or, without a map,
+	// the names differ). PostgreSQL refuses the connection.
+	IdentNoMatch IdentOutcome = iota
+	// IdentAllowed: the line in IdentResult.Line (or, without a map, the
+	// equal names) allows the system user to connect as the database user.
+	IdentAllowed
+	// IdentError: a line raised an error that stopped the scan (a \1 with no
+	// capture group). PostgreSQL refuses the connection; later lines are
+	// not consulted.
+	IdentError
+	// IdentUnresolved: a line needed role membership and IdentOptions.Roles
+	// was nil or failed. The answer cannot be known; refuse.
+	IdentUnresolved
+	// IdentRealmMismatch: the gss or sspi realm check that runs before the
+	// map failed (krb_realm). PostgreSQL refuses the connection.
+	IdentRealmMismatch
+	// IdentNotApplicable: the rule's method checks no user name
+	// ([IdentMaps.CheckRule] only). Nothing was checked; Allowed is false.
+	IdentNotApplicable
+)
+
+var identOutcomeNames = [...]string{"no-match", "allowed", "error", "unresolved", "realm-mismatch", "not-applicable"}
+
+// String returns "no-match", "allowed", "error", "unresolved",
+// "realm-mismatch" or "not-applicable".
+func (o IdentOutcome) String() string {
+	if int(o) < len(identOutcomeNames) {
+		return identOutcomeNames[o]
+	}
+	return ""
+}
+
+// IdentResult is the result of a user name map check.
+type IdentResult struct {
+	Outcome IdentOutcome
+	// Allowed is true only for IdentAllowed.
+	Allowed bool
+	// Map is the map name checked ("" when the rule has no map: the names
+	// are then compared directly).
+	Map string
+	// SystemUser and PGUser are the names as checked: the system user after
+	// realm handling, the database user cut to 63 bytes.
+	SystemUser, PGUser string
+	// Line is the deciding line: the one that allowed (IdentAllowed), raised
+	// the error (IdentError) or could not be evaluated (IdentUnresolved).
+	// It is nil otherwise.
+	Line *IdentMapping
+	// Message is PostgreSQL's server-log message for a refusal, "" when
+	// allowed. For IdentUnresolved it is pghba's own explanation in the
+	// same shape.
+	Message string
+	// CertMessage is the second line the server logs when the certificate
+	// check of a rule with clientcert=verify-full and a method other than
+	// cert fails ("certificate validation (clientcert=verify-full) failed
+	// for user …: CN mismatch"); "" otherwise.
+	CertMessage string
+	// Reason and Err explain IdentUnresolved (Err is the Roles error).
+	Reason Reason
+	Err    error
+}
+
+// Pos returns the deciding line's position, or the zero Position.
+func (r *IdentResult) Pos() Position {
+	if r.Line == nil {
+		return Position{}
+	}
+	return r.Line.Pos
+}
+
+// Check is PostgreSQL's check_usermap: may systemUser, authenticated by the
+// rule's method, connect as database user pgUser under map mapName?
+//
+// An empty mapName (no map= option, or map=) compares the two names
+// directly. Otherwise the lines of the map are tried in file order; the
+// first that matches allows, and a line that raises an error stops the scan.
+// A map name that no line defines, and nil maps, allow nothing.
+//
+// pgUser is cut to 63 bytes as the server cuts the startup packet's user
+// name; with db_user_namespace (13–16) pass the decorated name the server
+// uses (user@db). ctx is passed to the Roles source for +role lines (16+).
+func (m *IdentMaps) Check(ctx context.Context, mapName, systemUser, pgUser string, opts IdentOptions) IdentResult {
+	pgUser = truncName(pgUser)
+	res := IdentResult{Map: mapName, SystemUser: systemUser, PGUser: pgUser}
+	if mapName == "" {
+		if namesEqual(pgUser, systemUser, opts.CaseInsensitive) {
+			res.allow(nil)
+			return res
+		}
+		res.Message = "provided user name (" + pgUser + ") and authenticated user name (" + systemUser + ") do not match"
+		return res
+	}
+	var lines []*IdentMapping
+	roles := opts.Roles
+	if m != nil {
+		lines = m.byName[mapName]
+		if roles == nil {
+			roles = m.roles
+		}
+	}
+	for _, l := range lines {
+		if l.check(ctx, &res, roles, opts.CaseInsensitive) {
+			return res
+		}
+	}
+	res.Message = `no match in usermap "` + mapName + `" for user "` + pgUser + `" authenticated as "` + systemUser + `"`
+	return res
+}
+
+func (r *IdentResult) allow(l *IdentMapping) {
+	r.Outcome, r.Allowed, r.Line, r.Message = IdentAllowed, true, l, ""
+}
+
+// check is check_ident_usermap for one line of the right map. It reports
+// whether the scan stops here (a match, an error or an unresolved test) and
+// fills res then.
+func (l *IdentMapping) check(ctx context.Context, res *IdentResult, roles Roles, ci bool) bool {
+	sys, pg := res.SystemUser, res.PGUser
+	want := l.PGUser
+	pgRe := l.pgRe
+	if l.sysRe != nil {
+		loc := l.sysRe.FindSubmatchIndex(sys)
+		if loc == nil {
+			return false
+		}
+		member := l.version >= 16 && !want.Quoted && strings.HasPrefix(want.Value, "+")
+		if i := strings.Index(want.Value, `\1`); i >= 0 && !member && pgRe == nil {
+			if len(loc) < 4 || loc[2] < 0 {
+				res.Outcome, res.Line = IdentError, l
+				res.Message = `regular expression "` + l.SystemUser.Value[1:] + `" has no subexpressions as requested by backreference in "` + want.Value + `"`
+				return true
+			}
+			// The substituted name is a literal: PostgreSQL marks it quoted.
+			want = Token{Value: want.Value[:i] + sys[loc[2]:loc[3]] + want.Value[i+2:], Quoted: true}
+		}
+	} else if !namesEqual(l.SystemUser.Value, sys, ci) {
+		return false
+	}
+
+	// The database user: check_role with the one token.
+	if l.version <= 15 {
+		if namesEqual(want.Value, pg, ci) {
+			res.allow(l)
+			return true
+		}
+		return false
+	}
+	switch {
+	case !want.Quoted && strings.HasPrefix(want.Value, "+"):
+		if roles == nil {
+			res.Outcome, res.Line, res.Reason = IdentUnresolved, l, ReasonNoRoles
+			res.Message = unresolvedIdent(res, l)
+			return true
+		}
+		ok, err := roles.IsMember(ctx, pg, want.Value[1:])
+		if err != nil {
+			res.Outcome, res.Line, res.Reason, res.Err = IdentUnresolved, l, ReasonRolesFailed, err
+			res.Message = unresolvedIdent(res, l)
+			return true
+		}
+		if ok {
+			res.allow(l)
+			return true
+		}
+	case !want.Quoted && want.Value == "all":
+		res.allow(l)
+		return true
+	case pgRe != nil:
+		if pgRe.MatchString(pg) {
+			res.allow(l)
+			return true
+		}
+	default:
+		if namesEqual(want.Value, pg, ci) {
+			res.allow(l)
+			return true
+		}
+	}
+	return false
+}
+
+func unresolvedIdent(res *IdentResult, l *IdentMapping) string {
+	s := `usermap "` + res.Map + `" line ` + l.Pos.String() + ` could not be evaluated for user "` + res.PGUser + `" authenticated as "` + res.SystemUser + `": ` + res.Reason.String()
+	if res.Err != nil {
+		s += ": " + res.Err.Error()
+	}
+	return s
+}
+
+// namesEqual compares as strcmp, or as pg_strcasecmp (ASCII letters only)
+// when ci is set.
+func namesEqual(a, b string, ci bool) bool {
+	if !ci {
+		return a == b
+	}
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// ChecksUserName reports whether the server checks the authenticated
+// system user against the requested database user for connections the rule
+// decides, through the map named by map= or, without one, by comparing the
+// names: for ident, peer, gss, sspi and cert rules, oauth rules without
+// delegate_ident_mapping, and rules with clientcert=verify-full (whose
+// certificate name is compared after the method succeeds).
+func (r *Rule) ChecksUserName() bool {
+	switch r.Method {
+	case Ident, Peer, GSS, SSPI, Cert:
+		return true
+	case OAuth:
+		if !r.Options.DelegateIdentMapping {
+			return true
+		}
+	}
+	return r.Options.ClientCert == ClientCertVerifyFull
+}
+
+// CheckRule runs the user name check that the matched rule's method runs
+// after authenticating systemUser, with the rule's map= (Options.Map).
+//
+// systemUser is what the method authenticated:
+//   - peer: the operating-system user of the socket peer;
+//   - ident: the name the RFC 1413 server returned;
+//   - gss: the full Kerberos principal, name@REALM; the rule's include_realm
+//     and krb_realm apply as in [GSSSystemUser], with opts.CaseInsensitive
+//     as krb_caseins_users;
+//   - sspi: account@DOMAIN; include_realm and krb_realm apply as in
+//     [SSPISystemUser], and names compare case-insensitively;
+//   - cert, and other methods with clientcert=verify-full: the client
+//     certificate's CN, or its RFC 2253 DN with clientname=DN; an empty name
+//     is refused before the map, as by the server;
+//   - oauth (18): the identity the validator returned.
+//
+// A rule with both a mapped method (ident, gss, sspi) and
+// clientcert=verify-full is checked twice by the server: once here with the
+// method's name, once with [IdentMaps.CheckCert] and the certificate name.
+// For a rule whose method checks no user name, CheckRule returns
+// IdentNotApplicable.
+func (m *IdentMaps) CheckRule(ctx context.Context, r *Rule, systemUser, pgUser string, opts IdentOptions) IdentResult {
+	switch r.Method {
+	case Peer, Ident:
+		opts.CaseInsensitive = false
+	case OAuth:
+		if r.Options.DelegateIdentMapping {
+			return m.notApplicable(r, systemUser, pgUser)
+		}
+		opts.CaseInsensitive = false
+	case GSS:
+		name, err := GSSSystemUser(systemUser, r.Options.IncludeRealm, r.Options.KrbRealm, opts.CaseInsensitive)
+		if err != nil {
+			return realmMismatch(r, systemUser, pgUser, err)
+		}
+		systemUser = name
+	case SSPI:
+		acct, dom := systemUser, ""
+		if i := strings.LastIndexByte(systemUser, '@'); i >= 0 {
+			acct, dom = systemUser[:i], systemUser[i+1:]
+		}
+		name, err := SSPISystemUser(acct, dom, r.Options.IncludeRealm, r.Options.KrbRealm)
+		if err != nil {
+			return realmMismatch(r, systemUser, pgUser, err)
+		}
+		systemUser = name
+		opts.CaseInsensitive = true
+	case Cert:
+		return m.CheckCert(ctx, r, systemUser, pgUser, opts)
+	default:
+		if r.Options.ClientCert == ClientCertVerifyFull {
+			return m.CheckCert(ctx, r, systemUser, pgUser, opts)
+		}
+		return m.notApplicable(r, systemUser, pgUser)
+	}
+	return m.Check(ctx, r.Options.Map, systemUser, pgUser, opts)
+}
+
+// CheckCert is the server's certificate check (CheckCertAuth) for a cert
+// rule or a rule with clientcert=verify-full: certName (the certificate's
+// CN, or DN with clientname=DN) must map to pgUser under the rule's map=,
+// compared case-sensitively; with no map the names must be equal. An empty
+// certName is refused before any map lookup. For other rules it returns
+// IdentNotApplicable.
+func (m *IdentMaps) CheckCert(ctx context.Context, r *Rule, certName, pgUser string, opts IdentOptions) IdentResult {
+	if r.Method != Cert && r.Options.ClientCert != ClientCertVerifyFull {
+		return m.notApplicable(r, certName, pgUser)
+	}
+	if certName == "" {
+		pg := truncName(pgUser)
+		return IdentResult{Map: r.Options.Map, PGUser: pg,
+			Message: `certificate authentication failed for user "` + pg + `": client certificate contains no user name`}
+	}
+	opts.CaseInsensitive = false
+	res := m.Check(ctx, r.Options.Map, certName, pgUser, opts)
+	if !res.Allowed && r.Method != Cert && r.Options.ClientCert == ClientCertVerifyFull {
+		field := "CN"
+		if r.Options.ClientName == ClientNameDN {
+			field = "DN"
+		}
+		res.CertMessage = `certificate validation (clientcert=verify-full) failed for user "` + res.PGUser + `": ` + field + ` mismatch`
+	}
+	return res
+}
+
+func (m *IdentMaps) notApplicable(r *Rule, sys, pg string) IdentResult {
+	return IdentResult{Outcome: IdentNotApplicable, Map: r.Options.Map, SystemUser: sys, PGUser: truncName(pg)}
+}
+
+func realmMismatch(r *Rule, sys, pg string, err error) IdentResult {
+	return IdentResult{Outcome: IdentRealmMismatch, Map: r.Options.Map, SystemUser: sys, PGUser: truncName(pg), Message: err.Error()}
+}
+
+// GSSSystemUser returns the system user the gss method passes to the user
+// name map for an authenticated principal (name@REALM), as PostgreSQL's
+// pg_GSS_recvauth computes it:
+//
+//   - the principal is split at its first "@";
+//   - without includeRealm (include_realm=0) the realm is removed; with it
+//     (the default) the whole principal is the system user;
+//   - if krbRealm (krb_realm) is not empty, the principal's realm must equal
+//     it, ignoring ASCII case when krbCaseinsUsers (krb_caseins_users) is
+//     set, and a principal without a realm fails.
+//
+// A failed realm check returns an error whose text is the server's (DEBUG2)
+// log message; the connection is then refused without consulting the map.
+func GSSSystemUser(principal string, includeRealm bool, krbRealm string, krbCaseinsUsers bool) (string, error) {
+	name, realm, hasRealm := strings.Cut(principal, "@")
+	if !hasRealm {
+		if krbRealm != "" {
+			return "", errors.New("GSSAPI did not return realm but realm matching was requested")
+		}
+		return principal, nil
+	}
+	if krbRealm != "" && !namesEqual(krbRealm, realm, krbCaseinsUsers) {
+		return "", errors.New("GSSAPI realm (" + realm + ") and configured realm (" + krbRealm + ") don't match")
+	}
+	if includeRealm {
+		return principal, nil
+	}
+	return name, nil
+}
+
+// SSPISystemUser returns the system user the sspi method (Windows) passes
+// to the user name map for an account and its domain, as PostgreSQL's
+// pg_SSPI_recvauth computes it: account@domain with includeRealm (the
+// default), the bare account without. If krbRealm is not empty the domain
+// must equal it, ignoring ASCII case; a mismatch returns an error whose
+// text is the server's (DEBUG2) log message. (The domain itself depends on
+// the rule's compat_realm and upn_username options and on Windows; pass it
+// as the server would see it.)
+func SSPISystemUser(account, domain string, includeRealm bool, krbRealm string) (string, error) {
+	if krbRealm != "" && !namesEqual(krbRealm, domain, true) {
+		return "", errors.New("SSPI domain (" + domain + ") and configured domain (" + krbRealm + ") don't match")
+	}
+	if includeRealm {
+		return account + "@" + domain, nil
+	}
+	return account, nil
+}
+
+// IdentHolder holds the current IdentMaps for concurrent readers while a
+// reloader swaps in new ones. The zero value holds nil, the empty map set a
+// server has after failing to load pg_ident.conf at startup.
+type IdentHolder struct {
+	p atomic.Pointer[IdentMaps]
+}
+
+// Load returns the current maps (nil: the empty map set).
+func (h *IdentHolder) Load() *IdentMaps { return h.p.Load() }
+
+// Store makes m the current maps. A nil m is ignored: a failed reload keeps
+// the previous maps, as PostgreSQL does.
+func (h *IdentHolder) Store(m *IdentMaps) {
+	if m != nil {
+		h.p.Store(m)
+	}
+}
+
+// Check checks with the current maps. See [IdentMaps.Check].
+func (h *IdentHolder) Check(ctx context.Context, mapName, systemUser, pgUser string, opts IdentOptions) IdentResult {
+	return h.p.Load().Check(ctx, mapName, systemUser, pgUser, opts)
+}
