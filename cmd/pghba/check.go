@@ -88,6 +88,10 @@ given for match and reject; message is PostgreSQL's client message for reject
 and no-match, and an explanation for unresolved. file-not-loaded adds
 "errors":[{"file":...,"line":N,"message":...}].
 
+Without --json the decision is printed as text; rules that load but can never
+match (hostssl with --server-ssl off, for instance) are listed on standard
+error as warnings.
+
 Exit status: 0 when a decision was made (whatever it is), 1 when the files
 did not load (each error is also written to standard error as
 file:line: message), 2 for bad usage or an I/O error.
@@ -240,6 +244,14 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	if f.batch != "" {
 		return runBatch(ld, f.batch, stdin, stdout, stderr)
+	}
+	if !f.json && ld.rs != nil {
+		// Rules that load but can never match, as the server logs them.
+		for _, r := range ld.rs.Rules() {
+			if r.Warning != "" {
+				fmt.Fprintf(stderr, "%s:%d: warning: %s\n", ld.rel(r.Pos.Filename), r.Pos.Line, r.Warning)
+			}
+		}
 	}
 	res := ld.decide(conn)
 	if f.json {
@@ -435,8 +447,9 @@ type result struct {
 	Message string             `json:"message,omitempty"`
 	Errors  []jsonError        `json:"errors,omitempty"`
 
-	raw     string   // the rule's line, for human output
-	options []string // the view options in order, for human output
+	raw      string   // the rule's line, for human output
+	options  []string // the view options in order, for human output
+	included []string // the include directives leading to the rule, innermost first
 }
 
 // load reads and compiles the configuration.
@@ -500,6 +513,9 @@ func (ld *loaded) decide(c hba.Conn) *result {
 		r.Pos.Filename = ld.rel(r.Pos.Filename)
 		d.Rule = &r
 		res.File, res.Line, res.raw = r.Pos.Filename, r.Pos.Line, r.Raw
+		for _, p := range r.IncludedFrom {
+			res.included = append(res.included, ld.rel(p.Filename)+":"+strconv.Itoa(p.Line))
+		}
 		if d.Outcome == hba.Matched || d.Outcome == hba.Rejected {
 			res.Method = r.Method.String()
 			res.options = r.ViewOptions()
@@ -523,7 +539,8 @@ func writeJSONLine(w io.Writer, v any) {
 
 // writeHuman prints a decision for people:
 //
-//	match: pg_hba.conf:3: "host all all 127.0.0.1/32 scram-sha-256"
+//	match: conf.d/10.conf:3: "host all all 127.0.0.1/32 scram-sha-256"
+//	included from: pg_hba.conf:7
 //	method: scram-sha-256
 func writeHuman(w io.Writer, r *result) {
 	var b strings.Builder
@@ -534,6 +551,9 @@ func writeHuman(w io.Writer, r *result) {
 		b.WriteString("no-match\n")
 	default:
 		fmt.Fprintf(&b, "%s: %s:%d: %s\n", r.Result, r.File, r.Line, strconv.Quote(r.raw))
+		if len(r.included) > 0 {
+			fmt.Fprintf(&b, "included from: %s\n", strings.Join(r.included, ", "))
+		}
 	}
 	if r.Method != "" {
 		fmt.Fprintf(&b, "method: %s\n", r.Method)

@@ -79,11 +79,15 @@ the lookup could not be done. The server's answer is then unknown, and the
 message says why. pghba never guesses a grant.
 
 Without --json the same decision is printed for people: the result with the
-rule as file:line and its line quoted, then the method, options and message,
-one to a line:
+rule as file:line and its line quoted, then the include directives that led
+to it, the method, options and message, one to a line:
 
-	match: pg_hba.conf:3: "host all all 127.0.0.1/32 scram-sha-256"
+	match: conf.d/10-apps.conf:3: "host all all 127.0.0.1/32 scram-sha-256"
+	included from: pg_hba.conf:7
 	method: scram-sha-256
+
+Rules that load but can never match (hostssl with --server-ssl off, for
+instance) are then also listed on standard error as file:line: warning: text.
 
 Exit status: 0 when a decision was made, whatever it is (unresolved
 included); 1 when the files did not load, each error then also written to
