@@ -21,6 +21,9 @@ type Options struct {
 	Features hba.Features
 	// Conns is the number of connections per case (default 10).
 	Conns int
+	// HostNames allows host-name rules and RADIUS server names; the server
+	// must then resolve names from HostsFile only (pgtest.Options.Hosts).
+	HostNames bool
 	// BrokenRate is the probability, in percent, that a case gets
 	// deliberately broken lines (default 35).
 	BrokenRate int
@@ -454,6 +457,9 @@ func (g *gen) userAny() tok {
 // rendered) for a TCP rule; hit makes it contain t.Addr when possible.
 func (g *gen) addrField(t Conn, hit bool) []string {
 	ip := t.Addr
+	if g.o.HostNames && g.pct(12) {
+		return []string{g.hostNameTok(ip, hit)}
+	}
 	switch k := g.r.IntN(20); {
 	case k == 0:
 		return []string{renderTok(g.r, tok{v: "all"})}
@@ -710,6 +716,10 @@ func (g *gen) validMethod(typ string) methodChoice {
 	case "radius":
 		n := 1 + g.r.IntN(2)
 		servers := []string{"127.0.0.1", "::1", "127.0.0.2"}[:n]
+		if g.o.HostNames && g.pct(30) {
+			servers[0] = pick(g.r, "localhost", "radius.example.com", "RADIUS.example.com", "no.such.host.invalid")
+			g.note("radius-name")
+		}
 		add("radiusservers=" + strings.Join(servers, ","))
 		if n == 1 || g.pct(50) {
 			add("radiussecrets=" + pick(g.r, "s3cret", "\"a b\""))

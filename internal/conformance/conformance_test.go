@@ -1,0 +1,490 @@
+package conformance
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/internal/pgtest"
+)
+
+// Environment:
+//
+//	PGHBA_CONFORMANCE_SEED      replay a run (the seed is printed by every run)
+//	PGHBA_CONFORMANCE_CASES     cases per version (default 1000 on 15 and 18, 200 on the others)
+//	PGHBA_CONFORMANCE_LONG=1    10,000 cases on each of 13–18
+//	PGHBA_CONFORMANCE_VERSIONS  comma-separated majors to run (default: 15, 18 and every other installed)
+//	PGHBA_CONFORMANCE_CONNS     connections per case (default 8)
+//	PGHBA_CONFORMANCE_INDEX     run only this case index (with the seed: replay one case)
+//	PGHBA_CONFORMANCE_SAVE      directory for regression files of divergent cases
+//	                            (default: a new directory under $TMPDIR, printed)
+
+func envInt(name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		n, err := strconv.Atoi(v)
+		if err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+func conformanceSeed(t *testing.T) uint64 {
+	if v := os.Getenv("PGHBA_CONFORMANCE_SEED"); v != "" {
+		s, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("PGHBA_CONFORMANCE_SEED=%q: %v", v, err)
+		}
+		return s
+	}
+	return rand.Uint64() >> 1
+}
+
+func TestConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no real servers")
+	}
+	seed := conformanceSeed(t)
+	long := os.Getenv("PGHBA_CONFORMANCE_LONG") == "1"
+	t.Logf("seed %d (replay with PGHBA_CONFORMANCE_SEED=%d)", seed, seed)
+	majors := pgtest.Majors
+	if v := os.Getenv("PGHBA_CONFORMANCE_VERSIONS"); v != "" {
+		majors = nil
+		for _, s := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				t.Fatalf("PGHBA_CONFORMANCE_VERSIONS=%q: %v", v, err)
+			}
+			majors = append(majors, n)
+		}
+	}
+	for _, major := range majors {
+		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
+			t.Parallel()
+			required := major == 15 || major == 18
+			if _, err := pgtest.Find(major); err != nil && !required && os.Getenv("PGHBA_CONFORMANCE_VERSIONS") == "" {
+				t.Skipf("%v", err)
+			}
+			n := 200
+			if required {
+				n = 1000
+			}
+			if long {
+				n = 10000
+			}
+			n = envInt("PGHBA_CONFORMANCE_CASES", n)
+			runConformance(t, major, seed, n)
+		})
+	}
+}
+
+// target is one cluster with the matching hba dialect.
+type target struct {
+	t      *testing.T
+	inst   *pgtest.Install
+	cl     *pgtest.Cluster
+	opts   Options
+	parser *hba.Parser
+	hosts  bool
+	owner  *user.User
+	dirs   []string // directories made for the current case
+	// time spent per phase
+	tInstall, tView, tLib, tProbe time.Duration
+	tLibLast, tProbeLast          time.Duration
+}
+
+func installFeatures(f pgtest.Features) hba.Features {
+	var h hba.Features
+	if f.SSL {
+		h |= hba.FeatureSSL
+	}
+	if f.GSSAPI {
+		h |= hba.FeatureGSSAPI
+	}
+	if f.LDAP {
+		h |= hba.FeatureLDAP
+	}
+	if f.PAM {
+		h |= hba.FeaturePAM
+	}
+	if h == 0 {
+		h = hba.NoFeatures
+	}
+	return h
+}
+
+func startTarget(t *testing.T, major int) *target {
+	inst := pgtest.Require(t, major)
+	hosts := os.Geteuid() == 0
+	var opt pgtest.Options
+	if hosts {
+		opt.Hosts = HostsFile
+	}
+	cl := pgtest.Start(t, inst, opt)
+	if err := cl.Exec(strings.Join(FixtureSQL(), ";\n")); err != nil {
+		t.Fatalf("creating the role fixture: %v", err)
+	}
+	feat := installFeatures(inst.Features)
+	tg := &target{t: t, inst: inst, cl: cl, hosts: hosts,
+		opts:   Options{Version: major, Features: feat, HostNames: hosts, Conns: envInt("PGHBA_CONFORMANCE_CONNS", 8)},
+		parser: NewParser(major, inst.Minor, feat, hosts, "postgres"),
+	}
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg.owner = u
+	}
+	tg.checkRoles()
+	t.Logf("%s: features %s, host names %v", inst, feat, hosts)
+	return tg
+}
+
+// checkRoles compares the cluster's role graph with the one given to hba.
+func (tg *target) checkRoles() {
+	rows, err := tg.cl.Query(`SELECT r.rolname, coalesce(g.rolname, '') FROM pg_roles r
+		LEFT JOIN pg_auth_members m ON m.member = r.oid LEFT JOIN pg_roles g ON g.oid = m.roleid
+		WHERE r.rolname !~ '^pg_' ORDER BY 1, 2`)
+	if err != nil {
+		tg.t.Fatal(err)
+	}
+	got := hba.RoleGraph{}
+	for _, r := range rows {
+		name, grp := *r[0], *r[1]
+		if grp == "" {
+			if _, ok := got[name]; !ok {
+				got[name] = nil
+			}
+			continue
+		}
+		got[name] = append(got[name], grp)
+	}
+	want := FixtureGraph("postgres")
+	for k, v := range want {
+		sort.Strings(v)
+		sort.Strings(got[k])
+		if !slices.Equal(v, got[k]) {
+			tg.t.Fatalf("role %q: server grants %q, fixture %q", k, got[k], v)
+		}
+	}
+	if len(got) != len(want) {
+		tg.t.Fatalf("server has %d roles, fixture %d: %v", len(got), len(want), got)
+	}
+}
+
+// install writes one variant of c's files and reloads.
+func (tg *target) install(c *Case, pw bool) (pgtest.ReloadResult, error) {
+	files := map[string][]byte{}
+	for _, f := range c.Files {
+		if f.Dir {
+			continue
+		}
+		if pw {
+			files[f.Path] = []byte(f.PW)
+		} else {
+			files[f.Path] = []byte(f.Data)
+		}
+	}
+	if err := tg.cl.WriteFiles(files); err != nil {
+		return pgtest.ReloadResult{}, err
+	}
+	tg.removeDirs()
+	for _, f := range c.Files {
+		if f.Dir {
+			if err := tg.mkdir(f.Path); err != nil {
+				return pgtest.ReloadResult{}, err
+			}
+		}
+	}
+	return tg.cl.Reload()
+}
+
+func (tg *target) mkdir(rel string) error {
+	p := filepath.Join(tg.cl.Dir(), filepath.FromSlash(rel))
+	var made []string
+	for d := p; d != tg.cl.Dir(); d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		made = append(made, d)
+	}
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		return err
+	}
+	for i := len(made) - 1; i >= 0; i-- {
+		if tg.owner != nil {
+			uid, _ := strconv.Atoi(tg.owner.Uid)
+			gid, _ := strconv.Atoi(tg.owner.Gid)
+			if err := os.Chown(made[i], uid, gid); err != nil {
+				return err
+			}
+		}
+		tg.dirs = append(tg.dirs, made[i])
+	}
+	return nil
+}
+
+func (tg *target) removeDirs() {
+	for i := len(tg.dirs) - 1; i >= 0; i-- {
+		os.Remove(tg.dirs[i])
+	}
+	tg.dirs = nil
+}
+
+// serverRows turns the view into Outcome rows and errors, and a map from
+// position to auth_method.
+func (tg *target) serverRows(rows []pgtest.HBARow, out *Outcome) map[string]string {
+	dir := tg.cl.Dir()
+	sub := func(s string) string { return strings.ReplaceAll(s, dir, "$DIR") }
+	methods := map[string]string{}
+	for _, r := range rows {
+		file := tg.cl.HBAFile()
+		if r.FileName != nil {
+			file = *r.FileName
+		}
+		line := 0
+		if r.LineNumber != nil {
+			line = *r.LineNumber
+		}
+		pos := fmt.Sprintf("%s:%d", Rel(dir, file), line)
+		if r.Error != nil {
+			out.Errors = append(out.Errors, pos+": "+sub(*r.Error))
+		}
+		row := pos
+		if r.Type != nil {
+			addr, mask := deref(r.Address), deref(r.Netmask)
+			if r.Netmask != nil {
+				// a numeric address: compare values, not spellings
+				addr, mask = normAddr(addr), normAddr(mask)
+			}
+			method := deref(r.AuthMethod)
+			methods[pos] = method
+			row += " " + RowColumns(*r.Type, r.Database, r.UserName, addr, mask, method, r.Options)
+		}
+		out.Rows = append(out.Rows, sub(row))
+	}
+	return methods
+}
+
+func probeConn(c Conn) pgtest.ProbeConn {
+	p := pgtest.ProbeConn{Local: c.Local, SSL: c.SSL && !c.Local, User: c.User, Database: c.Database}
+	if !c.Local {
+		p.Source = c.Addr.String()
+	}
+	switch c.Repl {
+	case hba.PhysicalReplication:
+		p.Replication = "physical"
+	case hba.LogicalReplication:
+		p.Replication = "logical"
+	}
+	return p
+}
+
+// caseResult is what one case produced.
+type caseResult struct {
+	server, lib *Outcome
+	diff        string
+	generator   string // a problem with the generated case itself
+	probes      int
+}
+
+func (tg *target) run(c *Case) (res caseResult, err error) {
+	t0 := time.Now()
+	rr, err := tg.install(c, false)
+	if err != nil {
+		return res, err
+	}
+	t1 := time.Now()
+	tg.tInstall += t1.Sub(t0)
+	defer func() { tg.tView += time.Since(t1) - tg.tLibLast - tg.tProbeLast }()
+	tg.tLibLast, tg.tProbeLast = 0, 0
+	rows, err := tg.cl.HBARules()
+	if err != nil {
+		return res, fmt.Errorf("reading pg_hba_file_rules: %v", err)
+	}
+	srv := &Outcome{Loaded: rr.Loaded}
+	methods := tg.serverRows(rows, srv)
+	res.server = srv
+	t2 := time.Now()
+	lib, err := HBAOutcome(tg.parser, tg.cl.Dir(), c.Conns)
+	tg.tLibLast = time.Since(t2)
+	tg.tLib += tg.tLibLast
+	if err != nil {
+		res.lib = &Outcome{}
+		res.diff = "hba: " + err.Error()
+		return res, nil
+	}
+	res.lib = lib
+	if srv.Loaded {
+		rr2, err := tg.install(c, true)
+		if err != nil {
+			return res, err
+		}
+		rows2, err := tg.cl.HBARules()
+		if err != nil {
+			return res, err
+		}
+		if g := tg.checkPW(rr2, rows, rows2); g != "" {
+			res.generator = g
+			return res, nil
+		}
+		dir := tg.cl.Dir()
+		t3 := time.Now()
+		defer func() { tg.tProbeLast = time.Since(t3); tg.tProbe += tg.tProbeLast }()
+		for _, cn := range c.Conns {
+			pr, err := tg.cl.Probe(probeConn(cn))
+			if err != nil {
+				return res, fmt.Errorf("probe %s: %v", cn, err)
+			}
+			res.probes++
+			var d string
+			switch pr.Kind {
+			case pgtest.NoEntry:
+				d = "no-match"
+			case pgtest.Matched:
+				if pr.Line == 0 {
+					res.generator = fmt.Sprintf("probe %s: matched but no line logged: %s", cn, pr)
+					return res, nil
+				}
+				pos := fmt.Sprintf("%s:%d", Rel(dir, pr.File), pr.Line)
+				if methods[pos] == "reject" {
+					d = "reject " + pos
+				} else {
+					d = "match " + pos
+				}
+			default:
+				res.generator = fmt.Sprintf("probe %s: %s", cn, pr)
+				return res, nil
+			}
+			srv.Decisions = append(srv.Decisions, d)
+		}
+	}
+	res.diff = lib.Diff(srv)
+	return res, nil
+}
+
+// checkPW checks that the password variant loaded, has rows on the same
+// lines, all with method password and without errors.
+func (tg *target) checkPW(rr pgtest.ReloadResult, orig, pw []pgtest.HBARow) string {
+	if !rr.Loaded {
+		var msgs []string
+		for _, e := range rr.Errors {
+			msgs = append(msgs, e.String())
+		}
+		return "password variant did not load: " + strings.Join(msgs, "; ")
+	}
+	pos := func(rs []pgtest.HBARow) []string {
+		var out []string
+		for _, r := range rs {
+			f := ""
+			if r.FileName != nil {
+				f = *r.FileName
+			}
+			out = append(out, fmt.Sprintf("%s:%d", f, *r.LineNumber))
+		}
+		return out
+	}
+	if a, b := pos(orig), pos(pw); !slices.Equal(a, b) {
+		return fmt.Sprintf("password variant rows %q, original %q", b, a)
+	}
+	for i, r := range pw {
+		// warnings (hostgssenc without GSSAPI) stay; nothing else may
+		if deref(r.Error) != deref(orig[i].Error) || r.AuthMethod == nil || *r.AuthMethod != "password" {
+			return fmt.Sprintf("password variant row at line %d: method %v error %v", *r.LineNumber, deref(r.AuthMethod), deref(r.Error))
+		}
+	}
+	return ""
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return "NULL"
+	}
+	return *p
+}
+
+var saveDirOnce sync.Once
+var saveDir string
+
+func regressionDir(t *testing.T) string {
+	saveDirOnce.Do(func() {
+		saveDir = os.Getenv("PGHBA_CONFORMANCE_SAVE")
+		if saveDir == "" {
+			d, err := os.MkdirTemp("", "pghba-conformance-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			saveDir = d
+		}
+		os.MkdirAll(saveDir, 0o755)
+	})
+	return saveDir
+}
+
+func runConformance(t *testing.T, major int, seed uint64, n int) {
+	tg := startTarget(t, major)
+	start := time.Now()
+	first, last := 0, n
+	if v := os.Getenv("PGHBA_CONFORMANCE_INDEX"); v != "" {
+		first = envInt("PGHBA_CONFORMANCE_INDEX", 0)
+		last = first + 1
+	}
+	var loaded, probes, failures, genProblems int
+	decisions := map[string]int{}
+	for i := first; i < last; i++ {
+		c := Generate(seed, i, tg.opts)
+		res, err := tg.run(c)
+		if err != nil {
+			t.Fatalf("pg%d seed %d case %d: harness: %v", major, seed, i, err)
+		}
+		probes += res.probes
+		if res.server != nil && res.server.Loaded {
+			loaded++
+			for _, d := range res.server.Decisions {
+				decisions[strings.Fields(d)[0]]++
+			}
+		}
+		if res.generator != "" {
+			genProblems++
+			if genProblems <= 5 {
+				t.Errorf("pg%d seed %d case %d: generator problem: %s\n%s", major, seed, i, res.generator, c.Dump(true))
+			}
+			continue
+		}
+		if res.diff == "" {
+			continue
+		}
+		failures++
+		if failures > 20 {
+			continue
+		}
+		reg := &Regression{Version: major, Minor: tg.inst.Minor, Features: tg.opts.Features, Hosts: tg.hosts,
+			Seed: seed, Index: i, Files: c.Files, Conns: c.Conns, Want: *res.server,
+			Note: "divergence found by TestConformance:\n" + res.diff}
+		path := filepath.Join(regressionDir(t), fmt.Sprintf("pg%d-%d-%d.txtar", major, seed, i))
+		os.WriteFile(path, reg.Marshal(), 0o644)
+		var conns strings.Builder
+		for k, cn := range c.Conns {
+			fmt.Fprintf(&conns, "  conn %d: %s\n", k, cn)
+		}
+		t.Errorf("pg%d (%s) seed %d case %d: server and hba disagree:\n%s\nfiles:\n%s\nconnections:\n%s\nserver: %+v\nhba:    %+v\nregression file: %s",
+			major, tg.inst.Version(), seed, i, res.diff, c.Dump(false), conns.String(), *res.server, *res.lib, path)
+	}
+	el := time.Since(start)
+	t.Logf("pg%d (%s): %d cases (%d loaded), %d probes (match %d, reject %d, no-match %d), %d divergent, %d generator problems, %.1fs (%.0f cases/s), seed %d",
+		major, tg.inst.Version(), last-first, loaded, probes, decisions["match"], decisions["reject"], decisions["no-match"],
+		failures, genProblems, el.Seconds(), float64(last-first)/el.Seconds(), seed)
+	t.Logf("pg%d time: install+reload %.1fs, view+pw %.1fs, hba %.1fs, probes %.1fs", major,
+		tg.tInstall.Seconds(), tg.tView.Seconds(), tg.tLib.Seconds(), tg.tProbe.Seconds())
+}

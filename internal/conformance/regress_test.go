@@ -1,0 +1,116 @@
+package conformance
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRegressions replays the cases in testdata/regress against package hba
+// alone: each file holds a case and the answers a real server gave.
+func TestRegressions(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "regress", "*.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(name), ".txtar"), func(t *testing.T) {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := ParseRegression(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := writeCase(t, r.Files)
+			got, err := HBAOutcome(r.Parser("postgres"), dir, r.Conns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := got.Diff(&r.Want); d != "" {
+				t.Errorf("hba differs from the recorded server answers (pg%d.%d):\n%s\nnote: %s", r.Version, r.Minor, d, r.Note)
+			}
+		})
+	}
+}
+
+// writeCase writes files into a new temporary directory and returns it.
+func writeCase(t *testing.T, files []File) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if f.Dir {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f.Data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestRegressionRoundTrip(t *testing.T) {
+	for _, o := range testBuilds {
+		for i := range 40 {
+			c := Generate(9, i, o)
+			r := &Regression{Version: o.Version, Minor: 3, Features: o.Features, Hosts: true, Seed: 9, Index: i,
+				Files: c.Files, Conns: c.Conns, Note: "a note\nsecond line",
+				Want: Outcome{Loaded: i%2 == 0, Rows: []string{"pg_hba.conf:1 x", "a/b.conf:2"}, Errors: []string{"pg_hba.conf:1: bad \"x\""}}}
+			if r.Want.Loaded {
+				for range c.Conns {
+					r.Want.Decisions = append(r.Want.Decisions, "match pg_hba.conf:1")
+				}
+			}
+			back, err := ParseRegression(r.Marshal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range r.Files {
+				r.Files[k].PW = r.Files[k].Data
+				if r.Files[k].Dir {
+					r.Files[k].PW = ""
+				}
+			}
+			r.Note += "\n"
+			if d := diffRegression(r, back); d != "" {
+				t.Fatalf("v%d case %d: round trip: %s\n%s", o.Version, i, d, r.Marshal())
+			}
+		}
+	}
+}
+
+func diffRegression(a, b *Regression) string {
+	switch {
+	case a.Note != b.Note:
+		return "note " + a.Note + " vs " + b.Note
+	case a.Version != b.Version || a.Minor != b.Minor || a.Features != b.Features || a.Hosts != b.Hosts || a.Seed != b.Seed || a.Index != b.Index:
+		return "header"
+	case len(a.Files) != len(b.Files):
+		return "file count"
+	case len(a.Conns) != len(b.Conns):
+		return "conn count"
+	}
+	for i := range a.Files {
+		if a.Files[i] != b.Files[i] {
+			return "file " + a.Files[i].Path
+		}
+	}
+	for i := range a.Conns {
+		if a.Conns[i] != b.Conns[i] {
+			return "conn " + a.Conns[i].String()
+		}
+	}
+	if d := a.Want.Diff(&b.Want); d != "" {
+		return d
+	}
+	return ""
+}
