@@ -54,7 +54,9 @@ Loading flags:
                            unresolved
   --hosts FILE             JSON {"reverse": {"IP": ["name", ...]},
                            "forward": {"name": ["IP", ...]}}; with it no real DNS
-                           is used and a missing entry is a failed lookup
+                           is used and a missing entry is a failed lookup, for
+                           host-name rules and for radiusservers names (which
+                           the server resolves when it loads the file)
   --server-addrs LIST      the server's interface addresses for samehost and
                            samenet, as prefixes: 127.0.0.1/8,::1/128 (default:
                            this machine's interfaces)
@@ -223,11 +225,10 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return ioError(stderr, "--hosts: "+f.hostsFile+": "+err.Error())
 		}
 		p.Env.Resolver = h
-		// radiusservers names are resolved at load time, as the server
-		// does, but only from the table: real DNS is used for nothing.
 		p.RADIUSResolver = h
 	} else {
 		p.Env.Resolver = net.DefaultResolver
+		p.RADIUSResolver = net.DefaultResolver
 	}
 	if f.serverAddrs != nil {
 		p.Env.Interfaces = hba.StaticInterfaces(*f.serverAddrs)

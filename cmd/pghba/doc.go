@@ -37,7 +37,9 @@ does not exist. --hosts names a JSON host table,
 	{"reverse": {"192.0.2.7": ["db.example.com"]}, "forward": {"db.example.com": ["192.0.2.7"]}}
 
 and when it is given no real DNS is used: a missing entry is a failed lookup.
-Without --hosts, host-name rules use this machine's resolver. --server-addrs
+The table serves host-name rules and also the radiusservers names that the
+server resolves when it loads the file. Without --hosts both use this
+machine's resolver. --server-addrs
 lists the server's interface addresses with their prefix lengths
 (127.0.0.1/8,::1/128) for samehost and samenet rules; without it the
 machine's own interfaces are used.
