@@ -49,6 +49,7 @@ type Cluster struct {
 	owner    *syscall.Credential // nil when not running as root
 	written  map[string]bool
 	stopped  bool
+	pmLog    []*LogEntry // postmaster messages read by probes, kept for the next Reload
 }
 
 // BootstrapHBA is the pg_hba.conf a new cluster starts with: it lets the admin session in.
@@ -364,8 +365,37 @@ func (c *Cluster) launch() error {
 	if err != nil {
 		return fmt.Errorf("postmaster.pid: %v", err)
 	}
-	c.log.read()
+	for _, e := range c.log.read() {
+		if strings.HasPrefix(e.Message, "could not bind") {
+			// Someone took the port on one of the two families in the meantime.
+			_ = c.admin.nc.Close()
+			c.admin = nil
+			_ = c.kill()
+			return fmt.Errorf("%w: %s", errPortTaken, e.Message)
+		}
+	}
 	return nil
+}
+
+// Running reports whether the postmaster is still alive.
+func (c *Cluster) Running() bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+		return !processGone(c.cmd.Process.Pid)
+	}
+}
+
+// readLog reads new log entries, keeping the postmaster's for the next Reload.
+func (c *Cluster) readLog() []*LogEntry {
+	entries := c.log.read()
+	for _, e := range entries {
+		if e.PID == c.pid {
+			c.pmLog = append(c.pmLog, e)
+		}
+	}
+	return entries
 }
 
 // connect opens a session over the Unix socket in dir.

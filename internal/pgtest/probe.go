@@ -105,7 +105,7 @@ func (c *Cluster) Probe(p ProbeConn) (ProbeResult, error) {
 		return ProbeResult{}, errors.New("pgtest: cluster stopped")
 	}
 	start := time.Now()
-	c.log.read() // everything logged so far belongs to someone else
+	c.readLog() // everything logged so far belongs to someone else
 	var res ProbeResult
 
 	var nc net.Conn
@@ -182,7 +182,7 @@ func (c *Cluster) Probe(p ProbeConn) (ProbeResult, error) {
 	}
 	// The server writes a message to its log before sending it to the client, so every line
 	// about this connection up to the last response is in the file now.
-	c.correlate(&res, c.log.read(), remote, p.Local)
+	c.correlate(&res, c.readLog(), remote, p.Local)
 
 	switch {
 	case st.err != nil && st.err.Code == "28000" && strings.HasPrefix(st.err.Message, "no pg_hba.conf entry"):

@@ -46,7 +46,10 @@ func (c *Cluster) Reload() (ReloadResult, error) {
 			return ReloadResult{}, fmt.Errorf("pgtest: waiting for the reload: %v; log:\n%s", err, c.logTail())
 		}
 	}
-	return c.reloadResult(c.log.read()), nil
+	c.readLog()
+	entries := c.pmLog
+	c.pmLog = nil
+	return c.reloadResult(entries), nil
 }
 
 // ping opens a Unix-socket connection, sends SSLRequest, reads the answer and hangs up
@@ -65,13 +68,22 @@ func (c *Cluster) ping() error {
 func (c *Cluster) reloadResult(entries []*LogEntry) ReloadResult {
 	r := ReloadResult{Loaded: true, IdentLoaded: true}
 	hbaDone := false
-	for _, e := range entries {
+	from := 0 // classify only what follows the last SIGHUP
+	for i, e := range entries {
+		if e.PID == c.pid && e.Message == sighupMessage {
+			from = i
+		}
+	}
+	for i, e := range entries {
 		if e.PID != c.pid {
 			continue
 		}
 		r.Log = append(r.Log, e)
+		if i < from {
+			continue
+		}
 		switch {
-		case e.Message == "received SIGHUP, reloading configuration files":
+		case e.Message == sighupMessage:
 			continue
 		case e.Message == "pg_hba.conf was not reloaded" || e.Message == c.HBAFile()+" was not reloaded":
 			r.Loaded = false
@@ -104,6 +116,8 @@ func (c *Cluster) reloadResult(entries []*LogEntry) ReloadResult {
 	}
 	return r
 }
+
+const sighupMessage = "received SIGHUP, reloading configuration files"
 
 var missingEntryRE = regexp.MustCompile(`^missing entry in file "(.*)" at end of line (\d+)`)
 
