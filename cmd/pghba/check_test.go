@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pghba/pghba/hba"
 )
 
 func TestRegisterDuplicate(t *testing.T) {
@@ -104,4 +107,55 @@ func TestParsePGBool(t *testing.T) {
 			t.Errorf("parsePGBool(%q) accepted", s)
 		}
 	}
+}
+
+// FuzzBatchLine: any input line gives exactly one JSON object, either a
+// result with a known kind or an error naming the line; nothing panics.
+func FuzzBatchLine(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"local","user":"a"}`,
+		`{"type":"host","addr":"10.1.2.3","user":"a","db":"d","ssl":true}`,
+		`{"type":"host","addr":"::1","user":"a","replication":"physical"}`,
+		`{"type":"host","addr":"fe80::1%eth0","user":"a","gss":true,"replication":"logical"}`,
+		`{"type":"local","user":null,"db":7}`,
+		`[]`, `null`, `"x"`, `{`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	dir := f.TempDir()
+	conf := filepath.Join(dir, "pg_hba.conf")
+	rules := "local all +staff trust\nhost samerole all 10.0.0.0/8 md5\nhost all all db.example.com trust\nhost all all samenet reject\nhost all all ::/0 scram-sha-256\n"
+	if err := os.WriteFile(conf, []byte(rules), 0o666); err != nil {
+		f.Fatal(err)
+	}
+	var p hba.Parser
+	p.Env.Resolver = hba.HostTable{}
+	p.Env.Interfaces = hba.StaticInterfaces{netip.MustParsePrefix("10.0.0.1/8")}
+	ld := load(&p, conf)
+	if ld.rs == nil {
+		f.Fatalf("fuzz configuration did not load: %v", ld.errors)
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var b bytes.Buffer
+		writeJSONLine(&b, batchResult(ld, 1, line))
+		out := b.String()
+		if strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "\n") {
+			t.Fatalf("output %q is not one line", out)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b.Bytes(), &m); err != nil {
+			t.Fatalf("output %q: %v", out, err)
+		}
+		if e, ok := m["error"].(string); ok {
+			if !strings.HasPrefix(e, "line 1: ") {
+				t.Fatalf("error %q does not name the line", e)
+			}
+			return
+		}
+		switch m["result"] {
+		case "match", "reject", "no-match", "unresolved":
+		default:
+			t.Fatalf("output %q: unknown result", out)
+		}
+	})
 }
