@@ -8,8 +8,110 @@ package pgre
 // lazily) and report the captures of the last iteration.
 
 type dissector struct {
-	s string
-	m []int
+	s     string
+	m     []int
+	icase bool
+}
+
+// longest and shortest run t's automaton, except that for a back-reference
+// whose capture is currently set they match repetitions of the captured
+// text, as PostgreSQL's dfa_backref does.
+func (d *dissector) longest(t *subre, begin, end int) int {
+	if t.op == 'b' && d.m[2*t.backno] >= 0 {
+		return d.backrefDFA(t, begin, begin, end, false)
+	}
+	return t.prog.longest(d.s, begin, end)
+}
+
+func (d *dissector) shortest(t *subre, begin, min, max int) int {
+	if t.op == 'b' && d.m[2*t.backno] >= 0 {
+		return d.backrefDFA(t, begin, min, max, true)
+	}
+	return t.prog.shortest(d.s, begin, min, max)
+}
+
+func (d *dissector) equal(a, b string) bool {
+	if !d.icase {
+		return a == b
+	}
+	for i := 0; i < len(a); i++ {
+		if toLower(int(a[i])) != toLower(int(b[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *dissector) backrefDFA(t *subre, start, min, max int, shortest bool) int {
+	so, eo := d.m[2*t.backno], d.m[2*t.backno+1]
+	br := d.s[so:eo]
+	if len(br) == 0 {
+		if min == start && t.min <= t.max {
+			return start
+		}
+		return -1
+	}
+	minreps := 0
+	if min > start {
+		minreps = (min-start-1)/len(br) + 1
+	}
+	maxreps := (max - start) / len(br)
+	if minreps < t.min {
+		minreps = t.min
+	}
+	if t.max != dupInf && maxreps > t.max {
+		maxreps = t.max
+	}
+	if maxreps < minreps {
+		return -1
+	}
+	if shortest && minreps == 0 {
+		return start
+	}
+	p, n := start, 0
+	for n < maxreps {
+		if !d.equal(br, d.s[p:p+len(br)]) {
+			break
+		}
+		p += len(br)
+		n++
+		if shortest && n >= minreps {
+			break
+		}
+	}
+	if n >= minreps {
+		return p
+	}
+	return -1
+}
+
+// backref follows cbrdissect.
+func (d *dissector) backref(t *subre, begin, end int) bool {
+	so, eo := d.m[2*t.backno], d.m[2*t.backno+1]
+	if so < 0 {
+		return false
+	}
+	br := d.s[so:eo]
+	if len(br) == 0 {
+		return begin == end && t.min <= t.max
+	}
+	if begin == end {
+		return t.min == 0
+	}
+	tlen := end - begin
+	if tlen%len(br) != 0 {
+		return false
+	}
+	reps := tlen / len(br)
+	if reps < t.min || (reps > t.max && t.max != dupInf) {
+		return false
+	}
+	for p := begin; p < end; p += len(br) {
+		if !d.equal(br, d.s[p:p+len(br)]) {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *dissector) zap(t *subre) {
@@ -35,7 +137,7 @@ func (d *dissector) dissect(t *subre, begin, end int) bool {
 	case '|':
 		ok = false
 		for _, k := range t.kids {
-			if k.prog.longest(d.s, begin, end) == end && d.dissect(k, begin, end) {
+			if d.longest(k, begin, end) == end && d.dissect(k, begin, end) {
 				ok = true
 				break
 			}
@@ -48,6 +150,8 @@ func (d *dissector) dissect(t *subre, begin, end int) bool {
 		}
 	case '(':
 		ok = d.dissect(t.kids[0], begin, end)
+	case 'b':
+		ok = d.backref(t, begin, end)
 	}
 	if ok && t.capno > 0 {
 		d.m[2*t.capno], d.m[2*t.capno+1] = begin, end
@@ -57,9 +161,9 @@ func (d *dissector) dissect(t *subre, begin, end int) bool {
 
 func (d *dissector) con(t *subre, begin, end int) bool {
 	left, right := t.kids[0], t.kids[1]
-	mid := left.prog.longest(d.s, begin, end)
+	mid := d.longest(left, begin, end)
 	for mid >= 0 {
-		if right.prog.longest(d.s, mid, end) == end {
+		if d.longest(right, mid, end) == end {
 			if d.dissect(left, begin, mid) {
 				if d.dissect(right, mid, end) {
 					return true
@@ -70,16 +174,16 @@ func (d *dissector) con(t *subre, begin, end int) bool {
 		if mid == begin {
 			return false
 		}
-		mid = left.prog.longest(d.s, begin, mid-1)
+		mid = d.longest(left, begin, mid-1)
 	}
 	return false
 }
 
 func (d *dissector) revcon(t *subre, begin, end int) bool {
 	left, right := t.kids[0], t.kids[1]
-	mid := left.prog.shortest(d.s, begin, begin, end)
+	mid := d.shortest(left, begin, begin, end)
 	for mid >= 0 {
-		if right.prog.longest(d.s, mid, end) == end {
+		if d.longest(right, mid, end) == end {
 			if d.dissect(left, begin, mid) {
 				if d.dissect(right, mid, end) {
 					return true
@@ -90,7 +194,7 @@ func (d *dissector) revcon(t *subre, begin, end int) bool {
 		if mid == end {
 			return false
 		}
-		mid = left.prog.shortest(d.s, begin, mid+1, end)
+		mid = d.shortest(left, begin, mid+1, end)
 	}
 	return false
 }
@@ -116,7 +220,7 @@ func (d *dissector) iter(t *subre, begin, end int) bool {
 	k := 1
 	limit := end
 	for k > 0 {
-		endpts[k] = child.prog.longest(d.s, endpts[k-1], limit)
+		endpts[k] = d.longest(child, endpts[k-1], limit)
 		if endpts[k] < 0 {
 			k--
 			goto backtrack
@@ -197,7 +301,7 @@ func (d *dissector) reviter(t *subre, begin, end int) bool {
 		if k >= maxM {
 			limit = end
 		}
-		endpts[k] = child.prog.shortest(d.s, endpts[k-1], limit, end)
+		endpts[k] = d.shortest(child, endpts[k-1], limit, end)
 		if endpts[k] < 0 {
 			k--
 			goto backtrack

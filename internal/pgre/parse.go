@@ -119,9 +119,10 @@ func repNode(n *node, m, max int) *node {
 
 // subre is a node of PostgreSQL's subexpression tree.
 type subre struct {
-	op       byte // '=', '.', '|', '*', '('
+	op       byte // '=', '.', '|', '*', '(', 'b'
 	flags    int
 	capno    int
+	backno   int // 'b' nodes: the capture referred to
 	min, max int
 	kids     []*subre
 	expr     *node // language of this subtree
@@ -140,7 +141,8 @@ type parser struct {
 	lexcon    int
 	cflags    int
 	nsubexp   int
-	closed    []bool // closed[n]: capture n has been parsed completely
+	subs      []*node // subs[n]: language of capture n once parsed completely
+	backref   bool
 	unsup     *Error
 	depth     int
 	tokStart  int // offset at which the current token starts
@@ -158,21 +160,22 @@ func (p *parser) compile() (re *Regexp, err error) {
 			re, err = nil, pe.e
 		}
 	}()
-	p.closed = []bool{false}
+	p.subs = []*node{nil}
 	p.lexstart()
 	tree := p.parse(tEOS, false)
 	if p.unsup != nil {
 		return nil, p.unsup
 	}
 	re = &Regexp{
+		backref: p.backref,
 		expr:    string(p.pat),
 		nsub:    p.nsubexp,
 		tree:    tree,
 		shorter: tree.flags&sSHORTER != 0,
 	}
 	re.search = compileProg(tree.expr)
-	re.plain = tree.op == '='
-	if p.nsubexp > 0 {
+	re.icase = p.cflags&fICASE != 0
+	if p.nsubexp > 0 || p.backref {
 		prepareTree(tree)
 	}
 	return re, nil
@@ -244,7 +247,6 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 	var atom *subre
 	var atomExpr *node
 	atomtype := p.nexttype
-	atomStart := p.tokStart
 	switch atomtype {
 	case '^':
 		p.next()
@@ -317,7 +319,7 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 		if capture {
 			p.nsubexp++
 			subno = p.nsubexp
-			p.closed = append(p.closed, false)
+			p.subs = append(p.subs, nil)
 		} else {
 			atomtype = tPLAIN
 		}
@@ -331,7 +333,7 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 			} else {
 				atom = &subre{op: '(', flags: atom.flags | sCAP, capno: subno, kids: []*subre{atom}, expr: atom.expr}
 			}
-			p.closed[subno] = true
+			p.subs[subno] = atom.expr
 		}
 		atomExpr = atom.expr
 	case tBACKREF:
@@ -339,11 +341,12 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 			p.fail(msgSubReg)
 		}
 		subno := p.nextvalue
-		if subno >= len(p.closed) || !p.closed[subno] {
+		if subno >= len(p.subs) || p.subs[subno] == nil {
 			p.fail(msgSubReg)
 		}
-		p.noteUnsupported(atomStart, "back-reference")
-		atomExpr = emptyNode
+		p.backref = true
+		atom = &subre{op: 'b', flags: sBACKR, backno: subno}
+		atomExpr = withoutConstraints(p.subs[subno])
 		p.next()
 	default:
 		p.fail(msgAssert)
@@ -402,11 +405,6 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 		top.flags = f
 		return p.item(top, repNode(atomExpr, m, n))
 	}
-	if atomtype == tBACKREF {
-		// refused anyway (noteUnsupported); keep parsing for errors
-		return p.item(top, emptyNode)
-	}
-
 	// hard part: something messy
 	if atom == nil {
 		atom = &subre{op: '=', expr: atomExpr}
@@ -415,11 +413,17 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 	var a2 *subre
 	lsm := atom.flags & (sLONGER | sSHORTER | sMIXED)
 	switch {
+	case atomtype == tBACKREF:
+		// back-references carry their own repetition counts
+		atom.min, atom.max = m, n
+		atom.flags |= tflags
+		atom.expr = repNode(atomExpr, m, n)
+		a2 = atom
 	case m == 1 && n == 1 && (qprefer == 0 || lsm == 0 || qprefer == lsm):
 		a2 = atom
 	case atom.flags&(sCAP|sBACKR) == 0:
 		a2 = &subre{op: '=', flags: tflags, expr: repNode(atom.expr, m, n)}
-	case m > 0:
+	case m > 0 && atom.flags&sBACKR == 0:
 		n1 := n
 		if n != dupInf {
 			n1 = n - 1
@@ -662,4 +666,22 @@ func (p *parser) element(startp, endp int) int {
 	}
 	p.fail(msgCollate)
 	return 0
+}
+
+// withoutConstraints returns n with every assertion and lookaround replaced
+// by the empty string, as PostgreSQL's removeconstraints does for the
+// automaton approximating a back-reference.
+func withoutConstraints(n *node) *node {
+	switch n.op {
+	case nAssert, nLook:
+		return emptyNode
+	case nCat, nAlt, nRep:
+		c := *n
+		c.kids = make([]*node, len(n.kids))
+		for i, k := range n.kids {
+			c.kids[i] = withoutConstraints(k)
+		}
+		return &c
+	}
+	return n
 }

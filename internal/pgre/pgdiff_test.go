@@ -416,6 +416,7 @@ func genSubject(r *rand.Rand) string {
 // preference rules deciding capture positions.
 func genCapturePattern(r *rand.Rand) string {
 	var b strings.Builder
+	groups := 0
 	var gen func(depth int)
 	gen = func(depth int) {
 		nb := 1
@@ -434,11 +435,14 @@ func genCapturePattern(r *rand.Rand) string {
 						b.WriteString("(?:")
 					} else {
 						b.WriteString("(")
+						groups++
 					}
 					gen(depth + 1)
 					b.WriteString(")")
 				case k < 6:
 					b.WriteString([]string{"a", "b", "a", "b", ".", "[ab]"}[r.Intn(6)])
+				case k == 7 && groups > 0 && r.Intn(2) == 0:
+					fmt.Fprintf(&b, "\\%d", 1+r.Intn(groups))
 				case k == 6:
 					b.WriteString([]string{"^", "$", "\\m", "\\M", "\\y", "(?=a)", "(?!b)", "(?<=a)"}[r.Intn(8)])
 					continue

@@ -59,7 +59,8 @@ type Regexp struct {
 	search  *prog  // whole pattern; used for MatchString and match bounds
 	tree    *subre // dissection tree (PostgreSQL's subre tree)
 	shorter bool   // the whole RE prefers the shortest match
-	plain   bool   // tree has no substructure: no dissection needed
+	backref bool   // has back-references: matches must be verified
+	icase   bool   // (?i): back-references compare case-insensitively
 }
 
 // Compile parses a PostgreSQL ARE. Errors are of type *Error.
@@ -86,6 +87,9 @@ func (re *Regexp) NumSubexp() int { return re.nsub }
 // MatchString reports whether the pattern matches anywhere in s (s is
 // treated as bytes).
 func (re *Regexp) MatchString(s string) bool {
+	if re.backref {
+		return re.findBackref(s) != nil
+	}
 	return re.search.matchAnywhere(s)
 }
 
@@ -94,6 +98,9 @@ func (re *Regexp) MatchString(s string) bool {
 // 0 being the whole match), -1 for groups that did not participate. It
 // returns nil if there is no match.
 func (re *Regexp) FindSubmatchIndex(s string) []int {
+	if re.backref {
+		return re.findBackref(s)
+	}
 	begin, end := re.bounds(s)
 	if begin < 0 {
 		return nil
@@ -104,7 +111,7 @@ func (re *Regexp) FindSubmatchIndex(s string) []int {
 	}
 	m[0], m[1] = begin, end
 	if re.nsub > 0 {
-		d := dissector{s: s, m: m}
+		d := dissector{s: s, m: m, icase: re.icase}
 		d.dissect(re.tree, begin, end)
 	}
 	return m
@@ -127,4 +134,50 @@ func (re *Regexp) bounds(s string) (int, int) {
 		}
 	}
 	return -1, -1
+}
+
+// findBackref follows PostgreSQL's cfindloop: with back-references the
+// automata only approximate the language, so each candidate match (leftmost
+// start first, then longest or shortest end first) is verified by dissecting
+// it, and the first that verifies wins. Captures left over from failed
+// attempts are not reset between candidates, as in PostgreSQL.
+func (re *Regexp) findBackref(s string) []int {
+	if !re.search.matchAnywhere(s) {
+		return nil
+	}
+	m := make([]int, 2*(re.nsub+1))
+	for i := range m {
+		m[i] = -1
+	}
+	d := dissector{s: s, m: m, icase: re.icase}
+	for begin := 0; begin <= len(s); begin++ {
+		estart, estop := begin, len(s)
+		for {
+			var end int
+			if re.shorter {
+				end = re.search.shortest(s, begin, estart, estop)
+			} else {
+				end = re.search.longest(s, begin, estop)
+			}
+			if end < 0 {
+				break
+			}
+			if d.dissect(re.tree, begin, end) {
+				m[0], m[1] = begin, end
+				return m
+			}
+			if re.shorter {
+				if end == estop {
+					break
+				}
+				estart = end + 1
+			} else {
+				if end == begin {
+					break
+				}
+				estop = end - 1
+			}
+		}
+	}
+	return nil
 }
