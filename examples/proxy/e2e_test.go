@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -462,5 +463,60 @@ func TestCancelRequest(t *testing.T) {
 			return
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+}
+
+// TestPeerOnUnixSocket: peer rules on the proxy's Unix socket are checked
+// by the proxy with the socket's OS user and pg_ident.conf maps.
+func TestPeerOnUnixSocket(t *testing.T) {
+	c := needPostgres(t)
+	me, err := user.Current()
+	if err != nil {
+		t.Skip(err)
+	}
+	sockDir, err := os.MkdirTemp("", "pxp-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(sockDir)
+	identPath := filepath.Join(t.TempDir(), "pg_ident.conf")
+	os.WriteFile(identPath, []byte("# MAP SYSTEM-USER PG-USER\nm  "+me.Username+"  alice\n"), 0o644)
+	tp := startProxy(t, c, "local all alice peer map=m\nlocal all bob peer\nlocal all carol peer map=nomap\n", func(cfg *Config) {
+		cfg.Listen = []string{"127.0.0.1:0", "unix:" + filepath.Join(sockDir, ".s.PGSQL.5432")}
+		cfg.IdentFile = identPath
+		cfg.PollInterval = 20 * time.Millisecond
+	})
+	sock := func(user string) string {
+		return fmt.Sprintf("host=%s port=5432 user=%s dbname=postgres", sockDir, user)
+	}
+
+	out, code := psql(t, sock("alice"), "-c", "SELECT current_user")
+	if code != 0 || strings.TrimSpace(out) != "alice" {
+		t.Errorf("psql alice via map m: exit %d, output %q", code, out)
+	}
+	for _, u := range []string{"bob", "carol"} {
+		out, code = psql(t, sock(u), "-c", "SELECT 1")
+		if want := `FATAL:  Peer authentication failed for user "` + u + `"`; code != 2 || !strings.Contains(out, want) {
+			t.Errorf("psql %s: exit %d, output %q; want %q", u, code, out, want)
+		}
+	}
+	if want := "outcome=peer-failed system_user=" + me.Username + " map=\"\""; !strings.Contains(tp.logs.String(), want) {
+		t.Errorf("log lacks %q", want)
+	}
+
+	// A change of pg_ident.conf on disk is picked up.
+	waitReload(t, tp, func() { replaceFile(t, identPath, "m  nosuchosuser  alice\n") })
+	out, code = psql(t, sock("alice"), "-c", "SELECT 1")
+	if want := `FATAL:  Peer authentication failed for user "alice"`; code != 2 || !strings.Contains(out, want) {
+		t.Errorf("psql alice after the map changed: exit %d, output %q; want %q", code, out, want)
+	}
+	// A bad pg_ident.conf keeps the maps in force.
+	waitReload(t, tp, func() { replaceFile(t, identPath, "m  "+me.Username+"\n") })
+	if !strings.Contains(tp.logs.String(), "pg_ident.conf was not reloaded") {
+		t.Error("no log of the refused pg_ident.conf")
+	}
+	out, code = psql(t, sock("alice"), "-c", "SELECT 1")
+	if code != 2 {
+		t.Errorf("psql alice after a bad pg_ident.conf: exit %d, output %q; want the old maps to refuse", code, out)
 	}
 }

@@ -45,7 +45,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.BoolVar(&cfg.ReusePort, "reuseport", false, "set SO_REUSEPORT so several proxies can share a port")
 	fs.StringVar(&cfg.Upstream, "upstream", "", "HOST:PORT of the PostgreSQL server")
 	fs.StringVar(&cfg.HBAFile, "hba", "", "pg_hba.conf to enforce")
-	fs.StringVar(&cfg.IdentFile, "ident", "", "pg_ident.conf (not read yet)")
+	fs.StringVar(&cfg.IdentFile, "ident", "", "pg_ident.conf: user name maps for peer rules on -listen unix: sockets")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate for SSL connections (PEM)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "key for -tls-cert (PEM)")
 	fs.StringVar(&cfg.RolesFile, "roles", "", "JSON file of role memberships: {\"role\": [\"group\", …]}")
@@ -121,8 +121,8 @@ func run(args []string, stderr io.Writer) int {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				log.Info("received SIGHUP, reloading pg_hba.conf")
-				p.Reload()
+				log.Info("received SIGHUP, reloading configuration files")
+				p.ReloadAll()
 			}
 		}
 	}()

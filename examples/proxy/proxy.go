@@ -26,7 +26,7 @@ type Config struct {
 	ReusePort bool
 	Upstream  string // host:port of the real server
 	HBAFile   string
-	IdentFile string // accepted, not used yet: the hba package does not load pg_ident.conf yet
+	IdentFile string // pg_ident.conf, for peer rules on the Unix socket
 
 	TLSCert, TLSKey string
 
@@ -51,6 +51,7 @@ type Proxy struct {
 	log    *slog.Logger
 	parser hba.Parser
 	rules  hba.Holder
+	ident  hba.IdentHolder
 	tls    *tls.Config
 	roles  *upstreamRoles // nil unless Config.RolesDSN
 
@@ -110,11 +111,13 @@ func New(cfg Config, log *slog.Logger) (*Proxy, error) {
 		p.parser.Env.Roles = p.roles
 	}
 	if cfg.IdentFile != "" {
-		log.Warn("pg_ident.conf is not read yet: the hba package has no ident loader", "file", cfg.IdentFile)
+		// As PostgreSQL at startup: a pg_ident.conf that does not load is
+		// logged and the proxy runs with no maps (every mapped check fails).
+		p.loadIdent(true)
 	}
 	rs, err := p.parser.Load(cfg.HBAFile)
 	if err != nil {
-		p.logLoadError(err)
+		p.logLoadError(cfg.HBAFile, err)
 		return nil, fmt.Errorf("%s: not loaded: %w", cfg.HBAFile, err)
 	}
 	p.rules.Store(rs)
@@ -422,6 +425,22 @@ func (p *Proxy) handle(ctx context.Context, c net.Conn, local bool) {
 		p.log.Info("refused", append(attrs, "outcome", outcome, "message", err.Error())...)
 		fatal(conn, "28000", err.Error(), "")
 		return
+	}
+	if rule.Method == hba.Peer {
+		// The proxy can do peer authentication itself: it knows the OS
+		// user on the other end of its Unix socket. (The upstream, which
+		// sees a TCP connection from the proxy, cannot.)
+		if res, ok := p.checkPeer(ctx, c, rule, hc.User); !ok {
+			p.log.Info("refused", append(attrs, "outcome", "peer-failed", "system_user", res.SystemUser,
+				"map", res.Map, "detail", res.Message)...)
+			fatal(conn, "28000", `Peer authentication failed for user "`+truncName(hc.User)+`"`, "")
+			return
+		} else {
+			attrs = append(attrs, "system_user", res.SystemUser)
+			if res.Line != nil {
+				attrs = append(attrs, "ident_line", res.Pos().String())
+			}
+		}
 	}
 	p.log.Info("allowed", attrs...)
 

@@ -21,7 +21,7 @@ func (p *Proxy) Reload() error {
 	rs, err := p.parser.Load(p.cfg.HBAFile)
 	if err != nil {
 		p.failed.Add(1)
-		p.logLoadError(err)
+		p.logLoadError(p.cfg.HBAFile, err)
 		p.log.Warn("pg_hba.conf was not reloaded", "file", p.cfg.HBAFile)
 		return err
 	}
@@ -32,10 +32,10 @@ func (p *Proxy) Reload() error {
 }
 
 // logLoadError logs each error of a failed load on its own line.
-func (p *Proxy) logLoadError(err error) {
+func (p *Proxy) logLoadError(file string, err error) {
 	var list hba.ErrorList
 	if !errors.As(err, &list) {
-		p.log.Error("could not load pg_hba.conf", "file", p.cfg.HBAFile, "err", err)
+		p.log.Error("could not load "+file, "err", err)
 		return
 	}
 	for _, e := range list {
@@ -50,7 +50,8 @@ func (p *Proxy) logLoadError(err error) {
 // ReloadCounts returns how many reloads succeeded and failed so far.
 func (p *Proxy) ReloadCounts() (ok, failed uint64) { return p.gen.Load(), p.failed.Load() }
 
-// ReloadNotify returns a channel closed at the next reload attempt.
+// ReloadNotify returns a channel closed at the next reload attempt (of
+// either file).
 func (p *Proxy) ReloadNotify() <-chan struct{} {
 	p.notifyMu.Lock()
 	defer p.notifyMu.Unlock()
@@ -79,10 +80,38 @@ func stamp(path string) fileStamp {
 	return fileStamp{mod: fi.ModTime(), size: fi.Size(), ok: true}
 }
 
-// watch polls the rule file's modification time and size and reloads when
-// either changes. (Included files are not watched; send SIGHUP for those.)
+// ReloadAll is what SIGHUP does: reload pg_hba.conf and pg_ident.conf.
+func (p *Proxy) ReloadAll() {
+	p.Reload()
+	if p.cfg.IdentFile != "" {
+		p.ReloadIdent()
+	}
+}
+
+// ReloadIdent reads pg_ident.conf again; a file that does not load leaves
+// the maps in force.
+func (p *Proxy) ReloadIdent() error {
+	p.reloadMu.Lock()
+	defer p.reloadMu.Unlock()
+	defer p.signalReload()
+	return p.loadIdent(false)
+}
+
+// watch polls the files' modification times and sizes and reloads the one
+// that changed. (Included files are not watched; send SIGHUP for those.)
 func (p *Proxy) watch(ctx context.Context) {
-	last := stamp(p.cfg.HBAFile)
+	type watched struct {
+		path   string
+		last   fileStamp
+		reload func() error
+	}
+	files := []*watched{{path: p.cfg.HBAFile, reload: p.Reload}}
+	if p.cfg.IdentFile != "" {
+		files = append(files, &watched{path: p.cfg.IdentFile, reload: p.ReloadIdent})
+	}
+	for _, f := range files {
+		f.last = stamp(f.path)
+	}
 	t := time.NewTicker(p.cfg.PollInterval)
 	defer t.Stop()
 	for {
@@ -91,16 +120,18 @@ func (p *Proxy) watch(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		s := stamp(p.cfg.HBAFile)
-		if s == last {
-			continue
+		for _, f := range files {
+			s := stamp(f.path)
+			if s == f.last {
+				continue
+			}
+			f.last = s
+			if !s.ok {
+				p.log.Warn("file vanished; keeping the rules in force", "file", f.path)
+				continue
+			}
+			p.log.Info("file changed on disk", "file", f.path)
+			f.reload()
 		}
-		last = s
-		if !s.ok {
-			p.log.Warn("pg_hba.conf vanished; keeping the rules in force", "file", p.cfg.HBAFile)
-			continue
-		}
-		p.log.Info("pg_hba.conf changed on disk", "file", p.cfg.HBAFile)
-		p.Reload()
 	}
 }
