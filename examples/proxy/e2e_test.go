@@ -520,3 +520,31 @@ func TestPeerOnUnixSocket(t *testing.T) {
 		t.Errorf("psql alice after a bad pg_ident.conf: exit %d, output %q; want the old maps to refuse", code, out)
 	}
 }
+
+// TestIPv6 serves on the IPv6 loopback address: clients are matched as
+// IPv6 clients.
+func TestIPv6(t *testing.T) {
+	c := needPostgres(t)
+	if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	} else {
+		ln.Close()
+	}
+	tp := startProxy(t, c, "host all alice ::1/128 trust\nhost all alice 127.0.0.1/32 reject\n", func(cfg *Config) {
+		cfg.Listen = []string{"[::1]:0"}
+	})
+	ctx := context.Background()
+	try := func(user string) error {
+		conn, err := pgconn.Connect(ctx, fmt.Sprintf("host=::1 port=%d user=%s dbname=postgres sslmode=disable connect_timeout=10", tp.port, user))
+		if err == nil {
+			conn.Close(ctx)
+		}
+		return err
+	}
+	if err := try("alice"); err != nil {
+		t.Errorf("alice over ::1: %v", err)
+	}
+	if err := checkRefusal(try("bob"), noEntry("::1", "bob", "postgres", "no encryption")); err != nil {
+		t.Errorf("bob over ::1: %v", err)
+	}
+}
