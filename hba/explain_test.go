@@ -1,0 +1,278 @@
+package hba_test
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/internal/refmatch"
+)
+
+// Pieces for generated rule sets: every keyword, quoting, lists, @files,
+// regexes, host names, samehost/samenet and masks.
+var (
+	exTypes = []string{"local", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc"}
+	exDBs   = []string{"all", "sameuser", "samerole", "samegroup", "replication", `"all"`, `"replication"`, "db1", "db2", "grp",
+		"/^db", "db1,db2", "alice", "@dbs", "replication,db1"}
+	exUsers = []string{"all", "+grp", "+sub", `"+grp"`, "alice", "bob", "Alice", "/^a", "bob,+sub", `"all"`, "@users", "ghost"}
+	exAddrs = []string{"all", "127.0.0.1/32", "127.0.0.0/8", "127.0.0.2/31", "::1/128", "::/0", "0.0.0.0/0", "samehost", "samenet",
+		"localhost", ".example.com", "db.example.com", "10.0.0.0 255.0.0.0", "127.0.0.1 0.0.0.24", "::ffff:127.0.0.1/128", "nowhere.test"}
+	exMethods = []string{"trust", "reject", "scram-sha-256", "md5", "reject"}
+	exIPs     = []string{"127.0.0.1", "127.0.0.2", "127.0.0.3", "::1", "10.1.2.3", "::ffff:127.0.0.1", "192.0.2.7", "192.0.2.8"}
+	exNames   = []string{"alice", "bob", "dave", "carol", "grp", "db1", "db2", "ghost", "Alice", ""}
+)
+
+var exRoles = hba.RoleGraph{"alice": nil, "bob": {"grp"}, "dave": {"sub"}, "sub": {"grp"}, "carol": nil, "grp": nil, "db1": nil}
+
+var exHosts = hba.HostTable{
+	Reverse: map[string][]string{"127.0.0.1": {"localhost"}, "127.0.0.2": {"db.example.com."}, "10.1.2.3": {"evil.example.com"},
+		"192.0.2.7": {"nowhere.test"}, "192.0.2.8": {"db.example.com"}},
+	Forward: map[string][]string{"localhost": {"127.0.0.1", "::1"}, "db.example.com": {"127.0.0.2"}},
+}
+
+type failingRoles struct{}
+
+func (failingRoles) IsMember(context.Context, string, string) (bool, error) {
+	return false, errors.New("catalog unavailable")
+}
+
+// TestExplainAgrees checks on generated rule sets and connections that
+// Explain reaches the decision Decide and the reference matcher reach, and
+// that its misses cover exactly the rules before the deciding one.
+func TestExplainAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 17))
+	pick := func(list []string) string { return list[rng.IntN(len(list))] }
+	ctx := context.Background()
+	n := 3000
+	if testing.Short() {
+		n = 300
+	}
+	for iter := 0; iter < n; iter++ {
+		version := hba.MinVersion + rng.IntN(hba.MaxVersion-hba.MinVersion+1)
+		dbUserNS := version <= 16 && rng.IntN(8) == 0
+		var conf strings.Builder
+		nrules := 1 + rng.IntN(10)
+		for i := 0; i < nrules; i++ {
+			typ := pick(exTypes)
+			conf.WriteString(typ + " " + pick(exDBs) + " " + pick(exUsers))
+			if typ != "local" {
+				conf.WriteString(" " + pick(exAddrs))
+			}
+			m := pick(exMethods)
+			if m == "md5" && dbUserNS {
+				m = "password"
+			}
+			conf.WriteString(" " + m + "\n")
+		}
+		env := hba.Env{Roles: exRoles, Resolver: exHosts,
+			Interfaces: hba.StaticInterfaces{netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("::1/128")}}
+		switch rng.IntN(6) {
+		case 0:
+			env.Roles = nil
+		case 1:
+			env.Resolver = nil
+		case 2:
+			env.Roles = failingRoles{}
+		}
+		p := &hba.Parser{Version: version, SSL: rng.IntN(3) != 0, DBUserNamespace: dbUserNS, Env: env,
+			FS: fstest.MapFS{"pg_hba.conf": {Data: []byte(conf.String())}, "dbs": {Data: []byte("db2 \"all\"\n")}, "users": {Data: []byte("+grp\n")}}}
+		rs, err := p.Load("pg_hba.conf")
+		if err != nil {
+			t.Fatalf("generated file does not load: %v\n%s", err, conf.String())
+		}
+		for k := 0; k < 6; k++ {
+			c := hba.Conn{User: pick(exNames[:len(exNames)-1]), Database: pick(exNames)}
+			if rng.IntN(4) == 0 {
+				c.Local = true
+			} else {
+				c.Addr = netip.MustParseAddr(pick(exIPs))
+				switch rng.IntN(4) {
+				case 1:
+					c.SSL = true
+				case 2:
+					c.GSS = true
+				}
+			}
+			switch rng.IntN(5) {
+			case 1:
+				c.Replication = hba.PhysicalReplication
+			case 2:
+				c.Replication = hba.LogicalReplication
+			}
+			d := rs.Decide(ctx, c)
+			tr := rs.Explain(ctx, c)
+			if tr.Decision.Outcome != d.Outcome || tr.Decision.Rule != d.Rule || tr.Decision.Reason != d.Reason ||
+				(tr.Decision.Err == nil) != (d.Err == nil) {
+				t.Fatalf("conn %+v on v%d\n%s\nDecide:  %v %v\nExplain: %v %v", c, version, conf.String(),
+					d.Outcome, ruleLine(d.Rule), tr.Decision.Outcome, ruleLine(tr.Decision.Rule))
+			}
+			if tr.Message != rs.Message(d, c) {
+				t.Fatalf("message %q, want %q", tr.Message, rs.Message(d, c))
+			}
+			if !p.DBUserNamespace {
+				ref := refmatch.Decide(ctx, version, rs.Rules(), env, c)
+				if ref.Outcome != tr.Decision.Outcome || ref.Rule != tr.Decision.Rule {
+					t.Fatalf("conn %+v on v%d\n%s\nreference: %v %v\nExplain:   %v %v", c, version, conf.String(),
+						ref.Outcome, ruleLine(ref.Rule), tr.Decision.Outcome, ruleLine(tr.Decision.Rule))
+				}
+			}
+			want := len(rs.Rules())
+			if tr.Decision.Rule != nil {
+				want = tr.Decision.Rule.Number - 1
+			}
+			if len(tr.Misses) != want {
+				t.Fatalf("%d misses, want %d", len(tr.Misses), want)
+			}
+			for i, m := range tr.Misses {
+				if m.Rule != rs.Rules()[i] || !m.Column.IsValid() || m.Reason == "" {
+					t.Fatalf("miss %d: %+v", i, m)
+				}
+			}
+		}
+	}
+}
+
+func ruleLine(r *hba.Rule) int {
+	if r == nil {
+		return 0
+	}
+	return r.Pos.Line
+}
+
+// TestExplainReasons checks the words for each kind of miss.
+func TestExplainReasons(t *testing.T) {
+	const conf = `local   all       all                       peer
+host    all       all       10.0.0.0/8      reject
+hostssl all       all       0.0.0.0/0       scram-sha-256
+hostnossl all     all       0.0.0.0/0       scram-sha-256
+hostgssenc all    all       0.0.0.0/0       gss
+hostnogssenc all  all       0.0.0.0/0       scram-sha-256
+host    db1,db2   all       192.168.0.0/16  md5
+host    sameuser  all       192.168.0.0/16  md5
+host    all       +grp      192.168.0.0/16  md5
+host    all       alice,+grp 192.168.0.0/16 md5
+host    all       all       ::/0            md5
+host    all       all       10.0.0.0 255.0.255.0 md5
+host    all       all       db.example.com  md5
+host    all       all       .example.org    md5
+host    all       all       samehost        md5
+host    all       all       samenet         md5
+host    replication all     all             md5
+host    "all"     all       all             trust
+`
+	p := hba.Parser{SSL: true, Env: hba.Env{
+		Roles:      exRoles,
+		Resolver:   hba.HostTable{Reverse: map[string][]string{"192.168.1.5": {"x.example.net"}}},
+		Interfaces: hba.StaticInterfaces{netip.MustParsePrefix("127.0.0.1/8")},
+	}}
+	rs, err := p.LoadBytes("/etc/pg_hba.conf", []byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := rs.Explain(context.Background(), hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), Database: "app", User: "bob"})
+	got := map[int]hba.Miss{}
+	for _, m := range tr.Misses {
+		got[m.Rule.Pos.Line] = m
+	}
+	if tr.Decision.Outcome != hba.Matched || tr.Decision.Rule.Pos.Line != 4 {
+		// hostnossl all all 0.0.0.0/0 matches a plain connection first.
+		t.Fatalf("decision %v line %d", tr.Decision.Outcome, ruleLine(tr.Decision.Rule))
+	}
+	check := func(line int, col hba.Column, reason string) {
+		t.Helper()
+		m, ok := got[line]
+		if !ok {
+			t.Errorf("line %d: no miss", line)
+			return
+		}
+		if m.Column != col || m.Reason != reason {
+			t.Errorf("line %d: %v %q\nwant      %v %q", line, m.Column, m.Reason, col, reason)
+		}
+	}
+	check(1, hba.ColumnType, "connection type local is for Unix-domain socket connections; this connection is TCP from 192.168.1.5")
+	check(2, hba.ColumnAddress, "address 10.0.0.0/8 does not contain 192.168.1.5")
+	check(3, hba.ColumnSSL, "connection type hostssl needs SSL; this connection is not encrypted")
+
+	// Skip the catch-alls to reach the later lines.
+	var tail strings.Builder
+	for i, l := range strings.Split(conf, "\n") {
+		if i == 0 || i == 2 || i == 3 || i == 5 {
+			l = "# " + l
+		}
+		tail.WriteString(l + "\n")
+	}
+	rs, err = p.LoadBytes("/etc/pg_hba.conf", []byte(tail.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		conn hba.Conn
+		line int
+		col  hba.Column
+		want string
+	}{
+		{hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), Database: "app", User: "carol"}, 7, hba.ColumnDatabase, `database "app" is not in {db1, db2}`},
+		{hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), Database: "app", User: "carol"}, 8, hba.ColumnDatabase, `sameuser needs the database to be named like the user "carol"`},
+		{hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), Database: "app", User: "carol"}, 9, hba.ColumnUser, `user carol is not a member of role grp`},
+		{hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), Database: "app", User: "carol"}, 10, hba.ColumnUser, `user "carol" is not in {alice, +grp}; user carol is not a member of role grp`},
+		{hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), Database: "app", User: "carol"}, 11, hba.ColumnAddress, `address ::/0 is IPv6 and 192.168.1.5 is IPv4; PostgreSQL does not match across address families`},
+		{hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), Database: "app", User: "carol"}, 12, hba.ColumnAddress, `address 10.0.0.0 mask 255.0.255.0 does not contain 192.168.1.5`},
+		{hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), Database: "app", User: "carol"}, 13, hba.ColumnAddress, `host name rule: 192.168.1.5 reverse-resolves to x.example.net, not db.example.com`},
+		{hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), Database: "app", User: "carol"}, 14, hba.ColumnAddress, `host name rule: 192.168.1.5 reverse-resolves to x.example.net, which does not end in .example.org`},
+		{hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), Database: "app", User: "carol"}, 15, hba.ColumnAddress, `samehost: 192.168.1.5 is not an address of the server {127.0.0.1}`},
+		{hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), Database: "app", User: "carol"}, 16, hba.ColumnAddress, `samenet: 192.168.1.5 is not in a network of the server {127.0.0.0/8}`},
+		{hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), Database: "app", User: "carol"}, 17, hba.ColumnDatabase, `replication matches only physical replication connections`},
+		{hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), Database: "app", User: "carol"}, 18, hba.ColumnDatabase, `database "app" is not in {"all"}`},
+		{hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), SSL: true, User: "carol", Replication: hba.PhysicalReplication}, 7, hba.ColumnDatabase,
+			`a physical replication connection matches only the keyword replication, and the database column is {db1, db2}`},
+		{hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), SSL: true, User: "carol"}, 5, hba.ColumnGSS,
+			`connection type hostgssenc needs GSSAPI encryption; this connection is SSL-encrypted`},
+		{hba.Conn{Local: true, User: "carol"}, 2, hba.ColumnType,
+			`connection type host is for TCP connections; this connection is over the Unix-domain socket`},
+	} {
+		tr := rs.Explain(context.Background(), tc.conn)
+		var m *hba.Miss
+		for i := range tr.Misses {
+			if tr.Misses[i].Rule.Pos.Line == tc.line {
+				m = &tr.Misses[i]
+			}
+		}
+		if m == nil {
+			t.Errorf("%+v: no miss on line %d (decision %v line %d)", tc.conn, tc.line, tr.Decision.Outcome, ruleLine(tr.Decision.Rule))
+			continue
+		}
+		if m.Column != tc.col || m.Reason != tc.want {
+			t.Errorf("%+v line %d: %v %q\nwant %v %q", tc.conn, tc.line, m.Column, m.Reason, tc.col, tc.want)
+		}
+	}
+}
+
+// TestExplainHostNameCache checks that a failed forward confirmation is
+// remembered for the later host-name rules, and said so.
+func TestExplainHostNameCache(t *testing.T) {
+	p := hba.Parser{Env: hba.Env{Resolver: hba.HostTable{
+		Reverse: map[string][]string{"203.0.113.9": {"db.example.com"}},
+		Forward: map[string][]string{"db.example.com": {"203.0.113.10"}},
+	}}}
+	rs, err := p.LoadBytes("/etc/pg_hba.conf", []byte("host all all db.example.com md5\nhost all all .example.com md5\nhost all all 203.0.113.0/24 trust\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := rs.Explain(context.Background(), hba.Conn{Addr: netip.MustParseAddr("203.0.113.9"), User: "u"})
+	if tr.Decision.Outcome != hba.Matched || tr.Decision.Rule.Pos.Line != 3 || len(tr.Misses) != 2 {
+		t.Fatalf("decision %v line %d, %d misses", tr.Decision.Outcome, ruleLine(tr.Decision.Rule), len(tr.Misses))
+	}
+	want0 := "host name rule db.example.com: 203.0.113.9 reverse-resolves to db.example.com, but db.example.com resolves to 203.0.113.10, not 203.0.113.9"
+	want1 := "host name rule .example.com: an earlier host-name check failed for this connection (203.0.113.9 reverse-resolves to db.example.com, but db.example.com resolves to 203.0.113.10, not 203.0.113.9), so every later host-name rule fails"
+	if tr.Misses[0].Reason != want0 {
+		t.Errorf("miss 0: %q\nwant %q", tr.Misses[0].Reason, want0)
+	}
+	if tr.Misses[1].Reason != want1 {
+		t.Errorf("miss 1: %q\nwant %q", tr.Misses[1].Reason, want1)
+	}
+}
