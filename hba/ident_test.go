@@ -414,6 +414,10 @@ func TestIdentCaptures(t *testing.T) {
 		{"domain backslash", `^DOM\\(.*)$`, `DOM\jim`, "jim", true},
 		{"class escape", `^(\w+)-\d+$`, "svc-42", "svc", true},
 		{"bytes not runes", `^(.)`, "\xc3\xa9t\xc3\xa9", "\xc3", true},
+		// Checked through peer authentication on PostgreSQL 15 (system user root).
+		{"alternation first", `^(ro|r)(o|ot)t?$`, "root", "ro", true},
+		{"empty capture", `(o*)`, "root", "", true},
+		{"empty capture not the later run", `(o*)`, "root", "oo", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -455,6 +459,18 @@ func TestIdentNoSubexpression(t *testing.T) {
 	res = m.Check(context.Background(), "m", "root", "root", IdentOptions{})
 	if res.Outcome != IdentError {
 		t.Errorf("v15: got %s, want error", resultString(&res))
+	}
+}
+
+func TestIdentNonParticipatingAlternative(t *testing.T) {
+	// The leftmost match of o(o*)|(r) in root is "r", by the second branch:
+	// group 1 did not take part, an error (PostgreSQL 15, peer as root).
+	for _, ver := range []int{15, 18} {
+		m := mustIdent(t, ver, "m /o(o*)|(r) \\1\nm root o\n")
+		res := m.Check(context.Background(), "m", "root", "o", IdentOptions{})
+		if res.Outcome != IdentError {
+			t.Errorf("v%d: got %s", ver, resultString(&res))
+		}
 	}
 }
 
@@ -881,4 +897,54 @@ func mustIdent(t *testing.T, ver int, data string) *IdentMaps {
 		t.Fatal(err)
 	}
 	return m
+}
+
+func ExampleIdentMaps_Check() {
+	p := &Parser{Version: 16, Env: Env{Roles: RoleGraph{"bob": {"staff"}}}}
+	maps, err := p.LoadIdentBytes("/etc/postgresql/pg_ident.conf", []byte(`
+# MAP   SYSTEM-USER          PG-USER
+certs   /^(.*)@example\.com$  \1
+certs   ops@example.com      +staff
+`))
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	for _, c := range [][2]string{{"alice@example.com", "alice"}, {"ops@example.com", "bob"}, {"alice@example.com", "bob"}} {
+		res := maps.Check(ctx, "certs", c[0], c[1], IdentOptions{})
+		if res.Allowed {
+			fmt.Printf("%s as %s: allowed by line %d\n", c[0], c[1], res.Line.Pos.Line)
+		} else {
+			fmt.Printf("%s as %s: %s\n", c[0], c[1], res.Message)
+		}
+	}
+	// Output:
+	// alice@example.com as alice: allowed by line 3
+	// ops@example.com as bob: allowed by line 4
+	// alice@example.com as bob: no match in usermap "certs" for user "bob" authenticated as "alice@example.com"
+}
+
+// ExampleIdentHolder shows PostgreSQL's two failure behaviours: a bad file at
+// startup leaves the empty map set, a bad file on reload keeps the old maps.
+func ExampleIdentHolder() {
+	var p Parser
+	var h IdentHolder
+	ctx := context.Background()
+
+	maps, err := p.LoadIdentBytes("/pg_ident.conf", []byte("m root\n"))
+	fmt.Println("startup:", err)
+	h.Store(maps) // nil: the empty map set
+	fmt.Println(h.Check(ctx, "m", "root", "alice", IdentOptions{}).Message)
+
+	maps, _ = p.LoadIdentBytes("/pg_ident.conf", []byte("m root alice\n"))
+	h.Store(maps)
+	maps, err = p.LoadIdentBytes("/pg_ident.conf", []byte("m root alice,bob\n"))
+	fmt.Println("reload:", err)
+	h.Store(maps) // ignored: the previous maps stay
+	fmt.Println(h.Check(ctx, "m", "root", "alice", IdentOptions{}).Allowed)
+	// Output:
+	// startup: /pg_ident.conf:1: missing entry at end of line
+	// no match in usermap "m" for user "alice" authenticated as "root"
+	// reload: /pg_ident.conf:1: multiple values in ident field
+	// true
 }
