@@ -77,6 +77,7 @@ func (p *Parser) Compile(f *File) (*Ruleset, error) {
 		dbUserNS: p.DBUserNamespace,
 		path:     f.Path,
 	}
+	rs.idx = buildIndex(rs.rules)
 	return rs, nil
 }
 

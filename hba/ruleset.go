@@ -19,6 +19,7 @@ type Ruleset struct {
 	ssl      bool
 	dbUserNS bool
 	path     string
+	idx      *index
 }
 
 // Rules returns the rules in file order. The slice and the rules must not be
@@ -80,7 +81,7 @@ const (
 type matchState struct {
 	ctx      context.Context
 	env      *Env
-	conn     *Conn
+	conn     Conn
 	db, user string
 	hstate   hostState
 	hostname string
@@ -93,13 +94,16 @@ type matchState struct {
 // Decide returns the decision for c without building error values. It never
 // allocates for rules that need no outside source.
 func (rs *Ruleset) Decide(ctx context.Context, c Conn) Decision {
-	st := matchState{ctx: ctx, env: &rs.env, conn: &c}
+	st := matchState{ctx: ctx, env: &rs.env, conn: c}
 	rs.prepare(&st)
-	return rs.decideLinear(&st)
+	if rs.idx == nil {
+		return rs.decideLinear(&st)
+	}
+	return rs.decideIndexed(&st)
 }
 
 func (rs *Ruleset) prepare(st *matchState) {
-	c := st.conn
+	c := &st.conn
 	user := c.User
 	db := c.defaultDB()
 	if rs.dbUserNS && rs.version <= 16 && c.Replication != PhysicalReplication {
@@ -133,7 +137,7 @@ func (rs *Ruleset) decideLinear(st *matchState) Decision {
 // matches runs PostgreSQL's per-rule tests in order. unresolved is true when
 // a test needed a missing or failing source; st.reason says which.
 func (r *Rule) matches(st *matchState) (ok, unresolved bool) {
-	c := st.conn
+	c := &st.conn
 	if r.Never {
 		return false, false
 	}

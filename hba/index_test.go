@@ -1,0 +1,364 @@
+package hba
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+)
+
+// The index (index.go) is checked against decideLinear, the plain loop:
+// same decision, same rule, same reason, and the same calls to every outside
+// source in the same order, for generated rule sets and connections.
+
+// callLog records the calls a decision makes to the Env sources.
+type callLog struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (l *callLog) add(s string) {
+	l.mu.Lock()
+	l.calls = append(l.calls, s)
+	l.mu.Unlock()
+}
+
+func (l *callLog) take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := strings.Join(l.calls, "; ")
+	l.calls = l.calls[:0]
+	return s
+}
+
+var errRolesDown = errors.New("roles source down")
+
+type logRoles struct {
+	log   *callLog
+	graph RoleGraph
+	fail  string // a group whose lookup fails
+}
+
+func (r logRoles) IsMember(ctx context.Context, role, group string) (bool, error) {
+	r.log.add("member " + role + " " + group)
+	if group == r.fail {
+		return false, errRolesDown
+	}
+	return r.graph.IsMember(ctx, role, group)
+}
+
+type logResolver struct {
+	log *callLog
+	t   HostTable
+}
+
+func (r logResolver) LookupAddr(ctx context.Context, addr string) ([]string, error) {
+	r.log.add("reverse " + addr)
+	return r.t.LookupAddr(ctx, addr)
+}
+
+func (r logResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	r.log.add("forward " + host)
+	return r.t.LookupNetIP(ctx, network, host)
+}
+
+type logInterfaces struct {
+	log *callLog
+	s   StaticInterfaces
+}
+
+func (i logInterfaces) InterfaceAddrs(ctx context.Context) ([]netip.Prefix, error) {
+	i.log.add("interfaces")
+	return i.s, nil
+}
+
+// The vocabulary of generated files: small, so that rules and connections
+// meet often.
+var (
+	genTypes = []string{"local", "host", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc"}
+	genDBs   = []string{"db0", "db1", "db2", "db3", "db0", "db1", "all", "sameuser", "samerole", "replication",
+		`"all"`, `"replication"`, "/^db[12]$", "u0", "g0"}
+	genUsers = []string{"u0", "u1", "u2", "u3", "u0", "u1", "all", "+g0", "+g1", `"all"`, `"+g0"`, "/^u[0-2]$", "g0"}
+	genAddrs = []string{"all", "samehost", "samenet", "h0.example", ".example", "h1.example",
+		"10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3/32", "10.1.2.3/32", "0.0.0.0/0", "192.168.0.0/16",
+		"127.0.0.1/32", "10.1.2.0 255.255.255.0", "10.0.0.0 255.0.255.0", "10.1.0.0 255.255.0.255",
+		"::/0", "fd00::/8", "fd00::1/128", "::1/128", "::ffff:10.1.2.3/128", "::ffff:0.0.0.0/96",
+		"fd00:: ffff:ff00::", "2001:db8::/32", "fd00::1/64", "10.1.2.7/29", "10.1.2.3/31",
+		"fd00::/72", "fd00::1/127", "fd00::/100", "::ffff:10.1.0.0/112", "fd00::8000:0:0/97", "10.1.2.128/25",
+		"fd00:0:0:0:8000::/65", "fd00::/63"}
+	genMethods = []string{"trust", "reject", "md5", "scram-sha-256", "password", "reject"}
+
+	genConnAddrs = []string{"10.1.2.3", "10.1.2.4", "10.1.9.9", "10.200.0.1", "10.1.3.3", "192.168.1.1",
+		"127.0.0.1", "::1", "fd00::1", "fd00::2", "::ffff:10.1.2.3", "2001:db8::1", "10.1.2.6", "fe80::1%eth0",
+		"fd00::8000:0:1", "fd00::1:8000:0:0", "fd00::0:8000:0:0:1", "fd00::1:0:0:0:1", "10.1.2.200", "fd00::1:1"}
+	genConnDBs   = []string{"db0", "db1", "db2", "db3", "u0", "u1", "g0", "g1", "", "replication", "all", "nodb"}
+	genConnUsers = []string{"u0", "u1", "u2", "u3", "g0", "g1", "all", "+g0", "nobody"}
+)
+
+func pick[T any](rng *rand.Rand, s []T) T { return s[rng.IntN(len(s))] }
+
+func genList(rng *rand.Rand, vocab []string) string {
+	n := 1 + rng.IntN(3)
+	if rng.IntN(4) == 0 {
+		n = 1
+	}
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = pick(rng, vocab)
+	}
+	return strings.Join(parts, ",")
+}
+
+// genFile writes n random rules. Literal-heavy rules (db0..3, u0..3 and IP
+// prefixes) dominate so that the index files most rules under keys.
+func genFile(rng *rand.Rand, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		typ := pick(rng, genTypes)
+		db := genList(rng, genDBs)
+		if rng.IntN(3) == 0 {
+			db = fmt.Sprintf("db%d", rng.IntN(6))
+		}
+		user := genList(rng, genUsers)
+		if rng.IntN(3) == 0 {
+			user = fmt.Sprintf("u%d", rng.IntN(6))
+		}
+		method := pick(rng, genMethods)
+		if typ == "local" {
+			fmt.Fprintf(&b, "%s %s %s %s\n", typ, db, user, method)
+			continue
+		}
+		fmt.Fprintf(&b, "%s %s %s %s %s\n", typ, db, user, pick(rng, genAddrs), method)
+	}
+	return b.String()
+}
+
+func genConn(rng *rand.Rand) Conn {
+	c := Conn{
+		Database: pick(rng, genConnDBs),
+		User:     pick(rng, genConnUsers),
+	}
+	switch rng.IntN(8) {
+	case 0:
+		c.Local = true
+	case 1:
+		// The zero address: the index hands it to the linear loop.
+		if rng.IntN(4) == 0 {
+			break
+		}
+		fallthrough
+	default:
+		c.Addr = netip.MustParseAddr(pick(rng, genConnAddrs))
+	}
+	c.SSL = rng.IntN(3) == 0
+	c.GSS = rng.IntN(3) == 0
+	c.Replication = Replication(rng.IntN(3))
+	return c
+}
+
+// genEnv returns an environment whose sources log their calls; some of the
+// sources are missing, as callers may leave them nil.
+func genEnv(rng *rand.Rand, log *callLog) Env {
+	var env Env
+	if rng.IntN(4) != 0 {
+		r := logRoles{log: log, graph: RoleGraph{"u0": {"g0"}, "u1": {"g1"}, "g0": {"g1"}, "u2": nil, "u3": nil}}
+		if rng.IntN(3) == 0 {
+			r.fail = "g1"
+		}
+		env.Roles = r
+	}
+	if rng.IntN(4) != 0 {
+		env.Resolver = logResolver{log: log, t: HostTable{
+			Reverse: map[string][]string{
+				"10.1.2.3": {"h0.example"}, "10.200.0.1": {"h1.example"}, "::1": {"h0.example"},
+				"fd00::1": {"H0.EXAMPLE."}, "10.1.9.9": {"other.test"},
+			},
+			Forward: map[string][]string{
+				"h0.example": {"10.1.2.3", "::1", "fd00::1"}, "h1.example": {"10.9.9.9"}, "other.test": {"10.1.9.9"},
+			},
+		}}
+	}
+	env.Interfaces = logInterfaces{log: log, s: StaticInterfaces{
+		netip.MustParsePrefix("10.1.2.3/24"), netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("::1/128"),
+		netip.MustParsePrefix("fd00::2/64"),
+	}}
+	return env
+}
+
+// compareIndex decides c with the index and with the linear loop and
+// reports any difference.
+func compareIndex(t *testing.T, rs *Ruleset, log *callLog, c Conn, what string) {
+	t.Helper()
+	ctx := context.Background()
+	st := matchState{ctx: ctx, env: &rs.env, conn: c}
+	rs.prepare(&st)
+	want := rs.decideLinear(&st)
+	wantCalls := log.take()
+
+	st = matchState{ctx: ctx, env: &rs.env, conn: c}
+	rs.prepare(&st)
+	got := rs.decideIndexed(&st)
+	gotCalls := log.take()
+
+	if got.Outcome != want.Outcome || got.Rule != want.Rule || got.Reason != want.Reason || got.Err != want.Err {
+		t.Fatalf("%s\nconn %+v\nindex:  %s\nlinear: %s", what, c, fmtDecision(got), fmtDecision(want))
+	}
+	if gotCalls != wantCalls {
+		t.Fatalf("%s\nconn %+v\ndecision %s\nindex calls:  %s\nlinear calls: %s", what, c, fmtDecision(got), gotCalls, wantCalls)
+	}
+	// Decide itself must take the indexed path and agree.
+	if d := rs.Decide(ctx, c); d.Rule != want.Rule || d.Outcome != want.Outcome {
+		t.Fatalf("%s\nconn %+v\nDecide: %s\nlinear: %s", what, c, fmtDecision(d), fmtDecision(want))
+	}
+	log.take()
+}
+
+func fmtDecision(d Decision) string {
+	s := d.Outcome.String()
+	if d.Rule != nil {
+		s += fmt.Sprintf(" line %d %q", d.Rule.Pos.Line, d.Rule.Raw)
+	}
+	if d.Reason != ReasonNone {
+		s += " (" + d.Reason.String() + ")"
+	}
+	return s
+}
+
+func TestIndexMatchesLinear(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 2026))
+	sets, conns := 600, 150
+	if testing.Short() {
+		sets = 100
+	}
+	indexed := 0
+	for set := 0; set < sets; set++ {
+		n := 1 + rng.IntN(120)
+		text := genFile(rng, n)
+		p := Parser{Version: 13 + rng.IntN(6), SSL: rng.IntN(2) == 0}
+		if p.Version <= 16 && rng.IntN(4) == 0 {
+			p.DBUserNamespace = true
+			text = strings.ReplaceAll(text, " md5\n", " password\n")
+		}
+		if p.Version < 16 {
+			text = strings.ReplaceAll(text, "/^db[12]$", "db1")
+			text = strings.ReplaceAll(text, "/^u[0-2]$", "u2")
+		}
+		log := new(callLog)
+		p.Env = genEnv(rng, log)
+		rs, err := p.LoadBytes("/gen/pg_hba.conf", []byte(text))
+		if err != nil {
+			t.Fatalf("set %d: %v\n%s", set, err, text)
+		}
+		for _, part := range rs.idx.parts {
+			if !part.small {
+				indexed++
+			}
+		}
+		for k := 0; k < conns; k++ {
+			compareIndex(t, rs, log, genConn(rng), fmt.Sprintf("set %d (version %d, ssl %v, dbns %v):\n%s", set, p.Version, p.SSL, p.DBUserNamespace, text))
+		}
+	}
+	if indexed < sets/2 {
+		t.Errorf("only %d indexed partitions in %d sets: the generator does not exercise the index", indexed, sets)
+	}
+}
+
+// TestIndexMultiTenant checks every tenant of a generated multi-tenant file
+// from inside and outside its network.
+func TestIndexMultiTenant(t *testing.T) {
+	rs, f := benchRuleset(t, 2000)
+	log := new(callLog)
+	for i := 0; i < f.Tenants; i += 7 {
+		r := rs.Rules()[i+1]
+		pfx, _ := r.Address.Prefix()
+		in := pfx.Addr().Next()
+		for _, c := range []Conn{
+			{Addr: in, Database: r.Databases[0].Value, User: r.Users[0].Value},
+			{Addr: in, Database: r.Databases[0].Value, User: r.Users[1].Value},
+			{Addr: in, Database: r.Databases[0].Value, User: "user_x"},
+			{Addr: netip.MustParseAddr("127.0.0.1"), Database: r.Databases[0].Value, User: "x"},
+			{Addr: netip.MustParseAddr("198.51.100.7"), Database: r.Databases[0].Value, User: r.Users[0].Value},
+			{Local: true, Database: r.Databases[0].Value, User: "postgres"},
+		} {
+			compareIndex(t, rs, log, c, "multi-tenant")
+		}
+	}
+}
+
+// TestIndexShapes checks where the index files each kind of rule.
+func TestIndexShapes(t *testing.T) {
+	var b strings.Builder
+	// Padding rules keep every partition above smallPartition.
+	for i := 0; i < smallPartition+1; i++ {
+		fmt.Fprintf(&b, "host pad%d all 10.%d.0.0/16 md5\nlocal pad%d all md5\nhost pad%d all fd%02x::/16 md5\n", i, i, i, i, i)
+	}
+	base := 3*(smallPartition+1) + 1
+	rules := []struct {
+		line       string
+		part, want string
+	}{
+		{"host db1 all 10.1.0.0/16 md5", "ipv4", shapeDB},
+		{"host all u1 10.1.0.0/16 md5", "ipv4", shapeUser},
+		{"host all all 10.1.0.0/16 md5", "ipv4", shapeIP},
+		{"host all all 10.1.0.0/16 md5", "ipv6", shapeNone},
+		{"host all all 10.0.0.0 255.0.255.0 md5", "ipv4", shapePureFB},
+		{"host all all all md5", "ipv6", shapePureFB},
+		{"host /^a all all md5", "ipv4", shapePureFB},
+		{"host db1 +g 10.1.0.0/16 md5", "ipv4", shapeDBImp},
+		{"host all +g 10.1.0.0/16 md5", "ipv4", shapeImpFB},
+		{"host samerole u1 10.1.0.0/16 md5", "ipv4", shapeImpFB},
+		{"host db1 u1 h.example md5", "ipv4", shapeImpFB},
+		{"host db1 u1 samenet md5", "ipv6", shapeImpFB},
+		{"local db1 u1 md5", "local", shapeDB},
+		{"local db1 u1 md5", "ipv4", shapeNone},
+		{"local all u1,u2 md5", "local", shapeUser},
+		{"local sameuser u1 md5", "local", shapeUser},
+		{"local samerole u1 md5", "local", shapeImpFB},
+		{"hostssl all all all md5", "ipv4", shapeNone}, // ssl off: never matches
+		{"host pad0 u9 10.9.0.0/16 md5", "ipv4", shapeUser},
+		{"host all pad9 10.0.0.0/16 md5", "ipv4", shapeUser},
+	}
+	for _, r := range rules {
+		b.WriteString(r.line + "\n")
+	}
+	p := Parser{Env: Env{Roles: RoleGraph{}}}
+	rs, err := p.LoadBytes("/x/pg_hba.conf", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rules {
+		if got := rs.indexShape(r.part, base+i); got != r.want {
+			t.Errorf("%q in %s: filed as %s, want %s", r.line, r.part, got, r.want)
+		}
+	}
+	small, _ := (&Parser{}).LoadBytes("/x/pg_hba.conf", []byte("host db1 all 10.1.0.0/16 md5\n"))
+	if got := small.indexShape("ipv4", 1); got != shapeLinear {
+		t.Errorf("one-rule file: filed as %s, want %s", got, shapeLinear)
+	}
+}
+
+// FuzzIndex compares the index with the linear loop on fuzzed files and
+// connections.
+func FuzzIndex(f *testing.F) {
+	f.Add(genFile(rand.New(rand.NewPCG(1, 1)), 30), uint64(1))
+	f.Add("host db1 u1 10.1.2.0/24 md5\nhost all +g0 all reject\nlocal all all trust\n", uint64(7))
+	f.Fuzz(func(t *testing.T, text string, seed uint64) {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		// Repeat the file so that partitions are large enough to index.
+		text = strings.Repeat(text+"\n", 1+smallPartition/(1+strings.Count(text, "\n")))
+		log := new(callLog)
+		p := Parser{Version: 16, Env: genEnv(rng, log), FS: fstest.MapFS{}}
+		rs, err := p.LoadBytes("/f/pg_hba.conf", []byte(text))
+		if err != nil {
+			return
+		}
+		for k := 0; k < 40; k++ {
+			compareIndex(t, rs, log, genConn(rng), "fuzz")
+		}
+	})
+}
