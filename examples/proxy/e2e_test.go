@@ -548,3 +548,17 @@ func TestIPv6(t *testing.T) {
 		t.Errorf("bob over ::1: %v", err)
 	}
 }
+
+// TestHostNameRule: a host-name rule is decided with a reverse lookup of
+// the client address confirmed by a forward lookup, as PostgreSQL does.
+func TestHostNameRule(t *testing.T) {
+	c := needPostgres(t)
+	ctx := context.Background()
+	names, err := net.DefaultResolver.LookupAddr(ctx, "127.0.0.1")
+	if err != nil || len(names) == 0 || strings.TrimSuffix(names[0], ".") != "localhost" {
+		t.Skipf("127.0.0.1 does not resolve to localhost here (%v, %v)", names, err)
+	}
+	tp := startProxy(t, c, "host all alice localhost trust\nhost all bob .example.invalid trust\n", nil)
+	expectAllowed(t, tp.port, "alice", "disable", "")
+	expectRefused(t, tp.port, "bob", "disable", "", noEntry("127.0.0.1", "bob", "postgres", "no encryption"))
+}

@@ -88,6 +88,8 @@ func New(cfg Config, log *slog.Logger) (*Proxy, error) {
 	}
 	p := &Proxy{cfg: cfg, log: log, notify: make(chan struct{}), conns: make(map[net.Conn]struct{})}
 	p.parser.Version = cfg.PGVersion
+	// Host-name rules resolve the client's address, as PostgreSQL does.
+	p.parser.Env.Resolver = net.DefaultResolver
 	if cfg.TLSCert != "" || cfg.TLSKey != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
@@ -405,7 +407,10 @@ func (p *Proxy) handle(ctx context.Context, c net.Conn, local bool) {
 		return
 	}
 
-	rule, err := p.rules.MatchContext(ctx, hc)
+	// Bound the decision: a host-name rule may wait for DNS.
+	mctx, cancel := context.WithTimeout(ctx, p.cfg.DialTimeout)
+	rule, err := p.rules.MatchContext(mctx, hc)
+	cancel()
 	attrs := []any{"client", clientText(local, addr), "user", hc.User, "database", hc.Database, "ssl", hc.SSL}
 	if hc.Replication != hba.NoReplication {
 		attrs = append(attrs, "replication", hc.Replication.String())
