@@ -9,20 +9,6 @@ import (
 	"github.com/pghba/pghba/internal/pgre"
 )
 
-// This file reads pg_ident.conf and checks user name maps as PostgreSQL's
-// load_ident, parse_ident_line, check_usermap and check_ident_usermap do.
-//
-// Loading follows the server's two failure behaviours:
-//
-//   - At startup, a pg_ident.conf that cannot be read or has any bad line
-//     does not stop the server: it runs with an empty map set, so every
-//     check with a map name fails ("no match in usermap …"). In this
-//     package a failed [Parser.LoadIdent] returns a nil *IdentMaps, and a
-//     nil *IdentMaps is exactly that empty map set: use it as it is.
-//   - On reload, a bad file is ignored and the previous maps stay in force
-//     ("pg_ident.conf was not reloaded"). [IdentHolder.Store] ignores nil,
-//     so storing the result of every reload attempt keeps the old maps.
-
 // IdentFile is a pg_ident.conf as read: every non-empty logical line, with
 // the mapping it defines or its error, in the order PostgreSQL reads them
 // (includes expanded in place). It is what the pg_ident_file_mappings view
@@ -287,11 +273,21 @@ func (p *Parser) CompileIdent(f *IdentFile) (*IdentMaps, error) {
 }
 
 // IdentMaps is a loaded pg_ident.conf: the user name maps that rules with
-// map= consult. It is immutable and safe for concurrent use.
+// map= consult, checked as PostgreSQL's check_usermap does. It is immutable
+// and safe for concurrent use.
 //
-// A nil *IdentMaps is the empty map set PostgreSQL runs with when
-// pg_ident.conf could not be loaded at startup: every check that names a
-// map fails with "no match in usermap …".
+// PostgreSQL has two failure behaviours for pg_ident.conf, and the API
+// exposes both:
+//
+//   - At startup, a file that cannot be read or has any bad line does not
+//     stop the server: it runs with an empty map set, so every check that
+//     names a map fails ("no match in usermap …"). A failed
+//     [Parser.LoadIdent] returns a nil *IdentMaps, and a nil *IdentMaps is
+//     exactly that empty map set: its methods work and allow nothing but
+//     the direct comparison of an empty map name.
+//   - On reload, a bad file is ignored and the previous maps stay in force
+//     ("pg_ident.conf was not reloaded"). [IdentHolder.Store] ignores nil,
+//     so storing the result of every load keeps the old maps.
 type IdentMaps struct {
 	path     string
 	version  int

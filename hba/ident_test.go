@@ -948,3 +948,54 @@ func ExampleIdentHolder() {
 	// reload: /pg_ident.conf:1: multiple values in ident field
 	// true
 }
+
+// FuzzIdent checks properties of loading and checking arbitrary
+// pg_ident.conf text: no panics; every error is positioned on a line of the
+// view; a file loads exactly when no line failed; a check is allowed only
+// with its outcome, names its line when the map decided, and explains every
+// refusal.
+func FuzzIdent(f *testing.F) {
+	for _, s := range []string{
+		"m root alice\n", "m /^(.*)@(.*)$ \\1\n", "m root +grp\nm root all\n", "m /^(x)?r \\1\n",
+		"m\nm a\nm a b,c\n", "include inc.conf\n", "m \"/a,b\" \"\\1x\"\n", "m / \"all\"\n",
+	} {
+		f.Add(s, "root", "alice", uint8(18), false)
+	}
+	f.Fuzz(func(t *testing.T, data, sys, pg string, ver uint8, ci bool) {
+		v := MinVersion + int(ver)%(MaxVersion-MinVersion+1)
+		fsys := fstest.MapFS{"pg_ident.conf": {Data: []byte(data)}, "inc.conf": {Data: []byte("m root alice\n")}}
+		p := &Parser{Version: v, FS: fsys, Env: Env{Roles: fixture}}
+		file, err := p.ParseIdentFile("pg_ident.conf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed := 0
+		for _, l := range file.Lines {
+			if (l.Err == nil) == (l.Mapping == nil) {
+				t.Fatalf("line %v: mapping %v and error %v", l.Pos, l.Mapping, l.Err)
+			}
+			if l.Err != nil {
+				failed++
+				if !l.Err.Pos.IsValid() || l.Err.Msg == "" {
+					t.Fatalf("bad error %#v", l.Err)
+				}
+			}
+		}
+		if failed != len(file.Errors) || len(file.ViewRows()) != len(file.Lines) {
+			t.Fatalf("%d failed lines, %d errors, %d rows", failed, len(file.Errors), len(file.ViewRows()))
+		}
+		maps, err := p.CompileIdent(file)
+		if (err != nil) != (failed > 0) {
+			t.Fatalf("CompileIdent error %v with %d failed lines", err, failed)
+		}
+		for _, name := range append([]string{"", "m", "include"}, maps.Names()...) {
+			res := maps.Check(context.Background(), name, sys, pg, IdentOptions{CaseInsensitive: ci})
+			if res.Allowed != (res.Outcome == IdentAllowed) || res.Allowed == (res.Message != "") {
+				t.Fatalf("inconsistent result %+v", res)
+			}
+			if name != "" && (res.Outcome == IdentAllowed || res.Outcome == IdentError) && (res.Line == nil || res.Line.Map != name) {
+				t.Fatalf("map %q decided by %+v", name, res.Line)
+			}
+		}
+	})
+}
