@@ -89,7 +89,7 @@ func New(cfg Config, log *slog.Logger) (*Proxy, error) {
 	p := &Proxy{cfg: cfg, log: log, notify: make(chan struct{}), conns: make(map[net.Conn]struct{})}
 	p.parser.Version = cfg.PGVersion
 	// Host-name rules resolve the client's address, as PostgreSQL does.
-	p.parser.Env.Resolver = net.DefaultResolver
+	p.parser.Env.Resolver = unmapResolver{net.DefaultResolver}
 	if cfg.TLSCert != "" || cfg.TLSKey != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
@@ -310,6 +310,19 @@ func (p *Proxy) forwardCancel(pkt []byte) {
 	u.SetReadDeadline(time.Now().Add(p.cfg.DialTimeout))
 	io.Copy(io.Discard, u)
 	p.log.Info("cancel request forwarded")
+}
+
+// unmapResolver returns IPv4 addresses as IPv4: Go's resolver answers
+// LookupNetIP(ctx, "ip", name) from /etc/hosts with IPv4-mapped IPv6
+// addresses (::ffff:127.0.0.1), which would never equal an IPv4 client.
+type unmapResolver struct{ *net.Resolver }
+
+func (r unmapResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	addrs, err := r.Resolver.LookupNetIP(ctx, network, host)
+	for i, a := range addrs {
+		addrs[i] = a.Unmap()
+	}
+	return addrs, err
 }
 
 // fatal sends an ErrorResponse with severity FATAL, as PostgreSQL does
