@@ -75,8 +75,8 @@
 // The server has few limits (13–15 recurse through self-referencing @files
 // until they run out of file descriptors). pghba keeps loading bounded:
 // @file and include nesting stops at depth 10 (the server's limit from 16;
-// 64 for 13–15, reported as an error on the line), at most 4 Mi tokens are
-// produced by @file expansion and at most 1 GiB is read per load.
+// 64 for 13–15, reported as an error on the line), at most 2 Mi tokens are
+// produced by @file expansion and at most 512 MiB is read per load.
 //
 // # Conformance
 //

@@ -23,10 +23,10 @@ const (
 	maxDepthOld = 64
 	// maxExpandedTokens bounds the tokens produced by @file and include
 	// expansion across one load.
-	maxExpandedTokens = 4 << 20
+	maxExpandedTokens = 2 << 20
 	// maxReadBytes bounds the bytes read across one load (every file, every
 	// time it is read).
-	maxReadBytes = 1 << 30
+	maxReadBytes = 512 << 20
 )
 
 // token is one scanned token: its de-quoted text and whether it started
@@ -463,6 +463,22 @@ func (l *loader) nextToken(s string, i *int) (t token, ok, comma, tooLong bool) 
 	j := *i
 	for j < len(s) && (isBlank(s[j]) || s[j] == ',') {
 		j++
+	}
+	// Fast path: a token of plain bytes, ended by a blank, a comma or the
+	// end of the line, is a substring of the line.
+	k := j
+	for k < len(s) && !isBlank(s[k]) && s[k] != ',' && s[k] != '"' && s[k] != '#' {
+		k++
+	}
+	if k == len(s) || isBlank(s[k]) || s[k] == ',' {
+		n := k - j
+		if l.maxTok > 0 && (n >= l.maxTok || n == l.maxTok-1 && k < len(s) && s[k] == ',') {
+			// Leave it to the exact loop, which reports the overflow.
+		} else if k > j {
+			*i = k
+			comma = k < len(s) && s[k] == ','
+			return token{s: s[j:k]}, true, comma, false
+		}
 	}
 	var out []byte
 	inQuote, wasQuote, sawQuote, initialQuote := false, false, false, false
