@@ -448,16 +448,16 @@ func (p *Proxy) handle(ctx context.Context, c net.Conn, local bool) {
 		// The proxy can do peer authentication itself: it knows the OS
 		// user on the other end of its Unix socket. (The upstream, which
 		// sees a TCP connection from the proxy, cannot.)
-		if res, ok := p.checkPeer(ctx, c, rule, hc.User); !ok {
+		res, ok := p.checkPeer(ctx, c, rule, hc.User)
+		if !ok {
 			p.log.Info("refused", append(attrs, "outcome", "peer-failed", "system_user", res.SystemUser,
 				"map", res.Map, "detail", res.Message)...)
 			fatal(conn, "28000", `Peer authentication failed for user "`+truncName(hc.User)+`"`, "")
 			return
-		} else {
-			attrs = append(attrs, "system_user", res.SystemUser)
-			if res.Line != nil {
-				attrs = append(attrs, "ident_line", res.Pos().String())
-			}
+		}
+		attrs = append(attrs, "system_user", res.SystemUser)
+		if res.Line != nil {
+			attrs = append(attrs, "ident_line", res.Pos().String())
 		}
 	}
 	p.log.Info("allowed", attrs...)
