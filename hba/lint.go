@@ -1,0 +1,1472 @@
+package hba
+
+import (
+	"context"
+	"math/bits"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Severity is how much a lint finding matters.
+type Severity uint8
+
+// Severities, least serious first.
+const (
+	SeverityInfo Severity = iota + 1
+	SeverityWarning
+	SeverityError
+)
+
+var severityNames = [...]string{"", "info", "warning", "error"}
+
+// String returns "info", "warning" or "error".
+func (s Severity) String() string {
+	if int(s) < len(severityNames) {
+		return severityNames[s]
+	}
+	return ""
+}
+
+// Lint check identifiers. They are stable: tools may filter on them.
+const (
+	// CheckLoadError: a line (or the file) does not load; the message is
+	// PostgreSQL's. Error.
+	CheckLoadError = "load-error"
+	// CheckNeverMatches: the rule loads with PostgreSQL's warning and can
+	// never match (hostssl with ssl off or without SSL support, hostgssenc
+	// without GSSAPI). Warning.
+	CheckNeverMatches = "never-matches"
+	// CheckDuplicate: an earlier rule has the same type, database, user and
+	// address columns, so this one can never match. Warning.
+	CheckDuplicate = "duplicate"
+	// CheckUnreachable: earlier rules, one or several together, match every
+	// connection this rule matches. Warning.
+	CheckUnreachable = "unreachable"
+	// CheckUnreachableListen: with the given listen_addresses no client
+	// that the rule's address admits can connect. Info.
+	CheckUnreachableListen = "unreachable-listen"
+	// CheckTrustRemote: trust for clients that are not on the loopback
+	// interface. Warning.
+	CheckTrustRemote = "trust-remote"
+	// CheckPasswordCleartext: method password on a line that admits
+	// unencrypted TCP connections from the network. Warning.
+	CheckPasswordCleartext = "password-cleartext"
+	// CheckMD5: method md5, deprecated in PostgreSQL 18; scram-sha-256 is
+	// the replacement. Warning.
+	CheckMD5 = "md5"
+	// CheckWideOpen: every database and every user from a very wide address
+	// range with a method other than reject. Warning.
+	CheckWideOpen = "wide-open"
+	// CheckReplicationWide: replication connections from a wide address
+	// range with a method other than reject. Warning.
+	CheckReplicationWide = "replication-wide"
+	// CheckIdentTCP: ident over TCP believes the client machine's ident
+	// server. Warning.
+	CheckIdentTCP = "ident-tcp"
+	// CheckHostName: a host-name address trusts reverse DNS (confirmed by a
+	// forward lookup). Info.
+	CheckHostName = "host-name"
+	// CheckMissingMap: map= names a user name map the ident file does not
+	// define. Warning.
+	CheckMissingMap = "missing-map"
+)
+
+// Width thresholds of wide-open and replication-wide, in fixed (mask one)
+// bits: an IPv4 range with fewer than WideOpenBits4 fixed bits (wider than a
+// /8) is wide for wide-open, and so on.
+const (
+	WideOpenBits4    = 8
+	WideOpenBits6    = 32
+	ReplicationBits4 = 16
+	ReplicationBits6 = 48
+)
+
+// Finding is one lint result.
+type Finding struct {
+	// Pos is the line; IncludedFrom the include chain, innermost first.
+	Pos          Position
+	IncludedFrom []Position
+	Severity     Severity
+	// Check is one of the Check* identifiers.
+	Check   string
+	Message string
+	// Related are the other lines the finding names (covering rules, the
+	// duplicated rule).
+	Related []Position
+	// Witness, for unreachable and duplicate findings, is a connection the
+	// rule would match and an earlier rule decides; nil when none could be
+	// built without host names, interfaces or role grants.
+	Witness *Conn
+}
+
+// LintOptions are the facts Lint uses beyond the file. The zero value
+// assumes nothing.
+type LintOptions struct {
+	// Version and DBUserNamespace are the Parser's, for building witness
+	// connections (db_user_namespace rewrites user names).
+	Version         int
+	DBUserNamespace bool
+	// Listen, if non-nil, is the server's listen_addresses: see Listen.
+	Listen *Listen
+	// Ident, if non-nil, is the loaded pg_ident.conf: rules whose map= it
+	// does not define are reported (missing-map).
+	Ident *IdentMaps
+}
+
+// Listen is a listen_addresses value: which clients can open a TCP
+// connection to the server at all.
+type Listen struct {
+	// Text is the value as given.
+	Text string
+	// Remote4 and Remote6: clients of the family from any address may
+	// connect (the server listens on a non-loopback address, a wildcard or
+	// a host name of that family).
+	Remote4, Remote6 bool
+	// Loop4 and Loop6: loopback clients of the family may connect.
+	Loop4, Loop6 bool
+}
+
+// ParseListen reads a listen_addresses value: a comma-separated list of
+// "*" (every address of both families), "0.0.0.0" (every IPv4 address),
+// "::" (every IPv6 address), "localhost" (127.0.0.1 and ::1), IP addresses
+// and host names. An empty value means no TCP at all. A loopback IP admits
+// loopback clients of its family; any other IP admits clients of its family
+// from anywhere (and loopback ones); any other host name is taken to admit
+// clients of both families from anywhere.
+func ParseListen(s string) (*Listen, error) {
+	l := &Listen{Text: s}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		switch {
+		case item == "":
+		case item == "*":
+			l.Remote4, l.Remote6 = true, true
+		case strings.EqualFold(item, "localhost"):
+			l.Loop4, l.Loop6 = true, true
+		default:
+			a, err := netip.ParseAddr(item)
+			if err != nil {
+				if strings.ContainsAny(item, " \t/") {
+					return nil, &listenError{item}
+				}
+				l.Remote4, l.Remote6 = true, true
+				continue
+			}
+			switch {
+			case a.Is4() && a.IsLoopback():
+				l.Loop4 = true
+			case a.Is4():
+				l.Remote4 = true
+			case a.IsLoopback():
+				l.Loop6 = true
+			default:
+				l.Remote6 = true
+			}
+		}
+	}
+	l.Loop4 = l.Loop4 || l.Remote4
+	l.Loop6 = l.Loop6 || l.Remote6
+	return l, nil
+}
+
+type listenError struct{ item string }
+
+func (e *listenError) Error() string {
+	return "listen address " + quote(e.item) + " is neither an IP address nor a host name"
+}
+
+var (
+	loop4 = netip.MustParsePrefix("127.0.0.0/8")
+	loop6 = netip.MustParsePrefix("::1/128")
+)
+
+// reach returns the client addresses that can connect: prefixes per family.
+func (l *Listen) reach() []netip.Prefix {
+	var out []netip.Prefix
+	switch {
+	case l.Remote4:
+		out = append(out, all4)
+	case l.Loop4:
+		out = append(out, loop4)
+	}
+	switch {
+	case l.Remote6:
+		out = append(out, all6)
+	case l.Loop6:
+		out = append(out, loop6)
+	}
+	return out
+}
+
+// String describes the listen setting for messages.
+func (l *Listen) String() string { return "listen_addresses '" + l.Text + "'" }
+
+// Lint reports the problems of a parsed file: its load errors, rules that
+// can never match (with the earlier rules that shadow them and a witness
+// connection), and settings that expose the server. Findings are in file
+// order; on one line, in the order of the Check* constants.
+//
+// An unreachable or duplicate finding is a proof, not a guess: the rule
+// cannot match any connection in any environment (any role grants, DNS
+// answers and interface addresses). Rules that are only partly shadowed, or
+// whose shadowing depends on the environment, are not reported.
+func Lint(f *File, opts LintOptions) []Finding {
+	l := &linter{f: f, opts: opts}
+	l.run()
+	return l.out
+}
+
+type linter struct {
+	f      *File
+	opts   LintOptions
+	out    []Finding
+	spaces []ruleSpace
+	dead   []bool // unreachable, duplicate or never-matching
+}
+
+func (l *linter) add(r *Rule, sev Severity, check, msg string, related []Position, w *Conn) {
+	l.out = append(l.out, Finding{Pos: r.Pos, IncludedFrom: r.IncludedFrom, Severity: sev, Check: check, Message: msg, Related: related, Witness: w})
+}
+
+func (l *linter) run() {
+	f := l.f
+	seen := map[*Error]bool{}
+	rules := f.Rules
+	l.spaces = make([]ruleSpace, len(rules))
+	l.dead = make([]bool, len(rules))
+	index := make(map[*Rule]int, len(rules))
+	for i, r := range rules {
+		l.spaces[i] = spaceOf(r)
+		index[r] = i
+	}
+	for _, ln := range f.Lines {
+		if ln.Err != nil {
+			seen[ln.Err] = true
+			l.loadError(ln.Err, ln.IncludedFrom)
+		}
+		if ln.Rule != nil {
+			if i, ok := index[ln.Rule]; ok {
+				l.rule(i)
+			}
+		}
+	}
+	for _, e := range f.Errors {
+		if !seen[e] {
+			l.loadError(e, nil)
+		}
+	}
+	if len(f.Rules) == 0 && len(f.Errors) == 0 {
+		l.out = append(l.out, Finding{Pos: Position{Filename: f.Path}, Severity: SeverityError, Check: CheckLoadError,
+			Message: `configuration file "` + f.Path + `" contains no entries`})
+	}
+}
+
+func (l *linter) loadError(e *Error, inc []Position) {
+	msg := e.Msg
+	if e.LogOnly {
+		msg = e.LogText()
+	}
+	l.out = append(l.out, Finding{Pos: e.Pos, IncludedFrom: inc, Severity: SeverityError, Check: CheckLoadError, Message: msg})
+}
+
+func lineWord(p Position) string { return "line " + itoa(p.Line) }
+
+// relName names the line at p as seen from the line at from: "line 3", or
+// "other.conf:3" in another file.
+func relName(p, from Position) string {
+	if p.Filename == from.Filename {
+		return lineWord(p)
+	}
+	name := p.Filename
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	return name + ":" + itoa(p.Line)
+}
+
+func (l *linter) rule(i int) {
+	r := l.f.Rules[i]
+	if r.Never {
+		l.dead[i] = true
+		l.add(r, SeverityWarning, CheckNeverMatches, r.Warning, nil, nil)
+	} else if l.shadowed(i) {
+		l.dead[i] = true
+	} else if l.opts.Listen != nil && r.Type != Local && l.listenDead(i) {
+		l.dead[i] = true
+	}
+	if !l.dead[i] {
+		l.exposure(i)
+	}
+	if r.Method == MD5 {
+		l.add(r, SeverityWarning, CheckMD5, "md5 is deprecated (PostgreSQL 18): use scram-sha-256 (an md5 line already uses SCRAM for passwords stored as SCRAM)", nil, nil)
+	}
+	if m := r.Options.Map; m != "" && l.opts.Ident != nil && !l.opts.Ident.Has(m) {
+		msg := `map "` + m + `" is not defined in ` + identName(l.opts.Ident) + `: every login through this line fails`
+		l.add(r, SeverityWarning, CheckMissingMap, msg, nil, nil)
+	}
+}
+
+func identName(m *IdentMaps) string {
+	p := m.Path()
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		p = p[i+1:]
+	}
+	if p == "" {
+		return "the ident file"
+	}
+	return p
+}
+
+// sameColumns reports whether two rules test the same type, database, user
+// and address.
+func sameColumns(a, b *Rule) bool {
+	if a.Type != b.Type || !slices.Equal(a.Databases, b.Databases) || !slices.Equal(a.Users, b.Users) {
+		return false
+	}
+	x, y := &a.Address, &b.Address
+	if x.Kind != y.Kind {
+		return false
+	}
+	switch x.Kind {
+	case AddrIP:
+		return x.IP.WithZone("") == y.IP.WithZone("") && x.Mask == y.Mask || samePrefix(x, y)
+	case AddrHostName:
+		return strings.EqualFold(x.Host, y.Host)
+	}
+	return true
+}
+
+func samePrefix(x, y *Address) bool {
+	p, ok1 := x.Prefix()
+	q, ok2 := y.Prefix()
+	return ok1 && ok2 && p == q
+}
+
+// shadowed reports rule i when earlier rules decide everything it matches.
+func (l *linter) shadowed(i int) bool {
+	rules := l.f.Rules
+	b := rules[i]
+	for j := 0; j < i; j++ {
+		if rules[j].Never || !sameColumns(rules[j], b) {
+			continue
+		}
+		a := rules[j]
+		what := "the same type, database, user and address as"
+		if a.Method == b.Method && slices.Equal(a.Options.Raw, b.Options.Raw) {
+			what = "the same columns, method and options as"
+		}
+		msg := lineWord(b.Pos) + " can never match: it has " + what + " " + relName(a.Pos, b.Pos)
+		w, _ := l.witness(i, []int{j}, true)
+		if w != nil {
+			msg += ", which matches it first (e.g. " + describeConn(w) + ")"
+		}
+		l.add(b, SeverityWarning, CheckDuplicate, msg, []Position{a.Pos}, w)
+		return true
+	}
+	bs := &l.spaces[i]
+	if len(bs.over) == 0 {
+		return false // matches nothing by itself (the lists hold only over-long names)
+	}
+	rem := bs.over
+	var contrib []int
+	for j := 0; j < i; j++ {
+		a := &l.spaces[j]
+		if len(a.under) == 0 {
+			continue
+		}
+		if single, _, ok := subtract(bs.over, a); ok && len(single) == 0 {
+			l.reportCover(i, []int{j})
+			return true
+		}
+		next, changed, ok := subtract(rem, a)
+		if !ok {
+			return false
+		}
+		if changed {
+			contrib = append(contrib, j)
+			rem = next
+		}
+		if len(rem) == 0 {
+			l.reportCover(i, l.minimize(i, contrib))
+			return true
+		}
+	}
+	return false
+}
+
+// covered reports whether the rules js together cover rule i.
+func (l *linter) covered(i int, js []int) bool {
+	rem := l.spaces[i].over
+	for _, j := range js {
+		var ok bool
+		if rem, _, ok = subtract(rem, &l.spaces[j]); !ok {
+			return false
+		}
+		if len(rem) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// minimize drops covering rules that are not needed, greedily.
+func (l *linter) minimize(i int, js []int) []int {
+	if len(js) > 16 {
+		return js
+	}
+	for k := 0; k < len(js) && len(js) > 2; {
+		try := slices.Delete(slices.Clone(js), k, k+1)
+		if l.covered(i, try) {
+			js = try
+			continue
+		}
+		k++
+	}
+	return js
+}
+
+func (l *linter) reportCover(i int, js []int) {
+	rules := l.f.Rules
+	b := rules[i]
+	var rel []Position
+	var names []string
+	for _, j := range js {
+		rel = append(rel, rules[j].Pos)
+		names = append(names, relName(rules[j].Pos, b.Pos))
+	}
+	w, d := l.witness(i, js, len(js) == 1)
+	var msg string
+	if len(js) == 1 {
+		msg = lineWord(b.Pos) + " can never match: " + names[0] + " matches everything it does"
+		if w != nil {
+			msg += " (e.g. " + describeConn(w) + ")"
+		}
+	} else {
+		msg = lineWord(b.Pos) + " can never match: " + joinAnd(names) + " together match everything it does"
+		if w != nil {
+			msg += " (e.g. " + describeConn(w) + ", decided by " + relName(rules[d].Pos, b.Pos) + ")"
+		}
+	}
+	l.add(b, SeverityWarning, CheckUnreachable, msg, rel, w)
+}
+
+func joinAnd(s []string) string {
+	switch len(s) {
+	case 0:
+		return ""
+	case 1:
+		return s[0]
+	}
+	if strings.HasPrefix(s[0], "line ") {
+		t := slices.Clone(s)
+		for k := 1; k < len(t); k++ {
+			t[k] = strings.TrimPrefix(t[k], "line ")
+		}
+		t[0] = "lines " + strings.TrimPrefix(t[0], "line ")
+		s = t
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// describeConn writes a connection the way lint messages show it:
+// "host ssl db=app user=bob 10.1.2.3", "local db=app user=bob",
+// "host replication user=rep 10.0.0.1".
+func describeConn(c *Conn) string {
+	var b strings.Builder
+	if c.Local {
+		b.WriteString("local")
+	} else {
+		b.WriteString("host")
+		if c.SSL {
+			b.WriteString(" ssl")
+		}
+		if c.GSS {
+			b.WriteString(" gss")
+		}
+	}
+	switch c.Replication {
+	case PhysicalReplication:
+		b.WriteString(" replication")
+	case LogicalReplication:
+		b.WriteString(" replication=database")
+	}
+	if c.Replication != PhysicalReplication {
+		db := c.Database
+		if db == "" {
+			db = c.User
+		}
+		b.WriteString(" db=" + Token{Value: db}.String())
+	}
+	b.WriteString(" user=" + Token{Value: c.User}.String())
+	if !c.Local {
+		b.WriteString(" " + c.Addr.String())
+	}
+	return b.String()
+}
+
+// witness finds a connection rule i matches and that an earlier rule
+// decides, checked with the matcher itself in an environment where the
+// roles named by the rules exist without grants, no host name resolves and
+// the server has no interfaces. With matchFirst, the first of prefer must
+// match it. It returns the connection and the index of the deciding rule.
+func (l *linter) witness(i int, prefer []int, matchFirst bool) (*Conn, int) {
+	rules := l.f.Rules
+	b := rules[i]
+	roles := RoleGraph{}
+	for _, r := range rules[:i+1] {
+		for _, m := range r.users {
+			if m.kind == nameRole {
+				roles[m.s] = nil
+			}
+		}
+	}
+	env := Env{Roles: roles, Resolver: HostTable{}, Interfaces: StaticInterfaces{}}
+	p := Parser{Version: l.opts.Version, DBUserNamespace: l.opts.DBUserNamespace, Env: env}
+	mk := func(rs []*Rule) *Ruleset {
+		set, err := p.Compile(&File{Path: l.f.Path, Rules: rs})
+		if err != nil {
+			return nil
+		}
+		return set
+	}
+	only, earlier := mk([]*Rule{b}), mk(rules[:i])
+	var first *Ruleset
+	if matchFirst && len(prefer) > 0 {
+		first = mk([]*Rule{rules[prefer[0]]})
+	}
+	if only == nil || earlier == nil {
+		return nil, -1
+	}
+	ctx := context.Background()
+
+	var others []*Rule
+	for _, j := range prefer {
+		others = append(others, rules[j])
+	}
+	dbs, users := witnessNames(b, others)
+	var best *Conn
+	bestD := -1
+	tries := 0
+	for _, cls := range witnessClasses(l.spaces[i].over) {
+		addrs := []netip.Addr{{}}
+		if cls&clsNormal&^clsLocal != 0 || (cls>>clsPhysShift)&^clsLocal != 0 {
+			addrs = witnessAddrs(l.spaces[i].over, l.spacesOf(prefer))
+		}
+		for _, a := range addrs {
+			for _, db := range dbs {
+				for _, u := range users {
+					if tries++; tries > 400 {
+						return best, bestD
+					}
+					c := classConn(cls)
+					c.Addr, c.Database, c.User = a, db, u
+					if c.Replication == PhysicalReplication {
+						c.Database = ""
+					}
+					if l.opts.DBUserNamespace && c.Replication != PhysicalReplication {
+						if strings.Contains(u, "@") {
+							continue
+						}
+						c.User = u + "@"
+						if db == "" {
+							continue
+						}
+					}
+					if d := only.Decide(ctx, c); d.Rule != b {
+						continue
+					}
+					d := earlier.Decide(ctx, c)
+					if d.Rule == nil || d.Outcome == Unresolved {
+						continue
+					}
+					if first != nil {
+						if fd := first.Decide(ctx, c); fd.Rule == nil || fd.Outcome == Unresolved {
+							continue
+						}
+					}
+					di := slices.Index(rules, d.Rule)
+					if slices.Contains(prefer, di) {
+						return &c, di
+					}
+					if best == nil {
+						cc := c
+						best, bestD = &cc, di
+					}
+				}
+			}
+		}
+	}
+	return best, bestD
+}
+
+func (l *linter) spacesOf(js []int) []*ruleSpace {
+	out := make([]*ruleSpace, len(js))
+	for k, j := range js {
+		out[k] = &l.spaces[j]
+	}
+	return out
+}
+
+// witnessClasses lists single class bits of the boxes, most ordinary first.
+func witnessClasses(bs []box) []uint8 {
+	var all uint8
+	var phys uint8
+	for _, b := range bs {
+		all |= b.cls & clsNormal
+		phys |= b.cls >> clsPhysShift
+	}
+	var out []uint8
+	for _, c := range []uint8{clsPlain, clsSSL, clsGSS, clsLocal} {
+		if all&c != 0 {
+			out = append(out, c)
+		}
+	}
+	for _, c := range []uint8{clsPlain, clsSSL, clsGSS, clsLocal} {
+		if phys&c != 0 {
+			out = append(out, c<<clsPhysShift)
+		}
+	}
+	return out
+}
+
+func classConn(cls uint8) Conn {
+	var c Conn
+	if cls > clsNormal {
+		c.Replication = PhysicalReplication
+		cls >>= clsPhysShift
+	}
+	switch cls {
+	case clsLocal:
+		c.Local = true
+	case clsSSL:
+		c.SSL = true
+	case clsGSS:
+		c.GSS = true
+	}
+	return c
+}
+
+// exampleAddrs are tried first inside very wide ranges.
+var exampleAddrs = []netip.Addr{netip.MustParseAddr("203.0.113.7"), netip.MustParseAddr("2001:db8::7")}
+
+// witnessAddrs proposes client addresses inside the boxes' ranges, and
+// inside their overlap with the preferred rules' ranges first.
+func witnessAddrs(bs []box, prefer []*ruleSpace) []netip.Addr {
+	var out []netip.Addr
+	add := func(a netip.Addr) {
+		if !slices.Contains(out, a) && len(out) < 8 {
+			out = append(out, a)
+		}
+	}
+	host := func(p netip.Prefix) netip.Addr {
+		a := p.Masked().Addr()
+		if p.Bits() < a.BitLen()-1 {
+			a = a.Next()
+		}
+		return a
+	}
+	for _, b := range bs {
+		for _, p := range b.addr.pfx {
+			for _, a := range prefer {
+				for _, ab := range a.over {
+					for _, ap := range ab.addr.pfx {
+						if !p.Overlaps(ap) {
+							continue
+						}
+						q := p
+						if ap.Bits() > p.Bits() {
+							q = ap
+						}
+						for _, e := range exampleAddrs {
+							if q.Bits() < 8 && q.Contains(e) {
+								add(e)
+							}
+						}
+						add(host(q))
+					}
+				}
+			}
+			for _, e := range exampleAddrs {
+				if p.Bits() < 8 && p.Contains(e) {
+					add(e)
+				}
+			}
+			add(host(p))
+		}
+	}
+	return out
+}
+
+// witnessNames proposes database and user names: the rule's own literals,
+// those of the other rules it accepts, role names, then stock names. The
+// empty database stands for "the user name" (sameuser).
+func witnessNames(b *Rule, others []*Rule) (dbs, users []string) {
+	addLit := func(list *[]string, s string) {
+		if len(s) < namedatalen && s != "" && !slices.Contains(*list, s) && len(*list) < 6 {
+			*list = append(*list, s)
+		}
+	}
+	for _, r := range append([]*Rule{b}, others...) {
+		for _, m := range r.dbs {
+			if m.kind == nameLiteral {
+				addLit(&dbs, m.s)
+			}
+		}
+		for _, m := range r.users {
+			if m.kind == nameLiteral || m.kind == nameRole {
+				addLit(&users, m.s)
+			}
+		}
+	}
+	for _, r := range append([]*Rule{b}, others...) {
+		for _, m := range r.dbs {
+			if m.kind == nameRegex {
+				addLit(&dbs, regexSample(m.s[1:]))
+			}
+		}
+		for _, m := range r.users {
+			if m.kind == nameRegex {
+				addLit(&users, regexSample(m.s[1:]))
+			}
+		}
+	}
+	dbs = append(dbs, "app", "")
+	users = append(users, "bob")
+	return dbs, users
+}
+
+// listenDead reports host rule i when no client its address admits can
+// connect under opts.Listen.
+func (l *linter) listenDead(i int) bool {
+	r := l.f.Rules[i]
+	lis := l.opts.Listen
+	reach := lis.reach()
+	sp := &l.spaces[i]
+	if len(sp.over) == 0 {
+		return false
+	}
+	live := false
+	a := &sp.over[0].addr
+	for _, p := range a.pfx {
+		for _, q := range reach {
+			if p.Overlaps(q) {
+				live = true
+			}
+		}
+	}
+	for _, at := range a.atoms {
+		for _, q := range reach {
+			if at.fam&famOf(q.Addr()) != 0 {
+				live = true
+			}
+		}
+	}
+	if live {
+		return false
+	}
+	var msg string
+	if len(reach) == 0 {
+		msg = lineWord(r.Pos) + " can never match: " + lis.String() + " opens no TCP socket"
+	} else {
+		msg = lineWord(r.Pos) + " can never match: with " + lis.String() + " only " + prefixWords(reach) +
+			" clients can connect, and its address " + r.Address.Text + " admits none of them"
+	}
+	l.add(r, SeverityInfo, CheckUnreachableListen, msg, nil, nil)
+	return true
+}
+
+func prefixWords(ps []netip.Prefix) string {
+	var s []string
+	for _, p := range ps {
+		switch p {
+		case all4:
+			s = append(s, "IPv4")
+		case all6:
+			s = append(s, "IPv6")
+		default:
+			s = append(s, p.String())
+		}
+	}
+	return joinAnd(s)
+}
+
+// remote returns the address set of rule i that clients other than
+// loopback ones can use, under opts.Listen: IP prefixes outside loopback
+// and the host-name/samenet atoms; samehost is the server itself.
+func (l *linter) remote(i int) (pfx []netip.Prefix, atoms []addrAtom) {
+	sp := &l.spaces[i]
+	if len(sp.over) == 0 || l.f.Rules[i].Type == Local {
+		return nil, nil
+	}
+	a := sp.over[0].addr
+	fams := fam4 | fam6
+	if lis := l.opts.Listen; lis != nil {
+		fams = 0
+		if lis.Remote4 {
+			fams |= fam4
+		}
+		if lis.Remote6 {
+			fams |= fam6
+		}
+	}
+	for _, p := range subtractPrefix(subtractPrefix(a.pfx, loop4), loop6) {
+		if famOf(p.Addr())&fams != 0 {
+			pfx = append(pfx, p)
+		}
+	}
+	for _, at := range a.atoms {
+		if at.kind == AddrSameHost || at.kind == AddrHostName && at.host == "localhost" {
+			continue
+		}
+		if at.fam&fams != 0 {
+			atoms = append(atoms, at)
+		}
+	}
+	return pfx, atoms
+}
+
+// fixedBits returns the number of one bits of an IP rule's mask.
+func fixedBits(a *Address) int {
+	n := 0
+	for _, x := range a.Mask.AsSlice() {
+		n += bits.OnesCount8(x)
+	}
+	return n
+}
+
+// wide reports whether the rule's address is all, or an IP range with fewer
+// fixed bits than the family's threshold.
+func wide(r *Rule, b4, b6 int) bool {
+	switch r.Address.Kind {
+	case AddrAll:
+		return true
+	case AddrIP:
+		if r.Address.IP.Is4() {
+			return fixedBits(&r.Address) < b4
+		}
+		return fixedBits(&r.Address) < b6
+	}
+	return false
+}
+
+func (l *linter) exposure(i int) {
+	r := l.f.Rules[i]
+	if r.Type == Local {
+		return
+	}
+	pfx, atoms := l.remote(i)
+	if len(pfx) == 0 && len(atoms) == 0 {
+		return // only loopback clients (or none) can use it
+	}
+	addr := r.Address.Text
+	db, repl := namesOf(r.dbs)
+	user, _ := namesOf(r.users)
+	if r.Method == Trust {
+		l.add(r, SeverityWarning, CheckTrustRemote, "trust lets clients from "+addr+" in without any password; only loopback or a Unix socket should be trusted", nil, nil)
+	}
+	if r.Method == Password && typeClasses(r.Type)&clsPlain != 0 {
+		l.add(r, SeverityWarning, CheckPasswordCleartext, "password sends the password in clear text, and "+r.Type.String()+" admits unencrypted connections; use hostssl, or scram-sha-256", nil, nil)
+	}
+	if r.Method != Reject && db.all && user.all && wide(r, WideOpenBits4, WideOpenBits6) {
+		l.add(r, SeverityWarning, CheckWideOpen, "every database and every user are open to "+addrWords(r)+" ("+r.Method.String()+")", nil, nil)
+	}
+	if r.Method != Reject && repl && wide(r, ReplicationBits4, ReplicationBits6) {
+		l.add(r, SeverityWarning, CheckReplicationWide, "replication connections are open to "+addrWords(r)+"; list the standby servers' addresses instead", nil, nil)
+	}
+	if r.Method == Ident {
+		l.add(r, SeverityWarning, CheckIdentTCP, "ident over TCP believes whatever the ident server on the client machine says; use it only for machines you control, or use peer over a Unix socket", nil, nil)
+	}
+	if r.Address.Kind == AddrHostName {
+		l.add(r, SeverityInfo, CheckHostName, "the address "+addr+" is a host name: access depends on reverse DNS of the client address (confirmed by a forward lookup)", nil, nil)
+	}
+}
+
+func addrWords(r *Rule) string {
+	if r.Address.Kind == AddrAll {
+		return "every address (all)"
+	}
+	return r.Address.Text
+}
+
+// The connection-space algebra shared by Lint and Exposure.
+//
+// A rule matches a connection when every column passes, so the set of
+// connections a rule matches is a conjunction of one test per column:
+// class (transport and replication kind), address, database, user. A box is
+// such a conjunction, each part held symbolically: address ranges as
+// disjoint prefixes, names as literals plus opaque atoms (regular
+// expressions, +role, sameuser, samerole, host names, samehost, samenet)
+// whose exact extent depends on the server's environment.
+//
+// Set difference of boxes uses the identity
+//
+//	X ∖ A = (X₁∖A₁)·X₂·X₃·X₄ ∪ (X₁∩A₁)·(X₂∖A₂)·X₃·X₄ ∪ …
+//
+// which holds for any predicates, coupled ones such as sameuser included.
+// Every piece is over-approximated: "∖ A" removes only what A certainly
+// matches in every environment (an atom is removed only by All, by the same
+// atom, or by an atom known to contain it; a literal is removed by the same
+// literal or by a regular expression that matches it), and "∩ A" keeps
+// whatever A might match. So the remainder always contains every connection
+// the rule matches that the subtracted rules do not: an empty remainder is a
+// proof that no connection reaches the rule.
+
+// Class bits: transport (Unix socket, plain TCP, SSL, GSS encryption) times
+// replication kind (ordinary or logical, physical).
+const (
+	clsLocal uint8 = 1 << iota
+	clsPlain
+	clsSSL
+	clsGSS
+	clsPhysShift = 4
+	clsNormal    = clsLocal | clsPlain | clsSSL | clsGSS
+)
+
+// typeClasses returns the transport classes a connection type admits.
+func typeClasses(t ConnType) uint8 {
+	switch t {
+	case Local:
+		return clsLocal
+	case Host:
+		return clsPlain | clsSSL | clsGSS
+	case HostSSL:
+		return clsSSL
+	case HostNoSSL:
+		return clsPlain | clsGSS
+	case HostGSSEnc:
+		return clsGSS
+	case HostNoGSSEnc:
+		return clsPlain | clsSSL
+	}
+	return 0
+}
+
+// nameSet is a database or user column: all, literal names, opaque atoms.
+type nameSet struct {
+	all   bool
+	lits  []string
+	atoms []nameAtom
+}
+
+// nameAtom is a token whose extent is not a list of names: a regular
+// expression (s is the token, slash included), +role (s is the role),
+// sameuser, samerole.
+type nameAtom struct {
+	kind nameKind
+	s    string
+	re   regex
+}
+
+func (n *nameSet) empty() bool { return !n.all && len(n.lits) == 0 && len(n.atoms) == 0 }
+
+// namesOf builds the set a compiled column matches for ordinary and logical
+// connections; repl reports an unquoted replication keyword.
+func namesOf(ms []nameMatcher) (n nameSet, repl bool) {
+	for _, m := range ms {
+		switch m.kind {
+		case nameAll:
+			n.all = true
+		case nameReplication:
+			repl = true
+		case nameLiteral:
+			// Names are cut to 63 bytes before matching: a longer literal
+			// matches nothing.
+			if len(m.s) < namedatalen {
+				n.lits = append(n.lits, m.s)
+			}
+		default:
+			n.atoms = append(n.atoms, nameAtom{kind: m.kind, s: m.s, re: m.re})
+		}
+	}
+	if n.all {
+		n.lits, n.atoms = nil, nil
+	}
+	return n, repl
+}
+
+func (n *nameSet) hasAtom(a nameAtom) bool {
+	for _, b := range n.atoms {
+		if b.kind == a.kind && b.s == a.s {
+			return true
+		}
+	}
+	return false
+}
+
+// certainlyHas reports whether the literal s is matched in every environment.
+func (n *nameSet) certainlyHas(s string) bool {
+	if n.all {
+		return true
+	}
+	for _, l := range n.lits {
+		if l == s {
+			return true
+		}
+	}
+	for _, a := range n.atoms {
+		if a.kind == nameRegex && a.re != nil && a.re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// minus returns a set containing x ∖ a.
+func (x nameSet) minus(a *nameSet) nameSet {
+	if a.all {
+		return nameSet{}
+	}
+	r := nameSet{all: x.all}
+	for _, l := range x.lits {
+		if !a.certainlyHas(l) {
+			r.lits = append(r.lits, l)
+		}
+	}
+	for _, at := range x.atoms {
+		if !a.hasAtom(at) {
+			r.atoms = append(r.atoms, at)
+		}
+	}
+	return r
+}
+
+// inter returns a set containing x ∩ a.
+func (x nameSet) inter(a *nameSet) nameSet {
+	if a.all {
+		return x
+	}
+	if x.all {
+		return *a
+	}
+	if a.empty() {
+		return nameSet{}
+	}
+	opaque := false // a holds atoms other than regular expressions
+	for _, at := range a.atoms {
+		if at.kind != nameRegex {
+			opaque = true
+		}
+	}
+	var r nameSet
+	for _, l := range x.lits {
+		if opaque || a.certainlyHas(l) {
+			r.lits = append(r.lits, l)
+		}
+	}
+	r.atoms = x.atoms
+	return r
+}
+
+// Address families as bits.
+const (
+	fam4 uint8 = 1 << iota
+	fam6
+)
+
+func famOf(a netip.Addr) uint8 {
+	if a.Is4() {
+		return fam4
+	}
+	return fam6
+}
+
+// addrAtom is an address whose extent depends on the environment.
+type addrAtom struct {
+	kind AddrKind // AddrSameHost, AddrSameNet, AddrHostName
+	host string   // lower case, for AddrHostName
+	fam  uint8    // the families it may still match
+}
+
+// addrSet is an address column: the Unix-socket point, disjoint prefixes,
+// atoms.
+type addrSet struct {
+	local bool
+	pfx   []netip.Prefix
+	atoms []addrAtom
+}
+
+func (s *addrSet) empty() bool { return !s.local && len(s.pfx) == 0 && len(s.atoms) == 0 }
+
+var (
+	all4 = netip.MustParsePrefix("0.0.0.0/0")
+	all6 = netip.MustParsePrefix("::/0")
+)
+
+// addrOf returns the rule's address set. With over set, a non-contiguous
+// mask is widened to its leading one bits (a superset of what it matches);
+// otherwise it is narrowed to everything up to its last one bit (a subset).
+func addrOf(r *Rule, over bool) addrSet {
+	var s addrSet
+	if r.Type == Local {
+		s.local = true
+		return s
+	}
+	a := &r.Address
+	switch a.Kind {
+	case AddrAll:
+		s.pfx = []netip.Prefix{all4, all6}
+	case AddrIP:
+		s.pfx = []netip.Prefix{ipPrefix(a, over)}
+	case AddrSameHost, AddrSameNet:
+		s.atoms = []addrAtom{{kind: a.Kind, fam: fam4 | fam6}}
+	case AddrHostName:
+		s.atoms = []addrAtom{{kind: a.Kind, host: strings.ToLower(a.Host), fam: fam4 | fam6}}
+	}
+	return s
+}
+
+// ipPrefix returns the prefix of an AddrIP address (see addrOf).
+func ipPrefix(a *Address, over bool) netip.Prefix {
+	if p, ok := a.Prefix(); ok {
+		return p
+	}
+	b := a.Mask.AsSlice()
+	bits := 0
+	if over {
+		for _, x := range b {
+			if x == 0xff {
+				bits += 8
+				continue
+			}
+			for i := 7; i >= 0 && x&(1<<i) != 0; i-- {
+				bits++
+			}
+			break
+		}
+	} else {
+		for i, x := range b {
+			for j := 0; j < 8; j++ {
+				if x&(0x80>>j) != 0 {
+					bits = i*8 + j + 1
+				}
+			}
+		}
+	}
+	return netip.PrefixFrom(a.IP.WithZone(""), bits).Masked()
+}
+
+// fullFams returns the families whose whole space the prefixes cover.
+func fullFams(ps []netip.Prefix) uint8 {
+	var f uint8
+	for _, p := range ps {
+		if p.Bits() == 0 {
+			f |= famOf(p.Addr())
+		}
+	}
+	return f
+}
+
+// covers reports whether atom a matches everything atom x does.
+func (a addrAtom) covers(x addrAtom) bool {
+	if a.fam&x.fam != x.fam {
+		return false
+	}
+	switch {
+	case a.kind == x.kind && a.kind != AddrHostName:
+		return true
+	case a.kind == AddrSameNet && x.kind == AddrSameHost:
+		// Every interface address is inside its own network.
+		return true
+	case a.kind == AddrHostName && x.kind == AddrHostName:
+		if a.host == x.host {
+			return true
+		}
+		// .example.com matches every name ending in it; so does any
+		// more specific name or suffix.
+		return strings.HasPrefix(a.host, ".") && strings.HasSuffix(x.host, a.host)
+	}
+	return false
+}
+
+// minus returns a set containing x ∖ a.
+func (x addrSet) minus(a *addrSet) addrSet {
+	r := addrSet{local: x.local && !a.local}
+	r.pfx = x.pfx
+	for _, ap := range a.pfx {
+		r.pfx = subtractPrefix(r.pfx, ap)
+	}
+	full := fullFams(a.pfx)
+	for _, at := range x.atoms {
+		at.fam &^= full
+		if at.fam == 0 {
+			continue
+		}
+		covered := false
+		for _, b := range a.atoms {
+			if b.covers(at) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			r.atoms = append(r.atoms, at)
+		}
+	}
+	return r
+}
+
+// inter returns a set containing x ∩ a.
+func (x addrSet) inter(a *addrSet) addrSet {
+	r := addrSet{local: x.local && a.local}
+	var atomFams, anyFams uint8
+	for _, b := range a.atoms {
+		atomFams |= b.fam
+	}
+	anyFams = atomFams
+	for _, ap := range a.pfx {
+		anyFams |= famOf(ap.Addr())
+	}
+	for _, p := range x.pfx {
+		if atomFams&famOf(p.Addr()) != 0 {
+			r.pfx = append(r.pfx, p)
+			continue
+		}
+		for _, ap := range a.pfx {
+			if !p.Overlaps(ap) {
+				continue
+			}
+			if p.Bits() >= ap.Bits() {
+				r.pfx = append(r.pfx, p)
+				break
+			}
+			r.pfx = append(r.pfx, ap)
+		}
+	}
+	for _, at := range x.atoms {
+		at.fam &= anyFams
+		if at.fam != 0 {
+			r.atoms = append(r.atoms, at)
+		}
+	}
+	return r
+}
+
+// subtractPrefix returns the disjoint prefixes ps less the addresses of a.
+func subtractPrefix(ps []netip.Prefix, a netip.Prefix) []netip.Prefix {
+	var out []netip.Prefix
+	changed := false
+	for i, p := range ps {
+		if !p.Overlaps(a) {
+			if changed {
+				out = append(out, p)
+			}
+			continue
+		}
+		if !changed {
+			out = append(out, ps[:i]...)
+			changed = true
+		}
+		if a.Bits() <= p.Bits() {
+			continue // a contains p
+		}
+		// p contains a: keep the sibling of each ancestor of a below p.
+		for b := p.Bits(); b < a.Bits(); b++ {
+			anc := netip.PrefixFrom(a.Addr(), b+1).Masked()
+			out = append(out, netip.PrefixFrom(flipBit(anc.Addr(), b), b+1))
+		}
+	}
+	if !changed {
+		return ps
+	}
+	return out
+}
+
+// flipBit inverts bit i (0 is the most significant) of a.
+func flipBit(a netip.Addr, i int) netip.Addr {
+	if a.Is4() {
+		b := a.As4()
+		b[i/8] ^= 0x80 >> (i % 8)
+		return netip.AddrFrom4(b)
+	}
+	b := a.As16()
+	b[i/8] ^= 0x80 >> (i % 8)
+	return netip.AddrFrom16(b)
+}
+
+// box is one conjunction of column tests.
+type box struct {
+	cls  uint8 // class bits; physical-replication bits are shifted by clsPhysShift
+	addr addrSet
+	db   nameSet // all for physical replication boxes
+	user nameSet
+}
+
+// ruleBoxes returns the boxes of a rule: one for ordinary and logical
+// connections (unless only the replication keyword is listed) and one for
+// physical replication when the replication keyword is listed.
+func ruleBoxes(r *Rule, over bool) []box {
+	if r.Never {
+		return nil
+	}
+	t := typeClasses(r.Type)
+	addr := addrOf(r, over)
+	db, repl := namesOf(r.dbs)
+	user, _ := namesOf(r.users)
+	if user.empty() {
+		return nil
+	}
+	var out []box
+	if !db.empty() {
+		out = append(out, box{cls: t, addr: addr, db: db, user: user})
+	}
+	if repl {
+		out = append(out, box{cls: t << clsPhysShift, addr: addr, db: nameSet{all: true}, user: user})
+	}
+	return out
+}
+
+// minus appends to out boxes containing x ∖ a, given a's certain (under)
+// and possible (over) extents.
+func (x *box) minus(under, over *box, out []box) []box {
+	if x.disjoint(under) {
+		return append(out, *x)
+	}
+	if c := x.cls &^ under.cls; c != 0 {
+		y := *x
+		y.cls = c
+		out = append(out, y)
+	}
+	ci := x.cls & under.cls
+	if ci == 0 {
+		return out
+	}
+	if ad := x.addr.minus(&under.addr); !ad.empty() {
+		out = append(out, box{cls: ci, addr: ad, db: x.db, user: x.user})
+	}
+	ai := x.addr.inter(&over.addr)
+	if ai.empty() {
+		return out
+	}
+	if dd := x.db.minus(&under.db); !dd.empty() {
+		out = append(out, box{cls: ci, addr: ai, db: dd, user: x.user})
+	}
+	di := x.db.inter(&over.db)
+	if di.empty() {
+		return out
+	}
+	if ud := x.user.minus(&under.user); !ud.empty() {
+		out = append(out, box{cls: ci, addr: ai, db: di, user: ud})
+	}
+	return out
+}
+
+// ruleSpace is a rule's certain and possible extents.
+type ruleSpace struct {
+	r           *Rule
+	under, over []box
+}
+
+func spaceOf(r *Rule) ruleSpace {
+	return ruleSpace{r: r, under: ruleBoxes(r, false), over: ruleBoxes(r, true)}
+}
+
+// maxBoxes bounds a remainder; past it the analysis gives up (and claims
+// nothing).
+const maxBoxes = 4096
+
+// disjoint reports whether x and a certainly share no connection.
+func (x *box) disjoint(a *box) bool {
+	if x.cls&a.cls == 0 {
+		return true
+	}
+	if ai := x.addr.inter(&a.addr); ai.empty() {
+		return true
+	}
+	if di := x.db.inter(&a.db); di.empty() {
+		return true
+	}
+	ui := x.user.inter(&a.user)
+	return ui.empty()
+}
+
+// subtract returns a remainder containing every connection of rem that a
+// does not match, and whether a took anything away; ok is false past
+// maxBoxes.
+func subtract(rem []box, a *ruleSpace) (out []box, changed, ok bool) {
+	if len(a.under) == 0 {
+		return rem, false, true
+	}
+	for _, x := range rem {
+		cur := []box{x}
+		for i := range a.under {
+			var next []box
+			for j := range cur {
+				if !cur[j].disjoint(&a.under[i]) {
+					changed = true
+				}
+				next = cur[j].minus(&a.under[i], &a.over[i], next)
+			}
+			cur = next
+		}
+		out = append(out, cur...)
+		if len(out) > maxBoxes {
+			return nil, true, false
+		}
+	}
+	return out, changed, true
+}
+
+// regexSample guesses a string a simple regular expression matches:
+// anchors dropped, ".*" and "x*" left out, "\d" as 1, "\w" and "." as a,
+// a bracket expression as its first character, {n,m} as n copies. The
+// guess is only a candidate: witnesses are checked with the matcher.
+func regexSample(p string) string {
+	var out []byte
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch c {
+		case '^', '$', '(', ')':
+		case '|':
+			return string(out)
+		case '*', '?':
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		case '+':
+		case '.':
+			out = append(out, 'a')
+		case '\\':
+			if i+1 < len(p) {
+				i++
+				switch p[i] {
+				case 'd':
+					out = append(out, '1')
+				case 'w', 's':
+					out = append(out, 'a')
+				default:
+					out = append(out, p[i])
+				}
+			}
+		case '[':
+			j := i + 1
+			if j < len(p) && p[j] == '^' {
+				return string(out)
+			}
+			if j < len(p) {
+				out = append(out, p[j])
+			}
+			for i = j + 1; i < len(p) && p[i] != ']'; i++ {
+			}
+		case '{':
+			n := 0
+			j := i + 1
+			for ; j < len(p) && p[j] >= '0' && p[j] <= '9'; j++ {
+				n = n*10 + int(p[j]-'0')
+			}
+			for ; j < len(p) && p[j] != '}'; j++ {
+			}
+			i = j
+			if len(out) > 0 && n < 64 {
+				last := out[len(out)-1]
+				out = out[:len(out)-1]
+				for k := 0; k < n; k++ {
+					out = append(out, last)
+				}
+			}
+		default:
+			out = append(out, c)
+		}
+	}
+	return string(out)
+}
