@@ -91,6 +91,8 @@ type IdentViewRow struct {
 	SysName    string
 	PGUsername string
 	Error      string
+	// Line is the line the row is made from.
+	Line *IdentLine
 }
 
 // ViewRows returns the rows pg_ident_file_mappings shows for the file: one
@@ -99,7 +101,7 @@ type IdentViewRow struct {
 func (f *IdentFile) ViewRows() []IdentViewRow {
 	rows := make([]IdentViewRow, 0, len(f.Lines))
 	for _, l := range f.Lines {
-		row := IdentViewRow{FileName: l.Pos.Filename, LineNumber: l.Pos.Line}
+		row := IdentViewRow{FileName: l.Pos.Filename, LineNumber: l.Pos.Line, Line: l}
 		if l.Err != nil {
 			row.Error = l.Err.ViewText()
 		} else if m := l.Mapping; m != nil {
@@ -494,12 +496,18 @@ func (l *IdentMapping) check(ctx context.Context, res *IdentResult, roles Roles,
 	want := l.PGUser
 	pgRe := l.pgRe
 	if l.sysRe != nil {
-		loc := l.sysRe.FindSubmatchIndex(sys)
-		if loc == nil {
-			return false
-		}
 		member := l.version >= 16 && !want.Quoted && strings.HasPrefix(want.Value, "+")
-		if i := strings.Index(want.Value, `\1`); i >= 0 && !member && pgRe == nil {
+		i := strings.Index(want.Value, `\1`)
+		if i < 0 || member || pgRe != nil {
+			// No substitution: only whether the regex matches matters.
+			if !l.sysRe.MatchString(sys) {
+				return false
+			}
+		} else {
+			loc := l.sysRe.FindSubmatchIndex(sys)
+			if loc == nil {
+				return false
+			}
 			if len(loc) < 4 || loc[2] < 0 {
 				res.Outcome, res.Line = IdentError, l
 				res.Message = `regular expression "` + l.SystemUser.Value[1:] + `" has no subexpressions as requested by backreference in "` + want.Value + `"`

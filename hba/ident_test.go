@@ -999,3 +999,52 @@ func FuzzIdent(f *testing.F) {
 		}
 	})
 }
+
+func TestIdentCheckAllocs(t *testing.T) {
+	m := mustIdent(t, 18, "x a b\nm root alice\nm /^svc-[0-9]+$ app\n")
+	ctx := context.Background()
+	for _, c := range [][2]string{{"root", "alice"}, {"svc-12", "app"}} {
+		n := testing.AllocsPerRun(100, func() {
+			if !m.Check(ctx, "m", c[0], c[1], IdentOptions{}).Allowed {
+				t.Fatal("refused")
+			}
+		})
+		// The regex search reports its match positions in one slice.
+		if max := 1.0; n > max {
+			t.Errorf("%s: %v allocations, want at most %v", c[0], n, max)
+		}
+	}
+}
+
+func BenchmarkIdentCheck(b *testing.B) {
+	var sb strings.Builder
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&sb, "m%d user%d role%d\n", i%10, i, i)
+	}
+	sb.WriteString("certs /^(.*)@example\\.com$ \\1\n")
+	m, err := (&Parser{}).LoadIdentBytes("/pg_ident.conf", []byte(sb.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.Run("literal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			identSink = m.Check(ctx, "m9", "user499", "role499", IdentOptions{}).Allowed
+		}
+	})
+	b.Run("regex", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			identSink = m.Check(ctx, "certs", "alice@example.com", "alice", IdentOptions{}).Allowed
+		}
+	})
+	b.Run("no-match", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			identSink = m.Check(ctx, "m9", "user499", "nobody", IdentOptions{}).Allowed
+		}
+	})
+}
+
+var identSink bool
