@@ -59,6 +59,9 @@ const (
 // below it a scan costs less than the hash lookups.
 const smallPartition = 12
 
+// pre4 is a quick IPv4 address test run before the full rule test.
+type pre4 struct{ net, mask uint32 }
+
 // span is a list of rule indexes in partition.post.
 type span struct{ off, n uint32 }
 
@@ -73,6 +76,9 @@ type partition struct {
 	// partition in order.
 	small bool
 	all   []int32
+	// pre4 is, for each rule of all, an IPv4 network and mask the client
+	// must be in (mask 0 when the rule has no IPv4 address to check first).
+	pre4 []pre4
 
 	pureFB []int32 // pure rules filed under no key
 	impFB  []int32 // impure rules filed under no key
@@ -284,6 +290,17 @@ func buildIndex(rules []*Rule) *index {
 		}
 		if n <= smallPartition {
 			p.small = true
+			if pi == part4 {
+				p.pre4 = make([]pre4, len(p.all))
+				for k, i := range p.all {
+					a := &rules[i].Address
+					if a.Kind == AddrIP && a.IP.Is4() {
+						ip, m := a.IP.As4(), a.Mask.As4()
+						mask := binary.BigEndian.Uint32(m[:])
+						p.pre4[k] = pre4{net: binary.BigEndian.Uint32(ip[:]) & mask, mask: mask}
+					}
+				}
+			}
 			continue
 		}
 		p.all = nil
@@ -411,6 +428,19 @@ func (rs *Ruleset) decideIndexed(st *matchState) Decision {
 		return rs.decideLinear(st)
 	}
 	if p.small {
+		if p.pre4 != nil {
+			b := c.Addr.As4()
+			ip := binary.BigEndian.Uint32(b[:])
+			for k, i := range p.all {
+				if f := p.pre4[k]; ip&f.mask != f.net {
+					continue
+				}
+				if d, ok := rs.decideAt(st, i); ok {
+					return d
+				}
+			}
+			return Decision{Outcome: NoMatch}
+		}
 		for _, i := range p.all {
 			if d, ok := rs.decideAt(st, i); ok {
 				return d
