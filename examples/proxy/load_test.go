@@ -67,7 +67,8 @@ func hammer(ctx context.Context, port, n, workers int, users []loadUser) (wrong 
 }
 
 // TestLoad opens 2,000 connections through the proxy (allowed, rejected and
-// unmatched users mixed, one in sixteen allowed), checks every decision, and checks that no
+// unmatched users mixed, one in sixteen allowed) while reloading the rules
+// all along, checks every decision, and checks that no
 // goroutine or file descriptor is left behind. It logs connection rates
 // through the proxy and straight to the server for comparison (run with -v;
 // the figures are not asserted).
@@ -96,8 +97,37 @@ func TestLoad(t *testing.T) {
 	waitIdle(t, tp, -1, -1)
 	g0, fd0 := runtime.NumGoroutine(), openFDs(t)
 
+	// Reload all along, alternating two files that decide alike: decisions
+	// in flight must never see a missing or half-built rule set.
+	stop := make(chan struct{})
+	reloaded := make(chan int)
+	go func() {
+		files := []string{
+			"host all alice,bob 127.0.0.1/32 trust\nhost all carol 127.0.0.1/32 reject\n",
+			"# reordered\nhost all carol 127.0.0.1/32 reject\nhost all bob,alice 127.0.0.1/32 trust\n",
+		}
+		i := 0
+		for {
+			select {
+			case <-stop:
+				reloaded <- i
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			os.WriteFile(tp.hbaPath, []byte(files[i%2]), 0o644)
+			if tp.Reload() == nil {
+				i++
+			}
+		}
+	}()
 	const n = 2000
 	wrong, first, mixedRate := hammer(ctx, tp.port, n, workers, mixed)
+	close(stop)
+	if r := <-reloaded; r == 0 {
+		t.Error("no reload succeeded during the run")
+	} else {
+		t.Logf("%d reloads during the %d connections", r, n)
+	}
 	if wrong != 0 {
 		t.Errorf("%d of %d connections got a wrong decision; first: %v", wrong, n, first)
 	}
