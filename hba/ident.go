@@ -626,7 +626,9 @@ func (r *Rule) ChecksUserName() bool {
 //   - cert, and other methods with clientcert=verify-full: the client
 //     certificate's CN, or its RFC 2253 DN with clientname=DN; an empty name
 //     is refused before the map, as by the server;
-//   - oauth (18): the identity the validator returned.
+//   - oauth (18): the identity the validator returned; an empty one is
+//     refused before the map ("OAuth bearer authentication failed for user
+//     …", with the log detail "Validator provided no identity.").
 //
 // A rule with both a mapped method (ident, gss, sspi) and
 // clientcert=verify-full is checked twice by the server: once here with the
@@ -640,6 +642,12 @@ func (m *IdentMaps) CheckRule(ctx context.Context, r *Rule, systemUser, pgUser s
 	case OAuth:
 		if r.Options.DelegateIdentMapping {
 			return m.notApplicable(r, systemUser, pgUser)
+		}
+		if systemUser == "" {
+			// The validator authorized but named no identity.
+			pg := truncName(pgUser)
+			return IdentResult{Map: r.Options.Map, PGUser: pg,
+				Message: `OAuth bearer authentication failed for user "` + pg + `"`}
 		}
 		opts.CaseInsensitive = false
 	case GSS:

@@ -806,6 +806,7 @@ func TestIdentCheckRule(t *testing.T) {
 		{"host all all 0.0.0.0/0 trust", "alice", "alice", false, "not-applicable"},
 		{"host all all 0.0.0.0/0 oauth issuer=https://x scope=openid map=m", "alice", "alice", false, "allowed L1"},
 		{"host all all 0.0.0.0/0 oauth issuer=https://x scope=openid delegate_ident_mapping=1", "alice", "bob", false, "not-applicable"},
+		{"host all all 0.0.0.0/0 oauth issuer=https://x scope=openid map=m", "", "alice", false, "no-match"},
 	}
 	for _, tt := range tests {
 		r := rule(tt.hba)
