@@ -488,3 +488,48 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 	t.Logf("pg%d time: install+reload %.1fs, view+pw %.1fs, hba %.1fs, probes %.1fs", major,
 		tg.tInstall.Seconds(), tg.tView.Seconds(), tg.tLib.Seconds(), tg.tProbe.Seconds())
 }
+
+// TestReplay runs the regression files named in PGHBA_CONFORMANCE_REPLAY
+// (comma-separated paths) against a real server of their version and prints
+// both answers; with PGHBA_CONFORMANCE_RECORD=1 it rewrites each file with
+// the server's answers. Connections are probed only when every rule of the
+// file already has the method password (the file is its own password
+// variant) or the file is an unedited generated case (seed and index
+// regenerate the password variant).
+func TestReplay(t *testing.T) {
+	paths := os.Getenv("PGHBA_CONFORMANCE_REPLAY")
+	if paths == "" {
+		t.Skip("set PGHBA_CONFORMANCE_REPLAY to regression files")
+	}
+	for _, path := range strings.Split(paths, ",") {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := ParseRegression(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg := startTarget(t, r.Version)
+		c := &Case{Seed: r.Seed, Index: r.Index, Version: r.Version, Files: r.Files, Conns: r.Conns}
+		if g := Generate(r.Seed, r.Index, tg.opts); slices.EqualFunc(g.Files, r.Files, func(a, b File) bool {
+			return a.Path == b.Path && a.Dir == b.Dir && a.Data == b.Data
+		}) {
+			c.Files = g.Files
+		}
+		res, err := tg.run(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: generator note: %q", path, res.generator)
+		t.Logf("%s:\nserver: %+v\nhba:    %+v\ndiff:\n%s", path, *res.server, *res.lib, res.diff)
+		if os.Getenv("PGHBA_CONFORMANCE_RECORD") == "1" {
+			r.Want = *res.server
+			r.Minor = tg.inst.Minor
+			if err := os.WriteFile(path, r.Marshal(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tg.cl.Stop()
+	}
+}

@@ -337,6 +337,11 @@ func (g *gen) dbField(t *Conn, hit bool) []tok {
 	if g.pct(25) {
 		n += 1 + g.r.IntN(3)
 	}
+	if g.pct(1) {
+		// a logical line longer than 13's 20480-byte line buffer
+		n = 2000 + g.r.IntN(1000)
+		g.note("long-line")
+	}
 	hitAt := -1
 	if hit {
 		hitAt = g.r.IntN(n)
@@ -377,6 +382,12 @@ func (g *gen) dbHit(t *Conn) tok {
 }
 
 func (g *gen) dbAny() tok {
+	if g.pct(1) {
+		// around the 13–15 token length limit (10239 bytes)
+		g.note("long-token")
+		n := pick(g.r, 10238, 10239, 255, 256)
+		return tok{v: strings.Repeat("d", n), q: g.pct(30)}
+	}
 	switch g.r.IntN(12) {
 	case 0:
 		return tok{v: pick(g.r, "all", "sameuser", "samerole", "samegroup", "replication")}
@@ -722,7 +733,8 @@ func (g *gen) validMethod(typ string) methodChoice {
 		}
 		add("radiusservers=" + strings.Join(servers, ","))
 		if n == 1 || g.pct(50) {
-			add("radiussecrets=" + pick(g.r, "s3cret", "\"a b\""))
+			// a list element with a blank must be double-quoted inside the value
+			add(pick(g.r, "radiussecrets=s3cret", `radiussecrets="""a b"""`, `"radiussecrets=""x y"""`))
 		} else {
 			add("radiussecrets=a,b")
 		}
@@ -794,7 +806,8 @@ func (g *gen) renderOption(o string) string {
 // ---------------------------------------------------------------------------
 // Lines
 
-var connTypes = []string{"local", "host", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc", "host", "local"}
+var connTypes = []string{"local", "host", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc", "host", "local",
+	"local", "host", "host", "hostssl", "hostssl", "hostnossl", "hostnogssenc", "host", "local"}
 
 // ruleLine writes one valid-intent rule line and records its target.
 func (g *gen) ruleLine(f *fileBuilder, dir string, eofBackslash bool) {
@@ -813,12 +826,10 @@ func (g *gen) rule(f *fileBuilder, dir string, eofBackslash bool, typ string, mc
 	switch typ {
 	case "hostssl":
 		t.SSL = true
-	case "hostnossl", "hostnogssenc":
-		if g.pct(70) {
-			t.SSL = false
-		}
+	case "hostnossl":
+		t.SSL = false
 	}
-	hit := g.pct(80)
+	hit := g.pct(85)
 	var fields []string
 	typTok := tok{v: typ, q: g.pct(5)}
 	fields = append(fields, renderTok(g.r, typTok))
@@ -1031,13 +1042,10 @@ func (g *gen) conns() {
 		order = append(order, 0, len(ts)-1)
 		order = append(order, g.r.Perm(len(ts))...)
 	}
-	budget := n - 2
-	for _, i := range order {
-		if len(out) >= budget {
-			break
-		}
-		c := ts[i]
-		if g.pct(15) {
+	budget := n - 1
+	for k := 0; len(out) < budget && k < 4*n && len(order) > 0; k++ {
+		c := ts[order[k%len(order)]]
+		if g.pct(15) || k >= len(order) && g.pct(50) {
 			switch g.r.IntN(4) {
 			case 0:
 				c.SSL = !c.SSL
