@@ -291,6 +291,11 @@ hostnossl all plainonly 127.0.0.1/32 trust
 	expectAllowed(t, tp.port, "plainonly", "disable", "")
 	expectRefused(t, tp.port, "sslonly", "disable", "", noEntry("127.0.0.1", "sslonly", "postgres", "no encryption"))
 	expectRefused(t, tp.port, "plainonly", "require", "", noEntry("127.0.0.1", "plainonly", "postgres", "SSL encryption"))
+	// Direct SSL (PostgreSQL 17's sslnegotiation=direct): TLS from the
+	// first byte, with ALPN.
+	const direct = "require sslnegotiation=direct"
+	expectAllowed(t, tp.port, "sslonly", direct, "")
+	expectRefused(t, tp.port, "plainonly", direct, "", noEntry("127.0.0.1", "plainonly", "postgres", "SSL encryption"))
 
 	// The same with psql: the SSL session is really encrypted end to end
 	// between psql and the proxy.

@@ -95,7 +95,10 @@ func New(cfg Config, log *slog.Logger) (*Proxy, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tls: %w", err)
 		}
-		p.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		// ALPN "postgresql", as PostgreSQL 17+ servers; required for
+		// direct SSL (sslnegotiation=direct), optional after an SSLRequest.
+		p.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+			NextProtos: []string{"postgresql"}}
 		// hostssl rules only match when the server has ssl=on.
 		p.parser.SSL = true
 	}
@@ -218,6 +221,21 @@ func (r *recorder) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// prefixConn gives back bytes already read before reading on.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (c *prefixConn) Read(b []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(b, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(b)
+}
+
 // startup is what the client asked for.
 type startup struct {
 	raw []byte // the packets to forward: startup message and pipelined bytes
@@ -234,6 +252,27 @@ var errClosed = errors.New("connection closed during startup")
 func (p *Proxy) readStartup(c net.Conn, local bool) (net.Conn, *startup, error) {
 	st := &startup{}
 	sslDone, gssDone := false, false
+	if p.tls != nil && !local {
+		// A client with sslnegotiation=direct (PostgreSQL 17+) starts the
+		// TLS handshake at once instead of sending an SSLRequest.
+		var first [1]byte
+		if _, err := io.ReadFull(c, first[:]); err != nil {
+			return c, nil, err
+		}
+		c = &prefixConn{Conn: c, prefix: first[:]}
+		if first[0] == 0x16 { // TLS handshake record
+			tc := tls.Server(c, p.tls)
+			if err := tc.Handshake(); err != nil {
+				return c, nil, fmt.Errorf("direct tls handshake: %w", err)
+			}
+			c = tc
+			if tc.ConnectionState().NegotiatedProtocol != "postgresql" {
+				fatal(c, "08P01", "received direct SSL connection request without ALPN protocol negotiation extension", "")
+				return c, nil, errClosed
+			}
+			st.ssl, sslDone, gssDone = true, true, true
+		}
+	}
 	for {
 		rec := &recorder{r: c}
 		be := pgproto3.NewBackend(rec, c)
