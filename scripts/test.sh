@@ -26,7 +26,19 @@ repo=$(pwd)
 start=$(date +%s)
 
 log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'test.sh: FAIL: %s\n' "$*" >&2; exit 1; }
+steps=""
+current=install
+trap 'rc=$?; if ((rc != 0)); then printf "test.sh: FAIL in step %s (exit %d) after %ds\n" "$current" "$rc" $(($(date +%s) - start)) >&2; fi' EXIT
+# step NAME: records the seconds since the previous step for the summary
+last=$start
+step() {
+	local now
+	now=$(date +%s)
+	steps="$steps $1 $((now - last))s,"
+	last=$now
+	current=${2:-}
+}
+die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
 
 if [[ -z "${PGHBA_CACHE:-}" ]]; then
 	if [[ $(id -u) -eq 0 ]]; then
@@ -115,6 +127,7 @@ if [[ "${PGHBA_SKIP_INSTALL:-}" != 1 ]]; then
 else
 	log "PGHBA_SKIP_INSTALL=1: not installing PostgreSQL"
 fi
+step install gofmt
 if [[ "${PGHBA_INSTALL_ONLY:-}" == 1 ]]; then
 	printf 'test.sh: PostgreSQL installed under %s\n' "$PGHBA_CACHE"
 	exit 0
@@ -125,11 +138,14 @@ unformatted=$(gofmt -l .)
 [[ -z "$unformatted" ]] || die "gofmt -l lists files needing formatting:
 $unformatted"
 
+current=vet
 log "go vet ./..."
 go vet ./...
 
+step vet test
 log "go test -race -count=1 ./... $*"
 go test -race -count=1 "$@" ./...
+step test examples
 
 examples=skipped
 if [[ -f examples/go.mod ]]; then
@@ -137,10 +153,12 @@ if [[ -f examples/go.mod ]]; then
 	(cd examples && go vet ./... && go test -race -count=1 "$@" ./...)
 	examples=ok
 fi
+step examples fuzz
 
 fuzz_count=0
 fuzz_smoke
+step fuzz
 
 elapsed=$(($(date +%s) - start))
-printf 'test.sh: PASS (gofmt, vet, tests -race, examples %s, %d fuzz targets x %s) in %ds; PostgreSQL cache %s\n' \
-	"$examples" "$fuzz_count" "${FUZZTIME:-20s}" "$elapsed" "$PGHBA_CACHE"
+printf 'test.sh: PASS (gofmt, vet, tests -race, examples %s, %d fuzz targets x %s) in %ds (%s) PostgreSQL cache %s\n' \
+	"$examples" "$fuzz_count" "${FUZZTIME:-20s}" "$elapsed" "${steps# }" "$PGHBA_CACHE"
