@@ -110,10 +110,12 @@ type explainer struct {
 	env      *Env
 	conn     Conn
 	db, user string
+	cur      *Rule // the rule being tested
 
 	host     hostState
 	hostname string
 	hostWhy  string // why host-name checks fail for this connection, once hostFailed
+	hostAt   *Rule  // the rule whose check failed
 	ifaddrs  []netip.Prefix
 	ifErr    error
 	ifLoaded bool
@@ -124,6 +126,7 @@ type explainer struct {
 // rule runs the tests on r. col is 0 when r matches; otherwise it names the
 // failed test and reason says why. unresolved stops the decision at r.
 func (ex *explainer) rule(r *Rule) (col Column, reason string, unresolved bool) {
+	ex.cur = r
 	c := &ex.conn
 	if r.Never {
 		col := ColumnSSL
@@ -295,8 +298,13 @@ func (ex *explainer) sameHostNet(kind AddrKind, ip netip.Addr) string {
 func (ex *explainer) hostName(h string) (why string, unresolved bool) {
 	ip := ex.conn.Addr
 	if ex.host == hostFailed {
-		return "host name rule " + h + ": an earlier host-name check failed for this connection (" + ex.hostWhy +
-			"), so every later host-name rule fails", false
+		at := ex.hostAt.Pos
+		where := "line " + itoa(at.Line)
+		if at.Filename != ex.cur.Pos.Filename {
+			where = at.String()
+		}
+		return "host name rule " + h + ": not checked, as the host-name check of " + where +
+			" failed for this connection (" + ex.hostWhy + ")", false
 	}
 	res := ex.env.Resolver
 	if res == nil {
@@ -310,7 +318,7 @@ func (ex *explainer) hostName(h string) (why string, unresolved bool) {
 			return "", true
 		}
 		if err != nil || len(names) == 0 {
-			ex.host = hostFailed
+			ex.host, ex.hostAt = hostFailed, ex.cur
 			ex.hostWhy = ip.String() + " has no reverse DNS name"
 			if err != nil {
 				ex.hostWhy += ": " + err.Error()
@@ -337,7 +345,7 @@ func (ex *explainer) hostName(h string) (why string, unresolved bool) {
 		return "", true
 	}
 	if err != nil {
-		ex.host = hostFailed
+		ex.host, ex.hostAt = hostFailed, ex.cur
 		ex.hostWhy = ip.String() + " reverse-resolves to " + name + ", but " + name + " does not resolve: " + err.Error()
 		return "host name rule " + h + ": " + ex.hostWhy, false
 	}
@@ -351,7 +359,7 @@ func (ex *explainer) hostName(h string) (why string, unresolved bool) {
 			same = append(same, a.String())
 		}
 	}
-	ex.host = hostFailed
+	ex.host, ex.hostAt = hostFailed, ex.cur
 	got := "no " + family(ip) + " address"
 	if len(same) > 0 {
 		got = strings.Join(same, ", ")

@@ -268,7 +268,7 @@ func TestExplainHostNameCache(t *testing.T) {
 		t.Fatalf("decision %v line %d, %d misses", tr.Decision.Outcome, ruleLine(tr.Decision.Rule), len(tr.Misses))
 	}
 	want0 := "host name rule db.example.com: 203.0.113.9 reverse-resolves to db.example.com, but db.example.com resolves to 203.0.113.10, not 203.0.113.9"
-	want1 := "host name rule .example.com: an earlier host-name check failed for this connection (203.0.113.9 reverse-resolves to db.example.com, but db.example.com resolves to 203.0.113.10, not 203.0.113.9), so every later host-name rule fails"
+	want1 := "host name rule .example.com: not checked, as the host-name check of line 1 failed for this connection (203.0.113.9 reverse-resolves to db.example.com, but db.example.com resolves to 203.0.113.10, not 203.0.113.9)"
 	if tr.Misses[0].Reason != want0 {
 		t.Errorf("miss 0: %q\nwant %q", tr.Misses[0].Reason, want0)
 	}

@@ -72,6 +72,9 @@ Connection flags:
 
 Output:
   --json                   one JSON object instead of text
+  --explain                first say, for every rule before the deciding one,
+                           which test failed and why (JSON: "trace":[{"file",
+                           "line","column","reason"}])
   --batch FILE|-           read connections as JSON lines from FILE (- for
                            standard input) and write one JSON result line each
 
@@ -155,6 +158,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.db, "db", "", "")
 	fs.StringVar(&f.user, "user", "", "")
 	fs.StringVar(&f.replication, "replication", "", "")
+	explain := fs.Bool("explain", false, "") // explain.go
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			io.WriteString(stdout, checkUsage)
@@ -185,7 +189,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// The connection to decide, unless this is a batch.
 	var conn hba.Conn
 	if f.batch != "" {
-		for _, name := range []string{"local", "host", "ssl", "gss", "db", "user", "replication"} {
+		for _, name := range []string{"local", "host", "ssl", "gss", "db", "user", "replication", "explain"} {
 			if set[name] {
 				return usageError(stderr, "--"+name+" cannot be used with --batch")
 			}
@@ -256,8 +260,9 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	res := ld.decide(conn)
 	if f.json {
-		writeJSONLine(stdout, res)
+		writeJSONLine(stdout, explained(ld, conn, res, *explain))
 	} else {
+		writeTrace(stdout, ld, conn, *explain)
 		writeHuman(stdout, res)
 	}
 	if ld.rs == nil {
