@@ -68,7 +68,7 @@ func (g *gen) brokenLine(f *fileBuilder, dir string, depth int) {
 		func() string { g.note("err-multiple-method"); return "host all all 127.0.0.1/32 trust,reject" },
 		func() string {
 			g.note("err-method")
-			return "host all all 127.0.0.1/32 " + pick(g.r, "TRUST", "foo", "trust\x0b", `"trust "`, "scram", "md5,", "db1 ,db2")
+			return "host all all 127.0.0.1/32 " + pick(g.r, "TRUST", "foo", "trust\x0b", `"trust "`, "scram", "Md5", "db1 ,db2")
 		},
 		func() string { g.note("err-method-build"); return g.unsupportedMethod() },
 		func() string {
