@@ -298,6 +298,9 @@ func (l *linter) rule(i int) {
 	if !l.dead[i] {
 		l.exposure(i)
 	}
+	if l.dead[i] {
+		return
+	}
 	if r.Method == MD5 {
 		l.add(r, SeverityWarning, CheckMD5, "md5 is deprecated (PostgreSQL 18): use scram-sha-256 (an md5 line already uses SCRAM for passwords stored as SCRAM)", nil, nil)
 	}
@@ -942,9 +945,11 @@ func typeClasses(t ConnType) uint8 {
 	return 0
 }
 
-// nameSet is a database or user column: all, literal names, opaque atoms.
+// nameSet is a database or user column: all (less the names in not), or
+// literal names and opaque atoms.
 type nameSet struct {
 	all   bool
+	not   []string // with all: names left out
 	lits  []string
 	atoms []nameAtom
 }
@@ -972,7 +977,7 @@ func namesOf(ms []nameMatcher) (n nameSet, repl bool) {
 		case nameLiteral:
 			// Names are cut to 63 bytes before matching: a longer literal
 			// matches nothing.
-			if len(m.s) < namedatalen {
+			if len(m.s) < namedatalen && !slices.Contains(n.lits, m.s) {
 				n.lits = append(n.lits, m.s)
 			}
 		default:
@@ -997,12 +1002,10 @@ func (n *nameSet) hasAtom(a nameAtom) bool {
 // certainlyHas reports whether the literal s is matched in every environment.
 func (n *nameSet) certainlyHas(s string) bool {
 	if n.all {
-		return true
+		return !slices.Contains(n.not, s)
 	}
-	for _, l := range n.lits {
-		if l == s {
-			return true
-		}
+	if slices.Contains(n.lits, s) {
+		return true
 	}
 	for _, a := range n.atoms {
 		if a.kind == nameRegex && a.re != nil && a.re.MatchString(s) {
@@ -1015,9 +1018,36 @@ func (n *nameSet) certainlyHas(s string) bool {
 // minus returns a set containing x ∖ a.
 func (x nameSet) minus(a *nameSet) nameSet {
 	if a.all {
-		return nameSet{}
+		// What is left is at most the names a leaves out.
+		var r nameSet
+		if x.all {
+			for _, s := range a.not {
+				if !slices.Contains(x.not, s) {
+					r.lits = append(r.lits, s)
+				}
+			}
+			return r
+		}
+		for _, l := range x.lits {
+			if slices.Contains(a.not, l) {
+				r.lits = append(r.lits, l)
+			}
+		}
+		if len(a.not) > 0 {
+			r.atoms = x.atoms
+		}
+		return r
 	}
-	r := nameSet{all: x.all}
+	if x.all {
+		r := nameSet{all: true, not: slices.Clone(x.not)}
+		for _, l := range a.lits {
+			if !slices.Contains(r.not, l) {
+				r.not = append(r.not, l)
+			}
+		}
+		return r
+	}
+	var r nameSet
 	for _, l := range x.lits {
 		if !a.certainlyHas(l) {
 			r.lits = append(r.lits, l)
@@ -1033,11 +1063,27 @@ func (x nameSet) minus(a *nameSet) nameSet {
 
 // inter returns a set containing x ∩ a.
 func (x nameSet) inter(a *nameSet) nameSet {
-	if a.all {
-		return x
+	if a.all && x.all {
+		r := nameSet{all: true, not: slices.Clone(x.not)}
+		for _, s := range a.not {
+			if !slices.Contains(r.not, s) {
+				r.not = append(r.not, s)
+			}
+		}
+		return r
 	}
-	if x.all {
-		return *a
+	if a.all || x.all {
+		all, other := a, &x
+		if x.all {
+			all, other = &x, a
+		}
+		r := nameSet{atoms: other.atoms}
+		for _, l := range other.lits {
+			if !slices.Contains(all.not, l) {
+				r.lits = append(r.lits, l)
+			}
+		}
+		return r
 	}
 	if a.empty() {
 		return nameSet{}
@@ -1322,6 +1368,10 @@ func (x *box) minus(under, over *box, out []box) []box {
 	if x.disjoint(under) {
 		return append(out, *x)
 	}
+	// When a column loses nothing, the pieces up to it make up x again:
+	// keep x whole rather than in overlapping pieces.
+	n0 := len(out)
+	whole := func() []box { return append(out[:n0], *x) }
 	if c := x.cls &^ under.cls; c != 0 {
 		y := *x
 		y.cls = c
@@ -1331,24 +1381,60 @@ func (x *box) minus(under, over *box, out []box) []box {
 	if ci == 0 {
 		return out
 	}
-	if ad := x.addr.minus(&under.addr); !ad.empty() {
+	ad := x.addr.minus(&under.addr)
+	if sameAddrSet(&ad, &x.addr) {
+		return whole()
+	}
+	if !ad.empty() {
 		out = append(out, box{cls: ci, addr: ad, db: x.db, user: x.user})
 	}
 	ai := x.addr.inter(&over.addr)
 	if ai.empty() {
 		return out
 	}
-	if dd := x.db.minus(&under.db); !dd.empty() {
+	dd := x.db.minus(&under.db)
+	if sameNameSet(&dd, &x.db) {
+		return whole()
+	}
+	if !dd.empty() {
 		out = append(out, box{cls: ci, addr: ai, db: dd, user: x.user})
 	}
 	di := x.db.inter(&over.db)
 	if di.empty() {
 		return out
 	}
-	if ud := x.user.minus(&under.user); !ud.empty() {
+	ud := x.user.minus(&under.user)
+	if sameNameSet(&ud, &x.user) {
+		return whole()
+	}
+	if !ud.empty() {
 		out = append(out, box{cls: ci, addr: ai, db: di, user: ud})
 	}
 	return out
+}
+
+// sameAddrSet reports whether a subtraction left an address set as it was
+// (subtraction only removes, so sizes and families tell).
+func sameAddrSet(a, b *addrSet) bool {
+	if a.local != b.local || len(a.pfx) != len(b.pfx) || len(a.atoms) != len(b.atoms) {
+		return false
+	}
+	for i := range a.pfx {
+		if a.pfx[i] != b.pfx[i] {
+			return false
+		}
+	}
+	for i := range a.atoms {
+		if a.atoms[i].fam != b.atoms[i].fam {
+			return false
+		}
+	}
+	return true
+}
+
+// sameNameSet reports whether a subtraction left a name set as it was.
+func sameNameSet(a, b *nameSet) bool {
+	return a.all == b.all && len(a.not) == len(b.not) && len(a.lits) == len(b.lits) && len(a.atoms) == len(b.atoms)
 }
 
 // ruleSpace is a rule's certain and possible extents.

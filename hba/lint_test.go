@@ -469,8 +469,12 @@ func TestDangerousExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	l, _ := ParseListen("*")
+	ident, err := p.LoadIdent(filepath.Join("..", "examples", "pg_ident.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	got := map[int][]string{}
-	for _, fd := range Lint(f, LintOptions{Listen: l}) {
+	for _, fd := range Lint(f, LintOptions{Listen: l, Ident: ident}) {
 		if filepath.Base(fd.Pos.Filename) != "dangerous_pg_hba.conf" {
 			t.Errorf("finding in another file: %s %s", fd.Pos, fd.Message)
 			continue

@@ -1,0 +1,310 @@
+package hba
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// ExposureRow is one line of the exposure summary: connections of one
+// transport, from some addresses, to some databases, as some users, that
+// one method decides.
+type ExposureRow struct {
+	Method Method
+	// Transport is "local" (Unix socket), "tcp" (any TCP connection) or
+	// "tcp:" followed by the encryptions admitted, of plain, ssl and gss
+	// (for example "tcp:ssl" for hostssl, "tcp:plain,gss" for hostnossl).
+	Transport string
+	// Addresses are the client addresses: merged IP ranges, then host
+	// names, samehost and samenet, in that order; empty for local. When
+	// Except is non-empty the addresses are Addresses[0] less Except.
+	Addresses []string
+	Except    []string
+	// Databases and Users are the names, as tokens: "all", names,
+	// keywords, +role, regular expressions. "all" may be followed by
+	// "except NAME…" in Databases and Users as "!NAME" entries. Physical
+	// replication connections show the database "replication".
+	Databases []string
+	Users     []string
+	// Rules are the deciding rules, in file order.
+	Rules []*Rule
+
+	score float64
+}
+
+// ExposureOptions are the facts Exposure uses beyond the file.
+type ExposureOptions struct {
+	// Listen, if non-nil, restricts TCP clients to those the server's
+	// listen_addresses admit (see Listen).
+	Listen *Listen
+}
+
+// Exposure summarises who can reach what: for each rule, the connections
+// it decides (what it matches less what earlier rules certainly match),
+// grouped by method, transport, databases and users with the address
+// ranges merged; the most exposed first (trust, password, md5, other
+// methods, reject; then wider address ranges first; then file order).
+//
+// The summary errs on the side of exposure: where an earlier rule's reach
+// depends on the environment (host names, roles, interfaces, regular
+// expressions), the later rule is shown as reaching those connections too.
+// Rules that can never match and lines that failed to load are left out.
+func Exposure(f *File, opts ExposureOptions) []ExposureRow {
+	spaces := make([]ruleSpace, len(f.Rules))
+	for i, r := range f.Rules {
+		spaces[i] = spaceOf(r)
+	}
+	var reach *addrSet
+	if opts.Listen != nil {
+		reach = &addrSet{pfx: opts.Listen.reach()}
+	}
+	type key struct {
+		method    Method
+		transport string
+		dbs       string
+		users     string
+	}
+	rows := map[key]*ExposureRow{}
+	accs := map[key]*exposureAddrs{}
+	var order []key
+	for i, r := range f.Rules {
+		rem := spaces[i].over
+		for j := 0; j < i && len(rem) > 0; j++ {
+			next, _, ok := subtract(rem, &spaces[j])
+			if !ok {
+				break // too fragmented: keep what is left, an over-estimate
+			}
+			rem = next
+		}
+		for _, b := range rem {
+			if reach != nil && !b.addr.local {
+				b.addr = b.addr.inter(reach)
+				if b.addr.empty() {
+					continue
+				}
+			}
+			for _, cls := range []uint8{b.cls & clsNormal, b.cls >> clsPhysShift} {
+				if cls == 0 {
+					continue
+				}
+				dbs := []string{"replication"}
+				if cls == b.cls&clsNormal {
+					dbs = nameWords(&b.db)
+				}
+				k := key{r.Method, transportWord(cls), strings.Join(dbs, "\x00"), strings.Join(nameWords(&b.user), "\x00")}
+				row := rows[k]
+				if row == nil {
+					row = &ExposureRow{Method: r.Method, Transport: k.transport, Databases: dbs, Users: nameWords(&b.user)}
+					rows[k] = row
+					accs[k] = &exposureAddrs{}
+					order = append(order, k)
+				}
+				if len(row.Rules) == 0 || row.Rules[len(row.Rules)-1] != r {
+					row.Rules = append(row.Rules, r)
+				}
+				accs[k].add(&b.addr)
+			}
+		}
+	}
+	out := make([]ExposureRow, 0, len(order))
+	for _, k := range order {
+		row := rows[k]
+		row.finish(accs[k])
+		out = append(out, *row)
+	}
+	slices.SortStableFunc(out, func(a, b ExposureRow) int {
+		if c := cmp.Compare(methodRank(a.Method), methodRank(b.Method)); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.score, a.score)
+	})
+	return out
+}
+
+// methodRank orders methods from the most exposed.
+func methodRank(m Method) int {
+	switch m {
+	case Trust:
+		return 0
+	case Password:
+		return 1
+	case MD5:
+		return 2
+	case Reject:
+		return 4
+	}
+	return 3
+}
+
+func transportWord(cls uint8) string {
+	if cls == clsLocal {
+		return "local"
+	}
+	tcp := clsPlain | clsSSL | clsGSS
+	if cls&tcp == tcp {
+		return "tcp"
+	}
+	var w []string
+	for _, c := range []struct {
+		bit  uint8
+		name string
+	}{{clsPlain, "plain"}, {clsSSL, "ssl"}, {clsGSS, "gss"}} {
+		if cls&c.bit != 0 {
+			w = append(w, c.name)
+		}
+	}
+	return "tcp:" + strings.Join(w, ",")
+}
+
+// nameWords writes a name set as tokens.
+func nameWords(n *nameSet) []string {
+	if n.all {
+		out := []string{"all"}
+		for _, s := range n.not {
+			out = append(out, "!"+Token{Value: s}.String())
+		}
+		return out
+	}
+	var out []string
+	for _, s := range n.lits {
+		out = append(out, Token{Value: s}.String())
+	}
+	for _, a := range n.atoms {
+		switch a.kind {
+		case nameRole:
+			out = append(out, "+"+a.s)
+		case nameSameUser:
+			out = append(out, "sameuser")
+		case nameSameRole:
+			out = append(out, "samerole")
+		default:
+			out = append(out, a.s)
+		}
+	}
+	return out
+}
+
+// exposureAddrs accumulates a row's addresses while rows are built.
+type exposureAddrs struct {
+	pfx   []netip.Prefix
+	atoms []string
+	local bool
+}
+
+func (acc *exposureAddrs) add(a *addrSet) {
+	acc.local = acc.local || a.local
+	acc.pfx = append(acc.pfx, a.pfx...)
+	for _, at := range a.atoms {
+		var w string
+		switch at.kind {
+		case AddrSameHost:
+			w = "samehost"
+		case AddrSameNet:
+			w = "samenet"
+		default:
+			w = at.host
+		}
+		switch at.fam {
+		case fam4:
+			w += " (IPv4)"
+		case fam6:
+			w += " (IPv6)"
+		}
+		if !slices.Contains(acc.atoms, w) {
+			acc.atoms = append(acc.atoms, w)
+		}
+	}
+}
+
+// finish merges the row's ranges and computes its width score.
+func (row *ExposureRow) finish(acc *exposureAddrs) {
+	row.score = -1
+	for _, fam := range []uint8{fam4, fam6} {
+		var ps []netip.Prefix
+		for _, p := range acc.pfx {
+			if famOf(p.Addr()) == fam {
+				ps = append(ps, p)
+			}
+		}
+		if len(ps) == 0 {
+			continue
+		}
+		ps = mergePrefixes(ps)
+		// Write "C except H…" when the holes are fewer than the pieces.
+		c := ps[0]
+		for _, p := range ps[1:] {
+			c = commonPrefix(c, p)
+		}
+		holes := []netip.Prefix{c}
+		for _, p := range ps {
+			holes = subtractPrefix(holes, p)
+		}
+		if len(ps) > 1 && len(holes) < len(ps) && len(row.Except) == 0 && len(row.Addresses) == 0 {
+			row.Addresses = append(row.Addresses, c.String())
+			slices.SortFunc(holes, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+			for _, h := range holes {
+				row.Except = append(row.Except, h.String())
+			}
+		} else {
+			for _, p := range ps {
+				row.Addresses = append(row.Addresses, p.String())
+			}
+		}
+		row.score = max(row.score, float64(c.Addr().BitLen()-c.Bits())/float64(c.Addr().BitLen()))
+	}
+	for _, w := range acc.atoms {
+		row.Addresses = append(row.Addresses, w)
+		switch {
+		case strings.HasPrefix(w, "samenet"):
+			row.score = max(row.score, 0.25)
+		case strings.HasPrefix(w, "."):
+			row.score = max(row.score, 0.2)
+		default:
+			row.score = max(row.score, 0)
+		}
+	}
+}
+
+// mergePrefixes sorts disjoint-or-nested prefixes of one family, drops the
+// nested ones and joins siblings.
+func mergePrefixes(ps []netip.Prefix) []netip.Prefix {
+	slices.SortFunc(ps, func(a, b netip.Prefix) int {
+		if c := a.Addr().Compare(b.Addr()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Bits(), b.Bits())
+	})
+	var out []netip.Prefix
+	for _, p := range ps {
+		if n := len(out); n > 0 && out[n-1].Bits() <= p.Bits() && out[n-1].Contains(p.Addr()) {
+			continue
+		}
+		out = append(out, p)
+		for len(out) >= 2 {
+			a, b := out[len(out)-2], out[len(out)-1]
+			if a.Bits() != b.Bits() || a.Bits() == 0 {
+				break
+			}
+			parent := netip.PrefixFrom(a.Addr(), a.Bits()-1).Masked()
+			if parent.Addr() != a.Addr() || !parent.Contains(b.Addr()) {
+				break
+			}
+			out = append(out[:len(out)-2], parent)
+		}
+	}
+	return out
+}
+
+// commonPrefix returns the longest prefix containing a and b (one family).
+func commonPrefix(a, b netip.Prefix) netip.Prefix {
+	n := min(a.Bits(), b.Bits())
+	for n > 0 {
+		p := netip.PrefixFrom(a.Addr(), n).Masked()
+		if p.Contains(b.Addr()) {
+			return p
+		}
+		n--
+	}
+	return netip.PrefixFrom(a.Addr(), 0).Masked()
+}
