@@ -1,0 +1,146 @@
+package hba_test
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/pghba/pghba/hba"
+)
+
+func TestParsePolicy(t *testing.T) {
+	src := `# comment
+allow host 10.1.2.3 db=app user=alice method=scram-sha-256   # trailing comment
+
+deny  host 203.0.113.9 db=all user=postgres
+allow local db=app user=bob line=4
+allow hostssl 10.0.0.1 user=alice line=conf.d/app.conf:2
+deny hostgssenc ::1 user=repl replication=physical method=reject
+allow hostnossl 10.0.0.1 db="my ""db""" user="a b"
+`
+	exps, err := hba.ParsePolicy("policy.txt", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exps) != 6 {
+		t.Fatalf("%d expectations", len(exps))
+	}
+	e := exps[0]
+	if !e.Allow || e.Conn.Local || e.Conn.Addr != netip.MustParseAddr("10.1.2.3") || e.Conn.Database != "app" || e.Conn.User != "alice" ||
+		e.Method != hba.ScramSHA256 || e.RuleLine != 0 || e.Pos.Line != 2 || e.Text != "allow host 10.1.2.3 db=app user=alice method=scram-sha-256" {
+		t.Errorf("0: %+v", e)
+	}
+	if e := exps[1]; e.Allow || e.Conn.Database != "all" || e.Conn.User != "postgres" || e.Pos.Line != 4 {
+		t.Errorf("1: %+v", e)
+	}
+	if e := exps[2]; !e.Conn.Local || e.RuleLine != 4 || e.RuleFile != "" {
+		t.Errorf("2: %+v", e)
+	}
+	if e := exps[3]; !e.Conn.SSL || e.Conn.GSS || e.RuleFile != "conf.d/app.conf" || e.RuleLine != 2 || e.Conn.Database != "" {
+		t.Errorf("3: %+v", e)
+	}
+	if e := exps[4]; !e.Conn.GSS || e.Conn.Replication != hba.PhysicalReplication || e.Method != hba.Reject {
+		t.Errorf("4: %+v", e)
+	}
+	if e := exps[5]; e.Conn.SSL || e.Conn.Database != `my "db"` || e.Conn.User != "a b" {
+		t.Errorf("5: %+v", e)
+	}
+
+	for _, tc := range []struct{ line, msg string }{
+		{"permit host 1.2.3.4 user=a", `want allow or deny first, not "permit"`},
+		{"allow", "missing connection type (local, host, hostssl, hostnossl, hostgssenc)"},
+		{"allow tcp 1.2.3.4 user=a", `unknown connection type "tcp" (want local, host, hostssl, hostnossl, hostgssenc)`},
+		{"allow host user=a", "missing client address after host"},
+		{"allow host db.example.com user=a", `client address "db.example.com" is not an IP address`},
+		{"allow local db=x", "missing user="},
+		{"allow local user=", "user= is empty"},
+		{"allow local user=a user=b", "user= given twice"},
+		{"allow local user=a bogus", `want name=value, not "bogus"`},
+		{"allow local user=a role=x", `unknown name "role" (want user, db, replication, method, line)`},
+		{"allow local user=a method=kerberos", `unknown method "kerberos"`},
+		{"allow local user=a method=reject", "allow with method=reject can never pass: a reject rule denies"},
+		{"deny local user=a method=md5", "deny with method=md5 can never pass: only method=reject denies through a rule"},
+		{"allow local user=a line=x", `line="x": want a line number, or FILE:N`},
+		{"allow local user=a line=:3", `line=":3": empty file name`},
+		{"allow local user=a line=0", `line="0": want a line number, or FILE:N`},
+		{"allow local user=a replication=yes", `replication="yes": want physical or logical`},
+		{`allow local user="a`, "unterminated quoted value"},
+	} {
+		_, err := hba.ParsePolicy("p", []byte("allow local user=ok\n"+tc.line+"\n"))
+		var list hba.ErrorList
+		if !errors.As(err, &list) || len(list) != 1 {
+			t.Errorf("%q: error %v", tc.line, err)
+			continue
+		}
+		if list[0].Msg != tc.msg || list[0].Pos.Line != 2 || !errors.Is(err, hba.ErrPolicy) {
+			t.Errorf("%q: %v\nwant p:2: %s", tc.line, list[0], tc.msg)
+		}
+	}
+}
+
+func TestCheckPolicy(t *testing.T) {
+	fsys := fstest.MapFS{
+		"etc/pg_hba.conf": {Data: []byte(`local   all   postgres              peer
+host    all   all    10.0.0.0/8     reject
+host    app   all    192.168.0.0/16 scram-sha-256
+hostssl all   all    0.0.0.0/0      cert
+include conf.d/app.conf
+`)},
+		"etc/conf.d/app.conf": {Data: []byte("host all +grp 172.16.0.0/12 md5\n")},
+	}
+	p := hba.Parser{FS: fsys, SSL: true}
+	rs, err := p.Load("/etc/pg_hba.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exps, err := hba.ParsePolicy("policy", []byte(`allow local user=postgres method=peer line=1
+deny host 10.1.2.3 db=app user=alice line=2 method=reject
+allow host 192.168.1.1 db=app user=alice method=scram-sha-256 line=3
+allow host 10.1.2.3 db=app user=alice
+deny host 192.168.1.1 db=app user=alice
+allow host 192.168.1.1 db=app user=alice method=md5 line=4
+allow hostssl 8.8.8.8 user=alice method=cert
+allow local user=bob
+deny host 8.8.8.8 user=alice line=2
+allow host 172.16.0.1 user=bob line=conf.d/app.conf:1
+allow host 172.16.0.1 user=bob line=1
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := rs.CheckPolicy(context.Background(), exps)
+	want := [][]string{
+		nil,
+		nil,
+		nil,
+		{"expected allow, got deny (reject rule)"},
+		{"expected deny, got allow (method scram-sha-256)"},
+		{"expected method md5, got scram-sha-256", "expected the rule at line 4, got pg_hba.conf:3"},
+		nil,
+		{"expected allow, got deny (no matching rule)"},
+		{"expected the rule at line 2, but no rule decided"},
+		{"expected allow, got deny (unresolved: the rule tests role membership and no role source was given)"},
+		{"expected allow, got deny (unresolved: the rule tests role membership and no role source was given)",
+			"expected the rule at line 1, got conf.d/app.conf:1"},
+	}
+	if len(res) != len(want) {
+		t.Fatalf("%d results", len(res))
+	}
+	for i, r := range res {
+		if strings.Join(r.Problems, "|") != strings.Join(want[i], "|") || r.Passed() != (len(want[i]) == 0) {
+			t.Errorf("%d (%s): %q\nwant %q", i, r.Expectation.Text, r.Problems, want[i])
+		}
+	}
+	if res[7].Message != `no pg_hba.conf entry for host "[local]", user "bob", database "bob", no encryption` {
+		t.Errorf("message %q", res[7].Message)
+	}
+	// With roles, the membership rule decides.
+	rs = rs.WithEnv(hba.Env{Roles: hba.RoleGraph{"bob": {"grp"}}})
+	res = rs.CheckPolicy(context.Background(), exps[9:10])
+	if !res[0].Passed() {
+		t.Errorf("with roles: %q", res[0].Problems)
+	}
+}
