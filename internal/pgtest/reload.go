@@ -24,8 +24,8 @@ type ReloadResult struct {
 // logged about pg_hba.conf and pg_ident.conf since the previous reload.
 //
 // Waiting: a new connection is served only after the postmaster went back to its main loop,
-// so Unix-socket round trips (SSLRequest and its one-byte answer) after the signal guarantee
-// that the reload has finished and its messages are in the log.
+// so a Unix-socket round trip (SSLRequest and its one-byte answer) after the signal
+// guarantees that the reload has finished and its messages are in the log.
 func (c *Cluster) Reload() (ReloadResult, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -35,16 +35,11 @@ func (c *Cluster) Reload() (ReloadResult, error) {
 	if err := syscall.Kill(c.pid, syscall.SIGHUP); err != nil {
 		return ReloadResult{}, fmt.Errorf("pgtest: SIGHUP: %v", err)
 	}
-	// 13–15 reload inside the signal handler, before the postmaster can accept again; 16+
-	// handle the request in the main loop, so one more round trip makes sure.
-	pings := 1
-	if c.Install.Major >= 16 {
-		pings = 2
-	}
-	for range pings {
-		if err := c.ping(); err != nil {
-			return ReloadResult{}, fmt.Errorf("pgtest: waiting for the reload: %v; log:\n%s", err, c.logTail())
-		}
+	// 13–15 reload inside the signal handler, which runs before the postmaster can accept
+	// again; 16+ set a flag in the handler and the main loop processes it before it accepts
+	// the next connection. Either way the answer to one new connection proves the reload done.
+	if err := c.ping(); err != nil {
+		return ReloadResult{}, fmt.Errorf("pgtest: waiting for the reload: %v; log:\n%s", err, c.logTail())
 	}
 	c.readLog()
 	entries := c.pmLog
