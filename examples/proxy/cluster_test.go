@@ -43,6 +43,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// The test binary doubles as the proxy command for tests that run it
+	// as separate processes (see proxyCommand).
+	if os.Getenv(runAsProxyEnv) == "1" {
+		os.Exit(run(os.Args[1:], os.Stderr))
+	}
 	code := m.Run()
 	if shared != nil {
 		shared.stop()

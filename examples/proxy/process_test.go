@@ -13,19 +13,14 @@ import (
 	"time"
 )
 
-// buildProxy builds this command into a temporary directory.
-func buildProxy(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("no go tool to build the proxy: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "proxy")
-	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+const runAsProxyEnv = "PGHBA_EXAMPLES_RUN_PROXY"
+
+// proxyCommand returns an *exec.Cmd that runs the proxy's main with args:
+// this test binary, told by the environment to be the proxy.
+func proxyCommand(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), runAsProxyEnv+"=1")
+	return cmd
 }
 
 type proxyProcess struct {
@@ -34,10 +29,10 @@ type proxyProcess struct {
 	exited chan error
 }
 
-func startProcess(t *testing.T, bin string, args ...string) *proxyProcess {
+func startProcess(t *testing.T, args ...string) *proxyProcess {
 	t.Helper()
 	pp := &proxyProcess{logs: &syncBuffer{}, exited: make(chan error, 1)}
-	pp.cmd = exec.Command(bin, args...)
+	pp.cmd = proxyCommand(args...)
 	pp.cmd.Stdout, pp.cmd.Stderr = pp.logs, pp.logs
 	if err := pp.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -80,7 +75,6 @@ func (pp *proxyProcess) waitLog(t *testing.T, s string, n int) {
 // on SIGHUP.
 func TestReusePortProcesses(t *testing.T) {
 	c := needPostgres(t)
-	bin := buildProxy(t)
 	dir := t.TempDir()
 	hbaPath := filepath.Join(dir, "pg_hba.conf")
 	if err := os.WriteFile(hbaPath, []byte("host all alice 127.0.0.1/32 trust\n"), 0o644); err != nil {
@@ -92,8 +86,8 @@ func TestReusePortProcesses(t *testing.T) {
 	}
 	args := []string{"-listen", "127.0.0.1:" + strconv.Itoa(port), "-reuseport", "-upstream", c.addr(),
 		"-hba", hbaPath, "-pg-version", "15", "-poll", "0"}
-	a := startProcess(t, bin, args...)
-	b := startProcess(t, bin, args...)
+	a := startProcess(t, args...)
+	b := startProcess(t, args...)
 	a.waitLog(t, "msg=listening", 1)
 	b.waitLog(t, "msg=listening", 1)
 
