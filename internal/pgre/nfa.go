@@ -1,6 +1,9 @@
 package pgre
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+)
 
 // A prog is a Thompson NFA over bytes with zero-width assertions and
 // lookaround constraints, simulated breadth-first (no backtracking, so the
@@ -36,12 +39,15 @@ type prog struct {
 	pool     sync.Pool
 }
 
-// maxStates bounds the size of one compiled program; beyond it the
-// pattern is refused (PostgreSQL's own limit is not reproduced exactly).
-const maxStates = 100000
+// maxStates bounds the size of one compiled program; beyond it the pattern
+// is refused as unsupported. PostgreSQL's own limit ("regular expression is
+// too complex") depends on its NFA construction and on recursion depth: it
+// accepted (?:a{167}){255} (42,585 characters in a chain) but rejected
+// (?:a{168}){255}. Staying far below it keeps our answers exact.
+const maxStates = 10000
 
 func compileProg(n *node) *prog {
-	c := &progCompiler{p: &prog{}}
+	c := &progCompiler{p: &prog{}, outer: -1}
 	f := c.compile(n)
 	m := c.emit(inst{op: iMatch})
 	c.patch(f, m)
@@ -76,12 +82,14 @@ type frag struct {
 }
 
 type progCompiler struct {
-	p *prog
+	p     *prog
+	outer int // offset of the outermost repetition being compiled, or -1
 }
 
 func (c *progCompiler) emit(i inst) int32 {
 	if len(c.p.insts) >= maxStates {
-		panic(pgError{&Error{Msg: "pattern too large to verify against PostgreSQL's complexity limit", unsupported: true}})
+		off := max(c.outer, 0)
+		panic(pgError{&Error{Msg: fmt.Sprintf("repetition expands to more than %d NFA states (too large to verify against PostgreSQL's complexity limit)", maxStates), Offset: off, unsupported: true}})
 	}
 	i.out, i.alt = -1, -1
 	c.p.insts = append(c.p.insts, i)
@@ -140,6 +148,10 @@ func (c *progCompiler) compile(n *node) frag {
 		}
 		return f
 	case nRep:
+		if c.outer < 0 {
+			c.outer = n.pos
+			defer func() { c.outer = -1 }()
+		}
 		return c.rep(n.kids[0], n.min, n.max)
 	}
 	panic("pgre: bad node")

@@ -1,5 +1,7 @@
 package pgre
 
+import "fmt"
+
 // The parser follows regcomp.c's parse/parsebranch/parseqatom. Instead of
 // building PostgreSQL's NFA it builds an expression tree (node) for the
 // language of every piece, and the same subexpression tree (subre) with the
@@ -83,6 +85,7 @@ type node struct {
 	kids     []*node
 	min, max int
 	kind     int // assertion kind or lookaround type
+	pos      int // nRep: offset of the quantifier; nAssert: of the constraint
 }
 
 var emptyNode = &node{op: nEmpty}
@@ -107,14 +110,14 @@ func catNodes(ns ...*node) *node {
 	return &node{op: nCat, kids: ks}
 }
 
-func repNode(n *node, m, max int) *node {
+func repNode(n *node, m, max, pos int) *node {
 	if m == 1 && max == 1 {
 		return n
 	}
 	if m == 0 && max == 0 {
 		return emptyNode
 	}
-	return &node{op: nRep, kids: []*node{n}, min: m, max: max}
+	return &node{op: nRep, kids: []*node{n}, min: m, max: max, pos: pos}
 }
 
 // subre is a node of PostgreSQL's subexpression tree.
@@ -165,6 +168,9 @@ func (p *parser) compile() (re *Regexp, err error) {
 	tree := p.parse(tEOS, false)
 	if p.unsup != nil {
 		return nil, p.unsup
+	}
+	if n := wordBoundaryCount(tree.expr); n > maxWordBoundaries {
+		p.unsupported(firstWordBoundary(tree.expr), fmt.Sprintf("%d \\y/\\Y word-boundary constraints after expanding repetitions (PostgreSQL's compile time and complexity limit grow exponentially with them; at most %d are accepted here)", n, maxWordBoundaries))
 	}
 	re = &Regexp{
 		backref: p.backref,
@@ -274,10 +280,10 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 		return p.item(top, &node{op: nAssert, kind: aWordEnd})
 	case tWBDRY:
 		p.next()
-		return p.item(top, &node{op: nAssert, kind: aWordBoundary})
+		return p.item(top, &node{op: nAssert, kind: aWordBoundary, pos: p.tokStart})
 	case tNWBDRY:
 		p.next()
-		return p.item(top, &node{op: nAssert, kind: aNotWordBoundary})
+		return p.item(top, &node{op: nAssert, kind: aNotWordBoundary, pos: p.tokStart})
 	case tLACON:
 		latype := p.nextvalue
 		p.next()
@@ -354,6 +360,7 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 
 	// quantifier
 	m, n, qprefer := 1, 1, 0
+	qpos := p.tokStart
 	switch p.nexttype {
 	case '*', '+', '?':
 		switch p.nexttype {
@@ -403,7 +410,7 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 	}
 	if atomtype != '(' && atomtype != tBACKREF && !messy(up(f)) {
 		top.flags = f
-		return p.item(top, repNode(atomExpr, m, n))
+		return p.item(top, repNode(atomExpr, m, n, qpos))
 	}
 	// hard part: something messy
 	if atom == nil {
@@ -417,21 +424,21 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 		// back-references carry their own repetition counts
 		atom.min, atom.max = m, n
 		atom.flags |= tflags
-		atom.expr = repNode(atomExpr, m, n)
+		atom.expr = repNode(atomExpr, m, n, qpos)
 		a2 = atom
 	case m == 1 && n == 1 && (qprefer == 0 || lsm == 0 || qprefer == lsm):
 		a2 = atom
 	case atom.flags&(sCAP|sBACKR) == 0:
-		a2 = &subre{op: '=', flags: tflags, expr: repNode(atom.expr, m, n)}
+		a2 = &subre{op: '=', flags: tflags, expr: repNode(atom.expr, m, n, qpos)}
 	case m > 0 && atom.flags&sBACKR == 0:
 		n1 := n
 		if n != dupInf {
 			n1 = n - 1
 		}
-		pre := &subre{op: '=', flags: pref(tflags), expr: repNode(atom.expr, m-1, n1)}
+		pre := &subre{op: '=', flags: pref(tflags), expr: repNode(atom.expr, m-1, n1, qpos)}
 		a2 = &subre{op: '.', flags: tflags, kids: []*subre{pre, atom}, expr: catNodes(pre.expr, atom.expr)}
 	default:
-		a2 = &subre{op: '*', flags: tflags, min: m, max: n, kids: []*subre{atom}, expr: repNode(atom.expr, m, n)}
+		a2 = &subre{op: '*', flags: tflags, min: m, max: n, kids: []*subre{atom}, expr: repNode(atom.expr, m, n, qpos)}
 	}
 
 	prefix := &subre{op: '=', flags: top.flags, expr: catNodes(top.items...)}
@@ -666,6 +673,49 @@ func (p *parser) element(startp, endp int) int {
 	}
 	p.fail(msgCollate)
 	return 0
+}
+
+// maxWordBoundaries bounds the number of \y and \Y constraints. Each is two
+// alternative paths in PostgreSQL's NFA, and its constraint propagation then
+// grows exponentially: with 13 to 17 of them in a row (depending on what
+// lies between) PostgreSQL reports "regular expression is too complex", and
+// some shapes take minutes to compile. Which exact shapes fail cannot be
+// predicted without PostgreSQL's NFA optimiser, so patterns beyond this
+// conservative bound are refused as unsupported.
+const maxWordBoundaries = 8
+
+func wordBoundaryCount(n *node) int {
+	switch n.op {
+	case nAssert:
+		if n.kind == aWordBoundary || n.kind == aNotWordBoundary {
+			return 1
+		}
+	case nRep:
+		copies := n.max
+		if n.max >= dupInf {
+			copies = max(n.min, 1)
+		}
+		return copies * wordBoundaryCount(n.kids[0])
+	case nCat, nAlt, nLook:
+		c := 0
+		for _, k := range n.kids {
+			c += wordBoundaryCount(k)
+		}
+		return c
+	}
+	return 0
+}
+
+func firstWordBoundary(n *node) int {
+	if n.op == nAssert && (n.kind == aWordBoundary || n.kind == aNotWordBoundary) {
+		return n.pos
+	}
+	for _, k := range n.kids {
+		if p := firstWordBoundary(k); p >= 0 {
+			return p
+		}
+	}
+	return -1
 }
 
 // withoutConstraints returns n with every assertion and lookaround replaced
