@@ -514,6 +514,9 @@ func (p *Proxy) handle(ctx context.Context, c net.Conn, local bool) {
 		fatal(conn, "08006", "could not connect to the upstream server", "")
 		return
 	}
+	if pc, ok := conn.(*prefixConn); ok && len(pc.prefix) == 0 {
+		conn = pc.Conn // lets io.Copy splice between the two sockets
+	}
 	relay(conn, up)
 }
 
