@@ -88,6 +88,12 @@ func (g *gen) brokenLine(f *fileBuilder, dir string, depth int) {
 			return pick(g.r, "host @nofile.txt all 127.0.0.1/32 trust", `host all @"no such.txt" 127.0.0.1/32 trust`)
 		},
 		func() string {
+			g.note("err-at-dir")
+			d := g.name("adir", "")
+			g.dirs = append(g.dirs, path.Join(dir, d))
+			return "host @" + d + " all 127.0.0.1/32 trust"
+		},
+		func() string {
 			g.note("err-at-empty")
 			p := g.name("empty", ".txt")
 			g.plainFile(path.Join(dir, p), pick(g.r, "", "# nothing\n", "  ,\n\n"))
@@ -109,6 +115,12 @@ func (g *gen) brokenLine(f *fileBuilder, dir string, depth int) {
 			},
 			func() string {
 				g.note("err-include-missing")
+				if g.pct(30) {
+					// include_dir of a file
+					p := g.name("plain", ".conf")
+					g.plainFile(path.Join(dir, p), "host all all all reject\n")
+					return "include_dir " + p
+				}
 				return pick(g.r, "include nope.conf", `include_dir ""`, "include_dir nodir", "include_dir \" \"")
 			},
 		)

@@ -967,6 +967,15 @@ func (g *gen) atFile(dir string, ts []tok, depth int) string {
 		b.WriteString("# trailing\n")
 	}
 	g.plainFile(full, b.String())
+	switch g.r.IntN(12) {
+	case 0:
+		g.note("at-file-dotdot")
+		return "nosuch/../" + ref
+	case 1:
+		return "./" + ref
+	case 2:
+		return strings.Replace(ref, "/", "//", 1)
+	}
 	return ref
 }
 
@@ -1000,6 +1009,15 @@ func (g *gen) include(f *fileBuilder, dir string, depth int) {
 			}
 			g.note("include_dir-skipped")
 		}
+	case "include":
+		if g.pct(8) {
+			// a directory: reading fails, the file just ends (16+)
+			target = g.name("idir", "")
+			g.dirs = append(g.dirs, path.Join(dir, target))
+			g.note("include-directory")
+			break
+		}
+		fallthrough
 	default:
 		target = g.name(pick(g.r, "inc/a", "b", "sp ace"), ".conf")
 		full := path.Join(dir, target)

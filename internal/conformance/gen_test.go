@@ -86,18 +86,20 @@ func TestCoverage(t *testing.T) {
 		"err-mask-family", "err-eol-method", "err-multiple-method", "err-method", "err-method-build",
 		"err-unterminated-quote", "err-continuation", "err-db-shift", "err-at-missing", "err-at-empty",
 		"err-opt-format", "err-opt-method", "err-opt-name", "err-clientcert-nonssl", "err-clientcert-value",
-		"err-radius-missing", "err-radius-count", "err-radius-format", "err-radius-ports", "err-radius-list"}
+		"err-radius-missing", "err-radius-count", "err-radius-format", "err-radius-ports", "err-radius-list",
+		"at-file-dotdot", "err-at-dir", "long-token", "long-line"}
 	extra := map[int][]string{
 		13: {"err-token-too-long", "err-cert-no-verify", "err-clientname-13"},
 		15: {"err-token-too-long", "method-gss", "method-pam", "method-ldap", "err-ldap-basedn", "err-ldap-mix",
 			"err-ldap-search", "err-ldap-port", "err-ldap-url", "err-clientname-nonssl", "err-clientname-value", "err-cert-verify-ca"},
 		16: {"include", "include_dir", "include_dir-empty", "include_dir-skipped", "include-list", "err-regex",
-			"err-at-self", "err-include-missing", "err-include-cycle", "at-file-include", "comment-continuation", "eof-backslash"},
+			"err-at-self", "err-include-missing", "err-include-cycle", "at-file-include", "comment-continuation", "eof-backslash",
+			"include-directory"},
 		18: {"include", "include_dir", "err-regex", "err-oauth"},
 	}
 	for _, o := range testBuilds {
 		seen := map[string]int{}
-		for i := range 3000 {
+		for i := range 2500 {
 			for _, n := range Generate(3, i, o).Notes {
 				seen[n]++
 			}

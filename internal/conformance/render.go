@@ -107,6 +107,11 @@ func fieldSep(r *rand.Rand) string {
 		return " \t, "
 	case 4:
 		return "\t\t"
+	case 5:
+		if r.IntN(4) == 0 {
+			return " \r " // CR is a blank
+		}
+		return " "
 	default:
 		return " "
 	}
