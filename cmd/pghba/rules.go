@@ -97,16 +97,30 @@ func (lf *loadFlags) add(fs *flag.FlagSet) {
 func (lf *loadFlags) parse(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) ([]string, int, bool) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			io.WriteString(stdout, usage)
-			return nil, exitOK, false
+	// Flags may follow the arguments: parse again after each argument.
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				io.WriteString(stdout, usage)
+				return nil, exitOK, false
+			}
+			return nil, cmdUsageError(stderr, lf.cmd, ""), false
 		}
-		return nil, cmdUsageError(stderr, lf.cmd, ""), false
+		left := fs.Args()
+		if len(left) == 0 {
+			break
+		}
+		if n := len(args) - len(left); n > 0 && args[n-1] == "--" {
+			rest = append(rest, left...)
+			break
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
 	}
 	lf.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { lf.set[fl.Name] = true })
-	return fs.Args(), 0, true
+	return rest, 0, true
 }
 
 // parser checks the loading flags and returns the Parser they describe.

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/pghba/pghba/hba"
+)
+
+func init() {
+	register(&command{
+		name:    "test",
+		summary: "check a pg_hba.conf against allow/deny expectations",
+		usage:   testUsage,
+		run:     runTest,
+	})
+}
+
+const testUsage = `usage: pghba test [loading flags] [--roles FILE] [--server-addrs LIST]
+                  [--json] [--explain] [-f FILE] EXPECTATIONS|-
+
+Test loads a pg_hba.conf as a PostgreSQL server would and decides the
+connection of every line of the EXPECTATIONS file (- for standard input),
+checking the verdict and the assertions:
+
+  # verdict  type      address      names and assertions
+  allow      host      10.1.2.3     db=app user=alice method=scram-sha-256
+  deny       host      203.0.113.9  db=all user=postgres
+  allow      local                  db=app user=bob line=4
+  allow      hostssl   10.0.0.1     user=alice line=conf.d/app.conf:2
+  deny       host      10.1.2.3     user=repl replication=physical
+
+allow: a rule matched and its method is not reject. deny: a reject rule, no
+rule at all, or a rule that could not be evaluated (a +role or samerole rule
+without --roles, a host-name rule whose lookup failed). The type is local,
+host or hostnossl (TCP, unencrypted), hostssl (SSL) or hostgssenc (GSSAPI
+encryption); TCP types take the client's IP address. user= is required;
+db= defaults to the user name; replication=physical|logical. method=NAME
+asserts the deciding rule's method, line=N its line in the main file,
+line=FILE:N its line in FILE (relative to the main file's directory).
+Values may be double-quoted; # starts a comment.
+
+Loading flags are those of pghba rules (-f, --pg-version, --minor,
+--server-ssl, --missing, --oauth-validators, --db-user-namespace, --hosts);
+--roles and --server-addrs are those of pghba check.
+
+Output: each failed expectation with what went wrong and the rule that
+decided, then a summary line. --explain adds, for each failure, why every
+earlier rule did not match. --json prints one object:
+  {"passed":N,"failed":N,"failures":[{"file":…,"line":N,"expectation":…,
+   "problems":[…],"decision":{"result":…,"file":…,"line":N,"method":…,
+   "raw":…,"message":…},"trace":[…]}]}
+
+Exit status: 0 when every expectation holds, 1 when one fails or the
+pg_hba.conf does not load, 2 for bad usage, an unreadable file or a bad
+expectation line.
+`
+
+// testDecision is the deciding rule of a failed expectation.
+type testDecision struct {
+	Result  string `json:"result"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Method  string `json:"method,omitempty"`
+	Raw     string `json:"raw,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+type testFailure struct {
+	File        string       `json:"file"`
+	Line        int          `json:"line"`
+	Expectation string       `json:"expectation"`
+	Problems    []string     `json:"problems"`
+	Decision    testDecision `json:"decision"`
+	Trace       []traceStep  `json:"trace,omitempty"`
+}
+
+type testReport struct {
+	Passed   int           `json:"passed"`
+	Failed   int           `json:"failed"`
+	Failures []testFailure `json:"failures"`
+	Errors   []jsonError   `json:"errors,omitempty"`
+}
+
+func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	lf := loadFlags{cmd: "test"}
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	lf.add(fs)
+	var asJSON, explain bool
+	var rolesFile string
+	var serverAddrs *[]netip.Prefix
+	fs.BoolVar(&asJSON, "json", false, "")
+	fs.BoolVar(&explain, "explain", false, "")
+	fs.StringVar(&rolesFile, "roles", "", "")
+	fs.Func("server-addrs", "", func(s string) error {
+		p, err := parsePrefixList(s)
+		serverAddrs = &p
+		return err
+	})
+	rest, code, ok := lf.parse(fs, args, testUsage, stdout, stderr)
+	if !ok {
+		return code
+	}
+	switch len(rest) {
+	case 0:
+		return cmdUsageError(stderr, "test", "missing the expectations file")
+	case 1:
+	default:
+		return cmdUsageError(stderr, "test", fmt.Sprintf("unexpected argument %q", rest[1]))
+	}
+	p, code, ok := lf.parser(stderr)
+	if !ok {
+		return code
+	}
+	if rolesFile != "" {
+		var g hba.RoleGraph
+		if err := readJSONFile(rolesFile, &g); err != nil {
+			return cmdIOError(stderr, "test", "--roles: "+err.Error())
+		}
+		if g == nil {
+			g = hba.RoleGraph{}
+		}
+		p.Env.Roles = g
+	}
+	if serverAddrs != nil {
+		p.Env.Interfaces = hba.StaticInterfaces(*serverAddrs)
+	}
+
+	// The expectations first: a bad line is a usage error.
+	name := rest[0]
+	var data []byte
+	var err error
+	if name == "-" {
+		data, err = io.ReadAll(stdin)
+		name = "<stdin>"
+	} else {
+		data, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return cmdIOError(stderr, "test", err.Error())
+	}
+	exps, err := hba.ParsePolicy(name, data)
+	if err != nil {
+		var list hba.ErrorList
+		if errors.As(err, &list) {
+			for _, e := range list {
+				fmt.Fprintf(stderr, "%s\n", e)
+			}
+		}
+		return exitUsage
+	}
+
+	ld := load(p, lf.path())
+	if ld.rs == nil {
+		for _, e := range ld.errors {
+			fmt.Fprintf(stderr, "%s:%d: %s\n", e.File, e.Line, e.Message)
+		}
+		if asJSON {
+			writeJSONLine(stdout, testReport{Failed: len(exps), Failures: []testFailure{}, Errors: ld.errors})
+		} else {
+			fmt.Fprintf(stdout, "FAIL: the pg_hba.conf did not load (%d error%s); %d expectation%s not checked\n",
+				len(ld.errors), plural(len(ld.errors)), len(exps), plural(len(exps)))
+		}
+		return exitNotLoaded
+	}
+
+	rep := testReport{Failures: []testFailure{}}
+	for _, r := range ld.rs.CheckPolicy(context.Background(), exps) {
+		if r.Passed() {
+			rep.Passed++
+			continue
+		}
+		rep.Failed++
+		e := r.Expectation
+		f := testFailure{File: e.Pos.Filename, Line: e.Pos.Line, Expectation: e.Text, Problems: r.Problems,
+			Decision: testDecision{Result: r.Decision.Outcome.String(), Message: r.Message}}
+		if d := r.Decision; d.Rule != nil {
+			f.Decision.File, f.Decision.Line, f.Decision.Raw = ld.rel(d.Rule.Pos.Filename), d.Rule.Pos.Line, d.Rule.Raw
+			if d.Outcome == hba.Unresolved {
+				f.Decision.Message = "the rule could not be evaluated: " + d.Reason.String()
+				if d.Err != nil {
+					f.Decision.Message += ": " + d.Err.Error()
+				}
+			} else {
+				f.Decision.Method = d.Rule.Method.String()
+			}
+		}
+		if explain {
+			_, f.Trace = explainTrace(ld, e.Conn)
+		}
+		rep.Failures = append(rep.Failures, f)
+	}
+	if asJSON {
+		writeJSONLine(stdout, rep)
+	} else {
+		writeTestReport(stdout, &rep)
+	}
+	if rep.Failed > 0 {
+		return exitNotLoaded
+	}
+	return exitOK
+}
+
+// writeTestReport prints the failures and a summary:
+//
+//	FAIL policy.txt:3: allow host 10.1.2.3 db=app user=alice
+//	    expected allow, got deny (reject rule)
+//	    decided by pg_hba.conf:2: "host all all 10.0.0.0/8 reject"
+//	    message: pg_hba.conf rejects connection for host "10.1.2.3", …
+func writeTestReport(w io.Writer, rep *testReport) {
+	var b strings.Builder
+	for _, f := range rep.Failures {
+		fmt.Fprintf(&b, "FAIL %s:%d: %s\n", f.File, f.Line, f.Expectation)
+		for _, p := range f.Problems {
+			fmt.Fprintf(&b, "    %s\n", p)
+		}
+		d := f.Decision
+		if d.File != "" {
+			fmt.Fprintf(&b, "    decided by %s:%d: %s\n", d.File, d.Line, strconv.Quote(d.Raw))
+		} else {
+			b.WriteString("    decided by no rule\n")
+		}
+		if d.Message != "" {
+			fmt.Fprintf(&b, "    message: %s\n", d.Message)
+		}
+		if len(f.Trace) > 0 {
+			b.WriteString("    earlier rules:\n")
+		}
+		for _, s := range f.Trace {
+			fmt.Fprintf(&b, "      %s:%d: %s\n", s.File, s.Line, s.Reason)
+		}
+	}
+	total := rep.Passed + rep.Failed
+	if rep.Failed == 0 {
+		fmt.Fprintf(&b, "ok: %d expectation%s passed\n", total, plural(total))
+	} else {
+		fmt.Fprintf(&b, "FAIL: %d of %d expectation%s failed\n", rep.Failed, total, plural(total))
+	}
+	io.WriteString(w, b.String())
+}
