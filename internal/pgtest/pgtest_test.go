@@ -309,3 +309,45 @@ func TestHosts(t *testing.T) {
 		t.Error("SSL probe against ssl=off succeeded")
 	}
 }
+
+// TestReloadSequence alternates files and checks that every probe sees the file just loaded:
+// Reload must not return before the postmaster has taken the new file.
+func TestReloadSequence(t *testing.T) {
+	for _, inst := range majorsToTest(t) {
+		t.Run(fmt.Sprint(inst.Major), func(t *testing.T) {
+			t.Parallel()
+			c := Start(t, inst, Options{NoSSL: true})
+			for i := range 30 {
+				line := 2 + i%3
+				hba := "local all postgres trust\n" + strings.Repeat("# filler\n", line-2) + "host all all 127.0.0.1/32 password\n"
+				if i%5 == 4 {
+					hba += "host all all 127.0.0.1/32 bogus\n" // refused: the previous rules stay
+				}
+				if err := c.WriteFiles(map[string][]byte{"pg_hba.conf": []byte(hba)}); err != nil {
+					t.Fatal(err)
+				}
+				rr, err := c.Reload()
+				if err != nil {
+					t.Fatal(err)
+				}
+				refused := i%5 == 4
+				if rr.Loaded == refused {
+					t.Fatalf("step %d: Loaded = %v, errors %v", i, rr.Loaded, rr.Errors)
+				}
+				if refused {
+					if len(rr.Errors) != 1 || rr.Errors[0].Line != line+1 {
+						t.Fatalf("step %d: errors %v, want one on line %d", i, rr.Errors, line+1)
+					}
+					line = 2 + (i-1)%3
+				}
+				res, err := c.Probe(ProbeConn{User: "postgres"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Kind != Matched || res.Line != line {
+					t.Fatalf("step %d: probe %v, want line %d", i, res, line)
+				}
+			}
+		})
+	}
+}
