@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -51,6 +52,8 @@ Loading flags:
 Output:
   --json                   a JSON array of objects, one per row, keyed by
                            column name; NULL is null
+  --relative               file_name relative to the main file's directory
+                           (the server shows absolute paths)
 
 Without --json the rows are printed as psql prints a query result: a
 centred header, a separator, one line per row with arrays as {a,b} and NULL
@@ -190,7 +193,9 @@ func runRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	lf.add(fs)
 	var asJSON bool
 	var identFile string
+	var relative bool
 	fs.BoolVar(&asJSON, "json", false, "")
+	fs.BoolVar(&relative, "relative", false, "")
 	fs.StringVar(&identFile, "ident", "", "")
 	rest, code, ok := lf.parse(fs, args, rulesUsage, stdout, stderr)
 	if !ok {
@@ -214,16 +219,16 @@ func runRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		f, err := p.ParseIdentFile(identFile)
 		if err != nil {
-			return cmdIOError(stderr, "rules", err.Error())
+			return cmdIOError(stderr, "rules", errorText(err))
 		}
-		t = identTable(lf.version, f)
+		t = identTable(lf.version, f, fileNamer(relative, f.Path))
 		failed = len(f.Errors) > 0
 	} else {
 		f, err := p.ParseFile(lf.path())
 		if err != nil {
-			return cmdIOError(stderr, "rules", err.Error())
+			return cmdIOError(stderr, "rules", errorText(err))
 		}
-		t = hbaTable(lf.version, f)
+		t = hbaTable(lf.version, f, fileNamer(relative, f.Path))
 		failed = len(f.Errors) > 0
 	}
 	if asJSON {
@@ -235,6 +240,16 @@ func runRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitNotLoaded
 	}
 	return exitOK
+}
+
+// errorText is the message of an *hba.Error without its position, which
+// names only the file the message names anyway.
+func errorText(err error) string {
+	var e *hba.Error
+	if errors.As(err, &e) {
+		return e.Msg
+	}
+	return err.Error()
 }
 
 // cell is one value of a result table.
@@ -257,12 +272,27 @@ type table struct {
 	rows    [][]cell
 }
 
-func hbaTable(version int, f *hba.File) *table {
+// fileNamer returns how the file_name column names a file: as it is, or
+// relative to the main file's directory.
+func fileNamer(relative bool, main string) func(string) string {
+	if !relative {
+		return func(s string) string { return s }
+	}
+	dir := filepath.Dir(main)
+	return func(s string) string {
+		if r, err := filepath.Rel(dir, s); err == nil {
+			return filepath.ToSlash(r)
+		}
+		return s
+	}
+}
+
+func hbaTable(version int, f *hba.File, name func(string) string) *table {
 	t := &table{cols: hba.ViewColumns(version)}
 	for _, r := range f.ViewRows() {
 		var row []cell
 		if version >= 16 {
-			row = append(row, number(r.RuleNumber, r.RuleNumber != 0), text(r.FileName, true))
+			row = append(row, number(r.RuleNumber, r.RuleNumber != 0), text(name(r.FileName), true))
 		}
 		row = append(row,
 			number(r.LineNumber, true),
@@ -280,13 +310,13 @@ func hbaTable(version int, f *hba.File) *table {
 	return t
 }
 
-func identTable(version int, f *hba.IdentFile) *table {
+func identTable(version int, f *hba.IdentFile, name func(string) string) *table {
 	t := &table{cols: hba.IdentViewColumns(version)}
 	for _, r := range f.ViewRows() {
 		data := r.Error == ""
 		var row []cell
 		if version >= 16 {
-			row = append(row, number(r.MapNumber, r.MapNumber != 0), text(r.FileName, true))
+			row = append(row, number(r.MapNumber, r.MapNumber != 0), text(name(r.FileName), true))
 		}
 		row = append(row,
 			number(r.LineNumber, true),
