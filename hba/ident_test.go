@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -1049,3 +1050,137 @@ func BenchmarkIdentCheck(b *testing.B) {
 }
 
 var identSink bool
+
+// TestIdentRecorded replays testdata/ident/*.txtar: pg_ident.conf cases
+// whose answers were recorded from real servers (13.23, 15, 18.3) by
+// testdata/ident/record.py, through peer authentication as the OS user root
+// with "local all all peer map=m". Each "want N" section holds, for major
+// version N, whether the file loaded, the error lines the server logged
+// when it did not, the pg_ident_file_mappings rows as psql -At prints them
+// (15+), and per database user whether the map allowed it, with the log
+// message when it did not.
+func TestIdentRecorded(t *testing.T) {
+	files, err := filepath.Glob("testdata/ident/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata/ident/*.txtar (%v)", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fsys := fstest.MapFS{}
+			wants := map[int][]string{}
+			for _, sec := range splitTxtar(string(data)) {
+				if v, ok := strings.CutPrefix(sec.name, "want "); ok {
+					wants[atoiT(v)] = strings.Split(strings.TrimSuffix(sec.data, "\n"), "\n")
+				} else {
+					fsys[sec.name] = &fstest.MapFile{Data: []byte(sec.data)}
+				}
+			}
+			if len(wants) == 0 {
+				t.Fatal("no want sections")
+			}
+			for ver, want := range wants {
+				got := replayIdent(t, fsys, ver, want)
+				if strings.Join(got, "\n") != strings.Join(want, "\n") {
+					t.Errorf("v%d:\n got:\n%s\nwant:\n%s", ver, strings.Join(got, "\n"), strings.Join(want, "\n"))
+				}
+			}
+		})
+	}
+}
+
+// replayIdent produces the lines of a want section from the library; the
+// database users come from the section's check lines.
+func replayIdent(t *testing.T, fsys fstest.MapFS, ver int, want []string) []string {
+	p := &Parser{Version: ver, FS: fsys, Env: Env{Roles: fixture}}
+	f, err := p.ParseIdentFile("pg_ident.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps, err := p.CompileIdent(f)
+	var out []string
+	if err != nil {
+		out = append(out, "load: failed")
+		for _, e := range f.Errors {
+			out = append(out, "error: "+e.LogText())
+		}
+	} else {
+		out = append(out, "load: ok")
+	}
+	if ver >= 15 {
+		for _, r := range f.ViewRows() {
+			out = append(out, "row: "+psqlRow(r, ver))
+		}
+	}
+	for _, w := range want {
+		rest, ok := strings.CutPrefix(w, "check: ")
+		if !ok {
+			continue
+		}
+		user, quoted := rest, strings.HasPrefix(rest, `"`)
+		if quoted {
+			end := 1
+			for end < len(rest) && rest[end] != '"' {
+				if rest[end] == '\\' {
+					end++
+				}
+				end++
+			}
+			u, err := strconv.Unquote(rest[:end+1])
+			if err != nil {
+				t.Fatalf("bad check line %q", w)
+			}
+			user, rest = u, rest[:end+1]
+		} else {
+			rest, _, _ = strings.Cut(rest, " ")
+			user = rest
+		}
+		res := maps.Check(context.Background(), "m", "root", user, IdentOptions{})
+		line := "check: " + rest
+		if res.Allowed {
+			line += " allowed"
+		} else {
+			line += " refused: " + res.Message
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// psqlRow prints a view row as psql -At does: columns joined by |, NULL
+// empty.
+func psqlRow(r IdentViewRow, ver int) string {
+	ok := r.Error == ""
+	keep := func(s string) string {
+		if !ok {
+			return ""
+		}
+		return s
+	}
+	cols := []string{itoa(r.LineNumber), keep(r.MapName), keep(r.SysName), keep(r.PGUsername), r.Error}
+	if ver >= 16 {
+		cols = append([]string{keep(itoa(r.MapNumber)), r.FileName}, cols...)
+	}
+	return strings.Join(cols, "|")
+}
+
+type txtarSection struct{ name, data string }
+
+// splitTxtar splits a txtar archive into its files (the comment dropped).
+func splitTxtar(s string) []txtarSection {
+	var out []txtarSection
+	for _, line := range strings.SplitAfter(s, "\n") {
+		l := strings.TrimSuffix(line, "\n")
+		if strings.HasPrefix(l, "-- ") && strings.HasSuffix(l, " --") && len(l) >= 6 {
+			out = append(out, txtarSection{name: l[3 : len(l)-3]})
+			continue
+		}
+		if len(out) > 0 {
+			out[len(out)-1].data += line
+		}
+	}
+	return out
+}
