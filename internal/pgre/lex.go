@@ -107,7 +107,11 @@ const (
 type pgError struct{ e *Error }
 
 func (p *parser) fail(msg string) {
-	panic(pgError{&Error{Msg: msg, Offset: p.now}})
+	p.failAt(p.now, msg)
+}
+
+func (p *parser) failAt(off int, msg string) {
+	panic(pgError{&Error{Msg: msg, Offset: off}})
 }
 
 func (p *parser) unsupported(off int, what string) {

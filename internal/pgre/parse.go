@@ -576,6 +576,7 @@ func (p *parser) bracket(negated bool) *node {
 
 func (p *parser) brackpart(s *byteSet, haveC *[numClasses]bool) {
 	var startc, endc int
+	partStart := p.tokStart
 	switch p.nexttype {
 	case tRANGE:
 		p.fail(msgRange)
@@ -606,7 +607,7 @@ func (p *parser) brackpart(s *byteSet, haveC *[numClasses]bool) {
 			}
 		}
 		if cls < 0 {
-			p.fail(msgCType)
+			p.failAt(startp-2, msgCType)
 		}
 		p.charclass(s, cls)
 		return
@@ -638,7 +639,7 @@ func (p *parser) brackpart(s *byteSet, haveC *[numClasses]bool) {
 		endc = startc
 	}
 	if startc != endc && startc > endc {
-		p.fail(msgRange)
+		p.failAt(partStart, msgRange)
 	}
 	icase := p.cflags&fICASE != 0
 	for c := startc; c <= endc && c <= 255; c++ {
@@ -671,7 +672,7 @@ func (p *parser) element(startp, endp int) int {
 	if c, ok := charNames[name]; ok {
 		return c
 	}
-	p.fail(msgCollate)
+	p.failAt(startp-2, msgCollate)
 	return 0
 }
 
