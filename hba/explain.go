@@ -133,7 +133,7 @@ func (ex *explainer) rule(r *Rule) (col Column, reason string, unresolved bool) 
 		if r.Type == HostGSSEnc {
 			col = ColumnGSS
 		}
-		return col, "the rule can never match: " + r.Warning, false
+		return col, r.Warning, false
 	}
 	if c.Local {
 		if r.Type != Local {
