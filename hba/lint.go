@@ -1130,6 +1130,10 @@ type addrSet struct {
 	local bool
 	pfx   []netip.Prefix
 	atoms []addrAtom
+	// masks, in a rule's certain extent only, are its exact address when
+	// the mask is not contiguous; subtraction removes the prefixes they
+	// contain.
+	masks []Address
 }
 
 func (s *addrSet) empty() bool { return !s.local && len(s.pfx) == 0 && len(s.atoms) == 0 }
@@ -1154,6 +1158,9 @@ func addrOf(r *Rule, over bool) addrSet {
 		s.pfx = []netip.Prefix{all4, all6}
 	case AddrIP:
 		s.pfx = []netip.Prefix{ipPrefix(a, over)}
+		if _, ok := a.Prefix(); !ok && !over {
+			s.masks = []Address{*a}
+		}
 	case AddrSameHost, AddrSameNet:
 		s.atoms = []addrAtom{{kind: a.Kind, fam: fam4 | fam6}}
 	case AddrHostName:
@@ -1190,6 +1197,52 @@ func ipPrefix(a *Address, over bool) netip.Prefix {
 		}
 	}
 	return netip.PrefixFrom(a.IP.WithZone(""), bits).Masked()
+}
+
+// maskContains reports whether every address of p passes the address
+// test of m: the mask fixes no bit that p leaves free, and p agrees with
+// m's address on the bits the mask fixes.
+func maskContains(m *Address, p netip.Prefix) bool {
+	if p.Addr().Is4() != m.IP.Is4() {
+		return false
+	}
+	pa, ma, mk := p.Addr().AsSlice(), m.IP.AsSlice(), m.Mask.AsSlice()
+	for i := range mk {
+		// The bits of byte i that p fixes.
+		fixed := byte(0xff)
+		if rest := p.Bits() - i*8; rest < 8 {
+			fixed = 0
+			if rest > 0 {
+				fixed = byte(0xff << (8 - rest))
+			}
+		}
+		if mk[i]&^fixed != 0 || (pa[i]^ma[i])&mk[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// maskOverlaps reports whether some address of p passes the address test
+// of m: p agrees with m's address on the bits both fix.
+func maskOverlaps(m *Address, p netip.Prefix) bool {
+	if p.Addr().Is4() != m.IP.Is4() {
+		return false
+	}
+	pa, ma, mk := p.Addr().AsSlice(), m.IP.AsSlice(), m.Mask.AsSlice()
+	for i := range mk {
+		fixed := byte(0xff)
+		if rest := p.Bits() - i*8; rest < 8 {
+			fixed = 0
+			if rest > 0 {
+				fixed = byte(0xff << (8 - rest))
+			}
+		}
+		if (pa[i]^ma[i])&mk[i]&fixed != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // fullFams returns the families whose whole space the prefixes cover.
@@ -1232,6 +1285,9 @@ func (x addrSet) minus(a *addrSet) addrSet {
 	for _, ap := range a.pfx {
 		r.pfx = subtractPrefix(r.pfx, ap)
 	}
+	for i := range a.masks {
+		r.pfx = slices.DeleteFunc(slices.Clone(r.pfx), func(p netip.Prefix) bool { return maskContains(&a.masks[i], p) })
+	}
 	full := fullFams(a.pfx)
 	for _, at := range x.atoms {
 		at.fam &^= full
@@ -1264,7 +1320,7 @@ func (x addrSet) inter(a *addrSet) addrSet {
 		anyFams |= famOf(ap.Addr())
 	}
 	for _, p := range x.pfx {
-		if atomFams&famOf(p.Addr()) != 0 {
+		if atomFams&famOf(p.Addr()) != 0 || slices.ContainsFunc(a.masks, func(m Address) bool { return maskOverlaps(&m, p) }) {
 			r.pfx = append(r.pfx, p)
 			continue
 		}

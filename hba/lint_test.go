@@ -227,6 +227,9 @@ func TestLintUnreachableProved(t *testing.T) {
 		for _, r := range f.Rules {
 			if !reached[r] && !r.Never && dead[r.Pos.Line] == nil {
 				emptyDead++
+				if os.Getenv("LINT_SHOW_MISSED") != "" && emptyDead < 12 {
+					t.Logf("not proved, never reached: line %d of\n%s", r.Pos.Line, text)
+				}
 			}
 		}
 	}
@@ -406,6 +409,27 @@ func TestLintGolden(t *testing.T) {
 				fmt.Fprintf(&b, "%s:%d: %s: %s: %s\n", strings.TrimPrefix(fd.Pos.Filename, "/"), fd.Pos.Line, fd.Severity, fd.Check, fd.Message)
 				for _, r := range fd.Related {
 					fmt.Fprintf(&b, "\trelated %s:%d\n", strings.TrimPrefix(r.Filename, "/"), r.Line)
+				}
+			}
+			// Lines annotated "# dead" must be reported unreachable;
+			// other annotated lines must not.
+			var main string
+			for _, s := range sections {
+				if s.name == "pg_hba.conf" {
+					main = s.data
+				}
+			}
+			dead := map[int]bool{}
+			for _, fd := range Lint(f, opts) {
+				if fd.Pos.Filename == "/pg_hba.conf" && (fd.Check == CheckUnreachable || fd.Check == CheckDuplicate) {
+					dead[fd.Pos.Line] = true
+				}
+			}
+			for i, line := range strings.Split(main, "\n") {
+				if _, c, ok := strings.Cut(line, "#"); ok && i > 0 || ok && !strings.HasPrefix(line, "#") {
+					if want := strings.HasPrefix(strings.TrimSpace(c), "dead"); want != dead[i+1] {
+						t.Errorf("line %d %q: reported unreachable %v", i+1, line, dead[i+1])
+					}
 				}
 			}
 			got := b.String()

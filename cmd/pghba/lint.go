@@ -262,6 +262,10 @@ func runLint(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if identFile != "" {
 		idf, err := p.ParseIdentFile(identFile)
 		if err != nil {
+			var e *hba.Error
+			if errors.As(err, &e) {
+				err = errors.New(e.Msg)
+			}
 			fmt.Fprintf(stderr, "pghba lint: --ident: %s\n", err)
 			return exitUsage
 		}
