@@ -114,3 +114,27 @@ func diffRegression(a, b *Regression) string {
 	}
 	return ""
 }
+
+// TestRegressionsDetect shows that the comparison can fail: recorded
+// answers replayed with another version's dialect must differ.
+func TestRegressionsDetect(t *testing.T) {
+	for name, wrong := range map[string]int{"pg13-backslash-is-ordinary": 14, "pg14-continuation": 13, "pg16-includes": 15, "pg18-regex-and-roles": 15} {
+		data, err := os.ReadFile(filepath.Join("testdata", "regress", name+".txtar"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := ParseRegression(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := writeCase(t, r.Files)
+		p := NewParser(wrong, 0, r.Features, r.Hosts, "postgres")
+		got, err := HBAOutcome(p, dir, r.Conns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Diff(&r.Want) == "" {
+			t.Errorf("%s: the answers recorded from PostgreSQL %d also fit the %d dialect", name, r.Version, wrong)
+		}
+	}
+}
