@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"net/netip"
+	"slices"
 )
 
 // The index finds the rule the plain first-match loop (decideLinear) would
@@ -62,9 +63,6 @@ const smallPartition = 12
 // pre4 is a quick IPv4 address test run before the full rule test.
 type pre4 struct{ net, mask uint32 }
 
-// span is a list of rule indexes in partition.post.
-type span struct{ off, n uint32 }
-
 // ipKey is a masked address and its prefix length. An IPv4 address is in lo.
 type ipKey struct {
 	hi, lo uint64
@@ -82,12 +80,12 @@ type partition struct {
 
 	pureFB []int32 // pure rules filed under no key
 	impFB  []int32 // impure rules filed under no key
-	db     map[string]span
-	dbImp  map[string]span
-	user   map[string]span
-	ip     map[ipKey]span
+	db     buckets[string]
+	dbImp  buckets[string]
+	user   buckets[string]
+	ip     buckets[ipKey]
 	lens   []uint8 // prefix lengths present in ip, longest first
-	post   []int32
+	ipLens [129]bool
 }
 
 // Shapes a rule is filed under, for tests (indexShape).
@@ -198,70 +196,103 @@ func keyOf(a netip.Addr, bits int) ipKey {
 	return ipKey{hi: hi, lo: lo, bits: uint8(bits)}
 }
 
+// bucketLimit is the bucket size above which a pure rule filed under its
+// database names moves to its user names, and from there to its address,
+// when it qualifies.
+const bucketLimit = 8
+
+// buckets maps a key to its rules. A value v >= 0 is the only rule; v < 0
+// is the list multi[-v-1], in file order.
+type buckets[K comparable] struct {
+	m     map[K]int32
+	multi [][]int32
+}
+
+func (b *buckets[K]) add(k K, rule int32) {
+	if b.m == nil {
+		b.m = make(map[K]int32)
+	}
+	v, ok := b.m[k]
+	switch {
+	case !ok:
+		b.m[k] = rule
+	case v == rule:
+		// The same name twice in one rule.
+	case v >= 0:
+		b.multi = append(b.multi, []int32{v, rule})
+		b.m[k] = -int32(len(b.multi))
+	default:
+		l := b.multi[-v-1]
+		if l[len(l)-1] != rule {
+			b.multi[-v-1] = append(l, rule)
+		}
+	}
+}
+
+func (b *buckets[K]) size(k K) int {
+	v, ok := b.m[k]
+	switch {
+	case !ok:
+		return 0
+	case v >= 0:
+		return 1
+	}
+	return len(b.multi[-v-1])
+}
+
+// keep drops from the multi-rule lists the rules for which keep is false.
+// (A dropped rule left as a key's only rule is harmless: candidates are
+// always tested in full.)
+func (b *buckets[K]) keep(keep func(int32) bool) {
+	for i, l := range b.multi {
+		out := l[:0]
+		for _, r := range l {
+			if keep(r) {
+				out = append(out, r)
+			}
+		}
+		b.multi[i] = out
+	}
+}
+
+// sort puts the multi-rule lists back in file order after rules were added
+// out of order.
+func (b *buckets[K]) sort() {
+	for i, l := range b.multi {
+		slices.Sort(l)
+		b.multi[i] = slices.Compact(l)
+	}
+}
+
+// lookup returns the rules of k; one is storage for a single rule.
+func (b *buckets[K]) lookup(k K, one *[1]int32) []int32 {
+	v, ok := b.m[k]
+	switch {
+	case !ok:
+		return nil
+	case v >= 0:
+		one[0] = v
+		return one[:]
+	}
+	return b.multi[-v-1]
+}
+
+// Filing of a rule in one partition.
+const (
+	kNone uint8 = iota
+	kDB
+	kUser
+	kIP
+)
+
 // buildIndex files every rule of rules.
 func buildIndex(rules []*Rule) *index {
 	infos := make([]ruleInfo, len(rules))
-	var counts struct {
-		db, user map[string]int32
-		ip       map[ipKey]int32
-	}
-	counts.db = make(map[string]int32)
-	counts.user = make(map[string]int32)
-	counts.ip = make(map[ipKey]int32)
 	for i, r := range rules {
-		ri := classify(r)
-		infos[i] = ri
-		if ri.dbKey {
-			for k := range r.dbs {
-				counts.db[r.dbs[k].s]++
-			}
-		}
-		if ri.userKey {
-			for k := range r.users {
-				counts.user[r.users[k].s]++
-			}
-		}
-		if ri.ipKey {
-			counts.ip[keyOf(ri.prefix.Addr(), ri.prefix.Bits())]++
-		}
+		infos[i] = classify(r)
 	}
-	// Choose each rule's key: the smallest bucket it could be in.
-	const (
-		kNone = iota
-		kDB
-		kUser
-		kIP
-	)
-	choice := make([]uint8, len(rules))
-	for i, r := range rules {
-		ri := &infos[i]
-		best, cost := uint8(kNone), int32(math.MaxInt32)
-		if ri.dbKey {
-			var c int32
-			for k := range r.dbs {
-				c = max(c, counts.db[r.dbs[k].s])
-			}
-			best, cost = kDB, c
-		}
-		if ri.userKey {
-			var c int32
-			for k := range r.users {
-				c = max(c, counts.user[r.users[k].s])
-			}
-			if c < cost {
-				best, cost = kUser, c
-			}
-		}
-		if ri.ipKey {
-			if c := counts.ip[keyOf(ri.prefix.Addr(), ri.prefix.Bits())]; c < cost {
-				best = kIP
-			}
-		}
-		choice[i] = best
-	}
-	counts.db, counts.user, counts.ip = nil, nil, nil
-
 	ix := new(index)
+	var filed []uint8
 	for pi := range ix.parts {
 		p := &ix.parts[pi]
 		in := func(ri *ruleInfo) bool {
@@ -282,14 +313,14 @@ func buildIndex(rules []*Rule) *index {
 		if n == 0 {
 			continue
 		}
-		p.all = make([]int32, 0, n)
-		for i := range rules {
-			if in(&infos[i]) {
-				p.all = append(p.all, int32(i))
-			}
-		}
 		if n <= smallPartition {
 			p.small = true
+			p.all = make([]int32, 0, n)
+			for i := range rules {
+				if in(&infos[i]) {
+					p.all = append(p.all, int32(i))
+				}
+			}
 			if pi == part4 {
 				p.pre4 = make([]pre4, len(p.all))
 				for k, i := range p.all {
@@ -303,50 +334,102 @@ func buildIndex(rules []*Rule) *index {
 			}
 			continue
 		}
-		p.all = nil
-		// Group rule indexes by key, keeping file order within each key.
-		var (
-			dbL, dbImpL, userL = newLists[string](), newLists[string](), newLists[string]()
-			ipL                = newLists[ipKey]()
-		)
+		if filed == nil {
+			filed = make([]uint8, len(rules))
+		}
+		// First choice: database names, then user names, then address.
+		var movedDB, movedUser bool
 		for i, r := range rules {
 			ri := &infos[i]
+			filed[i] = kNone
 			if !in(ri) {
 				continue
 			}
 			switch {
-			case choice[i] == kDB && ri.pure:
+			case ri.dbKey && !ri.pure:
+				filed[i] = kDB
 				for k := range r.dbs {
-					dbL.add(r.dbs[k].s, int32(i))
+					p.dbImp.add(r.dbs[k].s, int32(i))
 				}
-			case choice[i] == kDB:
+			case ri.dbKey:
+				filed[i] = kDB
 				for k := range r.dbs {
-					dbImpL.add(r.dbs[k].s, int32(i))
+					p.db.add(r.dbs[k].s, int32(i))
 				}
-			case choice[i] == kUser:
+			case ri.userKey:
+				filed[i] = kUser
 				for k := range r.users {
-					userL.add(r.users[k].s, int32(i))
+					p.user.add(r.users[k].s, int32(i))
 				}
-			case choice[i] == kIP:
-				ipL.add(keyOf(ri.prefix.Addr(), ri.prefix.Bits()), int32(i))
+			case ri.ipKey:
+				filed[i] = kIP
+				p.addIP(keyOf(ri.prefix.Addr(), ri.prefix.Bits()), int32(i))
 			case ri.pure:
 				p.pureFB = append(p.pureFB, int32(i))
 			default:
 				p.impFB = append(p.impFB, int32(i))
 			}
 		}
-		total := dbL.total + dbImpL.total + userL.total + ipL.total
-		p.post = make([]int32, 0, total)
-		p.db = dbL.flatten(&p.post)
-		p.dbImp = dbImpL.flatten(&p.post)
-		p.user = userL.flatten(&p.post)
-		p.ip = ipL.flatten(&p.post)
-		var seen [129]bool
-		for k := range p.ip {
-			seen[k.bits] = true
+		// Rules in crowded database buckets move on when they can.
+		if len(p.db.multi) > 0 {
+			for i, r := range rules {
+				ri := &infos[i]
+				if filed[i] != kDB || !ri.pure || !(ri.userKey || ri.ipKey) {
+					continue
+				}
+				crowded := false
+				for k := range r.dbs {
+					if p.db.size(r.dbs[k].s) > bucketLimit {
+						crowded = true
+						break
+					}
+				}
+				if !crowded {
+					continue
+				}
+				movedDB = true
+				if ri.userKey {
+					filed[i] = kUser
+					for k := range r.users {
+						p.user.add(r.users[k].s, int32(i))
+					}
+				} else {
+					filed[i] = kIP
+					p.addIP(keyOf(ri.prefix.Addr(), ri.prefix.Bits()), int32(i))
+				}
+			}
+		}
+		if len(p.user.multi) > 0 {
+			for i, r := range rules {
+				ri := &infos[i]
+				if filed[i] != kUser || !ri.ipKey {
+					continue
+				}
+				crowded := false
+				for k := range r.users {
+					if p.user.size(r.users[k].s) > bucketLimit {
+						crowded = true
+						break
+					}
+				}
+				if crowded {
+					movedUser = true
+					filed[i] = kIP
+					p.addIP(keyOf(ri.prefix.Addr(), ri.prefix.Bits()), int32(i))
+				}
+			}
+		}
+		if movedDB {
+			p.db.keep(func(r int32) bool { return filed[r] == kDB })
+			p.user.sort()
+			p.ip.sort()
+		}
+		if movedUser {
+			p.user.keep(func(r int32) bool { return filed[r] == kUser })
+			p.ip.sort()
 		}
 		for b := 128; b >= 0; b-- {
-			if seen[b] {
+			if p.ipLens[b] {
 				p.lens = append(p.lens, uint8(b))
 			}
 		}
@@ -354,49 +437,10 @@ func buildIndex(rules []*Rule) *index {
 	return ix
 }
 
-// lists groups rule indexes by key while building. A key with one rule
-// keeps it inline; more spill into a slice.
-type lists[K comparable] struct {
-	keys  []K
-	first map[K]int32 // key -> position in keys
-	rules [][]int32
-	total int
+func (p *partition) addIP(k ipKey, rule int32) {
+	p.ip.add(k, rule)
+	p.ipLens[k.bits] = true
 }
-
-func newLists[K comparable]() *lists[K] {
-	return &lists[K]{first: make(map[K]int32)}
-}
-
-func (l *lists[K]) add(k K, rule int32) {
-	pos, ok := l.first[k]
-	if !ok {
-		pos = int32(len(l.keys))
-		l.first[k] = pos
-		l.keys = append(l.keys, k)
-		l.rules = append(l.rules, nil)
-	}
-	rs := l.rules[pos]
-	if n := len(rs); n > 0 && rs[n-1] == rule {
-		return // the same name twice in one rule
-	}
-	l.rules[pos] = append(rs, rule)
-	l.total++
-}
-
-func (l *lists[K]) flatten(post *[]int32) map[K]span {
-	if len(l.keys) == 0 {
-		return nil
-	}
-	m := make(map[K]span, len(l.keys))
-	for i, k := range l.keys {
-		off := len(*post)
-		*post = append(*post, l.rules[i]...)
-		m[k] = span{off: uint32(off), n: uint32(len(l.rules[i]))}
-	}
-	return m
-}
-
-func (p *partition) list(s span) []int32 { return p.post[s.off : s.off+s.n : s.off+s.n] }
 
 // firstPure returns the first rule of list, before best, that matches.
 // Every rule of list is pure.
@@ -449,25 +493,20 @@ func (rs *Ruleset) decideIndexed(st *matchState) Decision {
 		return Decision{Outcome: NoMatch}
 	}
 
+	var one [1]int32
 	best := int32(noRule)
 	best = rs.firstPure(st, p.pureFB, best)
 	phys := c.Replication == PhysicalReplication
-	if !phys && p.db != nil {
-		if s, ok := p.db[st.db]; ok {
-			best = rs.firstPure(st, p.list(s), best)
-		}
+	if !phys && p.db.m != nil {
+		best = rs.firstPure(st, p.db.lookup(st.db, &one), best)
 	}
-	if p.user != nil {
-		if s, ok := p.user[st.user]; ok {
-			best = rs.firstPure(st, p.list(s), best)
-		}
+	if p.user.m != nil {
+		best = rs.firstPure(st, p.user.lookup(st.user, &one), best)
 	}
 	if len(p.lens) > 0 {
 		a := c.Addr
 		for _, bits := range p.lens {
-			if s, ok := p.ip[keyOf(a, int(bits))]; ok {
-				best = rs.firstPure(st, p.list(s), best)
-			}
+			best = rs.firstPure(st, p.ip.lookup(keyOf(a, int(bits)), &one), best)
 		}
 	}
 
@@ -475,10 +514,9 @@ func (rs *Ruleset) decideIndexed(st *matchState) Decision {
 	// list with the database bucket.
 	fb := p.impFB
 	var dbl []int32
-	if !phys && p.dbImp != nil {
-		if s, ok := p.dbImp[st.db]; ok {
-			dbl = p.list(s)
-		}
+	var oneImp [1]int32
+	if !phys && p.dbImp.m != nil {
+		dbl = p.dbImp.lookup(st.db, &oneImp)
 	}
 	for len(fb) > 0 || len(dbl) > 0 {
 		var i int32
@@ -550,25 +588,28 @@ func (rs *Ruleset) indexShape(part string, number int) string {
 	case has(p.impFB):
 		return shapeImpFB
 	}
-	for _, s := range p.db {
-		if has(p.list(s)) {
-			return shapeDB
+	in := func(m map[string]int32, multi [][]int32) bool {
+		for _, v := range m {
+			if v == i || v < 0 && has(multi[-v-1]) {
+				return true
+			}
 		}
+		return false
 	}
-	for _, s := range p.dbImp {
-		if has(p.list(s)) {
-			return shapeDBImp
-		}
-	}
-	for _, s := range p.user {
-		if has(p.list(s)) {
-			return shapeUser
-		}
-	}
-	for _, s := range p.ip {
-		if has(p.list(s)) {
+	// A rule moved out of a crowded bucket may stay behind as another key's
+	// only rule, so the later filings are looked at first.
+	for _, v := range p.ip.m {
+		if v == i || v < 0 && has(p.ip.multi[-v-1]) {
 			return shapeIP
 		}
+	}
+	switch {
+	case in(p.user.m, p.user.multi):
+		return shapeUser
+	case in(p.db.m, p.db.multi):
+		return shapeDB
+	case in(p.dbImp.m, p.dbImp.multi):
+		return shapeDBImp
 	}
 	return shapeNone
 }

@@ -320,11 +320,20 @@ func TestIndexShapes(t *testing.T) {
 		{"local sameuser u1 md5", "local", shapeUser},
 		{"local samerole u1 md5", "local", shapeImpFB},
 		{"hostssl all all all md5", "ipv4", shapeNone}, // ssl off: never matches
-		{"host pad0 u9 10.9.0.0/16 md5", "ipv4", shapeUser},
+		{"host pad0 u9 10.9.0.0/16 md5", "ipv4", shapeDB},
 		{"host all pad9 10.0.0.0/16 md5", "ipv4", shapeUser},
+		// Crowded buckets: the rules move on to their users, then to their
+		// addresses.
+		{"host crowd cu0 10.9.0.0/16 md5", "ipv4", shapeUser},
+		{"host crowd crowduser 10.9.0.0/16 md5", "ipv4", shapeIP},
+		{"host crowd +g 10.9.0.0/16 md5", "ipv4", shapeDBImp},
+		{"host crowd all all md5", "ipv4", shapeDB},
 	}
 	for _, r := range rules {
 		b.WriteString(r.line + "\n")
+	}
+	for i := 1; i <= bucketLimit; i++ {
+		fmt.Fprintf(&b, "host crowd cu%d 10.9.0.0/16 md5\nhost crowd crowduser 10.99.%d.0/24 md5\n", i, i)
 	}
 	p := Parser{Env: Env{Roles: RoleGraph{}}}
 	rs, err := p.LoadBytes("/x/pg_hba.conf", []byte(b.String()))
