@@ -822,7 +822,8 @@ func TestIdentCheckRule(t *testing.T) {
 			t.Errorf("%s: ChecksUserName %v with outcome %v", tt.hba, applies, res.Outcome)
 		}
 	}
-	// The certificate messages.
+	// The certificate messages, as PostgreSQL 15.18 logs them (checked with
+	// client certificates over hostssl).
 	r := rule("hostssl all all 0.0.0.0/0 md5 clientcert=verify-full clientname=DN")
 	res := m.CheckRule(ctx, r, "CN=bob", "alice", IdentOptions{})
 	if res.Message != "provided user name (alice) and authenticated user name (CN=bob) do not match" ||
