@@ -360,7 +360,9 @@ func (m *IdentMaps) WithRoles(roles Roles) *IdentMaps {
 type IdentOptions struct {
 	// CaseInsensitive is check_usermap's case_insensitive argument: literal
 	// system and database user names are then compared ignoring ASCII case
-	// (regular expressions stay case-sensitive). [IdentMaps.Check] uses it as
+	// (regular expressions stay case-sensitive). The server's pg_strcasecmp
+	// also folds bytes above 127 that its LC_CTYPE calls upper case; in the
+	// C and UTF-8 locales there are none, and that is what is modelled. [IdentMaps.Check] uses it as
 	// given. [IdentMaps.CheckRule] reads it as the server's
 	// krb_caseins_users setting: it applies to gss rules (and their realm
 	// check) only, since sspi rules always compare case-insensitively and the
