@@ -8,15 +8,30 @@ package pgre
 // lazily) and report the captures of the last iteration.
 
 type dissector struct {
-	s     string
-	m     []int
-	icase bool
+	s      string
+	m      []int
+	icase  bool
+	budget int // remaining work units; < 0 aborts (back-references only)
+}
+
+type budgetExceeded struct{}
+
+// spend charges n units of work when a budget is set.
+func (d *dissector) spend(n int) {
+	if d.budget == 0 {
+		return
+	}
+	d.budget -= n + 1
+	if d.budget <= 0 {
+		panic(budgetExceeded{})
+	}
 }
 
 // longest and shortest run t's automaton, except that for a back-reference
 // whose capture is currently set they match repetitions of the captured
 // text, as PostgreSQL's dfa_backref does.
 func (d *dissector) longest(t *subre, begin, end int) int {
+	d.spend(end - begin)
 	if t.op == 'b' && d.m[2*t.backno] >= 0 {
 		return d.backrefDFA(t, begin, begin, end, false)
 	}
@@ -24,6 +39,7 @@ func (d *dissector) longest(t *subre, begin, end int) int {
 }
 
 func (d *dissector) shortest(t *subre, begin, min, max int) int {
+	d.spend(max - begin)
 	if t.op == 'b' && d.m[2*t.backno] >= 0 {
 		return d.backrefDFA(t, begin, min, max, true)
 	}
@@ -126,6 +142,7 @@ func (d *dissector) zap(t *subre) {
 // dissect reports success; without back-references it cannot fail once the
 // node's own language is known to match [begin, end].
 func (d *dissector) dissect(t *subre, begin, end int) bool {
+	d.spend(0)
 	ok := true
 	switch t.op {
 	case '.':

@@ -86,9 +86,13 @@ func (re *Regexp) NumSubexp() int { return re.nsub }
 
 // MatchString reports whether the pattern matches anywhere in s (s is
 // treated as bytes).
+//
+// For patterns with back-references the work is bounded (see Exec); when the
+// bound is exceeded MatchString reports false.
 func (re *Regexp) MatchString(s string) bool {
 	if re.backref {
-		return re.findBackref(s) != nil
+		m, _ := re.findBackref(s)
+		return m != nil
 	}
 	return re.search.matchAnywhere(s)
 }
@@ -96,14 +100,34 @@ func (re *Regexp) MatchString(s string) bool {
 // FindSubmatchIndex returns the byte offsets of the leftmost match and of
 // each capturing subexpression: result[2*i], result[2*i+1] for group i (group
 // 0 being the whole match), -1 for groups that did not participate. It
-// returns nil if there is no match.
+// returns nil if there is no match, or if the work bound for back-references
+// is exceeded (see Exec).
 func (re *Regexp) FindSubmatchIndex(s string) []int {
+	m, _ := re.Exec(s)
+	return m
+}
+
+// ErrMatchTooComplex is returned by Exec when matching a pattern with
+// back-references would take more than a fixed amount of work. PostgreSQL
+// has no such bound (its matcher can run for minutes on such inputs, until
+// authentication_timeout ends the connection); callers should treat it as
+// PostgreSQL treats a failing regexec: the match fails with an error.
+var ErrMatchTooComplex = errors.New("regular expression is too complex")
+
+// matchBudget bounds the work of matching with back-references: about a
+// second of CPU at most.
+const matchBudget = 20_000_000
+
+// Exec is FindSubmatchIndex with an error for matches abandoned because of
+// the work bound; the error is ErrMatchTooComplex. Without back-references
+// matching takes polynomial time and Exec never fails.
+func (re *Regexp) Exec(s string) ([]int, error) {
 	if re.backref {
 		return re.findBackref(s)
 	}
 	begin, end := re.bounds(s)
 	if begin < 0 {
-		return nil
+		return nil, nil
 	}
 	m := make([]int, 2*(re.nsub+1))
 	for i := range m {
@@ -114,7 +138,7 @@ func (re *Regexp) FindSubmatchIndex(s string) []int {
 		d := dissector{s: s, m: m, icase: re.icase}
 		d.dissect(re.tree, begin, end)
 	}
-	return m
+	return m, nil
 }
 
 // bounds finds the leftmost match start and its end (longest or shortest).
@@ -141,15 +165,23 @@ func (re *Regexp) bounds(s string) (int, int) {
 // start first, then longest or shortest end first) is verified by dissecting
 // it, and the first that verifies wins. Captures left over from failed
 // attempts are not reset between candidates, as in PostgreSQL.
-func (re *Regexp) findBackref(s string) []int {
+func (re *Regexp) findBackref(s string) (m []int, err error) {
 	if !re.search.matchAnywhere(s) {
-		return nil
+		return nil, nil
 	}
-	m := make([]int, 2*(re.nsub+1))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(budgetExceeded); !ok {
+				panic(r)
+			}
+			m, err = nil, ErrMatchTooComplex
+		}
+	}()
+	m = make([]int, 2*(re.nsub+1))
 	for i := range m {
 		m[i] = -1
 	}
-	d := dissector{s: s, m: m, icase: re.icase}
+	d := dissector{s: s, m: m, icase: re.icase, budget: matchBudget}
 	for begin := 0; begin <= len(s); begin++ {
 		estart, estop := begin, len(s)
 		for {
@@ -164,7 +196,7 @@ func (re *Regexp) findBackref(s string) []int {
 			}
 			if d.dissect(re.tree, begin, end) {
 				m[0], m[1] = begin, end
-				return m
+				return m, nil
 			}
 			if re.shorter {
 				if end == estop {
@@ -179,5 +211,5 @@ func (re *Regexp) findBackref(s string) []int {
 			}
 		}
 	}
-	return nil
+	return nil, nil
 }

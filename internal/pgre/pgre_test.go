@@ -2,6 +2,7 @@ package pgre
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -73,4 +74,16 @@ func TestMatch(t *testing.T) {
 			t.Errorf("%q.MatchString(%q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
 		}
 	}
+}
+
+func TestBackrefWorkBound(t *testing.T) {
+	// Exponential in PostgreSQL's dissection algorithm: every split of the
+	// a's is tried before failing on the final x.
+	re := MustCompile(`^(?:(a+)\1)+(?:(a+)\2)+$`)
+	s := strings.Repeat("a", 201)
+	m, err := re.Exec(s)
+	if m != nil || (err != nil && !errors.Is(err, ErrMatchTooComplex)) {
+		t.Fatalf("Exec = %v, %v", m, err)
+	}
+	t.Logf("err = %v", err)
 }
