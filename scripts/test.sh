@@ -160,5 +160,5 @@ fuzz_smoke
 step fuzz
 
 elapsed=$(($(date +%s) - start))
-printf 'test.sh: PASS (gofmt, vet, tests -race, examples %s, %d fuzz targets x %s) in %ds (%s) PostgreSQL cache %s\n' \
-	"$examples" "$fuzz_count" "${FUZZTIME:-20s}" "$elapsed" "${steps# }" "$PGHBA_CACHE"
+printf 'test.sh: PASS (gofmt, vet, tests -race, examples %s, %d fuzz targets x %s) in %ds (%s); PostgreSQL cache %s\n' \
+	"$examples" "$fuzz_count" "${FUZZTIME:-20s}" "$elapsed" "$(steps=${steps# }; echo "${steps%,}")" "$PGHBA_CACHE"
