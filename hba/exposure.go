@@ -162,13 +162,13 @@ func nameWords(n *nameSet) []string {
 	if n.all {
 		out := []string{"all"}
 		for _, s := range n.not {
-			out = append(out, "!"+Token{Value: s}.String())
+			out = append(out, "!"+nameWord(s))
 		}
 		return out
 	}
 	var out []string
 	for _, s := range n.lits {
-		out = append(out, Token{Value: s}.String())
+		out = append(out, nameWord(s))
 	}
 	for _, a := range n.atoms {
 		switch a.kind {
@@ -183,6 +183,19 @@ func nameWords(n *nameSet) []string {
 		}
 	}
 	return out
+}
+
+// nameWord writes a name as a token that reads back as that name: quoted
+// when it is a keyword or looks like +role or a regular expression.
+func nameWord(s string) string {
+	switch s {
+	case "all", "sameuser", "samerole", "samegroup", "replication":
+		return `"` + s + `"`
+	}
+	if strings.HasPrefix(s, "+") || strings.HasPrefix(s, "/") {
+		return `"` + s + `"`
+	}
+	return Token{Value: s}.String()
 }
 
 // exposureAddrs accumulates a row's addresses while rows are built.

@@ -1,0 +1,175 @@
+package hba
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestExposureCovers checks the exposure summary against the matcher on
+// generated files: every connection a rule decides, in every generated
+// environment, is shown in a row of that rule with its method, transport,
+// address, database and user. (The summary may overstate; it must never
+// leave out a connection.)
+func TestExposureCovers(t *testing.T) {
+	files := 150
+	if testing.Short() {
+		files = 30
+	}
+	rng := rand.New(rand.NewPCG(9, 3))
+	conns := lintGenConns()
+	envs := lintGenEnvs()
+	checked := 0
+	for n := 0; n < files; n++ {
+		text := lintGenFile(rng, 3+rng.IntN(7))
+		p := Parser{Version: 18, SSL: n%2 == 0}
+		f := p.ParseBytes("/pg_hba.conf", []byte(text))
+		if len(f.Errors) > 0 || len(f.Rules) == 0 {
+			continue
+		}
+		var opts ExposureOptions
+		if n%5 == 0 {
+			opts.Listen, _ = ParseListen("localhost")
+		}
+		rows := Exposure(f, opts)
+		for _, env := range envs {
+			q := p
+			q.Env = env
+			rs, err := q.Compile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range conns {
+				if opts.Listen != nil && !c.Local && !c.Addr.IsLoopback() {
+					continue
+				}
+				d := rs.Decide(context.Background(), c)
+				if d.Rule == nil || d.Outcome == Unresolved {
+					continue
+				}
+				checked++
+				if !slices.ContainsFunc(rows, func(r ExposureRow) bool { return rowShows(&r, d.Rule, c) }) {
+					t.Fatalf("file:\n%s\nline %d decides %+v, which no row shows:\n%+v", text, d.Rule.Pos.Line, c, rows)
+				}
+			}
+		}
+	}
+	t.Logf("%d decisions found in the summaries of %d files", checked, files)
+}
+
+func rowShows(r *ExposureRow, rule *Rule, c Conn) bool {
+	if !slices.Contains(r.Rules, rule) || r.Method != rule.Method {
+		return false
+	}
+	switch {
+	case c.Local:
+		if r.Transport != "local" {
+			return false
+		}
+	default:
+		cls := "plain"
+		if c.SSL {
+			cls = "ssl"
+		} else if c.GSS {
+			cls = "gss"
+		}
+		if r.Transport != "tcp" && !(strings.HasPrefix(r.Transport, "tcp:") && slices.Contains(strings.Split(r.Transport[4:], ","), cls)) {
+			return false
+		}
+		if !rowHasAddr(r, c.Addr) {
+			return false
+		}
+	}
+	if c.Replication == PhysicalReplication {
+		if !slices.Equal(r.Databases, []string{"replication"}) {
+			return false
+		}
+	} else {
+		db := c.Database
+		if db == "" {
+			db = c.User
+		}
+		if slices.Equal(r.Databases, []string{"replication"}) || !wordsHave(r.Databases, db) {
+			return false
+		}
+	}
+	return wordsHave(r.Users, c.User)
+}
+
+func rowHasAddr(r *ExposureRow, a netip.Addr) bool {
+	in := false
+	for _, w := range r.Addresses {
+		p, err := netip.ParsePrefix(w)
+		if err != nil {
+			return true // a host name, samehost, samenet: may be anything
+		}
+		if p.Contains(a) {
+			in = true
+		}
+	}
+	for _, w := range r.Except {
+		if netip.MustParsePrefix(w).Contains(a) {
+			return false
+		}
+	}
+	return in
+}
+
+func wordsHave(ws []string, name string) bool {
+	if len(ws) > 0 && ws[0] == "all" {
+		return !slices.Contains(ws[1:], "!"+nameWord(name))
+	}
+	for _, w := range ws {
+		if w == nameWord(name) {
+			return true
+		}
+		if strings.HasPrefix(w, "+") || strings.HasPrefix(w, "/") || w == "sameuser" || w == "samerole" {
+			return true // depends on roles or a pattern
+		}
+	}
+	return false
+}
+
+func TestMergePrefixes(t *testing.T) {
+	var ps []netip.Prefix
+	for _, s := range []string{"10.128.0.0/9", "10.0.0.0/9", "10.1.0.0/16", "192.168.0.0/24", "192.168.1.0/24"} {
+		ps = append(ps, netip.MustParsePrefix(s))
+	}
+	got := mergePrefixes(ps)
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.0.0/23")}
+	if !slices.Equal(got, want) {
+		t.Errorf("mergePrefixes = %v, want %v", got, want)
+	}
+}
+
+func TestExposureOrder(t *testing.T) {
+	var p Parser
+	f := p.ParseBytes("/pg_hba.conf", []byte(`local all all peer
+host all all 10.0.0.0/24 scram-sha-256
+host all all 10.0.0.0/8 md5
+host app all 0.0.0.0/0 password
+host all all 192.168.0.0/16 trust
+host all all 127.0.0.1/32 trust
+host all all 0.0.0.0/0 reject
+`))
+	var got []string
+	for _, r := range Exposure(f, ExposureOptions{}) {
+		got = append(got, r.Method.String()+" "+strings.Join(r.Addresses, ",")+" -"+strings.Join(r.Except, ","))
+	}
+	// Rows of one method, databases and users are merged; within a
+	// method, wider first; local last.
+	want := []string{
+		"trust 127.0.0.1/32,192.168.0.0/16 -",
+		"password 0.0.0.0/0 -10.0.0.0/8",
+		"md5 10.0.0.0/8 -10.0.0.0/24",
+		"scram-sha-256 10.0.0.0/24 -",
+		"peer  -",
+		"reject 0.0.0.0/0 -10.0.0.0/8,127.0.0.1/32,192.168.0.0/16",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("order:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
