@@ -98,6 +98,7 @@ type target struct {
 	hosts  bool
 	owner  *user.User
 	dirs   []string // directories made for the current case
+	prof   profile
 	// time spent per phase
 	tInstall, tView, tLib, tProbe time.Duration
 	tLibLast, tProbeLast          time.Duration
@@ -123,12 +124,22 @@ func installFeatures(f pgtest.Features) hba.Features {
 	return h
 }
 
-func startTarget(t *testing.T, major int) *target {
+// profile is a server configuration besides the standard one.
+type profile struct {
+	NoSSL    bool // ssl = off
+	DBUserNS bool // db_user_namespace = on (13–16)
+}
+
+func startTarget(t *testing.T, major int, prof profile) *target {
 	inst := pgtest.Require(t, major)
 	hosts := os.Geteuid() == 0
 	var opt pgtest.Options
 	if hosts {
 		opt.Hosts = HostsFile
+	}
+	opt.NoSSL = prof.NoSSL
+	if prof.DBUserNS {
+		opt.Conf = append(opt.Conf, "db_user_namespace = on")
 	}
 	cl := pgtest.Start(t, inst, opt)
 	if err := cl.Exec(strings.Join(FixtureSQL(), ";\n")); err != nil {
@@ -136,9 +147,13 @@ func startTarget(t *testing.T, major int) *target {
 	}
 	feat := installFeatures(inst.Features)
 	tg := &target{t: t, inst: inst, cl: cl, hosts: hosts,
-		opts:   Options{Version: major, Features: feat, HostNames: hosts, Conns: envInt("PGHBA_CONFORMANCE_CONNS", 8)},
+		opts: Options{Version: major, Features: feat, HostNames: hosts, Conns: envInt("PGHBA_CONFORMANCE_CONNS", 8),
+			NoSSL: prof.NoSSL, DBUserNamespace: prof.DBUserNS},
 		parser: NewParser(major, inst.Minor, feat, hosts, "postgres"),
+		prof:   prof,
 	}
+	tg.parser.SSL = !prof.NoSSL
+	tg.parser.DBUserNamespace = prof.DBUserNS
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
@@ -147,7 +162,7 @@ func startTarget(t *testing.T, major int) *target {
 		tg.owner = u
 	}
 	tg.checkRoles()
-	t.Logf("%s: features %s, host names %v", inst, feat, hosts)
+	t.Logf("%s: features %s, host names %v, %+v", inst, feat, hosts, prof)
 	return tg
 }
 
@@ -433,7 +448,10 @@ func regressionDir(t *testing.T) string {
 }
 
 func runConformance(t *testing.T, major int, seed uint64, n int) {
-	tg := startTarget(t, major)
+	main := startTarget(t, major, profile{})
+	// every sixth case runs on a second cluster with ssl = off (and
+	// db_user_namespace = on where it exists)
+	var alt *target
 	start := time.Now()
 	first, last := 0, n
 	if v := os.Getenv("PGHBA_CONFORMANCE_INDEX"); v != "" {
@@ -443,6 +461,13 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 	var loaded, probes, failures, genProblems int
 	decisions := map[string]int{}
 	for i := first; i < last; i++ {
+		tg := main
+		if i%6 == 5 && os.Getenv("PGHBA_CONFORMANCE_NOALT") == "" {
+			if alt == nil {
+				alt = startTarget(t, major, profile{NoSSL: true, DBUserNS: major <= 16})
+			}
+			tg = alt
+		}
 		c := Generate(seed, i, tg.opts)
 		res, err := tg.run(c)
 		if err != nil {
@@ -470,6 +495,7 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 			continue
 		}
 		reg := &Regression{Version: major, Minor: tg.inst.Minor, Features: tg.opts.Features, Hosts: tg.hosts,
+			NoSSL: tg.prof.NoSSL, DBUserNS: tg.prof.DBUserNS,
 			Seed: seed, Index: i, Files: c.Files, Conns: c.Conns, Want: *res.server,
 			Note: "divergence found by TestConformance:\n" + res.diff}
 		path := filepath.Join(regressionDir(t), fmt.Sprintf("pg%d-%d-%d.txtar", major, seed, i))
@@ -483,10 +509,14 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 	}
 	el := time.Since(start)
 	t.Logf("pg%d (%s): %d cases (%d loaded), %d probes (match %d, reject %d, no-match %d), %d divergent, %d generator problems, %.1fs (%.0f cases/s), seed %d",
-		major, tg.inst.Version(), last-first, loaded, probes, decisions["match"], decisions["reject"], decisions["no-match"],
+		major, main.inst.Version(), last-first, loaded, probes, decisions["match"], decisions["reject"], decisions["no-match"],
 		failures, genProblems, el.Seconds(), float64(last-first)/el.Seconds(), seed)
-	t.Logf("pg%d time: install+reload %.1fs, view+pw %.1fs, hba %.1fs, probes %.1fs", major,
-		tg.tInstall.Seconds(), tg.tView.Seconds(), tg.tLib.Seconds(), tg.tProbe.Seconds())
+	for _, tg := range []*target{main, alt} {
+		if tg != nil {
+			t.Logf("pg%d %+v time: install+reload %.1fs, view+pw %.1fs, hba %.1fs, probes %.1fs", major, tg.prof,
+				tg.tInstall.Seconds(), tg.tView.Seconds(), tg.tLib.Seconds(), tg.tProbe.Seconds())
+		}
+	}
 }
 
 // TestReplay runs the regression files named in PGHBA_CONFORMANCE_REPLAY
@@ -510,7 +540,7 @@ func TestReplay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tg := startTarget(t, r.Version)
+		tg := startTarget(t, r.Version, profile{NoSSL: r.NoSSL, DBUserNS: r.DBUserNS})
 		c := &Case{Seed: r.Seed, Index: r.Index, Version: r.Version, Files: r.Files, Conns: r.Conns}
 		if g := Generate(r.Seed, r.Index, tg.opts); slices.EqualFunc(g.Files, r.Files, func(a, b File) bool {
 			return a.Path == b.Path && a.Dir == b.Dir && a.Data == b.Data

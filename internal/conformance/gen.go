@@ -24,6 +24,10 @@ type Options struct {
 	// HostNames allows host-name rules and RADIUS server names; the server
 	// must then resolve names from HostsFile only (pgtest.Options.Hosts).
 	HostNames bool
+	// NoSSL: the server runs with ssl = off; no connection asks for SSL.
+	NoSSL bool
+	// DBUserNamespace: the server runs with db_user_namespace = on (13–16).
+	DBUserNamespace bool
 	// BrokenRate is the probability, in percent, that a case gets
 	// deliberately broken lines (default 35).
 	BrokenRate int
@@ -296,6 +300,9 @@ func (g *gen) newTarget(local bool) Conn {
 	if g.pct(10) {
 		c.User = strings.Repeat("u", 63) + "vwxyz" // truncated to 63 bytes
 	}
+	if g.o.DBUserNamespace && g.pct(30) {
+		c.User = pick(g.r, "alice@", "bob@", "alice@db1", "a@b@", "@")
+	}
 	if g.pct(10) {
 		c.Database = ""
 	} else {
@@ -441,6 +448,13 @@ func (g *gen) userHit(t *Conn) tok {
 	}
 	if len(u) > 63 && g.pct(50) {
 		return g.literal(u[:63], true)
+	}
+	if g.o.DBUserNamespace && g.pct(50) {
+		// the server matches "user@database" (a trailing lone @ is dropped instead)
+		if strings.HasSuffix(u, "@") && strings.Count(u, "@") == 1 {
+			return g.literal(strings.TrimSuffix(u, "@"), true)
+		}
+		return g.literal(u+"@"+effDB(*t), true)
 	}
 	return g.literal(u, true)
 }
@@ -1044,6 +1058,9 @@ func (g *gen) conns() {
 	addc := func(c Conn) {
 		if c.Local {
 			c.Addr, c.SSL = netip.Addr{}, false
+		}
+		if g.o.NoSSL {
+			c.SSL = false
 		}
 		if c.Repl == hba.PhysicalReplication && g.pct(50) {
 			c.Database = ""

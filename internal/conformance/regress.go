@@ -19,6 +19,8 @@ type Regression struct {
 	Minor    int
 	Features hba.Features
 	Hosts    bool // host names resolve through HostsFile
+	NoSSL    bool // the server ran with ssl = off
+	DBUserNS bool // the server ran with db_user_namespace = on
 	Seed     uint64
 	Index    int
 	Files    []File // original variant only
@@ -28,7 +30,10 @@ type Regression struct {
 
 // Parser returns the hba dialect the regression was recorded with.
 func (r *Regression) Parser(superuser string) *hba.Parser {
-	return NewParser(r.Version, r.Minor, r.Features, r.Hosts, superuser)
+	p := NewParser(r.Version, r.Minor, r.Features, r.Hosts, superuser)
+	p.SSL = !r.NoSSL
+	p.DBUserNamespace = r.DBUserNS
+	return p
 }
 
 // NewParser returns the Parser matching a test cluster: ssl on, the
@@ -55,6 +60,12 @@ func (r *Regression) Marshal() []byte {
 	}
 	fmt.Fprintf(&c, "version: %d\nminor: %d\nfeatures: %s\nhosts: %v\nseed: %d\nindex: %d\nloaded: %v\n",
 		r.Version, r.Minor, r.Features, r.Hosts, r.Seed, r.Index, r.Want.Loaded)
+	if r.NoSSL {
+		c.WriteString("ssl: off\n")
+	}
+	if r.DBUserNS {
+		c.WriteString("db_user_namespace: on\n")
+	}
 	for _, s := range r.Want.Rows {
 		fmt.Fprintf(&c, "row: %s\n", s)
 	}
@@ -111,6 +122,10 @@ func ParseRegression(data []byte) (*Regression, error) {
 			r.Seed, err = strconv.ParseUint(v, 10, 64)
 		case "index":
 			r.Index, err = strconv.Atoi(v)
+		case "ssl":
+			r.NoSSL = v == "off"
+		case "db_user_namespace":
+			r.DBUserNS = v == "on"
 		case "loaded":
 			r.Want.Loaded, err = strconv.ParseBool(v)
 		case "row":
