@@ -17,8 +17,9 @@ type ExposureRow struct {
 	// (for example "tcp:ssl" for hostssl, "tcp:plain,gss" for hostnossl).
 	Transport string
 	// Addresses are the client addresses: merged IP ranges, then host
-	// names, samehost and samenet, in that order; empty for local. When
-	// Except is non-empty the addresses are Addresses[0] less Except.
+	// names, samehost and samenet, in that order; empty for local. Except,
+	// when non-empty, are holes in Addresses[0] (an IPv4 or IPv6 range
+	// written as a wider range less a few smaller ones).
 	Addresses []string
 	Except    []string
 	// Databases and Users are the names, as tokens: "all", names,

@@ -32,8 +32,10 @@ Columns:
   METHOD      the method that decides
   TRANSPORT   local (Unix socket), tcp (any), or tcp: and the encryptions
               admitted (plain, ssl, gss)
-  ADDRESSES   client ranges ("A except B" when shorter), host names,
-              samehost, samenet; "-" for local
+  ADDRESSES   client ranges ("A except B, C" when shorter; other ranges
+              follow a semicolon), host names, samehost, samenet (with
+              "(IPv4)" or "(IPv6)" when only one family is left); "-" for
+              local
   DATABASES   names and keywords; "all except x" when earlier rules took x;
               "replication" for physical replication connections
   USERS       likewise
@@ -122,7 +124,11 @@ func runExposure(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for _, j := range out {
 		addrs := strings.Join(j.Addresses, ", ")
 		if len(j.Except) > 0 {
-			addrs += " except " + strings.Join(j.Except, ", ")
+			// Except applies to the first range.
+			addrs = j.Addresses[0] + " except " + strings.Join(j.Except, ", ")
+			if len(j.Addresses) > 1 {
+				addrs += "; " + strings.Join(j.Addresses[1:], ", ")
+			}
 		}
 		if addrs == "" {
 			addrs = "-"
