@@ -565,7 +565,11 @@ func (l *IdentMapping) check(ctx context.Context, res *IdentResult, roles Roles,
 }
 
 func unresolvedIdent(res *IdentResult, l *IdentMapping) string {
-	s := `usermap "` + res.Map + `" line ` + l.Pos.String() + ` could not be evaluated for user "` + res.PGUser + `" authenticated as "` + res.SystemUser + `": ` + res.Reason.String()
+	why := "the line tests role membership and no role source was given"
+	if res.Reason == ReasonRolesFailed {
+		why = "the role-membership lookup failed"
+	}
+	s := `usermap "` + res.Map + `" line ` + l.Pos.String() + ` could not be evaluated for user "` + res.PGUser + `" authenticated as "` + res.SystemUser + `": ` + why
 	if res.Err != nil {
 		s += ": " + res.Err.Error()
 	}
