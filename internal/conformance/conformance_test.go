@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -449,6 +450,9 @@ func regressionDir(t *testing.T) string {
 
 func runConformance(t *testing.T, major int, seed uint64, n int) {
 	main := startTarget(t, major, profile{})
+	cpu0 := processCPU(main.cl.PID()) + processCPU(main.cl.AdminPID())
+	var self0 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self0)
 	// every sixth case runs on a second cluster with ssl = off (and
 	// db_user_namespace = on where it exists)
 	var alt *target
@@ -511,6 +515,17 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 	t.Logf("pg%d (%s): %d cases (%d loaded), %d probes (match %d, reject %d, no-match %d), %d divergent, %d generator problems, %.1fs (%.0f cases/s), seed %d",
 		major, main.inst.Version(), last-first, loaded, probes, decisions["match"], decisions["reject"], decisions["no-match"],
 		failures, genProblems, el.Seconds(), float64(last-first)/el.Seconds(), seed)
+	var self1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self1)
+	srvCPU := processCPU(main.cl.PID()) + processCPU(main.cl.AdminPID()) - cpu0
+	if alt != nil {
+		srvCPU += processCPU(alt.cl.PID()) + processCPU(alt.cl.AdminPID())
+	}
+	selfCPU := time.Duration(self1.Utime.Nano()+self1.Stime.Nano()-self0.Utime.Nano()-self0.Stime.Nano()) * time.Nanosecond
+	// CPU, not wall time, is what predicts a quiet machine: the clusters
+	// share 2 cores with everything else running.
+	t.Logf("pg%d CPU: server %.1fs, test process %.1fs (shared by parallel subtests), %.1f ms server CPU per case",
+		major, srvCPU.Seconds(), selfCPU.Seconds(), srvCPU.Seconds()*1000/float64(last-first))
 	for _, tg := range []*target{main, alt} {
 		if tg != nil {
 			t.Logf("pg%d %+v time: install+reload %.1fs, view+pw %.1fs, hba %.1fs, probes %.1fs", major, tg.prof,
@@ -562,4 +577,28 @@ func TestReplay(t *testing.T) {
 		}
 		tg.cl.Stop()
 	}
+}
+
+// processCPU returns the CPU time of a process and its reaped children
+// (for a postmaster: every backend that has exited), from /proc.
+func processCPU(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(data)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+2:]
+	}
+	f := strings.Fields(s)
+	// after the command: state(0) … utime(11) stime(12) cutime(13) cstime(14)
+	if len(f) < 15 {
+		return 0
+	}
+	var ticks int64
+	for _, k := range []int{11, 12, 13, 14} {
+		n, _ := strconv.ParseInt(f[k], 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / 100)
 }
