@@ -59,8 +59,9 @@ Without --json the rows are printed as psql prints a query result: a
 centred header, a separator, one line per row with arrays as {a,b} and NULL
 as nothing, and a (N rows) footer.
 
-Exit status: 0 when the file would load, 1 when some line has an error (the
-rows are still printed), 2 for bad usage or a main file that cannot be read.
+Exit status: 0 when the file would load, 1 when some line has an error or
+a pg_hba.conf has no rule (the rows are still printed), 2 for bad usage or a
+main file that cannot be read.
 `
 
 // loadFlags are the flags that describe the server that reads the files,
@@ -229,7 +230,7 @@ func runRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return cmdIOError(stderr, "rules", errorText(err))
 		}
 		t = hbaTable(lf.version, f, fileNamer(relative, f.Path))
-		failed = len(f.Errors) > 0
+		failed = len(f.Errors) > 0 || len(f.Rules) == 0 // the server refuses a file without rules
 	}
 	if asJSON {
 		t.writeJSON(stdout)
