@@ -440,7 +440,7 @@ type IdentResult struct {
 }
 
 // Pos returns the deciding line's position, or the zero Position.
-func (r *IdentResult) Pos() Position {
+func (r IdentResult) Pos() Position {
 	if r.Line == nil {
 		return Position{}
 	}
