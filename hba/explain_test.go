@@ -41,6 +41,16 @@ func (failingRoles) IsMember(context.Context, string, string) (bool, error) {
 	return false, errors.New("catalog unavailable")
 }
 
+type failingResolver struct{}
+
+func (failingResolver) LookupAddr(context.Context, string) ([]string, error) {
+	return nil, errors.New("server misbehaving")
+}
+
+func (failingResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) {
+	return nil, errors.New("server misbehaving")
+}
+
 // TestExplainAgrees checks on generated rule sets and connections that
 // Explain reaches the decision Decide and the reference matcher reach, and
 // that its misses cover exactly the rules before the deciding one.
@@ -48,6 +58,8 @@ func TestExplainAgrees(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 17))
 	pick := func(list []string) string { return list[rng.IntN(len(list))] }
 	ctx := context.Background()
+	outcomes := map[hba.Outcome]int{}
+	columns := map[hba.Column]int{}
 	n := 3000
 	if testing.Short() {
 		n = 300
@@ -69,15 +81,28 @@ func TestExplainAgrees(t *testing.T) {
 			}
 			conf.WriteString(" " + m + "\n")
 		}
+		// Often end with a wide rule, so that matches are common too.
+		switch rng.IntN(3) {
+		case 0:
+			conf.WriteString("host all all all " + pick(exMethods[:3]) + "\n")
+		case 1:
+			conf.WriteString("local all all " + pick(exMethods[:3]) + "\n")
+		}
 		env := hba.Env{Roles: exRoles, Resolver: exHosts,
 			Interfaces: hba.StaticInterfaces{netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("::1/128")}}
-		switch rng.IntN(6) {
+		switch rng.IntN(8) {
 		case 0:
 			env.Roles = nil
 		case 1:
 			env.Resolver = nil
 		case 2:
 			env.Roles = failingRoles{}
+		case 3:
+			env.Interfaces = hba.InterfacesFunc(func(context.Context) ([]netip.Prefix, error) {
+				return nil, errors.New("no interfaces")
+			})
+		case 4:
+			env.Resolver = failingResolver{}
 		}
 		p := &hba.Parser{Version: version, SSL: rng.IntN(3) != 0, DBUserNamespace: dbUserNS, Env: env,
 			FS: fstest.MapFS{"pg_hba.conf": {Data: []byte(conf.String())}, "dbs": {Data: []byte("db2 \"all\"\n")}, "users": {Data: []byte("+grp\n")}}}
@@ -104,8 +129,15 @@ func TestExplainAgrees(t *testing.T) {
 			case 2:
 				c.Replication = hba.LogicalReplication
 			}
-			d := rs.Decide(ctx, c)
-			tr := rs.Explain(ctx, c)
+			cctx := ctx
+			if rng.IntN(10) == 0 {
+				// A canceled context stops host-name lookups as unresolved.
+				c, cancel := context.WithCancel(ctx)
+				cancel()
+				cctx = c
+			}
+			d := rs.Decide(cctx, c)
+			tr := rs.Explain(cctx, c)
 			if tr.Decision.Outcome != d.Outcome || tr.Decision.Rule != d.Rule || tr.Decision.Reason != d.Reason ||
 				(tr.Decision.Err == nil) != (d.Err == nil) {
 				t.Fatalf("conn %+v on v%d\n%s\nDecide:  %v %v\nExplain: %v %v", c, version, conf.String(),
@@ -115,11 +147,15 @@ func TestExplainAgrees(t *testing.T) {
 				t.Fatalf("message %q, want %q", tr.Message, rs.Message(d, c))
 			}
 			if !p.DBUserNamespace {
-				ref := refmatch.Decide(ctx, version, rs.Rules(), env, c)
+				ref := refmatch.Decide(cctx, version, rs.Rules(), env, c)
 				if ref.Outcome != tr.Decision.Outcome || ref.Rule != tr.Decision.Rule {
 					t.Fatalf("conn %+v on v%d\n%s\nreference: %v %v\nExplain:   %v %v", c, version, conf.String(),
 						ref.Outcome, ruleLine(ref.Rule), tr.Decision.Outcome, ruleLine(tr.Decision.Rule))
 				}
+			}
+			outcomes[tr.Decision.Outcome]++
+			for _, m := range tr.Misses {
+				columns[m.Column]++
 			}
 			want := len(rs.Rules())
 			if tr.Decision.Rule != nil {
@@ -135,6 +171,19 @@ func TestExplainAgrees(t *testing.T) {
 			}
 		}
 	}
+	// The generator must reach every outcome and every column, or the
+	// agreement above proves little.
+	for o := hba.NoMatch; o <= hba.Unresolved; o++ {
+		if outcomes[o] == 0 {
+			t.Errorf("no %v decision generated", o)
+		}
+	}
+	for c := hba.ColumnType; c <= hba.ColumnUser; c++ {
+		if columns[c] == 0 {
+			t.Errorf("no miss on column %v generated", c)
+		}
+	}
+	t.Logf("outcomes %v, misses per column %v", outcomes, columns)
 }
 
 func ruleLine(r *hba.Rule) int {
