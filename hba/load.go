@@ -56,6 +56,50 @@ type loader struct {
 	tokens    int
 	overLimit bool
 	tooLong13 bool // the last 13-style line read filled the buffer
+
+	// Chunks the tokenizer carves its short-lived values from, so that a
+	// large file costs a few large allocations instead of several small
+	// ones per line.
+	tlChunk    []tokLine
+	tokChunk   []token
+	fieldChunk [][]token
+}
+
+const chunkLen = 512
+
+func (l *loader) newTokLine() *tokLine {
+	if len(l.tlChunk) == 0 {
+		l.tlChunk = make([]tokLine, chunkLen)
+	}
+	tl := &l.tlChunk[0]
+	l.tlChunk = l.tlChunk[1:]
+	return tl
+}
+
+// keepTokens copies a field's tokens into the current chunk.
+func (l *loader) keepTokens(t []token) []token {
+	if len(t) == 0 {
+		return nil
+	}
+	if cap(l.tokChunk)-len(l.tokChunk) < len(t) {
+		l.tokChunk = make([]token, 0, max(chunkLen*4, len(t)))
+	}
+	n := len(l.tokChunk)
+	l.tokChunk = append(l.tokChunk, t...)
+	return l.tokChunk[n:len(l.tokChunk):len(l.tokChunk)]
+}
+
+// keepFields copies a line's fields into the current chunk.
+func (l *loader) keepFields(f [][]token) [][]token {
+	if len(f) == 0 {
+		return nil
+	}
+	if cap(l.fieldChunk)-len(l.fieldChunk) < len(f) {
+		l.fieldChunk = make([][]token, 0, max(chunkLen*4, len(f)))
+	}
+	n := len(l.fieldChunk)
+	l.fieldChunk = append(l.fieldChunk, f...)
+	return l.fieldChunk[n:len(l.fieldChunk):len(l.fieldChunk)]
 }
 
 func (p *Parser) newLoader() *loader {
@@ -280,11 +324,16 @@ func (p *Parser) parseMain(abs string, data []byte) *File {
 	var lines []*tokLine
 	l.readBytes += len(data)
 	l.tokenize(abs, data, 0, nil, &lines)
-	f := &File{Path: abs}
-	for _, tl := range lines {
-		ln := &Line{Pos: tl.pos, IncludedFrom: tl.inc, Raw: tl.raw, Err: tl.err}
+	f := &File{Path: abs, Lines: make([]*Line, 0, len(lines)), Rules: make([]*Rule, 0, len(lines))}
+	// One allocation each for the lines and the rules (a rule whose line
+	// fails leaves its slot unused).
+	lineSlab := make([]Line, len(lines))
+	ruleSlab := make([]Rule, len(lines))
+	for k, tl := range lines {
+		ln := &lineSlab[k]
+		*ln = Line{Pos: tl.pos, IncludedFrom: tl.inc, Raw: tl.raw, Err: tl.err}
 		if tl.err == nil {
-			r, err := p.parseRule(tl)
+			r, err := p.parseRule(tl, &ruleSlab[k])
 			if err != nil {
 				ln.Err = err
 			} else {
@@ -337,7 +386,8 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 			}
 			lineNum += cont + 1
 		}
-		tl := &tokLine{pos: Position{Filename: file, Line: start}, inc: inc, raw: string(buf)}
+		tl := l.newTokLine()
+		*tl = tokLine{pos: Position{Filename: file, Line: start}, inc: inc, raw: string(buf)}
 		if l.ver == 13 && l.maxLine > 0 && l.tooLong13 {
 			l.tooLong13 = false
 			tl.err = l.lineErr(tl, "authentication file line too long", ErrSyntax)
@@ -423,29 +473,34 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 func (l *loader) scanFields(tl *tokLine, file string, depth int) {
 	s := tl.raw
 	i := 0
+	var buf [8][]token
+	fields := buf[:0]
 	for i < len(s) && tl.err == nil {
 		fld := l.nextField(tl, s, &i, file, depth)
 		if len(fld) > 0 {
-			tl.fields = append(tl.fields, fld)
+			fields = append(fields, fld)
 		}
 	}
+	tl.fields = l.keepFields(fields)
 }
 
 // nextField is next_field_expand: tokens joined by unquoted commas.
 func (l *loader) nextField(tl *tokLine, s string, i *int, file string, depth int) []token {
-	var toks []token
+	var buf [4]token
+	toks := buf[:0]
 	for {
 		t, ok, comma, tooLong := l.nextToken(s, i)
 		if tooLong {
 			tl.err = &Error{Pos: tl.pos, Msg: "authentication file token too long",
 				Log: `authentication file token too long, skipping: "` + t.s + `"`, Err: ErrSyntax}
-			return toks
+			return l.keepTokens(toks)
 		}
 		if !ok {
 			break
 		}
 		if !t.quoted && len(t.s) > 1 && t.s[0] == '@' {
-			toks = l.expandFile(tl, toks, file, t.s[1:], depth+1)
+			// A copy, so that buf does not escape through the recursion.
+			toks = l.expandFile(tl, append([]token(nil), toks...), file, t.s[1:], depth+1)
 		} else {
 			l.tokens++
 			toks = append(toks, t)
@@ -454,7 +509,7 @@ func (l *loader) nextField(tl *tokLine, s string, i *int, file string, depth int
 			break
 		}
 	}
-	return toks
+	return l.keepTokens(toks)
 }
 
 // nextToken is PostgreSQL's next_token. It reports whether a token was

@@ -7,9 +7,10 @@ import (
 )
 
 // parseRule is PostgreSQL's parse_hba_line: it checks the fields of one
-// tokenized line in PostgreSQL's order and stops at the first problem.
-func (p *Parser) parseRule(tl *tokLine) (*Rule, *Error) {
-	r := &Rule{Pos: tl.pos, IncludedFrom: tl.inc, Raw: tl.raw}
+// tokenized line in PostgreSQL's order and stops at the first problem. The
+// rule is built in *r, which must be zero; r is returned on success.
+func (p *Parser) parseRule(tl *tokLine, r *Rule) (*Rule, *Error) {
+	r.Pos, r.IncludedFrom, r.Raw = tl.pos, tl.inc, tl.raw
 	fail := func(msg string, cat error) (*Rule, *Error) {
 		return nil, &Error{Pos: tl.pos, Msg: msg, Err: cat}
 	}
@@ -47,11 +48,20 @@ func (p *Parser) parseRule(tl *tokLine) (*Rule, *Error) {
 	if len(fields) == 0 {
 		return fail("end-of-line before database specification", ErrMissingField)
 	}
-	for _, t := range fields[0] {
-		r.Databases = append(r.Databases, Token{Value: t.s, Quoted: t.quoted})
+	// The database and user columns share one allocation of tokens and
+	// one of matchers.
+	nd, nu := len(fields[0]), 0
+	if len(fields) > 1 {
+		nu = len(fields[1])
 	}
+	tokBuf := make([]Token, 0, nd+nu)
+	nameBuf := make([]nameMatcher, 0, nd+nu)
+	for _, t := range fields[0] {
+		tokBuf = append(tokBuf, Token{Value: t.s, Quoted: t.quoted})
+	}
+	r.Databases, tokBuf = tokBuf[:nd:nd], tokBuf[nd:]
 	var e *Error
-	if r.dbs, e = p.compileNames(tl, fields[0], true); e != nil {
+	if r.dbs, e = p.compileNames(tl, fields[0], true, nameBuf[:0:nd]); e != nil {
 		return nil, e
 	}
 	fields = fields[1:]
@@ -61,9 +71,10 @@ func (p *Parser) parseRule(tl *tokLine) (*Rule, *Error) {
 		return fail("end-of-line before role specification", ErrMissingField)
 	}
 	for _, t := range fields[0] {
-		r.Users = append(r.Users, Token{Value: t.s, Quoted: t.quoted})
+		tokBuf = append(tokBuf, Token{Value: t.s, Quoted: t.quoted})
 	}
-	if r.users, e = p.compileNames(tl, fields[0], false); e != nil {
+	r.Users = tokBuf[:len(fields[0]):len(fields[0])]
+	if r.users, e = p.compileNames(tl, fields[0], false, nameBuf[nd:nd]); e != nil {
 		return nil, e
 	}
 	fields = fields[1:]
@@ -155,9 +166,9 @@ func (p *Parser) parseRule(tl *tokLine) (*Rule, *Error) {
 	return r, nil
 }
 
-// compileNames classifies the tokens of a database or user column.
-func (p *Parser) compileNames(tl *tokLine, toks []token, db bool) ([]nameMatcher, *Error) {
-	out := make([]nameMatcher, 0, len(toks))
+// compileNames classifies the tokens of a database or user column,
+// appending to out.
+func (p *Parser) compileNames(tl *tokLine, toks []token, db bool, out []nameMatcher) ([]nameMatcher, *Error) {
 	regexOK := p.version() >= 16
 	for _, t := range toks {
 		m := nameMatcher{kind: nameLiteral, s: t.s}
