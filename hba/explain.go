@@ -66,7 +66,7 @@ type Trace struct {
 // order and with the same outside lookups as Decide, and always reaches
 // the same decision. It is meant for people and is not optimised.
 func (rs *Ruleset) Explain(ctx context.Context, c Conn) Trace {
-	ex := explainer{ctx: ctx, env: &rs.env, conn: c}
+	ex := explainer{ctx: ctx, env: &rs.env, conn: c, rs: rs}
 	ex.db, ex.user = rs.matchNames(c)
 	t := Trace{Database: ex.db, User: ex.user}
 	for _, r := range rs.rules {
@@ -111,6 +111,7 @@ type explainer struct {
 	conn     Conn
 	db, user string
 	cur      *Rule // the rule being tested
+	rs       *Ruleset
 
 	host     hostState
 	hostname string
@@ -301,7 +302,7 @@ func (ex *explainer) hostName(h string) (why string, unresolved bool) {
 		at := ex.hostAt.Pos
 		where := "line " + itoa(at.Line)
 		if at.Filename != ex.cur.Pos.Filename {
-			where = at.String()
+			where = ex.rs.relPos(at)
 		}
 		return "host name rule " + h + ": not checked, as the host-name check of " + where +
 			" failed for this connection (" + ex.hostWhy + ")", false

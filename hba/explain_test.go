@@ -325,3 +325,29 @@ func TestExplainHostNameCache(t *testing.T) {
 		t.Errorf("miss 1: %q\nwant %q", tr.Misses[1].Reason, want1)
 	}
 }
+
+// TestExplainHostNameCacheAcrossFiles names the failed check by its file
+// when it is in another file, relative to the main file's directory.
+func TestExplainHostNameCacheAcrossFiles(t *testing.T) {
+	p := hba.Parser{
+		FS: fstest.MapFS{
+			"etc/pg_hba.conf":   {Data: []byte("include conf.d/a.conf\nhost all all .example.com md5\n")},
+			"etc/conf.d/a.conf": {Data: []byte("host all all db.example.com md5\n")},
+		},
+		Env: hba.Env{Resolver: hba.HostTable{Reverse: map[string][]string{"203.0.113.9": {"db.example.com"}}}},
+	}
+	rs, err := p.Load("/etc/pg_hba.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := rs.Explain(context.Background(), hba.Conn{Addr: netip.MustParseAddr("203.0.113.9"), User: "u"})
+	if tr.Decision.Outcome != hba.NoMatch || len(tr.Misses) != 2 {
+		t.Fatalf("decision %v, %d misses", tr.Decision.Outcome, len(tr.Misses))
+	}
+	if want := "host name rule db.example.com: 203.0.113.9 reverse-resolves to db.example.com, but db.example.com does not resolve: lookup db.example.com: no such host"; tr.Misses[0].Reason != want {
+		t.Errorf("miss 0: %q\nwant %q", tr.Misses[0].Reason, want)
+	}
+	if want := "host name rule .example.com: not checked, as the host-name check of conf.d/a.conf:1 failed for this connection"; !strings.HasPrefix(tr.Misses[1].Reason, want) {
+		t.Errorf("miss 1: %q\nwant prefix %q", tr.Misses[1].Reason, want)
+	}
+}
