@@ -139,12 +139,23 @@ func startTarget(t *testing.T, major int, prof profile) *target {
 		opt.Hosts = HostsFile
 	}
 	opt.NoSSL = prof.NoSSL
-	if prof.DBUserNS {
-		opt.Conf = append(opt.Conf, "db_user_namespace = on")
-	}
 	cl := pgtest.Start(t, inst, opt)
 	if err := cl.Exec(strings.Join(FixtureSQL(), ";\n")); err != nil {
 		t.Fatalf("creating the role fixture: %v", err)
+	}
+	if prof.DBUserNS {
+		// Set after start: with it on, the harness's admin login "postgres"
+		// would have to be spelled "postgres@". The admin session survives.
+		if err := cl.Exec("ALTER SYSTEM SET db_user_namespace = on"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cl.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := cl.Query("SHOW db_user_namespace")
+		if err != nil || len(rows) != 1 || rows[0][0] == nil || *rows[0][0] != "on" {
+			t.Fatalf("db_user_namespace not on: %v %v", rows, err)
+		}
 	}
 	feat := installFeatures(inst.Features)
 	tg := &target{t: t, inst: inst, cl: cl, hosts: hosts,
