@@ -337,6 +337,25 @@ func buildIndex(rules []*Rule) *index {
 		if filed == nil {
 			filed = make([]uint8, len(rules))
 		}
+		// Size the maps for their first filing.
+		var nDB, nDBImp, nUser, nIP int
+		for i := range rules {
+			switch ri := &infos[i]; {
+			case !in(ri):
+			case ri.dbKey && !ri.pure:
+				nDBImp += len(rules[i].dbs)
+			case ri.dbKey:
+				nDB += len(rules[i].dbs)
+			case ri.userKey:
+				nUser += len(rules[i].users)
+			case ri.ipKey:
+				nIP++
+			}
+		}
+		p.db.m = make(map[string]int32, nDB)
+		p.dbImp.m = make(map[string]int32, nDBImp)
+		p.user.m = make(map[string]int32, nUser)
+		p.ip.m = make(map[ipKey]int32, nIP)
 		// First choice: database names, then user names, then address.
 		var movedDB, movedUser bool
 		for i, r := range rules {
