@@ -144,13 +144,13 @@ go vet ./...
 
 step vet test
 log "go test -race -count=1 ./... $*"
-go test -race -count=1 "$@" ./...
+go test -race -count=1 -timeout 30m "$@" ./...
 step test examples
 
 examples=skipped
 if [[ -f examples/go.mod ]]; then
 	log "examples: go vet, go test"
-	(cd examples && go vet ./... && go test -race -count=1 "$@" ./...)
+	(cd examples && go vet ./... && go test -race -count=1 -timeout 20m "$@" ./...)
 	examples=ok
 fi
 step examples fuzz
