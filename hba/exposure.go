@@ -72,6 +72,9 @@ func Exposure(f *File, opts ExposureOptions) []ExposureRow {
 	for i, r := range f.Rules {
 		rem := spaces[i].over
 		for j := 0; j < i && len(rem) > 0; j++ {
+			if quickDisjoint(spaces[i].over, spaces[j].under) {
+				continue
+			}
 			next, _, ok := subtract(rem, &spaces[j])
 			if !ok {
 				break // too fragmented: keep what is left, an over-estimate

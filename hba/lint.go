@@ -375,7 +375,7 @@ func (l *linter) shadowed(i int) bool {
 	var contrib []int
 	for j := 0; j < i; j++ {
 		a := &l.spaces[j]
-		if len(a.under) == 0 {
+		if len(a.under) == 0 || quickDisjoint(bs.over, a.under) {
 			continue
 		}
 		if single, _, ok := subtract(bs.over, a); ok && len(single) == 0 {
@@ -1506,6 +1506,53 @@ func spaceOf(r *Rule) ruleSpace {
 // maxBoxes bounds a remainder; past it the analysis gives up (and claims
 // nothing).
 const maxBoxes = 4096
+
+// quickDisjoint reports, without allocating, that no box of xs shares a
+// connection with a box of as: their classes, IP ranges or literal names
+// do not meet. False means "maybe".
+func quickDisjoint(xs, as []box) bool {
+	for i := range xs {
+		for j := range as {
+			if !quickBoxDisjoint(&xs[i], &as[j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func quickBoxDisjoint(x, a *box) bool {
+	if x.cls&a.cls == 0 {
+		return true
+	}
+	if len(x.addr.atoms) == 0 && len(a.addr.atoms) == 0 && len(a.addr.masks) == 0 && x.addr.local == a.addr.local {
+		meet := x.addr.local
+		for _, p := range x.addr.pfx {
+			for _, q := range a.addr.pfx {
+				if p.Overlaps(q) {
+					meet = true
+				}
+			}
+		}
+		if !meet {
+			return true
+		}
+	}
+	return litsDisjoint(&x.db, &a.db) || litsDisjoint(&x.user, &a.user)
+}
+
+// litsDisjoint reports that two name sets made only of literals share none.
+func litsDisjoint(x, a *nameSet) bool {
+	if x.all || a.all || len(x.atoms) > 0 || len(a.atoms) > 0 {
+		return false
+	}
+	for _, s := range x.lits {
+		if slices.Contains(a.lits, s) {
+			return false
+		}
+	}
+	return true
+}
 
 // disjoint reports whether x and a certainly share no connection.
 func (x *box) disjoint(a *box) bool {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/pghba/pghba/internal/gen"
 )
 
 var updateLint = flag.Bool("update-lint", false, "rewrite the expected output of testdata/lint/*.txtar")
@@ -145,7 +147,12 @@ func TestLintUnreachableProved(t *testing.T) {
 	if testing.Short() {
 		files = 40
 	}
-	rng := rand.New(rand.NewPCG(5, 17))
+	seed := uint64(5)
+	if s := os.Getenv("LINT_SEED"); s != "" {
+		fmt.Sscan(s, &seed)
+		files = 2000
+	}
+	rng := rand.New(rand.NewPCG(seed, 17))
 	conns := lintGenConns()
 	envs := lintGenEnvs()
 	var flagged, single, union, dup, witnesses, emptyDead int
@@ -233,6 +240,7 @@ func TestLintUnreachableProved(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("%d connections, %d environments", len(conns), len(envs))
 	t.Logf("%d files: %d rules proved unreachable (%d duplicates, %d by one rule, %d by several), %d with a witness; %d other rules no generated connection reached",
 		files, flagged, dup, single, union, witnesses, emptyDead)
 	if single == 0 || union == 0 || dup == 0 || witnesses == 0 {
@@ -538,3 +546,37 @@ func lintMergeKeys(a, b map[int][]string) map[int]bool {
 	}
 	return out
 }
+
+// BenchmarkLint lints gen.MultiTenant files of 100 and 1,000 tenant rules
+// (each rule is compared with every earlier one).
+func BenchmarkLint(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			p := Parser{Version: 15}
+			f := p.ParseBytes("/bench/pg_hba.conf", gen.MultiTenant(n, benchSeed).Data)
+			b.ReportAllocs()
+			for b.Loop() {
+				lintSink = Lint(f, LintOptions{})
+			}
+		})
+	}
+}
+
+// BenchmarkExposure summarises the same files.
+func BenchmarkExposure(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			p := Parser{Version: 15}
+			f := p.ParseBytes("/bench/pg_hba.conf", gen.MultiTenant(n, benchSeed).Data)
+			b.ReportAllocs()
+			for b.Loop() {
+				exposureSink = Exposure(f, ExposureOptions{})
+			}
+		})
+	}
+}
+
+var (
+	lintSink     []Finding
+	exposureSink []ExposureRow
+)
