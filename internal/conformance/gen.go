@@ -913,7 +913,12 @@ func (g *gen) maybeAtFile(dir string, ts []tok, kind string) string {
 	g.note("at-file")
 	cut := g.r.IntN(len(ts))
 	inFile := ts[cut:]
-	p := g.atFile(dir, inFile, 0)
+	var p string
+	if g.pct(8) {
+		p = g.atChain(dir, inFile)
+	} else {
+		p = g.atFile(dir, inFile, 0)
+	}
 	ref := tok{v: "@" + p}
 	rest := append([]tok(nil), ts[:cut]...)
 	var b strings.Builder
@@ -928,6 +933,24 @@ func (g *gen) maybeAtFile(dir string, ts []tok, kind string) string {
 	}
 	b.WriteString(renderTok(g.r, ref))
 	return b.String()
+}
+
+// atChain creates a chain of 9–12 @files, each naming the next, the last
+// holding ts: around 16's nesting limit of 10 (13–15 have none).
+func (g *gen) atChain(dir string, ts []tok) string {
+	g.note("at-file-chain")
+	n := 9 + g.r.IntN(4)
+	base := g.name("chain", "_")
+	for i := n; i >= 1; i-- {
+		var data string
+		if i == n {
+			data = renderField(g.r, ts) + "\n"
+		} else {
+			data = fmt.Sprintf("@%s%d\n", base, i+1)
+		}
+		g.plainFile(path.Join(dir, fmt.Sprintf("%s%d", base, i)), data)
+	}
+	return base + "1"
 }
 
 // atFile creates an @file holding ts (its directory relative to dir) and
@@ -1024,6 +1047,23 @@ func (g *gen) include(f *fileBuilder, dir string, depth int) {
 			g.note("include_dir-skipped")
 		}
 	case "include":
+		if g.pct(6) && depth == 0 {
+			// a chain of includes around the nesting limit of 10
+			g.note("include-chain")
+			n := 8 + g.r.IntN(4)
+			base := g.name("deep", "_")
+			for i := n; i >= 1; i-- {
+				f := g.newFile(path.Join(dir, fmt.Sprintf("%s%d.conf", base, i)))
+				if i == n {
+					g.ruleLine(f, dir, false)
+				} else {
+					t := fmt.Sprintf("include %s%d.conf", base, i+1) + g.eol()
+					f.emit(t, t)
+				}
+			}
+			target = base + "1.conf"
+			break
+		}
 		if g.pct(8) {
 			// a directory: reading fails, the file just ends (16+)
 			target = g.name("idir", "")

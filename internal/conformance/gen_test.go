@@ -94,7 +94,7 @@ func TestCoverage(t *testing.T) {
 			"err-ldap-search", "err-ldap-port", "err-ldap-url", "err-clientname-nonssl", "err-clientname-value", "err-cert-verify-ca"},
 		16: {"include", "include_dir", "include_dir-empty", "include_dir-skipped", "include-list", "err-regex",
 			"err-at-self", "err-include-missing", "err-include-cycle", "at-file-include", "comment-continuation", "eof-backslash",
-			"include-directory"},
+			"include-directory", "include-chain", "at-file-chain"},
 		18: {"include", "include_dir", "err-regex", "err-oauth"},
 	}
 	for _, o := range testBuilds {
