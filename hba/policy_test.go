@@ -144,3 +144,37 @@ allow host 172.16.0.1 user=bob line=1
 		t.Errorf("with roles: %q", res[0].Problems)
 	}
 }
+
+// FuzzParsePolicy checks that any input parses without panicking, that
+// every error is positioned on a line of the input, and that the text of
+// each expectation parses back to the same expectation.
+func FuzzParsePolicy(f *testing.F) {
+	f.Add([]byte("allow host 10.1.2.3 db=app user=alice method=scram-sha-256 line=conf.d/a.conf:3\n"))
+	f.Add([]byte("deny local user=\"a \"\"b\"\"\" replication=physical # c\n\nallow hostgssenc ::1%eth0 user=x\n"))
+	f.Add([]byte("allow tcp\x00 \"unterminated\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		exps, err := hba.ParsePolicy("p", data)
+		lines := strings.Count(string(data), "\n") + 1
+		var list hba.ErrorList
+		if err != nil {
+			if !errors.As(err, &list) {
+				t.Fatalf("error %T", err)
+			}
+			for _, e := range list {
+				if e.Pos.Line < 1 || e.Pos.Line > lines || !errors.Is(e, hba.ErrPolicy) {
+					t.Fatalf("error at %v", e.Pos)
+				}
+			}
+		}
+		for _, e := range exps {
+			again, err := hba.ParsePolicy("p", []byte(e.Text))
+			if err != nil || len(again) != 1 {
+				t.Fatalf("%q does not parse back: %v", e.Text, err)
+			}
+			a := again[0]
+			if a.Allow != e.Allow || a.Conn != e.Conn || a.Method != e.Method || a.RuleFile != e.RuleFile || a.RuleLine != e.RuleLine {
+				t.Fatalf("%q parses back as %+v, was %+v", e.Text, a, e)
+			}
+		}
+	})
+}
