@@ -281,7 +281,12 @@ func (p *parser) next() {
 			}
 			p.lexescape()
 			switch p.nexttype {
-			case tPLAIN, tCCLASSS, tCCLASSC:
+			case tPLAIN, tCCLASSS:
+			case tCCLASSC:
+				// \D, \S, \W inside brackets: PostgreSQL 14+
+				if p.major == 13 {
+					p.fail(msgEscape)
+				}
 			default:
 				p.fail(msgEscape)
 			}

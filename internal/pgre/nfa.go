@@ -333,6 +333,30 @@ func (p *prog) matchAnywhere(s string) bool {
 	return false
 }
 
+// searchShortest returns the earliest position e >= from at which some match
+// starting at or after from ends, or -1.
+func (p *prog) searchShortest(s string, from int) int {
+	sc := p.pool.Get().(*scratch)
+	defer p.pool.Put(sc)
+	cur, next := &sc.a, &sc.b
+	cur.clear()
+	if p.addClosure(sc, cur, p.start, s, from) {
+		return from
+	}
+	for pos := from + 1; pos <= len(s); pos++ {
+		next.clear()
+		m := p.step(sc, cur, next, s, pos)
+		if p.addClosure(sc, next, p.start, s, pos) {
+			m = true
+		}
+		if m {
+			return pos
+		}
+		cur, next = next, cur
+	}
+	return -1
+}
+
 // matchEndsAt reports whether some match ends exactly at end.
 func (p *prog) matchEndsAt(s string, end int) bool {
 	sc := p.pool.Get().(*scratch)

@@ -149,6 +149,7 @@ type parser struct {
 	unsup     *Error
 	depth     int
 	tokStart  int // offset at which the current token starts
+	major     int // PostgreSQL major version whose behaviour to follow
 }
 
 const maxDepth = 100
@@ -349,6 +350,9 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 		subno := p.nextvalue
 		if subno >= len(p.subs) || p.subs[subno] == nil {
 			p.fail(msgSubReg)
+		}
+		if p.major == 13 {
+			p.noteUnsupported(p.tokStart, "back-reference (PostgreSQL 13 verifies matches with back-references by an older algorithm, not reproduced here)")
 		}
 		p.backref = true
 		atom = &subre{op: 'b', flags: sBACKR, backno: subno}
@@ -602,8 +606,8 @@ func (p *parser) brackpart(s *byteSet, haveC *[numClasses]bool) {
 		endp := p.scanplain()
 		cls := -1
 		for i, name := range classNames {
-			if name == string(p.pat[startp:endp]) {
-				cls = i
+			if name == string(p.pat[startp:endp]) && (i != ccWord || p.major != 13) {
+				cls = i // [[:word:]]: PostgreSQL 14+
 			}
 		}
 		if cls < 0 {

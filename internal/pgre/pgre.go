@@ -63,9 +63,22 @@ type Regexp struct {
 	icase   bool   // (?i): back-references compare case-insensitively
 }
 
-// Compile parses a PostgreSQL ARE. Errors are of type *Error.
+// Compile parses a PostgreSQL ARE as PostgreSQL 14 and later do. Errors are
+// of type *Error.
 func Compile(pattern string) (*Regexp, error) {
-	p := &parser{pat: []byte(pattern)}
+	return CompileFor(pattern, 0)
+}
+
+// CompileFor parses a pattern as PostgreSQL major version major does
+// (13 to 18; 0 means the latest). The only differences are those of 13:
+// \D, \S and \W inside brackets and the [[:word:]] class are errors there
+// ("invalid escape \ sequence", "invalid character class"), and
+// back-references are refused as unsupported.
+func CompileFor(pattern string, major int) (*Regexp, error) {
+	if major != 0 && (major < 13 || major > 18) {
+		return nil, fmt.Errorf("pgre: unsupported PostgreSQL major version %d", major)
+	}
+	p := &parser{pat: []byte(pattern), major: major}
 	return p.compile()
 }
 
@@ -182,34 +195,48 @@ func (re *Regexp) findBackref(s string) (m []int, err error) {
 		m[i] = -1
 	}
 	d := dissector{s: s, m: m, icase: re.icase, budget: matchBudget}
-	for begin := 0; begin <= len(s); begin++ {
-		estart, estop := begin, len(s)
-		for {
-			var end int
-			if re.shorter {
-				end = re.search.shortest(s, begin, estart, estop)
-			} else {
-				end = re.search.longest(s, begin, estop)
-			}
-			if end < 0 {
-				break
-			}
-			if d.dissect(re.tree, begin, end) {
-				m[0], m[1] = begin, end
-				return m, nil
-			}
-			if re.shorter {
-				if end == estop {
+	// Rounds as in cfindloop: find the earliest end "close" of any
+	// (approximate) match starting at or after "from", try every begin in
+	// [from, close], then continue after close. Like PostgreSQL, stop once
+	// close+1 reaches the end of the string, so an empty match at the very
+	// end is found only if an earlier round reaches it.
+	for from := 0; ; {
+		close := re.search.searchShortest(s, from)
+		if close < 0 {
+			return nil, nil
+		}
+		for begin := from; begin <= close; begin++ {
+			estart, estop := begin, len(s)
+			for {
+				var end int
+				if re.shorter {
+					end = re.search.shortest(s, begin, estart, estop)
+				} else {
+					end = re.search.longest(s, begin, estop)
+				}
+				if end < 0 {
 					break
 				}
-				estart = end + 1
-			} else {
-				if end == begin {
-					break
+				if d.dissect(re.tree, begin, end) {
+					m[0], m[1] = begin, end
+					return m, nil
 				}
-				estop = end - 1
+				if re.shorter {
+					if end == estop {
+						break
+					}
+					estart = end + 1
+				} else {
+					if end == begin {
+						break
+					}
+					estop = end - 1
+				}
 			}
 		}
+		from = close + 1
+		if from >= len(s) {
+			return nil, nil
+		}
 	}
-	return nil, nil
 }
