@@ -310,6 +310,10 @@ func (p *prog) matchAnywhere(s string) bool {
 	if p.fast != nil {
 		return p.fast.matchAnywhere(s, p.anchored)
 	}
+	return p.slowMatchAnywhere(s)
+}
+
+func (p *prog) slowMatchAnywhere(s string) bool {
 	sc := p.pool.Get().(*scratch)
 	defer p.pool.Put(sc)
 	cur, next := &sc.a, &sc.b
@@ -381,6 +385,10 @@ func (p *prog) longest(s string, start, stop int) int {
 	if p.fast != nil {
 		return p.fast.longest(s, start, stop)
 	}
+	return p.slowLongest(s, start, stop)
+}
+
+func (p *prog) slowLongest(s string, start, stop int) int {
 	sc := p.pool.Get().(*scratch)
 	defer p.pool.Put(sc)
 	cur, next := &sc.a, &sc.b
@@ -405,6 +413,10 @@ func (p *prog) shortest(s string, start, min, max int) int {
 	if p.fast != nil {
 		return p.fast.shortest(s, start, min, max)
 	}
+	return p.slowShortest(s, start, min, max)
+}
+
+func (p *prog) slowShortest(s string, start, min, max int) int {
 	sc := p.pool.Get().(*scratch)
 	defer p.pool.Put(sc)
 	cur, next := &sc.a, &sc.b

@@ -2,6 +2,7 @@ package pgre
 
 import (
 	"errors"
+	"math/rand"
 	"strings"
 	"testing"
 )
@@ -86,4 +87,58 @@ func TestBackrefWorkBound(t *testing.T) {
 		t.Fatalf("Exec = %v, %v", m, err)
 	}
 	t.Logf("err = %v", err)
+}
+
+// TestFastPathAgrees checks the bit-parallel simulation against the
+// general one on every automaton of generated patterns.
+func TestFastPathAgrees(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	checked := 0
+	for i := 0; i < 400; i++ {
+		pat := genPattern(r)
+		if i%2 == 1 {
+			pat = genCapturePattern(r)
+		}
+		re, err := Compile(pat)
+		if err != nil {
+			continue
+		}
+		var progs []*prog
+		var walk func(*subre)
+		walk = func(t *subre) {
+			if t.prog != nil {
+				progs = append(progs, t.prog)
+			}
+			for _, k := range t.kids {
+				walk(k)
+			}
+		}
+		walk(re.tree)
+		progs = append(progs, re.search)
+		for _, p := range progs {
+			if p.fast == nil {
+				continue
+			}
+			for j := 0; j < 5; j++ {
+				s := genSubject(r)
+				checked++
+				if a, b := p.fast.matchAnywhere(s, p.anchored), p.slowMatchAnywhere(s); a != b {
+					t.Fatalf("%q on %q: matchAnywhere fast %v slow %v", pat, s, a, b)
+				}
+				for st := 0; st <= len(s); st++ {
+					if a, b := p.fast.longest(s, st, len(s)), p.slowLongest(s, st, len(s)); a != b {
+						t.Fatalf("%q on %q from %d: longest fast %d slow %d", pat, s, st, a, b)
+					}
+					for mn := st; mn <= len(s); mn++ {
+						if a, b := p.fast.shortest(s, st, mn, len(s)), p.slowShortest(s, st, mn, len(s)); a != b {
+							t.Fatalf("%q on %q from %d min %d: shortest fast %d slow %d", pat, s, st, mn, a, b)
+						}
+					}
+				}
+			}
+		}
+	}
+	if checked < 1000 {
+		t.Fatalf("only %d checks", checked)
+	}
 }
