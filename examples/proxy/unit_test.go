@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,6 +101,10 @@ func TestListenIPv6AndUnix(t *testing.T) {
 // fakeProxy serves a proxy in front of a fake upstream listener; it needs
 // no PostgreSQL.
 func fakeProxy(t *testing.T, rules string, maxConns int) (proxyAddr string, upstream net.Listener, logs *syncBuffer) {
+	return fakeProxyConfig(t, rules, func(cfg *Config) { cfg.MaxConns = maxConns })
+}
+
+func fakeProxyConfig(t *testing.T, rules string, mod func(*Config)) (proxyAddr string, upstream net.Listener, logs *syncBuffer) {
 	t.Helper()
 	upstream, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -109,8 +114,9 @@ func fakeProxy(t *testing.T, rules string, maxConns int) (proxyAddr string, upst
 	hbaPath := filepath.Join(t.TempDir(), "pg_hba.conf")
 	os.WriteFile(hbaPath, []byte(rules), 0o644)
 	logs = &syncBuffer{}
-	p, err := New(Config{Upstream: upstream.Addr().String(), HBAFile: hbaPath, PollInterval: -1, MaxConns: maxConns},
-		slog.New(slog.NewTextHandler(logs, nil)))
+	cfg := Config{Upstream: upstream.Addr().String(), HBAFile: hbaPath, PollInterval: -1}
+	mod(&cfg)
+	p, err := New(cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,5 +324,26 @@ func TestMalformedStartup(t *testing.T) {
 	fe.Flush()
 	if b, err := io.ReadAll(c); err != nil || len(b) != 0 {
 		t.Errorf("after a pipelined SSLRequest: read %q, %v; want the connection closed", b, err)
+	}
+}
+
+// TestRolesUnavailable: until role memberships are known, a connection
+// that reaches a +role test is refused, not guessed.
+func TestRolesUnavailable(t *testing.T) {
+	addr, _, logs := fakeProxyConfig(t, "host all +admins 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 trust\n",
+		func(cfg *Config) { cfg.RolesDSN = "host=127.0.0.1 port=1 user=nobody connect_timeout=1" })
+	_, fe := dialProxy(t, addr)
+	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersionNumber, Parameters: map[string]string{"user": "alice"}})
+	fe.Flush()
+	m, err := fe.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	er, ok := m.(*pgproto3.ErrorResponse)
+	if !ok || er.Severity != "FATAL" || er.Code != "28000" || !strings.Contains(er.Message, "could not be evaluated") {
+		t.Fatalf("got %#v, want FATAL 28000 \"… could not be evaluated …\"", m)
+	}
+	if !strings.Contains(logs.String(), "outcome=unresolved") {
+		t.Errorf("log lacks outcome=unresolved:\n%s", logs)
 	}
 }
