@@ -2,8 +2,10 @@ package pgre
 
 import (
 	"errors"
+	"fmt"
 	"math/rand"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -140,5 +142,44 @@ func TestFastPathAgrees(t *testing.T) {
 	}
 	if checked < 1000 {
 		t.Fatalf("only %d checks", checked)
+	}
+}
+
+// TestConcurrentUse shares compiled patterns between goroutines (run with
+// -race); each goroutine must see the same answers as a sequential run.
+func TestConcurrentUse(t *testing.T) {
+	pats := []string{`^(db|dc)_(.+)$`, `(?<=a)b+(?!c)`, `(a+)\1`, `\m(\w+)\M`}
+	subjects := []string{"db_x", "abbbc", "aaaa", " foo bar ", "dc_", "ab"}
+	var res []*Regexp
+	want := map[[2]int]string{}
+	for i, p := range pats {
+		re := MustCompile(p)
+		res = append(res, re)
+		for j, s := range subjects {
+			want[[2]int{i, j}] = fmt.Sprint(re.FindSubmatchIndex(s), re.MatchString(s))
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; n < 200; n++ {
+				for i, re := range res {
+					for j, s := range subjects {
+						if got := fmt.Sprint(re.FindSubmatchIndex(s), re.MatchString(s)); got != want[[2]int{i, j}] {
+							errs <- fmt.Sprintf("%q on %q: %s, want %s", pats[i], s, got, want[[2]int{i, j}])
+							return
+						}
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
