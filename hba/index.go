@@ -86,6 +86,11 @@ type partition struct {
 	ip     buckets[ipKey]
 	lens   []uint8 // prefix lengths present in ip, longest first
 	ipLens [129]bool
+	// The first rule filed under user names, and under each prefix length
+	// in lens: a structure whose first rule comes after the best match so
+	// far is not looked up.
+	userMin int32
+	lenMin  []int32
 }
 
 // Shapes a rule is filed under, for tests (indexShape).
@@ -447,9 +452,24 @@ func buildIndex(rules []*Rule) *index {
 			p.user.keep(func(r int32) bool { return filed[r] == kUser })
 			p.ip.sort()
 		}
+		var lenMin [129]int32
+		for b := range lenMin {
+			lenMin[b] = noRule
+		}
+		p.userMin = noRule
+		for i := range rules {
+			switch filed[i] {
+			case kUser:
+				p.userMin = min(p.userMin, int32(i))
+			case kIP:
+				b := infos[i].prefix.Bits()
+				lenMin[b] = min(lenMin[b], int32(i))
+			}
+		}
 		for b := 128; b >= 0; b-- {
 			if p.ipLens[b] {
 				p.lens = append(p.lens, uint8(b))
+				p.lenMin = append(p.lenMin, lenMin[b])
 			}
 		}
 	}
@@ -519,13 +539,15 @@ func (rs *Ruleset) decideIndexed(st *matchState) Decision {
 	if !phys && p.db.m != nil {
 		best = rs.firstPure(st, p.db.lookup(st.db, &one), best)
 	}
-	if p.user.m != nil {
+	if p.userMin < best {
 		best = rs.firstPure(st, p.user.lookup(st.user, &one), best)
 	}
 	if len(p.lens) > 0 {
 		a := c.Addr
-		for _, bits := range p.lens {
-			best = rs.firstPure(st, p.ip.lookup(keyOf(a, int(bits)), &one), best)
+		for k, bits := range p.lens {
+			if p.lenMin[k] < best {
+				best = rs.firstPure(st, p.ip.lookup(keyOf(a, int(bits)), &one), best)
+			}
 		}
 	}
 
