@@ -173,7 +173,18 @@ func (bp *bitProg) matchAnywhere(s string, anchored bool) bool {
 	if st&bp.matchBit != 0 {
 		return true
 	}
+	idle := bp.startClo[0]
 	for pos := 1; pos <= len(s); pos++ {
+		if !anchored && !bp.contextual && st == idle {
+			// Only the start state is live: skip bytes that cannot
+			// begin a match.
+			for pos <= len(s) && bp.byteMask[s[pos-1]]&idle == 0 {
+				pos++
+			}
+			if pos > len(s) {
+				return false
+			}
+		}
 		st = bp.advance(st, s, pos)
 		if anchored {
 			if st == 0 {
