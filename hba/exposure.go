@@ -2,6 +2,7 @@ package hba
 
 import (
 	"cmp"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strings"
@@ -219,13 +220,16 @@ func (acc *exposureAddrs) add(a *addrSet) {
 			w = "samehost"
 		case AddrSameNet:
 			w = "samenet"
+		case AddrIP:
+			w = at.ip.IP.String() + " mask " + at.ip.Mask.String()
 		default:
 			w = at.host
 		}
-		switch at.fam {
-		case fam4:
+		switch fam := at.fam; {
+		case at.kind == AddrIP:
+		case fam == fam4:
 			w += " (IPv4)"
-		case fam6:
+		case fam == fam6:
 			w += " (IPv6)"
 		}
 		if !slices.Contains(acc.atoms, w) {
@@ -273,6 +277,15 @@ func (row *ExposureRow) finish(acc *exposureAddrs) {
 	for _, w := range acc.atoms {
 		row.Addresses = append(row.Addresses, w)
 		switch {
+		case strings.Contains(w, " mask "):
+			ip, mask, _ := strings.Cut(w, " mask ")
+			m := netip.MustParseAddr(mask)
+			fixed := 0
+			for _, x := range m.AsSlice() {
+				fixed += bits.OnesCount8(x)
+			}
+			bl := netip.MustParseAddr(ip).BitLen()
+			row.score = max(row.score, float64(bl-fixed)/float64(bl))
 		case strings.HasPrefix(w, "samenet"):
 			row.score = max(row.score, 0.25)
 		case strings.HasPrefix(w, "."):

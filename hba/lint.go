@@ -697,6 +697,16 @@ func witnessAddrs(bs []box, prefer []*ruleSpace) []netip.Addr {
 			}
 			add(host(p))
 		}
+		for _, at := range b.addr.atoms {
+			if at.kind == AddrIP {
+				ip, mask := at.ip.IP.AsSlice(), at.ip.Mask.AsSlice()
+				for k := range ip {
+					ip[k] &= mask[k]
+				}
+				a, _ := netip.AddrFromSlice(ip)
+				add(a)
+			}
+		}
 	}
 	return out
 }
@@ -760,7 +770,7 @@ func (l *linter) listenDead(i int) bool {
 	}
 	for _, at := range a.atoms {
 		for _, q := range reach {
-			if at.fam&famOf(q.Addr()) != 0 {
+			if at.kind == AddrIP && maskOverlaps(&at.ip, q) || at.kind != AddrIP && at.fam&famOf(q.Addr()) != 0 {
 				live = true
 			}
 		}
@@ -819,7 +829,8 @@ func (l *linter) remote(i int) (pfx []netip.Prefix, atoms []addrAtom) {
 		}
 	}
 	for _, at := range a.atoms {
-		if at.kind == AddrSameHost || at.kind == AddrHostName && at.host == "localhost" {
+		if at.kind == AddrSameHost || at.kind == AddrHostName && at.host == "localhost" ||
+			at.kind == AddrIP && (prefixHoldsMask(loop4, &at.ip) || prefixHoldsMask(loop6, &at.ip)) {
 			continue
 		}
 		if at.fam&fams != 0 {
@@ -1117,10 +1128,13 @@ func famOf(a netip.Addr) uint8 {
 	return fam6
 }
 
-// addrAtom is an address whose extent depends on the environment.
+// addrAtom is an address that is not a prefix: samehost, samenet and host
+// names, whose extent depends on the environment, and IP addresses with a
+// non-contiguous mask, whose extent is exact but not a prefix.
 type addrAtom struct {
-	kind AddrKind // AddrSameHost, AddrSameNet, AddrHostName
+	kind AddrKind // AddrSameHost, AddrSameNet, AddrHostName, AddrIP
 	host string   // lower case, for AddrHostName
+	ip   Address  // for AddrIP
 	fam  uint8    // the families it may still match
 }
 
@@ -1130,10 +1144,6 @@ type addrSet struct {
 	local bool
 	pfx   []netip.Prefix
 	atoms []addrAtom
-	// masks, in a rule's certain extent only, are its exact address when
-	// the mask is not contiguous; subtraction removes the prefixes they
-	// contain.
-	masks []Address
 }
 
 func (s *addrSet) empty() bool { return !s.local && len(s.pfx) == 0 && len(s.atoms) == 0 }
@@ -1143,10 +1153,8 @@ var (
 	all6 = netip.MustParsePrefix("::/0")
 )
 
-// addrOf returns the rule's address set. With over set, a non-contiguous
-// mask is widened to its leading one bits (a superset of what it matches);
-// otherwise it is narrowed to everything up to its last one bit (a subset).
-func addrOf(r *Rule, over bool) addrSet {
+// addrOf returns the rule's address set.
+func addrOf(r *Rule) addrSet {
 	var s addrSet
 	if r.Type == Local {
 		s.local = true
@@ -1157,9 +1165,12 @@ func addrOf(r *Rule, over bool) addrSet {
 	case AddrAll:
 		s.pfx = []netip.Prefix{all4, all6}
 	case AddrIP:
-		s.pfx = []netip.Prefix{ipPrefix(a, over)}
-		if _, ok := a.Prefix(); !ok && !over {
-			s.masks = []Address{*a}
+		if p, ok := a.Prefix(); ok {
+			s.pfx = []netip.Prefix{p}
+		} else {
+			m := *a
+			m.IP = m.IP.WithZone("")
+			s.atoms = []addrAtom{{kind: AddrIP, ip: m, fam: famOf(a.IP)}}
 		}
 	case AddrSameHost, AddrSameNet:
 		s.atoms = []addrAtom{{kind: a.Kind, fam: fam4 | fam6}}
@@ -1169,34 +1180,17 @@ func addrOf(r *Rule, over bool) addrSet {
 	return s
 }
 
-// ipPrefix returns the prefix of an AddrIP address (see addrOf).
-func ipPrefix(a *Address, over bool) netip.Prefix {
-	if p, ok := a.Prefix(); ok {
-		return p
+// fixedMask returns the bits of byte i that a prefix of the given length
+// fixes.
+func fixedMask(bits, i int) byte {
+	rest := bits - i*8
+	switch {
+	case rest >= 8:
+		return 0xff
+	case rest <= 0:
+		return 0
 	}
-	b := a.Mask.AsSlice()
-	bits := 0
-	if over {
-		for _, x := range b {
-			if x == 0xff {
-				bits += 8
-				continue
-			}
-			for i := 7; i >= 0 && x&(1<<i) != 0; i-- {
-				bits++
-			}
-			break
-		}
-	} else {
-		for i, x := range b {
-			for j := 0; j < 8; j++ {
-				if x&(0x80>>j) != 0 {
-					bits = i*8 + j + 1
-				}
-			}
-		}
-	}
-	return netip.PrefixFrom(a.IP.WithZone(""), bits).Masked()
+	return byte(0xff << (8 - rest))
 }
 
 // maskContains reports whether every address of p passes the address
@@ -1208,15 +1202,7 @@ func maskContains(m *Address, p netip.Prefix) bool {
 	}
 	pa, ma, mk := p.Addr().AsSlice(), m.IP.AsSlice(), m.Mask.AsSlice()
 	for i := range mk {
-		// The bits of byte i that p fixes.
-		fixed := byte(0xff)
-		if rest := p.Bits() - i*8; rest < 8 {
-			fixed = 0
-			if rest > 0 {
-				fixed = byte(0xff << (8 - rest))
-			}
-		}
-		if mk[i]&^fixed != 0 || (pa[i]^ma[i])&mk[i] != 0 {
+		if mk[i]&^fixedMask(p.Bits(), i) != 0 || (pa[i]^ma[i])&mk[i] != 0 {
 			return false
 		}
 	}
@@ -1231,14 +1217,37 @@ func maskOverlaps(m *Address, p netip.Prefix) bool {
 	}
 	pa, ma, mk := p.Addr().AsSlice(), m.IP.AsSlice(), m.Mask.AsSlice()
 	for i := range mk {
-		fixed := byte(0xff)
-		if rest := p.Bits() - i*8; rest < 8 {
-			fixed = 0
-			if rest > 0 {
-				fixed = byte(0xff << (8 - rest))
-			}
+		if (pa[i]^ma[i])&mk[i]&fixedMask(p.Bits(), i) != 0 {
+			return false
 		}
-		if (pa[i]^ma[i])&mk[i]&fixed != 0 {
+	}
+	return true
+}
+
+// prefixHoldsMask reports whether p contains every address passing the
+// address test of m: every bit p fixes is fixed by m, to the same value.
+func prefixHoldsMask(p netip.Prefix, m *Address) bool {
+	if p.Addr().Is4() != m.IP.Is4() {
+		return false
+	}
+	pa, ma, mk := p.Addr().AsSlice(), m.IP.AsSlice(), m.Mask.AsSlice()
+	for i := range mk {
+		f := fixedMask(p.Bits(), i)
+		if f&^mk[i] != 0 || (pa[i]^ma[i])&f != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// masksOverlap reports whether some address passes both address tests.
+func masksOverlap(a, b *Address) bool {
+	if a.IP.Is4() != b.IP.Is4() {
+		return false
+	}
+	aa, am, ba, bm := a.IP.AsSlice(), a.Mask.AsSlice(), b.IP.AsSlice(), b.Mask.AsSlice()
+	for i := range am {
+		if (aa[i]^ba[i])&am[i]&bm[i] != 0 {
 			return false
 		}
 	}
@@ -1262,6 +1271,18 @@ func (a addrAtom) covers(x addrAtom) bool {
 		return false
 	}
 	switch {
+	case a.kind == AddrIP || x.kind == AddrIP:
+		if a.kind != x.kind {
+			return false
+		}
+		// a's mask fixes no bit x's leaves free, to the same values.
+		aa, am, xa, xm := a.ip.IP.AsSlice(), a.ip.Mask.AsSlice(), x.ip.IP.AsSlice(), x.ip.Mask.AsSlice()
+		for i := range am {
+			if am[i]&^xm[i] != 0 || (aa[i]^xa[i])&am[i] != 0 {
+				return false
+			}
+		}
+		return true
 	case a.kind == x.kind && a.kind != AddrHostName:
 		return true
 	case a.kind == AddrSameNet && x.kind == AddrSameHost:
@@ -1285,8 +1306,12 @@ func (x addrSet) minus(a *addrSet) addrSet {
 	for _, ap := range a.pfx {
 		r.pfx = subtractPrefix(r.pfx, ap)
 	}
-	for i := range a.masks {
-		r.pfx = slices.DeleteFunc(slices.Clone(r.pfx), func(p netip.Prefix) bool { return maskContains(&a.masks[i], p) })
+	for i := range a.atoms {
+		if m := &a.atoms[i]; m.kind == AddrIP {
+			if slices.ContainsFunc(r.pfx, func(p netip.Prefix) bool { return maskContains(&m.ip, p) }) {
+				r.pfx = slices.DeleteFunc(slices.Clone(r.pfx), func(p netip.Prefix) bool { return maskContains(&m.ip, p) })
+			}
+		}
 	}
 	full := fullFams(a.pfx)
 	for _, at := range x.atoms {
@@ -1301,6 +1326,9 @@ func (x addrSet) minus(a *addrSet) addrSet {
 				break
 			}
 		}
+		if at.kind == AddrIP && slices.ContainsFunc(a.pfx, func(p netip.Prefix) bool { return prefixHoldsMask(p, &at.ip) }) {
+			covered = true
+		}
 		if !covered {
 			r.atoms = append(r.atoms, at)
 		}
@@ -1311,16 +1339,14 @@ func (x addrSet) minus(a *addrSet) addrSet {
 // inter returns a set containing x ∩ a.
 func (x addrSet) inter(a *addrSet) addrSet {
 	r := addrSet{local: x.local && a.local}
-	var atomFams, anyFams uint8
+	var atomFams uint8 // families of a's atoms of unknown extent
 	for _, b := range a.atoms {
-		atomFams |= b.fam
-	}
-	anyFams = atomFams
-	for _, ap := range a.pfx {
-		anyFams |= famOf(ap.Addr())
+		if b.kind != AddrIP {
+			atomFams |= b.fam
+		}
 	}
 	for _, p := range x.pfx {
-		if atomFams&famOf(p.Addr()) != 0 || slices.ContainsFunc(a.masks, func(m Address) bool { return maskOverlaps(&m, p) }) {
+		if atomFams&famOf(p.Addr()) != 0 || slices.ContainsFunc(a.atoms, func(b addrAtom) bool { return b.kind == AddrIP && maskOverlaps(&b.ip, p) }) {
 			r.pfx = append(r.pfx, p)
 			continue
 		}
@@ -1336,8 +1362,24 @@ func (x addrSet) inter(a *addrSet) addrSet {
 		}
 	}
 	for _, at := range x.atoms {
-		at.fam &= anyFams
-		if at.fam != 0 {
+		meets := func(fam uint8) bool {
+			if at.kind == AddrIP {
+				return slices.ContainsFunc(a.pfx, func(p netip.Prefix) bool { return maskOverlaps(&at.ip, p) }) ||
+					slices.ContainsFunc(a.atoms, func(b addrAtom) bool {
+						return b.kind != AddrIP && b.fam&fam != 0 || b.kind == AddrIP && masksOverlap(&at.ip, &b.ip)
+					})
+			}
+			return atomFams&fam != 0 || slices.ContainsFunc(a.pfx, func(p netip.Prefix) bool { return famOf(p.Addr())&fam != 0 }) ||
+				slices.ContainsFunc(a.atoms, func(b addrAtom) bool { return b.kind == AddrIP && b.fam&fam != 0 })
+		}
+		var fam uint8
+		for _, f := range []uint8{fam4, fam6} {
+			if at.fam&f != 0 && meets(f) {
+				fam |= f
+			}
+		}
+		if fam != 0 {
+			at.fam = fam
 			r.atoms = append(r.atoms, at)
 		}
 	}
@@ -1397,12 +1439,12 @@ type box struct {
 // ruleBoxes returns the boxes of a rule: one for ordinary and logical
 // connections (unless only the replication keyword is listed) and one for
 // physical replication when the replication keyword is listed.
-func ruleBoxes(r *Rule, over bool) []box {
+func ruleBoxes(r *Rule) []box {
 	if r.Never {
 		return nil
 	}
 	t := typeClasses(r.Type)
-	addr := addrOf(r, over)
+	addr := addrOf(r)
 	db, repl := namesOf(r.dbs)
 	user, _ := namesOf(r.users)
 	if user.empty() {
@@ -1500,7 +1542,8 @@ type ruleSpace struct {
 }
 
 func spaceOf(r *Rule) ruleSpace {
-	return ruleSpace{r: r, under: ruleBoxes(r, false), over: ruleBoxes(r, true)}
+	b := ruleBoxes(r)
+	return ruleSpace{r: r, under: b, over: b}
 }
 
 // maxBoxes bounds a remainder; past it the analysis gives up (and claims
@@ -1525,7 +1568,7 @@ func quickBoxDisjoint(x, a *box) bool {
 	if x.cls&a.cls == 0 {
 		return true
 	}
-	if len(x.addr.atoms) == 0 && len(a.addr.atoms) == 0 && len(a.addr.masks) == 0 && x.addr.local == a.addr.local {
+	if len(x.addr.atoms) == 0 && len(a.addr.atoms) == 0 && x.addr.local == a.addr.local {
 		meet := x.addr.local
 		for _, p := range x.addr.pfx {
 			for _, q := range a.addr.pfx {
