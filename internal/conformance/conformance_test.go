@@ -159,7 +159,7 @@ func startTarget(t *testing.T, major int, prof profile) *target {
 	}
 	feat := installFeatures(inst.Features)
 	tg := &target{t: t, inst: inst, cl: cl, hosts: hosts,
-		opts: Options{Version: major, Features: feat, HostNames: hosts, Conns: envInt("PGHBA_CONFORMANCE_CONNS", 8),
+		opts: Options{Version: major, Features: feat, HostNames: hosts, Conns: envInt("PGHBA_CONFORMANCE_CONNS", 6),
 			NoSSL: prof.NoSSL, DBUserNamespace: prof.DBUserNS},
 		parser: NewParser(major, inst.Minor, feat, hosts, "postgres"),
 		prof:   prof,
@@ -211,7 +211,7 @@ func (tg *target) checkRoles() {
 }
 
 // install writes one variant of c's files and reloads.
-func (tg *target) install(c *Case, pw bool) (pgtest.ReloadResult, error) {
+func (tg *target) install(c *Case, pw, reload bool) (pgtest.ReloadResult, error) {
 	files := map[string][]byte{}
 	for _, f := range c.Files {
 		if f.Dir {
@@ -234,7 +234,24 @@ func (tg *target) install(c *Case, pw bool) (pgtest.ReloadResult, error) {
 			}
 		}
 	}
+	if !reload {
+		return pgtest.ReloadResult{}, nil
+	}
 	return tg.cl.Reload()
+}
+
+// viewLoaded derives from the view whether the server would load the files:
+// at least one rule row, and no row whose parse failed (error rows and
+// log-only failures have no type; warning rows have one).
+func viewLoaded(rows []pgtest.HBARow) bool {
+	n := 0
+	for _, r := range rows {
+		if r.Type == nil {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }
 
 func (tg *target) mkdir(rel string) error {
@@ -328,7 +345,11 @@ type caseResult struct {
 
 func (tg *target) run(c *Case) (res caseResult, err error) {
 	t0 := time.Now()
-	rr, err := tg.install(c, false)
+	// A reload costs the server a connection (a fork, expensive here); the
+	// view needs none. Every fourth case reloads the original for real and
+	// checks that the view tells the same; the others take the view's word.
+	reload := c.Index%4 == 0 || os.Getenv("PGHBA_CONFORMANCE_RELOAD_ALL") == "1"
+	rr, err := tg.install(c, false, reload)
 	if err != nil {
 		return res, err
 	}
@@ -340,7 +361,12 @@ func (tg *target) run(c *Case) (res caseResult, err error) {
 	if err != nil {
 		return res, fmt.Errorf("reading pg_hba_file_rules: %v", err)
 	}
-	srv := &Outcome{Loaded: rr.Loaded}
+	srv := &Outcome{Loaded: viewLoaded(rows)}
+	if reload && rr.Loaded != srv.Loaded {
+		res.server, res.lib = srv, &Outcome{}
+		res.generator = fmt.Sprintf("the reload says loaded=%v, the view says %v", rr.Loaded, srv.Loaded)
+		return res, nil
+	}
 	methods := tg.serverRows(rows, srv)
 	res.server = srv
 	t2 := time.Now()
@@ -354,7 +380,7 @@ func (tg *target) run(c *Case) (res caseResult, err error) {
 	}
 	res.lib = lib
 	if srv.Loaded {
-		rr2, err := tg.install(c, true)
+		rr2, err := tg.install(c, true, true)
 		if err != nil {
 			return res, err
 		}
