@@ -22,10 +22,12 @@ import (
 // Environment:
 //
 //	PGHBA_CONFORMANCE_SEED      replay a run (the seed is printed by every run)
-//	PGHBA_CONFORMANCE_CASES     cases per version (default 1000 on 15 and 18, 200 on the others)
+//	PGHBA_CONFORMANCE_CASES     cases per version (default 1000 on 15 and 18, 100 on the others)
 //	PGHBA_CONFORMANCE_LONG=1    10,000 cases on each of 13–18
 //	PGHBA_CONFORMANCE_VERSIONS  comma-separated majors to run (default: 15, 18 and every other installed)
-//	PGHBA_CONFORMANCE_CONNS     connections per case (default 8)
+//	PGHBA_CONFORMANCE_CONNS     connections per case (default 6)
+//	PGHBA_CONFORMANCE_RELOAD_ALL=1  reload the original of every case (default: every fourth)
+//	PGHBA_CONFORMANCE_NOALT=1   no second cluster (ssl = off, db_user_namespace = on)
 //	PGHBA_CONFORMANCE_INDEX     run only this case index (with the seed: replay one case)
 //	PGHBA_CONFORMANCE_SAVE      directory for regression files of divergent cases
 //	                            (default: a new directory under $TMPDIR, printed)
@@ -76,7 +78,7 @@ func TestConformance(t *testing.T) {
 			if _, err := pgtest.Find(major); err != nil && !required && os.Getenv("PGHBA_CONFORMANCE_VERSIONS") == "" {
 				t.Skipf("%v", err)
 			}
-			n := 200
+			n := 100
 			if required {
 				n = 1000
 			}
