@@ -3,6 +3,7 @@ package hba_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
@@ -350,4 +351,24 @@ func TestExplainHostNameCacheAcrossFiles(t *testing.T) {
 	if want := "host name rule .example.com: not checked, as the host-name check of conf.d/a.conf:1 failed for this connection"; !strings.HasPrefix(tr.Misses[1].Reason, want) {
 		t.Errorf("miss 1: %q\nwant prefix %q", tr.Misses[1].Reason, want)
 	}
+}
+
+func ExampleRuleset_Explain() {
+	var p hba.Parser
+	rs, _ := p.LoadBytes("/etc/postgresql/pg_hba.conf", []byte(`local all  all                peer
+host  all  admin  10.0.0.0/8    reject
+host  db1,db2 all 10.0.0.0/8    scram-sha-256
+host  all  all    192.168.0.0/16 md5
+`))
+	t := rs.Explain(context.Background(), hba.Conn{Addr: netip.MustParseAddr("10.1.2.3"), Database: "app", User: "alice"})
+	for _, m := range t.Misses {
+		fmt.Printf("line %d: %s: %s\n", m.Rule.Pos.Line, m.Column, m.Reason)
+	}
+	fmt.Println(t.Decision.Outcome, "-", t.Message)
+	// Output:
+	// line 1: type: connection type local is for Unix-domain socket connections; this connection is TCP from 10.1.2.3
+	// line 2: user: user "alice" is not in {admin}
+	// line 3: database: database "app" is not in {db1, db2}
+	// line 4: address: address 192.168.0.0/16 does not contain 10.1.2.3
+	// no-match - no pg_hba.conf entry for host "10.1.2.3", user "alice", database "app", no encryption
 }

@@ -3,6 +3,7 @@ package hba_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -177,4 +178,23 @@ func FuzzParsePolicy(f *testing.F) {
 			}
 		}
 	})
+}
+
+func ExampleRuleset_CheckPolicy() {
+	var p hba.Parser
+	rs, _ := p.LoadBytes("/etc/postgresql/pg_hba.conf", []byte("host all all 10.0.0.0/8 reject\nhost app all 0.0.0.0/0 md5\n"))
+	exps, err := hba.ParsePolicy("policy.txt", []byte(`
+allow host 192.0.2.1 db=app user=alice method=md5
+allow host 10.1.2.3  db=app user=alice method=md5 line=2
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range rs.CheckPolicy(context.Background(), exps) {
+		fmt.Println(r.Expectation.Pos, r.Passed(), r.Problems)
+	}
+	// Output:
+	// policy.txt:2 true []
+	// policy.txt:3 false [expected allow, got deny (reject rule) expected method md5, got reject expected the rule at line 2, got pg_hba.conf:1]
 }

@@ -356,3 +356,17 @@ func TestViewAddress(t *testing.T) {
 		t.Errorf("mask column: %q %q", r.Address, r.Netmask)
 	}
 }
+
+func ExampleFile_ViewRows() {
+	p := hba.Parser{Version: 16}
+	f := p.ParseBytes("/etc/postgresql/pg_hba.conf", []byte("local all all peer\nhost all all 10.0.0.0/33 md5\nhost app all 10.0.0.0/8 scram-sha-256\n"))
+	fmt.Println(hba.ViewColumns(16))
+	for _, r := range f.ViewRows() {
+		fmt.Printf("%d %d %q %q %q %q %q\n", r.RuleNumber, r.LineNumber, r.Type, r.Database, r.Address, r.Netmask, r.Error)
+	}
+	// Output:
+	// [rule_number file_name line_number type database user_name address netmask auth_method options error]
+	// 1 1 "local" ["all"] "" "" ""
+	// 0 2 "" [] "" "" "invalid CIDR mask in address \"10.0.0.0/33\""
+	// 2 3 "host" ["app"] "10.0.0.0" "255.0.0.0" ""
+}
