@@ -573,7 +573,7 @@ func (l *linter) witness(i int, prefer []int, matchFirst bool) (*Conn, int) {
 						}
 						c.User = u + "@"
 						if db == "" {
-							continue
+							c.Database = u // sameuser: the database is the user's name
 						}
 					}
 					if d := only.Decide(ctx, c); d.Rule != b {

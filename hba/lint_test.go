@@ -93,7 +93,7 @@ func lintGenConns() []Conn {
 		"10.200.0.1", "10.255.255.255", "11.0.0.1", "127.0.0.1", "127.0.0.2", "192.168.1.1", "1.2.3.4", "200.1.2.3",
 		"::1", "::2", "2001:db8::1", "2001:db9::1", "10.2.0.3", "10.1.5.0"}
 	dbs := []string{"", "app", "db1", "db12", "alice", "admins", "support", "replication", "all", "other"}
-	users := []string{"alice", "bob", "admins", "carol", "app"}
+	users := []string{"alice", "bob", "admins", "carol", "app", "alice@"} // alice@ is alice under db_user_namespace
 	var out []Conn
 	for _, repl := range []Replication{NoReplication, PhysicalReplication, LogicalReplication} {
 		for _, u := range users {
@@ -159,11 +159,16 @@ func TestLintUnreachableProved(t *testing.T) {
 	for n := 0; n < files; n++ {
 		text := lintGenFile(rng, 3+rng.IntN(7))
 		p := Parser{Version: 18, SSL: n%3 != 0}
+		if n%4 == 1 {
+			// db_user_namespace rewrites user names before matching.
+			p.Version, p.DBUserNamespace = 16, true
+			text = strings.ReplaceAll(text, " md5", " scram-sha-256")
+		}
 		f := p.ParseBytes("/pg_hba.conf", []byte(text))
 		if len(f.Errors) > 0 || len(f.Rules) == 0 {
 			continue
 		}
-		findings := Lint(f, LintOptions{Version: 18})
+		findings := Lint(f, LintOptions{Version: p.Version, DBUserNamespace: p.DBUserNamespace})
 		dead := map[int]*Finding{}
 		for k := range findings {
 			fd := &findings[k]
