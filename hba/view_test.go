@@ -48,6 +48,7 @@ include extra.conf
 hostgssenc all          all             0.0.0.0/0               gss
 host    all             all             all                     md5 clientcert=verify-ca
 host    all             all             all                     cert
+host    all             all             ""                      md5
 `,
 	"dbs":        "db2 db3\n",
 	"extra.conf": "host sales all 192.168.0.0/16 md5\nhost sales all 192.168.0.0 255.255.0 md5\n",
