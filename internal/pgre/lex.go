@@ -44,7 +44,10 @@ const (
 	fNLANCH
 	fEXPANDED
 	fQUOTE
-	fNEWLINE = fNLSTOP | fNLANCH
+	fEXTENDED // POSIX ERE syntax (with fADVF: ARE)
+	fADVF     // ARE extensions on top of ERE
+	fNEWLINE  = fNLSTOP | fNLANCH
+	fADVANCED = fEXTENDED | fADVF
 )
 
 // Lookaround types, as PostgreSQL's LATYPE values.
@@ -172,7 +175,7 @@ func (p *parser) prefixes() {
 			p.fail(msgBadPat)
 		case '=':
 			p.cflags |= fQUOTE
-			p.cflags &^= fEXPANDED | fNEWLINE
+			p.cflags &^= fADVANCED | fEXPANDED | fNEWLINE
 			p.now += 4
 			return
 		case ':':
@@ -187,9 +190,10 @@ func (p *parser) prefixes() {
 		for ; !p.ateos() && isAlpha(p.pat[p.now]); p.now++ {
 			switch p.pat[p.now] {
 			case 'b':
-				p.unsupported(start, "embedded option 'b' (basic RE syntax)")
+				p.cflags &^= fADVANCED | fQUOTE
 			case 'e':
-				p.unsupported(start, "embedded option 'e' (extended RE syntax)")
+				p.cflags |= fEXTENDED
+				p.cflags &^= fADVF | fQUOTE
 			case 'c':
 				p.cflags &^= fICASE
 			case 'i':
@@ -201,6 +205,7 @@ func (p *parser) prefixes() {
 				p.cflags &^= fNLANCH
 			case 'q':
 				p.cflags |= fQUOTE
+				p.cflags &^= fADVANCED
 			case 's':
 				p.cflags &^= fNEWLINE
 			case 't':
@@ -220,6 +225,9 @@ func (p *parser) prefixes() {
 		p.now++
 		if p.cflags&fQUOTE != 0 {
 			p.cflags &^= fEXPANDED | fNEWLINE
+		}
+		if p.cflags&(fQUOTE|fEXTENDED) == 0 {
+			p.unsupported(start, "embedded option 'b' (POSIX basic RE syntax)")
 		}
 	}
 }
@@ -256,7 +264,7 @@ func (p *parser) next() {
 			p.set(',')
 		case c == '}':
 			p.lexcon = lERE
-			if p.next1('?') {
+			if p.cflags&fADVF != 0 && p.next1('?') {
 				p.now++
 				p.setv('}', 0)
 			} else {
@@ -276,6 +284,10 @@ func (p *parser) next() {
 				p.set(']')
 			}
 		case '\\':
+			if p.cflags&fADVF == 0 {
+				p.setv(tPLAIN, int(c))
+				return
+			}
 			if p.ateos() {
 				p.fail(msgEscape)
 			}
@@ -342,7 +354,7 @@ func (p *parser) next() {
 	case '|':
 		p.set('|')
 	case '*', '+', '?':
-		if p.next1('?') {
+		if p.cflags&fADVF != 0 && p.next1('?') {
 			p.now++
 			p.setv(int(c), 0)
 		} else {
@@ -359,7 +371,7 @@ func (p *parser) next() {
 			p.set('{')
 		}
 	case '(':
-		if p.next1('?') {
+		if p.cflags&fADVF != 0 && p.next1('?') {
 			p.now++
 			if p.ateos() {
 				p.fail(msgBadRpt)
@@ -426,6 +438,12 @@ func (p *parser) next() {
 	case '\\':
 		if p.ateos() {
 			p.fail(msgEscape)
+		}
+		if p.cflags&fADVF == 0 {
+			// ERE: a backslash quotes any character
+			p.setv(tPLAIN, int(p.pat[p.now]))
+			p.now++
+			return
 		}
 		p.lexescape()
 	default:

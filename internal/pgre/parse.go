@@ -294,7 +294,12 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 	case '*', '+', '?', '{':
 		p.fail(msgBadRpt)
 	case ')':
-		p.fail(msgParen)
+		if p.cflags&fADVANCED != fEXTENDED {
+			p.fail(msgParen)
+		}
+		// plain ERE: an unmatched ) is an ordinary character
+		atomExpr = p.onechr(')')
+		p.next()
 	case tPLAIN:
 		atomExpr = p.onechr(p.nextvalue)
 		p.next()

@@ -25,11 +25,11 @@
 // (?= ?! ?<= ?<!), greedy and non-greedy quantifiers and bounds {m,n} up to
 // 255, (?:...) and (?#...), back-references (verified like PostgreSQL's
 // cfindloop, including its quirks), the ***= and ***: directors and the
-// embedded options (?c i m n p q s t w x).
+// embedded options (?c e i m n p q s t w x), e switching to POSIX ERE syntax.
 //
 // Refused with an error wrapping ErrUnsupported (naming the construct and
-// its offset) rather than answered differently: the embedded options b and
-// e (which switch to POSIX BRE/ERE syntax); patterns whose automaton would
+// its offset) rather than answered differently: the embedded option b (POSIX
+// basic RE syntax); patterns whose automaton would
 // exceed 10,000 states or that hold more than 8 \y/\Y constraints after
 // expanding bounds (PostgreSQL's "regular expression is too complex" limit
 // depends on its NFA optimiser and stack depth and cannot be predicted
@@ -100,7 +100,7 @@ func CompileFor(pattern string, major int) (*Regexp, error) {
 	if major != 0 && (major < 13 || major > 18) {
 		return nil, fmt.Errorf("pgre: unsupported PostgreSQL major version %d", major)
 	}
-	p := &parser{pat: []byte(pattern), major: major}
+	p := &parser{pat: []byte(pattern), major: major, cflags: fADVANCED}
 	return p.compile()
 }
 

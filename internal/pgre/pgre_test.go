@@ -40,7 +40,7 @@ func TestCompileErrors(t *testing.T) {
 }
 
 func TestUnsupported(t *testing.T) {
-	for _, p := range []string{"(?b)a", "(?e)a"} {
+	for _, p := range []string{"(?b)a", "(?eb)a", "(?b)a\\{1\\}"} {
 		_, err := Compile(p)
 		if !errors.Is(err, ErrUnsupported) {
 			t.Errorf("Compile(%q) = %v, want ErrUnsupported", p, err)
