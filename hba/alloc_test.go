@@ -63,3 +63,35 @@ func TestNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeFileLines checks that a large file, whose lines the loader cuts
+// from one copy of the file, reads exactly as a small one: the same lines
+// (continuations, CR LF, NUL bytes, comments, quotes) padded with comments
+// past the size where the loader switches.
+func TestLargeFileLines(t *testing.T) {
+	small := "local all all trust\r\n" +
+		"host db1,\"q,x\" u1 10.0.0.0/8 md5 # comment\n" +
+		"host all \\\n all 127.0.0.1/32 trust\n" +
+		"host all all\x00junk\n127.0.0.2/32 trust\n" +
+		"  \t\n" +
+		"hostssl all all all reject\n" +
+		"host \"all\" \"u 2\" ::1/128 scram-sha-256"
+	big := small + "\n" + strings.Repeat("# padding padding padding padding padding\n", 2000)
+	for _, v := range []int{13, 15, 16, 18} {
+		p := Parser{Version: v}
+		fs, fb := p.ParseBytes("/x/pg_hba.conf", []byte(small)), p.ParseBytes("/x/pg_hba.conf", []byte(big))
+		if len(fs.Lines) != len(fb.Lines) || len(fs.Lines) < 6 {
+			t.Fatalf("version %d: %d lines small, %d large", v, len(fs.Lines), len(fb.Lines))
+		}
+		for i := range fs.Lines {
+			a, b := fs.Lines[i], fb.Lines[i]
+			if a.Raw != b.Raw || a.Pos != b.Pos || (a.Err == nil) != (b.Err == nil) || (a.Rule == nil) != (b.Rule == nil) {
+				t.Errorf("version %d line %d: small %q %v %v, large %q %v %v", v, i, a.Raw, a.Pos, a.Err, b.Raw, b.Pos, b.Err)
+				continue
+			}
+			if a.Rule != nil && (fmt.Sprint(a.Rule.Databases, a.Rule.Users, a.Rule.Address.Text) != fmt.Sprint(b.Rule.Databases, b.Rule.Users, b.Rule.Address.Text)) {
+				t.Errorf("version %d line %d: rules differ", v, i)
+			}
+		}
+	}
+}

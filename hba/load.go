@@ -360,8 +360,16 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 	pos := 0
 	lineNum := 1
 	var buf []byte
+	// In a large file, a logical line that is the same bytes as its place
+	// in the file is a substring of one copy of the file, not a copy of its
+	// own. Small files copy each line, so that their comments are not kept.
+	var whole string
+	if len(data) >= 64<<10 {
+		whole = string(data)
+	}
 	for pos < len(data) {
 		start := lineNum
+		lineStart := pos
 		var cont int
 		if l.ver == 13 {
 			buf = l.readLine13(data, &pos, buf[:0])
@@ -386,8 +394,14 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 			}
 			lineNum += cont + 1
 		}
+		var raw string
+		if whole != "" && lineStart+len(buf) <= len(data) && bytes.Equal(data[lineStart:lineStart+len(buf)], buf) {
+			raw = whole[lineStart : lineStart+len(buf)]
+		} else {
+			raw = string(buf)
+		}
 		tl := l.newTokLine()
-		*tl = tokLine{pos: Position{Filename: file, Line: start}, inc: inc, raw: string(buf)}
+		*tl = tokLine{pos: Position{Filename: file, Line: start}, inc: inc, raw: raw}
 		if l.ver == 13 && l.maxLine > 0 && l.tooLong13 {
 			l.tooLong13 = false
 			tl.err = l.lineErr(tl, "authentication file line too long", ErrSyntax)
