@@ -71,9 +71,9 @@ func Exposure(f *File, opts ExposureOptions) []ExposureRow {
 	accs := map[key]*exposureAddrs{}
 	var order []key
 	for i, r := range f.Rules {
-		rem := spaces[i].over
+		rem := spaces[i].boxes
 		for j := 0; j < i && len(rem) > 0; j++ {
-			if quickDisjoint(spaces[i].over, spaces[j].under) {
+			if quickDisjoint(spaces[i].boxes, spaces[j].boxes) {
 				continue
 			}
 			next, _, ok := subtract(rem, &spaces[j])

@@ -368,17 +368,17 @@ func (l *linter) shadowed(i int) bool {
 		return true
 	}
 	bs := &l.spaces[i]
-	if len(bs.over) == 0 {
+	if len(bs.boxes) == 0 {
 		return false // matches nothing by itself (the lists hold only over-long names)
 	}
-	rem := bs.over
+	rem := bs.boxes
 	var contrib []int
 	for j := 0; j < i; j++ {
 		a := &l.spaces[j]
-		if len(a.under) == 0 || quickDisjoint(bs.over, a.under) {
+		if len(a.boxes) == 0 || quickDisjoint(bs.boxes, a.boxes) {
 			continue
 		}
-		if single, _, ok := subtract(bs.over, a); ok && len(single) == 0 {
+		if single, _, ok := subtract(bs.boxes, a); ok && len(single) == 0 {
 			l.reportCover(i, []int{j})
 			return true
 		}
@@ -400,7 +400,7 @@ func (l *linter) shadowed(i int) bool {
 
 // covered reports whether the rules js together cover rule i.
 func (l *linter) covered(i int, js []int) bool {
-	rem := l.spaces[i].over
+	rem := l.spaces[i].boxes
 	for _, j := range js {
 		var ok bool
 		if rem, _, ok = subtract(rem, &l.spaces[j]); !ok {
@@ -551,10 +551,10 @@ func (l *linter) witness(i int, prefer []int, matchFirst bool) (*Conn, int) {
 	var best *Conn
 	bestD := -1
 	tries := 0
-	for _, cls := range witnessClasses(l.spaces[i].over) {
+	for _, cls := range witnessClasses(l.spaces[i].boxes) {
 		addrs := []netip.Addr{{}}
 		if cls&clsNormal&^clsLocal != 0 || (cls>>clsPhysShift)&^clsLocal != 0 {
-			addrs = witnessAddrs(l.spaces[i].over, l.spacesOf(prefer))
+			addrs = witnessAddrs(l.spaces[i].boxes, l.spacesOf(prefer))
 		}
 		for _, a := range addrs {
 			for _, db := range dbs {
@@ -672,7 +672,7 @@ func witnessAddrs(bs []box, prefer []*ruleSpace) []netip.Addr {
 	for _, b := range bs {
 		for _, p := range b.addr.pfx {
 			for _, a := range prefer {
-				for _, ab := range a.over {
+				for _, ab := range a.boxes {
 					for _, ap := range ab.addr.pfx {
 						if !p.Overlaps(ap) {
 							continue
@@ -756,11 +756,11 @@ func (l *linter) listenDead(i int) bool {
 	lis := l.opts.Listen
 	reach := lis.reach()
 	sp := &l.spaces[i]
-	if len(sp.over) == 0 {
+	if len(sp.boxes) == 0 {
 		return false
 	}
 	live := false
-	a := &sp.over[0].addr
+	a := &sp.boxes[0].addr
 	for _, p := range a.pfx {
 		for _, q := range reach {
 			if p.Overlaps(q) {
@@ -809,10 +809,10 @@ func prefixWords(ps []netip.Prefix) string {
 // and the host-name/samenet atoms; samehost is the server itself.
 func (l *linter) remote(i int) (pfx []netip.Prefix, atoms []addrAtom) {
 	sp := &l.spaces[i]
-	if len(sp.over) == 0 || l.f.Rules[i].Type == Local {
+	if len(sp.boxes) == 0 || l.f.Rules[i].Type == Local {
 		return nil, nil
 	}
-	a := sp.over[0].addr
+	a := sp.boxes[0].addr
 	fams := fam4 | fam6
 	if lis := l.opts.Listen; lis != nil {
 		fams = 0
@@ -1460,48 +1460,47 @@ func ruleBoxes(r *Rule) []box {
 	return out
 }
 
-// minus appends to out boxes containing x ∖ a, given a's certain (under)
-// and possible (over) extents.
-func (x *box) minus(under, over *box, out []box) []box {
-	if x.disjoint(under) {
+// minus appends to out boxes containing x ∖ a.
+func (x *box) minus(a *box, out []box) []box {
+	if x.disjoint(a) {
 		return append(out, *x)
 	}
 	// When a column loses nothing, the pieces up to it make up x again:
 	// keep x whole rather than in overlapping pieces.
 	n0 := len(out)
 	whole := func() []box { return append(out[:n0], *x) }
-	if c := x.cls &^ under.cls; c != 0 {
+	if c := x.cls &^ a.cls; c != 0 {
 		y := *x
 		y.cls = c
 		out = append(out, y)
 	}
-	ci := x.cls & under.cls
+	ci := x.cls & a.cls
 	if ci == 0 {
 		return out
 	}
-	ad := x.addr.minus(&under.addr)
+	ad := x.addr.minus(&a.addr)
 	if sameAddrSet(&ad, &x.addr) {
 		return whole()
 	}
 	if !ad.empty() {
 		out = append(out, box{cls: ci, addr: ad, db: x.db, user: x.user})
 	}
-	ai := x.addr.inter(&over.addr)
+	ai := x.addr.inter(&a.addr)
 	if ai.empty() {
 		return out
 	}
-	dd := x.db.minus(&under.db)
+	dd := x.db.minus(&a.db)
 	if sameNameSet(&dd, &x.db) {
 		return whole()
 	}
 	if !dd.empty() {
 		out = append(out, box{cls: ci, addr: ai, db: dd, user: x.user})
 	}
-	di := x.db.inter(&over.db)
+	di := x.db.inter(&a.db)
 	if di.empty() {
 		return out
 	}
-	ud := x.user.minus(&under.user)
+	ud := x.user.minus(&a.user)
 	if sameNameSet(&ud, &x.user) {
 		return whole()
 	}
@@ -1535,15 +1534,15 @@ func sameNameSet(a, b *nameSet) bool {
 	return a.all == b.all && len(a.not) == len(b.not) && len(a.lits) == len(b.lits) && len(a.atoms) == len(b.atoms)
 }
 
-// ruleSpace is a rule's certain and possible extents.
+// ruleSpace is the boxes of a rule. Each box denotes exactly what the rule
+// matches; the approximations are in the operations (minus, inter).
 type ruleSpace struct {
-	r           *Rule
-	under, over []box
+	r     *Rule
+	boxes []box
 }
 
 func spaceOf(r *Rule) ruleSpace {
-	b := ruleBoxes(r)
-	return ruleSpace{r: r, under: b, over: b}
+	return ruleSpace{r: r, boxes: ruleBoxes(r)}
 }
 
 // maxBoxes bounds a remainder; past it the analysis gives up (and claims
@@ -1616,18 +1615,18 @@ func (x *box) disjoint(a *box) bool {
 // does not match, and whether a took anything away; ok is false past
 // maxBoxes.
 func subtract(rem []box, a *ruleSpace) (out []box, changed, ok bool) {
-	if len(a.under) == 0 {
+	if len(a.boxes) == 0 {
 		return rem, false, true
 	}
 	for _, x := range rem {
 		cur := []box{x}
-		for i := range a.under {
+		for i := range a.boxes {
 			var next []box
 			for j := range cur {
-				if !cur[j].disjoint(&a.under[i]) {
+				if !cur[j].disjoint(&a.boxes[i]) {
 					changed = true
 				}
-				next = cur[j].minus(&a.under[i], &a.over[i], next)
+				next = cur[j].minus(&a.boxes[i], next)
 			}
 			cur = next
 		}
