@@ -209,7 +209,7 @@ func runRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	var t *table
+	var t *viewTable
 	failed := false
 	if lf.set["ident"] {
 		if lf.set["f"] {
@@ -220,14 +220,14 @@ func runRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		f, err := p.ParseIdentFile(identFile)
 		if err != nil {
-			return cmdIOError(stderr, "rules", errorText(err))
+			return cmdIOError(stderr, "rules", hbaErrorText(err))
 		}
 		t = identTable(lf.version, f, fileNamer(relative, f.Path))
 		failed = len(f.Errors) > 0
 	} else {
 		f, err := p.ParseFile(lf.path())
 		if err != nil {
-			return cmdIOError(stderr, "rules", errorText(err))
+			return cmdIOError(stderr, "rules", hbaErrorText(err))
 		}
 		t = hbaTable(lf.version, f, fileNamer(relative, f.Path))
 		failed = len(f.Errors) > 0 || len(f.Rules) == 0 // the server refuses a file without rules
@@ -245,7 +245,7 @@ func runRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // errorText is the message of an *hba.Error without its position, which
 // names only the file the message names anyway.
-func errorText(err error) string {
+func hbaErrorText(err error) string {
 	var e *hba.Error
 	if errors.As(err, &e) {
 		return e.Msg
@@ -253,8 +253,8 @@ func errorText(err error) string {
 	return err.Error()
 }
 
-// cell is one value of a result table.
-type cell struct {
+// viewCell is one value of a result table.
+type viewCell struct {
 	null  bool
 	num   bool     // an integer column: right-aligned, a JSON number
 	array bool     // a text[] column
@@ -262,15 +262,15 @@ type cell struct {
 	a     []string // arrays
 }
 
-func text(s string, ok bool) cell    { return cell{s: s, null: !ok} }
-func number(n int, ok bool) cell     { return cell{s: strconv.Itoa(n), num: true, null: !ok} }
-func array(a []string, ok bool) cell { return cell{a: a, array: true, null: !ok} }
+func textCell(s string, ok bool) viewCell    { return viewCell{s: s, null: !ok} }
+func numCell(n int, ok bool) viewCell        { return viewCell{s: strconv.Itoa(n), num: true, null: !ok} }
+func arrayCell(a []string, ok bool) viewCell { return viewCell{a: a, array: true, null: !ok} }
 
-// table is a query result: column names and rows.
-type table struct {
+// viewTable is a query result: column names and rows.
+type viewTable struct {
 	cols    []string
 	numeric []bool
-	rows    [][]cell
+	rows    [][]viewCell
 }
 
 // fileNamer returns how the file_name column names a file: as it is, or
@@ -288,50 +288,50 @@ func fileNamer(relative bool, main string) func(string) string {
 	}
 }
 
-func hbaTable(version int, f *hba.File, name func(string) string) *table {
-	t := &table{cols: hba.ViewColumns(version)}
+func hbaTable(version int, f *hba.File, name func(string) string) *viewTable {
+	t := &viewTable{cols: hba.ViewColumns(version)}
 	for _, r := range f.ViewRows() {
-		var row []cell
+		var row []viewCell
 		if version >= 16 {
-			row = append(row, number(r.RuleNumber, r.RuleNumber != 0), text(name(r.FileName), true))
+			row = append(row, numCell(r.RuleNumber, r.RuleNumber != 0), textCell(name(r.FileName), true))
 		}
 		row = append(row,
-			number(r.LineNumber, true),
-			text(r.Type, r.Type != ""),
-			array(r.Database, r.Database != nil),
-			array(r.UserName, r.UserName != nil),
-			text(r.Address, r.HasAddress),
-			text(r.Netmask, r.Netmask != ""),
-			text(r.AuthMethod, r.AuthMethod != ""),
-			array(r.Options, r.Options != nil),
-			text(r.Error, r.Error != ""))
+			numCell(r.LineNumber, true),
+			textCell(r.Type, r.Type != ""),
+			arrayCell(r.Database, r.Database != nil),
+			arrayCell(r.UserName, r.UserName != nil),
+			textCell(r.Address, r.HasAddress),
+			textCell(r.Netmask, r.Netmask != ""),
+			textCell(r.AuthMethod, r.AuthMethod != ""),
+			arrayCell(r.Options, r.Options != nil),
+			textCell(r.Error, r.Error != ""))
 		t.rows = append(t.rows, row)
 	}
 	t.setNumeric()
 	return t
 }
 
-func identTable(version int, f *hba.IdentFile, name func(string) string) *table {
-	t := &table{cols: hba.IdentViewColumns(version)}
+func identTable(version int, f *hba.IdentFile, name func(string) string) *viewTable {
+	t := &viewTable{cols: hba.IdentViewColumns(version)}
 	for _, r := range f.ViewRows() {
 		data := r.Error == ""
-		var row []cell
+		var row []viewCell
 		if version >= 16 {
-			row = append(row, number(r.MapNumber, r.MapNumber != 0), text(name(r.FileName), true))
+			row = append(row, numCell(r.MapNumber, r.MapNumber != 0), textCell(name(r.FileName), true))
 		}
 		row = append(row,
-			number(r.LineNumber, true),
-			text(r.MapName, data),
-			text(r.SysName, data),
-			text(r.PGUsername, data),
-			text(r.Error, !data))
+			numCell(r.LineNumber, true),
+			textCell(r.MapName, data),
+			textCell(r.SysName, data),
+			textCell(r.PGUsername, data),
+			textCell(r.Error, !data))
 		t.rows = append(t.rows, row)
 	}
 	t.setNumeric()
 	return t
 }
 
-func (t *table) setNumeric() {
+func (t *viewTable) setNumeric() {
 	t.numeric = make([]bool, len(t.cols))
 	for i, c := range t.cols {
 		t.numeric[i] = c == "rule_number" || c == "line_number" || c == "map_number"
@@ -363,7 +363,7 @@ func arrayText(a []string) string {
 	return b.String()
 }
 
-func (c cell) text() string {
+func (c viewCell) display() string {
 	switch {
 	case c.null:
 		return ""
@@ -374,20 +374,20 @@ func (c cell) text() string {
 }
 
 // width is the display width psql gives a value: one column per character.
-func width(s string) int { return utf8.RuneCountInString(s) }
+func displayWidth(s string) int { return utf8.RuneCountInString(s) }
 
 // writeAligned prints the table as psql's aligned format does.
-func (t *table) writeAligned(w io.Writer) {
+func (t *viewTable) writeAligned(w io.Writer) {
 	widths := make([]int, len(t.cols))
 	for i, c := range t.cols {
-		widths[i] = width(c)
+		widths[i] = displayWidth(c)
 	}
 	texts := make([][]string, len(t.rows))
 	for r, row := range t.rows {
 		texts[r] = make([]string, len(row))
 		for i, c := range row {
-			texts[r][i] = c.text()
-			widths[i] = max(widths[i], width(texts[r][i]))
+			texts[r][i] = c.display()
+			widths[i] = max(widths[i], displayWidth(texts[r][i]))
 		}
 	}
 	var b strings.Builder
@@ -395,7 +395,7 @@ func (t *table) writeAligned(w io.Writer) {
 		if i > 0 {
 			b.WriteString(" |")
 		}
-		pad := widths[i] - width(c)
+		pad := widths[i] - displayWidth(c)
 		b.WriteString(" " + strings.Repeat(" ", pad/2) + c + strings.Repeat(" ", pad-pad/2))
 	}
 	b.WriteString(" \n")
@@ -411,7 +411,7 @@ func (t *table) writeAligned(w io.Writer) {
 			if i > 0 {
 				b.WriteString(" |")
 			}
-			pad := strings.Repeat(" ", widths[i]-width(s))
+			pad := strings.Repeat(" ", widths[i]-displayWidth(s))
 			switch {
 			case t.numeric[i]:
 				b.WriteString(" " + pad + s)
@@ -432,7 +432,7 @@ func (t *table) writeAligned(w io.Writer) {
 }
 
 // writeJSON prints the rows as a JSON array of objects, one row per line.
-func (t *table) writeJSON(w io.Writer) {
+func (t *viewTable) writeJSON(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("[")
 	for r, row := range t.rows {
@@ -444,7 +444,7 @@ func (t *table) writeJSON(w io.Writer) {
 			if i > 0 {
 				b.WriteString(",")
 			}
-			b.WriteString(jsonString(t.cols[i]) + ":")
+			b.WriteString(jsonQuote(t.cols[i]) + ":")
 			switch {
 			case c.null:
 				b.WriteString("null")
@@ -456,11 +456,11 @@ func (t *table) writeJSON(w io.Writer) {
 					if k > 0 {
 						b.WriteString(",")
 					}
-					b.WriteString(jsonString(s))
+					b.WriteString(jsonQuote(s))
 				}
 				b.WriteString("]")
 			default:
-				b.WriteString(jsonString(c.s))
+				b.WriteString(jsonQuote(c.s))
 			}
 		}
 		b.WriteString("}")
@@ -472,7 +472,7 @@ func (t *table) writeJSON(w io.Writer) {
 	io.WriteString(w, b.String())
 }
 
-func jsonString(s string) string {
+func jsonQuote(s string) string {
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
