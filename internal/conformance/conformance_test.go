@@ -308,12 +308,15 @@ func (tg *target) serverRows(rows []pgtest.HBARow, out *Outcome) map[string]stri
 			out.Errors = append(out.Errors, pos+": "+sub(*r.Error))
 		}
 		row := pos
+		if tg.opts.Version >= 16 {
+			n := 0
+			if r.RuleNumber != nil {
+				n = *r.RuleNumber
+			}
+			row += " #" + ruleNumber(n)
+		}
 		if r.Type != nil {
 			addr, mask := deref(r.Address), deref(r.Netmask)
-			if r.Netmask != nil {
-				// a numeric address: compare values, not spellings
-				addr, mask = normAddr(addr), normAddr(mask)
-			}
 			method := deref(r.AuthMethod)
 			methods[pos] = method
 			row += " " + RowColumns(*r.Type, r.Database, r.UserName, addr, mask, method, r.Options)

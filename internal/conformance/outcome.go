@@ -3,7 +3,6 @@ package conformance
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -72,14 +71,6 @@ func RowColumns(typ string, db, user []string, addr, mask, method string, opts [
 	return fmt.Sprintf("%s db=%q user=%q addr=%s mask=%s method=%s opts=%q", typ, db, user, addr, mask, method, opts)
 }
 
-// normAddr re-prints a numeric address so both sides agree on spelling.
-func normAddr(s string) string {
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.WithZone("").String()
-	}
-	return s
-}
-
 // Rel makes an absolute path relative to dir (slash-separated).
 func Rel(dir, p string) string {
 	if r, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(r, "..") {
@@ -103,20 +94,21 @@ func HBAOutcome(p *hba.Parser, dir string, conns []Conn) (out *Outcome, err erro
 		return nil, err
 	}
 	sub := func(s string) string { return strings.ReplaceAll(s, dir, "$DIR") }
-	for _, l := range f.Lines {
-		pos := fmt.Sprintf("%s:%d", Rel(dir, l.Pos.Filename), l.Pos.Line)
-		text := ""
-		if l.Err != nil {
-			text = l.Err.ViewText()
-		} else if l.Rule != nil {
-			text = l.Rule.Warning
-		}
-		if text != "" {
-			out.Errors = append(out.Errors, pos+": "+sub(text))
+	for _, r := range f.ViewRows() {
+		pos := fmt.Sprintf("%s:%d", Rel(dir, r.FileName), r.LineNumber)
+		if r.Error != "" {
+			out.Errors = append(out.Errors, pos+": "+sub(r.Error))
 		}
 		row := pos
-		if l.Err == nil && l.Rule != nil {
-			row += " " + ruleColumns(l.Rule)
+		if p.Version >= 16 {
+			row += " #" + ruleNumber(r.RuleNumber)
+		}
+		if r.Type != "" {
+			addr := "NULL"
+			if r.HasAddress {
+				addr = r.Address
+			}
+			row += " " + RowColumns(r.Type, r.Database, r.UserName, addr, orNULL(r.Netmask), r.AuthMethod, r.Options)
 		}
 		out.Rows = append(out.Rows, sub(row))
 	}
@@ -149,23 +141,17 @@ func decisionString(dir string, d hba.Decision) string {
 	return fmt.Sprintf("unresolved%s (%s)", where, d.Reason)
 }
 
-func ruleColumns(r *hba.Rule) string {
-	var db, user []string
-	for _, t := range r.Databases {
-		db = append(db, t.Value)
+func orNULL(s string) string {
+	if s == "" {
+		return "NULL"
 	}
-	for _, t := range r.Users {
-		user = append(user, t.Value)
+	return s
+}
+
+// ruleNumber renders pg_hba_file_rules.rule_number; 0 is NULL.
+func ruleNumber(n int) string {
+	if n == 0 {
+		return "NULL"
 	}
-	addr, mask := "NULL", "NULL"
-	switch r.Address.Kind {
-	case hba.AddrAll, hba.AddrSameHost, hba.AddrSameNet:
-		addr = r.Address.Kind.String()
-	case hba.AddrIP:
-		addr = r.Address.IP.WithZone("").String()
-		mask = r.Address.Mask.String()
-	case hba.AddrHostName:
-		addr = r.Address.Text
-	}
-	return RowColumns(r.Type.String(), db, user, addr, mask, r.Method.String(), r.ViewOptions())
+	return fmt.Sprint(n)
 }
