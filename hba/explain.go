@@ -91,16 +91,8 @@ func (rs *Ruleset) Explain(ctx context.Context, c Conn) Trace {
 // matchNames returns the database and user names rules are compared with
 // (SEMANTICS §5.1).
 func (rs *Ruleset) matchNames(c Conn) (db, user string) {
-	user = c.User
-	db = c.defaultDB()
-	if rs.dbUserNS && rs.version <= 16 && c.Replication != PhysicalReplication {
-		if i := strings.IndexByte(user, '@'); i == len(user)-1 && strings.Count(user, "@") == 1 {
-			user = user[:i]
-		} else {
-			user += "@" + db
-		}
-	}
-	return truncName(db), truncName(user)
+	user, db = c.names(rs.version, rs.dbUserNS)
+	return db, user
 }
 
 // explainer is the per-connection state of one explanation: the server's

@@ -152,6 +152,152 @@ func (p *Parser) relPath(loc, from string) string {
 	return filepath.Join(filepath.Dir(from), loc)
 }
 
+// relPathOld resolves an @file name as PostgreSQL 13 and 14 do: an
+// absolute name as written, a relative one joined to the directory of the
+// file from with the old canonicalize_path, which collapses duplicate
+// slashes and resolves only trailing "." and ".." components. Opening the
+// result leaves inner ".." to the operating system, so "nosuch/../x" fails
+// when nosuch does not exist.
+func (p *Parser) relPathOld(loc, from string) string {
+	if strings.HasPrefix(loc, "/") {
+		return loc
+	}
+	dir := trimDirectory(from)
+	for strings.HasPrefix(loc, "./") {
+		loc = loc[2:]
+	}
+	if loc != "" {
+		if dir != "" {
+			dir += "/"
+		}
+		dir += loc
+	}
+	return canonicalizeOld(dir)
+}
+
+// trimDirectory is PostgreSQL's trim_directory: it removes the last path
+// component and the slashes before it, keeping a leading slash.
+func trimDirectory(p string) string {
+	if p == "" {
+		return p
+	}
+	i := len(p) - 1
+	for i > 0 && p[i] == '/' {
+		i--
+	}
+	for i > 0 && p[i] != '/' {
+		i--
+	}
+	for i > 0 && p[i-1] == '/' {
+		i--
+	}
+	if i == 0 && p[0] == '/' {
+		i = 1
+	}
+	return p[:i]
+}
+
+// canonicalizeOld is canonicalize_path before PostgreSQL 15.
+func canonicalizeOld(p string) string {
+	// Trailing separators, except a leading one.
+	for len(p) > 1 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1]
+	}
+	// Duplicate adjacent separators.
+	var b strings.Builder
+	was := false
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && was {
+			continue
+		}
+		was = p[i] == '/'
+		b.WriteByte(p[i])
+	}
+	p = b.String()
+	pending := 0
+	for {
+		switch {
+		case len(p) >= 2 && strings.HasSuffix(p, "/."):
+			p = trimDirectory(p)
+		case p == ".":
+			if pending > 0 {
+				p = ""
+			}
+			goto done
+		case len(p) >= 3 && strings.HasSuffix(p, "/..") || p == "..":
+			p = trimDirectory(p)
+			pending++
+		case pending > 0 && p != "":
+			p = trimDirectory(p)
+			pending--
+			if p == "" {
+				p = "."
+			}
+		default:
+			goto done
+		}
+	}
+done:
+	if pending > 0 {
+		for ; pending > 1; pending-- {
+			p += "../"
+		}
+		p += ".."
+	}
+	return p
+}
+
+// fsPath turns an absolute path into a name for an fs.FS. Paths that are
+// not clean (13–14 @files) are walked as the kernel would: a ".." needs the
+// directory before it to exist.
+func fsPath(fsys fs.FS, abs string) (string, error) {
+	name := strings.TrimPrefix(abs, "/")
+	if name == "" {
+		return ".", nil
+	}
+	if fs.ValidPath(name) {
+		return name, nil
+	}
+	var stack []string
+	for _, c := range strings.Split(name, "/") {
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			cur := strings.Join(stack, "/")
+			if cur == "" {
+				cur = "."
+			}
+			fi, err := fs.Stat(fsys, cur)
+			if err != nil {
+				return "", err
+			}
+			if !fi.IsDir() {
+				return "", syscall.ENOTDIR
+			}
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		default:
+			if len(stack) > 0 {
+				cur := strings.Join(stack, "/")
+				fi, err := fs.Stat(fsys, cur)
+				if err != nil {
+					return "", err
+				}
+				if !fi.IsDir() {
+					return "", syscall.ENOTDIR
+				}
+			}
+			stack = append(stack, c)
+		}
+	}
+	if len(stack) == 0 {
+		return ".", nil
+	}
+	return strings.Join(stack, "/"), nil
+}
+
 // errRead marks a file that opened but could not be read (a directory).
 type readError struct{ errno string }
 
@@ -167,11 +313,11 @@ func (p *Parser) readFile(abs string) ([]byte, error) {
 		fi   fs.FileInfo
 	)
 	if p.FS != nil {
-		name := strings.TrimPrefix(abs, "/")
-		if name == "" {
-			name = "."
+		var name string
+		name, err = fsPath(p.FS, abs)
+		if err == nil {
+			fi, err = fs.Stat(p.FS, name)
 		}
-		fi, err = fs.Stat(p.FS, name)
 		if err == nil && fi.IsDir() {
 			return nil, &readError{"Is a directory"}
 		}
@@ -593,6 +739,9 @@ func (l *loader) nextToken(s string, i *int) (t token, ok, comma, tooLong bool) 
 // file, in order.
 func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth int) []token {
 	full := l.p.relPath(name, outer)
+	if l.ver <= 14 {
+		full = l.p.relPathOld(name, outer)
+	}
 	if l.ver <= 15 {
 		if depth > maxDepthOld {
 			tl.err = &Error{Pos: tl.pos, Msg: `could not open secondary authentication file "@` + name + `" as "` + full + `": maximum nesting depth exceeded`, Err: ErrIncludeDepth}

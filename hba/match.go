@@ -39,7 +39,8 @@ type Conn struct {
 	// SSL and GSS report SSL or GSSAPI encryption (TCP only).
 	SSL, GSS bool
 	// Database is the requested database; "" means the user name, as in
-	// PostgreSQL. It is ignored for physical replication.
+	// PostgreSQL. Physical replication matches no database; there it only
+	// matters for db_user_namespace, which appends it to the user name.
 	Database string
 	// User is the requested role name.
 	User        string
@@ -167,15 +168,15 @@ func (rs *Ruleset) MatchContext(ctx context.Context, c Conn) (*Rule, error) {
 // connection (Rejected, NoMatch); for Unresolved it explains the refusal in
 // the same shape. It returns "" for Matched.
 func (rs *Ruleset) Message(d Decision, c Conn) string {
-	return denyMessage(rs.version, rs.minor, rs.features.Has(FeatureSSL), d, c)
+	return denyMessage(rs.version, rs.dbUserNS, rs.features.Has(FeatureSSL), d, c)
 }
 
-func denyMessage(version, minor int, sslBuild bool, d Decision, c Conn) string {
+func denyMessage(version int, dbUserNS, sslBuild bool, d Decision, c Conn) string {
 	host := "[local]"
 	if !c.Local {
 		host = c.Addr.String()
 	}
-	user, db := truncName(c.User), truncName(c.defaultDB())
+	user, db := c.names(version, dbUserNS)
 	var enc string
 	if version >= 14 {
 		switch {
@@ -223,16 +224,29 @@ func denyMessage(version, minor int, sslBuild bool, d Decision, c Conn) string {
 	return b.String()
 }
 
-// defaultDB returns the database name PostgreSQL matches with: the user name
-// when none was given, "" for physical replication.
-func (c *Conn) defaultDB() string {
+// names returns the user and database names PostgreSQL matches with, as
+// its startup-packet processing leaves them: the database defaults to the
+// user name; with db_user_namespace (13–16) a user name ending in its only
+// "@" loses it and any other gets "@database" appended (for physical
+// replication too, before the database is cleared); both are cut to 63
+// bytes; physical replication then has no database.
+func (c *Conn) names(version int, dbUserNS bool) (user, db string) {
+	user, db = c.User, c.Database
+	if db == "" {
+		db = user
+	}
+	if dbUserNS && version <= 16 {
+		if i := strings.IndexByte(user, '@'); i >= 0 && i == len(user)-1 {
+			user = user[:i]
+		} else {
+			user = user + "@" + db
+		}
+	}
+	user, db = truncName(user), truncName(db)
 	if c.Replication == PhysicalReplication {
-		return ""
+		db = ""
 	}
-	if c.Database == "" {
-		return c.User
-	}
-	return c.Database
+	return user, db
 }
 
 // namedatalen is PostgreSQL's NAMEDATALEN: names are cut to 63 bytes.

@@ -103,18 +103,7 @@ func (rs *Ruleset) Decide(ctx context.Context, c Conn) Decision {
 }
 
 func (rs *Ruleset) prepare(st *matchState) {
-	c := &st.conn
-	user := c.User
-	db := c.defaultDB()
-	if rs.dbUserNS && rs.version <= 16 && c.Replication != PhysicalReplication {
-		if i := strings.IndexByte(user, '@'); i >= 0 && i == len(user)-1 && strings.Count(user, "@") == 1 {
-			user = user[:i]
-		} else {
-			user = user + "@" + db
-		}
-	}
-	st.user = truncName(user)
-	st.db = truncName(db)
+	st.user, st.db = st.conn.names(rs.version, rs.dbUserNS)
 }
 
 // decideLinear is the plain first-match loop over all rules.
