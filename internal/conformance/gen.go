@@ -131,6 +131,12 @@ func (g *gen) generate() {
 	}
 	main := g.newFile(MainFile)
 	n := 1 + g.r.IntN(7)
+	if g.pct(6) {
+		// a long file, for the matcher's index
+		n = 20 + g.r.IntN(50)
+		g.broken = 0
+		g.note("long-file")
+	}
 	if g.pct(3) {
 		n = 0 // no rules at all: "contains no entries"
 		g.note("no-entries")
