@@ -35,6 +35,8 @@ const (
 	lCEL
 	lECL
 	lCCL
+	lBRE
+	lBBND
 )
 
 // Compile flags (the subset of PostgreSQL's cflags that AREs can reach).
@@ -159,10 +161,13 @@ func (p *parser) eat(t int) bool {
 // lexstart handles the prefixes and reads the first token.
 func (p *parser) lexstart() {
 	p.prefixes()
-	if p.cflags&fQUOTE != 0 {
+	switch {
+	case p.cflags&fQUOTE != 0:
 		p.lexcon = lQ
-	} else {
+	case p.cflags&fEXTENDED != 0:
 		p.lexcon = lERE
+	default:
+		p.lexcon = lBRE
 	}
 	p.nexttype = tEMPTY
 	p.next()
@@ -185,7 +190,6 @@ func (p *parser) prefixes() {
 		}
 	}
 	if p.have(3) && p.next2('(', '?') && isAlpha(p.pat[p.now+2]) {
-		start := p.now
 		p.now += 2
 		for ; !p.ateos() && isAlpha(p.pat[p.now]); p.now++ {
 			switch p.pat[p.now] {
@@ -226,25 +230,22 @@ func (p *parser) prefixes() {
 		if p.cflags&fQUOTE != 0 {
 			p.cflags &^= fEXPANDED | fNEWLINE
 		}
-		if p.cflags&(fQUOTE|fEXTENDED) == 0 {
-			p.unsupported(start, "embedded option 'b' (POSIX basic RE syntax)")
-		}
 	}
 }
 
 // next reads the next token into nexttype/nextvalue.
 func (p *parser) next() {
 	p.lasttype = p.nexttype
-	if p.cflags&fEXPANDED != 0 && (p.lexcon == lERE || p.lexcon == lEBND) {
+	if p.cflags&fEXPANDED != 0 && (p.lexcon == lERE || p.lexcon == lEBND || p.lexcon == lBRE || p.lexcon == lBBND) {
 		p.skip()
 	}
 	p.tokStart = p.now
 	if p.ateos() {
 		switch p.lexcon {
-		case lERE, lQ:
+		case lERE, lQ, lBRE:
 			p.set(tEOS)
 			return
-		case lEBND:
+		case lEBND, lBBND:
 			p.fail(msgBrace)
 		default:
 			p.fail(msgBrack)
@@ -256,13 +257,16 @@ func (p *parser) next() {
 	case lQ:
 		p.setv(tPLAIN, int(c))
 		return
-	case lEBND:
+	case lBRE:
+		p.brenext(c)
+		return
+	case lEBND, lBBND:
 		switch {
 		case isDigit(c):
 			p.setv(tDIGIT, int(c-'0'))
 		case c == ',':
 			p.set(',')
-		case c == '}':
+		case c == '}' && p.lexcon == lEBND:
 			p.lexcon = lERE
 			if p.cflags&fADVF != 0 && p.next1('?') {
 				p.now++
@@ -270,6 +274,10 @@ func (p *parser) next() {
 			} else {
 				p.setv('}', 1)
 			}
+		case c == '\\' && p.lexcon == lBBND && p.next1('}'):
+			p.now++
+			p.lexcon = lBRE
+			p.setv('}', 1)
 		default:
 			p.fail(msgBadBR)
 		}
@@ -281,6 +289,9 @@ func (p *parser) next() {
 				p.setv(tPLAIN, int(c))
 			} else {
 				p.lexcon = lERE
+				if p.cflags&fEXTENDED == 0 {
+					p.lexcon = lBRE
+				}
 				p.set(']')
 			}
 		case '\\':
@@ -446,6 +457,81 @@ func (p *parser) next() {
 			return
 		}
 		p.lexescape()
+	default:
+		p.setv(tPLAIN, int(c))
+	}
+}
+
+// brenext lexes one token of a POSIX basic RE ((?b)), where most operators
+// are backslashed and *, ^ and $ depend on their position.
+func (p *parser) brenext(c byte) {
+	switch c {
+	case '*':
+		if p.lasttypeIs(tEMPTY) || p.lasttypeIs('(') || p.lasttypeIs('^') {
+			p.setv(tPLAIN, int(c))
+		} else {
+			p.setv('*', 1)
+		}
+		return
+	case '[':
+		if p.have(6) && p.pat[p.now] == '[' && p.pat[p.now+1] == ':' &&
+			(p.pat[p.now+2] == '<' || p.pat[p.now+2] == '>') &&
+			p.pat[p.now+3] == ':' && p.pat[p.now+4] == ']' && p.pat[p.now+5] == ']' {
+			d := p.pat[p.now+2]
+			p.now += 6
+			p.set(int(d))
+			return
+		}
+		p.lexcon = lBRACK
+		if p.next1('^') {
+			p.now++
+			p.setv('[', 0)
+		} else {
+			p.setv('[', 1)
+		}
+		return
+	case '.':
+		p.set('.')
+		return
+	case '^':
+		if p.lasttypeIs(tEMPTY) || p.lasttypeIs('(') {
+			p.set('^')
+		} else {
+			p.setv(tPLAIN, int(c))
+		}
+		return
+	case '$':
+		if p.cflags&fEXPANDED != 0 {
+			p.skip()
+		}
+		if p.ateos() || p.next2('\\', ')') {
+			p.set('$')
+		} else {
+			p.setv(tPLAIN, int(c))
+		}
+		return
+	case '\\':
+	default:
+		p.setv(tPLAIN, int(c))
+		return
+	}
+	if p.ateos() {
+		p.fail(msgEscape)
+	}
+	c = p.pat[p.now]
+	p.now++
+	switch {
+	case c == '{':
+		p.lexcon = lBBND
+		p.set('{')
+	case c == '(':
+		p.setv('(', 1)
+	case c == ')':
+		p.setv(')', int(c))
+	case c == '<' || c == '>':
+		p.set(int(c))
+	case '1' <= c && c <= '9':
+		p.setv(tBACKREF, int(c-'0'))
 	default:
 		p.setv(tPLAIN, int(c))
 	}

@@ -199,7 +199,7 @@ func prepareTree(t *subre) {
 func (p *parser) parse(stopper int, lacon bool) *subre {
 	p.depth++
 	if p.depth > maxDepth {
-		p.unsupported(p.now, "parentheses nested too deeply")
+		p.unsupported(p.tokStart, "parentheses nested more than 100 deep")
 	}
 	defer func() { p.depth-- }()
 	flags := sLONGER

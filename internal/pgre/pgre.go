@@ -24,12 +24,12 @@
 // constraints \m \M \y \Y [[:<:]] [[:>:]], lookahead and lookbehind
 // (?= ?! ?<= ?<!), greedy and non-greedy quantifiers and bounds {m,n} up to
 // 255, (?:...) and (?#...), back-references (verified like PostgreSQL's
-// cfindloop, including its quirks), the ***= and ***: directors and the
-// embedded options (?c e i m n p q s t w x), e switching to POSIX ERE syntax.
+// cfindloop, including its quirks), the ***= and ***: directors and all
+// embedded options (?b c e i m n p q s t w x), b and e switching to POSIX
+// basic and extended syntax.
 //
 // Refused with an error wrapping ErrUnsupported (naming the construct and
-// its offset) rather than answered differently: the embedded option b (POSIX
-// basic RE syntax); patterns whose automaton would
+// its offset) rather than answered differently: patterns whose automaton would
 // exceed 10,000 states or that hold more than 8 \y/\Y constraints after
 // expanding bounds (PostgreSQL's "regular expression is too complex" limit
 // depends on its NFA optimiser and stack depth and cannot be predicted

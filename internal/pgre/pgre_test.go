@@ -40,11 +40,25 @@ func TestCompileErrors(t *testing.T) {
 }
 
 func TestUnsupported(t *testing.T) {
-	for _, p := range []string{"(?b)a", "(?eb)a", "(?b)a\\{1\\}"} {
-		_, err := Compile(p)
-		if !errors.Is(err, ErrUnsupported) {
-			t.Errorf("Compile(%q) = %v, want ErrUnsupported", p, err)
+	tests := []struct {
+		pattern string
+		major   int
+		offset  int
+	}{
+		{`x(?:a*\y){9}`, 0, 8},
+		{`(a{255}){255}`, 0, 8},
+		{strings.Repeat("(", 101) + "a" + strings.Repeat(")", 101), 0, 100},
+		{`(a)\1`, 13, 3},
+	}
+	for _, tt := range tests {
+		_, err := CompileFor(tt.pattern, tt.major)
+		var e *Error
+		if !errors.Is(err, ErrUnsupported) || !errors.As(err, &e) || e.Offset != tt.offset {
+			t.Errorf("CompileFor(%q, %d) = %v, want ErrUnsupported at %d", tt.pattern, tt.major, err, tt.offset)
 		}
+	}
+	if _, err := CompileFor(`(a)\1`, 14); err != nil {
+		t.Errorf("back-reference refused for 14: %v", err)
 	}
 }
 
