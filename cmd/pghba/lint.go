@@ -56,7 +56,9 @@ Flags:
   --json                   {"findings":[{"file":...,"line":N,"severity":...,
                            "check":...,"message":...,"related":[{"file":...,
                            "line":N}],"witness":{...}}]}; the witness is a
-                           connection in the form of pghba check --batch lines
+                           connection in the form of pghba check --batch lines;
+                           related and witness are left out when there are none,
+                           and included_from lists the include directives
   --listen ADDRS           the server's listen_addresses: * (everything),
                            localhost, 0.0.0.0, ::, addresses and host names,
                            comma-separated; '' for none. With only loopback
