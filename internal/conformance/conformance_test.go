@@ -125,10 +125,20 @@ func installFeatures(f pgtest.Features) hba.Features {
 	return h
 }
 
+// altProfile is the second cluster's configuration for a major.
+func altProfile(major int) profile {
+	p := profile{NoSSL: true, DBUserNS: major <= 16}
+	if major >= 18 {
+		p.OAuth = "v"
+	}
+	return p
+}
+
 // profile is a server configuration besides the standard one.
 type profile struct {
-	NoSSL    bool // ssl = off
-	DBUserNS bool // db_user_namespace = on (13–16)
+	NoSSL    bool   // ssl = off
+	DBUserNS bool   // db_user_namespace = on (13–16)
+	OAuth    string // oauth_validator_libraries (18)
 }
 
 func startTarget(t *testing.T, major int, prof profile) *target {
@@ -142,6 +152,14 @@ func startTarget(t *testing.T, major int, prof profile) *target {
 	cl := pgtest.Start(t, inst, opt)
 	if err := cl.Exec(strings.Join(FixtureSQL(), ";\n")); err != nil {
 		t.Fatalf("creating the role fixture: %v", err)
+	}
+	if prof.OAuth != "" {
+		if err := cl.Exec("ALTER SYSTEM SET oauth_validator_libraries = '" + prof.OAuth + "'"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cl.Reload(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if prof.DBUserNS {
 		// Set after start: with it on, the harness's admin login "postgres"
@@ -160,12 +178,13 @@ func startTarget(t *testing.T, major int, prof profile) *target {
 	feat := installFeatures(inst.Features)
 	tg := &target{t: t, inst: inst, cl: cl, hosts: hosts,
 		opts: Options{Version: major, Features: feat, HostNames: hosts, Conns: envInt("PGHBA_CONFORMANCE_CONNS", 6),
-			NoSSL: prof.NoSSL, DBUserNamespace: prof.DBUserNS},
+			NoSSL: prof.NoSSL, DBUserNamespace: prof.DBUserNS, OAuthValidators: prof.OAuth},
 		parser: NewParser(major, inst.Minor, feat, hosts, "postgres"),
 		prof:   prof,
 	}
 	tg.parser.SSL = !prof.NoSSL
 	tg.parser.DBUserNamespace = prof.DBUserNS
+	tg.parser.OAuthValidatorLibraries = prof.OAuth
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
@@ -514,7 +533,7 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 		tg := main
 		if i%6 == 5 && os.Getenv("PGHBA_CONFORMANCE_NOALT") == "" {
 			if alt == nil {
-				alt = startTarget(t, major, profile{NoSSL: true, DBUserNS: major <= 16})
+				alt = startTarget(t, major, altProfile(major))
 			}
 			tg = alt
 		}
@@ -545,7 +564,7 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 			continue
 		}
 		reg := &Regression{Version: major, Minor: tg.inst.Minor, Features: tg.opts.Features, Hosts: tg.hosts,
-			NoSSL: tg.prof.NoSSL, DBUserNS: tg.prof.DBUserNS,
+			NoSSL: tg.prof.NoSSL, DBUserNS: tg.prof.DBUserNS, OAuth: tg.prof.OAuth,
 			Seed: seed, Index: i, Files: c.Files, Conns: c.Conns, Want: *res.server,
 			Note: "divergence found by TestConformance:\n" + res.diff}
 		path := filepath.Join(regressionDir(t), fmt.Sprintf("pg%d-%d-%d.txtar", major, seed, i))
@@ -601,7 +620,7 @@ func TestReplay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tg := startTarget(t, r.Version, profile{NoSSL: r.NoSSL, DBUserNS: r.DBUserNS})
+		tg := startTarget(t, r.Version, profile{NoSSL: r.NoSSL, DBUserNS: r.DBUserNS, OAuth: r.OAuth})
 		c := &Case{Seed: r.Seed, Index: r.Index, Version: r.Version, Files: r.Files, Conns: r.Conns}
 		if g := Generate(r.Seed, r.Index, tg.opts); slices.EqualFunc(g.Files, r.Files, func(a, b File) bool {
 			return a.Path == b.Path && a.Dir == b.Dir && a.Data == b.Data

@@ -28,6 +28,9 @@ type Options struct {
 	NoSSL bool
 	// DBUserNamespace: the server runs with db_user_namespace = on (13–16).
 	DBUserNamespace bool
+	// OAuthValidators is the server's oauth_validator_libraries (18); when
+	// set, valid oauth rules are generated.
+	OAuthValidators string
 	// BrokenRate is the probability, in percent, that a case gets
 	// deliberately broken lines (default 35).
 	BrokenRate int
@@ -693,6 +696,9 @@ func (g *gen) validMethod(typ string) methodChoice {
 	if ssl && g.has(hba.FeatureSSL) {
 		ms = append(ms, "cert", "cert")
 	}
+	if g.o.OAuthValidators != "" && g.o.Version >= 18 {
+		ms = append(ms, "oauth", "oauth")
+	}
 	m := methodChoice{method: pick(g.r, ms...)}
 	add := func(o string) { m.opts = append(m.opts, o) }
 	switch m.method {
@@ -763,6 +769,18 @@ func (g *gen) validMethod(typ string) methodChoice {
 		}
 		if g.pct(20) {
 			add("radiusidentifiers=pg")
+		}
+	case "oauth":
+		add("issuer=" + pick(g.r, "https://issuer.example.com", "https://x/.well-known/openid-configuration"))
+		add("scope=" + pick(g.r, "openid", `"openid email"`, `""`))
+		if g.pct(40) {
+			add("validator=" + pick(g.r, g.o.OAuthValidators, g.o.OAuthValidators, "nope"))
+		}
+		switch g.r.IntN(4) {
+		case 0:
+			add("map=om")
+		case 1:
+			add("delegate_ident_mapping=" + pick(g.r, "1", "true", "0"))
 		}
 	case "cert":
 		if g.pct(40) {

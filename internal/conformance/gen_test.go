@@ -128,3 +128,32 @@ func TestConnStringRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestCoverageProfiles(t *testing.T) {
+	o := Options{Version: 18, Features: hba.FeatureSSL, OAuthValidators: "v", NoSSL: true}
+	seen := map[string]bool{}
+	for i := range 400 {
+		c := Generate(4, i, o)
+		for _, n := range c.Notes {
+			seen[n] = true
+		}
+		for _, cn := range c.Conns {
+			if cn.SSL {
+				t.Fatalf("case %d: SSL connection %s with NoSSL", i, cn)
+			}
+		}
+	}
+	if !seen["method-oauth"] {
+		t.Error("no oauth rule with OAuthValidators set")
+	}
+	o = Options{Version: 16, Features: hba.FeatureSSL, DBUserNamespace: true}
+	at := false
+	for i := range 100 {
+		for _, cn := range Generate(4, i, o).Conns {
+			at = at || strings.Contains(cn.User, "@")
+		}
+	}
+	if !at {
+		t.Error("no user@ spelling with DBUserNamespace")
+	}
+}

@@ -18,9 +18,10 @@ type Regression struct {
 	Version  int
 	Minor    int
 	Features hba.Features
-	Hosts    bool // host names resolve through HostsFile
-	NoSSL    bool // the server ran with ssl = off
-	DBUserNS bool // the server ran with db_user_namespace = on
+	Hosts    bool   // host names resolve through HostsFile
+	NoSSL    bool   // the server ran with ssl = off
+	DBUserNS bool   // the server ran with db_user_namespace = on
+	OAuth    string // the server's oauth_validator_libraries
 	Seed     uint64
 	Index    int
 	Files    []File // original variant only
@@ -33,6 +34,7 @@ func (r *Regression) Parser(superuser string) *hba.Parser {
 	p := NewParser(r.Version, r.Minor, r.Features, r.Hosts, superuser)
 	p.SSL = !r.NoSSL
 	p.DBUserNamespace = r.DBUserNS
+	p.OAuthValidatorLibraries = r.OAuth
 	return p
 }
 
@@ -65,6 +67,9 @@ func (r *Regression) Marshal() []byte {
 	}
 	if r.DBUserNS {
 		c.WriteString("db_user_namespace: on\n")
+	}
+	if r.OAuth != "" {
+		fmt.Fprintf(&c, "oauth_validator_libraries: %s\n", r.OAuth)
 	}
 	for _, s := range r.Want.Rows {
 		fmt.Fprintf(&c, "row: %s\n", s)
@@ -126,6 +131,8 @@ func ParseRegression(data []byte) (*Regression, error) {
 			r.NoSSL = v == "off"
 		case "db_user_namespace":
 			r.DBUserNS = v == "on"
+		case "oauth_validator_libraries":
+			r.OAuth = v
 		case "loaded":
 			r.Want.Loaded, err = strconv.ParseBool(v)
 		case "row":
