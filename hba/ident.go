@@ -121,20 +121,9 @@ func (f *IdentFile) ViewRows() []IdentViewRow {
 // …" (16+) and runs without maps); line errors are in IdentFile.Errors.
 func (p *Parser) ParseIdentFile(name string) (*IdentFile, error) {
 	abs := p.absPath(name)
-	data, err := p.readFile(abs)
+	data, err := p.readMain(abs, "usermap file")
 	if err != nil {
-		var re *readError
-		if errors.As(err, &re) {
-			// As for pg_hba.conf: the read error is logged and the file
-			// ends there.
-			data = nil
-		} else {
-			msg := `could not open file "` + abs + `": ` + err.Error()
-			if p.version() <= 15 {
-				msg = `could not open usermap file "` + abs + `": ` + err.Error()
-			}
-			return nil, &Error{Pos: Position{Filename: abs}, Msg: msg, Err: ErrFile}
-		}
+		return nil, err
 	}
 	return p.parseIdentMain(abs, data), nil
 }
@@ -146,10 +135,7 @@ func (p *Parser) ParseIdentBytes(name string, data []byte) *IdentFile {
 }
 
 func (p *Parser) parseIdentMain(abs string, data []byte) *IdentFile {
-	l := p.newLoader()
-	var lines []*tokLine
-	l.readBytes += len(data)
-	l.tokenize(abs, data, 0, nil, &lines)
+	lines := p.tokenizeMain(abs, data)
 	f := &IdentFile{Path: abs, Version: p.version()}
 	for _, tl := range lines {
 		ln := &IdentLine{Pos: tl.pos, IncludedFrom: tl.inc, Raw: tl.raw, Err: tl.err}

@@ -442,21 +442,41 @@ func (p *Parser) listDir(dir string) (files []string, errPath string, err error)
 // File.Errors.
 func (p *Parser) ParseFile(name string) (*File, error) {
 	abs := p.absPath(name)
-	data, err := p.readFile(abs)
+	data, err := p.readMain(abs, "configuration file")
 	if err != nil {
-		var re *readError
-		if errors.As(err, &re) {
-			// PostgreSQL 14+ logs the read error and ends the file there.
-			data = nil
-		} else {
-			msg := `could not open file "` + abs + `": ` + err.Error()
-			if p.version() <= 15 {
-				msg = `could not open configuration file "` + abs + `": ` + err.Error()
-			}
-			return nil, &Error{Pos: Position{Filename: abs}, Msg: msg, Err: ErrFile}
-		}
+		return nil, err
 	}
 	return p.parseMain(abs, data), nil
+}
+
+// readMain reads a main file (pg_hba.conf or pg_ident.conf). A file that
+// opens but cannot be read (a directory) ends there, as in PostgreSQL 14+,
+// which logs the error and goes on. An open failure is the *Error the
+// server logs: `could not open <what13> "…": …` in 13–15, `could not open
+// file "…": …` from 16.
+func (p *Parser) readMain(abs, what13 string) ([]byte, error) {
+	data, err := p.readFile(abs)
+	if err == nil {
+		return data, nil
+	}
+	var re *readError
+	if errors.As(err, &re) {
+		return nil, nil
+	}
+	what := "file"
+	if p.version() <= 15 {
+		what = what13
+	}
+	return nil, &Error{Pos: Position{Filename: abs}, Msg: `could not open ` + what + ` "` + abs + `": ` + err.Error(), Err: ErrFile}
+}
+
+// tokenizeMain returns the logical lines of a main file, includes expanded.
+func (p *Parser) tokenizeMain(abs string, data []byte) []*tokLine {
+	l := p.newLoader()
+	var lines []*tokLine
+	l.readBytes += len(data)
+	l.tokenize(abs, data, 0, nil, &lines)
+	return lines
 }
 
 // ParseBytes parses data as the main file named name; includes and @files
@@ -466,10 +486,7 @@ func (p *Parser) ParseBytes(name string, data []byte) *File {
 }
 
 func (p *Parser) parseMain(abs string, data []byte) *File {
-	l := p.newLoader()
-	var lines []*tokLine
-	l.readBytes += len(data)
-	l.tokenize(abs, data, 0, nil, &lines)
+	lines := p.tokenizeMain(abs, data)
 	f := &File{Path: abs, Lines: make([]*Line, 0, len(lines)), Rules: make([]*Rule, 0, len(lines))}
 	// One allocation each for the lines and the rules (a rule whose line
 	// fails leaves its slot unused).
