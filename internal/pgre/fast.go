@@ -8,11 +8,11 @@ import "math/bits"
 // observe (class of the previous byte x class of the next byte), so a step
 // costs a few word operations per live thread and nothing is allocated.
 type bitProg struct {
-	byteMask   [256]uint64    // leaves whose set contains the byte
-	succ       [16][64]uint64 // closure of a leaf's successor, per context
-	startClo   [16]uint64     // closure of the start instruction, per context
-	matchBit   uint64         // the match leaf
-	contextual bool           // has assertions: contexts matter
+	byteMask   [256]uint64  // leaves whose set contains the byte
+	succ       [][64]uint64 // closure of a leaf's successor, per context
+	startClo   []uint64     // closure of the start instruction, per context
+	matchBit   uint64       // the match leaf
+	contextual bool         // has assertions: contexts matter
 }
 
 // Context classes of a neighbouring position.
@@ -92,7 +92,11 @@ func buildBitProg(p *prog) *bitProg {
 			contextual = true
 		}
 	}
-	bp := &bitProg{contextual: contextual}
+	nctx := 1
+	if contextual {
+		nctx = 16
+	}
+	bp := &bitProg{contextual: contextual, succ: make([][64]uint64, nctx), startClo: make([]uint64, nctx)}
 	seen := make([]bool, len(p.insts))
 	closure := func(pc int32, ctx int) uint64 {
 		clear(seen)
@@ -121,7 +125,7 @@ func buildBitProg(p *prog) *bitProg {
 		}
 		return m
 	}
-	for ctx := 0; ctx < 16; ctx++ {
+	for ctx := 0; ctx < nctx; ctx++ {
 		bp.startClo[ctx] = closure(p.start, ctx)
 		for pc, in := range p.insts {
 			if in.op == iSet {
