@@ -1,6 +1,7 @@
 package pgtest
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -27,6 +28,8 @@ type ProbeConn struct {
 	// Password answers a password request (cleartext, MD5 or SCRAM-SHA-256); empty means
 	// DefaultProbePassword.
 	Password string
+	// ClientCert, with SSL, is presented when the server asks for a client certificate.
+	ClientCert *tls.Certificate
 }
 
 // DefaultProbePassword is sent when the server asks a probe for a password.
@@ -142,7 +145,7 @@ func (c *Cluster) Probe(p ProbeConn) (ProbeResult, error) {
 	defer nc.Close()
 	_ = nc.SetDeadline(time.Now().Add(30 * time.Second))
 	if p.SSL {
-		if nc, err = startTLS(nc); err != nil {
+		if nc, err = startTLSCert(nc, p.ClientCert); err != nil {
 			return res, fmt.Errorf("pgtest: probe: %v", err)
 		}
 	}

@@ -1,0 +1,119 @@
+package identconf
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pghba/pghba/internal/pgtest"
+)
+
+// caseRand is the generator of case i of a run: a case replays from the seed and its index.
+func caseRand(seed uint64, major, i int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, uint64(major)<<32|uint64(i)))
+}
+
+func TestIdentView(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no real servers")
+	}
+	seed := envSeed(t)
+	t.Logf("seed %d (replay with PGHBA_IDENT_SEED=%d)", seed, seed)
+	n := 300
+	if long() {
+		n = 3000
+	}
+	n = envInt("PGHBA_IDENT_FILES", n)
+	majors, required := versions(t, []int{15, 18}, 15)
+	sv := newSaver(t)
+	for _, major := range majors {
+		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
+			t.Parallel()
+			if major < 15 {
+				t.Skip("pg_ident_file_mappings exists from 15")
+			}
+			inst := install(t, major, required[major])
+			runView(t, inst, seed, n, sv)
+		})
+	}
+}
+
+func runView(t *testing.T, inst *pgtest.Install, seed uint64, n int, sv *saver) {
+	major := inst.Major
+	cl := pgtest.Start(t, inst, pgtest.Options{NoSSL: true})
+	dir := cl.Dir()
+	var filesOK, rows, rowsOK, loadedN, diverged int
+	kinds := map[string]int{}
+	for i := 0; i < n; i++ {
+		fs := genFileSet(caseRand(seed, major, i), major)
+		if err := cl.WriteFiles(fs); err != nil {
+			t.Fatal(err)
+		}
+		rr, err := cl.Reload()
+		if err != nil {
+			t.Fatal(err)
+		}
+		srows, err := cl.IdentMappings()
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		server := serverRows(major, srows, dir)
+		lib, loaded, err := libView(major, inst.Minor, cl.IdentFile(), dir)
+		if err != nil {
+			t.Fatalf("case %d: hba: %v", i, err)
+		}
+		if rr.IdentLoaded {
+			loadedN++
+		}
+		rows += len(server)
+		for j := range server {
+			if j < len(lib) && lib[j] == server[j] {
+				rowsOK++
+			}
+		}
+		d := diffRows(server, lib)
+		if loaded != rr.IdentLoaded {
+			d += fmt.Sprintf("loaded: server %v, hba %v\n", rr.IdentLoaded, loaded)
+		}
+		if d == "" {
+			filesOK++
+			continue
+		}
+		diverged++
+		kinds[firstLine(d)]++
+		if diverged <= 8 {
+			t.Errorf("pg%d seed %d case %d diverges:\n%s--- pg_ident.conf ---\n%s", major, seed, i, d, fs["pg_ident.conf"])
+			a := &archive{Header: []string{
+				fmt.Sprintf("# DIVERGENCE found by TestIdentView (seed %d, case %d); rows are the server's.", seed, i),
+				"kind: view",
+				fmt.Sprintf("version: %d", major),
+				fmt.Sprintf("minor: %d", inst.Minor),
+				fmt.Sprintf("loaded: %v", rr.IdentLoaded),
+			}, Files: fs}
+			for _, r := range server {
+				a.Header = append(a.Header, "row: "+r)
+			}
+			sv.save(t, fmt.Sprintf("pg%d-view", major), a)
+		}
+	}
+	t.Logf("pg%d (%s): %d/%d files agree (%d loaded on the server), %d/%d rows agree",
+		major, inst.Version(), filesOK, n, loadedN, rowsOK, rows)
+	if len(kinds) > 0 {
+		var ks []string
+		for k, v := range kinds {
+			ks = append(ks, fmt.Sprintf("%4d× %s", v, k))
+		}
+		sort.Strings(ks)
+		t.Logf("divergences by first difference:\n%s", strings.Join(ks, "\n"))
+	}
+}
+
+func firstLine(s string) string {
+	lines := strings.SplitN(s, "\n", 4)
+	if len(lines) >= 3 && strings.HasPrefix(lines[0], "row") {
+		return strings.TrimSpace(lines[1]) + " | " + strings.TrimSpace(lines[2])
+	}
+	return lines[0]
+}
