@@ -315,6 +315,11 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 		n := &node{op: nSet}
 		p.charclass(&n.set, p.nextvalue)
 		n.set.complement()
+		if p.major == 13 && p.cflags&fNLSTOP != 0 {
+			// 13 expands \D, \S, \W to a negated bracket, which
+			// excludes newline under (?n) and (?p)
+			n.set[0] &^= 1 << '\n'
+		}
 		atomExpr = n
 		p.next()
 	case '.':

@@ -94,8 +94,9 @@ func Compile(pattern string) (*Regexp, error) {
 // CompileFor parses a pattern as PostgreSQL major version major does
 // (13 to 18; 0 means the latest). The only differences are those of 13:
 // \D, \S and \W inside brackets and the [[:word:]] class are errors there
-// ("invalid escape \ sequence", "invalid character class"), and
-// back-references are refused as unsupported.
+// ("invalid escape \ sequence", "invalid character class"), \D and \W do not
+// match a newline under (?n) or (?p), and back-references are refused as
+// unsupported.
 func CompileFor(pattern string, major int) (*Regexp, error) {
 	if major != 0 && (major < 13 || major > 18) {
 		return nil, fmt.Errorf("pgre: unsupported PostgreSQL major version %d", major)
