@@ -40,7 +40,16 @@ func regexToken(r *rand.Rand, bad bool) string {
 	return t
 }
 
-func sysToken(r *rand.Rand) string {
+// clean generation makes only lines that load (most files fail otherwise).
+var genCleanPG = []string{"alice", "bob", "all", `"all"`, "+grp", `"+grp"`, `\1`, `x\1`, `\1\1y`, `"\1"`, `+\1`, `a"ll"`, `""`, "carol", "+"}
+
+func sysToken(r *rand.Rand, clean bool) string {
+	if clean {
+		if r.IntN(2) == 0 {
+			return pick(r, genSysNames[:8])
+		}
+		return regexToken(r, false)
+	}
 	switch n := r.IntN(20); {
 	case n < 8:
 		return pick(r, genSysNames)
@@ -53,7 +62,13 @@ func sysToken(r *rand.Rand) string {
 	}
 }
 
-func pgToken(r *rand.Rand) string {
+func pgToken(r *rand.Rand, clean bool) string {
+	if clean {
+		if r.IntN(5) == 0 {
+			return regexToken(r, false)
+		}
+		return pick(r, genCleanPG)
+	}
 	switch n := r.IntN(20); {
 	case n < 14:
 		return pick(r, genPGNames)
@@ -66,7 +81,10 @@ func pgToken(r *rand.Rand) string {
 	}
 }
 
-func mapToken(r *rand.Rand) string {
+func mapToken(r *rand.Rand, clean bool) string {
+	if clean {
+		return pick(r, genMapNames[:9])
+	}
 	if r.IntN(12) == 0 {
 		return pick(r, genAtFiles)
 	}
@@ -88,19 +106,32 @@ func sep(r *rand.Rand) string {
 
 // genLine returns one logical line (without terminator). depth limits include directives
 // inside included files.
-func genLine(r *rand.Rand, major int, depth int) string {
+func genLine(r *rand.Rand, major int, depth int, clean bool) string {
+	if clean {
+		switch n := r.IntN(20); {
+		case n == 0:
+			return pick(r, genComments)
+		case n < 3 && major >= 16 && depth < 1:
+			return pick(r, genCleanIncludes)
+		}
+		f := []string{mapToken(r, true), sysToken(r, true), pgToken(r, true)}
+		if r.IntN(6) == 0 {
+			f = append(f, pick(r, genPGNames))
+		}
+		return strings.Join(f, sep(r))
+	}
 	switch n := r.IntN(40); {
 	case n == 0:
 		return ""
 	case n == 1:
 		return pick(r, genComments)
 	case n < 4: // too few fields
-		f := []string{mapToken(r), sysToken(r)}
+		f := []string{mapToken(r, false), sysToken(r, false)}
 		return strings.Join(f[:1+r.IntN(2)], sep(r))
 	case n < 8 && depth < 2: // include directives (ordinary lines before 16)
 		return genInclude(r)
 	}
-	f := []string{mapToken(r), sysToken(r), pgToken(r)}
+	f := []string{mapToken(r, false), sysToken(r, false), pgToken(r, false)}
 	switch r.IntN(8) {
 	case 0: // extra fields
 		f = append(f, pick(r, genPGNames))
@@ -139,14 +170,17 @@ var genIncludes = []string{
 	"include sub/inc3.conf", "include_if_exists conf.d",
 }
 
+var genCleanIncludes = []string{"include inc1.conf", "include_if_exists inc2.conf", "include_if_exists nosuch.conf",
+	"include_dir conf.d", "include_dir conf.e", "include inc1.conf extra"}
+
 func genInclude(r *rand.Rand) string { return pick(r, genIncludes) }
 
 // genLines joins n generated lines with newlines, with continuation lines, CRLF and a
 // missing final newline now and then.
-func genLines(r *rand.Rand, major, depth, n int) string {
+func genLines(r *rand.Rand, major, depth, n int, clean bool) string {
 	var b strings.Builder
 	for i := 0; i < n; i++ {
-		l := genLine(r, major, depth)
+		l := genLine(r, major, depth, clean)
 		if major >= 14 && r.IntN(15) == 0 {
 			// split at a blank with a continuation
 			if j := strings.IndexAny(l, " \t"); j > 0 {
@@ -168,8 +202,9 @@ func genLines(r *rand.Rand, major, depth, n int) string {
 
 // genFileSet makes one pg_ident.conf and its secondary files for major.
 func genFileSet(r *rand.Rand, major int) fileSet {
+	clean := r.IntN(5) < 2
 	fs := fileSet{
-		"pg_ident.conf":  []byte(genLines(r, major, 0, 2+r.IntN(10))),
+		"pg_ident.conf":  []byte(genLines(r, major, 0, 2+r.IntN(10), clean)),
 		"u1.txt":         []byte("alice bob\n"),
 		"u2.txt":         []byte("/^r(.*)$\n"),
 		"empty.txt":      []byte("# nothing\n"),
@@ -177,16 +212,16 @@ func genFileSet(r *rand.Rand, major int) fileSet {
 		"sub/nested.txt": []byte("@u4.txt\n"),
 		"sub/u4.txt":     []byte("frank\n"),
 		"conf.e/x.txt":   []byte("m root nobody\n"),
-		"conf.d/b.conf":  []byte(genLines(r, major, 2, 1+r.IntN(3))),
-		"conf.d/a.conf":  []byte(genLines(r, major, 2, 1+r.IntN(3))),
+		"conf.d/b.conf":  []byte(genLines(r, major, 2, 1+r.IntN(3), clean)),
+		"conf.d/a.conf":  []byte(genLines(r, major, 2, 1+r.IntN(3), clean)),
 		"conf.d/c.txt":   []byte("m root ignored\n"),
-		"sub/inc3.conf":  []byte(genLines(r, major, 1, 1+r.IntN(3))),
+		"sub/inc3.conf":  []byte(genLines(r, major, 1, 1+r.IntN(3), clean)),
 	}
-	if r.IntN(3) > 0 {
-		fs["inc1.conf"] = []byte(genLines(r, major, 1, 1+r.IntN(4)))
+	if clean || r.IntN(3) > 0 {
+		fs["inc1.conf"] = []byte(genLines(r, major, 1, 1+r.IntN(4), clean))
 	}
 	if r.IntN(2) == 0 {
-		fs["inc2.conf"] = []byte(genLines(r, major, 2, 1+r.IntN(3)))
+		fs["inc2.conf"] = []byte(genLines(r, major, 2, 1+r.IntN(3), clean))
 	}
 	return fs
 }
