@@ -170,8 +170,8 @@ func (p *parser) compile() (re *Regexp, err error) {
 	if p.unsup != nil {
 		return nil, p.unsup
 	}
-	if n := wordBoundaryCount(tree.expr); n > maxWordBoundaries {
-		p.unsupported(firstWordBoundary(tree.expr), fmt.Sprintf("%d \\y/\\Y word-boundary constraints after expanding repetitions (PostgreSQL's compile time and complexity limit grow exponentially with them; at most %d are accepted here)", n, maxWordBoundaries))
+	if n := constraintWeight(tree.expr); n > maxConstraintWeight {
+		p.unsupported(firstConstraint(tree.expr), fmt.Sprintf("constraints (^ $ \\A \\Z \\m \\M \\y \\Y lookaround) of total weight %d after expanding repetitions; PostgreSQL's compile time and complexity limit grow exponentially with them, so at most %d are accepted", n, maxConstraintWeight))
 	}
 	re = &Regexp{
 		backref: p.backref,
@@ -254,43 +254,44 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 	var atom *subre
 	var atomExpr *node
 	atomtype := p.nexttype
+	atomPos := p.tokStart
 	switch atomtype {
 	case '^':
 		p.next()
 		if p.cflags&fNLANCH != 0 {
-			return p.item(top, &node{op: nAssert, kind: aBOL})
+			return p.item(top, &node{op: nAssert, kind: aBOL, pos: atomPos})
 		}
-		return p.item(top, &node{op: nAssert, kind: aBOS})
+		return p.item(top, &node{op: nAssert, kind: aBOS, pos: atomPos})
 	case '$':
 		p.next()
 		if p.cflags&fNLANCH != 0 {
-			return p.item(top, &node{op: nAssert, kind: aEOL})
+			return p.item(top, &node{op: nAssert, kind: aEOL, pos: atomPos})
 		}
-		return p.item(top, &node{op: nAssert, kind: aEOS})
+		return p.item(top, &node{op: nAssert, kind: aEOS, pos: atomPos})
 	case tSBEGIN:
 		p.next()
-		return p.item(top, &node{op: nAssert, kind: aBOS})
+		return p.item(top, &node{op: nAssert, kind: aBOS, pos: atomPos})
 	case tSEND:
 		p.next()
-		return p.item(top, &node{op: nAssert, kind: aEOS})
+		return p.item(top, &node{op: nAssert, kind: aEOS, pos: atomPos})
 	case '<':
 		p.next()
-		return p.item(top, &node{op: nAssert, kind: aWordStart})
+		return p.item(top, &node{op: nAssert, kind: aWordStart, pos: atomPos})
 	case '>':
 		p.next()
-		return p.item(top, &node{op: nAssert, kind: aWordEnd})
+		return p.item(top, &node{op: nAssert, kind: aWordEnd, pos: atomPos})
 	case tWBDRY:
 		p.next()
-		return p.item(top, &node{op: nAssert, kind: aWordBoundary, pos: p.tokStart})
+		return p.item(top, &node{op: nAssert, kind: aWordBoundary, pos: atomPos})
 	case tNWBDRY:
 		p.next()
-		return p.item(top, &node{op: nAssert, kind: aNotWordBoundary, pos: p.tokStart})
+		return p.item(top, &node{op: nAssert, kind: aNotWordBoundary, pos: atomPos})
 	case tLACON:
 		latype := p.nextvalue
 		p.next()
 		sub := p.parse(')', true)
 		p.next()
-		return p.item(top, &node{op: nLook, kind: latype, kids: []*node{sub.expr}})
+		return p.item(top, &node{op: nLook, kind: latype, kids: []*node{sub.expr}, pos: atomPos})
 	case '*', '+', '?', '{':
 		p.fail(msgBadRpt)
 	case ')':
@@ -690,43 +691,48 @@ func (p *parser) element(startp, endp int) int {
 	return 0
 }
 
-// maxWordBoundaries bounds the number of \y and \Y constraints. Each is two
-// alternative paths in PostgreSQL's NFA, and its constraint propagation then
-// grows exponentially: with 13 to 17 of them in a row (depending on what
-// lies between) PostgreSQL reports "regular expression is too complex", and
-// some shapes take minutes to compile. Which exact shapes fail cannot be
-// predicted without PostgreSQL's NFA optimiser, so patterns beyond this
-// conservative bound are refused as unsupported.
-const maxWordBoundaries = 8
+// maxConstraintWeight bounds the constraints of a pattern, counted after
+// expanding bounded repetitions: 1 for ^ $ \A \Z \m \M [[:<:]] [[:>:]] and
+// each lookaround, 2 for \y and \Y (two alternative paths each). PostgreSQL
+// pushes constraints through its NFA when compiling, which can grow
+// exponentially: (?:a?\y){17} is "regular expression is too complex", some
+// shapes take minutes, and mixtures of \m, \y and lookbehind failed with a
+// weight of 15. Which shapes fail cannot be predicted without PostgreSQL's NFA
+// optimiser, so heavier patterns are refused as unsupported.
+const maxConstraintWeight = 8
 
-func wordBoundaryCount(n *node) int {
+func constraintWeight(n *node) int {
 	switch n.op {
 	case nAssert:
 		if n.kind == aWordBoundary || n.kind == aNotWordBoundary {
-			return 1
+			return 2
 		}
+		return 1
+	case nLook:
+		return 1 + constraintWeight(n.kids[0])
 	case nRep:
 		copies := n.max
 		if n.max >= dupInf {
 			copies = max(n.min, 1)
 		}
-		return copies * wordBoundaryCount(n.kids[0])
-	case nCat, nAlt, nLook:
+		return copies * constraintWeight(n.kids[0])
+	case nCat, nAlt:
 		c := 0
 		for _, k := range n.kids {
-			c += wordBoundaryCount(k)
+			c += constraintWeight(k)
 		}
 		return c
 	}
 	return 0
 }
 
-func firstWordBoundary(n *node) int {
-	if n.op == nAssert && (n.kind == aWordBoundary || n.kind == aNotWordBoundary) {
+// firstConstraint returns the offset of the first constraint in n, or -1.
+func firstConstraint(n *node) int {
+	if n.op == nAssert || n.op == nLook {
 		return n.pos
 	}
 	for _, k := range n.kids {
-		if p := firstWordBoundary(k); p >= 0 {
+		if p := firstConstraint(k); p >= 0 {
 			return p
 		}
 	}

@@ -30,10 +30,10 @@
 //
 // Refused with an error wrapping ErrUnsupported (naming the construct and
 // its offset) rather than answered differently: patterns whose automaton would
-// exceed 10,000 states or that hold more than 8 \y/\Y constraints after
-// expanding bounds (PostgreSQL's "regular expression is too complex" limit
-// depends on its NFA optimiser and stack depth and cannot be predicted
-// exactly); parentheses nested more than 100 deep; and, for PostgreSQL 13
+// exceed 10,000 states or that hold constraints of total weight over 8 after
+// expanding bounds (^ $ \A \Z \m \M and lookarounds weigh 1, \y and \Y 2):
+// PostgreSQL's "regular expression is too complex" limit depends on its NFA
+// optimiser and stack depth and cannot be predicted exactly; parentheses nested more than 100 deep; and, for PostgreSQL 13
 // (CompileFor), back-references.
 //
 // A compiled *Regexp is immutable and safe for concurrent use.

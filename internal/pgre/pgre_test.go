@@ -45,7 +45,8 @@ func TestUnsupported(t *testing.T) {
 		major   int
 		offset  int
 	}{
-		{`x(?:a*\y){9}`, 0, 8},
+		{`x(?:a*\y){5}`, 0, 6},
+		{`^a(?=b)\mc\M(?<!d)$x\A\Z\my`, 0, 0},
 		{`(a{255}){255}`, 0, 8},
 		{strings.Repeat("(", 101) + "a" + strings.Repeat(")", 101), 0, 100},
 		{`(a)\1`, 13, 3},
