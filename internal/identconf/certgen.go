@@ -50,6 +50,8 @@ var (
 	certRules = []string{
 		"hostssl all all 127.0.0.1/32 cert map=M", "hostssl all all 127.0.0.1/32 cert map=M",
 		"hostssl all all 127.0.0.1/32 cert map=M", "hostssl all all 127.0.0.1/32 cert map=M",
+		"hostssl all all 127.0.0.1/32 cert map=M", "hostssl all all 127.0.0.1/32 cert map=M",
+		"hostssl all all 127.0.0.1/32 cert map=M", "hostssl all all 127.0.0.1/32 cert map=M",
 		"hostssl all all 127.0.0.1/32 cert map=N", "hostssl all all 127.0.0.1/32 cert map=nosuch",
 		"hostssl all all 127.0.0.1/32 cert", "hostssl all all 127.0.0.1/32 trust clientcert=verify-full",
 		"hostssl all all 127.0.0.1/32 cert clientcert=verify-full map=M",
@@ -77,18 +79,26 @@ func genCertCase(r *rand.Rand, major, checks int) certCase {
 	c.DN = strings.Contains(c.HBA, "clientname=DN")
 	n := 1 + r.IntN(5)
 	var lines []string
+	var hints []certCheck // pairs a literal line allows
 	for i := 0; i < n; i++ {
 		l := pick(r, certTemplates)
+		cn, u := pick(r, certCNs[:20]), pick(r, certUsers)
+		if strings.Contains(l, "%c") {
+			if r.IntN(3) == 0 {
+				cn = pick(r, certCNs)
+				l = strings.Replace(l, "%c", quoteName(cn), 1)
+			} else {
+				l = strings.Replace(l, "%c", cn, 1)
+			}
+			if strings.Contains(l, "%u") {
+				hints = append(hints, certCheck{CN: cn, User: u})
+			}
+		}
 		if r.IntN(3) == 0 {
-			l = strings.Replace(l, "%c", quoteName(pick(r, certCNs)), 1)
+			l = strings.Replace(l, "%u", quoteName(u), 1)
 		} else {
-			l = strings.Replace(l, "%c", pick(r, certCNs[:20]), 1)
+			l = strings.Replace(l, "%u", u, 1)
 		}
-		u := pick(r, certUsers)
-		if r.IntN(3) == 0 {
-			u = quoteName(u)
-		}
-		l = strings.Replace(l, "%u", u, 1)
 		lines = append(lines, l)
 	}
 	c.Ident = strings.Join(lines, "\n") + "\n"
@@ -98,6 +108,11 @@ func genCertCase(r *rand.Rand, major, checks int) certCase {
 			cn = "" // no CN
 		}
 		var u string
+		if len(hints) > 0 && r.IntN(2) == 0 {
+			h := hints[r.IntN(len(hints))]
+			c.Checks = append(c.Checks, h)
+			continue
+		}
 		switch r.IntN(4) {
 		case 0:
 			u = cn
