@@ -21,7 +21,7 @@ import (
 
 var (
 	diffSeed  = flag.Int64("pgre.seed", 0, "seed for the differential test (0: time based)")
-	diffPairs = flag.Int("pgre.pairs", 0, "generated (pattern, subject) pairs per server (0: 1500 for PostgreSQL 15, 500 for the others)")
+	diffPairs = flag.Int("pgre.pairs", 0, "generated (pattern, subject) pairs per server (0: 1500 for PostgreSQL 15, 300 for the others)")
 )
 
 // diffMajors are the PostgreSQL majors the differential test runs against;
@@ -114,7 +114,7 @@ func TestAgainstPostgres(t *testing.T) {
 			c := pgtest.Start(t, inst, pgtest.Options{NoSSL: true})
 			n := *diffPairs
 			if n == 0 {
-				n = 500
+				n = 300
 				if major == 15 {
 					n = 1500
 				}

@@ -151,8 +151,8 @@ func (re *Regexp) FindSubmatchIndex(s string) []int {
 var ErrMatchTooComplex = errors.New("regular expression is too complex")
 
 // matchBudget bounds the work of matching with back-references: about a
-// second of CPU at most.
-const matchBudget = 20_000_000
+// second of CPU at most. A variable so that tests can lower it.
+var matchBudget = 20_000_000
 
 // Exec is FindSubmatchIndex with an error for matches abandoned because of
 // the work bound; the error is ErrMatchTooComplex. Without back-references

@@ -97,13 +97,21 @@ func TestMatch(t *testing.T) {
 func TestBackrefWorkBound(t *testing.T) {
 	// Exponential in PostgreSQL's dissection algorithm: every split of the
 	// a's is tried before failing on the final x.
+	defer func(b int) { matchBudget = b }(matchBudget)
+	matchBudget = 1_000_000
 	re := MustCompile(`^(?:(a+)\1)+(?:(a+)\2)+$`)
 	s := strings.Repeat("a", 201)
 	m, err := re.Exec(s)
-	if m != nil || (err != nil && !errors.Is(err, ErrMatchTooComplex)) {
-		t.Fatalf("Exec = %v, %v", m, err)
+	if m != nil || !errors.Is(err, ErrMatchTooComplex) {
+		t.Fatalf("Exec = %v, %v; want ErrMatchTooComplex", m, err)
 	}
-	t.Logf("err = %v", err)
+	if re.MatchString(s) {
+		t.Fatal("MatchString true after the work bound")
+	}
+	// the same pattern on a short subject is answered
+	if m, err := re.Exec("aaaa"); err != nil || m == nil {
+		t.Fatalf("Exec(aaaa) = %v, %v", m, err)
+	}
 }
 
 // TestFastPathAgrees checks the bit-parallel simulation against the
