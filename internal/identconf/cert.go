@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/internal/pgtest"
 )
 
 // certHBA is the pg_hba.conf of a certificate case: the bootstrap line, then the rule.
@@ -16,6 +18,21 @@ func certHBA(rule string) string { return "local all all trust\n" + rule + "\n" 
 type certOutcome struct {
 	Allowed bool     `json:"allowed"`
 	Log     []string `json:"log,omitempty"`
+}
+
+// outcomeOf keeps the messages a probe's backend logged, without the connection bookkeeping
+// (which names ports and temporary paths).
+func outcomeOf(pr pgtest.ProbeResult) certOutcome {
+	o := certOutcome{Allowed: pr.Authenticated}
+	for _, e := range pr.Log {
+		m := e.Message
+		if strings.HasPrefix(m, "connection received:") || strings.HasPrefix(m, "connection authorized:") ||
+			strings.HasPrefix(m, "connection authenticated:") {
+			continue
+		}
+		o.Log = append(o.Log, m)
+	}
+	return o
 }
 
 // libCert is hba's decision for one check of c, with the files placed in dir. identLoaded is

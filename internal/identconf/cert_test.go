@@ -120,10 +120,7 @@ func runCert(t *testing.T, inst *pgtest.Install, ca *certAuthority, caFile strin
 			if err != nil {
 				t.Fatalf("pg%d case %d: probe %+v: %v", major, i, chk, err)
 			}
-			out := certOutcome{Allowed: pr.Authenticated}
-			for _, e := range pr.Log {
-				out.Log = append(out.Log, e.Message)
-			}
+			out := outcomeOf(pr)
 			outs = append(outs, out)
 			lib, _, err := libCert(major, inst.Minor, dir, c, chk)
 			if err != nil {

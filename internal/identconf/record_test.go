@@ -1,0 +1,130 @@
+package identconf
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pghba/pghba/internal/pgtest"
+)
+
+// namedCerts and namedViews are corner cases recorded from real servers into testdata/ by
+// PGHBA_IDENT_RECORD=DIR go test -run TestRecord (the expectations are the servers' answers).
+var namedCerts = []struct {
+	name string
+	c    certCase
+}{
+	{"capture-preference", certCase{HBA: "hostssl all all 127.0.0.1/32 cert map=M",
+		Ident:  "M /^(a|ab)(c|bcd)(d*)$ \\1\nM /^(.*?)(\\d*)$ \\1\n",
+		Checks: []certCheck{{"abcd", "a"}, {"abcd", "ab"}, {"bob42", "bob"}, {"bob42", "bob4"}, {"bob42", "bob42"}}}},
+	{"first-backref-only", certCase{HBA: "hostssl all all 127.0.0.1/32 cert map=M",
+		Ident:  "M /^(r)(o)ot$ \\1\\1x\nM /^(.*)$ \"\\1\"\n",
+		Checks: []certCheck{{"root", `r\1x`}, {"root", "rrx"}, {"alice", "alice"}, {"root", "root"}}}},
+	{"no-subexpression-stops-scan", certCase{HBA: "hostssl all all 127.0.0.1/32 cert map=M",
+		Ident:  "M /^root$ \\1x\nM root alice\nM bob bob\n",
+		Checks: []certCheck{{"root", "alice"}, {"bob", "bob"}, {"root", "root"}}}},
+	{"keywords-and-groups", certCase{HBA: "hostssl all all 127.0.0.1/32 cert map=M",
+		Ident:  "M alice all\nM bob +grp\nM carol \"+grp\"\nM dave \"all\"\nM /^(.*)$ +\\1\nM root /^(a|ab)$\n",
+		Checks: []certCheck{{"alice", "ghost"}, {"bob", "dave"}, {"bob", "carol"}, {"carol", "+grp"}, {"carol", "bob"}, {"dave", "all"}, {"dave", "alice"}, {"grp", "bob"}, {"root", "ab"}, {"root", "abc"}}}},
+	{"verify-full-without-map", certCase{HBA: "hostssl all all 127.0.0.1/32 trust clientcert=verify-full",
+		Ident:  "M alice bob\n",
+		Checks: []certCheck{{"alice", "alice"}, {"alice", "bob"}, {"", "alice"}}}},
+	{"clientname-dn", certCase{HBA: "hostssl all all 127.0.0.1/32 cert map=M clientname=DN", DN: true,
+		Ident:  "M /^CN=(.*)$ \\1\nM alice alice\n",
+		Checks: []certCheck{{"alice", "alice"}, {"x y", "x y"}, {"bob@example.com", "bob@example.com"}}}},
+}
+
+var namedViews = []struct {
+	name  string
+	files fileSet
+}{
+	{"includes-and-errors", fileSet{
+		"pg_ident.conf": []byte("m root alice bob\ninclude inc.conf\ninclude inc.conf x\nm /( b\nm a b,c\nm\n" +
+			"include_dir conf.d\ninclude_if_exists nosuch.conf\ninclude_dir \"\"\nm @u.txt carol\nm \"/^(a\" b\nm x /a{2,1}\n"),
+		"inc.conf":      []byte("n \"a b\" \"+grp\"\n"),
+		"conf.d/1.conf": []byte("o /^(.*)$ \\1\n"),
+		"u.txt":         []byte("alice\n"),
+	}},
+}
+
+func TestRecord(t *testing.T) {
+	out := os.Getenv("PGHBA_IDENT_RECORD")
+	if out == "" {
+		t.Skip("set PGHBA_IDENT_RECORD=DIR to record the named cases from real servers")
+	}
+	majors, _ := versions(t, []int{15, 18}, 15)
+	ca, err := newCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	caDir, err := os.MkdirTemp("", "identconf-ca-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(caDir)
+	caFile := filepath.Join(caDir, "ca.crt")
+	os.Chmod(caDir, 0o755)
+	if err := os.WriteFile(caFile, ca.pem, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, major := range majors {
+		inst := install(t, major, true)
+		cl := pgtest.Start(t, inst, pgtest.Options{Conf: []string{"ssl_ca_file = '" + caFile + "'"}})
+		createRoles(t, cl)
+		for _, nc := range namedCerts {
+			c := nc.c
+			if err := cl.WriteFiles(map[string][]byte{"pg_hba.conf": []byte(certHBA(c.HBA)), "pg_ident.conf": []byte(c.Ident)}); err != nil {
+				t.Fatal(err)
+			}
+			if rr, err := cl.Reload(); err != nil || !rr.Loaded || !rr.IdentLoaded {
+				t.Fatalf("%s: reload %+v %v", nc.name, rr, err)
+			}
+			var outs []certOutcome
+			for _, chk := range c.Checks {
+				cert, err := ca.clientCert(chk.CN)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pr, err := cl.Probe(pgtest.ProbeConn{SSL: true, User: chk.User, Database: "postgres", ClientCert: cert})
+				if err != nil {
+					t.Fatal(err)
+				}
+				o := outcomeOf(pr)
+				outs = append(outs, o)
+			}
+			a := certArchive(c, major, inst.Minor, 0, 0, outs)
+			a.Header[0] = fmt.Sprintf("# %s: recorded from PostgreSQL %s by TestRecord; outcomes are the server's.", nc.name, inst.Version())
+			write(t, filepath.Join(out, fmt.Sprintf("pg%d-%s.txtar", major, nc.name)), a)
+		}
+		for _, nv := range namedViews {
+			if err := cl.WriteFiles(nv.files); err != nil {
+				t.Fatal(err)
+			}
+			rr, err := cl.Reload()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := cl.IdentMappings()
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := &archive{Header: []string{
+				fmt.Sprintf("# %s: recorded from PostgreSQL %s by TestRecord; rows are the server's.", nv.name, inst.Version()),
+				"kind: view", fmt.Sprintf("version: %d", major), fmt.Sprintf("minor: %d", inst.Minor),
+				fmt.Sprintf("loaded: %v", rr.IdentLoaded),
+			}, Files: nv.files}
+			for _, r := range serverRows(major, rows, cl.Dir()) {
+				a.Header = append(a.Header, "row: "+r)
+			}
+			write(t, filepath.Join(out, fmt.Sprintf("pg%d-%s.txtar", major, nv.name)), a)
+		}
+	}
+}
+
+func write(t *testing.T, p string, a *archive) {
+	if err := os.WriteFile(p, a.format(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s", p)
+}
