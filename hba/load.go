@@ -60,7 +60,14 @@ type loader struct {
 	// Chunks the tokenizer carves its short-lived values from, so that a
 	// large file costs a few large allocations instead of several small
 	// ones per line.
-	tlChunk    []tokLine
+	tlChunk []tokLine
+	tlFree  []*tokLine
+
+	// sink, when set, receives each line bound for mainOut as soon as it
+	// is read, instead of the line being appended. The line and the
+	// chunks its fields sit in are reused afterwards.
+	sink       func(*tokLine)
+	mainOut    *[]*tokLine
 	tokChunk   []token
 	fieldChunk [][]token
 }
@@ -68,6 +75,11 @@ type loader struct {
 const chunkLen = 512
 
 func (l *loader) newTokLine() *tokLine {
+	if n := len(l.tlFree); n > 0 {
+		tl := l.tlFree[n-1]
+		l.tlFree = l.tlFree[:n-1]
+		return tl
+	}
 	if len(l.tlChunk) == 0 {
 		l.tlChunk = make([]tokLine, chunkLen)
 	}
@@ -486,20 +498,33 @@ func (p *Parser) ParseBytes(name string, data []byte) *File {
 }
 
 func (p *Parser) parseMain(abs string, data []byte) *File {
-	lines := p.tokenizeMain(abs, data)
-	f := &File{Path: abs, Lines: make([]*Line, 0, len(lines)), Rules: make([]*Rule, 0, len(lines))}
-	// One allocation each for the lines and the rules (a rule whose line
-	// fails leaves its slot unused).
-	lineSlab := make([]Line, len(lines))
-	ruleSlab := make([]Rule, len(lines))
-	for k, tl := range lines {
-		ln := &lineSlab[k]
+	// Each line becomes a Line (and a Rule) as soon as it is read, so that
+	// the tokenizer's buffers are reused. Lines and rules come from slabs
+	// sized by the main file's line count (more slabs for included files).
+	est := bytes.Count(data, []byte{'\n'}) + 1
+	f := &File{Path: abs, Lines: make([]*Line, 0, est), Rules: make([]*Rule, 0, est)}
+	var lineSlab []Line
+	var ruleSlab []Rule
+	l := p.newLoader()
+	var lines []*tokLine
+	l.mainOut = &lines
+	l.sink = func(tl *tokLine) {
+		if len(lineSlab) == 0 {
+			lineSlab = make([]Line, max(est, 64))
+		}
+		ln := &lineSlab[0]
+		lineSlab = lineSlab[1:]
 		*ln = Line{Pos: tl.pos, IncludedFrom: tl.inc, Raw: tl.raw, Err: tl.err}
 		if tl.err == nil {
-			r, err := p.parseRule(tl, &ruleSlab[k])
+			if len(ruleSlab) == 0 {
+				ruleSlab = make([]Rule, max(est, 64))
+			}
+			r, err := p.parseRule(tl, &ruleSlab[0])
 			if err != nil {
+				ruleSlab[0] = Rule{} // the slot is used by the next rule
 				ln.Err = err
 			} else {
+				ruleSlab = ruleSlab[1:]
 				ln.Rule = r
 				r.Number = len(f.Rules) + 1
 				f.Rules = append(f.Rules, r)
@@ -509,7 +534,10 @@ func (p *Parser) parseMain(abs string, data []byte) *File {
 			f.Errors = append(f.Errors, ln.Err)
 		}
 		f.Lines = append(f.Lines, ln)
+		est = 256 // later slabs are for included files
 	}
+	l.readBytes += len(data)
+	l.tokenize(abs, data, 0, nil, &lines)
 	return f
 }
 
@@ -572,13 +600,30 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 		if tl.err == nil {
 			l.scanFields(tl, file, depth)
 		}
+		streaming := l.sink != nil && out == l.mainOut
 		if len(tl.fields) == 0 && tl.err == nil {
+			if streaming {
+				l.tlFree = append(l.tlFree, tl)
+			}
 			continue
 		}
 		if tl.err == nil && l.ver >= 16 && len(tl.fields) == 2 {
 			if l.directive(tl, file, depth, inc, out) {
+				if streaming {
+					l.tlFree = append(l.tlFree, tl)
+				}
 				continue
 			}
+		}
+		if streaming {
+			// Nothing refers to the line or its fields once the sink has
+			// them: an enclosing include directive has read its own fields
+			// before the included lines come.
+			l.sink(tl)
+			l.tlFree = append(l.tlFree, tl)
+			l.tokChunk = l.tokChunk[:0]
+			l.fieldChunk = l.fieldChunk[:0]
+			continue
 		}
 		*out = append(*out, tl)
 	}
