@@ -2,15 +2,17 @@
 // the hba package: it reads each client's startup packet, decides the
 // connection as PostgreSQL would, and either refuses it with PostgreSQL's
 // exact FATAL message or relays it, byte for byte, to the upstream server,
-// which still does the authentication.
+// which still does the authentication (except for peer rules on the proxy's
+// Unix socket, which the proxy checks itself with pg_ident.conf).
 //
 //	proxy -listen 127.0.0.1:6432 -listen unix:/tmp/.s.PGSQL.6432 \
-//	      -upstream 127.0.0.1:5432 -hba pg_hba.conf [-pg-version 15] \
-//	      [-tls-cert server.crt -tls-key server.key] [-reuseport] \
-//	      [-roles roles.json | -roles-from-upstream DSN] [-max-conns N]
+//	      -upstream 127.0.0.1:5432 -hba pg_hba.conf [-ident pg_ident.conf] \
+//	      [-pg-version 15] [-tls-cert server.crt -tls-key server.key] \
+//	      [-reuseport] [-roles roles.json | -roles-from-upstream DSN] \
+//	      [-max-conns N]
 //
-// SIGHUP, or a change of the file on disk, reloads pg_hba.conf; a file that
-// does not load leaves the old rules in force.
+// SIGHUP, or a change of a file on disk, reloads pg_hba.conf and
+// pg_ident.conf; a file that does not load leaves the old rules in force.
 package main
 
 import (
