@@ -187,11 +187,11 @@ func (p *Parser) parseIdentLine(tl *tokLine) (*IdentMapping, *Error) {
 		version:      ver,
 	}
 	var err *Error
-	if m.sysRe, err = identRegex(tl, toks[1].s); err != nil {
+	if m.sysRe, err = p.identRegex(tl, toks[1].s); err != nil {
 		return nil, err
 	}
 	if ver >= 16 {
-		if m.pgRe, err = identRegex(tl, toks[2].s); err != nil {
+		if m.pgRe, err = p.identRegex(tl, toks[2].s); err != nil {
 			return nil, err
 		}
 	}
@@ -200,11 +200,11 @@ func (p *Parser) parseIdentLine(tl *tokLine) (*IdentMapping, *Error) {
 
 // identRegex compiles s when it starts with a slash, and returns nil
 // otherwise.
-func identRegex(tl *tokLine, s string) (*pgre.Regexp, *Error) {
+func (p *Parser) identRegex(tl *tokLine, s string) (*pgre.Regexp, *Error) {
 	if !strings.HasPrefix(s, "/") {
 		return nil, nil
 	}
-	re, err := compileRegex(s[1:])
+	re, err := p.compileRegex(s[1:])
 	if err != nil {
 		return nil, &Error{Pos: tl.pos, Msg: `invalid regular expression "` + s[1:] + `": ` + err.Error(), Err: ErrRegex}
 	}
@@ -484,18 +484,19 @@ func (l *IdentMapping) check(ctx context.Context, res *IdentResult, roles Roles,
 	want := l.PGUser
 	pgRe := l.pgRe
 	if l.sysRe != nil {
+		loc, err := l.sysRe.Exec(sys)
+		if err != nil {
+			// Only patterns with back-references can fail (too complex):
+			// PostgreSQL logs it and stops the scan.
+			res.Outcome, res.Line = IdentError, l
+			res.Message = `regular expression match for "` + l.SystemUser.Value[1:] + `" failed: ` + err.Error()
+			return true
+		}
+		if loc == nil {
+			return false
+		}
 		member := l.version >= 16 && !want.Quoted && strings.HasPrefix(want.Value, "+")
-		i := strings.Index(want.Value, `\1`)
-		if i < 0 || member || pgRe != nil {
-			// No substitution: only whether the regex matches matters.
-			if !l.sysRe.MatchString(sys) {
-				return false
-			}
-		} else {
-			loc := l.sysRe.FindSubmatchIndex(sys)
-			if loc == nil {
-				return false
-			}
+		if i := strings.Index(want.Value, `\1`); i >= 0 && !member && pgRe == nil {
 			if len(loc) < 4 || loc[2] < 0 {
 				res.Outcome, res.Line = IdentError, l
 				res.Message = `regular expression "` + l.SystemUser.Value[1:] + `" has no subexpressions as requested by backreference in "` + want.Value + `"`

@@ -174,7 +174,7 @@ func (p *Parser) compileNames(tl *tokLine, toks []token, db bool, out []nameMatc
 		m := nameMatcher{kind: nameLiteral, s: t.s}
 		switch {
 		case regexOK && strings.HasPrefix(t.s, "/"):
-			re, err := compileRegex(t.s[1:])
+			re, err := p.compileRegex(t.s[1:])
 			if err != nil {
 				return nil, &Error{Pos: tl.pos, Msg: `invalid regular expression "` + t.s[1:] + `": ` + err.Error(), Err: ErrRegex}
 			}
