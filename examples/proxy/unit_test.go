@@ -104,7 +104,7 @@ func fakeProxy(t *testing.T, rules string, maxConns int) (proxyAddr string, upst
 	return fakeProxyConfig(t, rules, func(cfg *Config) { cfg.MaxConns = maxConns })
 }
 
-func fakeProxyConfig(t *testing.T, rules string, mod func(*Config)) (proxyAddr string, upstream net.Listener, logs *syncBuffer) {
+func fakeProxyConfig(t testing.TB, rules string, mod func(*Config)) (proxyAddr string, upstream net.Listener, logs *syncBuffer) {
 	t.Helper()
 	upstream, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -131,7 +131,7 @@ func fakeProxyConfig(t *testing.T, rules string, mod func(*Config)) (proxyAddr s
 	return ln.Addr().String(), upstream, logs
 }
 
-func dialProxy(t *testing.T, addr string) (net.Conn, *pgproto3.Frontend) {
+func dialProxy(t testing.TB, addr string) (net.Conn, *pgproto3.Frontend) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -345,5 +345,30 @@ func TestRolesUnavailable(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "outcome=unresolved") {
 		t.Errorf("log lacks outcome=unresolved:\n%s", logs)
+	}
+}
+
+// BenchmarkRefusedConnection measures a whole refused connection through
+// the proxy: TCP connect, startup packet, decision, FATAL, close.
+func BenchmarkRefusedConnection(b *testing.B) {
+	addr, _, _ := fakeProxyConfig(b, "host all alice 127.0.0.1/32 trust\nhost all carol 127.0.0.1/32 reject\n", func(*Config) {})
+	startup := &pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersionNumber,
+		Parameters: map[string]string{"user": "carol", "database": "postgres"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fe := pgproto3.NewFrontend(c, c)
+		fe.Send(startup)
+		if err := fe.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		m, err := fe.Receive()
+		if er, ok := m.(*pgproto3.ErrorResponse); err != nil || !ok || er.Code != "28000" {
+			b.Fatalf("got %#v, %v", m, err)
+		}
+		c.Close()
 	}
 }
