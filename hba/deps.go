@@ -76,7 +76,9 @@ func (g RoleGraph) exists(r string) bool {
 // LookupAddr is the reverse lookup of the client address; a trailing dot on
 // the returned names is ignored, and only the first name is used, as
 // getnameinfo returns one name. LookupNetIP is the forward confirmation of
-// that name; network is "ip".
+// that name; network is "ip". IPv4-mapped IPv6 answers are read as IPv4:
+// Go's resolver returns /etc/hosts IPv4 entries that way, where getaddrinfo
+// returns IPv4 addresses.
 type Resolver interface {
 	LookupAddr(ctx context.Context, addr string) (names []string, err error)
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)

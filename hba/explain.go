@@ -344,6 +344,7 @@ func (ex *explainer) hostName(h string) (why string, unresolved bool) {
 	}
 	var same []string
 	for _, a := range addrs {
+		a = a.Unmap() // as Decide does: Go's resolver maps IPv4 answers
 		if a.Is4() == ip.Is4() {
 			if a.WithZone("") == ip.WithZone("") {
 				ex.host = hostVerified

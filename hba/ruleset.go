@@ -258,6 +258,7 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 		return false, false
 	}
 	for _, a := range addrs {
+		a = a.Unmap() // Go's resolver answers /etc/hosts IPv4 entries as ::ffff:a.b.c.d
 		if a.Is4() == ip.Is4() && a.WithZone("") == ip.WithZone("") {
 			st.hstate = hostVerified
 			return true, false

@@ -633,3 +633,21 @@ func TestVectorF23(t *testing.T) {
 func TestVectorX04(t *testing.T) {
 	runVector(t, vector{files: one("hostssl all all 0.0.0.0/0 trust\n"), conns: []vconn{{alice, "NO ENTRY"}, {alice + " ssl", "NO ENTRY"}}})
 }
+
+// TestDefaultResolverLocalhost: Go's resolver answers /etc/hosts IPv4
+// entries as IPv4-mapped IPv6 addresses; the forward confirmation must still
+// see 127.0.0.1 (found by the proxy's tests).
+func TestDefaultResolverLocalhost(t *testing.T) {
+	mapped := HostTable{
+		Reverse: map[string][]string{"127.0.0.1": {"localhost"}},
+		Forward: map[string][]string{"localhost": {"::ffff:127.0.0.1"}},
+	}
+	p := &Parser{Env: Env{Resolver: mapped}}
+	rs, err := p.LoadBytes("/x/pg_hba.conf", []byte("host all all localhost trust\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := rs.Decide(context.Background(), Conn{Addr: netip.MustParseAddr("127.0.0.1"), User: "alice"}); d.Outcome != Matched {
+		t.Fatalf("got %v", d.Outcome)
+	}
+}

@@ -250,6 +250,7 @@ func (h *hostCheck) match(pattern string) (ok, unresolved bool) {
 		return false, false
 	}
 	for _, a := range addrs {
+		a = a.Unmap()
 		if a.Is4() == h.ip.Is4() && a.WithZone("") == h.ip.WithZone("") {
 			h.state = 2
 			return true, false
