@@ -1,6 +1,7 @@
 package identconf
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 
@@ -32,9 +33,9 @@ var certNoLogin = map[string]bool{"grp": true, "admins": true}
 var (
 	certCNs = []string{"alice", "bob", "carol", "dave", "root", "Alice", "ALICE", "alice@example.com",
 		"bob@example.com", "carol@corp.example", "dave.admin", "r", "rootroot", "boot", "abcd", "bob42",
-		"x y", "grp", "all", "xalice", "a.b.c", "ab@", "(a)", `r\1`}
+		"x y", "grp", "all", "xalice", "a.b.c", "ab@", "(a)", `r\1`, "café", "naïve", "Émile"}
 	certUsers = []string{"alice", "bob", "carol", "dave", "root", "Alice", "grp", "admins", "all", "+grp",
-		"ghost", "alice@example.com", "ab", "a", "bob4", "bob42", "ootroot", `\2`, "x y", "balice", `r\1x`}
+		"ghost", "alice@example.com", "ab", "a", "bob4", "bob42", "ootroot", `\2`, "x y", "balice", `r\1x`, "cafe", "café", "ï", "naïve"}
 	// Map lines; %c is replaced by a CN-like literal (quoted when needed), %u by a user.
 	certTemplates = []string{
 		"M %c %u", "M %c %u", "M %c %u", "M %c all", `M %c "all"`, "M %c +grp", `M %c "+grp"`, "M %c +admins",
@@ -46,6 +47,7 @@ var (
 		`M /^CN=([^@]*)(@.*)?$ \1`, `M "/^CN=(.*)$" "\1"`, `M /^(.)(.)/ \1\1`, `M /^(r)(o)ot$ \1\1x`,
 		`M /(o+)t$ r\1t`, `M /^(b|bo)(ob|b)$ \1`, `M /^([[:alpha:]]+)[[:digit:]]*$ \1`, `M /\y(\w+)$ \1`,
 		`M /^(a)?b?c? \1`, `M /^(.*)$ +\1`, `M /^(.*)$ \1\1`,
+		`M /^caf.$ cafe`, `M /^(caf.)$ \1`, `M /^(.{5})$ \1`, `M /^[à-ï]/ alice`, `M "/(?i)^émile$" alice`, `M /^na(.)ve$ \1`,
 	}
 	certRules = []string{
 		"hostssl all all 127.0.0.1/32 cert map=M", "hostssl all all 127.0.0.1/32 cert map=M",
@@ -132,8 +134,9 @@ func genCertCase(r *rand.Rand, major, checks int) certCase {
 	return c
 }
 
-// subjectDN is the RFC 2253 text OpenSSL prints for the certificates' subject CN=cn (the CNs
-// used need no escaping but for the characters handled here).
+// subjectDN is the RFC 2253 text OpenSSL prints (XN_FLAG_RFC2253) for the certificates'
+// subject CN=cn: special characters get a backslash, bytes outside printable ASCII are
+// written \XX (so "naïve" is CN=na\C3\AFve).
 func subjectDN(cn string) string {
 	if cn == "" {
 		return "O=no common name"
@@ -142,6 +145,10 @@ func subjectDN(cn string) string {
 	b.WriteString("CN=")
 	for i := 0; i < len(cn); i++ {
 		ch := cn[i]
+		if ch < 0x20 || ch >= 0x7f {
+			fmt.Fprintf(&b, "\\%02X", ch)
+			continue
+		}
 		if strings.IndexByte(`,+"\<>;`, ch) >= 0 || (i == 0 && (ch == '#' || ch == ' ')) || (i == len(cn)-1 && ch == ' ') {
 			b.WriteByte('\\')
 		}

@@ -20,6 +20,8 @@ import (
 //	PGHBA_CONFORMANCE_LONG=1  long mode: more cases, every installed major 15–18 (view) and
 //	                          13–18 (certificates)
 //	PGHBA_IDENT_VERSIONS      comma-separated majors (overrides the defaults)
+//	PGHBA_IDENT_NONASCII=1    also generate patterns with bytes above 127 for the view test
+//	                          (known divergence: the view decodes them as UTF-8)
 //	PGHBA_IDENT_SAVE          directory for regression files of divergent cases (default: a
 //	                          new directory under $TMPDIR, printed)
 //

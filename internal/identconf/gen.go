@@ -24,7 +24,12 @@ var (
 		`\s`, `[\d]`, `\B`, `\e`, `\cA`, `\07`, `a+?b`, `(a*)+`, `^*`, `$a`, `[^]a]`, `[]a]`, `[a-]`, `\(`,
 		`(?i)[A-Z]`, "caf\u00e9", `.`, `\d{1,3}\.\d`, `(?#c)a`, `\Y`, `(?<=a)`, `(?<!a)b`, `[[:word:]]`, `a{1,}?`,
 		`(?e)a|b`, `(?c)a`, `(?s).`, `(?w)^a`, `(?p)a$`, `(?t)a`, `\y\w+\y`, `[^[:space:]]+`, `x|`, `|x`, `()`, `(|a)`}
-	genBadRegex = []string{`(`, `a{2,1}`, `[z-a]`, `\`, `*a`, `a)`, `[[:foo:]]`, `a{300}`, `(?z)`, `\2`, `[a`,
+	// Patterns with bytes above 127. The server's view compiles them in the database
+	// encoding (UTF-8) while loading compiles them byte by byte (see CONFORMANCE.md), so
+	// they are generated for the view only on request (PGHBA_IDENT_NONASCII=1).
+	genNonASCIIRegex = []string{"caf.", "^caf.$", "[é]", "é{2}", "[à-é]", "[é-à]", "^.{4}$", "[^é]+", "\xc3", "[\xc3]", "a\xff", "(?i)É"}
+	genNonASCII      = false
+	genBadRegex      = []string{`(`, `a{2,1}`, `[z-a]`, `\`, `*a`, `a)`, `[[:foo:]]`, `a{300}`, `(?z)`, `\2`, `[a`,
 		`a**`, `\q`, `{`, `x{1`, `(?<=a)b`, `[[.foo.]]`, `a{,3}`, `[]`,
 		`(?`, `a{1,2`, `[[:alpha:]`, `\x`, `\u12`, `(?P<n>a)`, `a{1}{2}`, `x++`, `\k<a>`, `[b-a]`, `a{256}`, `(?i`,
 		`***x`, `\z`, `[\w-z]`, `(?=a(b))`, `[[:alpha:]-z]`, `a{2,256}`, `\c`, `(?y)a`, `[[=ab=]]`, `[[.ab.]]`, `\9`, `(a)\2`,
@@ -38,6 +43,9 @@ func pick(r *rand.Rand, s []string) string { return s[r.IntN(len(s))] }
 // regexToken returns a slash token, quoted when the pattern holds a blank, comma or #.
 func regexToken(r *rand.Rand, bad bool) string {
 	p := pick(r, genGoodRegex)
+	if genNonASCII && r.IntN(5) == 0 {
+		p = pick(r, genNonASCIIRegex)
+	}
 	if bad {
 		p = pick(r, genBadRegex)
 	}

@@ -33,11 +33,15 @@ var namedCerts = []struct {
 	{"clientname-dn", certCase{HBA: "hostssl all all 127.0.0.1/32 cert map=M clientname=DN", DN: true,
 		Ident:  "M /^CN=(.*)$ \\1\nM alice alice\n",
 		Checks: []certCheck{{"alice", "alice"}, {"x y", "x y"}, {"bob@example.com", "bob@example.com"}}}},
+	{"non-ascii-bytes", certCase{HBA: "hostssl all all 127.0.0.1/32 cert map=M",
+		Ident:  "M /^caf.$ cafe\nM /^(caf.)$ \\1\nM /^(.{5})$ \\1\nM /^na(.)ve$ \\1\nM \"/(?i)^émile$\" alice\n",
+		Checks: []certCheck{{"café", "cafe"}, {"café", "café"}, {"naïve", "ï"}, {"naïve", "\xc3"}, {"naïve", "naïve"}, {"Émile", "alice"}, {"émile", "alice"}}}},
 }
 
 var namedViews = []struct {
-	name  string
-	files fileSet
+	name       string
+	files      fileSet
+	divergence string // a known difference between the view and hba (see TestRegressions)
 }{
 	{"includes-and-errors", fileSet{
 		"pg_ident.conf": []byte("m root alice bob\ninclude inc.conf\ninclude inc.conf x\nm /( b\nm a b,c\nm\n" +
@@ -45,7 +49,10 @@ var namedViews = []struct {
 		"inc.conf":      []byte("n \"a b\" \"+grp\"\n"),
 		"conf.d/1.conf": []byte("o /^(.*)$ \\1\n"),
 		"u.txt":         []byte("alice\n"),
-	}},
+	}, ""},
+	{"view-decodes-utf8", fileSet{
+		"pg_ident.conf": []byte("m /[é-à] x\nm /[\xc3] z\nm /^caf.$ y\nm root alice\n"),
+	}, "view-utf8"},
 }
 
 func TestRecord(t *testing.T) {
@@ -114,6 +121,9 @@ func TestRecord(t *testing.T) {
 				"kind: view", fmt.Sprintf("version: %d", major), fmt.Sprintf("minor: %d", inst.Minor),
 				fmt.Sprintf("loaded: %v", rr.IdentLoaded),
 			}, Files: nv.files}
+			if nv.divergence != "" {
+				a.Header = append(a.Header, "divergence: "+nv.divergence)
+			}
 			for _, r := range serverRows(major, rows, cl.Dir()) {
 				a.Header = append(a.Header, "row: "+r)
 			}

@@ -67,8 +67,24 @@ func replayView(t *testing.T, a *archive, major, minor int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := diffRows(a.values("row"), rows); d != "" {
-		t.Errorf("pg%d rows differ from the server's:\n%s", major, d)
+	d := diffRows(a.values("row"), rows)
+	switch a.value("divergence") {
+	case "":
+		if d != "" {
+			t.Errorf("pg%d rows differ from the server's:\n%s", major, d)
+		}
+	case "view-utf8":
+		// Known: the server's view compiles regular expressions in the database encoding
+		// (UTF-8) while loading (the postmaster, SQL_ASCII) compiles them byte by byte, and
+		// hba models the load. The rows must still differ; when they stop differing, drop
+		// the marker.
+		if d == "" {
+			t.Errorf("pg%d: known divergence view-utf8 no longer shows: drop the divergence line", major)
+		} else {
+			t.Logf("known divergence (view decodes UTF-8):\n%s", d)
+		}
+	default:
+		t.Fatalf("unknown divergence %q", a.value("divergence"))
 	}
 	if want := a.value("loaded") == "true"; loaded != want {
 		t.Errorf("pg%d: loaded: server %v, hba %v", major, want, loaded)

@@ -3,6 +3,7 @@ package identconf
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -27,6 +28,7 @@ func TestIdentView(t *testing.T) {
 	}
 	n = envInt("PGHBA_IDENT_FILES", n)
 	majors, required := versions(t, []int{15, 18}, 15)
+	genNonASCII = os.Getenv("PGHBA_IDENT_NONASCII") == "1"
 	sv := newSaver(t)
 	for _, major := range majors {
 		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
