@@ -35,7 +35,7 @@ var namedCerts = []struct {
 		Checks: []certCheck{{"alice", "alice"}, {"x y", "x y"}, {"bob@example.com", "bob@example.com"}}}},
 	{"non-ascii-bytes", certCase{HBA: "hostssl all all 127.0.0.1/32 cert map=M",
 		Ident:  "M /^caf.$ cafe\nM /^(caf.)$ \\1\nM /^(.{5})$ \\1\nM /^na(.)ve$ \\1\nM \"/(?i)^émile$\" alice\n",
-		Checks: []certCheck{{"café", "cafe"}, {"café", "café"}, {"naïve", "ï"}, {"naïve", "\xc3"}, {"naïve", "naïve"}, {"Émile", "alice"}, {"émile", "alice"}}}},
+		Checks: []certCheck{{"café", "cafe"}, {"café", "café"}, {"naïve", "ï"}, {"naïve", "naïve"}, {"Émile", "alice"}, {"émile", "alice"}}}},
 }
 
 var namedViews = []struct {
