@@ -67,21 +67,24 @@ func Exposure(f *File, opts ExposureOptions) []ExposureRow {
 		dbs       string
 		users     string
 	}
+	work := totalWork
 	rows := map[key]*ExposureRow{}
 	accs := map[key]*exposureAddrs{}
 	var order []key
 	for i, r := range f.Rules {
 		rem := spaces[i].boxes
+		budget := min(ruleWork, work)
 		for j := 0; j < i && len(rem) > 0; j++ {
 			if quickDisjoint(spaces[i].boxes, spaces[j].boxes) {
 				continue
 			}
-			next, _, ok := subtract(rem, &spaces[j])
+			next, _, ok := subtract(rem, &spaces[j], &budget)
 			if !ok {
 				break // too fragmented: keep what is left, an over-estimate
 			}
 			rem = next
 		}
+		work -= min(ruleWork, work) - max(budget, 0)
 		for _, b := range rem {
 			if reach != nil && !b.addr.local {
 				b.addr = b.addr.inter(reach)

@@ -70,6 +70,10 @@ const (
 	// CheckMissingMap: map= names a user name map the ident file does not
 	// define. Warning.
 	CheckMissingMap = "missing-map"
+	// CheckIncomplete: the file is too fragmented for the union analysis
+	// within its work limit; the rules named were only compared with each
+	// earlier rule alone. Info.
+	CheckIncomplete = "incomplete"
 )
 
 // Width thresholds of wide-open and replication-wide, in fixed (mask one)
@@ -212,7 +216,7 @@ func (l *Listen) String() string { return "listen_addresses '" + l.Text + "'" }
 // answers and interface addresses). Rules that are only partly shadowed, or
 // whose shadowing depends on the environment, are not reported.
 func Lint(f *File, opts LintOptions) []Finding {
-	l := &linter{f: f, opts: opts}
+	l := &linter{f: f, opts: opts, work: totalWork}
 	l.run()
 	return l.out
 }
@@ -223,6 +227,10 @@ type linter struct {
 	out    []Finding
 	spaces []ruleSpace
 	dead   []bool // unreachable, duplicate or never-matching
+	// work is what is left of totalWork; incomplete lists the rules
+	// whose union analysis gave up.
+	work       int
+	incomplete []int
 }
 
 func (l *linter) add(r *Rule, sev Severity, check, msg string, related []Position, w *Conn) {
@@ -256,10 +264,36 @@ func (l *linter) run() {
 			l.loadError(e, nil)
 		}
 	}
+	if len(l.incomplete) > 0 {
+		l.reportIncomplete()
+	}
 	if len(f.Rules) == 0 && len(f.Errors) == 0 {
 		l.out = append(l.out, Finding{Pos: Position{Filename: f.Path}, Severity: SeverityError, Check: CheckLoadError,
 			Message: `configuration file "` + f.Path + `" contains no entries`})
 	}
+}
+
+// reportIncomplete says, on the first rule concerned, which rules the
+// union analysis gave up on.
+func (l *linter) reportIncomplete() {
+	first := l.f.Rules[l.incomplete[0]]
+	var names []string
+	for k, i := range l.incomplete {
+		if k == 10 {
+			names = append(names, "and "+itoa(len(l.incomplete)-10)+" more")
+			break
+		}
+		names = append(names, relName(l.f.Rules[i].Pos, first.Pos))
+	}
+	msg := "the analysis of rules shadowed by several earlier rules together gave up on " + strings.Join(names, ", ") +
+		" (too many overlapping ranges); they were only compared with each earlier rule alone"
+	l.out = append(l.out, Finding{Pos: first.Pos, IncludedFrom: first.IncludedFrom, Severity: SeverityInfo, Check: CheckIncomplete, Message: msg})
+	// Keep file order.
+	order := make(map[Position]int, len(l.f.Lines))
+	for k, ln := range l.f.Lines {
+		order[ln.Pos] = k
+	}
+	slices.SortStableFunc(l.out, func(a, b Finding) int { return order[a.Pos] - order[b.Pos] })
 }
 
 func (l *linter) loadError(e *Error, inc []Position) {
@@ -373,37 +407,125 @@ func (l *linter) shadowed(i int) bool {
 	}
 	rem := bs.boxes
 	var contrib []int
+	budget := min(ruleWork, l.work)
+	union := l.addrPlausible(i)
 	for j := 0; j < i; j++ {
 		a := &l.spaces[j]
 		if len(a.boxes) == 0 || quickDisjoint(bs.boxes, a.boxes) {
 			continue
 		}
-		if single, _, ok := subtract(bs.boxes, a); ok && len(single) == 0 {
+		free := maxBoxes
+		if single, _, ok := subtract(bs.boxes, a, &free); ok && len(single) == 0 {
 			l.reportCover(i, []int{j})
 			return true
 		}
-		next, changed, ok := subtract(rem, a)
+		if !union {
+			continue
+		}
+		next, changed, ok := subtract(rem, a, &budget)
 		if !ok {
-			return false
+			// Too fragmented: go on looking for one covering rule only.
+			union = false
+			l.incomplete = append(l.incomplete, i)
+			continue
 		}
 		if changed {
 			contrib = append(contrib, j)
 			rem = next
 		}
 		if len(rem) == 0 {
+			l.work -= min(ruleWork, l.work) - budget
 			l.reportCover(i, l.minimize(i, contrib))
 			return true
 		}
 	}
+	l.work -= min(ruleWork, l.work) - max(budget, 0)
 	return false
+}
+
+// Work limits of the union analysis, in box subtractions: per rule, and
+// for one Lint or Exposure call. Past them a rule is only compared with
+// single earlier rules (Lint reports this as "incomplete").
+const (
+	ruleWork  = 200000
+	totalWork = 20000000
+)
+
+// addrPlausible reports whether the IP ranges of rule i lie inside the
+// union of the ranges of the earlier rules that may share connections with
+// it: if not, no union of earlier rules covers it, and the costly union
+// analysis is skipped. Ranges are compared as sorted intervals.
+func (l *linter) addrPlausible(i int) bool {
+	bs := l.spaces[i].boxes
+	var need []netip.Prefix
+	for _, b := range bs {
+		need = append(need, b.addr.pfx...)
+	}
+	if len(need) == 0 {
+		return true
+	}
+	var have []netip.Prefix
+	for j := 0; j < i; j++ {
+		a := l.spaces[j].boxes
+		if len(a) == 0 || quickDisjoint(bs, a) {
+			continue
+		}
+		for _, ab := range a {
+			have = append(have, ab.addr.pfx...)
+			for _, at := range ab.addr.atoms {
+				if at.kind == AddrIP {
+					// Its extent is not a prefix: do not rule anything out.
+					return true
+				}
+			}
+		}
+	}
+	type span struct{ lo, hi netip.Addr }
+	spans := make([]span, 0, len(have))
+	for _, p := range have {
+		spans = append(spans, span{p.Masked().Addr(), lastAddr(p)})
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.lo.Compare(b.lo) })
+	for _, p := range need {
+		lo, hi := p.Masked().Addr(), lastAddr(p)
+		done := false
+		for _, s := range spans {
+			if s.lo.Is4() != lo.Is4() || s.hi.Less(lo) {
+				continue
+			}
+			if lo.Less(s.lo) {
+				break // a gap before s
+			}
+			if !s.hi.Less(hi) {
+				done = true
+				break
+			}
+			lo = s.hi.Next()
+		}
+		if !done {
+			return false
+		}
+	}
+	return true
+}
+
+// lastAddr returns the highest address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for k := range b {
+		b[k] |= ^fixedMask(p.Bits(), k)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }
 
 // covered reports whether the rules js together cover rule i.
 func (l *linter) covered(i int, js []int) bool {
 	rem := l.spaces[i].boxes
+	budget := ruleWork
 	for _, j := range js {
 		var ok bool
-		if rem, _, ok = subtract(rem, &l.spaces[j]); !ok {
+		if rem, _, ok = subtract(rem, &l.spaces[j], &budget); !ok {
 			return false
 		}
 		if len(rem) == 0 {
@@ -1547,7 +1669,7 @@ func spaceOf(r *Rule) ruleSpace {
 
 // maxBoxes bounds a remainder; past it the analysis gives up (and claims
 // nothing).
-const maxBoxes = 4096
+const maxBoxes = 1024
 
 // quickDisjoint reports, without allocating, that no box of xs shares a
 // connection with a box of as: their classes, IP ranges or literal names
@@ -1612,9 +1734,10 @@ func (x *box) disjoint(a *box) bool {
 }
 
 // subtract returns a remainder containing every connection of rem that a
-// does not match, and whether a took anything away; ok is false past
-// maxBoxes.
-func subtract(rem []box, a *ruleSpace) (out []box, changed, ok bool) {
+// does not match, and whether a took anything away. Each box subtraction
+// costs one unit of *budget; ok is false when the budget runs out or the
+// remainder grows past maxBoxes.
+func subtract(rem []box, a *ruleSpace, budget *int) (out []box, changed, ok bool) {
 	if len(a.boxes) == 0 {
 		return rem, false, true
 	}
@@ -1623,6 +1746,9 @@ func subtract(rem []box, a *ruleSpace) (out []box, changed, ok bool) {
 		for i := range a.boxes {
 			var next []box
 			for j := range cur {
+				if *budget -= 1 + len(cur[j].addr.pfx); *budget < 0 {
+					return nil, true, false
+				}
 				if !cur[j].disjoint(&a.boxes[i]) {
 					changed = true
 				}

@@ -585,3 +585,81 @@ var (
 	lintSink     []Finding
 	exposureSink []ExposureRow
 )
+
+// FuzzLint: on any file, Lint does not panic, names only lines of the
+// file, and no connection of the generated set reaches a rule it proves
+// unreachable.
+func FuzzLint(f *testing.F) {
+	files, _ := filepath.Glob("testdata/lint/*.txtar")
+	for _, file := range files {
+		data, _ := os.ReadFile(file)
+		_, sections := lintSplitTxtar(string(data))
+		for _, s := range sections {
+			if s.name == "pg_hba.conf" {
+				f.Add(s.data)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20 {
+		f.Add(lintGenFile(rng, 6))
+	}
+	conns := lintGenConns()
+	env := lintGenEnvs()[0]
+	f.Fuzz(func(t *testing.T, text string) {
+		p := Parser{Version: 18, SSL: true, FS: fstest.MapFS{}, Env: env}
+		file := p.ParseBytes("/pg_hba.conf", []byte(text))
+		l, _ := ParseListen("localhost")
+		findings := Lint(file, LintOptions{Version: 18, Listen: l})
+		lines := map[int]bool{}
+		for _, ln := range file.Lines {
+			lines[ln.Pos.Line] = true
+		}
+		dead := map[*Rule]bool{}
+		for _, fd := range findings {
+			if fd.Pos.Line != 0 && !lines[fd.Pos.Line] {
+				t.Fatalf("finding on line %d, which the file does not have: %s", fd.Pos.Line, fd.Message)
+			}
+			if fd.Check == CheckUnreachable || fd.Check == CheckDuplicate {
+				dead[lintRuleAt(file, fd.Pos.Line)] = true
+			}
+		}
+		if len(dead) == 0 || len(file.Errors) > 0 {
+			return
+		}
+		rs, err := p.Compile(file)
+		if err != nil {
+			return
+		}
+		for _, c := range conns {
+			if d := rs.Decide(context.Background(), c); d.Rule != nil && dead[d.Rule] {
+				t.Fatalf("line %d is reported unreachable but decides %+v", d.Rule.Pos.Line, c)
+			}
+		}
+	})
+}
+
+func TestAddrPlausible(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"host all all 10.0.0.0/9 md5\nhost all all 10.128.0.0/9 md5\nhost all all 10.0.0.0/8 md5\n", true},
+		{"host all all 10.0.0.0/9 md5\nhost all all 10.128.0.0/10 md5\nhost all all 10.0.0.0/8 md5\n", false},
+		{"host all all 10.0.0.1/32 md5\nhost all all 10.0.0.1/32 md5\n", true},
+		{"host all all 10.0.0.2/32 md5\nhost all all 10.0.0.1/32 md5\n", false},
+		{"host all all ::/0 md5\nhost all all 10.0.0.1/32 md5\n", false},
+		{"host all all 0.0.0.0/1 md5\nhost all all 128.0.0.0/1 md5\nhost all all all md5\n", false},
+		{"host all all 0.0.0.0/1 md5\nhost all all 128.0.0.0/1 md5\nhost all all ::/0 md5\nhost all all all md5\n", true},
+	} {
+		var p Parser
+		f := p.ParseBytes("/pg_hba.conf", []byte(tc.text))
+		l := &linter{f: f}
+		for _, r := range f.Rules {
+			l.spaces = append(l.spaces, spaceOf(r))
+		}
+		if got := l.addrPlausible(len(f.Rules) - 1); got != tc.want {
+			t.Errorf("%s: addrPlausible = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}

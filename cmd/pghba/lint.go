@@ -49,6 +49,8 @@ directory. The checks (see docs/lint.md):
   ident-tcp           warning  ident over TCP
   host-name           info     a host-name address (trusts DNS)
   missing-map         warning  map= names a map the --ident file lacks
+  incomplete          info     the file was too fragmented for the analysis of
+                               rules shadowed by several rules together
 
 Flags:
   -f FILE                  the pg_hba.conf (default $PGDATA/pg_hba.conf, else
