@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"unsafe"
 )
 
 // Limits on hostile input. PostgreSQL has no such limits in 13–15 (it
@@ -60,6 +61,7 @@ type loader struct {
 	// Chunks the tokenizer carves its short-lived values from, so that a
 	// large file costs a few large allocations instead of several small
 	// ones per line.
+	options map[[unsafe.Sizeof(AuthOptions{})]byte]*AuthOptions
 	tlChunk []tokLine
 	tlFree  []*tokLine
 
@@ -73,6 +75,28 @@ type loader struct {
 }
 
 const chunkLen = 512
+
+// shareOptions returns a heap copy of *o, the same one for options that are
+// identical to an earlier rule's. Identity is decided on the bytes of the
+// struct: equal bytes mean equal strings and slices (same pointers and
+// lengths), so sharing never joins different options; options that are
+// equal but built separately are simply not shared. Every pointer in a key
+// is also held by the map's value, so no address in a key is reused.
+func (l *loader) shareOptions(o *AuthOptions) *AuthOptions {
+	key := *(*[unsafe.Sizeof(AuthOptions{})]byte)(unsafe.Pointer(o))
+	if s, ok := l.options[key]; ok {
+		return s
+	}
+	c := new(AuthOptions)
+	*c = *o
+	if l.options == nil {
+		l.options = make(map[[unsafe.Sizeof(AuthOptions{})]byte]*AuthOptions)
+	}
+	if len(l.options) < 1024 {
+		l.options[key] = c
+	}
+	return c
+}
 
 func (l *loader) newTokLine() *tokLine {
 	if n := len(l.tlFree); n > 0 {
@@ -506,6 +530,7 @@ func (p *Parser) parseMain(abs string, data []byte) *File {
 	var lineSlab []Line
 	var ruleSlab []Rule
 	l := p.newLoader()
+	scratch := new(AuthOptions) // parseAuth's storage until shareOptions
 	var lines []*tokLine
 	l.mainOut = &lines
 	l.sink = func(tl *tokLine) {
@@ -519,12 +544,14 @@ func (p *Parser) parseMain(abs string, data []byte) *File {
 			if len(ruleSlab) == 0 {
 				ruleSlab = make([]Rule, max(est, 64))
 			}
+			ruleSlab[0].Options = scratch
 			r, err := p.parseRule(tl, &ruleSlab[0])
 			if err != nil {
 				ruleSlab[0] = Rule{} // the slot is used by the next rule
 				ln.Err = err
 			} else {
 				ruleSlab = ruleSlab[1:]
+				r.Options = l.shareOptions(r.Options)
 				ln.Rule = r
 				r.Number = len(f.Rules) + 1
 				f.Rules = append(f.Rules, r)

@@ -114,8 +114,14 @@ func (p *Parser) parseAuth(r *Rule, method string, opts []string) *Error {
 	}
 	r.Method = m
 
-	r.Options = AuthOptions{}
-	s := &authState{p: p, r: r, o: &r.Options}
+	// The caller may lend storage in r.Options (the loader does, to share
+	// identical options between rules).
+	if r.Options == nil {
+		r.Options = new(AuthOptions)
+	} else {
+		*r.Options = AuthOptions{}
+	}
+	s := &authState{p: p, r: r, o: r.Options}
 	if m == GSS || m == SSPI {
 		s.o.IncludeRealm = true
 	}

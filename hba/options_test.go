@@ -540,7 +540,7 @@ func TestParseAuthOptionsValues(t *testing.T) {
 		KrbRealm:    "R",
 		CompatRealm: true,
 	}
-	if !reflect.DeepEqual(r.Options, want) {
+	if !reflect.DeepEqual(*r.Options, want) {
 		t.Errorf("sspi options = %+v, want %+v", r.Options, want)
 	}
 	r = run(h + `radius radiusservers="a, b" radiussecrets=s radiusports=1812 radiusidentifiers=""`)

@@ -266,7 +266,10 @@ type Rule struct {
 	Users     []Token
 	Address   Address
 	Method    Method
-	Options   AuthOptions
+	// Options are the rule's validated options; never nil in a loaded
+	// rule. Rules of one load whose options are identical (typically rules
+	// without options) share one value, which must not be modified.
+	Options *AuthOptions
 
 	// Warning is the non-fatal text PostgreSQL stores for a rule that loads
 	// but can never match (for example "hostssl record cannot match because
