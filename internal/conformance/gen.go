@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/pghba/pghba/hba"
 )
@@ -228,21 +229,25 @@ var userPool = []string{"alice", "bob", "dave", "noinh", "carol", "grp", "sub", 
 var dbPool = []string{"db1", "db2", "grp", "alice", "all", "replication", "a b", "x,y", "sameuser",
 	"other", "mydb1", "dé", "sub", "@x", "@", "samerole", "Db1", strings.Repeat("d", 63)}
 
-// roleOf returns the roles user is a member of (itself included), following
+// memberships returns the roles user is a member of (itself included), following
 // the fixture's grants.
-func memberships(user string) []string {
-	g := FixtureGraph("")
-	var out []string
-	for r := range g {
-		if ok, _ := g.IsMember(context.Background(), user, r); ok {
-			out = append(out, r)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func memberships(user string) []string { return membershipTable()[user] }
 
-// nameTok returns a token that is the literal name s (quoted when s would
+var membershipTable = sync.OnceValue(func() map[string][]string {
+	g := FixtureGraph("")
+	t := map[string][]string{}
+	for u := range g {
+		for r := range g {
+			if ok, _ := g.IsMember(context.Background(), u, r); ok {
+				t[u] = append(t[u], r)
+			}
+		}
+		sort.Strings(t[u])
+	}
+	return t
+})
+
+// literal returns a token that is the literal name s (quoted when s would
 // otherwise be read as a keyword, a +role, an @file or a regex).
 func (g *gen) literal(s string, userField bool) tok {
 	special := s == "all" || s == "sameuser" || s == "samerole" || s == "samegroup" || s == "replication" ||
