@@ -30,12 +30,16 @@ var certRoles = hba.RoleGraph{
 
 var certNoLogin = map[string]bool{"grp": true, "admins": true}
 
+// longName is longer than NAMEDATALEN-1: the server cuts the requested user name to 63 bytes
+// but not the certificate's CN.
+const longName = "u123456789a123456789b123456789c123456789d123456789e123456789f123456789"
+
 var (
 	certCNs = []string{"alice", "bob", "carol", "dave", "root", "Alice", "ALICE", "alice@example.com",
 		"bob@example.com", "carol@corp.example", "dave.admin", "r", "rootroot", "boot", "abcd", "bob42",
-		"x y", "grp", "all", "xalice", "a.b.c", "ab@", "(a)", `r\1`, "café", "naïve", "Émile"}
+		"x y", "grp", "all", "xalice", "a.b.c", "ab@", "(a)", `r\1`, "café", "naïve", "Émile", longName}
 	certUsers = []string{"alice", "bob", "carol", "dave", "root", "Alice", "grp", "admins", "all", "+grp",
-		"ghost", "alice@example.com", "ab", "a", "bob4", "bob42", "ootroot", `\2`, "x y", "balice", `r\1x`, "cafe", "café", "ï", "naïve"}
+		"ghost", "alice@example.com", "ab", "a", "bob4", "bob42", "ootroot", `\2`, "x y", "balice", `r\1x`, "cafe", "café", "ï", "naïve", longName, longName[:63]}
 	// Map lines; %c is replaced by a CN-like literal (quoted when needed), %u by a user.
 	certTemplates = []string{
 		"M %c %u", "M %c %u", "M %c %u", "M %c all", `M %c "all"`, "M %c +grp", `M %c "+grp"`, "M %c +admins",
