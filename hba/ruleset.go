@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/netip"
 	"strings"
+
+	"github.com/pghba/pghba/internal/pgre"
 )
 
 // Ruleset is a loaded, compiled pg_hba.conf: the rules in file order, ready
@@ -57,8 +59,8 @@ const (
 
 type nameMatcher struct {
 	kind nameKind
-	s    string // literal, role name
-	re   regex
+	s    string       // literal, role name
+	re   *pgre.Regexp // nameRegex
 }
 
 // regex is the compiled form of a /regex token.
