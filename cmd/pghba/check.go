@@ -23,7 +23,7 @@ func init() {
 	register(&command{
 		name:    "check",
 		summary: "decide a connection as the server would",
-		usage:   checkUsage,
+		usage:   checkUsage + identUsage,
 		run:     runCheck,
 	})
 }
@@ -159,6 +159,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.user, "user", "", "")
 	fs.StringVar(&f.replication, "replication", "", "")
 	explain := fs.Bool("explain", false, "") // explain.go
+	ident := addIdentFlags(fs)               // ident.go
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			io.WriteString(stdout, checkUsage)
@@ -171,6 +172,9 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if err := ident.validate(set, f.batch != ""); err != nil {
+		return usageError(stderr, err.Error())
+	}
 
 	if f.version < hba.MinVersion || f.version > hba.MaxVersion {
 		return usageError(stderr, fmt.Sprintf("--pg-version %d: want %d to %d", f.version, hba.MinVersion, hba.MaxVersion))
@@ -259,13 +263,15 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	res := ld.decide(conn)
+	identLoaded := ident.attach(&p, ld, conn, res, stderr)
 	if f.json {
 		writeJSONLine(stdout, explained(ld, conn, res, *explain))
 	} else {
 		writeTrace(stdout, ld, conn, *explain)
 		writeHuman(stdout, res)
+		writeIdentHuman(stdout, res)
 	}
-	if ld.rs == nil {
+	if ld.rs == nil || !identLoaded {
 		return exitNotLoaded
 	}
 	return exitOK
@@ -452,6 +458,7 @@ type result struct {
 	Options *map[string]string `json:"options,omitempty"`
 	Message string             `json:"message,omitempty"`
 	Errors  []jsonError        `json:"errors,omitempty"`
+	Ident   *identResult       `json:"ident,omitempty"` // ident.go
 
 	raw      string   // the rule's line, for human output
 	options  []string // the view options in order, for human output
