@@ -56,6 +56,16 @@
 // matches every name ending in it. The bits after a slash are read as C's
 // strtol reads them.
 //
+// # Analyses
+//
+// On top of the three stages: [Ruleset.Explain] says, for every rule before
+// the deciding one, which test failed and why; [File.ViewRows] gives the
+// rows of the pg_hba_file_rules view; [Lint] finds load errors, rules that
+// can never match (proved, with a witness connection) and risky settings;
+// [Exposure] summarises who can reach what; [ParsePolicy] and
+// [Ruleset.CheckPolicy] check allow/deny expectations. pg_ident.conf is read
+// by [Parser.ParseIdentFile] and checked by [IdentMaps.Check].
+//
 // # Server facts and outside sources
 //
 // What the server's build and settings change is a field of [Parser]:
