@@ -95,6 +95,14 @@ type matchState struct {
 
 // Decide returns the decision for c without building error values. It never
 // allocates for rules that need no outside source.
+//
+// The decision is PostgreSQL's first match, found through an index built at
+// Compile (see index.go): rules are partitioned by connection kind and
+// address family, and filed by literal database name, literal user name or
+// address prefix, so a large file costs a few hash lookups instead of a
+// scan. Rules that consult a Roles, Resolver or Interfaces source are
+// tested in file order, exactly when the plain loop would test them, so
+// the sources see the same calls.
 func (rs *Ruleset) Decide(ctx context.Context, c Conn) Decision {
 	st := matchState{ctx: ctx, env: &rs.env, conn: c}
 	rs.prepare(&st)
