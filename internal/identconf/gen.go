@@ -184,6 +184,9 @@ var genIncludes = []string{
 	"include nosuch.conf", "include_dir conf.d", "include_dir conf.e", "include_dir nosuchdir", `include_dir ""`,
 	"include inc1.conf extra", `"include" inc1.conf`, "include inc1.conf,inc2.conf", "include", "include_dir sub/../conf.d",
 	"include sub/inc3.conf", "include_if_exists conf.d",
+	`include "sp ace.conf"`, "include_dir conf.d/", "include ../conf/inc1.conf", "include @incname.txt",
+	"include sub", "include_if_exists sub/", "include ./sub/../inc1.conf", "include_dir ./conf.d/..//conf.d",
+	"m @incname.txt @u1.txt",
 }
 
 var genCleanIncludes = []string{"include inc1.conf", "include_if_exists inc2.conf", "include_if_exists nosuch.conf",
@@ -228,6 +231,8 @@ func genFileSet(r *rand.Rand, major int) fileSet {
 		"sub/nested.txt": []byte("@u4.txt\n"),
 		"sub/u4.txt":     []byte("frank\n"),
 		"conf.e/x.txt":   []byte("m root nobody\n"),
+		"incname.txt":    []byte("inc1.conf\n"),
+		"sp ace.conf":    []byte("m \"sp ace\" alice\n"),
 		"conf.d/b.conf":  []byte(genLines(r, major, 2, 1+r.IntN(3), clean)),
 		"conf.d/a.conf":  []byte(genLines(r, major, 2, 1+r.IntN(3), clean)),
 		"conf.d/c.txt":   []byte("m root ignored\n"),
