@@ -531,6 +531,7 @@ func (p *Parser) parseMain(abs string, data []byte) *File {
 	var ruleSlab []Rule
 	l := p.newLoader()
 	scratch := new(AuthOptions) // parseAuth's storage until shareOptions
+	var names nameArena
 	var lines []*tokLine
 	l.mainOut = &lines
 	l.sink = func(tl *tokLine) {
@@ -545,7 +546,7 @@ func (p *Parser) parseMain(abs string, data []byte) *File {
 				ruleSlab = make([]Rule, max(est, 64))
 			}
 			ruleSlab[0].Options = scratch
-			r, err := p.parseRule(tl, &ruleSlab[0])
+			r, err := p.parseRule(tl, &ruleSlab[0], &names)
 			if err != nil {
 				ruleSlab[0] = Rule{} // the slot is used by the next rule
 				ln.Err = err

@@ -9,7 +9,7 @@ import (
 // parseRule is PostgreSQL's parse_hba_line: it checks the fields of one
 // tokenized line in PostgreSQL's order and stops at the first problem. The
 // rule is built in *r, which must be zero; r is returned on success.
-func (p *Parser) parseRule(tl *tokLine, r *Rule) (*Rule, *Error) {
+func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 	r.Pos, r.IncludedFrom, r.Raw = tl.pos, tl.inc, tl.raw
 	fail := func(msg string, cat error) (*Rule, *Error) {
 		return nil, &Error{Pos: tl.pos, Msg: msg, Err: cat}
@@ -54,8 +54,7 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule) (*Rule, *Error) {
 	if len(fields) > 1 {
 		nu = len(fields[1])
 	}
-	tokBuf := make([]Token, 0, nd+nu)
-	nameBuf := make([]nameMatcher, 0, nd+nu)
+	tokBuf, nameBuf := a.take(nd + nu)
 	for _, t := range fields[0] {
 		tokBuf = append(tokBuf, Token{Value: t.s, Quoted: t.quoted})
 	}
@@ -164,6 +163,32 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule) (*Rule, *Error) {
 	}
 	_ = ver
 	return r, nil
+}
+
+// nameArena hands out the token and matcher slices of the database and user
+// columns from shared chunks, so that a large file does not cost two small
+// allocations per rule. A nil arena allocates each time.
+type nameArena struct {
+	toks  []Token
+	names []nameMatcher
+}
+
+// take returns empty slices with room for n tokens and n matchers.
+func (a *nameArena) take(n int) ([]Token, []nameMatcher) {
+	if a == nil || n > 64 {
+		return make([]Token, 0, n), make([]nameMatcher, 0, n)
+	}
+	if len(a.toks)+n > cap(a.toks) {
+		a.toks = make([]Token, 0, 4096)
+	}
+	if len(a.names)+n > cap(a.names) {
+		a.names = make([]nameMatcher, 0, 4096)
+	}
+	t := a.toks[len(a.toks) : len(a.toks) : len(a.toks)+n]
+	m := a.names[len(a.names) : len(a.names) : len(a.names)+n]
+	a.toks = a.toks[:len(a.toks)+n]
+	a.names = a.names[:len(a.names)+n]
+	return t, m
 }
 
 // compileNames classifies the tokens of a database or user column,
