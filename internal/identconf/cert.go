@@ -89,3 +89,15 @@ func compareCert(lib hba.IdentResult, srv certOutcome) string {
 	}
 	return ""
 }
+
+// libPeer is libCert for a case whose rule is a peer rule on line 2 (chk.CN is the OS user).
+func libPeer(major, minor int, dir string, c certCase, chk certCheck) (hba.IdentResult, bool, error) {
+	p := &hba.Parser{Version: major, Minor: minor, Env: hba.Env{Roles: certRoles}}
+	hf := p.ParseBytes(filepath.Join(dir, "pg_hba.conf"), []byte("local all postgres trust\n"+c.HBA+"\n"))
+	if err := hf.Errors.Err(); err != nil || len(hf.Rules) != 2 {
+		return hba.IdentResult{}, false, fmt.Errorf("hba refuses the rule: %v", err)
+	}
+	maps, ierr := p.CompileIdent(p.ParseIdentBytes(filepath.Join(dir, "pg_ident.conf"), []byte(c.Ident)))
+	res := maps.CheckRule(context.Background(), hf.Rules[1], chk.CN, chk.User, hba.IdentOptions{Roles: certRoles})
+	return res, ierr == nil, nil
+}
