@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pghba/pghba/internal/pgtest"
@@ -96,6 +97,7 @@ func install(t *testing.T, major int, required bool) *pgtest.Install {
 // saver writes regression files for divergent cases.
 type saver struct {
 	dir string
+	mu  sync.Mutex
 	n   int
 }
 
@@ -113,8 +115,10 @@ func newSaver(t *testing.T) *saver {
 }
 
 func (s *saver) save(t *testing.T, name string, a *archive) {
+	s.mu.Lock()
 	s.n++
 	p := filepath.Join(s.dir, fmt.Sprintf("%s-%d.txtar", name, s.n))
+	s.mu.Unlock()
 	if err := os.WriteFile(p, a.format(), 0o644); err != nil {
 		t.Errorf("saving %s: %v", p, err)
 		return
