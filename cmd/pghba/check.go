@@ -104,17 +104,12 @@ file:line: message), 2 for bad usage or an I/O error.
 
 // checkFlags are the parsed flags of pghba check.
 type checkFlags struct {
-	file            string
-	version, minor  int
-	serverSSL       bool
-	missing         string
-	oauthValidators string
-	dbUserNamespace bool
-	rolesFile       string
-	hostsFile       string
-	serverAddrs     *[]netip.Prefix // nil: the system's interfaces
-	json            bool
-	batch           string
+	serverFlags
+	rolesFile   string
+	hostsFile   string
+	serverAddrs *[]netip.Prefix // nil: the system's interfaces
+	json        bool
+	batch       string
 
 	local       bool
 	host        string
@@ -128,20 +123,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {}
-	fs.StringVar(&f.file, "f", "", "")
-	fs.IntVar(&f.version, "pg-version", hba.DefaultVersion, "")
-	fs.IntVar(&f.minor, "minor", 0, "")
-	fs.Func("server-ssl", "", func(s string) error {
-		v, ok := parsePGBool(s)
-		if !ok {
-			return errors.New("want on or off")
-		}
-		f.serverSSL = v
-		return nil
-	})
-	fs.StringVar(&f.missing, "missing", "bsd,sspi", "")
-	fs.StringVar(&f.oauthValidators, "oauth-validators", "", "")
-	fs.BoolVar(&f.dbUserNamespace, "db-user-namespace", false, "")
+	f.serverFlags.add(fs)
 	fs.StringVar(&f.rolesFile, "roles", "", "")
 	fs.StringVar(&f.hostsFile, "hosts", "", "")
 	fs.Func("server-addrs", "", func(s string) error {

@@ -78,31 +78,13 @@ there is, 2 for bad usage or an I/O error.
 
 // lintLoadFlags are the loading flags lint and exposure share with check.
 type lintLoadFlags struct {
-	file            string
-	version, minor  int
-	serverSSL       bool
-	missing         string
-	oauthValidators string
-	dbUserNamespace bool
-	json            bool
-	listen          *string
+	serverFlags
+	json   bool
+	listen *string
 }
 
 func (lf *lintLoadFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&lf.file, "f", "", "")
-	fs.IntVar(&lf.version, "pg-version", hba.DefaultVersion, "")
-	fs.IntVar(&lf.minor, "minor", 0, "")
-	fs.Func("server-ssl", "", func(s string) error {
-		v, ok := parsePGBool(s)
-		if !ok {
-			return errors.New("want on or off")
-		}
-		lf.serverSSL = v
-		return nil
-	})
-	fs.StringVar(&lf.missing, "missing", "bsd,sspi", "")
-	fs.StringVar(&lf.oauthValidators, "oauth-validators", "", "")
-	fs.BoolVar(&lf.dbUserNamespace, "db-user-namespace", false, "")
+	lf.serverFlags.add(fs)
 	fs.BoolVar(&lf.json, "json", false, "")
 	fs.Func("listen", "", func(s string) error {
 		lf.listen = &s

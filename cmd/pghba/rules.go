@@ -67,32 +67,14 @@ main file that cannot be read.
 // loadFlags are the flags that describe the server that reads the files,
 // shared by rules and test.
 type loadFlags struct {
-	cmd             string
-	file            string
-	version, minor  int
-	serverSSL       bool
-	missing         string
-	oauthValidators string
-	dbUserNamespace bool
-	hostsFile       string
-	set             map[string]bool
+	cmd string
+	serverFlags
+	hostsFile string
+	set       map[string]bool
 }
 
 func (lf *loadFlags) add(fs *flag.FlagSet) {
-	fs.StringVar(&lf.file, "f", "", "")
-	fs.IntVar(&lf.version, "pg-version", hba.DefaultVersion, "")
-	fs.IntVar(&lf.minor, "minor", 0, "")
-	fs.Func("server-ssl", "", func(s string) error {
-		v, ok := parsePGBool(s)
-		if !ok {
-			return errors.New("want on or off")
-		}
-		lf.serverSSL = v
-		return nil
-	})
-	fs.StringVar(&lf.missing, "missing", "bsd,sspi", "")
-	fs.StringVar(&lf.oauthValidators, "oauth-validators", "", "")
-	fs.BoolVar(&lf.dbUserNamespace, "db-user-namespace", false, "")
+	lf.serverFlags.add(fs)
 	fs.StringVar(&lf.hostsFile, "hosts", "", "")
 }
 

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/pghba/pghba/hba"
 )
 
 // Exit statuses shared by the subcommands.
@@ -106,4 +110,32 @@ func printUsage(w io.Writer) {
 	}
 	b.WriteString("\nRun 'pghba help <command>' for more about a command.\n")
 	io.WriteString(w, b.String())
+}
+
+// serverFlags are the flags every command shares: the main file and the
+// server that reads it (version, ssl, build features, settings).
+type serverFlags struct {
+	file            string
+	version, minor  int
+	serverSSL       bool
+	missing         string
+	oauthValidators string
+	dbUserNamespace bool
+}
+
+func (sf *serverFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&sf.file, "f", "", "")
+	fs.IntVar(&sf.version, "pg-version", hba.DefaultVersion, "")
+	fs.IntVar(&sf.minor, "minor", 0, "")
+	fs.Func("server-ssl", "", func(s string) error {
+		v, ok := parsePGBool(s)
+		if !ok {
+			return errors.New("want on or off")
+		}
+		sf.serverSSL = v
+		return nil
+	})
+	fs.StringVar(&sf.missing, "missing", "bsd,sspi", "")
+	fs.StringVar(&sf.oauthValidators, "oauth-validators", "", "")
+	fs.BoolVar(&sf.dbUserNamespace, "db-user-namespace", false, "")
 }
