@@ -81,7 +81,7 @@ func FuzzIdent(f *testing.F) {
 	f.Add([]byte("m / alice\nm /oo alice bob carol\n"), "m", "boot", "alice", uint8(1))
 	roles := hba.RoleGraph{"bob": {"grp"}, "dave": {"sub"}, "sub": {"grp"}, "alice": nil, "grp": nil}
 	f.Fuzz(func(t *testing.T, data []byte, mapName, sys, pg string, v uint8) {
-		if len(data) > 1<<14 || len(sys) > 256 || len(pg) > 256 {
+		if len(data) > 4096 || len(sys) > 256 || len(pg) > 256 {
 			return
 		}
 		version := hba.MinVersion + int(v)%(hba.MaxVersion-hba.MinVersion+1)
