@@ -34,7 +34,7 @@ host  all all         10.9.0.0/16  reject
 			fmt.Println("FATAL: ", err)
 			continue
 		}
-		fmt.Println(rule.Pos, rule.Method)
+		fmt.Println(rule.Pos(), rule.Method())
 	}
 	// Output:
 	// /etc/pooler/pg_hba.conf:3 scram-sha-256

@@ -107,8 +107,8 @@ func FuzzLoad(f *testing.F) {
 		}
 		for i, r := range file.Rules {
 			a := again.Rules[i]
-			if a.String() != r.String() || a.Method != r.Method || a.Type != r.Type ||
-				strings.Join(a.ViewOptions(), ",") != strings.Join(r.ViewOptions(), ",") || a.Warning != r.Warning {
+			if a.String() != r.String() || a.Method() != r.Method() || a.Type() != r.Type() ||
+				strings.Join(a.ViewOptions(), ",") != strings.Join(r.ViewOptions(), ",") || a.Warning() != r.Warning() {
 				t.Fatalf("round trip of rule %d:\n got %s\nwant %s", i, a, r)
 			}
 		}
@@ -235,5 +235,5 @@ func ruleLine(r *hba.Rule) int {
 	if r == nil {
 		return 0
 	}
-	return r.Pos.Line
+	return r.Pos().Line
 }

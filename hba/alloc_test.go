@@ -89,7 +89,7 @@ func TestLargeFileLines(t *testing.T) {
 				t.Errorf("version %d line %d: small %q %v %v, large %q %v %v", v, i, a.Raw, a.Pos, a.Err, b.Raw, b.Pos, b.Err)
 				continue
 			}
-			if a.Rule != nil && (fmt.Sprint(a.Rule.Databases, a.Rule.Users, a.Rule.Address.Text) != fmt.Sprint(b.Rule.Databases, b.Rule.Users, b.Rule.Address.Text)) {
+			if a.Rule != nil && (fmt.Sprint(a.Rule.Databases(), a.Rule.Users(), a.Rule.Address().Text) != fmt.Sprint(b.Rule.Databases(), b.Rule.Users(), b.Rule.Address().Text)) {
 				t.Errorf("version %d line %d: rules differ", v, i)
 			}
 		}

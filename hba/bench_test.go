@@ -48,7 +48,7 @@ func BenchmarkMatch(b *testing.B) {
 			rs, f := benchRuleset(b, n)
 			c := probeConn(f.Hit)
 			ctx := context.Background()
-			if d := rs.Decide(ctx, c); d.Outcome != Matched || d.Rule.Pos.Line != f.Hit.Line {
+			if d := rs.Decide(ctx, c); d.Outcome != Matched || d.Rule.Pos().Line != f.Hit.Line {
 				b.Fatalf("probe decided %v rule %v, want line %d", d.Outcome, d.Rule, f.Hit.Line)
 			}
 			b.ReportAllocs()
@@ -67,7 +67,7 @@ func BenchmarkMatchNoMatch(b *testing.B) {
 			c := probeConn(f.Miss)
 			ctx := context.Background()
 			if d := rs.Decide(ctx, c); d.Outcome != NoMatch {
-				b.Fatalf("miss probe decided %v rule %v", d.Outcome, d.Rule.Pos)
+				b.Fatalf("miss probe decided %v rule %v", d.Outcome, d.Rule.Pos())
 			}
 			b.ReportAllocs()
 			b.ResetTimer()

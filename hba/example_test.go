@@ -23,7 +23,7 @@ func ExampleParser_LoadBytes() {
 		return
 	}
 	rule, err := rs.Match(hba.Conn{Addr: netip.MustParseAddr("10.1.2.3"), Database: "app", User: "alice"})
-	fmt.Println(rule.Pos, rule.Method, err)
+	fmt.Println(rule.Pos(), rule.Method(), err)
 	// Output: /etc/postgresql/pg_hba.conf:4 scram-sha-256 <nil>
 }
 
@@ -38,9 +38,9 @@ func ExampleRuleset_Match() {
 		rule, err := rs.Match(c)
 		switch {
 		case err == nil:
-			fmt.Printf("line %d: %s\n", rule.Pos.Line, rule.Method)
+			fmt.Printf("line %d: %s\n", rule.Pos().Line, rule.Method())
 		case errors.Is(err, hba.ErrRejected):
-			fmt.Printf("line %d: %v\n", rule.Pos.Line, err)
+			fmt.Printf("line %d: %v\n", rule.Pos().Line, err)
 		default:
 			fmt.Println(err)
 		}
@@ -78,7 +78,7 @@ func ExampleHolder() {
 	h.Store(bad) // nil: ignored
 	good, _ := p.LoadBytes("/data/pg_hba.conf", []byte("host all all 0.0.0.0/0 scram-sha-256\n"))
 	h.Store(good)
-	fmt.Println(h.Load().Rules()[0].Method)
+	fmt.Println(h.Load().Rules()[0].Method())
 	// Output:
 	// /data/pg_hba.conf:1: authentication option not in name=value format: extra
 	// scram-sha-256

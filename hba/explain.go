@@ -77,7 +77,7 @@ func (rs *Ruleset) Explain(ctx context.Context, c Conn) Trace {
 		}
 		if col == 0 {
 			t.Decision = Decision{Outcome: Matched, Rule: r}
-			if r.Method == Reject {
+			if r.Method() == Reject {
 				t.Decision.Outcome = Rejected
 			}
 			break
@@ -121,25 +121,25 @@ type explainer struct {
 func (ex *explainer) rule(r *Rule) (col Column, reason string, unresolved bool) {
 	ex.cur = r
 	c := &ex.conn
-	if r.Never {
+	if r.Never() {
 		col := ColumnSSL
-		if r.Type == HostGSSEnc {
+		if r.Type() == HostGSSEnc {
 			col = ColumnGSS
 		}
-		return col, r.Warning, false
+		return col, r.Warning(), false
 	}
 	if c.Local {
-		if r.Type != Local {
-			return ColumnType, "connection type " + r.Type.String() + " is for TCP connections; this connection is over the Unix-domain socket", false
+		if r.Type() != Local {
+			return ColumnType, "connection type " + r.Type().String() + " is for TCP connections; this connection is over the Unix-domain socket", false
 		}
 	} else {
-		if r.Type == Local {
+		if r.Type() == Local {
 			return ColumnType, "connection type local is for Unix-domain socket connections; this connection is TCP from " + ex.addrText(), false
 		}
-		if why := sslMiss(r.Type, c); why != "" {
+		if why := sslMiss(r.Type(), c); why != "" {
 			return ColumnSSL, why, false
 		}
-		if why := gssMiss(r.Type, c); why != "" {
+		if why := gssMiss(r.Type(), c); why != "" {
 			return ColumnGSS, why, false
 		}
 		why, un := ex.address(r)
@@ -218,7 +218,7 @@ func family(ip netip.Addr) string {
 
 // address returns "" when the address test passes.
 func (ex *explainer) address(r *Rule) (why string, unresolved bool) {
-	a := &r.Address
+	a := r.Address()
 	ip := ex.conn.Addr
 	switch a.Kind {
 	case AddrAll:
@@ -228,10 +228,10 @@ func (ex *explainer) address(r *Rule) (why string, unresolved bool) {
 			return "", false
 		}
 		if a.IP.Is4() != ip.Is4() {
-			return "address " + addressText(a) + " is " + family(a.IP) + " and " + ip.String() + " is " + family(ip) +
+			return "address " + addressText(&a) + " is " + family(a.IP) + " and " + ip.String() + " is " + family(ip) +
 				"; PostgreSQL does not match across address families", false
 		}
-		return "address " + addressText(a) + " does not contain " + ip.String(), false
+		return "address " + addressText(&a) + " does not contain " + ip.String(), false
 	case AddrSameHost, AddrSameNet:
 		return ex.sameHostNet(a.Kind, ip), false
 	case AddrHostName:
@@ -291,9 +291,9 @@ func (ex *explainer) sameHostNet(kind AddrKind, ip netip.Addr) string {
 func (ex *explainer) hostName(h string) (why string, unresolved bool) {
 	ip := ex.conn.Addr
 	if ex.host == hostFailed {
-		at := ex.hostAt.Pos
+		at := ex.hostAt.Pos()
 		where := "line " + itoa(at.Line)
-		if at.Filename != ex.cur.Pos.Filename {
+		if at.Filename != ex.cur.Pos().Filename {
 			where = ex.rs.relPos(at)
 		}
 		return "host name rule " + h + ": not checked, as the host-name check of " + where +
@@ -387,17 +387,17 @@ func (ex *explainer) member(role, group string) (ok, unresolved bool) {
 // database returns "" when the database test passes.
 func (ex *explainer) database(r *Rule) (why string, unresolved bool) {
 	if ex.conn.Replication == PhysicalReplication {
-		for i := range r.dbs {
-			if r.dbs[i].kind == nameReplication {
+		for i := range r.matchers(true) {
+			if r.matchers(true)[i].kind == nameReplication {
 				return "", false
 			}
 		}
 		return "a physical replication connection matches only the keyword replication, and the database column is " +
-			tokenList(r.Databases), false
+			tokenList(r.Databases()), false
 	}
 	var notes []string
-	for i := range r.dbs {
-		m := &r.dbs[i]
+	for i := range r.matchers(true) {
+		m := &r.matchers(true)[i]
 		switch m.kind {
 		case nameAll:
 			return "", false
@@ -418,15 +418,15 @@ func (ex *explainer) database(r *Rule) (why string, unresolved bool) {
 			if m.re.MatchString(ex.db) {
 				return "", false
 			}
-			notes = append(notes, "the regular expression "+r.Databases[i].Value+" does not match "+quote(ex.db))
+			notes = append(notes, "the regular expression "+r.Databases()[i].Value+" does not match "+quote(ex.db))
 		default:
 			if m.s == ex.db {
 				return "", false
 			}
 		}
 	}
-	why = "database " + quote(ex.db) + " is not in " + tokenList(r.Databases)
-	if len(r.Databases) == 1 && len(notes) == 1 && r.dbs[0].kind != nameLiteral {
+	why = "database " + quote(ex.db) + " is not in " + tokenList(r.Databases())
+	if len(r.Databases()) == 1 && len(notes) == 1 && r.matchers(true)[0].kind != nameLiteral {
 		return notes[0], false
 	}
 	if len(notes) > 0 {
@@ -438,8 +438,8 @@ func (ex *explainer) database(r *Rule) (why string, unresolved bool) {
 // users returns "" when the user test passes.
 func (ex *explainer) users(r *Rule) (why string, unresolved bool) {
 	var notes []string
-	for i := range r.users {
-		m := &r.users[i]
+	for i := range r.matchers(false) {
+		m := &r.matchers(false)[i]
 		switch m.kind {
 		case nameAll:
 			return "", false
@@ -453,17 +453,17 @@ func (ex *explainer) users(r *Rule) (why string, unresolved bool) {
 			if m.re.MatchString(ex.user) {
 				return "", false
 			}
-			notes = append(notes, "the regular expression "+r.Users[i].Value+" does not match "+quote(ex.user))
+			notes = append(notes, "the regular expression "+r.Users()[i].Value+" does not match "+quote(ex.user))
 		default:
 			if m.s == ex.user {
 				return "", false
 			}
 		}
 	}
-	if len(r.users) == 1 && len(notes) == 1 {
+	if len(r.matchers(false)) == 1 && len(notes) == 1 {
 		return notes[0], false
 	}
-	why = "user " + quote(ex.user) + " is not in " + tokenList(r.Users)
+	why = "user " + quote(ex.user) + " is not in " + tokenList(r.Users())
 	if len(notes) > 0 {
 		why += "; " + strings.Join(notes, "; ")
 	}

@@ -160,7 +160,7 @@ func TestExplainAgrees(t *testing.T) {
 			}
 			want := len(rs.Rules())
 			if tr.Decision.Rule != nil {
-				want = tr.Decision.Rule.Number - 1
+				want = tr.Decision.Rule.Number() - 1
 			}
 			if len(tr.Misses) != want {
 				t.Fatalf("%d misses, want %d", len(tr.Misses), want)
@@ -191,7 +191,7 @@ func ruleLine(r *hba.Rule) int {
 	if r == nil {
 		return 0
 	}
-	return r.Pos.Line
+	return r.Pos().Line
 }
 
 // TestExplainReasons checks the words for each kind of miss.
@@ -227,9 +227,9 @@ host    "all"     all       all             trust
 	tr := rs.Explain(context.Background(), hba.Conn{Addr: netip.MustParseAddr("192.168.1.5"), Database: "app", User: "bob"})
 	got := map[int]hba.Miss{}
 	for _, m := range tr.Misses {
-		got[m.Rule.Pos.Line] = m
+		got[m.Rule.Pos().Line] = m
 	}
-	if tr.Decision.Outcome != hba.Matched || tr.Decision.Rule.Pos.Line != 4 {
+	if tr.Decision.Outcome != hba.Matched || tr.Decision.Rule.Pos().Line != 4 {
 		// hostnossl all all 0.0.0.0/0 matches a plain connection first.
 		t.Fatalf("decision %v line %d", tr.Decision.Outcome, ruleLine(tr.Decision.Rule))
 	}
@@ -288,7 +288,7 @@ host    "all"     all       all             trust
 		tr := rs.Explain(context.Background(), tc.conn)
 		var m *hba.Miss
 		for i := range tr.Misses {
-			if tr.Misses[i].Rule.Pos.Line == tc.line {
+			if tr.Misses[i].Rule.Pos().Line == tc.line {
 				m = &tr.Misses[i]
 			}
 		}
@@ -314,7 +314,7 @@ func TestExplainHostNameCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := rs.Explain(context.Background(), hba.Conn{Addr: netip.MustParseAddr("203.0.113.9"), User: "u"})
-	if tr.Decision.Outcome != hba.Matched || tr.Decision.Rule.Pos.Line != 3 || len(tr.Misses) != 2 {
+	if tr.Decision.Outcome != hba.Matched || tr.Decision.Rule.Pos().Line != 3 || len(tr.Misses) != 2 {
 		t.Fatalf("decision %v line %d, %d misses", tr.Decision.Outcome, ruleLine(tr.Decision.Rule), len(tr.Misses))
 	}
 	want0 := "host name rule db.example.com: 203.0.113.9 reverse-resolves to db.example.com, but db.example.com resolves to 203.0.113.10, not 203.0.113.9"
@@ -362,7 +362,7 @@ host  all  all    192.168.0.0/16 md5
 `))
 	t := rs.Explain(context.Background(), hba.Conn{Addr: netip.MustParseAddr("10.1.2.3"), Database: "app", User: "alice"})
 	for _, m := range t.Misses {
-		fmt.Printf("line %d: %s: %s\n", m.Rule.Pos.Line, m.Column, m.Reason)
+		fmt.Printf("line %d: %s: %s\n", m.Rule.Pos().Line, m.Column, m.Reason)
 	}
 	fmt.Println(t.Decision.Outcome, "-", t.Message)
 	// Output:

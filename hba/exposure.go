@@ -100,10 +100,10 @@ func Exposure(f *File, opts ExposureOptions) []ExposureRow {
 				if cls == b.cls&clsNormal {
 					dbs = nameWords(&b.db)
 				}
-				k := key{r.Method, transportWord(cls), strings.Join(dbs, "\x00"), strings.Join(nameWords(&b.user), "\x00")}
+				k := key{r.Method(), transportWord(cls), strings.Join(dbs, "\x00"), strings.Join(nameWords(&b.user), "\x00")}
 				row := rows[k]
 				if row == nil {
-					row = &ExposureRow{Method: r.Method, Transport: k.transport, Databases: dbs, Users: nameWords(&b.user)}
+					row = &ExposureRow{Method: r.Method(), Transport: k.transport, Databases: dbs, Users: nameWords(&b.user)}
 					rows[k] = row
 					accs[k] = &exposureAddrs{}
 					order = append(order, k)

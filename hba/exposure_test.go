@@ -52,7 +52,7 @@ func TestExposureCovers(t *testing.T) {
 				}
 				checked++
 				if !slices.ContainsFunc(rows, func(r ExposureRow) bool { return rowShows(&r, d.Rule, c) }) {
-					t.Fatalf("file:\n%s\nline %d decides %+v, which no row shows:\n%+v", text, d.Rule.Pos.Line, c, rows)
+					t.Fatalf("file:\n%s\nline %d decides %+v, which no row shows:\n%+v", text, d.Rule.Pos().Line, c, rows)
 				}
 			}
 		}
@@ -61,7 +61,7 @@ func TestExposureCovers(t *testing.T) {
 }
 
 func rowShows(r *ExposureRow, rule *Rule, c Conn) bool {
-	if !slices.Contains(r.Rules, rule) || r.Method != rule.Method {
+	if !slices.Contains(r.Rules, rule) || r.Method != rule.Method() {
 		return false
 	}
 	switch {

@@ -11,7 +11,7 @@ import (
 // same rule (at another position).
 func (r *Rule) String() string {
 	var b strings.Builder
-	b.WriteString(r.Type.String())
+	b.WriteString(r.Type().String())
 	writeList := func(toks []Token) {
 		b.WriteByte(' ')
 		for i, t := range toks {
@@ -21,15 +21,15 @@ func (r *Rule) String() string {
 			b.WriteString(t.String())
 		}
 	}
-	writeList(r.Databases)
-	writeList(r.Users)
-	if r.Type != Local {
+	writeList(r.Databases())
+	writeList(r.Users())
+	if r.Type() != Local {
 		b.WriteByte(' ')
-		b.WriteString(r.Address.String())
+		b.WriteString(r.Address().String())
 	}
 	b.WriteByte(' ')
-	b.WriteString(r.Method.String())
-	for _, o := range r.Options.Raw {
+	b.WriteString(r.Method().String())
+	for _, o := range r.Options().Raw {
 		b.WriteByte(' ')
 		b.WriteString(Token{Value: o.Name + "=" + o.Value}.String())
 	}

@@ -246,7 +246,7 @@ func TestCachingResolverRuleset(t *testing.T) {
 	}
 	for i := 0; i < 20; i++ {
 		d := rs.Decide(context.Background(), Conn{Addr: netip.MustParseAddr("192.0.2.7"), User: "u"})
-		if d.Outcome != Matched || d.Rule.Pos.Line != 2 {
+		if d.Outcome != Matched || d.Rule.Pos().Line != 2 {
 			t.Fatalf("decision %v %v, want line 2", d.Outcome, d.Rule)
 		}
 	}

@@ -36,7 +36,7 @@ func TestHostileMillionEntryFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(rs.Rules()[0].Databases); n != 1_000_000 {
+	if n := len(rs.Rules()[0].Databases()); n != 1_000_000 {
 		t.Fatalf("%d databases", n)
 	}
 }

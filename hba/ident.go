@@ -594,15 +594,15 @@ func namesEqual(a, b string, ci bool) bool {
 // delegate_ident_mapping, and rules with clientcert=verify-full (whose
 // certificate name is compared after the method succeeds).
 func (r *Rule) ChecksUserName() bool {
-	switch r.Method {
+	switch r.Method() {
 	case Ident, Peer, GSS, SSPI, Cert:
 		return true
 	case OAuth:
-		if !r.Options.DelegateIdentMapping {
+		if !r.Options().DelegateIdentMapping {
 			return true
 		}
 	}
-	return r.Options.ClientCert == ClientCertVerifyFull
+	return r.Options().ClientCert == ClientCertVerifyFull
 }
 
 // CheckRule runs the user name check that the matched rule's method runs
@@ -629,22 +629,22 @@ func (r *Rule) ChecksUserName() bool {
 // For a rule whose method checks no user name, CheckRule returns
 // IdentNotApplicable.
 func (m *IdentMaps) CheckRule(ctx context.Context, r *Rule, systemUser, pgUser string, opts IdentOptions) IdentResult {
-	switch r.Method {
+	switch r.Method() {
 	case Peer, Ident:
 		opts.CaseInsensitive = false
 	case OAuth:
-		if r.Options.DelegateIdentMapping {
+		if r.Options().DelegateIdentMapping {
 			return m.notApplicable(r, systemUser, pgUser)
 		}
 		if systemUser == "" {
 			// The validator authorized but named no identity.
 			pg := truncName(pgUser)
-			return IdentResult{Map: r.Options.Map, PGUser: pg,
+			return IdentResult{Map: r.Options().Map, PGUser: pg,
 				Message: `OAuth bearer authentication failed for user "` + pg + `"`}
 		}
 		opts.CaseInsensitive = false
 	case GSS:
-		name, err := GSSSystemUser(systemUser, r.Options.IncludeRealm, r.Options.KrbRealm, opts.CaseInsensitive)
+		name, err := GSSSystemUser(systemUser, r.Options().IncludeRealm, r.Options().KrbRealm, opts.CaseInsensitive)
 		if err != nil {
 			return realmMismatch(r, systemUser, pgUser, err)
 		}
@@ -654,7 +654,7 @@ func (m *IdentMaps) CheckRule(ctx context.Context, r *Rule, systemUser, pgUser s
 		if i := strings.LastIndexByte(systemUser, '@'); i >= 0 {
 			acct, dom = systemUser[:i], systemUser[i+1:]
 		}
-		name, err := SSPISystemUser(acct, dom, r.Options.IncludeRealm, r.Options.KrbRealm)
+		name, err := SSPISystemUser(acct, dom, r.Options().IncludeRealm, r.Options().KrbRealm)
 		if err != nil {
 			return realmMismatch(r, systemUser, pgUser, err)
 		}
@@ -663,12 +663,12 @@ func (m *IdentMaps) CheckRule(ctx context.Context, r *Rule, systemUser, pgUser s
 	case Cert:
 		return m.CheckCert(ctx, r, systemUser, pgUser, opts)
 	default:
-		if r.Options.ClientCert == ClientCertVerifyFull {
+		if r.Options().ClientCert == ClientCertVerifyFull {
 			return m.CheckCert(ctx, r, systemUser, pgUser, opts)
 		}
 		return m.notApplicable(r, systemUser, pgUser)
 	}
-	return m.Check(ctx, r.Options.Map, systemUser, pgUser, opts)
+	return m.Check(ctx, r.Options().Map, systemUser, pgUser, opts)
 }
 
 // CheckCert is the server's certificate check (CheckCertAuth) for a cert
@@ -678,19 +678,19 @@ func (m *IdentMaps) CheckRule(ctx context.Context, r *Rule, systemUser, pgUser s
 // certName is refused before any map lookup. For other rules it returns
 // IdentNotApplicable.
 func (m *IdentMaps) CheckCert(ctx context.Context, r *Rule, certName, pgUser string, opts IdentOptions) IdentResult {
-	if r.Method != Cert && r.Options.ClientCert != ClientCertVerifyFull {
+	if r.Method() != Cert && r.Options().ClientCert != ClientCertVerifyFull {
 		return m.notApplicable(r, certName, pgUser)
 	}
 	if certName == "" {
 		pg := truncName(pgUser)
-		return IdentResult{Map: r.Options.Map, PGUser: pg,
+		return IdentResult{Map: r.Options().Map, PGUser: pg,
 			Message: `certificate authentication failed for user "` + pg + `": client certificate contains no user name`}
 	}
 	opts.CaseInsensitive = false
-	res := m.Check(ctx, r.Options.Map, certName, pgUser, opts)
-	if !res.Allowed && r.Method != Cert && r.Options.ClientCert == ClientCertVerifyFull {
+	res := m.Check(ctx, r.Options().Map, certName, pgUser, opts)
+	if !res.Allowed && r.Method() != Cert && r.Options().ClientCert == ClientCertVerifyFull {
 		field := "CN"
-		if r.Options.ClientName == ClientNameDN {
+		if r.Options().ClientName == ClientNameDN {
 			field = "DN"
 		}
 		res.CertMessage = `certificate validation (clientcert=verify-full) failed for user "` + res.PGUser + `": ` + field + ` mismatch`
@@ -699,11 +699,11 @@ func (m *IdentMaps) CheckCert(ctx context.Context, r *Rule, certName, pgUser str
 }
 
 func (m *IdentMaps) notApplicable(r *Rule, sys, pg string) IdentResult {
-	return IdentResult{Outcome: IdentNotApplicable, Map: r.Options.Map, SystemUser: sys, PGUser: truncName(pg)}
+	return IdentResult{Outcome: IdentNotApplicable, Map: r.Options().Map, SystemUser: sys, PGUser: truncName(pg)}
 }
 
 func realmMismatch(r *Rule, sys, pg string, err error) IdentResult {
-	return IdentResult{Outcome: IdentRealmMismatch, Map: r.Options.Map, SystemUser: sys, PGUser: truncName(pg), Message: err.Error()}
+	return IdentResult{Outcome: IdentRealmMismatch, Map: r.Options().Map, SystemUser: sys, PGUser: truncName(pg), Message: err.Error()}
 }
 
 // GSSSystemUser returns the system user the gss method passes to the user

@@ -119,14 +119,14 @@ type ruleInfo struct {
 
 func classify(r *Rule) ruleInfo {
 	var ri ruleInfo
-	if r.Never || !r.Type.IsValid() {
+	if r.never || !r.typ.IsValid() {
 		return ri
 	}
 	ri.pure = true
 	ri.dbKey = true
 	dbSourceFree := true
-	for i := range r.dbs {
-		switch r.dbs[i].kind {
+	for _, n := range r.names[:r.ndb] {
+		switch n.kind {
 		case nameLiteral:
 		case nameSameRole:
 			ri.pure = false
@@ -137,8 +137,8 @@ func classify(r *Rule) ruleInfo {
 		}
 	}
 	ri.userKey = dbSourceFree
-	for i := range r.users {
-		switch r.users[i].kind {
+	for _, n := range r.names[r.ndb:] {
+		switch n.kind {
 		case nameLiteral:
 		case nameRole:
 			ri.pure = false
@@ -147,17 +147,17 @@ func classify(r *Rule) ruleInfo {
 			ri.userKey = false
 		}
 	}
-	if r.Type == Local {
+	if r.typ == Local {
 		ri.inLocal = true
 		return ri
 	}
-	switch r.Address.Kind {
+	switch r.akind {
 	case AddrAll:
 		ri.in4, ri.in6 = true, true
 	case AddrIP:
-		ri.in4, ri.in6 = r.Address.IP.Is4(), !r.Address.IP.Is4()
-		if p, ok := r.Address.Prefix(); ok {
-			ri.prefix, ri.ipKey = p, true
+		ri.in4, ri.in6 = r.ip.Is4(), !r.ip.Is4()
+		if r.bits != noBits {
+			ri.prefix, ri.ipKey = netip.PrefixFrom(r.ip.WithZone(""), int(r.bits)).Masked(), true
 		}
 	case AddrSameHost, AddrSameNet, AddrHostName:
 		ri.in4, ri.in6 = true, true
@@ -169,7 +169,7 @@ func classify(r *Rule) ruleInfo {
 		// Only a database key can be checked before an impure rule's first
 		// source call; an address test may itself call one.
 		ri.userKey, ri.ipKey = false, false
-		if r.Address.Kind == AddrHostName || r.Address.Kind == AddrSameHost || r.Address.Kind == AddrSameNet {
+		if r.akind == AddrHostName || r.akind == AddrSameHost || r.akind == AddrSameNet {
 			ri.dbKey = false
 		}
 	}
@@ -329,9 +329,9 @@ func buildIndex(rules []*Rule) *index {
 			if pi == part4 {
 				p.pre4 = make([]pre4, len(p.all))
 				for k, i := range p.all {
-					a := &rules[i].Address
-					if a.Kind == AddrIP && a.IP.Is4() {
-						ip, m := a.IP.As4(), a.Mask.As4()
+					r := rules[i]
+					if r.akind == AddrIP && r.ip.Is4() {
+						ip, m := r.ip.As4(), r.mask().As4()
 						mask := binary.BigEndian.Uint32(m[:])
 						p.pre4[k] = pre4{net: binary.BigEndian.Uint32(ip[:]) & mask, mask: mask}
 					}
@@ -348,11 +348,11 @@ func buildIndex(rules []*Rule) *index {
 			switch ri := &infos[i]; {
 			case !in(ri):
 			case ri.dbKey && !ri.pure:
-				nDBImp += len(rules[i].dbs)
+				nDBImp += int(rules[i].ndb)
 			case ri.dbKey:
-				nDB += len(rules[i].dbs)
+				nDB += int(rules[i].ndb)
 			case ri.userKey:
-				nUser += len(rules[i].users)
+				nUser += len(rules[i].names) - int(rules[i].ndb)
 			case ri.ipKey:
 				nIP++
 			}
@@ -372,18 +372,18 @@ func buildIndex(rules []*Rule) *index {
 			switch {
 			case ri.dbKey && !ri.pure:
 				filed[i] = kDB
-				for k := range r.dbs {
-					p.dbImp.add(r.dbs[k].s, int32(i))
+				for _, n := range r.names[:r.ndb] {
+					p.dbImp.add(n.s, int32(i))
 				}
 			case ri.dbKey:
 				filed[i] = kDB
-				for k := range r.dbs {
-					p.db.add(r.dbs[k].s, int32(i))
+				for _, n := range r.names[:r.ndb] {
+					p.db.add(n.s, int32(i))
 				}
 			case ri.userKey:
 				filed[i] = kUser
-				for k := range r.users {
-					p.user.add(r.users[k].s, int32(i))
+				for _, n := range r.names[r.ndb:] {
+					p.user.add(n.s, int32(i))
 				}
 			case ri.ipKey:
 				filed[i] = kIP
@@ -402,8 +402,8 @@ func buildIndex(rules []*Rule) *index {
 					continue
 				}
 				crowded := false
-				for k := range r.dbs {
-					if p.db.size(r.dbs[k].s) > bucketLimit {
+				for _, n := range r.names[:r.ndb] {
+					if p.db.size(n.s) > bucketLimit {
 						crowded = true
 						break
 					}
@@ -414,8 +414,8 @@ func buildIndex(rules []*Rule) *index {
 				movedDB = true
 				if ri.userKey {
 					filed[i] = kUser
-					for k := range r.users {
-						p.user.add(r.users[k].s, int32(i))
+					for _, n := range r.names[r.ndb:] {
+						p.user.add(n.s, int32(i))
 					}
 				} else {
 					filed[i] = kIP
@@ -430,8 +430,8 @@ func buildIndex(rules []*Rule) *index {
 					continue
 				}
 				crowded := false
-				for k := range r.users {
-					if p.user.size(r.users[k].s) > bucketLimit {
+				for _, n := range r.names[r.ndb:] {
+					if p.user.size(n.s) > bucketLimit {
 						crowded = true
 						break
 					}
@@ -594,7 +594,7 @@ func (rs *Ruleset) decideAt(st *matchState, i int32) (Decision, bool) {
 }
 
 func decided(r *Rule) Decision {
-	if r.Method == Reject {
+	if r.method == Reject {
 		return Decision{Outcome: Rejected, Rule: r}
 	}
 	return Decision{Outcome: Matched, Rule: r}

@@ -221,7 +221,7 @@ func compareIndex(t *testing.T, rs *Ruleset, log *callLog, c Conn, what string) 
 func fmtDecision(d Decision) string {
 	s := d.Outcome.String()
 	if d.Rule != nil {
-		s += fmt.Sprintf(" line %d %q", d.Rule.Pos.Line, d.Rule.Raw)
+		s += fmt.Sprintf(" line %d %q", d.Rule.Pos().Line, d.Rule.Raw())
 	}
 	if d.Reason != ReasonNone {
 		s += " (" + d.Reason.String() + ")"
@@ -275,15 +275,15 @@ func TestIndexMultiTenant(t *testing.T) {
 	log := new(callLog)
 	for i := 0; i < f.Tenants; i += 7 {
 		r := rs.Rules()[i+1]
-		pfx, _ := r.Address.Prefix()
+		pfx, _ := r.Address().Prefix()
 		in := pfx.Addr().Next()
 		for _, c := range []Conn{
-			{Addr: in, Database: r.Databases[0].Value, User: r.Users[0].Value},
-			{Addr: in, Database: r.Databases[0].Value, User: r.Users[1].Value},
-			{Addr: in, Database: r.Databases[0].Value, User: "user_x"},
-			{Addr: netip.MustParseAddr("127.0.0.1"), Database: r.Databases[0].Value, User: "x"},
-			{Addr: netip.MustParseAddr("198.51.100.7"), Database: r.Databases[0].Value, User: r.Users[0].Value},
-			{Local: true, Database: r.Databases[0].Value, User: "postgres"},
+			{Addr: in, Database: r.Databases()[0].Value, User: r.Users()[0].Value},
+			{Addr: in, Database: r.Databases()[0].Value, User: r.Users()[1].Value},
+			{Addr: in, Database: r.Databases()[0].Value, User: "user_x"},
+			{Addr: netip.MustParseAddr("127.0.0.1"), Database: r.Databases()[0].Value, User: "x"},
+			{Addr: netip.MustParseAddr("198.51.100.7"), Database: r.Databases()[0].Value, User: r.Users()[0].Value},
+			{Local: true, Database: r.Databases()[0].Value, User: "postgres"},
 		} {
 			compareIndex(t, rs, log, c, "multi-tenant")
 		}

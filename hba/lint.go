@@ -234,7 +234,7 @@ type linter struct {
 }
 
 func (l *linter) add(r *Rule, sev Severity, check, msg string, related []Position, w *Conn) {
-	l.out = append(l.out, Finding{Pos: r.Pos, IncludedFrom: r.IncludedFrom, Severity: sev, Check: check, Message: msg, Related: related, Witness: w})
+	l.out = append(l.out, Finding{Pos: r.Pos(), IncludedFrom: r.IncludedFrom(), Severity: sev, Check: check, Message: msg, Related: related, Witness: w})
 }
 
 func (l *linter) run() {
@@ -283,11 +283,11 @@ func (l *linter) reportIncomplete() {
 			names = append(names, "and "+itoa(len(l.incomplete)-10)+" more")
 			break
 		}
-		names = append(names, relName(l.f.Rules[i].Pos, first.Pos))
+		names = append(names, relName(l.f.Rules[i].Pos(), first.Pos()))
 	}
 	msg := "the analysis of rules shadowed by several earlier rules together gave up on " + strings.Join(names, ", ") +
 		" (too many overlapping ranges); they were only compared with each earlier rule alone"
-	l.out = append(l.out, Finding{Pos: first.Pos, IncludedFrom: first.IncludedFrom, Severity: SeverityInfo, Check: CheckIncomplete, Message: msg})
+	l.out = append(l.out, Finding{Pos: first.Pos(), IncludedFrom: first.IncludedFrom(), Severity: SeverityInfo, Check: CheckIncomplete, Message: msg})
 	// Keep file order.
 	order := make(map[Position]int, len(l.f.Lines))
 	for k, ln := range l.f.Lines {
@@ -321,12 +321,12 @@ func relName(p, from Position) string {
 
 func (l *linter) rule(i int) {
 	r := l.f.Rules[i]
-	if r.Never {
+	if r.Never() {
 		l.dead[i] = true
-		l.add(r, SeverityWarning, CheckNeverMatches, r.Warning, nil, nil)
+		l.add(r, SeverityWarning, CheckNeverMatches, r.Warning(), nil, nil)
 	} else if l.shadowed(i) {
 		l.dead[i] = true
-	} else if l.opts.Listen != nil && r.Type != Local && l.listenDead(i) {
+	} else if l.opts.Listen != nil && r.Type() != Local && l.listenDead(i) {
 		l.dead[i] = true
 	}
 	if !l.dead[i] {
@@ -335,10 +335,10 @@ func (l *linter) rule(i int) {
 	if l.dead[i] {
 		return
 	}
-	if r.Method == MD5 {
+	if r.Method() == MD5 {
 		l.add(r, SeverityWarning, CheckMD5, "md5 is deprecated (PostgreSQL 18): use scram-sha-256 (an md5 line already uses SCRAM for passwords stored as SCRAM)", nil, nil)
 	}
-	if m := r.Options.Map; m != "" && l.opts.Ident != nil && !l.opts.Ident.Has(m) {
+	if m := r.Options().Map; m != "" && l.opts.Ident != nil && !l.opts.Ident.Has(m) {
 		msg := `map "` + m + `" is not defined in ` + identName(l.opts.Ident) + `: every login through this line fails`
 		l.add(r, SeverityWarning, CheckMissingMap, msg, nil, nil)
 	}
@@ -358,16 +358,16 @@ func identName(m *IdentMaps) string {
 // sameColumns reports whether two rules test the same type, database, user
 // and address.
 func sameColumns(a, b *Rule) bool {
-	if a.Type != b.Type || !slices.Equal(a.Databases, b.Databases) || !slices.Equal(a.Users, b.Users) {
+	if a.Type() != b.Type() || !slices.Equal(a.Databases(), b.Databases()) || !slices.Equal(a.Users(), b.Users()) {
 		return false
 	}
-	x, y := &a.Address, &b.Address
+	x, y := a.Address(), b.Address()
 	if x.Kind != y.Kind {
 		return false
 	}
 	switch x.Kind {
 	case AddrIP:
-		return x.IP.WithZone("") == y.IP.WithZone("") && x.Mask == y.Mask || samePrefix(x, y)
+		return x.IP.WithZone("") == y.IP.WithZone("") && x.Mask == y.Mask || samePrefix(&x, &y)
 	case AddrHostName:
 		return strings.EqualFold(x.Host, y.Host)
 	}
@@ -385,20 +385,20 @@ func (l *linter) shadowed(i int) bool {
 	rules := l.f.Rules
 	b := rules[i]
 	for j := 0; j < i; j++ {
-		if rules[j].Never || !sameColumns(rules[j], b) {
+		if rules[j].Never() || !sameColumns(rules[j], b) {
 			continue
 		}
 		a := rules[j]
 		what := "the same type, database, user and address as"
-		if a.Method == b.Method && slices.Equal(a.Options.Raw, b.Options.Raw) {
+		if a.Method() == b.Method() && slices.Equal(a.Options().Raw, b.Options().Raw) {
 			what = "the same columns, method and options as"
 		}
-		msg := lineWord(b.Pos) + " can never match: it has " + what + " " + relName(a.Pos, b.Pos)
+		msg := lineWord(b.Pos()) + " can never match: it has " + what + " " + relName(a.Pos(), b.Pos())
 		w, _ := l.witness(i, []int{j}, true)
 		if w != nil {
 			msg += ", which matches it first (e.g. " + describeConn(w) + ")"
 		}
-		l.add(b, SeverityWarning, CheckDuplicate, msg, []Position{a.Pos}, w)
+		l.add(b, SeverityWarning, CheckDuplicate, msg, []Position{a.Pos()}, w)
 		return true
 	}
 	bs := &l.spaces[i]
@@ -557,20 +557,20 @@ func (l *linter) reportCover(i int, js []int) {
 	var rel []Position
 	var names []string
 	for _, j := range js {
-		rel = append(rel, rules[j].Pos)
-		names = append(names, relName(rules[j].Pos, b.Pos))
+		rel = append(rel, rules[j].Pos())
+		names = append(names, relName(rules[j].Pos(), b.Pos()))
 	}
 	w, d := l.witness(i, js, len(js) == 1)
 	var msg string
 	if len(js) == 1 {
-		msg = lineWord(b.Pos) + " can never match: " + names[0] + " matches everything it does"
+		msg = lineWord(b.Pos()) + " can never match: " + names[0] + " matches everything it does"
 		if w != nil {
 			msg += " (e.g. " + describeConn(w) + ")"
 		}
 	} else {
-		msg = lineWord(b.Pos) + " can never match: " + joinAnd(names) + " together match everything it does"
+		msg = lineWord(b.Pos()) + " can never match: " + joinAnd(names) + " together match everything it does"
 		if w != nil {
-			msg += " (e.g. " + describeConn(w) + ", decided by " + relName(rules[d].Pos, b.Pos) + ")"
+			msg += " (e.g. " + describeConn(w) + ", decided by " + relName(rules[d].Pos(), b.Pos()) + ")"
 		}
 	}
 	l.add(b, SeverityWarning, CheckUnreachable, msg, rel, w)
@@ -640,7 +640,7 @@ func (l *linter) witness(i int, prefer []int, matchFirst bool) (*Conn, int) {
 	b := rules[i]
 	roles := RoleGraph{}
 	for _, r := range rules[:i+1] {
-		for _, m := range r.users {
+		for _, m := range r.matchers(false) {
 			if m.kind == nameRole {
 				roles[m.s] = nil
 			}
@@ -843,24 +843,24 @@ func witnessNames(b *Rule, others []*Rule) (dbs, users []string) {
 		}
 	}
 	for _, r := range append([]*Rule{b}, others...) {
-		for _, m := range r.dbs {
+		for _, m := range r.matchers(true) {
 			if m.kind == nameLiteral {
 				addLit(&dbs, m.s)
 			}
 		}
-		for _, m := range r.users {
+		for _, m := range r.matchers(false) {
 			if m.kind == nameLiteral || m.kind == nameRole {
 				addLit(&users, m.s)
 			}
 		}
 	}
 	for _, r := range append([]*Rule{b}, others...) {
-		for _, m := range r.dbs {
+		for _, m := range r.matchers(true) {
 			if m.kind == nameRegex {
 				addLit(&dbs, regexSample(m.s[1:]))
 			}
 		}
-		for _, m := range r.users {
+		for _, m := range r.matchers(false) {
 			if m.kind == nameRegex {
 				addLit(&users, regexSample(m.s[1:]))
 			}
@@ -902,10 +902,10 @@ func (l *linter) listenDead(i int) bool {
 	}
 	var msg string
 	if len(reach) == 0 {
-		msg = lineWord(r.Pos) + " can never match: " + lis.String() + " opens no TCP socket"
+		msg = lineWord(r.Pos()) + " can never match: " + lis.String() + " opens no TCP socket"
 	} else {
-		msg = lineWord(r.Pos) + " can never match: with " + lis.String() + " only " + prefixWords(reach) +
-			" clients can connect, and its address " + r.Address.Text + " admits none of them"
+		msg = lineWord(r.Pos()) + " can never match: with " + lis.String() + " only " + prefixWords(reach) +
+			" clients can connect, and its address " + r.Address().Text + " admits none of them"
 	}
 	l.add(r, SeverityInfo, CheckUnreachableListen, msg, nil, nil)
 	return true
@@ -931,7 +931,7 @@ func prefixWords(ps []netip.Prefix) string {
 // and the host-name/samenet atoms; samehost is the server itself.
 func (l *linter) remote(i int) (pfx []netip.Prefix, atoms []addrAtom) {
 	sp := &l.spaces[i]
-	if len(sp.boxes) == 0 || l.f.Rules[i].Type == Local {
+	if len(sp.boxes) == 0 || l.f.Rules[i].Type() == Local {
 		return nil, nil
 	}
 	a := sp.boxes[0].addr
@@ -974,55 +974,57 @@ func fixedBits(a *Address) int {
 // wide reports whether the rule's address is all, or an IP range with fewer
 // fixed bits than the family's threshold.
 func wide(r *Rule, b4, b6 int) bool {
-	switch r.Address.Kind {
+	switch r.Address().Kind {
 	case AddrAll:
 		return true
 	case AddrIP:
-		if r.Address.IP.Is4() {
-			return fixedBits(&r.Address) < b4
+		if r.Address().IP.Is4() {
+			a := r.Address()
+			return fixedBits(&a) < b4
 		}
-		return fixedBits(&r.Address) < b6
+		a := r.Address()
+		return fixedBits(&a) < b6
 	}
 	return false
 }
 
 func (l *linter) exposure(i int) {
 	r := l.f.Rules[i]
-	if r.Type == Local {
+	if r.Type() == Local {
 		return
 	}
 	pfx, atoms := l.remote(i)
 	if len(pfx) == 0 && len(atoms) == 0 {
 		return // only loopback clients (or none) can use it
 	}
-	addr := r.Address.Text
-	db, repl := namesOf(r.dbs)
-	user, _ := namesOf(r.users)
-	if r.Method == Trust {
+	addr := r.Address().Text
+	db, repl := namesOf(r.matchers(true))
+	user, _ := namesOf(r.matchers(false))
+	if r.Method() == Trust {
 		l.add(r, SeverityWarning, CheckTrustRemote, "trust lets clients from "+addr+" in without any password; only loopback or a Unix socket should be trusted", nil, nil)
 	}
-	if r.Method == Password && typeClasses(r.Type)&clsPlain != 0 {
-		l.add(r, SeverityWarning, CheckPasswordCleartext, "password sends the password in clear text, and "+r.Type.String()+" admits unencrypted connections; use hostssl, or scram-sha-256", nil, nil)
+	if r.Method() == Password && typeClasses(r.Type())&clsPlain != 0 {
+		l.add(r, SeverityWarning, CheckPasswordCleartext, "password sends the password in clear text, and "+r.Type().String()+" admits unencrypted connections; use hostssl, or scram-sha-256", nil, nil)
 	}
-	if r.Method != Reject && db.all && user.all && wide(r, WideOpenBits4, WideOpenBits6) {
-		l.add(r, SeverityWarning, CheckWideOpen, "every database and every user are open to "+addrWords(r)+" ("+r.Method.String()+")", nil, nil)
+	if r.Method() != Reject && db.all && user.all && wide(r, WideOpenBits4, WideOpenBits6) {
+		l.add(r, SeverityWarning, CheckWideOpen, "every database and every user are open to "+addrWords(r)+" ("+r.Method().String()+")", nil, nil)
 	}
-	if r.Method != Reject && repl && wide(r, ReplicationBits4, ReplicationBits6) {
+	if r.Method() != Reject && repl && wide(r, ReplicationBits4, ReplicationBits6) {
 		l.add(r, SeverityWarning, CheckReplicationWide, "replication connections are open to "+addrWords(r)+"; list the standby servers' addresses instead", nil, nil)
 	}
-	if r.Method == Ident {
+	if r.Method() == Ident {
 		l.add(r, SeverityWarning, CheckIdentTCP, "ident over TCP believes whatever the ident server on the client machine says; use it only for machines you control, or use peer over a Unix socket", nil, nil)
 	}
-	if r.Address.Kind == AddrHostName {
+	if r.Address().Kind == AddrHostName {
 		l.add(r, SeverityInfo, CheckHostName, "the address "+addr+" is a host name: access depends on reverse DNS of the client address (confirmed by a forward lookup)", nil, nil)
 	}
 }
 
 func addrWords(r *Rule) string {
-	if r.Address.Kind == AddrAll {
+	if r.Address().Kind == AddrAll {
 		return "every address (all)"
 	}
-	return r.Address.Text
+	return r.Address().Text
 }
 
 // The connection-space algebra shared by Lint and Exposure.
@@ -1278,11 +1280,11 @@ var (
 // addrOf returns the rule's address set.
 func addrOf(r *Rule) addrSet {
 	var s addrSet
-	if r.Type == Local {
+	if r.Type() == Local {
 		s.local = true
 		return s
 	}
-	a := &r.Address
+	a := r.Address()
 	switch a.Kind {
 	case AddrAll:
 		s.pfx = []netip.Prefix{all4, all6}
@@ -1290,7 +1292,7 @@ func addrOf(r *Rule) addrSet {
 		if p, ok := a.Prefix(); ok {
 			s.pfx = []netip.Prefix{p}
 		} else {
-			m := *a
+			m := a
 			m.IP = m.IP.WithZone("")
 			s.atoms = []addrAtom{{kind: AddrIP, ip: m, fam: famOf(a.IP)}}
 		}
@@ -1562,13 +1564,13 @@ type box struct {
 // connections (unless only the replication keyword is listed) and one for
 // physical replication when the replication keyword is listed.
 func ruleBoxes(r *Rule) []box {
-	if r.Never {
+	if r.Never() {
 		return nil
 	}
-	t := typeClasses(r.Type)
+	t := typeClasses(r.Type())
 	addr := addrOf(r)
-	db, repl := namesOf(r.dbs)
-	user, _ := namesOf(r.users)
+	db, repl := namesOf(r.matchers(true))
+	user, _ := namesOf(r.matchers(false))
 	if user.empty() {
 		return nil
 	}

@@ -200,8 +200,8 @@ func TestLintUnreachableProved(t *testing.T) {
 					continue
 				}
 				reached[d.Rule] = true
-				if fd := dead[d.Rule.Pos.Line]; fd != nil {
-					t.Fatalf("file:\n%s\n%s: %s\nbut %s decides %+v", text, fd.Check, fd.Message, d.Rule.Pos, c)
+				if fd := dead[d.Rule.Pos().Line]; fd != nil {
+					t.Fatalf("file:\n%s\n%s: %s\nbut %s decides %+v", text, fd.Check, fd.Message, d.Rule.Pos(), c)
 				}
 			}
 		}
@@ -237,10 +237,10 @@ func TestLintUnreachableProved(t *testing.T) {
 			}
 		}
 		for _, r := range f.Rules {
-			if !reached[r] && !r.Never && dead[r.Pos.Line] == nil {
+			if !reached[r] && !r.Never() && dead[r.Pos().Line] == nil {
 				emptyDead++
 				if os.Getenv("LINT_SHOW_MISSED") != "" && emptyDead < 12 {
-					t.Logf("not proved, never reached: line %d of\n%s", r.Pos.Line, text)
+					t.Logf("not proved, never reached: line %d of\n%s", r.Pos().Line, text)
 				}
 			}
 		}
@@ -265,7 +265,7 @@ func lintMatchesAlone(q *Parser, f *File, r *Rule, c Conn) bool {
 
 func lintRuleAt(f *File, line int) *Rule {
 	for _, r := range f.Rules {
-		if r.Pos.Line == line {
+		if r.Pos().Line == line {
 			return r
 		}
 	}
@@ -633,7 +633,7 @@ func FuzzLint(f *testing.F) {
 		}
 		for _, c := range conns {
 			if d := rs.Decide(context.Background(), c); d.Rule != nil && dead[d.Rule] {
-				t.Fatalf("line %d is reported unreachable but decides %+v", d.Rule.Pos.Line, c)
+				t.Fatalf("line %d is reported unreachable but decides %+v", d.Rule.Pos().Line, c)
 			}
 		}
 	})

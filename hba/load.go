@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"syscall"
-	"unsafe"
 )
 
 // Limits on hostile input. PostgreSQL has no such limits in 13–15 (it
@@ -61,7 +60,7 @@ type loader struct {
 	// Chunks the tokenizer carves its short-lived values from, so that a
 	// large file costs a few large allocations instead of several small
 	// ones per line.
-	options map[[unsafe.Sizeof(AuthOptions{})]byte]*AuthOptions
+	options [len(methodNames)]*AuthOptions
 	tlChunk []tokLine
 	tlFree  []*tokLine
 
@@ -76,24 +75,19 @@ type loader struct {
 
 const chunkLen = 512
 
-// shareOptions returns a heap copy of *o, the same one for options that are
-// identical to an earlier rule's. Identity is decided on the bytes of the
-// struct: equal bytes mean equal strings and slices (same pointers and
-// lengths), so sharing never joins different options; options that are
-// equal but built separately are simply not shared. Every pointer in a key
-// is also held by the map's value, so no address in a key is reused.
-func (l *loader) shareOptions(o *AuthOptions) *AuthOptions {
-	key := *(*[unsafe.Sizeof(AuthOptions{})]byte)(unsafe.Pointer(o))
-	if s, ok := l.options[key]; ok {
-		return s
+// shareOptions returns a heap copy of *o. Rules written without options
+// have options that depend only on their method (and the parser), so
+// those share one value per method and load.
+func (l *loader) shareOptions(m Method, o *AuthOptions) *AuthOptions {
+	if len(o.Raw) == 0 && int(m) < len(l.options) {
+		if s := l.options[m]; s != nil {
+			return s
+		}
 	}
 	c := new(AuthOptions)
 	*c = *o
-	if l.options == nil {
-		l.options = make(map[[unsafe.Sizeof(AuthOptions{})]byte]*AuthOptions)
-	}
-	if len(l.options) < 1024 {
-		l.options[key] = c
+	if len(o.Raw) == 0 && int(m) < len(l.options) {
+		l.options[m] = c
 	}
 	return c
 }
@@ -532,6 +526,7 @@ func (p *Parser) parseMain(abs string, data []byte) *File {
 	l := p.newLoader()
 	scratch := new(AuthOptions) // parseAuth's storage until shareOptions
 	var names nameArena
+	var file *ruleFile
 	var lines []*tokLine
 	l.mainOut = &lines
 	l.sink = func(tl *tokLine) {
@@ -545,16 +540,20 @@ func (p *Parser) parseMain(abs string, data []byte) *File {
 			if len(ruleSlab) == 0 {
 				ruleSlab = make([]Rule, max(est, 64))
 			}
-			ruleSlab[0].Options = scratch
+			if file == nil || file.name != tl.pos.Filename || !samePositions(file.inc, tl.inc) {
+				file = &ruleFile{name: tl.pos.Filename, inc: tl.inc}
+			}
+			ruleSlab[0].file = file
+			ruleSlab[0].opts = scratch
 			r, err := p.parseRule(tl, &ruleSlab[0], &names)
 			if err != nil {
 				ruleSlab[0] = Rule{} // the slot is used by the next rule
 				ln.Err = err
 			} else {
 				ruleSlab = ruleSlab[1:]
-				r.Options = l.shareOptions(r.Options)
+				r.opts = l.shareOptions(r.method, r.opts)
 				ln.Rule = r
-				r.Number = len(f.Rules) + 1
+				r.number = int32(len(f.Rules) + 1)
 				f.Rules = append(f.Rules, r)
 			}
 		}
@@ -567,6 +566,19 @@ func (p *Parser) parseMain(abs string, data []byte) *File {
 	l.readBytes += len(data)
 	l.tokenize(abs, data, 0, nil, &lines)
 	return f
+}
+
+// samePositions reports whether a and b are the same include chain.
+func samePositions(a, b []Position) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (l *loader) lineErr(tl *tokLine, msg string, cat error) *Error {

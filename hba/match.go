@@ -212,7 +212,7 @@ func denyMessage(version int, dbUserNS, sslBuild bool, d Decision, c Conn) strin
 			b.WriteString(`no pg_hba.conf entry for host "` + host + `", user "` + user + `", database "` + db + `"`)
 		}
 	case Unresolved:
-		b.WriteString(`pg_hba.conf rule ` + d.Rule.Pos.String() + ` could not be evaluated for host "` + host + `", user "` + user + `", database "` + db + `": ` + d.Reason.String())
+		b.WriteString(`pg_hba.conf rule ` + d.Rule.Pos().String() + ` could not be evaluated for host "` + host + `", user "` + user + `", database "` + db + `": ` + d.Reason.String())
 		if d.Err != nil {
 			b.WriteString(": " + d.Err.Error())
 		}

@@ -80,9 +80,9 @@ func optionErr(msg string) *Error { return &Error{Msg: msg, Err: ErrOption} }
 func logOnlyErr(msg string) *Error { return &Error{Msg: msg, LogOnly: true, Err: ErrOption} }
 
 // parseAuth validates the METHOD column token and the option tokens that
-// follow it for rule r. r.Type (and the columns before the method) must be
-// set; r.Warning may hold a non-fatal warning text. It sets r.Method,
-// r.Options (Raw = the options as written) and the view's options column,
+// follow it for rule r. r.typ (and the columns before the method) must be
+// set; r.Warning may hold a non-fatal warning text. It sets r.method,
+// r.opts (Raw = the options as written) and the view's options column,
 // and clears r.Warning where PostgreSQL 18 does (oauth lines). The returned
 // error, if any, has Pos unset.
 func (p *Parser) parseAuth(r *Rule, method string, opts []string) *Error {
@@ -97,31 +97,31 @@ func (p *Parser) parseAuth(r *Rule, method string, opts []string) *Error {
 	if f := methodFeature(m); f != 0 && !p.Features.Has(f) {
 		return methodErr(`invalid authentication method "` + method + `": not supported by this build`)
 	}
-	if r.Type == Local && m == Ident {
+	if r.typ == Local && m == Ident {
 		m = Peer
 	}
-	if r.Type == Local && m == GSS {
+	if r.typ == Local && m == GSS {
 		return methodErr("gssapi authentication is not supported on local sockets")
 	}
-	if v == 13 && !p.atLeast(13, 2) && r.Type == HostGSSEnc && m != GSS && m != Reject && m != Trust {
+	if v == 13 && !p.atLeast(13, 2) && r.typ == HostGSSEnc && m != GSS && m != Reject && m != Trust {
 		return methodErr("GSSAPI encryption only supports gss, trust, or reject authentication")
 	}
-	if r.Type != Local && m == Peer {
+	if r.typ != Local && m == Peer {
 		return methodErr("peer authentication is only supported on local sockets")
 	}
-	if r.Type != HostSSL && m == Cert {
+	if r.typ != HostSSL && m == Cert {
 		return methodErr("cert authentication is only supported on hostssl connections")
 	}
-	r.Method = m
+	r.method = m
 
-	// The caller may lend storage in r.Options (the loader does, to share
+	// The caller may lend storage in r.opts (the loader does, to share
 	// identical options between rules).
-	if r.Options == nil {
-		r.Options = new(AuthOptions)
+	if r.opts == nil {
+		r.opts = new(AuthOptions)
 	} else {
-		*r.Options = AuthOptions{}
+		*r.opts = AuthOptions{}
 	}
-	s := &authState{p: p, r: r, o: r.Options}
+	s := &authState{p: p, r: r, o: r.opts}
 	if m == GSS || m == SSPI {
 		s.o.IncludeRealm = true
 	}
@@ -143,7 +143,7 @@ func (p *Parser) parseAuth(r *Rule, method string, opts []string) *Error {
 	if err := s.complete(); err != nil {
 		return err
 	}
-	r.view = s.view()
+	s.o.view = s.view()
 	return nil
 }
 
@@ -154,7 +154,7 @@ func wrongMethod(name, methods string) *Error {
 
 // require fails unless the rule's method is m.
 func (s *authState) require(m Method, name string) *Error {
-	if s.r.Method != m {
+	if s.r.method != m {
 		return wrongMethod(name, m.String())
 	}
 	return nil
@@ -166,13 +166,13 @@ func (s *authState) option(name, val string) *Error {
 	v := p.version()
 	// PostgreSQL resets the LDAP search scope before every option in builds
 	// with LDAP support, so an ldapurl scope survives only as the last option.
-	if p.Features.Has(FeatureLDAP) && r.Method == LDAP {
+	if p.Features.Has(FeatureLDAP) && r.method == LDAP {
 		o.LDAPScope = ldapScopeSubtree
 	}
 	b := val == "1" // the only true boolean
 	switch name {
 	case "map":
-		switch r.Method {
+		switch r.method {
 		case Ident, Peer, GSS, SSPI, Cert:
 		case OAuth: // 18 only; the method does not exist before
 		default:
@@ -184,7 +184,7 @@ func (s *authState) option(name, val string) *Error {
 		o.Map = val
 		s.set |= setMap
 	case "clientcert":
-		if r.Type != HostSSL {
+		if r.typ != HostSSL {
 			return optionErr(`clientcert can only be configured for "hostssl" rows`)
 		}
 		return s.clientCert(val)
@@ -192,7 +192,7 @@ func (s *authState) option(name, val string) *Error {
 		if v < 14 {
 			return unrecognized(name)
 		}
-		if r.Type != HostSSL {
+		if r.typ != HostSSL {
 			return optionErr(`clientname can only be configured for "hostssl" rows`)
 		}
 		switch val {
@@ -289,13 +289,13 @@ func (s *authState) option(name, val string) *Error {
 		o.LDAPSuffix = val
 		s.set |= setLDAPSuffix
 	case "krb_realm":
-		if r.Method != GSS && r.Method != SSPI {
+		if r.method != GSS && r.method != SSPI {
 			return wrongMethod(name, "gssapi and sspi")
 		}
 		o.KrbRealm = val
 		s.set |= setKrbRealm
 	case "include_realm":
-		if r.Method != GSS && r.Method != SSPI {
+		if r.method != GSS && r.method != SSPI {
 			return wrongMethod(name, "gssapi and sspi")
 		}
 		o.IncludeRealm = b
@@ -393,7 +393,7 @@ func unrecognized(name string) *Error {
 
 // clientCert applies a clientcert value on a hostssl row.
 func (s *authState) clientCert(val string) *Error {
-	o, cert := s.o, s.r.Method == Cert
+	o, cert := s.o, s.r.method == Cert
 	if s.p.version() == 13 {
 		switch val {
 		case "1", "verify-ca":
@@ -575,7 +575,7 @@ func digitVal(c byte) uint64 {
 func (s *authState) complete() *Error {
 	p, r, o := s.p, s.r, s.o
 	v := p.version()
-	switch r.Method {
+	switch r.method {
 	case LDAP:
 		if s.set&(setLDAPPrefix|setLDAPSuffix) != 0 {
 			if s.set&(setLDAPBaseDN|setLDAPBindDN|setLDAPBindPasswd|setLDAPSearchAttribute|setLDAPSearchFilter) != 0 {
@@ -633,7 +633,7 @@ func (s *authState) complete() *Error {
 		}
 		// PostgreSQL's validator check starts by clearing the line's
 		// message, which drops an earlier hostssl/hostgssenc warning.
-		r.Warning = ""
+		r.warn = warnNone
 		if err := s.checkValidator(); err != nil {
 			return err
 		}
@@ -681,7 +681,7 @@ func (s *authState) view() []string {
 	p, r, o := s.p, s.r, s.o
 	var out []string
 	add := func(name, val string) { out = append(out, name+"="+val) }
-	if r.Method == GSS || r.Method == SSPI {
+	if r.method == GSS || r.method == SSPI {
 		if o.IncludeRealm {
 			out = append(out, "include_realm=true")
 		}
@@ -701,7 +701,7 @@ func (s *authState) view() []string {
 	if s.set&setPAMService != 0 {
 		add("pamservice", o.PAMService)
 	}
-	switch r.Method {
+	switch r.method {
 	case LDAP:
 		if s.set&setLDAPServer != 0 {
 			add("ldapserver", o.LDAPServer)

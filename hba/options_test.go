@@ -147,7 +147,7 @@ func runAuthCases(t *testing.T, cases []authCase) {
 					tc.setup(p)
 				}
 				typ, method, opts := testLineFields(t, tc.line)
-				r := &Rule{Type: typ, Warning: tc.warn}
+				r := &Rule{typ: typ, warn: warningCode(t, tc.warn)}
 				err := p.parseAuth(r, method, opts)
 				checkAuth(t, r, err, tc.want)
 			})
@@ -161,8 +161,8 @@ func checkAuth(t *testing.T, r *Rule, err *Error, want authWant) {
 		if err != nil {
 			t.Fatalf("parseAuth failed: %q (log-only %v)", err.Msg, err.LogOnly)
 		}
-		if want.method != 0 && r.Method != want.method {
-			t.Errorf("method = %v, want %v", r.Method, want.method)
+		if want.method != 0 && r.Method() != want.method {
+			t.Errorf("method = %v, want %v", r.Method(), want.method)
 		}
 		if !reflect.DeepEqual(r.ViewOptions(), want.view) {
 			t.Errorf("view options = %q, want %q", r.ViewOptions(), want.view)
@@ -512,10 +512,10 @@ func TestParseAuthWarning(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &Parser{OAuthValidatorLibraries: "v"}
 			typ, method, opts := testLineFields(t, tc.line)
-			r := &Rule{Type: typ, Warning: warn}
+			r := &Rule{typ: typ, warn: warningCode(t, warn)}
 			p.parseAuth(r, method, opts)
-			if r.Warning != tc.want {
-				t.Errorf("Warning = %q, want %q", r.Warning, tc.want)
+			if r.Warning() != tc.want {
+				t.Errorf("Warning = %q, want %q", r.Warning(), tc.want)
 			}
 		})
 	}
@@ -527,7 +527,7 @@ func TestParseAuthOptionsValues(t *testing.T) {
 	run := func(line string) *Rule {
 		t.Helper()
 		typ, method, opts := testLineFields(t, line)
-		r := &Rule{Type: typ}
+		r := &Rule{typ: typ}
 		if err := p.parseAuth(r, method, opts); err != nil {
 			t.Fatalf("%s: %v", line, err.Msg)
 		}
@@ -540,21 +540,23 @@ func TestParseAuthOptionsValues(t *testing.T) {
 		KrbRealm:    "R",
 		CompatRealm: true,
 	}
-	if !reflect.DeepEqual(*r.Options, want) {
-		t.Errorf("sspi options = %+v, want %+v", r.Options, want)
+	got := *r.Options()
+	got.view = nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("sspi options = %+v, want %+v", r.Options(), want)
 	}
 	r = run(h + `radius radiusservers="a, b" radiussecrets=s radiusports=1812 radiusidentifiers=""`)
-	if got := r.Options.RADIUSServers; !reflect.DeepEqual(got, []string{"a", "b"}) {
+	if got := r.Options().RADIUSServers; !reflect.DeepEqual(got, []string{"a", "b"}) {
 		t.Errorf("RADIUSServers = %q", got)
 	}
-	if got := r.Options.RADIUSIdentifiers; got != nil {
+	if got := r.Options().RADIUSIdentifiers; got != nil {
 		t.Errorf("RADIUSIdentifiers = %q, want none", got)
 	}
-	if r.Options.RADIUSServersText != "a, b" || r.Options.RADIUSPorts[0] != "1812" {
-		t.Errorf("RADIUS texts = %+v", r.Options)
+	if r.Options().RADIUSServersText != "a, b" || r.Options().RADIUSPorts[0] != "1812" {
+		t.Errorf("RADIUS texts = %+v", r.Options())
 	}
 	r = run(h + `ldap ldapurl="ldaps://h:1636/dc=x??one?(o=1)"`)
-	o := r.Options
+	o := r.Options()
 	if o.LDAPScheme != "ldaps" || o.LDAPServer != "h" || o.LDAPPort != 1636 || o.LDAPBaseDN != "dc=x" ||
 		o.LDAPSearchAttribute != "" || o.LDAPScope != 1 || o.LDAPSearchFilter != "(o=1)" {
 		t.Errorf("ldapurl options = %+v", o)
@@ -713,7 +715,7 @@ func runMVec(t *testing.T, v mvec) {
 			if ln.Err != nil || ln.Rule == nil {
 				t.Fatalf("line %d: error %v", lineNo, ln.Err)
 			}
-			if got := ln.Rule.Method.String(); got != v.method {
+			if got := ln.Rule.Method().String(); got != v.method {
 				t.Errorf("auth_method = %q, want %q", got, v.method)
 			}
 			if got := ln.Rule.ViewOptions(); !reflect.DeepEqual(got, v.opts) {
@@ -948,10 +950,22 @@ func TestVectorOAuthWarning(t *testing.T) {
 	if len(f.Lines) != 2 || f.Lines[0].Rule == nil || f.Lines[1].Rule == nil {
 		t.Fatalf("lines = %+v", f.Lines)
 	}
-	if w := f.Lines[0].Rule.Warning; w != "" {
+	if w := f.Lines[0].Rule.Warning(); w != "" {
 		t.Errorf("oauth line warning = %q, want none", w)
 	}
-	if w := f.Lines[1].Rule.Warning; w != "hostssl record cannot match because SSL is disabled" {
+	if w := f.Lines[1].Rule.Warning(); w != "hostssl record cannot match because SSL is disabled" {
 		t.Errorf("md5 line warning = %q", w)
 	}
+}
+
+// warningCode returns the code of a warning text.
+func warningCode(t *testing.T, text string) ruleWarning {
+	t.Helper()
+	for i, w := range warningTexts {
+		if w == text {
+			return ruleWarning(i)
+		}
+	}
+	t.Fatalf("unknown warning text %q", text)
+	return 0
 }

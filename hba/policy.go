@@ -268,8 +268,8 @@ func (rs *Ruleset) CheckPolicy(ctx context.Context, exps []Expectation) []Policy
 			switch {
 			case d.Rule == nil || d.Outcome == Unresolved:
 				r.Problems = append(r.Problems, "expected method "+e.Method.String()+", but no rule decided")
-			case d.Rule.Method != e.Method:
-				r.Problems = append(r.Problems, "expected method "+e.Method.String()+", got "+d.Rule.Method.String())
+			case d.Rule.Method() != e.Method:
+				r.Problems = append(r.Problems, "expected method "+e.Method.String()+", got "+d.Rule.Method().String())
 			}
 		}
 		if e.RuleLine > 0 {
@@ -277,8 +277,8 @@ func (rs *Ruleset) CheckPolicy(ctx context.Context, exps []Expectation) []Policy
 			switch {
 			case d.Rule == nil:
 				r.Problems = append(r.Problems, "expected the rule at "+e.ruleText()+", but no rule decided")
-			case d.Rule.Pos.Filename != want.Filename || d.Rule.Pos.Line != want.Line:
-				r.Problems = append(r.Problems, "expected the rule at "+e.ruleText()+", got "+rs.relPos(d.Rule.Pos))
+			case d.Rule.Pos().Filename != want.Filename || d.Rule.Pos().Line != want.Line:
+				r.Problems = append(r.Problems, "expected the rule at "+e.ruleText()+", got "+rs.relPos(d.Rule.Pos()))
 			}
 		}
 		out = append(out, r)
@@ -289,7 +289,7 @@ func (rs *Ruleset) CheckPolicy(ctx context.Context, exps []Expectation) []Policy
 func verdictText(d Decision) string {
 	switch d.Outcome {
 	case Matched:
-		return "allow (method " + d.Rule.Method.String() + ")"
+		return "allow (method " + d.Rule.Method().String() + ")"
 	case Rejected:
 		return "deny (reject rule)"
 	case NoMatch:

@@ -10,36 +10,32 @@ import (
 // tokenized line in PostgreSQL's order and stops at the first problem. The
 // rule is built in *r, which must be zero; r is returned on success.
 func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
-	r.Pos, r.IncludedFrom, r.Raw = tl.pos, tl.inc, tl.raw
+	r.raw, r.line = tl.raw, int32(tl.pos.Line)
 	fail := func(msg string, cat error) (*Rule, *Error) {
 		return nil, &Error{Pos: tl.pos, Msg: msg, Err: cat}
 	}
 	hint := func(e *Error, h string) *Error { e.Hint = h; return e }
 	fields := tl.fields
-	ver := p.version()
 
 	// TYPE
 	if len(fields[0]) > 1 {
 		_, e := fail("multiple values specified for connection type", ErrMultiple)
 		return nil, hint(e, "Specify exactly one connection type per line.")
 	}
-	r.Type = parseConnType(fields[0][0].s)
-	if !r.Type.IsValid() {
+	r.typ = parseConnType(fields[0][0].s)
+	if !r.typ.IsValid() {
 		return fail(`invalid connection type "`+fields[0][0].s+`"`, ErrConnType)
 	}
-	switch r.Type {
+	switch r.typ {
 	case HostSSL:
 		if !p.Features.Has(FeatureSSL) {
-			r.Warning = "hostssl record cannot match because SSL is not supported by this build"
-			r.Never = true
+			r.warn, r.never = warnSSLNotSupported, true
 		} else if !p.SSL {
-			r.Warning = "hostssl record cannot match because SSL is disabled"
-			r.Never = true
+			r.warn, r.never = warnSSLDisabled, true
 		}
 	case HostGSSEnc:
 		if !p.Features.Has(FeatureGSSAPI) {
-			r.Warning = "hostgssenc record cannot match because GSSAPI is not supported by this build"
-			r.Never = true
+			r.warn, r.never = warnGSSNotSupported, true
 		}
 	}
 	fields = fields[1:]
@@ -48,38 +44,32 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 	if len(fields) == 0 {
 		return fail("end-of-line before database specification", ErrMissingField)
 	}
-	// The database and user columns share one allocation of tokens and
-	// one of matchers.
+	// The database and user columns share one slice of names, from an
+	// arena.
 	nd, nu := len(fields[0]), 0
 	if len(fields) > 1 {
 		nu = len(fields[1])
 	}
-	tokBuf, nameBuf := a.take(nd + nu)
-	for _, t := range fields[0] {
-		tokBuf = append(tokBuf, Token{Value: t.s, Quoted: t.quoted})
-	}
-	r.Databases, tokBuf = tokBuf[:nd:nd], tokBuf[nd:]
+	names := a.take(nd + nu)
 	var e *Error
-	if r.dbs, e = p.compileNames(tl, fields[0], true, nameBuf[:0:nd]); e != nil {
+	if names, e = p.compileNames(tl, r, fields[0], true, names); e != nil {
 		return nil, e
 	}
+	r.names, r.ndb = names, int32(nd)
 	fields = fields[1:]
 
 	// USER
 	if len(fields) == 0 {
 		return fail("end-of-line before role specification", ErrMissingField)
 	}
-	for _, t := range fields[0] {
-		tokBuf = append(tokBuf, Token{Value: t.s, Quoted: t.quoted})
-	}
-	r.Users = tokBuf[:len(fields[0]):len(fields[0])]
-	if r.users, e = p.compileNames(tl, fields[0], false, nameBuf[nd:nd]); e != nil {
+	if names, e = p.compileNames(tl, r, fields[0], false, names); e != nil {
 		return nil, e
 	}
+	r.names = names[:len(names):len(names)]
 	fields = fields[1:]
 
 	// ADDRESS
-	if r.Type != Local {
+	if r.typ != Local {
 		if len(fields) == 0 {
 			return fail("end-of-line before IP address specification", ErrMissingField)
 		}
@@ -89,14 +79,14 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 		}
 		t := fields[0][0]
 		fields = fields[1:]
-		r.Address.Text = t.s
+		r.atext = t.s
 		switch {
 		case !t.quoted && t.s == "all":
-			r.Address.Kind = AddrAll
+			r.akind = AddrAll
 		case !t.quoted && t.s == "samehost":
-			r.Address.Kind = AddrSameHost
+			r.akind = AddrSameHost
 		case !t.quoted && t.s == "samenet":
-			r.Address.Kind = AddrSameNet
+			r.akind = AddrSameNet
 		default:
 			str, bits, hasBits := strings.Cut(t.s, "/")
 			ip, ok := parseNumericHost(str)
@@ -104,18 +94,17 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 				if hasBits {
 					return fail(`specifying both host name and CIDR mask is invalid: "`+t.s+`"`, ErrBadAddress)
 				}
-				r.Address.Kind = AddrHostName
-				r.Address.Host = str
+				r.akind = AddrHostName
 				break
 			}
-			r.Address.Kind = AddrIP
-			r.Address.IP = ip
+			r.akind = AddrIP
+			r.ip = ip
 			if hasBits {
 				m, ok := cidrMask(bits, ip.Is4())
 				if !ok {
 					return fail(`invalid CIDR mask in address "`+t.s+`"`, ErrBadAddress)
 				}
-				r.Address.Mask = m
+				r.setMask(m)
 				break
 			}
 			if len(fields) == 0 {
@@ -134,7 +123,7 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 			if m.Is4() != ip.Is4() {
 				return fail("IP address and mask do not match", ErrBadAddress)
 			}
-			r.Address.Mask = m.WithZone("")
+			r.setMask(m.WithZone(""))
 		}
 	}
 
@@ -155,55 +144,72 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 	}
 	if e := p.parseAuth(r, method, opts); e != nil {
 		e.Pos = tl.pos
-		if e.LogOnly && r.Warning != "" {
+		if e.LogOnly && r.warn != warnNone {
 			// The view shows the earlier warning text on such a line.
-			e.Msg, e.Log, e.LogOnly = r.Warning, e.LogText(), false
+			e.Msg, e.Log, e.LogOnly = r.Warning(), e.LogText(), false
 		}
 		return nil, e
 	}
-	_ = ver
 	return r, nil
 }
 
-// nameArena hands out the token and matcher slices of the database and user
-// columns from shared chunks, so that a large file does not cost two small
-// allocations per rule. A nil arena allocates each time.
-type nameArena struct {
-	toks  []Token
-	names []nameMatcher
+// setMask stores the mask of an AddrIP rule: as a prefix length when it is
+// contiguous, in the side record otherwise.
+func (r *Rule) setMask(m netip.Addr) {
+	if n, ok := maskBits(m); ok {
+		r.bits = uint8(n)
+		return
+	}
+	r.bits = noBits
+	r.extra().mask = m
 }
 
-// take returns empty slices with room for n tokens and n matchers.
-func (a *nameArena) take(n int) ([]Token, []nameMatcher) {
-	if a == nil || n > 64 {
-		return make([]Token, 0, n), make([]nameMatcher, 0, n)
+// extra returns the rule's side record, making it when needed.
+func (r *Rule) extra() *ruleExt {
+	if r.ext == nil {
+		r.ext = new(ruleExt)
 	}
-	if len(a.toks)+n > cap(a.toks) {
-		a.toks = make([]Token, 0, 4096)
+	return r.ext
+}
+
+// nameArena hands out the name slices of rules from shared chunks, so that
+// a large file does not cost an allocation per rule. A nil arena allocates
+// each time.
+type nameArena struct {
+	names []name
+}
+
+// take returns an empty slice with room for n names.
+func (a *nameArena) take(n int) []name {
+	if a == nil || n > 64 {
+		return make([]name, 0, n)
 	}
 	if len(a.names)+n > cap(a.names) {
-		a.names = make([]nameMatcher, 0, 4096)
+		a.names = make([]name, 0, 4096)
 	}
-	t := a.toks[len(a.toks) : len(a.toks) : len(a.toks)+n]
 	m := a.names[len(a.names) : len(a.names) : len(a.names)+n]
-	a.toks = a.toks[:len(a.toks)+n]
 	a.names = a.names[:len(a.names)+n]
-	return t, m
+	return m
 }
 
 // compileNames classifies the tokens of a database or user column,
-// appending to out.
-func (p *Parser) compileNames(tl *tokLine, toks []token, db bool, out []nameMatcher) ([]nameMatcher, *Error) {
+// appending to out; the regular expressions go to r's side record.
+func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, out []name) ([]name, *Error) {
 	regexOK := p.version() >= 16
 	for _, t := range toks {
-		m := nameMatcher{kind: nameLiteral, s: t.s}
+		m := name{s: t.s, kind: nameLiteral, quoted: t.quoted}
 		switch {
 		case regexOK && strings.HasPrefix(t.s, "/"):
 			re, err := p.compileRegex(t.s[1:])
 			if err != nil {
 				return nil, &Error{Pos: tl.pos, Msg: `invalid regular expression "` + t.s[1:] + `": ` + err.Error(), Err: ErrRegex}
 			}
-			m.kind, m.re = nameRegex, re
+			m.kind = nameRegex
+			x := r.extra()
+			for len(x.res) < len(out) {
+				x.res = append(x.res, nil)
+			}
+			x.res = append(x.res, re)
 		case t.quoted:
 		case t.s == "all":
 			m.kind = nameAll
@@ -214,7 +220,7 @@ func (p *Parser) compileNames(tl *tokLine, toks []token, db bool, out []nameMatc
 		case db && t.s == "replication":
 			m.kind = nameReplication
 		case !db && strings.HasPrefix(t.s, "+"):
-			m.kind, m.s = nameRole, t.s[1:]
+			m.kind = nameRole
 		}
 		out = append(out, m)
 	}

@@ -37,17 +37,17 @@ func checkReloadDecision(r *Rule, err error) (int, error) {
 	if r == nil {
 		return 0, fmt.Errorf("no rule (%v)", err)
 	}
-	vs, _, _ := strings.Cut(strings.TrimPrefix(r.Raw, "host v"), ",")
+	vs, _, _ := strings.Cut(strings.TrimPrefix(r.Raw(), "host v"), ",")
 	v, perr := strconv.Atoi(vs)
 	if perr != nil {
-		return 0, fmt.Errorf("unexpected rule %q", r.Raw)
+		return 0, fmt.Errorf("unexpected rule %q", r.Raw())
 	}
 	want, line, number := "host v"+vs+",all all 10.0.0.0/8 trust", v+2, 2
 	if v%7 == 3 {
 		want, line, number = "host v"+vs+",all u3 10.0.0.0/8 reject", v+1, 1
 	}
-	if r.Raw != want || r.Pos.Line != line || r.Number != number {
-		return v, fmt.Errorf("rule %d on line %d %q: version %d wants rule %d on line %d %q", r.Number, r.Pos.Line, r.Raw, v, number, line, want)
+	if r.Raw() != want || r.Pos().Line != line || r.Number() != number {
+		return v, fmt.Errorf("rule %d on line %d %q: version %d wants rule %d on line %d %q", r.Number(), r.Pos().Line, r.Raw(), v, number, line, want)
 	}
 	if rejected := errors.Is(err, ErrRejected); rejected != (v%7 == 3) || (err != nil && !rejected) {
 		return v, fmt.Errorf("version %d: error %v", v, err)
@@ -101,8 +101,8 @@ func TestHolderReload(t *testing.T) {
 					if d.Outcome == Rejected {
 						err = &DenyError{Decision: d}
 					}
-					if r != nil && rs.Rules()[r.Number-1] != r {
-						errc <- fmt.Errorf("decision's rule %d is not the Ruleset's", r.Number)
+					if r != nil && rs.Rules()[r.Number()-1] != r {
+						errc <- fmt.Errorf("decision's rule %d is not the Ruleset's", r.Number())
 						return
 					}
 				}
@@ -139,7 +139,7 @@ func TestHolderReload(t *testing.T) {
 	for err := range errc {
 		t.Error(err)
 	}
-	if got := h.Load().Rules()[0].Pos.Line; got != reloads+1 {
+	if got := h.Load().Rules()[0].Pos().Line; got != reloads+1 {
 		t.Errorf("after the reloads the first rule is on line %d, want %d", got, reloads+1)
 	}
 	t.Logf("%d decisions", decisions.Load())

@@ -1,8 +1,11 @@
 package hba
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strings"
+
+	"github.com/pghba/pghba/internal/pgre"
 )
 
 // ConnType is the connection type column of a pg_hba.conf record.
@@ -246,48 +249,161 @@ func itoa(n int) string {
 	return string(b[i:])
 }
 
-// Rule is one loaded pg_hba.conf record. Rules are immutable once loaded.
+// Rule is one loaded pg_hba.conf record. A Rule is immutable: its fields
+// are reached through methods, and the slices and options they return are
+// shared and must not be modified.
+//
+// A Rule is kept small, because a Ruleset holds every rule of its file:
+// columns are stored once, as the matcher reads them, and the rare parts
+// (warnings, regular expressions, non-contiguous masks) sit in a side
+// record that most rules do not have.
 type Rule struct {
-	// Pos is the file (absolute, cleaned path) and the number of the first
-	// physical line of the record.
-	Pos Position
-	// IncludedFrom lists the include directives that led to this file,
-	// innermost first. Empty for rules of the main file.
-	IncludedFrom []Position
-	// Raw is the logical line as PostgreSQL keeps it: continuation
-	// backslashes and line terminators removed.
-	Raw string
-	// Number is the 1-based position of the rule in the loaded list
-	// (pg_hba_file_rules.rule_number for files without warnings).
-	Number int
-
-	Type      ConnType
-	Databases []Token
-	Users     []Token
-	Address   Address
-	Method    Method
-	// Options are the rule's validated options; never nil in a loaded
-	// rule. Rules of one load whose options are identical (typically rules
-	// without options) share one value, which must not be modified.
-	Options *AuthOptions
-
-	// Warning is the non-fatal text PostgreSQL stores for a rule that loads
-	// but can never match (for example "hostssl record cannot match because
-	// SSL is disabled"). Empty for ordinary rules.
-	Warning string
-	// Never is true when the rule loads but no connection can ever match it
-	// (hostssl with SSL off, hostgssenc without GSSAPI).
-	Never bool
-
-	dbs   []nameMatcher
-	users []nameMatcher
-	// view is the options column of pg_hba_file_rules, computed at load.
-	view []string
+	file   *ruleFile
+	raw    string
+	names  []name // the database column's names, then the user column's
+	ip     netip.Addr
+	atext  string // the address token as written
+	opts   *AuthOptions
+	ext    *ruleExt
+	line   int32
+	number int32
+	ndb    int32 // names[:ndb] are the database column
+	typ    ConnType
+	method Method
+	akind  AddrKind
+	bits   uint8 // prefix length of a contiguous mask; noBits when ext.mask holds the mask
+	warn   ruleWarning
+	never  bool
 }
+
+// ruleFile is what the rules of one file share.
+type ruleFile struct {
+	name string
+	inc  []Position
+}
+
+// ruleExt holds the parts of a rule that few rules have.
+type ruleExt struct {
+	mask netip.Addr     // a mask that is not a prefix
+	res  []*pgre.Regexp // compiled /regex names, aligned with Rule.names
+}
+
+// noBits in Rule.bits means the mask is not contiguous.
+const noBits = 0xff
+
+// name is one database or user token as the matcher reads it.
+type name struct {
+	s      string // the token's text (for +role and /regex, with the sign)
+	kind   nameKind
+	quoted bool
+}
+
+// ruleWarning is one of the texts PostgreSQL stores for a rule that loads
+// but cannot match.
+type ruleWarning uint8
+
+const (
+	warnNone ruleWarning = iota
+	warnSSLNotSupported
+	warnSSLDisabled
+	warnGSSNotSupported
+)
+
+var warningTexts = [...]string{
+	"",
+	"hostssl record cannot match because SSL is not supported by this build",
+	"hostssl record cannot match because SSL is disabled",
+	"hostgssenc record cannot match because GSSAPI is not supported by this build",
+}
+
+// Pos returns the file (absolute, cleaned path) and the number of the first
+// physical line of the record.
+func (r *Rule) Pos() Position {
+	return Position{Filename: r.file.name, Line: int(r.line)}
+}
+
+// IncludedFrom returns the include directives that led to the rule's
+// file, innermost first; nil for rules of the main file.
+func (r *Rule) IncludedFrom() []Position { return r.file.inc }
+
+// Raw returns the logical line as PostgreSQL keeps it: continuation
+// backslashes and line terminators removed.
+func (r *Rule) Raw() string { return r.raw }
+
+// Number returns the 1-based position of the rule in the loaded list
+// (pg_hba_file_rules.rule_number for files without warnings).
+func (r *Rule) Number() int { return int(r.number) }
+
+// Type returns the connection type column.
+func (r *Rule) Type() ConnType { return r.typ }
+
+// Databases returns the database column's tokens after @file expansion.
+func (r *Rule) Databases() []Token { return tokensOf(r.names[:r.ndb]) }
+
+// Users returns the user column's tokens after @file expansion.
+func (r *Rule) Users() []Token { return tokensOf(r.names[r.ndb:]) }
+
+func tokensOf(ns []name) []Token {
+	t := make([]Token, len(ns))
+	for i, n := range ns {
+		t[i] = Token{Value: n.s, Quoted: n.quoted}
+	}
+	return t
+}
+
+// Address returns the address column; its Kind is AddrNone for local rules.
+func (r *Rule) Address() Address {
+	a := Address{Kind: r.akind, Text: r.atext}
+	switch r.akind {
+	case AddrIP:
+		a.IP, a.Mask = r.ip, r.mask()
+	case AddrHostName:
+		a.Host = r.atext
+	}
+	return a
+}
+
+// mask returns the mask of an AddrIP rule.
+func (r *Rule) mask() netip.Addr {
+	if r.bits == noBits {
+		return r.ext.mask
+	}
+	var b [16]byte
+	n := 4
+	if r.ip.Is6() {
+		n = 16
+	}
+	for i := 0; i < int(r.bits); i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	if n == 4 {
+		return netip.AddrFrom4([4]byte(b[:4]))
+	}
+	return netip.AddrFrom16(b)
+}
+
+// Method returns the authentication method (ident on a local rule is peer).
+func (r *Rule) Method() Method { return r.method }
+
+// Options returns the rule's validated options, never nil. Rules of one
+// load without options share one value; it must not be modified.
+func (r *Rule) Options() *AuthOptions { return r.opts }
+
+// Warning returns the non-fatal text PostgreSQL stores for a rule that
+// loads but can never match (for example "hostssl record cannot match
+// because SSL is disabled"), or "".
+func (r *Rule) Warning() string { return warningTexts[r.warn] }
+
+// Never reports whether the rule loads but no connection can ever match it
+// (hostssl with SSL off, hostgssenc without GSSAPI).
+func (r *Rule) Never() bool { return r.never }
 
 // ViewOptions returns the options column PostgreSQL's pg_hba_file_rules view
 // shows for the rule (nil when it shows NULL).
-func (r *Rule) ViewOptions() []string { return r.view }
+func (r *Rule) ViewOptions() []string { return r.opts.view }
+
+// regexp returns the compiled regular expression of names[i].
+func (r *Rule) regexp(i int) *pgre.Regexp { return r.ext.res[i] }
 
 // Option is one name=value option token as written.
 type Option struct {
@@ -353,4 +469,63 @@ type AuthOptions struct {
 	Scope                string
 	Validator            string
 	DelegateIdentMapping bool
+
+	// view is the pg_hba_file_rules options column, computed at load.
+	view []string
+}
+
+// contains reports whether ip is inside the range of an AddrIP rule; false
+// across address families, as in PostgreSQL. The zone is ignored.
+func (r *Rule) contains(ip netip.Addr) bool {
+	if ip.Is4() != r.ip.Is4() {
+		return false
+	}
+	if r.bits == noBits {
+		return Address{Kind: AddrIP, IP: r.ip, Mask: r.ext.mask}.Contains(ip)
+	}
+	if ip.Is4() {
+		x, y := ip.As4(), r.ip.As4()
+		d := uint32(x[0]^y[0])<<24 | uint32(x[1]^y[1])<<16 | uint32(x[2]^y[2])<<8 | uint32(x[3]^y[3])
+		return d>>(32-uint(r.bits)) == 0
+	}
+	x, y := ip.As16(), r.ip.As16()
+	hi := binary.BigEndian.Uint64(x[:8]) ^ binary.BigEndian.Uint64(y[:8])
+	lo := binary.BigEndian.Uint64(x[8:]) ^ binary.BigEndian.Uint64(y[8:])
+	switch b := uint(r.bits); {
+	case b == 0:
+		return true
+	case b <= 64:
+		return hi>>(64-b) == 0
+	default:
+		return hi == 0 && lo>>(128-b) == 0
+	}
+}
+
+// nameMatcher is a name in the shape the analyses (explain, lint) read:
+// s is the role name without its sign for nameRole.
+type nameMatcher struct {
+	kind nameKind
+	s    string
+	re   *pgre.Regexp // nameRegex
+}
+
+// matchers returns the database (db) or user column as nameMatchers.
+func (r *Rule) matchers(db bool) []nameMatcher {
+	lo, hi := 0, int(r.ndb)
+	if !db {
+		lo, hi = hi, len(r.names)
+	}
+	out := make([]nameMatcher, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		n := r.names[i]
+		m := nameMatcher{kind: n.kind, s: n.s}
+		switch n.kind {
+		case nameRole:
+			m.s = n.s[1:]
+		case nameRegex:
+			m.re = r.regexp(i)
+		}
+		out = append(out, m)
+	}
+	return out
 }

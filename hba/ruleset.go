@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/netip"
 	"strings"
-
-	"github.com/pghba/pghba/internal/pgre"
 )
 
 // Ruleset is a loaded, compiled pg_hba.conf: the rules in file order, ready
@@ -56,12 +54,6 @@ const (
 	nameRole                        // +role (user)
 	nameRegex                       // /regex (16+)
 )
-
-type nameMatcher struct {
-	kind nameKind
-	s    string       // literal, role name
-	re   *pgre.Regexp // nameRegex
-}
 
 // regex is the compiled form of a /regex token.
 type regex interface {
@@ -124,7 +116,7 @@ func (rs *Ruleset) decideLinear(st *matchState) Decision {
 			return Decision{Outcome: Unresolved, Rule: r, Reason: st.reason, Err: st.err}
 		}
 		if ok {
-			if r.Method == Reject {
+			if r.method == Reject {
 				return Decision{Outcome: Rejected, Rule: r}
 			}
 			return Decision{Outcome: Matched, Rule: r}
@@ -137,15 +129,15 @@ func (rs *Ruleset) decideLinear(st *matchState) Decision {
 // a test needed a missing or failing source; st.reason says which.
 func (r *Rule) matches(st *matchState) (ok, unresolved bool) {
 	c := &st.conn
-	if r.Never {
+	if r.never {
 		return false, false
 	}
 	if c.Local {
-		if r.Type != Local {
+		if r.typ != Local {
 			return false, false
 		}
 	} else {
-		switch r.Type {
+		switch r.typ {
 		case Local:
 			return false, false
 		case HostSSL:
@@ -178,13 +170,12 @@ func (r *Rule) matches(st *matchState) (ok, unresolved bool) {
 }
 
 func (r *Rule) matchAddr(st *matchState) (ok, unresolved bool) {
-	a := &r.Address
 	ip := st.conn.Addr
-	switch a.Kind {
+	switch r.akind {
 	case AddrAll:
 		return true, false
 	case AddrIP:
-		return a.Contains(ip), false
+		return r.contains(ip), false
 	case AddrSameHost, AddrSameNet:
 		if !st.ifloaded {
 			src := st.env.Interfaces
@@ -202,7 +193,7 @@ func (r *Rule) matchAddr(st *matchState) (ok, unresolved bool) {
 			if p.Addr().Is4() != ip.Is4() {
 				continue
 			}
-			if a.Kind == AddrSameHost {
+			if r.akind == AddrSameHost {
 				if p.Addr().WithZone("") == ip.WithZone("") {
 					return true, false
 				}
@@ -246,7 +237,7 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 		st.hostname = strings.TrimSuffix(names[0], ".")
 		st.hstate = hostKnown
 	}
-	h := r.Address.Host
+	h := r.atext
 	name := st.hostname
 	if strings.HasPrefix(h, ".") {
 		if len(name) < len(h) || !strings.EqualFold(name[len(name)-len(h):], h) {
@@ -279,17 +270,22 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 }
 
 func (r *Rule) matchDB(st *matchState) (ok, unresolved bool) {
+	dbs := r.names[:r.ndb]
 	if st.conn.Replication == PhysicalReplication {
-		for i := range r.dbs {
-			if r.dbs[i].kind == nameReplication {
+		for i := range dbs {
+			if dbs[i].kind == nameReplication {
 				return true, false
 			}
 		}
 		return false, false
 	}
-	for i := range r.dbs {
-		m := &r.dbs[i]
+	for i := range dbs {
+		m := &dbs[i]
 		switch m.kind {
+		case nameLiteral:
+			if m.s == st.db {
+				return true, false
+			}
 		case nameAll:
 			return true, false
 		case nameSameUser:
@@ -303,11 +299,7 @@ func (r *Rule) matchDB(st *matchState) (ok, unresolved bool) {
 			}
 		case nameReplication:
 		case nameRegex:
-			if m.re.MatchString(st.db) {
-				return true, false
-			}
-		default:
-			if m.s == st.db {
+			if r.regexp(i).MatchString(st.db) {
 				return true, false
 			}
 		}
@@ -316,22 +308,22 @@ func (r *Rule) matchDB(st *matchState) (ok, unresolved bool) {
 }
 
 func (r *Rule) matchUser(st *matchState) (ok, unresolved bool) {
-	for i := range r.users {
-		m := &r.users[i]
+	for i := int(r.ndb); i < len(r.names); i++ {
+		m := &r.names[i]
 		switch m.kind {
+		case nameLiteral:
+			if m.s == st.user {
+				return true, false
+			}
 		case nameAll:
 			return true, false
 		case nameRole:
-			ok, un := st.isMember(st.user, m.s)
+			ok, un := st.isMember(st.user, m.s[1:])
 			if un || ok {
 				return ok, un
 			}
 		case nameRegex:
-			if m.re.MatchString(st.user) {
-				return true, false
-			}
-		default:
-			if m.s == st.user {
+			if r.regexp(i).MatchString(st.user) {
 				return true, false
 			}
 		}

@@ -167,9 +167,9 @@ func errString(e *Error) string {
 func outcomeString(d Decision) string {
 	loc := ""
 	if d.Rule != nil {
-		loc = "L" + itoa(d.Rule.Pos.Line)
-		if d.Rule.Pos.Filename != "/pg_hba.conf" {
-			loc = strings.TrimPrefix(d.Rule.Pos.Filename, "/") + ":" + loc
+		loc = "L" + itoa(d.Rule.Pos().Line)
+		if d.Rule.Pos().Filename != "/pg_hba.conf" {
+			loc = strings.TrimPrefix(d.Rule.Pos().Filename, "/") + ":" + loc
 		}
 	}
 	switch d.Outcome {
@@ -267,7 +267,7 @@ func TestVectorL17(t *testing.T) {
 	// The local rule is line 3.
 	p := &Parser{FS: fstest.MapFS{"pg_hba.conf": {Data: []byte("host \"a\\\\\n\nlocal all all trust\n")}}}
 	f, _ := p.ParseFile("pg_hba.conf")
-	if len(f.Rules) != 1 || f.Rules[0].Pos.Line != 3 {
+	if len(f.Rules) != 1 || f.Rules[0].Pos().Line != 3 {
 		t.Fatalf("rules %+v", f.Rules)
 	}
 }
@@ -349,7 +349,7 @@ func TestVectorL31(t *testing.T) {
 		errs: []string{"L1: end-of-line before authentication method"}})
 	p := &Parser{}
 	f := p.ParseBytes("/x/pg_hba.conf", []byte("host all\x00junk\nall 127.0.0.1/32 trust\nlocal all all trust\n"))
-	if len(f.Rules) != 1 || f.Rules[0].Pos.Line != 2 {
+	if len(f.Rules) != 1 || f.Rules[0].Pos().Line != 2 {
 		t.Fatalf("local rule should be line 2: %+v", f.Lines)
 	}
 }
@@ -434,13 +434,13 @@ func TestVectorA30toA34(t *testing.T) {
 	for _, a := range []string{"300.1.1.1", "fe80::1%bogus", "1.2.3.4.5"} {
 		p := &Parser{}
 		f := p.ParseBytes("/x/pg_hba.conf", []byte("host all all "+a+" trust\n"))
-		if len(f.Errors) != 0 || f.Rules[0].Address.Kind != AddrHostName || f.Rules[0].Address.Host != a {
+		if len(f.Errors) != 0 || f.Rules[0].Address().Kind != AddrHostName || f.Rules[0].Address().Host != a {
 			t.Errorf("%s: %v %+v", a, f.Errors, f.Rules)
 		}
 	}
 	p := &Parser{}
 	f := p.ParseBytes("/x/pg_hba.conf", []byte("host all all fe80::1%lo/64 trust\n"))
-	if len(f.Errors) != 0 || f.Rules[0].Address.IP.String() != "fe80::1" || f.Rules[0].Address.Mask.String() != "ffff:ffff:ffff:ffff::" {
+	if len(f.Errors) != 0 || f.Rules[0].Address().IP.String() != "fe80::1" || f.Rules[0].Address().Mask.String() != "ffff:ffff:ffff:ffff::" {
 		t.Errorf("A33: %v %+v", f.Errors, f.Rules)
 	}
 	runVector(t, vector{vers: "14+", files: one("host all all 127.0.0.1/32 password\n"),
@@ -536,7 +536,7 @@ func TestVectorR08toR15(t *testing.T) {
 func TestVectorR14Warning(t *testing.T) {
 	p := &Parser{}
 	f := p.ParseBytes("/x/pg_hba.conf", []byte("hostssl all all 127.0.0.1/32 password\nhost all alice 127.0.0.1/32 password\n"))
-	if len(f.Errors) != 0 || f.Rules[0].Warning != "hostssl record cannot match because SSL is disabled" {
+	if len(f.Errors) != 0 || f.Rules[0].Warning() != "hostssl record cannot match because SSL is disabled" {
 		t.Fatalf("%v %+v", f.Errors, f.Rules[0])
 	}
 }
@@ -586,7 +586,7 @@ func TestVectorF09toF25(t *testing.T) {
 	f, _ := p.ParseFile("pg_hba.conf")
 	var order []string
 	for _, r := range f.Rules {
-		order = append(order, r.Pos.Filename)
+		order = append(order, r.Pos().Filename)
 	}
 	if strings.Join(order, " ") != "/d/10.conf /d/9.conf /d/A.conf /d/b.conf" {
 		t.Errorf("F13 order: %v", order)

@@ -66,7 +66,7 @@ func (f *File) ViewRows() []ViewRow {
 			row.Error = l.Err.ViewText()
 		case l.Rule != nil:
 			row.fill(l.Rule)
-			row.Error = l.Rule.Warning
+			row.Error = l.Rule.Warning()
 		}
 		if row.Error == "" {
 			n++
@@ -78,10 +78,10 @@ func (f *File) ViewRows() []ViewRow {
 }
 
 func (row *ViewRow) fill(r *Rule) {
-	row.Type = r.Type.String()
-	row.Database = tokenValues(r.Databases)
-	row.UserName = tokenValues(r.Users)
-	a := &r.Address
+	row.Type = r.Type().String()
+	row.Database = tokenValues(r.Databases())
+	row.UserName = tokenValues(r.Users())
+	a := r.Address()
 	switch a.Kind {
 	case AddrNone:
 	case AddrIP:
@@ -90,7 +90,7 @@ func (row *ViewRow) fill(r *Rule) {
 	default:
 		row.Address, row.HasAddress = a.Text, true
 	}
-	row.AuthMethod = r.Method.String()
+	row.AuthMethod = r.Method().String()
 	if v := r.ViewOptions(); v != nil {
 		row.Options = append([]string(nil), v...)
 	}

@@ -239,8 +239,8 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !f.json && ld.rs != nil {
 		// Rules that load but can never match, as the server logs them.
 		for _, r := range ld.rs.Rules() {
-			if r.Warning != "" {
-				fmt.Fprintf(stderr, "%s:%d: warning: %s\n", ld.rel(r.Pos.Filename), r.Pos.Line, r.Warning)
+			if r.Warning() != "" {
+				fmt.Fprintf(stderr, "%s:%d: warning: %s\n", ld.rel(r.Pos().Filename), r.Pos().Line, r.Warning())
 			}
 		}
 	}
@@ -502,17 +502,13 @@ func (ld *loaded) decide(c hba.Conn) *result {
 	d := ld.rs.Decide(context.Background(), c)
 	res := &result{Result: d.Outcome.String()}
 	if d.Rule != nil {
-		// Name the rule by its relative path everywhere, the message
-		// of an unresolved decision included.
-		r := *d.Rule
-		r.Pos.Filename = ld.rel(r.Pos.Filename)
-		d.Rule = &r
-		res.File, res.Line, res.raw = r.Pos.Filename, r.Pos.Line, r.Raw
-		for _, p := range r.IncludedFrom {
+		r := d.Rule
+		res.File, res.Line, res.raw = ld.rel(r.Pos().Filename), r.Pos().Line, r.Raw()
+		for _, p := range r.IncludedFrom() {
 			res.included = append(res.included, ld.rel(p.Filename)+":"+strconv.Itoa(p.Line))
 		}
 		if d.Outcome == hba.Matched || d.Outcome == hba.Rejected {
-			res.Method = r.Method.String()
+			res.Method = r.Method().String()
 			res.options = r.ViewOptions()
 			m := make(map[string]string, len(res.options))
 			for _, o := range res.options {
@@ -523,6 +519,12 @@ func (ld *loaded) decide(c hba.Conn) *result {
 		}
 	}
 	res.Message = ld.rs.Message(d, c)
+	if d.Outcome == hba.Unresolved {
+		// Name the rule by its relative path in the message too.
+		abs := d.Rule.Pos()
+		rel := hba.Position{Filename: ld.rel(abs.Filename), Line: abs.Line}
+		res.Message = strings.Replace(res.Message, abs.String(), rel.String(), 1)
+	}
 	return res
 }
 

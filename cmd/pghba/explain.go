@@ -29,7 +29,7 @@ func explainTrace(ld *loaded, c hba.Conn) (hba.Trace, []traceStep) {
 	t := ld.rs.Explain(context.Background(), c)
 	steps := make([]traceStep, 0, len(t.Misses))
 	for _, m := range t.Misses {
-		steps = append(steps, traceStep{File: ld.rel(m.Rule.Pos.Filename), Line: m.Rule.Pos.Line, Column: m.Column.String(), Reason: m.Reason})
+		steps = append(steps, traceStep{File: ld.rel(m.Rule.Pos().Filename), Line: m.Rule.Pos().Line, Column: m.Column.String(), Reason: m.Reason})
 	}
 	return t, steps
 }

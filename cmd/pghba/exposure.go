@@ -109,7 +109,7 @@ func runExposure(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			j.Addresses = []string{}
 		}
 		for _, rule := range r.Rules {
-			j.Rules = append(j.Rules, lintJSONPos{lintRel(dir, rule.Pos.Filename), rule.Pos.Line})
+			j.Rules = append(j.Rules, lintJSONPos{lintRel(dir, rule.Pos().Filename), rule.Pos().Line})
 		}
 		out = append(out, j)
 	}

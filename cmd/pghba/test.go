@@ -182,14 +182,14 @@ func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		f := testFailure{File: e.Pos.Filename, Line: e.Pos.Line, Expectation: e.Text, Problems: r.Problems,
 			Decision: testDecision{Result: r.Decision.Outcome.String(), Message: r.Message}}
 		if d := r.Decision; d.Rule != nil {
-			f.Decision.File, f.Decision.Line, f.Decision.Raw = ld.rel(d.Rule.Pos.Filename), d.Rule.Pos.Line, d.Rule.Raw
+			f.Decision.File, f.Decision.Line, f.Decision.Raw = ld.rel(d.Rule.Pos().Filename), d.Rule.Pos().Line, d.Rule.Raw()
 			if d.Outcome == hba.Unresolved {
 				f.Decision.Message = "the rule could not be evaluated: " + d.Reason.String()
 				if d.Err != nil {
 					f.Decision.Message += ": " + d.Err.Error()
 				}
 			} else {
-				f.Decision.Method = d.Rule.Method.String()
+				f.Decision.Method = d.Rule.Method().String()
 			}
 		}
 		if explain {

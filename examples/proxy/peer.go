@@ -47,7 +47,7 @@ func peerUser(c net.Conn) (string, error) {
 func (p *Proxy) checkPeer(ctx context.Context, c net.Conn, rule *hba.Rule, pgUser string) (hba.IdentResult, bool) {
 	sys, err := peerUser(c)
 	if err != nil {
-		return hba.IdentResult{Map: rule.Options.Map, PGUser: truncName(pgUser), Message: err.Error()}, false
+		return hba.IdentResult{Map: rule.Options().Map, PGUser: truncName(pgUser), Message: err.Error()}, false
 	}
 	res := p.ident.Load().CheckRule(ctx, rule, sys, pgUser, hba.IdentOptions{})
 	return res, res.Allowed

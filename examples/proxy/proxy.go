@@ -468,7 +468,7 @@ func (p *Proxy) handle(ctx context.Context, c net.Conn, local bool) {
 		attrs = append(attrs, "replication", hc.Replication.String())
 	}
 	if rule != nil {
-		attrs = append(attrs, "rule", rule.Pos.String(), "method", rule.Method.String())
+		attrs = append(attrs, "rule", rule.Pos().String(), "method", rule.Method().String())
 	}
 	if err != nil {
 		var de *hba.DenyError
@@ -483,7 +483,7 @@ func (p *Proxy) handle(ctx context.Context, c net.Conn, local bool) {
 		fatal(conn, "28000", err.Error(), "")
 		return
 	}
-	if rule.Method == hba.Peer {
+	if rule.Method() == hba.Peer {
 		// The proxy can do peer authentication itself: it knows the OS
 		// user on the other end of its Unix socket. (The upstream, which
 		// sees a TCP connection from the proxy, cannot.)

@@ -128,15 +128,15 @@ func HBAOutcome(p *hba.Parser, dir string, conns []Conn) (out *Outcome, err erro
 func decisionString(dir string, d hba.Decision) string {
 	switch d.Outcome {
 	case hba.Matched:
-		return fmt.Sprintf("match %s:%d", Rel(dir, d.Rule.Pos.Filename), d.Rule.Pos.Line)
+		return fmt.Sprintf("match %s:%d", Rel(dir, d.Rule.Pos().Filename), d.Rule.Pos().Line)
 	case hba.Rejected:
-		return fmt.Sprintf("reject %s:%d", Rel(dir, d.Rule.Pos.Filename), d.Rule.Pos.Line)
+		return fmt.Sprintf("reject %s:%d", Rel(dir, d.Rule.Pos().Filename), d.Rule.Pos().Line)
 	case hba.NoMatch:
 		return "no-match"
 	}
 	where := ""
 	if d.Rule != nil {
-		where = fmt.Sprintf(" %s:%d", Rel(dir, d.Rule.Pos.Filename), d.Rule.Pos.Line)
+		where = fmt.Sprintf(" %s:%d", Rel(dir, d.Rule.Pos().Filename), d.Rule.Pos().Line)
 	}
 	return fmt.Sprintf("unresolved%s (%s)", where, d.Reason)
 }

@@ -45,7 +45,7 @@ func libCert(major, minor int, dir string, c certCase, chk certCheck) (res hba.I
 	}
 	var rule *hba.Rule
 	for _, r := range hf.Rules {
-		if r.Pos.Line == 2 {
+		if r.Pos().Line == 2 {
 			rule = r
 		}
 	}

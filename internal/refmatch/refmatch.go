@@ -44,7 +44,7 @@ func Decide(ctx context.Context, version int, rules []*hba.Rule, env hba.Env, c 
 			return Result{Outcome: hba.Unresolved, Rule: r}
 		}
 		if ok {
-			if r.Method == hba.Reject {
+			if r.Method() == hba.Reject {
 				return Result{Outcome: hba.Rejected, Rule: r}
 			}
 			return Result{Outcome: hba.Matched, Rule: r}
@@ -55,17 +55,17 @@ func Decide(ctx context.Context, version int, rules []*hba.Rule, env hba.Env, c 
 
 func matchRule(ctx context.Context, version int, r *hba.Rule, env hba.Env, c hba.Conn, db, user string, h *hostCheck) (ok, unresolved bool) {
 	// 1. type; 2. SSL; 3. GSS encryption.
-	if r.Never {
+	if r.Never() {
 		return false, false
 	}
-	if c.Local != (r.Type == hba.Local) {
+	if c.Local != (r.Type() == hba.Local) {
 		return false, false
 	}
 	if !c.Local {
-		if r.Type == hba.HostSSL && !c.SSL || r.Type == hba.HostNoSSL && c.SSL {
+		if r.Type() == hba.HostSSL && !c.SSL || r.Type() == hba.HostNoSSL && c.SSL {
 			return false, false
 		}
-		if r.Type == hba.HostGSSEnc && !c.GSS || r.Type == hba.HostNoGSSEnc && c.GSS {
+		if r.Type() == hba.HostGSSEnc && !c.GSS || r.Type() == hba.HostNoGSSEnc && c.GSS {
 			return false, false
 		}
 		// 4. address.
@@ -76,7 +76,7 @@ func matchRule(ctx context.Context, version int, r *hba.Rule, env hba.Env, c hba
 	}
 	// 5. database.
 	dbOK := false
-	for _, t := range r.Databases {
+	for _, t := range r.Databases() {
 		if c.Replication == hba.PhysicalReplication {
 			if !t.Quoted && t.Value == "replication" {
 				dbOK = true
@@ -114,7 +114,7 @@ func matchRule(ctx context.Context, version int, r *hba.Rule, env hba.Env, c hba
 		return false, false
 	}
 	// 6. user.
-	for _, t := range r.Users {
+	for _, t := range r.Users() {
 		switch {
 		case !t.Quoted && strings.HasPrefix(t.Value, "+"):
 			if env.Roles == nil {
@@ -151,7 +151,7 @@ func search(pattern, s string) bool {
 }
 
 func matchAddress(ctx context.Context, r *hba.Rule, env hba.Env, ip netip.Addr, h *hostCheck) (ok, unresolved bool) {
-	a := r.Address
+	a := r.Address()
 	switch a.Kind {
 	case hba.AddrAll:
 		return true, false
