@@ -1,6 +1,7 @@
 package hba
 
 import (
+	"context"
 	"encoding/binary"
 	"math"
 	"net/netip"
@@ -71,8 +72,9 @@ type ipKey struct {
 
 type partition struct {
 	// small partitions are scanned linearly: all is every rule of the
-	// partition in order.
+	// partition in order. pure: every rule of all is pure.
 	small bool
+	pure  bool
 	all   []int32
 	// pre4 is, for each rule of all, an IPv4 network and mask the client
 	// must be in (mask 0 when the rule has no IPv4 address to check first).
@@ -319,11 +321,12 @@ func buildIndex(rules []*Rule) *index {
 			continue
 		}
 		if n <= smallPartition {
-			p.small = true
+			p.small, p.pure = true, true
 			p.all = make([]int32, 0, n)
 			for i := range rules {
 				if in(&infos[i]) {
 					p.all = append(p.all, int32(i))
+					p.pure = p.pure && infos[i].pure
 				}
 			}
 			if pi == part4 {
@@ -483,49 +486,43 @@ func (p *partition) addIP(k ipKey, rule int32) {
 
 // firstPure returns the first rule of list, before best, that matches.
 // Every rule of list is pure.
-func (rs *Ruleset) firstPure(st *matchState, list []int32, best int32) int32 {
+func (rs *Ruleset) firstPure(c *Conn, user, db string, list []int32, best int32) int32 {
 	for _, i := range list {
 		if i >= best {
 			break
 		}
-		if ok, _ := rs.rules[i].matches(st); ok {
+		if rs.rules[i].matchesPure(c, user, db) {
 			return i
 		}
 	}
 	return best
 }
 
-// decideIndexed is decideLinear with the index.
-func (rs *Ruleset) decideIndexed(st *matchState) Decision {
-	c := &st.conn
-	var p *partition
+// partitionOf returns the partition of c's connections, nil for a TCP
+// connection without a valid address (the linear loop decides those).
+func (ix *index) partitionOf(c *Conn) *partition {
 	switch {
 	case c.Local:
-		p = &rs.idx.parts[partLocal]
+		return &ix.parts[partLocal]
 	case c.Addr.Is4():
-		p = &rs.idx.parts[part4]
+		return &ix.parts[part4]
 	case c.Addr.Is6():
-		p = &rs.idx.parts[part6]
-	default:
-		// An invalid client address matches what the linear loop makes of it.
-		return rs.decideLinear(st)
+		return &ix.parts[part6]
 	}
+	return nil
+}
+
+// decideIndexed is decideLinear with the index, for a connection of
+// partition p. The per-connection state that source calls need is made
+// only when an impure rule has to be tested.
+func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, user, db string) Decision {
 	if p.small {
-		if p.pre4 != nil {
-			b := c.Addr.As4()
-			ip := binary.BigEndian.Uint32(b[:])
-			for k, i := range p.all {
-				if f := p.pre4[k]; ip&f.mask != f.net {
-					continue
-				}
-				if d, ok := rs.decideAt(st, i); ok {
-					return d
-				}
-			}
-			return Decision{Outcome: NoMatch}
+		if p.pure {
+			return decided(rs.scanPure(p, c, user, db))
 		}
+		st := rs.newState(ctx, c, user, db)
 		for _, i := range p.all {
-			if d, ok := rs.decideAt(st, i); ok {
+			if d, ok := rs.decideAt(&st, i); ok {
 				return d
 			}
 		}
@@ -534,19 +531,19 @@ func (rs *Ruleset) decideIndexed(st *matchState) Decision {
 
 	var one [1]int32
 	best := int32(noRule)
-	best = rs.firstPure(st, p.pureFB, best)
+	best = rs.firstPure(c, user, db, p.pureFB, best)
 	phys := c.Replication == PhysicalReplication
 	if !phys && p.db.m != nil {
-		best = rs.firstPure(st, p.db.lookup(st.db, &one), best)
+		best = rs.firstPure(c, user, db, p.db.lookup(db, &one), best)
 	}
 	if p.userMin < best {
-		best = rs.firstPure(st, p.user.lookup(st.user, &one), best)
+		best = rs.firstPure(c, user, db, p.user.lookup(user, &one), best)
 	}
 	if len(p.lens) > 0 {
 		a := c.Addr
 		for k, bits := range p.lens {
 			if p.lenMin[k] < best {
-				best = rs.firstPure(st, p.ip.lookup(keyOf(a, int(bits)), &one), best)
+				best = rs.firstPure(c, user, db, p.ip.lookup(keyOf(a, int(bits)), &one), best)
 			}
 		}
 	}
@@ -556,28 +553,55 @@ func (rs *Ruleset) decideIndexed(st *matchState) Decision {
 	fb := p.impFB
 	var dbl []int32
 	var oneImp [1]int32
-	if !phys && p.dbImp.m != nil {
-		dbl = p.dbImp.lookup(st.db, &oneImp)
+	if !phys && len(p.dbImp.m) > 0 {
+		dbl = p.dbImp.lookup(db, &oneImp)
 	}
-	for len(fb) > 0 || len(dbl) > 0 {
-		var i int32
-		switch {
-		case len(dbl) == 0 || (len(fb) > 0 && fb[0] < dbl[0]):
-			i, fb = fb[0], fb[1:]
-		default:
-			i, dbl = dbl[0], dbl[1:]
-		}
-		if i >= best {
-			break
-		}
-		if d, ok := rs.decideAt(st, i); ok {
-			return d
+	if (len(fb) > 0 && fb[0] < best) || (len(dbl) > 0 && dbl[0] < best) {
+		st := rs.newState(ctx, c, user, db)
+		for len(fb) > 0 || len(dbl) > 0 {
+			var i int32
+			switch {
+			case len(dbl) == 0 || (len(fb) > 0 && fb[0] < dbl[0]):
+				i, fb = fb[0], fb[1:]
+			default:
+				i, dbl = dbl[0], dbl[1:]
+			}
+			if i >= best {
+				break
+			}
+			if d, ok := rs.decideAt(&st, i); ok {
+				return d
+			}
 		}
 	}
 	if best != noRule {
 		return decided(rs.rules[best])
 	}
-	return Decision{Outcome: NoMatch}
+	return decided(nil)
+}
+
+// scanPure returns the first rule of the small, pure partition p that
+// matches, or nil.
+func (rs *Ruleset) scanPure(p *partition, c *Conn, user, db string) *Rule {
+	if p.pre4 != nil {
+		b := c.Addr.As4()
+		ip := binary.BigEndian.Uint32(b[:])
+		for k, i := range p.all {
+			if f := p.pre4[k]; ip&f.mask != f.net {
+				continue
+			}
+			if r := rs.rules[i]; r.matchesPure(c, user, db) {
+				return r
+			}
+		}
+		return nil
+	}
+	for _, i := range p.all {
+		if r := rs.rules[i]; r.matchesPure(c, user, db) {
+			return r
+		}
+	}
+	return nil
 }
 
 // decideAt tests rule i; ok is false when the rule does not decide.
@@ -593,7 +617,11 @@ func (rs *Ruleset) decideAt(st *matchState, i int32) (Decision, bool) {
 	return Decision{}, false
 }
 
+// decided is the decision of a first match r, or NoMatch for nil.
 func decided(r *Rule) Decision {
+	if r == nil {
+		return Decision{Outcome: NoMatch}
+	}
 	if r.method == Reject {
 		return Decision{Outcome: Rejected, Rule: r}
 	}

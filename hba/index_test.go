@@ -195,14 +195,18 @@ func genEnv(rng *rand.Rand, log *callLog) Env {
 func compareIndex(t *testing.T, rs *Ruleset, log *callLog, c Conn, what string) {
 	t.Helper()
 	ctx := context.Background()
-	st := matchState{ctx: ctx, env: &rs.env, conn: c}
-	rs.prepare(&st)
+	user, db := c.names(rs.version, rs.dbUserNS)
+	st := rs.newState(ctx, &c, user, db)
 	want := rs.decideLinear(&st)
 	wantCalls := log.take()
 
-	st = matchState{ctx: ctx, env: &rs.env, conn: c}
-	rs.prepare(&st)
-	got := rs.decideIndexed(&st)
+	var got Decision
+	if p := rs.idx.partitionOf(&c); p != nil {
+		got = rs.decideIndexed(ctx, p, &c, user, db)
+	} else {
+		st = rs.newState(ctx, &c, user, db) // an invalid address has no partition
+		got = rs.decideLinear(&st)
+	}
 	gotCalls := log.take()
 
 	if got.Outcome != want.Outcome || got.Rule != want.Rule || got.Reason != want.Reason || got.Err != want.Err {

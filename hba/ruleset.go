@@ -96,16 +96,23 @@ type matchState struct {
 // tested in file order, exactly when the plain loop would test them, so
 // the sources see the same calls.
 func (rs *Ruleset) Decide(ctx context.Context, c Conn) Decision {
-	st := matchState{ctx: ctx, env: &rs.env, conn: c}
-	rs.prepare(&st)
-	if rs.idx == nil {
-		return rs.decideLinear(&st)
+	user, db := c.names(rs.version, rs.dbUserNS)
+	if rs.idx != nil {
+		if p := rs.idx.partitionOf(&c); p != nil {
+			if p.small && p.pure {
+				// The common small file: no per-connection state at all.
+				return decided(rs.scanPure(p, &c, user, db))
+			}
+			return rs.decideIndexed(ctx, p, &c, user, db)
+		}
 	}
-	return rs.decideIndexed(&st)
+	st := rs.newState(ctx, &c, user, db)
+	return rs.decideLinear(&st)
 }
 
-func (rs *Ruleset) prepare(st *matchState) {
-	st.user, st.db = st.conn.names(rs.version, rs.dbUserNS)
+// newState returns the per-connection state of one decision.
+func (rs *Ruleset) newState(ctx context.Context, c *Conn, user, db string) matchState {
+	return matchState{ctx: ctx, env: &rs.env, conn: *c, user: user, db: db}
 }
 
 // decideLinear is the plain first-match loop over all rules.
@@ -129,44 +136,57 @@ func (rs *Ruleset) decideLinear(st *matchState) Decision {
 // a test needed a missing or failing source; st.reason says which.
 func (r *Rule) matches(st *matchState) (ok, unresolved bool) {
 	c := &st.conn
-	if r.never {
+	if r.never || !r.typeMatches(c) {
 		return false, false
 	}
-	if c.Local {
-		if r.typ != Local {
-			return false, false
-		}
-	} else {
-		switch r.typ {
-		case Local:
-			return false, false
-		case HostSSL:
-			if !c.SSL {
-				return false, false
-			}
-		case HostNoSSL:
-			if c.SSL {
-				return false, false
-			}
-		case HostGSSEnc:
-			if !c.GSS {
-				return false, false
-			}
-		case HostNoGSSEnc:
-			if c.GSS {
-				return false, false
-			}
-		}
+	if !c.Local {
 		ok, un := r.matchAddr(st)
 		if !ok || un {
 			return ok, un
 		}
 	}
-	ok, un := r.matchDB(st)
+	ok, un := r.matchDB(c.Replication == PhysicalReplication, st.user, st.db, st)
 	if !ok || un {
 		return ok, un
 	}
-	return r.matchUser(st)
+	return r.matchUser(st.user, st)
+}
+
+// matchesPure is matches for a rule the index classified pure: one that
+// can match and whose tests call no source (see index.go).
+func (r *Rule) matchesPure(c *Conn, user, db string) bool {
+	if !r.typeMatches(c) {
+		return false
+	}
+	if !c.Local && r.akind == AddrIP && !r.contains(c.Addr) {
+		return false
+	}
+	ok, _ := r.matchDB(c.Replication == PhysicalReplication, user, db, nil)
+	if !ok {
+		return false
+	}
+	ok, _ = r.matchUser(user, nil)
+	return ok
+}
+
+// typeMatches is the connection type test.
+func (r *Rule) typeMatches(c *Conn) bool {
+	if c.Local {
+		return r.typ == Local
+	}
+	switch r.typ {
+	case Local:
+		return false
+	case HostSSL:
+		return c.SSL
+	case HostNoSSL:
+		return !c.SSL
+	case HostGSSEnc:
+		return c.GSS
+	case HostNoGSSEnc:
+		return !c.GSS
+	}
+	return true
 }
 
 func (r *Rule) matchAddr(st *matchState) (ok, unresolved bool) {
@@ -269,9 +289,10 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 	return false, false
 }
 
-func (r *Rule) matchDB(st *matchState) (ok, unresolved bool) {
+// matchDB is the database test. st is needed only by samerole.
+func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolved bool) {
 	dbs := r.names[:r.ndb]
-	if st.conn.Replication == PhysicalReplication {
+	if phys {
 		for i := range dbs {
 			if dbs[i].kind == nameReplication {
 				return true, false
@@ -283,23 +304,23 @@ func (r *Rule) matchDB(st *matchState) (ok, unresolved bool) {
 		m := &dbs[i]
 		switch m.kind {
 		case nameLiteral:
-			if m.s == st.db {
+			if m.s == db {
 				return true, false
 			}
 		case nameAll:
 			return true, false
 		case nameSameUser:
-			if st.db == st.user {
+			if db == user {
 				return true, false
 			}
 		case nameSameRole:
-			ok, un := st.isMember(st.user, st.db)
+			ok, un := st.isMember(user, db)
 			if un || ok {
 				return ok, un
 			}
 		case nameReplication:
 		case nameRegex:
-			if r.regexp(i).MatchString(st.db) {
+			if r.regexp(i).MatchString(db) {
 				return true, false
 			}
 		}
@@ -307,23 +328,24 @@ func (r *Rule) matchDB(st *matchState) (ok, unresolved bool) {
 	return false, false
 }
 
-func (r *Rule) matchUser(st *matchState) (ok, unresolved bool) {
+// matchUser is the user test. st is needed only by +role.
+func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
 	for i := int(r.ndb); i < len(r.names); i++ {
 		m := &r.names[i]
 		switch m.kind {
 		case nameLiteral:
-			if m.s == st.user {
+			if m.s == user {
 				return true, false
 			}
 		case nameAll:
 			return true, false
 		case nameRole:
-			ok, un := st.isMember(st.user, m.s[1:])
+			ok, un := st.isMember(user, m.s[1:])
 			if un || ok {
 				return ok, un
 			}
 		case nameRegex:
-			if r.regexp(i).MatchString(st.user) {
+			if r.regexp(i).MatchString(user) {
 				return true, false
 			}
 		}

@@ -29,6 +29,8 @@ import (
 //	PGHBA_CONFORMANCE_RELOAD_ALL=1  reload the original of every case (default: every fourth)
 //	PGHBA_CONFORMANCE_NOALT=1   no second cluster (ssl = off, db_user_namespace = on)
 //	PGHBA_CONFORMANCE_INDEX     run only this case index (with the seed: replay one case)
+//	PGHBA_CONFORMANCE_FIRST     first case index (a long run in pieces: same seed, later FIRST)
+//	PGHBA_CONFORMANCE_PROGRESS  log a progress line every N cases (with -v)
 //	PGHBA_CONFORMANCE_SAVE      directory for regression files of divergent cases
 //	                            (default: a new directory under $TMPDIR, printed)
 
@@ -519,11 +521,16 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 	// db_user_namespace = on where it exists)
 	var alt *target
 	start := time.Now()
-	first, last := 0, n
+	// PGHBA_CONFORMANCE_FIRST starts at a later case index, so that a long
+	// run can be done in pieces with one seed (a case depends only on the
+	// seed, its index and the dialect).
+	first := envInt("PGHBA_CONFORMANCE_FIRST", 0)
+	last := first + n
 	if v := os.Getenv("PGHBA_CONFORMANCE_INDEX"); v != "" {
 		first = envInt("PGHBA_CONFORMANCE_INDEX", 0)
 		last = first + 1
 	}
+	progress := envInt("PGHBA_CONFORMANCE_PROGRESS", 0)
 	var loaded, probes, failures, genProblems int
 	decisions := map[string]int{}
 	deadline, hasDeadline := t.Deadline()
@@ -532,6 +539,12 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 			t.Errorf("pg%d: stopped after %d of %d cases: the test deadline is a minute away (raise -timeout, or lower PGHBA_CONFORMANCE_CASES)", major, i-first, last-first)
 			last = i
 			break
+		}
+		if progress > 0 && i > first && (i-first)%progress == 0 {
+			// Written as it happens (-v), so that a run that is stopped
+			// still says how far it got.
+			t.Logf("pg%d: progress: cases %d..%d of seed %d done: %d loaded, %d probes, %d divergent, %d generator problems, %.0fs",
+				major, first, i-1, seed, loaded, probes, failures, genProblems, time.Since(start).Seconds())
 		}
 		tg := main
 		if i%6 == 5 && os.Getenv("PGHBA_CONFORMANCE_NOALT") == "" {
@@ -580,9 +593,9 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 			major, tg.inst.Version(), seed, i, res.diff, c.Dump(false), conns.String(), *res.server, *res.lib, path)
 	}
 	el := time.Since(start)
-	t.Logf("pg%d (%s): %d cases (%d loaded), %d probes (match %d, reject %d, no-match %d), %d divergent, %d generator problems, %.1fs (%.0f cases/s), seed %d",
+	t.Logf("pg%d (%s): %d cases (%d loaded), %d probes (match %d, reject %d, no-match %d), %d divergent, %d generator problems, %.1fs (%.0f cases/s), seed %d, cases %d..%d",
 		major, main.inst.Version(), last-first, loaded, probes, decisions["match"], decisions["reject"], decisions["no-match"],
-		failures, genProblems, el.Seconds(), float64(last-first)/el.Seconds(), seed)
+		failures, genProblems, el.Seconds(), float64(last-first)/el.Seconds(), seed, first, last-1)
 	var self1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &self1)
 	srvCPU := processCPU(main.cl.PID()) + processCPU(main.cl.AdminPID()) - cpu0
