@@ -376,17 +376,17 @@ func buildIndex(rules []*Rule) *index {
 			case ri.dbKey && !ri.pure:
 				filed[i] = kDB
 				for _, n := range r.names[:r.ndb] {
-					p.dbImp.add(n.s, int32(i))
+					p.dbImp.add(r.str(n.sp), int32(i))
 				}
 			case ri.dbKey:
 				filed[i] = kDB
 				for _, n := range r.names[:r.ndb] {
-					p.db.add(n.s, int32(i))
+					p.db.add(r.str(n.sp), int32(i))
 				}
 			case ri.userKey:
 				filed[i] = kUser
 				for _, n := range r.names[r.ndb:] {
-					p.user.add(n.s, int32(i))
+					p.user.add(r.str(n.sp), int32(i))
 				}
 			case ri.ipKey:
 				filed[i] = kIP
@@ -406,7 +406,7 @@ func buildIndex(rules []*Rule) *index {
 				}
 				crowded := false
 				for _, n := range r.names[:r.ndb] {
-					if p.db.size(n.s) > bucketLimit {
+					if p.db.size(r.str(n.sp)) > bucketLimit {
 						crowded = true
 						break
 					}
@@ -418,7 +418,7 @@ func buildIndex(rules []*Rule) *index {
 				if ri.userKey {
 					filed[i] = kUser
 					for _, n := range r.names[r.ndb:] {
-						p.user.add(n.s, int32(i))
+						p.user.add(r.str(n.sp), int32(i))
 					}
 				} else {
 					filed[i] = kIP
@@ -434,7 +434,7 @@ func buildIndex(rules []*Rule) *index {
 				}
 				crowded := false
 				for _, n := range r.names[r.ndb:] {
-					if p.user.size(n.s) > bucketLimit {
+					if p.user.size(r.str(n.sp)) > bucketLimit {
 						crowded = true
 						break
 					}

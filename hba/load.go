@@ -34,6 +34,10 @@ const (
 type token struct {
 	s      string
 	quoted bool
+	// at is 1 + the offset of s in the logical line it was read from, 0
+	// when s is not a substring of the line (quotes removed, or read from
+	// an @file).
+	at int32
 }
 
 // tokLine is one logical line after tokenising, PostgreSQL's
@@ -794,7 +798,7 @@ func (l *loader) nextToken(s string, i *int) (t token, ok, comma, tooLong bool) 
 		} else if k > j {
 			*i = k
 			comma = k < len(s) && s[k] == ','
-			return token{s: s[j:k]}, true, comma, false
+			return token{s: s[j:k], at: int32(j + 1)}, true, comma, false
 		}
 	}
 	var out []byte
@@ -886,7 +890,11 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth
 				tl.err = &Error{Pos: tl.pos, Msg: `could not open file "` + full + `": pghba limit of ` + itoa(maxExpandedTokens) + ` expanded tokens exceeded`, Err: ErrIncludeDepth}
 				return toks
 			}
+			n := len(toks)
 			toks = append(toks, f...)
+			for i := n; i < len(toks); i++ {
+				toks[i].at = 0 // not in the referencing line
+			}
 		}
 	}
 	return toks

@@ -79,7 +79,7 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 		}
 		t := fields[0][0]
 		fields = fields[1:]
-		r.atext = t.s
+		r.atext = r.spanOf(t)
 		switch {
 		case !t.quoted && t.s == "all":
 			r.akind = AddrAll
@@ -197,7 +197,7 @@ func (a *nameArena) take(n int) []name {
 func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, out []name) ([]name, *Error) {
 	regexOK := p.version() >= 16
 	for _, t := range toks {
-		m := name{s: t.s, kind: nameLiteral, quoted: t.quoted}
+		m := name{sp: r.spanOf(t), kind: nameLiteral, quoted: t.quoted}
 		switch {
 		case regexOK && strings.HasPrefix(t.s, "/"):
 			re, err := p.compileRegex(t.s[1:])

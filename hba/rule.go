@@ -262,9 +262,9 @@ type Rule struct {
 	raw    string
 	names  []name // the database column's names, then the user column's
 	ip     netip.Addr
-	atext  string // the address token as written
 	opts   *AuthOptions
 	ext    *ruleExt
+	atext  span // the address token as written
 	line   int32
 	number int32
 	ndb    int32 // names[:ndb] are the database column
@@ -286,6 +286,33 @@ type ruleFile struct {
 type ruleExt struct {
 	mask netip.Addr     // a mask that is not a prefix
 	res  []*pgre.Regexp // compiled /regex names, aligned with Rule.names
+	strs []string       // strings that are not substrings of the raw line
+}
+
+// span is one string of a rule: bytes [off, off+n) of its raw line, or
+// ext.strs[off] when n is extSpan. Most tokens are substrings of the line,
+// so a rule does not keep a string header for each.
+type span struct{ off, n uint32 }
+
+const extSpan = ^uint32(0)
+
+// str returns the string of s.
+func (r *Rule) str(s span) string {
+	if s.n == extSpan {
+		return r.ext.strs[s.off]
+	}
+	return r.raw[s.off : s.off+s.n]
+}
+
+// spanOf returns the span of token t, keeping a copy of the string when it
+// is not a substring of the line.
+func (r *Rule) spanOf(t token) span {
+	if t.at > 0 {
+		return span{off: uint32(t.at - 1), n: uint32(len(t.s))}
+	}
+	x := r.extra()
+	x.strs = append(x.strs, t.s)
+	return span{off: uint32(len(x.strs) - 1), n: extSpan}
 }
 
 // noBits in Rule.bits means the mask is not contiguous.
@@ -293,7 +320,7 @@ const noBits = 0xff
 
 // name is one database or user token as the matcher reads it.
 type name struct {
-	s      string // the token's text (for +role and /regex, with the sign)
+	sp     span // the token's text (for +role and /regex, with the sign)
 	kind   nameKind
 	quoted bool
 }
@@ -338,27 +365,30 @@ func (r *Rule) Number() int { return int(r.number) }
 func (r *Rule) Type() ConnType { return r.typ }
 
 // Databases returns the database column's tokens after @file expansion.
-func (r *Rule) Databases() []Token { return tokensOf(r.names[:r.ndb]) }
+func (r *Rule) Databases() []Token { return r.tokens(r.names[:r.ndb]) }
 
 // Users returns the user column's tokens after @file expansion.
-func (r *Rule) Users() []Token { return tokensOf(r.names[r.ndb:]) }
+func (r *Rule) Users() []Token { return r.tokens(r.names[r.ndb:]) }
 
-func tokensOf(ns []name) []Token {
+func (r *Rule) tokens(ns []name) []Token {
 	t := make([]Token, len(ns))
 	for i, n := range ns {
-		t[i] = Token{Value: n.s, Quoted: n.quoted}
+		t[i] = Token{Value: r.str(n.sp), Quoted: n.quoted}
 	}
 	return t
 }
 
 // Address returns the address column; its Kind is AddrNone for local rules.
 func (r *Rule) Address() Address {
-	a := Address{Kind: r.akind, Text: r.atext}
+	if r.akind == AddrNone {
+		return Address{}
+	}
+	a := Address{Kind: r.akind, Text: r.str(r.atext)}
 	switch r.akind {
 	case AddrIP:
 		a.IP, a.Mask = r.ip, r.mask()
 	case AddrHostName:
-		a.Host = r.atext
+		a.Host = a.Text
 	}
 	return a
 }
@@ -518,10 +548,10 @@ func (r *Rule) matchers(db bool) []nameMatcher {
 	out := make([]nameMatcher, 0, hi-lo)
 	for i := lo; i < hi; i++ {
 		n := r.names[i]
-		m := nameMatcher{kind: n.kind, s: n.s}
+		m := nameMatcher{kind: n.kind, s: r.str(n.sp)}
 		switch n.kind {
 		case nameRole:
-			m.s = n.s[1:]
+			m.s = m.s[1:]
 		case nameRegex:
 			m.re = r.regexp(i)
 		}

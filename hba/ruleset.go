@@ -257,7 +257,7 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 		st.hostname = strings.TrimSuffix(names[0], ".")
 		st.hstate = hostKnown
 	}
-	h := r.atext
+	h := r.str(r.atext)
 	name := st.hostname
 	if strings.HasPrefix(h, ".") {
 		if len(name) < len(h) || !strings.EqualFold(name[len(name)-len(h):], h) {
@@ -304,7 +304,7 @@ func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolv
 		m := &dbs[i]
 		switch m.kind {
 		case nameLiteral:
-			if m.s == db {
+			if r.str(m.sp) == db {
 				return true, false
 			}
 		case nameAll:
@@ -334,13 +334,13 @@ func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
 		m := &r.names[i]
 		switch m.kind {
 		case nameLiteral:
-			if m.s == user {
+			if r.str(m.sp) == user {
 				return true, false
 			}
 		case nameAll:
 			return true, false
 		case nameRole:
-			ok, un := st.isMember(user, m.s[1:])
+			ok, un := st.isMember(user, r.str(m.sp)[1:])
 			if un || ok {
 				return ok, un
 			}
