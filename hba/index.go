@@ -78,6 +78,8 @@ type partition struct {
 	all   []int32
 	// pre4 is, for each rule of all, an IPv4 network and mask the client
 	// must be in (mask 0 when the rule has no IPv4 address to check first).
+	// For the rules of a pure IPv4 partition (IPv4 ranges and all) it is
+	// the whole address test.
 	pre4 []pre4
 
 	pureFB []int32 // pure rules filed under no key
@@ -590,7 +592,8 @@ func (rs *Ruleset) scanPure(p *partition, c *Conn, user, db string) *Rule {
 			if f := p.pre4[k]; ip&f.mask != f.net {
 				continue
 			}
-			if r := rs.rules[i]; r.matchesPure(c, user, db) {
+			// pre4 was the whole address test.
+			if r := rs.rules[i]; r.matchesPureNames(c, user, db) {
 				return r
 			}
 		}
@@ -617,15 +620,17 @@ func (rs *Ruleset) decideAt(st *matchState, i int32) (Decision, bool) {
 	return Decision{}, false
 }
 
-// decided is the decision of a first match r, or NoMatch for nil.
+// decided is the decision of a first match r, or NoMatch for nil. (One
+// composite literal, so that the result stays in registers.)
 func decided(r *Rule) Decision {
-	if r == nil {
-		return Decision{Outcome: NoMatch}
+	o := NoMatch
+	if r != nil {
+		o = Matched
+		if r.method == Reject {
+			o = Rejected
+		}
 	}
-	if r.method == Reject {
-		return Decision{Outcome: Rejected, Rule: r}
-	}
-	return Decision{Outcome: Matched, Rule: r}
+	return Decision{Outcome: o, Rule: r}
 }
 
 // indexShape tells how the index filed the rule with the given 1-based

@@ -325,6 +325,14 @@ type name struct {
 	quoted bool
 }
 
+// is reports whether the name of rule r is s.
+func (n *name) is(r *Rule, s string) bool {
+	if n.sp.n == extSpan {
+		return r.ext.strs[n.sp.off] == s
+	}
+	return int(n.sp.n) == len(s) && r.raw[n.sp.off:n.sp.off+n.sp.n] == s
+}
+
 // ruleWarning is one of the texts PostgreSQL stores for a rule that loads
 // but cannot match.
 type ruleWarning uint8

@@ -155,10 +155,15 @@ func (r *Rule) matches(st *matchState) (ok, unresolved bool) {
 // matchesPure is matches for a rule the index classified pure: one that
 // can match and whose tests call no source (see index.go).
 func (r *Rule) matchesPure(c *Conn, user, db string) bool {
-	if !r.typeMatches(c) {
+	if !c.Local && r.akind == AddrIP && !r.contains(c.Addr) {
 		return false
 	}
-	if !c.Local && r.akind == AddrIP && !r.contains(c.Addr) {
+	return r.matchesPureNames(c, user, db)
+}
+
+// matchesPureNames is matchesPure once the address is known to match.
+func (r *Rule) matchesPureNames(c *Conn, user, db string) bool {
+	if !r.typeMatches(c) {
 		return false
 	}
 	ok, _ := r.matchDB(c.Replication == PhysicalReplication, user, db, nil)
@@ -304,7 +309,7 @@ func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolv
 		m := &dbs[i]
 		switch m.kind {
 		case nameLiteral:
-			if r.str(m.sp) == db {
+			if m.is(r, db) {
 				return true, false
 			}
 		case nameAll:
@@ -334,7 +339,7 @@ func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
 		m := &r.names[i]
 		switch m.kind {
 		case nameLiteral:
-			if r.str(m.sp) == user {
+			if m.is(r, user) {
 				return true, false
 			}
 		case nameAll:
