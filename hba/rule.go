@@ -437,7 +437,8 @@ func (r *Rule) Warning() string { return warningTexts[r.warn] }
 func (r *Rule) Never() bool { return r.never }
 
 // ViewOptions returns the options column PostgreSQL's pg_hba_file_rules view
-// shows for the rule (nil when it shows NULL).
+// shows for the rule (nil when it shows NULL). The slice is shared and must
+// not be modified.
 func (r *Rule) ViewOptions() []string { return r.opts.view }
 
 // regexp returns the compiled regular expression of names[i].
