@@ -1,0 +1,86 @@
+package hba
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+	"testing/fstest"
+)
+
+// TestRuleColumns checks what the compact rule gives back: tokens that are
+// substrings of the line and tokens that are not (quoted, from an @file,
+// after a continuation), addresses and masks of every shape.
+func TestRuleColumns(t *testing.T) {
+	fsys := fstest.MapFS{
+		"pg_hba.conf": {Data: []byte(`host a,"b c",@names u1,"+g",+h 10.1.2.3/8 md5
+hostssl "all",x"y"z all fe80::1%lo/64 scram-sha-256
+host all all 10.0.0.0 255.0.255.0 trust
+host all \
+   all .example.com reject
+local sameuser,"sameuser" all peer map=m
+`)},
+		"names": {Data: []byte("n1, \"n 2\"\n")},
+	}
+	p := &Parser{FS: fsys, Version: 16, SSL: true}
+	f, err := p.ParseFile("pg_hba.conf")
+	if err != nil || len(f.Errors) != 0 {
+		t.Fatalf("ParseFile: %v %v", err, f.Errors)
+	}
+	rs := f.Rules
+	tok := func(v string, q bool) Token { return Token{Value: v, Quoted: q} }
+	for _, c := range []struct {
+		r           *Rule
+		dbs, users  []Token
+		kind        AddrKind
+		text, ip    string
+		mask, host  string
+		contains    string
+		notContains string
+	}{
+		{r: rs[0], dbs: []Token{tok("a", false), tok("b c", true), tok("n1", false), tok("n 2", true)},
+			users: []Token{tok("u1", false), tok("+g", true), tok("+h", false)},
+			kind:  AddrIP, text: "10.1.2.3/8", ip: "10.1.2.3", mask: "255.0.0.0", contains: "10.200.0.1", notContains: "11.0.0.1"},
+		{r: rs[1], dbs: []Token{tok("all", true), tok("xyz", false)}, users: []Token{tok("all", false)},
+			kind: AddrIP, text: "fe80::1%lo/64", ip: "fe80::1", mask: "ffff:ffff:ffff:ffff::", contains: "fe80::2", notContains: "fe81::1"},
+		{r: rs[2], dbs: []Token{tok("all", false)}, users: []Token{tok("all", false)},
+			kind: AddrIP, text: "10.0.0.0", ip: "10.0.0.0", mask: "255.0.255.0", contains: "10.9.0.9", notContains: "10.0.1.0"},
+		{r: rs[3], dbs: []Token{tok("all", false)}, users: []Token{tok("all", false)},
+			kind: AddrHostName, text: ".example.com", host: ".example.com"},
+		{r: rs[4], dbs: []Token{tok("sameuser", false), tok("sameuser", true)}, users: []Token{tok("all", false)},
+			kind: AddrNone},
+	} {
+		if got := c.r.Databases(); !slices.Equal(got, c.dbs) {
+			t.Errorf("line %d: Databases = %v, want %v", c.r.Pos().Line, got, c.dbs)
+		}
+		if got := c.r.Users(); !slices.Equal(got, c.users) {
+			t.Errorf("line %d: Users = %v, want %v", c.r.Pos().Line, got, c.users)
+		}
+		a := c.r.Address()
+		if a.Kind != c.kind || a.Text != c.text || a.Host != c.host {
+			t.Errorf("line %d: Address = %+v", c.r.Pos().Line, a)
+		}
+		if c.kind == AddrIP {
+			if a.IP.String() != c.ip || a.Mask.String() != c.mask {
+				t.Errorf("line %d: IP %v mask %v, want %s %s", c.r.Pos().Line, a.IP, a.Mask, c.ip, c.mask)
+			}
+			in, out := netip.MustParseAddr(c.contains), netip.MustParseAddr(c.notContains)
+			if !c.r.contains(in) || !a.Contains(in) || c.r.contains(out) || a.Contains(out) {
+				t.Errorf("line %d: contains(%v) = %v/%v, contains(%v) = %v/%v", c.r.Pos().Line,
+					in, c.r.contains(in), a.Contains(in), out, c.r.contains(out), a.Contains(out))
+			}
+		}
+	}
+	if rs[3].Pos().Line != 4 || rs[3].Raw() != "host all    all .example.com reject" {
+		t.Errorf("continued rule: line %d raw %q", rs[3].Pos().Line, rs[3].Raw())
+	}
+	if rs[4].Method() != Peer || rs[4].Options().Map != "m" || !slices.Equal(rs[4].ViewOptions(), []string{"map=m"}) {
+		t.Errorf("options: %v %+v", rs[4].Method(), rs[4].Options())
+	}
+	// Only strings that are not in the line take room of their own.
+	if rs[3].ext != nil || rs[2].ext == nil || rs[0].ext == nil || len(rs[0].ext.strs) != 4 {
+		t.Errorf("side records: %+v, %+v, %+v", rs[3].ext, rs[2].ext, rs[0].ext)
+	}
+	if rs[0].Options() == rs[2].Options() {
+		t.Error("rules with different methods share options")
+	}
+}
