@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -61,10 +62,12 @@ type loader struct {
 	overLimit bool
 	tooLong13 bool // the last 13-style line read filled the buffer
 
+	// options are the shared options of rules without option tokens, by
+	// method (see shareOptions).
+	options [len(methodNames)]*AuthOptions
 	// Chunks the tokenizer carves its short-lived values from, so that a
 	// large file costs a few large allocations instead of several small
 	// ones per line.
-	options [len(methodNames)]*AuthOptions
 	tlChunk []tokLine
 	tlFree  []*tokLine
 
@@ -544,7 +547,7 @@ func (p *Parser) parseMain(abs string, data []byte) *File {
 			if len(ruleSlab) == 0 {
 				ruleSlab = make([]Rule, max(est, 64))
 			}
-			if file == nil || file.name != tl.pos.Filename || !samePositions(file.inc, tl.inc) {
+			if file == nil || file.name != tl.pos.Filename || !slices.Equal(file.inc, tl.inc) {
 				file = &ruleFile{name: tl.pos.Filename, inc: tl.inc}
 			}
 			ruleSlab[0].file = file
@@ -570,19 +573,6 @@ func (p *Parser) parseMain(abs string, data []byte) *File {
 	l.readBytes += len(data)
 	l.tokenize(abs, data, 0, nil, &lines)
 	return f
-}
-
-// samePositions reports whether a and b are the same include chain.
-func samePositions(a, b []Position) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func (l *loader) lineErr(tl *tokLine, msg string, cat error) *Error {
