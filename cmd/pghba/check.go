@@ -188,14 +188,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		conn = c
 	}
 
-	p := hba.Parser{
-		Version:                 f.version,
-		Minor:                   f.minor,
-		SSL:                     f.serverSSL,
-		Features:                features,
-		DBUserNamespace:         f.dbUserNamespace,
-		OAuthValidatorLibraries: f.oauthValidators,
-	}
+	p := f.hbaParser(features)
 	if f.rolesFile != "" {
 		var g hba.RoleGraph
 		if err := readJSONFile(f.rolesFile, &g); err != nil {

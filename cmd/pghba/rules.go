@@ -124,14 +124,8 @@ func (lf *loadFlags) parser(stderr io.Writer) (*hba.Parser, int, bool) {
 	if err != nil {
 		return nil, cmdUsageError(stderr, lf.cmd, "--missing: "+err.Error()), false
 	}
-	p := &hba.Parser{
-		Version:                 lf.version,
-		Minor:                   lf.minor,
-		SSL:                     lf.serverSSL,
-		Features:                features,
-		DBUserNamespace:         lf.dbUserNamespace,
-		OAuthValidatorLibraries: lf.oauthValidators,
-	}
+	pv := lf.hbaParser(features)
+	p := &pv
 	if lf.hostsFile != "" {
 		var h hba.HostTable
 		if err := readJSONFile(lf.hostsFile, &h); err != nil {

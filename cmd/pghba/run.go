@@ -123,6 +123,18 @@ type serverFlags struct {
 	dbUserNamespace bool
 }
 
+// hbaParser returns the Parser the server facts describe.
+func (sf *serverFlags) hbaParser(features hba.Features) hba.Parser {
+	return hba.Parser{
+		Version:                 sf.version,
+		Minor:                   sf.minor,
+		SSL:                     sf.serverSSL,
+		Features:                features,
+		DBUserNamespace:         sf.dbUserNamespace,
+		OAuthValidatorLibraries: sf.oauthValidators,
+	}
+}
+
 func (sf *serverFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&sf.file, "f", "", "")
 	fs.IntVar(&sf.version, "pg-version", hba.DefaultVersion, "")
