@@ -3,6 +3,7 @@ package hba
 import (
 	"context"
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"net/netip"
 	"slices"
@@ -84,9 +85,13 @@ type partition struct {
 
 	pureFB []int32 // pure rules filed under no key
 	impFB  []int32 // impure rules filed under no key
-	db     buckets[string]
-	dbImp  buckets[string]
-	user   buckets[string]
+	// Names are filed by hash: a collision only adds candidates, which
+	// are always tested in full (and are rejected before any source call,
+	// as a rule the linear loop tests would be).
+	seed   maphash.Seed
+	db     buckets[uint64]
+	dbImp  buckets[uint64]
+	user   buckets[uint64]
 	ip     buckets[ipKey]
 	lens   []uint8 // prefix lengths present in ip, longest first
 	ipLens [129]bool
@@ -116,7 +121,6 @@ type ruleInfo struct {
 	dbKey    bool // every database token is a literal
 	userKey  bool
 	ipKey    bool
-	prefix   netip.Prefix
 	inLocal  bool
 	in4, in6 bool
 }
@@ -161,7 +165,7 @@ func classify(r *Rule) ruleInfo {
 	case AddrIP:
 		ri.in4, ri.in6 = r.ip.Is4(), !r.ip.Is4()
 		if r.bits != noBits {
-			ri.prefix, ri.ipKey = netip.PrefixFrom(r.ip.WithZone(""), int(r.bits)).Masked(), true
+			ri.ipKey = true // the prefix r.ip/r.bits
 		}
 	case AddrSameHost, AddrSameNet, AddrHostName:
 		ri.in4, ri.in6 = true, true
@@ -302,8 +306,10 @@ func buildIndex(rules []*Rule) *index {
 	}
 	ix := new(index)
 	var filed []uint8
+	seed := maphash.MakeSeed()
 	for pi := range ix.parts {
 		p := &ix.parts[pi]
+		p.seed, p.userMin = seed, noRule
 		in := func(ri *ruleInfo) bool {
 			switch pi {
 			case partLocal:
@@ -362,9 +368,9 @@ func buildIndex(rules []*Rule) *index {
 				nIP++
 			}
 		}
-		p.db.m = make(map[string]int32, nDB)
-		p.dbImp.m = make(map[string]int32, nDBImp)
-		p.user.m = make(map[string]int32, nUser)
+		p.db.m = make(map[uint64]int32, nDB)
+		p.dbImp.m = make(map[uint64]int32, nDBImp)
+		p.user.m = make(map[uint64]int32, nUser)
 		p.ip.m = make(map[ipKey]int32, nIP)
 		// First choice: database names, then user names, then address.
 		var movedDB, movedUser bool
@@ -378,21 +384,21 @@ func buildIndex(rules []*Rule) *index {
 			case ri.dbKey && !ri.pure:
 				filed[i] = kDB
 				for _, n := range r.names[:r.ndb] {
-					p.dbImp.add(r.str(n.sp), int32(i))
+					p.dbImp.add(p.hash(r.str(n.sp)), int32(i))
 				}
 			case ri.dbKey:
 				filed[i] = kDB
 				for _, n := range r.names[:r.ndb] {
-					p.db.add(r.str(n.sp), int32(i))
+					p.db.add(p.hash(r.str(n.sp)), int32(i))
 				}
 			case ri.userKey:
 				filed[i] = kUser
 				for _, n := range r.names[r.ndb:] {
-					p.user.add(r.str(n.sp), int32(i))
+					p.user.add(p.hash(r.str(n.sp)), int32(i))
 				}
 			case ri.ipKey:
 				filed[i] = kIP
-				p.addIP(keyOf(ri.prefix.Addr(), ri.prefix.Bits()), int32(i))
+				p.addIP(keyOf(r.ip, int(r.bits)), int32(i))
 			case ri.pure:
 				p.pureFB = append(p.pureFB, int32(i))
 			default:
@@ -408,7 +414,7 @@ func buildIndex(rules []*Rule) *index {
 				}
 				crowded := false
 				for _, n := range r.names[:r.ndb] {
-					if p.db.size(r.str(n.sp)) > bucketLimit {
+					if p.db.size(p.hash(r.str(n.sp))) > bucketLimit {
 						crowded = true
 						break
 					}
@@ -420,11 +426,11 @@ func buildIndex(rules []*Rule) *index {
 				if ri.userKey {
 					filed[i] = kUser
 					for _, n := range r.names[r.ndb:] {
-						p.user.add(r.str(n.sp), int32(i))
+						p.user.add(p.hash(r.str(n.sp)), int32(i))
 					}
 				} else {
 					filed[i] = kIP
-					p.addIP(keyOf(ri.prefix.Addr(), ri.prefix.Bits()), int32(i))
+					p.addIP(keyOf(r.ip, int(r.bits)), int32(i))
 				}
 			}
 		}
@@ -436,7 +442,7 @@ func buildIndex(rules []*Rule) *index {
 				}
 				crowded := false
 				for _, n := range r.names[r.ndb:] {
-					if p.user.size(r.str(n.sp)) > bucketLimit {
+					if p.user.size(p.hash(r.str(n.sp))) > bucketLimit {
 						crowded = true
 						break
 					}
@@ -444,7 +450,7 @@ func buildIndex(rules []*Rule) *index {
 				if crowded {
 					movedUser = true
 					filed[i] = kIP
-					p.addIP(keyOf(ri.prefix.Addr(), ri.prefix.Bits()), int32(i))
+					p.addIP(keyOf(r.ip, int(r.bits)), int32(i))
 				}
 			}
 		}
@@ -467,7 +473,7 @@ func buildIndex(rules []*Rule) *index {
 			case kUser:
 				p.userMin = min(p.userMin, int32(i))
 			case kIP:
-				b := infos[i].prefix.Bits()
+				b := rules[i].bits
 				lenMin[b] = min(lenMin[b], int32(i))
 			}
 		}
@@ -480,6 +486,9 @@ func buildIndex(rules []*Rule) *index {
 	}
 	return ix
 }
+
+// hash is the key a name is filed under.
+func (p *partition) hash(name string) uint64 { return maphash.String(p.seed, name) }
 
 func (p *partition) addIP(k ipKey, rule int32) {
 	p.ip.add(k, rule)
@@ -536,10 +545,10 @@ func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, use
 	best = rs.firstPure(c, user, db, p.pureFB, best)
 	phys := c.Replication == PhysicalReplication
 	if !phys && p.db.m != nil {
-		best = rs.firstPure(c, user, db, p.db.lookup(db, &one), best)
+		best = rs.firstPure(c, user, db, p.db.lookup(p.hash(db), &one), best)
 	}
 	if p.userMin < best {
-		best = rs.firstPure(c, user, db, p.user.lookup(user, &one), best)
+		best = rs.firstPure(c, user, db, p.user.lookup(p.hash(user), &one), best)
 	}
 	if len(p.lens) > 0 {
 		a := c.Addr
@@ -556,7 +565,7 @@ func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, use
 	var dbl []int32
 	var oneImp [1]int32
 	if !phys && len(p.dbImp.m) > 0 {
-		dbl = p.dbImp.lookup(db, &oneImp)
+		dbl = p.dbImp.lookup(p.hash(db), &oneImp)
 	}
 	if (len(fb) > 0 && fb[0] < best) || (len(dbl) > 0 && dbl[0] < best) {
 		st := rs.newState(ctx, c, user, db)
@@ -662,7 +671,7 @@ func (rs *Ruleset) indexShape(part string, number int) string {
 	case has(p.impFB):
 		return shapeImpFB
 	}
-	in := func(m map[string]int32, multi [][]int32) bool {
+	in := func(m map[uint64]int32, multi [][]int32) bool {
 		for _, v := range m {
 			if v == i || v < 0 && has(multi[-v-1]) {
 				return true

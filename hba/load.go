@@ -483,7 +483,7 @@ func (p *Parser) ParseFile(name string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.parseMain(abs, data), nil
+	return p.parseMain(abs, data, true), nil
 }
 
 // readMain reads a main file (pg_hba.conf or pg_ident.conf). A file that
@@ -519,29 +519,40 @@ func (p *Parser) tokenizeMain(abs string, data []byte) []*tokLine {
 // ParseBytes parses data as the main file named name; includes and @files
 // are read relative to name's directory.
 func (p *Parser) ParseBytes(name string, data []byte) *File {
-	return p.parseMain(p.absPath(name), data)
+	return p.parseMain(p.absPath(name), data, true)
 }
 
-func (p *Parser) parseMain(abs string, data []byte) *File {
+// parseMain parses a main file. Without withLines the File has no Lines
+// (Load and LoadBytes, which keep only the rules, do not need them).
+func (p *Parser) parseMain(abs string, data []byte, withLines bool) *File {
 	// Each line becomes a Line (and a Rule) as soon as it is read, so that
 	// the tokenizer's buffers are reused. Lines and rules come from slabs
 	// sized by the main file's line count (more slabs for included files).
 	est := bytes.Count(data, []byte{'\n'}) + 1
-	f := &File{Path: abs, Lines: make([]*Line, 0, est), Rules: make([]*Rule, 0, est)}
+	f := &File{Path: abs, Rules: make([]*Rule, 0, est)}
+	if withLines {
+		f.Lines = make([]*Line, 0, est)
+	}
 	var lineSlab []Line
 	var ruleSlab []Rule
 	l := p.newLoader()
 	scratch := new(AuthOptions) // parseAuth's storage until shareOptions
 	var names nameArena
 	var file *ruleFile
+	var scratchLine Line
 	var lines []*tokLine
 	l.mainOut = &lines
 	l.sink = func(tl *tokLine) {
-		if len(lineSlab) == 0 {
-			lineSlab = make([]Line, max(est, 64))
+		var ln *Line
+		if withLines {
+			if len(lineSlab) == 0 {
+				lineSlab = make([]Line, max(est, 64))
+			}
+			ln = &lineSlab[0]
+			lineSlab = lineSlab[1:]
+		} else {
+			ln = &scratchLine
 		}
-		ln := &lineSlab[0]
-		lineSlab = lineSlab[1:]
 		*ln = Line{Pos: tl.pos, IncludedFrom: tl.inc, Raw: tl.raw, Err: tl.err}
 		if tl.err == nil {
 			if len(ruleSlab) == 0 {
@@ -567,7 +578,9 @@ func (p *Parser) parseMain(abs string, data []byte) *File {
 		if ln.Err != nil {
 			f.Errors = append(f.Errors, ln.Err)
 		}
-		f.Lines = append(f.Lines, ln)
+		if withLines {
+			f.Lines = append(f.Lines, ln)
+		}
 		est = 256 // later slabs are for included files
 	}
 	l.readBytes += len(data)

@@ -43,17 +43,18 @@ func Load(path string) (*Ruleset, error) {
 // compiles it. Any error in any line fails the load: the error is then an
 // ErrorList of every error, as PostgreSQL logs them, and the Ruleset is nil.
 func (p *Parser) Load(path string) (*Ruleset, error) {
-	f, err := p.ParseFile(path)
+	abs := p.absPath(path)
+	data, err := p.readMain(abs, "configuration file")
 	if err != nil {
 		return nil, err
 	}
-	return p.Compile(f)
+	return p.Compile(p.parseMain(abs, data, false))
 }
 
 // LoadBytes is Load with the main file's contents given; name places it
 // (includes and @files are resolved relative to its directory).
 func (p *Parser) LoadBytes(name string, data []byte) (*Ruleset, error) {
-	return p.Compile(p.ParseBytes(name, data))
+	return p.Compile(p.parseMain(p.absPath(name), data, false))
 }
 
 // Compile turns a parsed file into a Ruleset. It refuses a file with any
