@@ -100,11 +100,11 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 			r.akind = AddrIP
 			r.ip = ip
 			if hasBits {
-				m, ok := cidrMask(bits, ip.Is4())
+				n, ok := cidrBits(bits, ip.Is4())
 				if !ok {
 					return fail(`invalid CIDR mask in address "`+t.s+`"`, ErrBadAddress)
 				}
-				r.setMask(m)
+				r.bits = uint8(n)
 				break
 			}
 			if len(fields) == 0 {
@@ -227,11 +227,12 @@ func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, out [
 	return out, nil
 }
 
-// cidrMask parses the bits after the slash as C's strtol does (leading
-// white space, a sign, decimal digits, nothing after) and returns the mask.
-func cidrMask(s string, v4 bool) (netip.Addr, bool) {
+// cidrBits parses the bits after the slash as C's strtol does (leading
+// white space, a sign, decimal digits, nothing after) and returns the prefix
+// length.
+func cidrBits(s string, v4 bool) (int, bool) {
 	if s == "" {
-		return netip.Addr{}, false
+		return 0, false
 	}
 	i := 0
 	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\v' || s[i] == '\f' || s[i] == '\r') {
@@ -251,26 +252,19 @@ func cidrMask(s string, v4 bool) (netip.Addr, bool) {
 		i++
 	}
 	if i == start || i != len(s) {
-		return netip.Addr{}, false
+		return 0, false
 	}
 	if neg && n != 0 {
-		return netip.Addr{}, false
+		return 0, false
 	}
 	max := 128
 	if v4 {
 		max = 32
 	}
 	if n > max {
-		return netip.Addr{}, false
+		return 0, false
 	}
-	var b [16]byte
-	for k := 0; k < n; k++ {
-		b[k/8] |= 0x80 >> (k % 8)
-	}
-	if v4 {
-		return netip.AddrFrom4([4]byte(b[:4])), true
-	}
-	return netip.AddrFrom16(b), true
+	return n, true
 }
 
 // parseNumericHost is getaddrinfo with AI_NUMERICHOST on glibc: IPv4 in

@@ -14,7 +14,8 @@
 #   3. renders the table, with the machine (CPUs, model, Go version, load average), into $OUT.
 #
 # Environment: COUNT (default 5), PGRUNS (default 5), OUT (default BENCHMARKS.md),
-# BENCHTIME (default 1s; BenchmarkLoad always runs 5x), WORK (default a temp dir).
+# BENCHTIME (default 1s; BenchmarkLoad always runs 20 loads per count: the steady state of a
+# process that reloads, not the page faults of its first loads), WORK (default a temp dir).
 # The machine is shared: figures move with its load, which the report states.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,7 +29,7 @@ WORK=${WORK:-$(mktemp -d /tmp/pghba-bench.XXXXXX)}
 echo "==> go test -bench (count $COUNT), raw output in $WORK/bench.txt" >&2
 go test ./hba/ -run '^$' -bench '^Benchmark(Match|MatchNoMatch|MatchParallel)$' \
 	-benchtime "$BENCHTIME" -count "$COUNT" | tee "$WORK/bench.txt" >&2
-go test ./hba/ -run '^$' -bench '^BenchmarkLoad$' -benchtime 5x -count "$COUNT" | tee -a "$WORK/bench.txt" >&2
+go test ./hba/ -run '^$' -bench '^BenchmarkLoad$' -benchtime 20x -count "$COUNT" | tee -a "$WORK/bench.txt" >&2
 
 echo "==> PostgreSQL 15 and $OUT" >&2
 go run ./internal/gen/benchmd -gobench "$WORK/bench.txt" -rules 100000 -runs "$PGRUNS" -out "$OUT"

@@ -85,6 +85,9 @@ func parseBench(path string) (map[string]*result, error) {
 			}
 		}
 		m := map[string]float64{}
+		if n, err := strconv.ParseFloat(fields[1], 64); err == nil {
+			m["iterations"] = n
+		}
 		for i := 2; i+1 < len(fields); i += 2 {
 			v, err := strconv.ParseFloat(fields[i], 64)
 			if err != nil {
@@ -284,7 +287,9 @@ func report(w io.Writer, b map[string]*result, pg *pgResult, rules, runs int) {
 	fmt.Fprintf(w, "A reload of the server with the same file in place (SIGHUP until the postmaster answers a new\n")
 	fmt.Fprintf(w, "connection; it reads postgresql.conf again too) took %s (median %s: pghba's load is %.1f× faster).\n",
 		durList(pg.reload), fmtNs(float64(medianDur(pg.reload))), float64(medianDur(pg.reload))/load100k.nsOp)
-	fmt.Fprintf(w, "pghba `BenchmarkLoad` parses and compiles the same bytes from memory (no file read).\n")
+	fmt.Fprintf(w, "pghba `BenchmarkLoad` parses and compiles the same bytes from memory (no file read), %.0f loads\n", load100k.extra["iterations"])
+	fmt.Fprintf(w, "per run: the steady state of a process that reloads (the first loads of a fresh process also pay\n")
+	fmt.Fprintf(w, "for the kernel's page faults on new memory, which on this VM adds up to half again).\n")
 	fmt.Fprintf(w, "PostgreSQL has no match benchmark here (—): it tests the rules of its parsed list one by one\n")
 	fmt.Fprintf(w, "for every connection. pghba's `Match` figures are `Ruleset.Decide` with the index\n")
 	fmt.Fprintf(w, "(hba/index.go); the connection matches tenant rule n-2, the miss comes from 198.51.100.7.\n")
