@@ -524,13 +524,11 @@ func (ix *index) partitionOf(c *Conn) *partition {
 }
 
 // decideIndexed is decideLinear with the index, for a connection of
-// partition p. The per-connection state that source calls need is made
-// only when an impure rule has to be tested.
+// partition p, except a small partition of pure rules, which Decide scans
+// itself (scanPure). The per-connection state that source calls need is
+// made only when an impure rule has to be tested.
 func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, user, db string) Decision {
 	if p.small {
-		if p.pure {
-			return decided(rs.scanPure(p, c, user, db))
-		}
 		st := rs.newState(ctx, c, user, db)
 		for _, i := range p.all {
 			if d, ok := rs.decideAt(&st, i); ok {

@@ -201,11 +201,13 @@ func compareIndex(t *testing.T, rs *Ruleset, log *callLog, c Conn, what string) 
 	wantCalls := log.take()
 
 	var got Decision
-	if p := rs.idx.partitionOf(&c); p != nil {
-		got = rs.decideIndexed(ctx, p, &c, user, db)
-	} else {
+	if p := rs.idx.partitionOf(&c); p == nil {
 		st = rs.newState(ctx, &c, user, db) // an invalid address has no partition
 		got = rs.decideLinear(&st)
+	} else if p.small && p.pure {
+		got = decided(rs.scanPure(p, &c, user, db)) // as Decide does
+	} else {
+		got = rs.decideIndexed(ctx, p, &c, user, db)
 	}
 	gotCalls := log.take()
 

@@ -24,22 +24,7 @@ func TestIdentCert(t *testing.T) {
 	}
 	n = envInt("PGHBA_IDENT_CHECKS", n)
 	majors, required := versions(t, []int{15, 18}, 13)
-	ca, err := newCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	caDir, err := os.MkdirTemp("", "identconf-ca-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(caDir) })
-	caFile := filepath.Join(caDir, "ca.crt")
-	if err := os.Chmod(caDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(caFile, ca.pem, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ca, caFile := newCAFile(t)
 	sv := newSaver(t)
 	for _, major := range majors {
 		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
@@ -76,6 +61,29 @@ func createRoles(t *testing.T, cl *pgtest.Cluster) {
 }
 
 const checksPerCase = 8
+
+// newCAFile makes a test CA and writes its certificate where the server
+// (another OS user when the test runs as root) can read it.
+func newCAFile(t *testing.T) (*certAuthority, string) {
+	t.Helper()
+	ca, err := newCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	caDir, err := os.MkdirTemp("", "identconf-ca-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(caDir) })
+	caFile := filepath.Join(caDir, "ca.crt")
+	if err := os.Chmod(caDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(caFile, ca.pem, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ca, caFile
+}
 
 func runCert(t *testing.T, inst *pgtest.Install, ca *certAuthority, caFile string, seed uint64, n int, sv *saver) {
 	major := inst.Major

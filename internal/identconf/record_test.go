@@ -61,20 +61,7 @@ func TestRecord(t *testing.T) {
 		t.Skip("set PGHBA_IDENT_RECORD=DIR to record the named cases from real servers")
 	}
 	majors, _ := versions(t, []int{15, 18}, 15)
-	ca, err := newCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	caDir, err := os.MkdirTemp("", "identconf-ca-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(caDir)
-	caFile := filepath.Join(caDir, "ca.crt")
-	os.Chmod(caDir, 0o755)
-	if err := os.WriteFile(caFile, ca.pem, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ca, caFile := newCAFile(t)
 	for _, major := range majors {
 		inst := install(t, major, true)
 		cl := pgtest.Start(t, inst, pgtest.Options{Conf: []string{"ssl_ca_file = '" + caFile + "'"}})

@@ -429,21 +429,7 @@ func (p *parser) next() {
 	case ')':
 		p.setv(')', int(c))
 	case '[':
-		if p.have(6) && p.pat[p.now] == '[' && p.pat[p.now+1] == ':' &&
-			(p.pat[p.now+2] == '<' || p.pat[p.now+2] == '>') &&
-			p.pat[p.now+3] == ':' && p.pat[p.now+4] == ']' && p.pat[p.now+5] == ']' {
-			d := p.pat[p.now+2]
-			p.now += 6
-			p.set(int(d))
-			return
-		}
-		p.lexcon = lBRACK
-		if p.next1('^') {
-			p.now++
-			p.setv('[', 0)
-		} else {
-			p.setv('[', 1)
-		}
+		p.lexbracket()
 	case '.', '^', '$':
 		p.set(int(c))
 	case '\\':
@@ -462,6 +448,27 @@ func (p *parser) next() {
 	}
 }
 
+// lexbracket lexes what follows a '[' outside brackets: the word-boundary
+// forms [[:<:]] and [[:>:]], or the start of a bracket expression ([^
+// negated).
+func (p *parser) lexbracket() {
+	if p.have(6) && p.pat[p.now] == '[' && p.pat[p.now+1] == ':' &&
+		(p.pat[p.now+2] == '<' || p.pat[p.now+2] == '>') &&
+		p.pat[p.now+3] == ':' && p.pat[p.now+4] == ']' && p.pat[p.now+5] == ']' {
+		d := p.pat[p.now+2]
+		p.now += 6
+		p.set(int(d))
+		return
+	}
+	p.lexcon = lBRACK
+	if p.next1('^') {
+		p.now++
+		p.setv('[', 0)
+	} else {
+		p.setv('[', 1)
+	}
+}
+
 // brenext lexes one token of a POSIX basic RE ((?b)), where most operators
 // are backslashed and *, ^ and $ depend on their position.
 func (p *parser) brenext(c byte) {
@@ -474,21 +481,7 @@ func (p *parser) brenext(c byte) {
 		}
 		return
 	case '[':
-		if p.have(6) && p.pat[p.now] == '[' && p.pat[p.now+1] == ':' &&
-			(p.pat[p.now+2] == '<' || p.pat[p.now+2] == '>') &&
-			p.pat[p.now+3] == ':' && p.pat[p.now+4] == ']' && p.pat[p.now+5] == ']' {
-			d := p.pat[p.now+2]
-			p.now += 6
-			p.set(int(d))
-			return
-		}
-		p.lexcon = lBRACK
-		if p.next1('^') {
-			p.now++
-			p.setv('[', 0)
-		} else {
-			p.setv('[', 1)
-		}
+		p.lexbracket()
 		return
 	case '.':
 		p.set('.')
