@@ -539,22 +539,12 @@ func (p *Parser) parseMain(abs string, data []byte, withLines bool) *File {
 	scratch := new(AuthOptions) // parseAuth's storage until shareOptions
 	var names nameArena
 	var file *ruleFile
-	var scratchLine Line
 	var lines []*tokLine
 	l.mainOut = &lines
 	l.sink = func(tl *tokLine) {
-		var ln *Line
-		if withLines {
-			if len(lineSlab) == 0 {
-				lineSlab = make([]Line, max(est, 64))
-			}
-			ln = &lineSlab[0]
-			lineSlab = lineSlab[1:]
-		} else {
-			ln = &scratchLine
-		}
-		*ln = Line{Pos: tl.pos, IncludedFrom: tl.inc, Raw: tl.raw, Err: tl.err}
-		if tl.err == nil {
+		err := tl.err
+		var r *Rule
+		if err == nil {
 			if len(ruleSlab) == 0 {
 				ruleSlab = make([]Rule, max(est, 64))
 			}
@@ -563,22 +553,25 @@ func (p *Parser) parseMain(abs string, data []byte, withLines bool) *File {
 			}
 			ruleSlab[0].file = file
 			ruleSlab[0].opts = scratch
-			r, err := p.parseRule(tl, &ruleSlab[0], &names)
-			if err != nil {
+			if r, err = p.parseRule(tl, &ruleSlab[0], &names); err != nil {
 				ruleSlab[0] = Rule{} // the slot is used by the next rule
-				ln.Err = err
 			} else {
 				ruleSlab = ruleSlab[1:]
 				r.opts = l.shareOptions(r.method, r.opts)
-				ln.Rule = r
 				r.number = int32(len(f.Rules) + 1)
 				f.Rules = append(f.Rules, r)
 			}
 		}
-		if ln.Err != nil {
-			f.Errors = append(f.Errors, ln.Err)
+		if err != nil {
+			f.Errors = append(f.Errors, err)
 		}
 		if withLines {
+			if len(lineSlab) == 0 {
+				lineSlab = make([]Line, max(est, 64))
+			}
+			ln := &lineSlab[0]
+			lineSlab = lineSlab[1:]
+			*ln = Line{Pos: tl.pos, IncludedFrom: tl.inc, Raw: tl.raw, Rule: r, Err: err}
 			f.Lines = append(f.Lines, ln)
 		}
 		est = 256 // later slabs are for included files
