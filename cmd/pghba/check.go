@@ -399,9 +399,9 @@ func runBatch(ld *loaded, name string, stdin io.Reader, stdout, stderr io.Writer
 
 // readBoundedLine reads one line from r, up to and including its newline,
 // appending it to buf. A line of more than max bytes, not counting the
-// newline, is read to its end but not kept: long is then true and line
-// holds at most max bytes of it. err is io.EOF at the end of the input (line
-// may then be non-empty: a last line without a newline).
+// newline, is read to its end but not kept: long is then true and line is
+// empty. err is io.EOF at the end of the input (line may then be non-empty:
+// a last line without a newline).
 func readBoundedLine(r *bufio.Reader, buf []byte, max int) (line []byte, long bool, err error) {
 	line = buf
 	for {
@@ -411,7 +411,7 @@ func readBoundedLine(r *bufio.Reader, buf []byte, max int) (line []byte, long bo
 			content--
 		}
 		if !long && len(line)+content > max {
-			long = true
+			long, line = true, line[:0]
 		}
 		if !long {
 			line = append(line, chunk...)
@@ -722,6 +722,9 @@ func readFileLimited(name string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer fh.Close()
+	if fi, err := fh.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", name, max) // without reading it
+	}
 	return readLimited(name, fh, max)
 }
 
