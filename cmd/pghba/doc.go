@@ -95,8 +95,9 @@ instance) are then also listed on standard error as file:line: warning: text.
 
 Exit status: 0 when a decision was made, whatever it is (unresolved
 included); 1 when the files did not load, each error then also written to
-standard error as file:line: message; 2 for bad usage or an I/O error
-(unreadable --roles, --hosts or --batch input).
+standard error as file:line: message; 2 for bad usage, an I/O error
+(unreadable --roles, --hosts or --batch input) or a failed write (see Exit
+status below).
 
 # Exit status
 
@@ -104,11 +105,12 @@ Every command gives the same status for the same failure:
 
   - 1, did not load: the main pg_hba.conf (-f), or the pg_ident.conf given
     with --ident, is missing, cannot be read, has a line error or exceeds one
-    of the library's load limits. Check, rules, exposure and test write each
-    error to standard error as file:line: message (line 0 when the error is
-    about the whole file); lint reports them as load-error findings. Lint and
-    test also exit 1 for their own negative answer (a warning, a failed
-    expectation).
+    of the library's load limits. Check, exposure and test write each error
+    to standard error as file:line: message (line 0 when the error is about
+    the whole file); so does rules for a file it cannot read, and it shows
+    line errors in the error column; lint reports them as load-error
+    findings. Lint and test also exit 1 for their own negative answer (a
+    warning, a failed expectation).
   - 2, usage or I/O: bad flags or arguments; a side input that cannot be
     read or is malformed: --roles, --hosts, --batch, the expectations of
     pghba test (--roles, --hosts and expectations files are read whole, up to

@@ -61,9 +61,10 @@ as nothing, and a (N rows) footer.
 
 Exit status: 0 when the file would load; 1 when it would not: the file
 cannot be read (each error is written to standard error as
-file:line: message, and no row is printed), or some line has an error or
-a pg_hba.conf has no rule (the rows are still printed); 2 for bad usage, an
-unreadable --hosts file or a failed write.
+file:line: message, and no row is printed), or some line has an error (the
+rows are still printed, the error in its row) or a pg_hba.conf has no rule
+(said on standard error); 2 for bad usage, an unreadable --hosts file or a
+failed write.
 `
 
 // loadFlags are the flags that describe the server that reads the files,
@@ -209,6 +210,14 @@ func runRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		t = hbaTable(lf.version, f, fileNamer(relative, f.Path))
 		failed = len(f.Errors) > 0 || len(f.Rules) == 0 // the server refuses a file without rules
+		if len(f.Errors) == 0 && len(f.Rules) == 0 {
+			// No row says why the file does not load: say it as the
+			// other commands do.
+			if _, err := p.Compile(f); err != nil {
+				dir := filepath.Dir(f.Path)
+				writeLoadErrors(stderr, loadErrors(err, f.Path, func(name string) string { return lintRel(dir, name) }))
+			}
+		}
 	}
 	if asJSON {
 		t.writeJSON(stdout)
