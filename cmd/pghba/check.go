@@ -81,8 +81,9 @@ Output:
 A batch line is
   {"type":"local|host","addr":"...","ssl":bool,"gss":bool,"db":"...","user":"...",
    "replication":"physical|logical"}
-Fields other than these are ignored. A line that is not a valid connection
-gives {"error":"line N: ..."} and the batch goes on; blank lines are skipped.
+Fields other than these are ignored. A line that is not a valid connection,
+or is longer than 1 MiB (1048576 bytes without its newline), gives
+{"error":"line N: ..."} and the batch goes on; blank lines are skipped.
 
 A JSON result is
   {"result":"match|reject|no-match|unresolved|file-not-loaded","file":"...",
@@ -97,9 +98,12 @@ Without --json the decision is printed as text; rules that load but can never
 match (hostssl with --server-ssl off, for instance) are listed on standard
 error as warnings.
 
-Exit status: 0 when a decision was made (whatever it is), 1 when the files
-did not load (each error is also written to standard error as
-file:line: message), 2 for bad usage or an I/O error.
+Exit status: 0 when a decision was made (whatever it is); 1 when the files
+did not load: the pg_hba.conf or the --ident file is missing, unreadable,
+has a line error or exceeds a load limit (each error is also written to
+standard error as file:line: message); 2 for bad usage, an unreadable
+--roles, --hosts or --batch input, a failed write to standard output or
+standard error, or an internal error.
 `
 
 // checkFlags are the parsed flags of pghba check.
@@ -222,9 +226,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		path = defaultHBAPath()
 	}
 	ld := load(&p, path)
-	for _, e := range ld.errors {
-		fmt.Fprintf(stderr, "%s:%d: %s\n", e.File, e.Line, e.Message)
-	}
+	writeLoadErrors(stderr, ld.errors)
 
 	if f.batch != "" {
 		return runBatch(ld, f.batch, stdin, stdout, stderr)
@@ -342,6 +344,11 @@ func (bc *batchCase) conn() (hba.Conn, error) {
 	return c, nil
 }
 
+// maxBatchLine is the longest --batch line read, not counting its newline.
+// A longer line is skipped, without being held in memory, with an error
+// object in its place.
+const maxBatchLine = 1 << 20
+
 // runBatch decides every case read from name ("-": stdin), writing one JSON
 // line per case and flushing after each, so that a caller may feed cases one
 // at a time through a pipe.
@@ -361,12 +368,23 @@ func runBatch(ld *loaded, name string, stdin io.Reader, stdout, stderr io.Writer
 	if ld.rs == nil {
 		status = exitNotLoaded
 	}
+	var buf []byte
 	for lineno := 1; ; lineno++ {
-		line, err := r.ReadBytes('\n')
-		if len(bytes.TrimSpace(line)) > 0 {
-			writeJSONLine(w, batchResult(ld, lineno, line))
-			if ferr := w.Flush(); ferr != nil {
-				return ioError(stderr, "writing results: "+ferr.Error())
+		line, long, err := readBoundedLine(r, buf[:0], maxBatchLine)
+		buf = line
+		var res any // nil for a blank line
+		switch {
+		case long:
+			res = batchError{fmt.Sprintf("line %d: longer than %d bytes", lineno, maxBatchLine)}
+		case len(bytes.TrimSpace(line)) > 0:
+			res = batchResult(ld, lineno, line)
+		}
+		if res != nil {
+			writeJSONLine(w, res)
+			if w.Flush() != nil {
+				// stdout remembers the failed write and run reports it:
+				// stop, as every later result would be lost too.
+				return exitUsage
 			}
 		}
 		if err == io.EOF {
@@ -379,17 +397,43 @@ func runBatch(ld *loaded, name string, stdin io.Reader, stdout, stderr io.Writer
 	return status
 }
 
-func batchResult(ld *loaded, lineno int, line []byte) any {
-	type lineError struct {
-		Error string `json:"error"`
+// readBoundedLine reads one line from r, up to and including its newline,
+// appending it to buf. A line of more than max bytes, not counting the
+// newline, is read to its end but not kept: long is then true and line is
+// empty. err is io.EOF at the end of the input (line may then be non-empty:
+// a last line without a newline).
+func readBoundedLine(r *bufio.Reader, buf []byte, max int) (line []byte, long bool, err error) {
+	line = buf
+	for {
+		chunk, err := r.ReadSlice('\n')
+		content := len(chunk)
+		if content > 0 && chunk[content-1] == '\n' {
+			content--
+		}
+		if !long && len(line)+content > max {
+			long, line = true, line[:0]
+		}
+		if !long {
+			line = append(line, chunk...)
+		}
+		if err != bufio.ErrBufferFull {
+			return line, long, err
+		}
 	}
+}
+
+type batchError struct {
+	Error string `json:"error"`
+}
+
+func batchResult(ld *loaded, lineno int, line []byte) any {
 	var bc batchCase
 	if err := json.Unmarshal(line, &bc); err != nil {
-		return lineError{fmt.Sprintf("line %d: %s", lineno, jsonErrorText(err))}
+		return batchError{fmt.Sprintf("line %d: %s", lineno, jsonErrorText(err))}
 	}
 	c, err := bc.conn()
 	if err != nil {
-		return lineError{fmt.Sprintf("line %d: %s", lineno, err)}
+		return batchError{fmt.Sprintf("line %d: %s", lineno, err)}
 	}
 	return ld.decide(c)
 }
@@ -457,23 +501,57 @@ func load(p *hba.Parser, path string) *loaded {
 		}
 	}
 	// The main file could not be read, or some line failed.
-	var list hba.ErrorList
-	var one *hba.Error
-	switch {
-	case errors.As(err, &list):
-		for _, e := range list {
-			ld.errors = append(ld.errors, ld.jsonError(e))
-		}
-	case errors.As(err, &one):
-		ld.errors = append(ld.errors, ld.jsonError(one))
-	default:
-		ld.errors = append(ld.errors, jsonError{File: filepath.Base(abs), Message: err.Error()})
-	}
+	ld.errors = loadErrors(err, abs, ld.rel)
 	return ld
 }
 
-func (ld *loaded) jsonError(e *hba.Error) jsonError {
-	return jsonError{File: ld.rel(e.Pos.Filename), Line: e.Pos.Line, Message: e.Msg}
+// loadErrors lists the errors of a load that failed (see hbaErrors), each
+// file named by rel.
+func loadErrors(err error, file string, rel func(string) string) []jsonError {
+	var out []jsonError
+	for _, e := range hbaErrors(err, file) {
+		out = append(out, jsonError{File: rel(e.Pos.Filename), Line: e.Pos.Line, Message: e.Msg})
+	}
+	return out
+}
+
+// hbaErrors lists the errors of a load that failed: each *hba.Error in err
+// (an hba.ErrorList, or one *hba.Error, possibly wrapped), or else err's
+// text. An error positioned in no file is put on file, the file that was
+// being loaded. Whatever its kind (a missing file, a line error, a limit of
+// the library), the file did not load.
+func hbaErrors(err error, file string) []*hba.Error {
+	var out []*hba.Error
+	add := func(e *hba.Error) {
+		if e.Pos.Filename == "" {
+			c := *e
+			c.Pos.Filename = file
+			e = &c
+		}
+		out = append(out, e)
+	}
+	var list hba.ErrorList
+	var one *hba.Error
+	switch {
+	case errors.As(err, &list) && len(list) > 0:
+		for _, e := range list {
+			add(e)
+		}
+	case errors.As(err, &one):
+		add(one)
+	default:
+		add(&hba.Error{Msg: err.Error(), Err: err})
+	}
+	return out
+}
+
+// writeLoadErrors prints load errors as file:line: message, one a line.
+func writeLoadErrors(w io.Writer, errs []jsonError) {
+	var b strings.Builder
+	for _, e := range errs {
+		fmt.Fprintf(&b, "%s:%d: %s\n", e.File, e.Line, e.Message)
+	}
+	io.WriteString(w, b.String())
 }
 
 // rel returns name relative to the main file's directory.
@@ -620,10 +698,40 @@ func parsePrefixList(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// readJSONFile decodes the JSON file name into v, refusing unknown fields
-// and trailing data.
+// maxSideInput is the largest side input read whole: a --roles or --hosts
+// file, or the expectations of pghba test.
+const maxSideInput = 64 << 20
+
+// readLimited reads r to its end, or fails once it has given more than max
+// bytes; name names r in that error.
+func readLimited(name string, r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", name, max)
+	}
+	return data, nil
+}
+
+// readFileLimited reads the file name, of at most max bytes.
+func readFileLimited(name string, max int64) ([]byte, error) {
+	fh, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	if fi, err := fh.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", name, max) // without reading it
+	}
+	return readLimited(name, fh, max)
+}
+
+// readJSONFile decodes the JSON file name, of at most maxSideInput bytes,
+// into v, refusing unknown fields and trailing data.
 func readJSONFile(name string, v any) error {
-	data, err := os.ReadFile(name)
+	data, err := readFileLimited(name, maxSideInput)
 	if err != nil {
 		return err
 	}

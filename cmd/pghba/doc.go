@@ -56,7 +56,9 @@ input for "-":
 
 and one JSON result line is written for each, in order, flushed as it is
 written. Blank lines are skipped and unknown fields ignored. A line that does
-not describe a connection gives {"error":"line N: ..."} and the batch goes on.
+not describe a connection gives {"error":"line N: ..."} and the batch goes on;
+so does a line longer than 1 MiB (1,048,576 bytes, not counting its newline),
+which is skipped without being held in memory.
 
 A result is one JSON object:
 
@@ -93,8 +95,33 @@ instance) are then also listed on standard error as file:line: warning: text.
 
 Exit status: 0 when a decision was made, whatever it is (unresolved
 included); 1 when the files did not load, each error then also written to
-standard error as file:line: message; 2 for bad usage or an I/O error
-(unreadable --roles, --hosts or --batch input).
+standard error as file:line: message; 2 for bad usage, an I/O error
+(unreadable --roles, --hosts or --batch input) or a failed write (see Exit
+status below).
+
+# Exit status
+
+Every command gives the same status for the same failure:
+
+  - 1, did not load: the main pg_hba.conf (-f), or the pg_ident.conf given
+    with --ident, is missing, cannot be read, has a line error or exceeds one
+    of the library's load limits. Check, exposure and test write each error
+    to standard error as file:line: message (line 0 when the error is about
+    the whole file); so does rules for a file it cannot read, and it shows
+    line errors in the error column; lint reports them as load-error
+    findings. Lint and test also exit 1 for their own negative answer (a
+    warning, a failed expectation).
+  - 2, usage or I/O: bad flags or arguments; a side input that cannot be
+    read or is malformed: --roles, --hosts, --batch, the expectations of
+    pghba test (--roles, --hosts and expectations files are read whole, up to
+    64 MiB); a failed write to standard output or standard error (a full
+    disk, pghba check ... > /dev/full), reported on standard error when it
+    can be; an internal error, reported as one line "pghba CMD: internal
+    error: ..." instead of a stack dump.
+
+Running out of memory is a fatal error of the Go runtime that no program can
+catch; the library's load limits exist so that hostile files fail with a
+load error (exit 1) before that.
 
 # Adding commands
 

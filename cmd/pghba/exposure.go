@@ -56,8 +56,10 @@ Flags:
   --oauth-validators LIST, --db-user-namespace
                    as for pghba check
 
-Exit status: 0 when the file loads, 1 when it does not (each error is written
-to standard error as file:line: message), 2 for bad usage or an I/O error.
+Exit status: 0 when the file loads; 1 when it does not, whether it is missing,
+unreadable, has a line error or exceeds a load limit (each error is written
+to standard error as file:line: message); 2 for bad usage, a failed write to
+standard output or standard error, or an internal error.
 `
 
 type exposureJSONRow struct {
@@ -86,18 +88,20 @@ func runExposure(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if path == "" {
 		path = defaultHBAPath()
 	}
-	f, dir, openErr := lintParse(p, path)
-	if openErr != nil {
-		fmt.Fprintf(stderr, "%s: %s\n", lintRel(dir, openErr.Pos.Filename), openErr.Msg)
-		return exitNotLoaded
+	f, dir, openErrs := lintParse(p, path)
+	errs := openErrs
+	if f != nil {
+		errs = f.Errors
 	}
-	if len(f.Errors) > 0 || len(f.Rules) == 0 {
-		for _, e := range f.Errors {
-			fmt.Fprintf(stderr, "%s:%d: %s\n", lintRel(dir, e.Pos.Filename), e.Pos.Line, e.Msg)
+	if len(errs) > 0 || len(f.Rules) == 0 {
+		var out []jsonError
+		for _, e := range errs {
+			out = append(out, jsonError{File: lintRel(dir, e.Pos.Filename), Line: e.Pos.Line, Message: e.Msg})
 		}
-		if len(f.Errors) == 0 {
-			fmt.Fprintf(stderr, "%s: configuration file %q contains no entries\n", lintRel(dir, f.Path), f.Path)
+		if len(errs) == 0 {
+			out = append(out, jsonError{File: lintRel(dir, f.Path), Message: fmt.Sprintf("configuration file %q contains no entries", f.Path)})
 		}
+		writeLoadErrors(stderr, out)
 		return exitNotLoaded
 	}
 	rows := hba.Exposure(f, hba.ExposureOptions{Listen: lis})

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -90,9 +91,7 @@ func (ic *identCheck) attach(p *hba.Parser, ld *loaded, c hba.Conn, res *result,
 		return true
 	}
 	maps, errs := loadIdent(p, ld, ic.file)
-	for _, e := range errs {
-		fmt.Fprintf(stderr, "%s:%d: %s\n", e.File, e.Line, e.Message)
-	}
+	writeLoadErrors(stderr, errs)
 	if ld.rs == nil || (res.Result != "match") {
 		return errs == nil
 	}
@@ -121,20 +120,11 @@ func loadIdent(p *hba.Parser, ld *loaded, name string) (*hba.IdentMaps, []jsonEr
 	if err == nil {
 		return maps, nil
 	}
-	var out []jsonError
-	var list hba.ErrorList
-	var one *hba.Error
-	switch {
-	case errors.As(err, &list):
-		for _, e := range list {
-			out = append(out, ld.jsonError(e))
-		}
-	case errors.As(err, &one):
-		out = append(out, ld.jsonError(one))
-	default:
-		out = append(out, jsonError{File: name, Message: err.Error()})
+	abs, aerr := filepath.Abs(name)
+	if aerr != nil {
+		abs = filepath.Clean(name)
 	}
-	return nil, out
+	return nil, loadErrors(err, abs, ld.rel)
 }
 
 // writeIdentHuman prints the check for people:

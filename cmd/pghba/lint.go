@@ -73,7 +73,9 @@ Flags:
                            as for pghba check
 
 Exit status: 0 when there is no finding of severity warning or error, 1 when
-there is, 2 for bad usage or an I/O error.
+there is (a main or --ident file that does not load, even one that cannot be
+read, is reported as load-error findings); 2 for bad usage, a failed write
+to standard output or standard error, or an internal error.
 `
 
 // lintLoadFlags are the loading flags lint and exposure share with check.
@@ -155,18 +157,14 @@ func lintUsageError(stderr io.Writer, name, msg string) int {
 
 // lintParse reads the main file. A main file that cannot be opened is a
 // finding, not an I/O error: the server would not start with it either.
-func lintParse(p *hba.Parser, path string) (*hba.File, string, *hba.Error) {
+func lintParse(p *hba.Parser, path string) (*hba.File, string, []*hba.Error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		abs = filepath.Clean(path)
 	}
 	f, err := p.ParseFile(path)
 	if err != nil {
-		var e *hba.Error
-		if errors.As(err, &e) {
-			return nil, filepath.Dir(abs), e
-		}
-		return nil, filepath.Dir(abs), &hba.Error{Pos: hba.Position{Filename: abs}, Msg: err.Error()}
+		return nil, filepath.Dir(abs), hbaErrors(err, abs)
 	}
 	return f, filepath.Dir(f.Path), nil
 }
@@ -241,30 +239,33 @@ func runLint(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	opts := hba.LintOptions{Version: lf.version, DBUserNamespace: lf.dbUserNamespace, Listen: lis}
 	var findings []hba.Finding
-	f, dir, openErr := lintParse(p, path)
-	if openErr != nil {
-		findings = append(findings, hba.Finding{Pos: openErr.Pos, Severity: hba.SeverityError, Check: hba.CheckLoadError, Message: openErr.Msg})
-	}
-	if identFile != "" {
-		idf, err := p.ParseIdentFile(identFile)
-		if err != nil {
-			var e *hba.Error
-			if errors.As(err, &e) {
-				err = errors.New(e.Msg)
-			}
-			fmt.Fprintf(stderr, "pghba lint: --ident: %s\n", err)
-			return exitUsage
-		}
-		for _, e := range idf.Errors {
+	loadError := func(errs []*hba.Error) {
+		for _, e := range errs {
 			findings = append(findings, hba.Finding{Pos: e.Pos, Severity: hba.SeverityError, Check: hba.CheckLoadError, Message: e.Msg})
 		}
-		if len(idf.Errors) == 0 {
+	}
+	f, dir, openErrs := lintParse(p, path)
+	loadError(openErrs)
+	if identFile != "" {
+		// A pg_ident.conf that does not load is a finding too, as the
+		// main file is: the server would run without its maps.
+		identAbs, err := filepath.Abs(identFile)
+		if err != nil {
+			identAbs = filepath.Clean(identFile)
+		}
+		idf, err := p.ParseIdentFile(identFile)
+		switch {
+		case err != nil:
+			loadError(hbaErrors(err, identAbs))
+		case len(idf.Errors) > 0:
+			loadError(idf.Errors)
+		default:
 			m, err := p.CompileIdent(idf)
 			if err != nil {
-				fmt.Fprintf(stderr, "pghba lint: --ident: %s\n", err)
-				return exitUsage
+				loadError(hbaErrors(err, identAbs))
+			} else {
+				opts.Ident = m
 			}
-			opts.Ident = m
 		}
 	}
 	if f != nil {

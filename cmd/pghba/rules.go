@@ -59,9 +59,12 @@ Without --json the rows are printed as psql prints a query result: a
 centred header, a separator, one line per row with arrays as {a,b} and NULL
 as nothing, and a (N rows) footer.
 
-Exit status: 0 when the file would load, 1 when some line has an error or
-a pg_hba.conf has no rule (the rows are still printed), 2 for bad usage or a
-main file that cannot be read.
+Exit status: 0 when the file would load; 1 when it would not: the file
+cannot be read (each error is written to standard error as
+file:line: message, and no row is printed), or some line has an error (the
+rows are still printed, the error in its row) or a pg_hba.conf has no rule
+(said on standard error); 2 for bad usage, an unreadable --hosts file or a
+failed write.
 `
 
 // loadFlags are the flags that describe the server that reads the files,
@@ -196,17 +199,25 @@ func runRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		f, err := p.ParseIdentFile(identFile)
 		if err != nil {
-			return cmdIOError(stderr, "rules", hbaErrorText(err))
+			return notLoaded(stderr, identFile, err)
 		}
 		t = identTable(lf.version, f, fileNamer(relative, f.Path))
 		failed = len(f.Errors) > 0
 	} else {
 		f, err := p.ParseFile(lf.path())
 		if err != nil {
-			return cmdIOError(stderr, "rules", hbaErrorText(err))
+			return notLoaded(stderr, lf.path(), err)
 		}
 		t = hbaTable(lf.version, f, fileNamer(relative, f.Path))
 		failed = len(f.Errors) > 0 || len(f.Rules) == 0 // the server refuses a file without rules
+		if len(f.Errors) == 0 && len(f.Rules) == 0 {
+			// No row says why the file does not load: say it as the
+			// other commands do.
+			if _, err := p.Compile(f); err != nil {
+				dir := filepath.Dir(f.Path)
+				writeLoadErrors(stderr, loadErrors(err, f.Path, func(name string) string { return lintRel(dir, name) }))
+			}
+		}
 	}
 	if asJSON {
 		t.writeJSON(stdout)
@@ -219,14 +230,17 @@ func runRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// errorText is the message of an *hba.Error without its position, which
-// names only the file the message names anyway.
-func hbaErrorText(err error) string {
-	var e *hba.Error
-	if errors.As(err, &e) {
-		return e.Msg
+// notLoaded reports that the file path, a main file, could not be read at
+// all: err as file:line: message, the file named relative to its
+// directory, as pghba check names it. The status is exitNotLoaded.
+func notLoaded(stderr io.Writer, path string, err error) int {
+	abs, aerr := filepath.Abs(path)
+	if aerr != nil {
+		abs = filepath.Clean(path)
 	}
-	return err.Error()
+	dir := filepath.Dir(abs)
+	writeLoadErrors(stderr, loadErrors(err, abs, func(name string) string { return lintRel(dir, name) }))
+	return exitNotLoaded
 }
 
 // viewCell is one value of a result table.

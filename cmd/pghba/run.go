@@ -11,11 +11,22 @@ import (
 	"github.com/pghba/pghba/hba"
 )
 
-// Exit statuses shared by the subcommands.
+// Exit statuses shared by the subcommands. Every command gives the same
+// status for the same kind of failure:
+//
+//   - exitNotLoaded: the main pg_hba.conf, or the pg_ident.conf named by
+//     --ident, did not load, whatever the reason: missing, unreadable, a line
+//     error, a load limit the library enforces. The errors go to standard
+//     error as file:line: message (lint reports them as load-error findings
+//     instead). Commands also use 1 for their own negative answer (a lint
+//     warning, a failed expectation).
+//   - exitUsage: bad usage; an unreadable side input (--roles, --hosts,
+//     --batch, the expectations of pghba test); a failed write to standard
+//     output or standard error; an internal error.
 const (
 	exitOK        = 0 // the command did its job (for check: a decision was made)
 	exitNotLoaded = 1 // the configuration files did not load
-	exitUsage     = 2 // bad usage, or an I/O error
+	exitUsage     = 2 // bad usage, an I/O error, or an internal error
 )
 
 // A command is one pghba subcommand. Each lives in its own file and adds
@@ -56,8 +67,60 @@ func register(c *command) {
 }
 
 // run is the whole program: it dispatches args[0] to a subcommand and
-// returns the exit status.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// returns the exit status. Whatever the command returns, a failed write to
+// stdout or stderr makes the status exitUsage (output was lost: a caller
+// must not take it as complete), and so does a panic, which is reported as
+// one line instead of a stack dump. (A Go runtime fatal error, such as
+// running out of memory, cannot be recovered; the library's load limits
+// exist so that bad input gives a load error instead.)
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
+	out, errOut := &checkedWriter{w: stdout}, &checkedWriter{w: stderr}
+	prefix := "pghba"
+	if len(args) > 0 {
+		if _, ok := commands[args[0]]; ok {
+			prefix += " " + args[0]
+		}
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintf(errOut, "%s: internal error: %v\n", prefix, v)
+			status = exitUsage
+		}
+		if out.err != nil {
+			fmt.Fprintf(errOut, "%s: writing standard output: %v\n", prefix, out.err)
+			status = exitUsage
+		}
+		if errOut.err != nil {
+			status = exitUsage // nowhere left to say so
+		}
+	}()
+	return dispatch(args, stdin, out, errOut)
+}
+
+// checkedWriter remembers the first write error; every later write fails
+// with it at once, so a command that ignores write errors stops writing
+// and run still sees the failure.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// dispatch runs the subcommand args[0].
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		printUsage(stderr)
 		return exitUsage

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 
@@ -58,9 +57,12 @@ earlier rule did not match. --json prints one object:
    "problems":[…],"decision":{"result":…,"file":…,"line":N,"method":…,
    "raw":…,"message":…},"trace":[…]}]}
 
-Exit status: 0 when every expectation holds, 1 when one fails or the
-pg_hba.conf does not load, 2 for bad usage, an unreadable file or a bad
-expectation line.
+Exit status: 0 when every expectation holds; 1 when one fails or the
+pg_hba.conf does not load (missing, unreadable, a line error or a load
+limit; each error is written to standard error as file:line: message); 2 for
+bad usage, an unreadable --roles, --hosts or expectations file (at most
+64 MiB), a bad expectation line, a failed write to standard output or
+standard error, or an internal error.
 `
 
 // testDecision is the deciding rule of a failed expectation.
@@ -138,10 +140,10 @@ func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var data []byte
 	var err error
 	if name == "-" {
-		data, err = io.ReadAll(stdin)
 		name = "<stdin>"
+		data, err = readLimited(name, stdin, maxSideInput)
 	} else {
-		data, err = os.ReadFile(name)
+		data, err = readFileLimited(name, maxSideInput)
 	}
 	if err != nil {
 		return cmdIOError(stderr, "test", err.Error())
@@ -159,9 +161,7 @@ func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	ld := load(p, lf.path())
 	if ld.rs == nil {
-		for _, e := range ld.errors {
-			fmt.Fprintf(stderr, "%s:%d: %s\n", e.File, e.Line, e.Message)
-		}
+		writeLoadErrors(stderr, ld.errors)
 		if asJSON {
 			writeJSONLine(stdout, testReport{Failed: len(exps), Failures: []testFailure{}, Errors: ld.errors})
 		} else {
