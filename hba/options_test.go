@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pghba/pghba/internal/cemu"
 )
 
 // testLineFields splits a pg_hba.conf line written in tests into its type,
@@ -123,14 +125,14 @@ func versionsOf(spec string) []int {
 		return out
 	}
 	if a, b, ok := strings.Cut(spec, "-"); ok {
-		lo, hi := atoi(a), atoi(b)
+		lo, hi := cemu.Atoi(a), cemu.Atoi(b)
 		var out []int
 		for v := lo; v <= hi; v++ {
 			out = append(out, v)
 		}
 		return out
 	}
-	return []int{atoi(spec)}
+	return []int{cemu.Atoi(spec)}
 }
 
 func runAuthCases(t *testing.T, cases []authCase) {
@@ -560,84 +562,6 @@ func TestParseAuthOptionsValues(t *testing.T) {
 	if o.LDAPScheme != "ldaps" || o.LDAPServer != "h" || o.LDAPPort != 1636 || o.LDAPBaseDN != "dc=x" ||
 		o.LDAPSearchAttribute != "" || o.LDAPScope != 1 || o.LDAPSearchFilter != "(o=1)" {
 		t.Errorf("ldapurl options = %+v", o)
-	}
-}
-
-func TestSplitGUCList(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want []string
-		ok   bool
-	}{
-		{"", nil, true},
-		{" \t ", nil, true},
-		{"a", []string{"a"}, true},
-		{" a , b ", []string{"a", "b"}, true},
-		{`"a b","c""d"`, []string{"a b", `c"d`}, true},
-		{`""`, []string{""}, true},
-		{"a,", nil, false},
-		{",a", nil, false},
-		{"a,,b", nil, false},
-		{"a b", nil, false},
-		{`"a`, nil, false},
-		{`"a"b`, nil, false},
-		{"a\vb", []string{"a\vb"}, true}, // \v is not a scanner blank
-	} {
-		got, ok := splitGUCList(tc.in)
-		if ok != tc.ok || !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("splitGUCList(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
-func TestSplitDirectoriesString(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want []string
-		ok   bool
-	}{
-		{"a b , c", []string{"a b", "c"}, true},
-		{"/x/../y/, ./z", []string{"/y", "z"}, true},
-		{`"q,r"`, []string{"q,r"}, true},
-		{"a,", nil, false},
-	} {
-		got, ok := splitDirectoriesString(tc.in)
-		if ok != tc.ok || !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("splitDirectoriesString(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
-func TestAtoi(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want int
-	}{
-		{"389", 389}, {"389x", 389}, {" \t+7", 7}, {"-1", -1}, {"abc", 0}, {"", 0}, {"- 1", 0},
-		{"2147483648", -2147483648}, {"4294967296", 0}, {"99999999999999999999", -1}, {"-99999999999999999999", 0},
-	} {
-		if got := atoi(tc.in); got != tc.want {
-			t.Errorf("atoi(%q) = %d, want %d", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestParseInetAton(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want string
-	}{
-		{"127.0.0.1", "127.0.0.1"}, {"127.1", "127.0.0.1"}, {"0x7f000001", "127.0.0.1"}, {"010.0.0.1", "8.0.0.1"},
-		{"1.2.65535", "1.2.255.255"}, {"1.2.65536", ""}, {"256.1.1.1", ""}, {"1.2.3.4.5", ""}, {"a.b", ""}, {"1..2", ""}, {"08", ""},
-	} {
-		n, ok := parseInetAton(tc.in)
-		got := ""
-		if ok {
-			got = netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}).String()
-		}
-		if got != tc.want {
-			t.Errorf("parseInetAton(%q) = %q, want %q", tc.in, got, tc.want)
-		}
 	}
 }
 
