@@ -16,3 +16,5 @@
 //
 // The package imports only the standard library.
 package cemu
+
+//go:generate go test -run TestGlibcLive -update .

@@ -20,6 +20,8 @@ func Strerror(err error) string {
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
 		switch errno {
+		case 0:
+			return "Success"
 		case syscall.ENOENT:
 			return "No such file or directory"
 		case syscall.EACCES:

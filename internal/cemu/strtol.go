@@ -13,9 +13,10 @@ func Strtol(s string) int64 {
 }
 
 // StrtolFull is [Strtol] that also reports what C learns from strtol's end
-// pointer: digits is whether any digit was read (else C's end pointer is s
-// itself), and full whether the number ran to the end of s (C's *end ==
-// '\0'). A NUL byte in s is an ordinary non-digit byte, so full is false.
+// pointer: digits is whether any digit was read (else the end pointer is s
+// itself), and full whether the end pointer is at the end of s (C's *end ==
+// '\0'), which with no digit holds only for an empty s. A NUL byte in s is
+// an ordinary non-digit byte, so full is false.
 func StrtolFull(s string) (n int64, digits, full bool) {
 	i := 0
 	for i < len(s) && IsSpace(s[i]) {
@@ -40,7 +41,8 @@ func StrtolFull(s string) (n int64, digits, full bool) {
 		}
 	}
 	if i == start {
-		return 0, false, false
+		// C's end pointer is s itself.
+		return 0, false, len(s) == 0
 	}
 	switch {
 	case neg && (over || u > 1<<63):
