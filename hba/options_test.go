@@ -460,6 +460,10 @@ func TestParseAuthOptions(t *testing.T) {
 			want: failsLogOnly(`invalid RADIUS port number: "4294967296"`)},
 		{id: "radius-port-overflow", line: h + `radius radiusservers="127.0.0.1" radiussecrets=a radiusports="99999999999999999999"`,
 			want: ok(RADIUS, "radiusservers=127.0.0.1", "radiussecrets=a", "radiusports=99999999999999999999")},
+		// glibc's atoi is (int)strtol: 2^63 followed by a digit saturates to
+		// LONG_MAX, which is -1 as an int, not 0.
+		{id: "radius-port-overflow-wide", line: h + `radius radiusservers="127.0.0.1" radiussecrets=a radiusports="92233720368547758080"`,
+			want: ok(RADIUS, "radiusservers=127.0.0.1", "radiussecrets=a", "radiusports=92233720368547758080")},
 		{id: "radius-secret-blank", line: h + `radius radiusservers="127.0.0.1" radiussecrets="a b"`, want: failsLogOnly(`could not parse RADIUS secret list "a b"`)},
 		{id: "radius-secret-quote", line: h + `radius radiusservers="127.0.0.1" radiussecrets="""x"`, want: failsLogOnly(`could not parse RADIUS secret list ""x"`)},
 		{id: "radius-servers-syntax", line: h + `radius radiusservers="a,"`, want: failsLogOnly(`could not parse RADIUS server list "a,"`)},
@@ -468,6 +472,28 @@ func TestParseAuthOptions(t *testing.T) {
 			p.RADIUSResolver = fakeResolver{"radius.example": {netip.MustParseAddr("192.0.2.1")}}
 		}, line: h + `radius radiusservers="radius.example,127.1,0x7f000001,::1" radiussecrets=a`,
 			want: ok(RADIUS, "radiusservers=radius.example,127.1,0x7f000001,::1", "radiussecrets=a")},
+		// radiusservers names are looked up unless glibc's getaddrinfo reads
+		// them as numbers itself (__inet_aton_exact, then IPv6 with a
+		// scope). A bare 0x is no number to glibc, so it is looked up.
+		{id: "radius-resolve-bare-0x", setup: func(p *Parser) { p.RADIUSResolver = fakeResolver{} },
+			line: h + `radius radiusservers=0x radiussecrets=a`,
+			want: failsLogOnly(`could not translate RADIUS server name "0x" to address: Name or service not known`)},
+		{id: "radius-resolve-hex-empty-part", setup: func(p *Parser) { p.RADIUSResolver = fakeResolver{} },
+			line: h + `radius radiusservers="127.0.0.1,1.0x" radiussecrets="a,b"`,
+			want: failsLogOnly(`could not translate RADIUS server name "1.0x" to address: Name or service not known`)},
+		{id: "radius-resolve-0x-name", setup: func(p *Parser) {
+			p.RADIUSResolver = fakeResolver{"0x.1": {netip.MustParseAddr("192.0.2.1")}}
+		}, line: h + `radius radiusservers=0x.1 radiussecrets=a`, want: ok(RADIUS, "radiusservers=0x.1", "radiussecrets=a")},
+		{id: "radius-resolve-numeric-scope", setup: func(p *Parser) { p.RADIUSResolver = fakeResolver{} },
+			line: h + `radius radiusservers="fe80::1%1,2001:db8::2%7" radiussecrets="a,b"`,
+			want: ok(RADIUS, "radiusservers=fe80::1%1,2001:db8::2%7", "radiussecrets=a,b")},
+		// glibc fails a scope it cannot read without a lookup, so even a
+		// resolver that would answer is not asked.
+		{id: "radius-resolve-bad-scope", setup: func(p *Parser) {
+			p.RADIUSResolver = fakeResolver{"2001:db8::1%bogus": {netip.MustParseAddr("2001:db8::1")}}
+		}, line: h + `radius radiusservers=2001:db8::1%bogus radiussecrets=a`,
+			want: failsLogOnly(`could not translate RADIUS server name "2001:db8::1%bogus" to address: Name or service not known`)},
+		{id: "radius-bare-0x-nil-resolver", line: h + `radius radiusservers=0x radiussecrets=a`, want: ok(RADIUS, "radiusservers=0x", "radiussecrets=a")},
 		{id: "radius-resolve-second-fails", setup: func(p *Parser) {
 			p.RADIUSResolver = fakeResolver{"radius.example": {netip.MustParseAddr("192.0.2.1")}}
 		}, line: h + `radius radiusservers="radius.example,timeout.example" radiussecrets=a`,
@@ -489,6 +515,9 @@ func TestParseAuthOptions(t *testing.T) {
 			line: h + "oauth issuer=i scope=s validator=/x//y/", want: fails(`validator "/x//y/" is not permitted by oauth_validator_libraries`)},
 		{id: "oauth-libs-validator-canonical", vers: "18", setup: func(p *Parser) { p.OAuthValidatorLibraries = `a, "b c" , /x//y/./` },
 			line: h + "oauth issuer=i scope=s validator=/x/y", want: ok(OAuth, "issuer=i", "scope=s", "validator=/x/y")},
+		// canonicalize_path leaves an empty path empty.
+		{id: "oauth-libs-empty-quoted", vers: "18", setup: func(p *Parser) { p.OAuthValidatorLibraries = `""` },
+			line: h + "oauth issuer=i scope=s", want: ok(OAuth, "issuer=i", "scope=s", "validator=")},
 		{id: "oauth-libs-dotdot", vers: "18", setup: func(p *Parser) { p.OAuthValidatorLibraries = "/x/../z/" },
 			line: h + "oauth issuer=i scope=s", want: ok(OAuth, "issuer=i", "scope=s", "validator=/z")},
 		{id: "oauth-clientcert-order", vers: "18", setup: oauthV, line: ssl + "oauth issuer=i scope=s clientcert=verify-full",
