@@ -91,13 +91,13 @@ func strtoul32(s string) (val uint32, n int, ok bool) {
 	if s[0] == '0' {
 		i = 1
 		base = 8
-		if len(s) > 2 && (s[1] == 'x' || s[1] == 'X') && hexVal(s[2]) < 16 {
+		if len(s) > 2 && (s[1] == 'x' || s[1] == 'X') && HexDigit(s[2]) < 16 {
 			base, i = 16, 2
 		}
 	}
 	var v uint64
 	for ; i < len(s); i++ {
-		d := hexVal(s[i])
+		d := HexDigit(s[i])
 		if d >= base {
 			break
 		}
@@ -106,19 +106,6 @@ func strtoul32(s string) (val uint32, n int, ok bool) {
 		}
 	}
 	return uint32(v), i, v <= 0xffffffff
-}
-
-// hexVal is the value of a hex digit, 99 for any other byte.
-func hexVal(c byte) uint64 {
-	switch {
-	case c >= '0' && c <= '9':
-		return uint64(c - '0')
-	case c >= 'a' && c <= 'f':
-		return uint64(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return uint64(c-'A') + 10
-	}
-	return 99
 }
 
 // NumericHost is the numeric-host test of glibc's getaddrinfo, which

@@ -73,3 +73,18 @@ func IsSpace(c byte) bool {
 func IsScannerSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
 }
+
+// HexDigit is the value of c as a hex digit (C's isxdigit: 0-9, a-f, A-F),
+// and 16 or more for any other byte, so that d < base tests a digit of a
+// base up to 16.
+func HexDigit(c byte) uint64 {
+	switch {
+	case c >= '0' && c <= '9':
+		return uint64(c - '0')
+	case c >= 'a' && c <= 'f':
+		return uint64(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return uint64(c-'A') + 10
+	}
+	return 99
+}

@@ -258,27 +258,14 @@ func hexUnescape(s string) string {
 			b = append(b, s[i])
 			continue
 		}
-		if i+2 >= len(s) || hexVal(s[i+1]) > 15 || hexVal(s[i+2]) > 15 {
+		if i+2 >= len(s) || cemu.HexDigit(s[i+1]) > 15 || cemu.HexDigit(s[i+2]) > 15 {
 			return ""
 		}
-		b = append(b, byte(hexVal(s[i+1])<<4|hexVal(s[i+2])))
+		b = append(b, byte(cemu.HexDigit(s[i+1])<<4|cemu.HexDigit(s[i+2])))
 		i += 2
 	}
 	if k := strings.IndexByte(string(b), 0); k >= 0 {
 		b = b[:k]
 	}
 	return string(b)
-}
-
-// hexVal is the value of a hex digit, 99 for any other byte.
-func hexVal(c byte) uint64 {
-	switch {
-	case c >= '0' && c <= '9':
-		return uint64(c - '0')
-	case c >= 'a' && c <= 'f':
-		return uint64(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return uint64(c-'A') + 10
-	}
-	return 99
 }
