@@ -22,7 +22,10 @@ import (
 // hex digit after it ("0x", "0x.1", "1.0x"), since strtoul reads only the 0
 // and the x is left over. A NUL byte is an ordinary byte here and fails.
 //
-// Use [InetAtonExact] for the form getaddrinfo accepts.
+// PostgreSQL on Linux reaches inet_aton only through getaddrinfo (hba.c's
+// address column and radiusservers), which uses the exact form: pg_hba.conf
+// reading uses [InetAtonExact] or [NumericHost]. InetAton is the C function
+// itself, kept beside them so that the tests prove both against glibc.
 func InetAton(s string) (netip.Addr, bool) {
 	v, end, ok := inetAtonEnd(s)
 	if !ok || end < len(s) && !IsSpace(s[end]) {
@@ -114,10 +117,10 @@ func strtoul32(s string) (val uint32, n int, ok bool) {
 // [ScopeOK] accepts. It returns the address without its scope. An empty s
 // is not numeric.
 //
-// The IPv6 text is read by [netip.ParseAddr], which accepts what glibc's
-// inet_pton accepts for the inputs the tests compare; unlike glibc it
-// rejects a zone inside the address part, which glibc cannot see either
-// since it cuts at the first %.
+// The IPv6 part (before the first %) is read by [netip.ParseAddr]; the
+// tests check that it accepts exactly what glibc's inet_pton accepts on
+// their inputs (among them "1:2:3:4:5:6:7::", "::01.2.3.4" and
+// "1:2:3:4:5:6:7:8::"), not on every possible text.
 func NumericHost(s string) (netip.Addr, bool) {
 	if strings.IndexByte(s, ':') < 0 {
 		return InetAtonExact(s)
