@@ -139,9 +139,13 @@ type Parser struct {
 	Env Env
 
 	// RADIUSResolver, if non-nil, resolves radiusservers names at load time,
-	// as PostgreSQL does; a name it cannot resolve fails the line. Nil skips
-	// the lookups and accepts every name (a documented divergence: loading
-	// then never touches DNS).
+	// as PostgreSQL does; a name it cannot resolve fails the line. Numeric
+	// addresses, in the forms glibc's getaddrinfo reads itself (IPv4 as
+	// inet_aton reads it, such as 127.1 or 0x7f000001, but not 0x or 1.0x;
+	// IPv6 with a valid scope), are never looked up, and an IPv6 address
+	// with a scope glibc rejects fails as "Name or service not known". Nil
+	// skips the lookups and accepts every name (a documented divergence:
+	// loading then never touches DNS).
 	RADIUSResolver Resolver
 }
 

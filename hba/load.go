@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/pghba/pghba/internal/cemu"
 )
 
 // Limits on hostile input. PostgreSQL has no such limits in 13–15 (it
@@ -215,73 +217,12 @@ func (p *Parser) relPathOld(loc, from string) string {
 // trimDirectory is PostgreSQL's trim_directory: it removes the last path
 // component and the slashes before it, keeping a leading slash.
 func trimDirectory(p string) string {
-	if p == "" {
-		return p
-	}
-	i := len(p) - 1
-	for i > 0 && p[i] == '/' {
-		i--
-	}
-	for i > 0 && p[i] != '/' {
-		i--
-	}
-	for i > 0 && p[i-1] == '/' {
-		i--
-	}
-	if i == 0 && p[0] == '/' {
-		i = 1
-	}
-	return p[:i]
+	return cemu.TrimDirectory(p)
 }
 
 // canonicalizeOld is canonicalize_path before PostgreSQL 15.
 func canonicalizeOld(p string) string {
-	// Trailing separators, except a leading one.
-	for len(p) > 1 && p[len(p)-1] == '/' {
-		p = p[:len(p)-1]
-	}
-	// Duplicate adjacent separators.
-	var b strings.Builder
-	was := false
-	for i := 0; i < len(p); i++ {
-		if p[i] == '/' && was {
-			continue
-		}
-		was = p[i] == '/'
-		b.WriteByte(p[i])
-	}
-	p = b.String()
-	pending := 0
-	for {
-		switch {
-		case len(p) >= 2 && strings.HasSuffix(p, "/."):
-			p = trimDirectory(p)
-		case p == ".":
-			if pending > 0 {
-				p = ""
-			}
-			goto done
-		case len(p) >= 3 && strings.HasSuffix(p, "/..") || p == "..":
-			p = trimDirectory(p)
-			pending++
-		case pending > 0 && p != "":
-			p = trimDirectory(p)
-			pending--
-			if p == "" {
-				p = "."
-			}
-		default:
-			goto done
-		}
-	}
-done:
-	if pending > 0 {
-		for ; pending > 1; pending-- {
-			p += "../"
-		}
-		p += ".."
-	}
-	return p
+	return cemu.CanonicalizePathOld(p)
 }
 
 // fsPath turns an absolute path into a name for an fs.FS. Paths that are
@@ -378,38 +319,7 @@ func (p *Parser) readFile(abs string) ([]byte, error) {
 
 // strerror maps a Go file error to glibc's strerror text.
 func strerror(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		switch errno {
-		case syscall.ENOENT:
-			return "No such file or directory"
-		case syscall.EACCES:
-			return "Permission denied"
-		case syscall.ENOTDIR:
-			return "Not a directory"
-		case syscall.EISDIR:
-			return "Is a directory"
-		case syscall.ELOOP:
-			return "Too many levels of symbolic links"
-		case syscall.ENAMETOOLONG:
-			return "File name too long"
-		case syscall.EMFILE:
-			return "Too many open files"
-		case syscall.EPERM:
-			return "Operation not permitted"
-		}
-		s := errno.Error()
-		if s != "" {
-			return strings.ToUpper(s[:1]) + s[1:]
-		}
-	}
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "No such file or directory"
-	case errors.Is(err, fs.ErrPermission):
-		return "Permission denied"
-	}
-	return err.Error()
+	return cemu.Strerror(err)
 }
 
 func isNotExist(err error) bool {

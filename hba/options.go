@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/netip"
 	"strings"
+
+	"github.com/pghba/pghba/internal/cemu"
+	"github.com/pghba/pghba/internal/ldapurl"
 )
 
 // This file validates the METHOD column and the options that follow it, as
@@ -33,10 +35,10 @@ func methodFeature(m Method) Features {
 
 // LDAP search scopes as OpenLDAP numbers them.
 const (
-	ldapScopeBase        = 0
-	ldapScopeOneLevel    = 1
-	ldapScopeSubtree     = 2
-	ldapScopeSubordinate = 3
+	ldapScopeBase        = ldapurl.ScopeBase
+	ldapScopeOneLevel    = ldapurl.ScopeOneLevel
+	ldapScopeSubtree     = ldapurl.ScopeSubtree
+	ldapScopeSubordinate = ldapurl.ScopeSubordinate
 )
 
 // optSet records which string options were given at all: PostgreSQL keeps
@@ -242,7 +244,7 @@ func (s *authState) option(name, val string) *Error {
 		if err := s.require(LDAP, name); err != nil {
 			return err
 		}
-		o.LDAPPort = atoi(val)
+		o.LDAPPort = cemu.Atoi(val)
 		if o.LDAPPort == 0 {
 			return optionErr(`invalid LDAP port number: "` + val + `"`)
 		}
@@ -313,7 +315,7 @@ func (s *authState) option(name, val string) *Error {
 		if err := s.require(RADIUS, name); err != nil {
 			return err
 		}
-		list, ok := splitGUCList(val)
+		list, ok := cemu.SplitGUCList(val, ',')
 		if !ok {
 			return logOnlyErr(`could not parse RADIUS server list "` + val + `"`)
 		}
@@ -328,14 +330,14 @@ func (s *authState) option(name, val string) *Error {
 		if err := s.require(RADIUS, name); err != nil {
 			return err
 		}
-		list, ok := splitGUCList(val)
+		list, ok := cemu.SplitGUCList(val, ',')
 		if !ok {
 			e := optionErr(`invalid RADIUS port number: "` + val + `"`)
 			e.Log = `could not parse RADIUS port list "` + val + `"`
 			return e
 		}
 		for _, port := range list {
-			if atoi(port) == 0 {
+			if cemu.Atoi(port) == 0 {
 				return logOnlyErr(`invalid RADIUS port number: "` + val + `"`)
 			}
 		}
@@ -345,7 +347,7 @@ func (s *authState) option(name, val string) *Error {
 		if err := s.require(RADIUS, name); err != nil {
 			return err
 		}
-		list, ok := splitGUCList(val)
+		list, ok := cemu.SplitGUCList(val, ',')
 		if !ok {
 			return logOnlyErr(`could not parse RADIUS secret list "` + val + `"`)
 		}
@@ -355,7 +357,7 @@ func (s *authState) option(name, val string) *Error {
 		if err := s.require(RADIUS, name); err != nil {
 			return err
 		}
-		list, ok := splitGUCList(val)
+		list, ok := cemu.SplitGUCList(val, ',')
 		if !ok {
 			return logOnlyErr(`could not parse RADIUS identifiers list "` + val + `"`)
 		}
@@ -428,50 +430,48 @@ func (s *authState) clientCert(val string) *Error {
 
 // ldapURL applies an ldapurl value as PostgreSQL does with OpenLDAP.
 func (s *authState) ldapURL(val string) *Error {
-	u, code := parseLDAPURL(val)
-	if code != 0 {
-		return optionErr(`could not parse LDAP URL "` + val + `": ` + ldapErrString(code))
+	u, code := ldapurl.Parse(val)
+	if code != ldapurl.OK {
+		return optionErr(`could not parse LDAP URL "` + val + `": ` + ldapurl.ErrString(code))
 	}
-	if u.scheme != "ldap" && u.scheme != "ldaps" {
-		return optionErr("unsupported LDAP URL scheme: " + u.scheme)
+	if u.Scheme != "ldap" && u.Scheme != "ldaps" {
+		return optionErr("unsupported LDAP URL scheme: " + u.Scheme)
 	}
 	o := s.o
-	o.LDAPScheme = u.scheme
+	o.LDAPScheme = u.Scheme
 	s.set |= setLDAPScheme
-	if u.hasHost {
-		o.LDAPServer = u.host
+	if u.HasHost {
+		o.LDAPServer = u.Host
 		s.set |= setLDAPServer
 	}
-	o.LDAPPort = u.port
-	if u.hasDN {
-		o.LDAPBaseDN = u.dn
+	o.LDAPPort = u.Port
+	if u.HasDN {
+		o.LDAPBaseDN = u.DN
 		s.set |= setLDAPBaseDN
 	}
-	if u.hasAttrs && len(u.attrs) == 0 {
+	if u.HasAttrs && len(u.Attrs) == 0 {
 		// PostgreSQL copies the first attribute without checking that there
 		// is one, and crashes on a list of only commas. Fail the line instead.
 		return optionErr(`could not parse LDAP URL "` + val + `": empty attribute list`)
 	}
-	if len(u.attrs) > 0 {
-		o.LDAPSearchAttribute = u.attrs[0]
+	if len(u.Attrs) > 0 {
+		o.LDAPSearchAttribute = u.Attrs[0]
 		s.set |= setLDAPSearchAttribute
 	}
-	o.LDAPScope = u.scope
-	if u.hasFilter {
-		o.LDAPSearchFilter = u.filter
+	o.LDAPScope = u.Scope
+	if u.HasFilter {
+		o.LDAPSearchFilter = u.Filter
 		s.set |= setLDAPSearchFilter
 	}
 	return nil
 }
 
 // resolveRADIUS checks that a RADIUS server name resolves, as PostgreSQL's
-// getaddrinfo call at load time does. Numeric addresses need no lookup; a nil
-// resolver accepts every name.
+// getaddrinfo call at load time does. Numeric addresses, in the forms
+// glibc's getaddrinfo reads without a lookup (cemu.NumericHost), need no
+// resolver; a nil resolver accepts every other name.
 func (s *authState) resolveRADIUS(host string) *Error {
-	if _, err := netip.ParseAddr(host); err == nil {
-		return nil
-	}
-	if _, ok := parseInetAton(host); ok {
+	if _, ok := cemu.NumericHost(host); ok {
 		return nil
 	}
 	res := s.p.RADIUSResolver
@@ -481,7 +481,8 @@ func (s *authState) resolveRADIUS(host string) *Error {
 	fail := func(reason string) *Error {
 		return logOnlyErr(`could not translate RADIUS server name "` + host + `" to address: ` + reason)
 	}
-	if host == "" {
+	if host == "" || cemu.BadScope(host) {
+		// glibc fails these without a lookup.
 		return fail("Name or service not known")
 	}
 	addrs, err := res.LookupNetIP(context.Background(), "ip", host)
@@ -508,67 +509,6 @@ func gaiText(err error) string {
 		return "Non-recoverable failure in name resolution"
 	}
 	return err.Error()
-}
-
-// parseInetAton reports whether s is an IPv4 address in the forms glibc's
-// inet_aton accepts (1 to 4 parts, decimal, octal or hex), which getaddrinfo
-// treats as numeric.
-func parseInetAton(s string) (uint32, bool) {
-	if s == "" {
-		return 0, false
-	}
-	var parts []uint64
-	for _, f := range strings.Split(s, ".") {
-		if f == "" {
-			return 0, false
-		}
-		base := uint64(10)
-		switch {
-		case len(f) > 1 && (f[:2] == "0x" || f[:2] == "0X"):
-			base, f = 16, f[2:]
-		case len(f) > 1 && f[0] == '0':
-			base, f = 8, f[1:]
-		}
-		var n uint64
-		for i := 0; i < len(f); i++ {
-			d := digitVal(f[i])
-			if d >= base {
-				return 0, false
-			}
-			n = n*base + d
-			if n > 0xffffffff {
-				return 0, false
-			}
-		}
-		parts = append(parts, n)
-	}
-	if len(parts) > 4 {
-		return 0, false
-	}
-	var out uint64
-	for i, n := range parts[:len(parts)-1] {
-		if n > 0xff {
-			return 0, false
-		}
-		out |= n << (24 - 8*i)
-	}
-	last := parts[len(parts)-1]
-	if last >= 1<<(8*(5-len(parts))) && len(parts) > 1 {
-		return 0, false
-	}
-	return uint32(out | last), true
-}
-
-func digitVal(c byte) uint64 {
-	switch {
-	case c >= '0' && c <= '9':
-		return uint64(c - '0')
-	case c >= 'a' && c <= 'f':
-		return uint64(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return uint64(c-'A') + 10
-	}
-	return 99
 }
 
 // complete runs the per-method checks PostgreSQL makes after all options.
@@ -655,7 +595,7 @@ func (s *authState) checkValidator() *Error {
 	if libs == "" {
 		return optionErr("oauth_validator_libraries must be set for authentication method oauth")
 	}
-	list, ok := splitDirectoriesString(libs)
+	list, ok := cemu.SplitDirectoriesString(libs, ',')
 	if !ok {
 		return optionErr(`invalid list syntax in parameter "oauth_validator_libraries"`)
 	}
@@ -785,431 +725,4 @@ func (p *Parser) viewShowsLDAPScheme() bool {
 		return p.atLeast(17, 3)
 	}
 	return true
-}
-
-// atoi is C's atoi as glibc implements it: strtol in base 10 (leading
-// blanks, an optional sign, then digits; anything after them is ignored),
-// saturating on overflow, then truncated to a 32-bit int.
-func atoi(s string) int {
-	return int(int32(strtol(s)))
-}
-
-// strtol parses like C's strtol(s, NULL, 10) on a 64-bit long.
-func strtol(s string) int64 {
-	i := 0
-	for i < len(s) && isCSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	var n uint64
-	over := false
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		if !over {
-			n = n*10 + uint64(s[i]-'0')
-			if n > 1<<63 {
-				over = true
-			}
-		}
-	}
-	if neg {
-		if over || n > 1<<63 {
-			return -1 << 63
-		}
-		return -int64(n)
-	}
-	if over || n > 1<<63-1 {
-		return 1<<63 - 1
-	}
-	return int64(n)
-}
-
-// strtolFull is strtol that also reports whether any digit was read and
-// whether the whole string was consumed.
-func strtolFull(s string) (n int64, digits, full bool) {
-	i := 0
-	for i < len(s) && isCSpace(s[i]) {
-		i++
-	}
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		i++
-	}
-	j := i
-	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-		j++
-	}
-	if j == i {
-		return 0, false, false
-	}
-	return strtol(s), true, j == len(s)
-}
-
-func isCSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
-// isScannerSpace is PostgreSQL's scanner_isspace.
-func isScannerSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
-}
-
-// splitGUCList splits a list-valued setting as PostgreSQL's SplitGUCList
-// does: elements separated by commas, blanks around them ignored, an element
-// may be double-quoted (with "" for a quote), an unquoted element may not be
-// empty nor contain blanks. An empty or blank string is an empty list.
-func splitGUCList(s string) ([]string, bool) {
-	return splitList(s, false)
-}
-
-// splitDirectoriesString is PostgreSQL's SplitDirectoriesString: like
-// splitGUCList, but unquoted elements may contain blanks (trailing ones are
-// dropped) and every element is canonicalised as a path.
-func splitDirectoriesString(s string) ([]string, bool) {
-	list, ok := splitList(s, true)
-	if !ok {
-		return nil, false
-	}
-	for i, e := range list {
-		if len(e) >= 1024 { // MAXPGPATH
-			e = e[:1023]
-		}
-		list[i] = canonicalizePath(e)
-	}
-	return list, true
-}
-
-func splitList(s string, inner bool) ([]string, bool) {
-	i := 0
-	skip := func() {
-		for i < len(s) && isScannerSpace(s[i]) {
-			i++
-		}
-	}
-	skip()
-	if i == len(s) {
-		return nil, true
-	}
-	var list []string
-	for {
-		var elem string
-		if i < len(s) && s[i] == '"' {
-			var b strings.Builder
-			i++
-			for {
-				q := strings.IndexByte(s[i:], '"')
-				if q < 0 {
-					return nil, false
-				}
-				b.WriteString(s[i : i+q])
-				i += q + 1
-				if i < len(s) && s[i] == '"' {
-					b.WriteByte('"')
-					i++
-					continue
-				}
-				break
-			}
-			elem = b.String()
-		} else {
-			start, end := i, i
-			for i < len(s) && s[i] != ',' {
-				if isScannerSpace(s[i]) {
-					if !inner {
-						break
-					}
-				} else {
-					end = i + 1
-				}
-				i++
-			}
-			if !inner {
-				end = i
-			}
-			if end == start {
-				return nil, false
-			}
-			elem = s[start:end]
-		}
-		skip()
-		list = append(list, elem)
-		if i == len(s) {
-			return list, true
-		}
-		if s[i] != ',' {
-			return nil, false
-		}
-		i++
-		skip()
-	}
-}
-
-// canonicalizePath tidies a Unix path as PostgreSQL's canonicalize_path does:
-// repeated and trailing slashes, "." components and ".." after a real
-// component are removed.
-func canonicalizePath(path string) string {
-	abs := strings.HasPrefix(path, "/")
-	var parts []string
-	for _, c := range strings.Split(path, "/") {
-		switch c {
-		case "", ".":
-		case "..":
-			if n := len(parts); n > 0 && parts[n-1] != ".." {
-				parts = parts[:n-1]
-			} else if !abs {
-				parts = append(parts, c)
-			}
-		default:
-			parts = append(parts, c)
-		}
-	}
-	out := strings.Join(parts, "/")
-	if abs {
-		return "/" + out
-	}
-	if out == "" {
-		return "."
-	}
-	return out
-}
-
-// ldapURLDesc is what OpenLDAP's ldap_url_parse returns, for the fields
-// PostgreSQL uses.
-type ldapURLDesc struct {
-	scheme    string
-	host      string
-	hasHost   bool
-	port      int
-	dn        string
-	hasDN     bool
-	attrs     []string
-	hasAttrs  bool // lud_attrs non-NULL, possibly with no element
-	scope     int
-	filter    string
-	hasFilter bool
-}
-
-// OpenLDAP's URL parse result codes.
-const (
-	ldapURLErrBadScheme    = 3
-	ldapURLErrBadEnclosure = 4
-	ldapURLErrBadURL       = 5
-	ldapURLErrBadScope     = 8
-	ldapURLErrBadFilter    = 9
-	ldapURLErrBadExts      = 10
-)
-
-// ldapErrString is ldap_err2string for the codes ldap_url_parse returns:
-// PostgreSQL passes URL codes to the function for result codes, so the
-// texts are those of the LDAP result codes with the same numbers.
-func ldapErrString(code int) string {
-	switch code {
-	case 1:
-		return "Operations error"
-	case 2:
-		return "Protocol error"
-	case ldapURLErrBadScheme:
-		return "Time limit exceeded"
-	case ldapURLErrBadEnclosure:
-		return "Size limit exceeded"
-	case ldapURLErrBadURL:
-		return "Compare False"
-	case 6:
-		return "Compare True"
-	case 7:
-		return "Authentication method not supported"
-	case ldapURLErrBadScope:
-		return "Strong(er) authentication required"
-	case ldapURLErrBadFilter:
-		return "Partial results and referral received"
-	case ldapURLErrBadExts:
-		return "Referral"
-	}
-	return "Unknown error"
-}
-
-// parseLDAPURL parses s as OpenLDAP's ldap_url_parse does (flags: no empty
-// host, default port, base scope by default). It returns a non-zero code on
-// failure.
-func parseLDAPURL(s string) (ldapURLDesc, int) {
-	var u ldapURLDesc
-	rest := s
-	enclosed := false
-	if strings.HasPrefix(rest, "<") {
-		enclosed = true
-		rest = rest[1:]
-	}
-	if len(rest) >= 4 && strings.EqualFold(rest[:4], "URL:") {
-		rest = rest[4:]
-	}
-	ipc := false
-	found := false
-	for _, sc := range [...]string{"ldap", "pldap", "ldaps", "pldaps", "ldapi"} {
-		pre := sc + "://"
-		if len(rest) >= len(pre) && strings.EqualFold(rest[:len(pre)], pre) {
-			u.scheme, rest, found = sc, rest[len(pre):], true
-			ipc = sc == "ldapi"
-			break
-		}
-	}
-	if !found {
-		return u, ldapURLErrBadScheme
-	}
-	if enclosed {
-		if rest == "" || rest[len(rest)-1] != '>' {
-			return u, ldapURLErrBadEnclosure
-		}
-		rest = rest[:len(rest)-1]
-	}
-	u.scope = ldapScopeBase
-
-	// The host-port part ends at the first '/', or when there is none at
-	// the first '?'.
-	hostport, after, hasPath := strings.Cut(rest, "/")
-	if !hasPath {
-		hostport, _, _ = strings.Cut(rest, "?")
-	}
-	if !ipc {
-		var portText string
-		hasPort := false
-		if strings.HasPrefix(hostport, "[") {
-			r := strings.IndexByte(hostport, ']')
-			if r < 0 {
-				return u, ldapURLErrBadURL
-			}
-			tail := hostport[r+1:]
-			if c := strings.IndexByte(tail, ':'); c >= 0 {
-				if c != 0 {
-					return u, ldapURLErrBadURL
-				}
-				portText, hasPort = tail[1:], true
-			}
-			hostport = hostport[1:r]
-		} else if c := strings.IndexByte(hostport, ':'); c >= 0 {
-			portText, hasPort = hostport[c+1:], true
-			hostport = hostport[:c]
-		}
-		if hasPort {
-			portText = ldapHexUnescape(portText)
-			if portText == "" {
-				return u, ldapURLErrBadURL
-			}
-			n, digits, full := strtolFull(portText)
-			if !digits || !full {
-				return u, ldapURLErrBadURL
-			}
-			u.port = int(int32(n))
-		}
-		if u.port == 0 {
-			if u.scheme == "ldaps" {
-				u.port = 636
-			} else {
-				u.port = 389
-			}
-		}
-	}
-	u.host = ldapHexUnescape(hostport)
-	u.hasHost = u.host != ""
-	if !hasPath {
-		return u, 0
-	}
-
-	// dn ? attrs ? scope ? filter ? extensions
-	part, after, more := strings.Cut(after, "?")
-	if part != "" {
-		u.dn = ldapHexUnescape(part)
-	}
-	u.hasDN = true
-	if !more {
-		return u, 0
-	}
-	part, after, more = strings.Cut(after, "?")
-	if part != "" {
-		u.hasAttrs = true
-		for _, a := range strings.Split(ldapHexUnescape(part), ",") {
-			if a != "" {
-				u.attrs = append(u.attrs, a)
-			}
-		}
-	}
-	if !more {
-		return u, 0
-	}
-	part, after, more = strings.Cut(after, "?")
-	if part != "" {
-		sc, ok := ldapScope(ldapHexUnescape(part))
-		if !ok {
-			return u, ldapURLErrBadScope
-		}
-		u.scope = sc
-	}
-	if !more {
-		return u, 0
-	}
-	part, after, more = strings.Cut(after, "?")
-	if part != "" {
-		f := ldapHexUnescape(part)
-		if f == "" {
-			return u, ldapURLErrBadFilter
-		}
-		u.filter, u.hasFilter = f, true
-	}
-	if !more {
-		return u, 0
-	}
-	if strings.Contains(after, "?") {
-		return u, ldapURLErrBadURL
-	}
-	n := 0
-	for _, e := range strings.Split(after, ",") {
-		if e != "" {
-			n++
-		}
-	}
-	if n == 0 {
-		return u, ldapURLErrBadExts
-	}
-	return u, 0
-}
-
-// ldapScope maps a scope word of an LDAP URL (case-insensitive) to its number.
-func ldapScope(s string) (int, bool) {
-	switch strings.ToLower(s) {
-	case "one", "onelevel":
-		return ldapScopeOneLevel, true
-	case "base":
-		return ldapScopeBase, true
-	case "sub", "subtree":
-		return ldapScopeSubtree, true
-	case "subord", "subordinate", "children":
-		return ldapScopeSubordinate, true
-	}
-	return 0, false
-}
-
-// ldapHexUnescape decodes %XX escapes as OpenLDAP's ldap_pvt_hex_unescape
-// does, including its quirk: a '%' not followed by two hex digits empties the
-// whole string. Decoding stops at a decoded NUL byte, as in C.
-func ldapHexUnescape(s string) string {
-	if !strings.Contains(s, "%") {
-		return s
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			b = append(b, s[i])
-			continue
-		}
-		if i+2 >= len(s) || digitVal(s[i+1]) > 15 || digitVal(s[i+2]) > 15 {
-			return ""
-		}
-		b = append(b, byte(digitVal(s[i+1])<<4|digitVal(s[i+2])))
-		i += 2
-	}
-	if k := strings.IndexByte(string(b), 0); k >= 0 {
-		b = b[:k]
-	}
-	return string(b)
 }

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pghba/pghba/internal/cemu"
 )
 
 // testLineFields splits a pg_hba.conf line written in tests into its type,
@@ -123,14 +125,14 @@ func versionsOf(spec string) []int {
 		return out
 	}
 	if a, b, ok := strings.Cut(spec, "-"); ok {
-		lo, hi := atoi(a), atoi(b)
+		lo, hi := cemu.Atoi(a), cemu.Atoi(b)
 		var out []int
 		for v := lo; v <= hi; v++ {
 			out = append(out, v)
 		}
 		return out
 	}
-	return []int{atoi(spec)}
+	return []int{cemu.Atoi(spec)}
 }
 
 func runAuthCases(t *testing.T, cases []authCase) {
@@ -458,6 +460,10 @@ func TestParseAuthOptions(t *testing.T) {
 			want: failsLogOnly(`invalid RADIUS port number: "4294967296"`)},
 		{id: "radius-port-overflow", line: h + `radius radiusservers="127.0.0.1" radiussecrets=a radiusports="99999999999999999999"`,
 			want: ok(RADIUS, "radiusservers=127.0.0.1", "radiussecrets=a", "radiusports=99999999999999999999")},
+		// glibc's atoi is (int)strtol: 2^63 followed by a digit saturates to
+		// LONG_MAX, which is -1 as an int, not 0.
+		{id: "radius-port-overflow-wide", line: h + `radius radiusservers="127.0.0.1" radiussecrets=a radiusports="92233720368547758080"`,
+			want: ok(RADIUS, "radiusservers=127.0.0.1", "radiussecrets=a", "radiusports=92233720368547758080")},
 		{id: "radius-secret-blank", line: h + `radius radiusservers="127.0.0.1" radiussecrets="a b"`, want: failsLogOnly(`could not parse RADIUS secret list "a b"`)},
 		{id: "radius-secret-quote", line: h + `radius radiusservers="127.0.0.1" radiussecrets="""x"`, want: failsLogOnly(`could not parse RADIUS secret list ""x"`)},
 		{id: "radius-servers-syntax", line: h + `radius radiusservers="a,"`, want: failsLogOnly(`could not parse RADIUS server list "a,"`)},
@@ -466,6 +472,28 @@ func TestParseAuthOptions(t *testing.T) {
 			p.RADIUSResolver = fakeResolver{"radius.example": {netip.MustParseAddr("192.0.2.1")}}
 		}, line: h + `radius radiusservers="radius.example,127.1,0x7f000001,::1" radiussecrets=a`,
 			want: ok(RADIUS, "radiusservers=radius.example,127.1,0x7f000001,::1", "radiussecrets=a")},
+		// radiusservers names are looked up unless glibc's getaddrinfo reads
+		// them as numbers itself (__inet_aton_exact, then IPv6 with a
+		// scope). A bare 0x is no number to glibc, so it is looked up.
+		{id: "radius-resolve-bare-0x", setup: func(p *Parser) { p.RADIUSResolver = fakeResolver{} },
+			line: h + `radius radiusservers=0x radiussecrets=a`,
+			want: failsLogOnly(`could not translate RADIUS server name "0x" to address: Name or service not known`)},
+		{id: "radius-resolve-hex-empty-part", setup: func(p *Parser) { p.RADIUSResolver = fakeResolver{} },
+			line: h + `radius radiusservers="127.0.0.1,1.0x" radiussecrets="a,b"`,
+			want: failsLogOnly(`could not translate RADIUS server name "1.0x" to address: Name or service not known`)},
+		{id: "radius-resolve-0x-name", setup: func(p *Parser) {
+			p.RADIUSResolver = fakeResolver{"0x.1": {netip.MustParseAddr("192.0.2.1")}}
+		}, line: h + `radius radiusservers=0x.1 radiussecrets=a`, want: ok(RADIUS, "radiusservers=0x.1", "radiussecrets=a")},
+		{id: "radius-resolve-numeric-scope", setup: func(p *Parser) { p.RADIUSResolver = fakeResolver{} },
+			line: h + `radius radiusservers="fe80::1%1,2001:db8::2%7" radiussecrets="a,b"`,
+			want: ok(RADIUS, "radiusservers=fe80::1%1,2001:db8::2%7", "radiussecrets=a,b")},
+		// glibc fails a scope it cannot read without a lookup, so even a
+		// resolver that would answer is not asked.
+		{id: "radius-resolve-bad-scope", setup: func(p *Parser) {
+			p.RADIUSResolver = fakeResolver{"2001:db8::1%bogus": {netip.MustParseAddr("2001:db8::1")}}
+		}, line: h + `radius radiusservers=2001:db8::1%bogus radiussecrets=a`,
+			want: failsLogOnly(`could not translate RADIUS server name "2001:db8::1%bogus" to address: Name or service not known`)},
+		{id: "radius-bare-0x-nil-resolver", line: h + `radius radiusservers=0x radiussecrets=a`, want: ok(RADIUS, "radiusservers=0x", "radiussecrets=a")},
 		{id: "radius-resolve-second-fails", setup: func(p *Parser) {
 			p.RADIUSResolver = fakeResolver{"radius.example": {netip.MustParseAddr("192.0.2.1")}}
 		}, line: h + `radius radiusservers="radius.example,timeout.example" radiussecrets=a`,
@@ -487,6 +515,9 @@ func TestParseAuthOptions(t *testing.T) {
 			line: h + "oauth issuer=i scope=s validator=/x//y/", want: fails(`validator "/x//y/" is not permitted by oauth_validator_libraries`)},
 		{id: "oauth-libs-validator-canonical", vers: "18", setup: func(p *Parser) { p.OAuthValidatorLibraries = `a, "b c" , /x//y/./` },
 			line: h + "oauth issuer=i scope=s validator=/x/y", want: ok(OAuth, "issuer=i", "scope=s", "validator=/x/y")},
+		// canonicalize_path leaves an empty path empty.
+		{id: "oauth-libs-empty-quoted", vers: "18", setup: func(p *Parser) { p.OAuthValidatorLibraries = `""` },
+			line: h + "oauth issuer=i scope=s", want: ok(OAuth, "issuer=i", "scope=s", "validator=")},
 		{id: "oauth-libs-dotdot", vers: "18", setup: func(p *Parser) { p.OAuthValidatorLibraries = "/x/../z/" },
 			line: h + "oauth issuer=i scope=s", want: ok(OAuth, "issuer=i", "scope=s", "validator=/z")},
 		{id: "oauth-clientcert-order", vers: "18", setup: oauthV, line: ssl + "oauth issuer=i scope=s clientcert=verify-full",
@@ -560,84 +591,6 @@ func TestParseAuthOptionsValues(t *testing.T) {
 	if o.LDAPScheme != "ldaps" || o.LDAPServer != "h" || o.LDAPPort != 1636 || o.LDAPBaseDN != "dc=x" ||
 		o.LDAPSearchAttribute != "" || o.LDAPScope != 1 || o.LDAPSearchFilter != "(o=1)" {
 		t.Errorf("ldapurl options = %+v", o)
-	}
-}
-
-func TestSplitGUCList(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want []string
-		ok   bool
-	}{
-		{"", nil, true},
-		{" \t ", nil, true},
-		{"a", []string{"a"}, true},
-		{" a , b ", []string{"a", "b"}, true},
-		{`"a b","c""d"`, []string{"a b", `c"d`}, true},
-		{`""`, []string{""}, true},
-		{"a,", nil, false},
-		{",a", nil, false},
-		{"a,,b", nil, false},
-		{"a b", nil, false},
-		{`"a`, nil, false},
-		{`"a"b`, nil, false},
-		{"a\vb", []string{"a\vb"}, true}, // \v is not a scanner blank
-	} {
-		got, ok := splitGUCList(tc.in)
-		if ok != tc.ok || !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("splitGUCList(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
-func TestSplitDirectoriesString(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want []string
-		ok   bool
-	}{
-		{"a b , c", []string{"a b", "c"}, true},
-		{"/x/../y/, ./z", []string{"/y", "z"}, true},
-		{`"q,r"`, []string{"q,r"}, true},
-		{"a,", nil, false},
-	} {
-		got, ok := splitDirectoriesString(tc.in)
-		if ok != tc.ok || !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("splitDirectoriesString(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
-func TestAtoi(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want int
-	}{
-		{"389", 389}, {"389x", 389}, {" \t+7", 7}, {"-1", -1}, {"abc", 0}, {"", 0}, {"- 1", 0},
-		{"2147483648", -2147483648}, {"4294967296", 0}, {"99999999999999999999", -1}, {"-99999999999999999999", 0},
-	} {
-		if got := atoi(tc.in); got != tc.want {
-			t.Errorf("atoi(%q) = %d, want %d", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestParseInetAton(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want string
-	}{
-		{"127.0.0.1", "127.0.0.1"}, {"127.1", "127.0.0.1"}, {"0x7f000001", "127.0.0.1"}, {"010.0.0.1", "8.0.0.1"},
-		{"1.2.65535", "1.2.255.255"}, {"1.2.65536", ""}, {"256.1.1.1", ""}, {"1.2.3.4.5", ""}, {"a.b", ""}, {"1..2", ""}, {"08", ""},
-	} {
-		n, ok := parseInetAton(tc.in)
-		got := ""
-		if ok {
-			got = netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}).String()
-		}
-		if got != tc.want {
-			t.Errorf("parseInetAton(%q) = %q, want %q", tc.in, got, tc.want)
-		}
 	}
 }
 

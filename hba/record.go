@@ -1,9 +1,10 @@
 package hba
 
 import (
-	"net"
 	"net/netip"
 	"strings"
+
+	"github.com/pghba/pghba/internal/cemu"
 )
 
 // parseRule is PostgreSQL's parse_hba_line: it checks the fields of one
@@ -89,7 +90,7 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 			r.akind = AddrSameNet
 		default:
 			str, bits, hasBits := strings.Cut(t.s, "/")
-			ip, ok := parseNumericHost(str)
+			ip, ok := cemu.NumericHost(str)
 			if !ok {
 				if hasBits {
 					return fail(`specifying both host name and CIDR mask is invalid: "`+t.s+`"`, ErrBadAddress)
@@ -116,7 +117,7 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 			}
 			mt := fields[0][0]
 			fields = fields[1:]
-			m, ok := parseNumericHost(mt.s)
+			m, ok := cemu.NumericHost(mt.s)
 			if !ok {
 				return fail(`invalid IP mask "`+mt.s+`": Name or service not known`, ErrBadAddress)
 			}
@@ -227,175 +228,17 @@ func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, out [
 	return out, nil
 }
 
-// cidrBits parses the bits after the slash as C's strtol does (leading
-// white space, a sign, decimal digits, nothing after) and returns the prefix
-// length.
+// cidrBits parses the bits after the slash as PostgreSQL's
+// pg_sockaddr_cidr_mask does, with C's strtol (leading white space, a sign,
+// decimal digits, nothing after), and returns the prefix length.
 func cidrBits(s string, v4 bool) (int, bool) {
-	if s == "" {
-		return 0, false
-	}
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\v' || s[i] == '\f' || s[i] == '\r') {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	start := i
-	n := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		if n < 1000 {
-			n = n*10 + int(s[i]-'0')
-		}
-		i++
-	}
-	if i == start || i != len(s) {
-		return 0, false
-	}
-	if neg && n != 0 {
-		return 0, false
-	}
-	max := 128
+	n, digits, full := cemu.StrtolFull(s)
+	max := int64(128)
 	if v4 {
 		max = 32
 	}
-	if n > max {
+	if !digits || !full || n < 0 || n > max {
 		return 0, false
 	}
-	return n, true
-}
-
-// parseNumericHost is getaddrinfo with AI_NUMERICHOST on glibc: IPv4 in
-// inet_aton's forms (the whole string), or IPv6 with an optional scope that
-// glibc accepts. The scope is dropped, as matching ignores it.
-func parseNumericHost(s string) (netip.Addr, bool) {
-	if s == "" {
-		return netip.Addr{}, false
-	}
-	if strings.IndexByte(s, ':') >= 0 {
-		addr, zone, hasZone := strings.Cut(s, "%")
-		a, err := netip.ParseAddr(addr)
-		if err != nil || !a.Is6() || a.Zone() != "" {
-			return netip.Addr{}, false
-		}
-		if hasZone && !scopeOK(a, zone) {
-			return netip.Addr{}, false
-		}
-		return a, true
-	}
-	return inetAton(s)
-}
-
-// scopeOK reports whether glibc accepts the scope id: an interface name for
-// link-local addresses, else a decimal number that fits 32 bits.
-func scopeOK(a netip.Addr, zone string) bool {
-	if zone == "" {
-		return false
-	}
-	if a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() {
-		if _, err := net.InterfaceByName(zone); err == nil {
-			return true
-		}
-	}
-	var n uint64
-	for i := 0; i < len(zone); i++ {
-		c := zone[i]
-		if c < '0' || c > '9' {
-			return false
-		}
-		n = n*10 + uint64(c-'0')
-		if n > 0xffffffff {
-			return false
-		}
-	}
-	return true
-}
-
-// inetAton parses IPv4 text as glibc's inet_aton (exact form): one to four
-// parts, each decimal, octal (leading 0) or hex (0x), the last part filling
-// the remaining bytes.
-func inetAton(s string) (netip.Addr, bool) {
-	var parts [4]uint64
-	np := 0
-	i := 0
-	for {
-		if i >= len(s) || s[i] < '0' || s[i] > '9' {
-			return netip.Addr{}, false
-		}
-		var val uint64
-		base := uint64(10)
-		digit := false
-		if s[i] == '0' {
-			i++
-			if i < len(s) && (s[i] == 'x' || s[i] == 'X') {
-				base = 16
-				i++
-			} else {
-				base = 8
-				digit = true
-			}
-		}
-		for i < len(s) {
-			c := s[i]
-			var d uint64
-			switch {
-			case c >= '0' && c <= '9':
-				if base == 8 && c >= '8' {
-					return netip.Addr{}, false
-				}
-				d = uint64(c - '0')
-			case base == 16 && c >= 'a' && c <= 'f':
-				d = uint64(c-'a') + 10
-			case base == 16 && c >= 'A' && c <= 'F':
-				d = uint64(c-'A') + 10
-			default:
-				goto endPart
-			}
-			val = val*base + d
-			if val > 0xffffffff {
-				return netip.Addr{}, false
-			}
-			digit = true
-			i++
-		}
-	endPart:
-		if !digit {
-			return netip.Addr{}, false
-		}
-		if i < len(s) && s[i] == '.' {
-			if np > 2 || val > 0xff {
-				return netip.Addr{}, false
-			}
-			parts[np] = val
-			np++
-			i++
-			continue
-		}
-		if i != len(s) {
-			return netip.Addr{}, false
-		}
-		var v uint64
-		switch np {
-		case 0:
-			v = val
-		case 1:
-			if val > 0xffffff {
-				return netip.Addr{}, false
-			}
-			v = parts[0]<<24 | val
-		case 2:
-			if val > 0xffff {
-				return netip.Addr{}, false
-			}
-			v = parts[0]<<24 | parts[1]<<16 | val
-		case 3:
-			if val > 0xff {
-				return netip.Addr{}, false
-			}
-			v = parts[0]<<24 | parts[1]<<16 | parts[2]<<8 | val
-		}
-		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
-	}
+	return int(n), true
 }
