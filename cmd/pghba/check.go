@@ -139,7 +139,7 @@ func runCheck(inv *invocation, args []string) int {
 	if f.batch != "" {
 		return runBatch(inv, ld, f.batch)
 	}
-	return f.decide(inv, p, ld, conn)
+	return f.report(inv, p, ld, conn)
 }
 
 // validate checks the flags of check; given holds the flags given. It
@@ -163,9 +163,9 @@ func (f *checkFlags) validate(given map[string]bool) (hba.Conn, error) {
 	return c, nil
 }
 
-// decide decides the connection c with the configuration ld, loaded by p,
+// report decides the connection c with the configuration ld, loaded by p,
 // and prints the decision.
-func (f *checkFlags) decide(inv *invocation, p *hba.Parser, ld *loaded, c hba.Conn) int {
+func (f *checkFlags) report(inv *invocation, p *hba.Parser, ld *loaded, c hba.Conn) int {
 	if !f.json && ld.rs != nil {
 		// Rules that load but can never match, as the server logs them.
 		for _, r := range ld.rs.Rules() {

@@ -18,9 +18,9 @@ type command struct {
 	name    string // the word after "pghba"
 	summary string // one line for "pghba help"
 	usage   string // full help text, printed by "pghba help NAME" and "pghba NAME -h"
-	// load names the optional loading flags the command takes besides the
-	// server flags every command takes (loadflags.go).
-	load loadOpts
+	// loading names the optional loading flags the command takes besides
+	// the server flags every command takes (loadflags.go).
+	loading loadOpts
 	// interleaved: flags may follow arguments ("pghba test FILE --json").
 	// Otherwise the first argument ends the flags, as in the flag package.
 	interleaved bool
@@ -39,7 +39,7 @@ var commands = []*command{
 		name:    "check",
 		summary: "decide a connection as the server would",
 		usage:   checkUsage + identUsage,
-		load:    withHosts | withWorld,
+		loading: withHosts | withWorld,
 		run:     runCheck,
 	},
 	{
@@ -58,7 +58,7 @@ var commands = []*command{
 		name:        "rules",
 		summary:     "show the rows of pg_hba_file_rules or pg_ident_file_mappings",
 		usage:       rulesUsage,
-		load:        withHosts,
+		loading:     withHosts,
 		interleaved: true,
 		run:         runRules,
 	},
@@ -66,7 +66,7 @@ var commands = []*command{
 		name:        "test",
 		summary:     "check a pg_hba.conf against allow/deny expectations",
 		usage:       testUsage,
-		load:        withHosts | withWorld,
+		loading:     withHosts | withWorld,
 		interleaved: true,
 		run:         runTest,
 	},
@@ -101,7 +101,7 @@ func newInvocation(c *command, stdin io.Reader, stdout, stderr io.Writer) *invoc
 	inv := &invocation{cmd: c, flags: flag.NewFlagSet(c.name, flag.ContinueOnError), stdin: stdin, stdout: stdout, stderr: stderr}
 	inv.flags.SetOutput(stderr)
 	inv.flags.Usage = func() {}
-	inv.load.register(inv.flags, c.load)
+	inv.load.register(inv.flags, c.loading)
 	return inv
 }
 
