@@ -75,6 +75,51 @@ func TestUsageNamesEveryFlag(t *testing.T) {
 	}
 }
 
+// TestLoadingFlagsCheckedAlike: every command checks the loading flags the
+// same way, with the same words, before anything of its own.
+func TestLoadingFlagsCheckedAlike(t *testing.T) {
+	_, missingErr := hba.ParseMissing("ldap,krb5")
+	if missingErr == nil {
+		t.Fatal("hba.ParseMissing accepted krb5")
+	}
+	for _, c := range commands {
+		for flags, msg := range map[string]string{
+			"--pg-version 12":                     "--pg-version 12: want 13 to 18",
+			"--minor -1":                          "--minor -1: want 0 or more",
+			"--pg-version 17 --db-user-namespace": "--db-user-namespace: the setting does not exist in PostgreSQL 17",
+			"--missing ldap,krb5":                 "--missing: " + missingErr.Error(),
+		} {
+			args := append([]string{c.name}, strings.Fields(flags)...)
+			var out, errOut bytes.Buffer
+			code := run(args, strings.NewReader(""), &out, &errOut)
+			want := "pghba " + c.name + ": " + msg + "\nRun 'pghba help " + c.name + "' for usage.\n"
+			if code != exitUsage || errOut.String() != want || out.Len() != 0 {
+				t.Errorf("pghba %s: exit %d, stderr %q, stdout %q; want exit 2, stderr %q", strings.Join(args, " "), code, errOut.String(), out.String(), want)
+			}
+		}
+	}
+}
+
+// TestUsageBeforeSideInputs: a command line with bad usage is reported as
+// such even when a side input it names cannot be read: usage is checked
+// before any input is read.
+func TestUsageBeforeSideInputs(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nosuch.json")
+	for _, args := range [][]string{
+		{"check", "--hosts", missing, "--roles", missing, "--local", "--host", "10.1.2.3", "--user", "a"},
+		{"check", "--roles", missing, "--batch", "-", "--user", "a"},
+		{"rules", "--hosts", missing, "--ident", "pg_ident.conf", "--pg-version", "14"},
+		{"rules", "--hosts", missing, "--ident", "pg_ident.conf", "-f", "pg_hba.conf"},
+		{"test", "--hosts", missing, "--roles", missing},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(args, strings.NewReader(""), &out, &errOut)
+		if code != exitUsage || !strings.HasSuffix(errOut.String(), "Run 'pghba help "+args[0]+"' for usage.\n") || strings.Contains(errOut.String(), missing) {
+			t.Errorf("pghba %s: exit %d, stderr %q; want the usage error alone", strings.Join(args, " "), code, errOut.String())
+		}
+	}
+}
+
 // lineFeeder hands out one input line per Read and, before each, checks
 // that every earlier line has already been answered on out: a caller
 // driving pghba through a pipe gets each answer before it sends the next

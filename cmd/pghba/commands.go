@@ -1,8 +1,9 @@
 package main
 
 // This file is the command table and what every command shares while it
-// runs: the invocation (its flags and streams), the one parse of its command
-// line and the one way it stops with an error.
+// runs: the invocation (its flags and streams), start, the one way a
+// command reads and checks its command line, and exit, the one way it stops
+// with an error.
 
 import (
 	"errors"
