@@ -116,7 +116,7 @@ func loadIdent(p *hba.Parser, ld *loaded, name string) (*hba.IdentMaps, []jsonEr
 	if err == nil {
 		return maps, nil
 	}
-	return nil, ld.loadErrors(err, absPath(name))
+	return nil, ld.loadErrors(err, name)
 }
 
 // writeIdentHuman prints the check for people:

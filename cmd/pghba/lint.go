@@ -186,7 +186,7 @@ func lintFindings(p *hba.Parser, path, identFile string, opts hba.LintOptions) (
 	}
 	f, n, err := readMain(p, path)
 	if err != nil {
-		loadError(hbaErrors(err, absPath(path)))
+		loadError(hbaErrors(err, path))
 	}
 	if identFile != "" {
 		var errs []*hba.Error
@@ -205,13 +205,13 @@ func lintIdent(p *hba.Parser, name string) (*hba.IdentMaps, []*hba.Error) {
 	idf, err := p.ParseIdentFile(name)
 	switch {
 	case err != nil:
-		return nil, hbaErrors(err, absPath(name))
+		return nil, hbaErrors(err, name)
 	case len(idf.Errors) > 0:
 		return nil, idf.Errors
 	}
 	m, err := p.CompileIdent(idf)
 	if err != nil {
-		return nil, hbaErrors(err, absPath(name))
+		return nil, hbaErrors(err, name)
 	}
 	return m, nil
 }

@@ -16,7 +16,7 @@ import (
 // readMain reads the main file path with p. The namer is for the main
 // file's directory: the directory of the file read, else of path made
 // absolute. err is non-nil when the file could not be read at all; its
-// errors are then named by errorsOf(err, absPath(path)).
+// errors are then named by errorsOf(err, path).
 func readMain(p *hba.Parser, path string) (*hba.File, namer, error) {
 	f, err := p.ParseFile(path)
 	if err != nil {
@@ -52,14 +52,14 @@ func load(p *hba.Parser, path string) *loaded {
 		}
 	}
 	// The main file could not be read, or some line failed.
-	ld.errors = n.loadErrors(err, absPath(path))
+	ld.errors = n.loadErrors(err, path)
 	return ld
 }
 
-// loadErrors lists the errors of a load of file (absolute) that failed
-// (see hbaErrors), each file named by n.
-func (n namer) loadErrors(err error, file string) []jsonError {
-	return n.jsonErrors(hbaErrors(err, file))
+// loadErrors lists the errors of a load of the file path that failed (see
+// hbaErrors), each file named by n.
+func (n namer) loadErrors(err error, path string) []jsonError {
+	return n.jsonErrors(hbaErrors(err, path))
 }
 
 // jsonErrors lists errs, each file named by n.
@@ -73,10 +73,11 @@ func (n namer) jsonErrors(errs []*hba.Error) []jsonError {
 
 // hbaErrors lists the errors of a load that failed: each *hba.Error in err
 // (an hba.ErrorList, or one *hba.Error, possibly wrapped), or else err's
-// text. An error positioned in no file is put on file, the file that was
-// being loaded. Whatever its kind (a missing file, a line error, a limit of
-// the library), the file did not load.
-func hbaErrors(err error, file string) []*hba.Error {
+// text. An error positioned in no file is put on path, the file that was
+// being loaded, made absolute. Whatever its kind (a missing file, a line
+// error, a limit of the library), the file did not load.
+func hbaErrors(err error, path string) []*hba.Error {
+	file := absPath(path)
 	var out []*hba.Error
 	add := func(e *hba.Error) {
 		if e.Pos.Filename == "" {

@@ -111,7 +111,7 @@ func runRules(inv *invocation, args []string) int {
 // not be read at all: err as file:line: message, the file named relative to
 // its directory, as pghba check names it. The status is exitNotLoaded.
 func notLoaded(stderr io.Writer, path string, err error) int {
-	writeLoadErrors(stderr, namerFor(path).loadErrors(err, absPath(path)))
+	writeLoadErrors(stderr, namerFor(path).loadErrors(err, path))
 	return exitNotLoaded
 }
 
