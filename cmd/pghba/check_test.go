@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/netip"
 	"os"
@@ -13,19 +14,108 @@ import (
 	"github.com/pghba/pghba/hba"
 )
 
-func TestRegisterDuplicate(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Fatal("registering check twice did not panic")
+// TestCommandTable: the table is in the order help lists it, without a
+// name twice, and every command has a summary and a usage that starts by
+// naming it.
+func TestCommandTable(t *testing.T) {
+	for i, c := range commands {
+		if i > 0 && commands[i-1].name >= c.name {
+			t.Errorf("command %q after %q: the table is not sorted by name", c.name, commands[i-1].name)
 		}
-	}()
-	register(&command{name: "check", run: runCheck})
+		if c.summary == "" || !strings.HasPrefix(c.usage, "usage: pghba "+c.name+" ") || c.run == nil {
+			t.Errorf("command %q: summary %q, usage starting %q, run set %v", c.name, c.summary, c.usage[:min(len(c.usage), 30)], c.run != nil)
+		}
+		if lookup(c.name) != c {
+			t.Errorf("lookup(%q) does not find the command", c.name)
+		}
+	}
+	if lookup("help") != nil || lookup("") != nil {
+		t.Error("lookup found a command that is not in the table")
+	}
 }
 
-func TestEveryCommandHasUsage(t *testing.T) {
-	for name, c := range commands {
-		if c.summary == "" || !strings.HasPrefix(c.usage, "usage: pghba "+name) {
-			t.Errorf("command %q: summary %q, usage starting %q", name, c.summary, c.usage[:min(len(c.usage), 30)])
+// TestHelpFlagPrintsUsage: "pghba NAME -h" prints what "pghba help NAME"
+// prints, the usage of the table, on standard output, and exits 0.
+func TestHelpFlagPrintsUsage(t *testing.T) {
+	for _, c := range commands {
+		for _, args := range [][]string{{c.name, "-h"}, {c.name, "--help"}, {"help", c.name}} {
+			var out, errOut bytes.Buffer
+			code := run(args, strings.NewReader(""), &out, &errOut)
+			if code != exitOK || out.String() != c.usage || errOut.Len() != 0 {
+				t.Errorf("pghba %s: exit %d, stderr %q, stdout is the usage: %v", strings.Join(args, " "), code, errOut.String(), out.String() == c.usage)
+			}
+		}
+	}
+}
+
+// TestUsageNamesEveryFlag: every flag a command defines, its loading flags
+// included, is named in its usage, so that a new flag cannot go
+// undocumented. The flags are those of a real run with -h.
+func TestUsageNamesEveryFlag(t *testing.T) {
+	for _, c := range commands {
+		inv := newInvocation(c, strings.NewReader(""), io.Discard, io.Discard)
+		if code := c.run(inv, []string{"-h"}); code != exitOK {
+			t.Fatalf("pghba %s -h: exit %d", c.name, code)
+		}
+		n := 0
+		inv.flags.VisitAll(func(fl *flag.Flag) {
+			n++
+			dash := "--"
+			if len(fl.Name) == 1 {
+				dash = "-"
+			}
+			if !strings.Contains(c.usage, dash+fl.Name+" ") && !strings.Contains(c.usage, dash+fl.Name+",") &&
+				!strings.Contains(c.usage, dash+fl.Name+")") && !strings.Contains(c.usage, dash+fl.Name+"\n") {
+				t.Errorf("pghba %s: the usage does not name %s%s", c.name, dash, fl.Name)
+			}
+		})
+		if n < 8 {
+			t.Errorf("pghba %s: %d flags defined, want the loading flags at least", c.name, n)
+		}
+	}
+}
+
+// TestLoadingFlagsCheckedAlike: every command checks the loading flags the
+// same way, with the same words, before anything of its own.
+func TestLoadingFlagsCheckedAlike(t *testing.T) {
+	_, missingErr := hba.ParseMissing("ldap,krb5")
+	if missingErr == nil {
+		t.Fatal("hba.ParseMissing accepted krb5")
+	}
+	for _, c := range commands {
+		for flags, msg := range map[string]string{
+			"--pg-version 12":                     "--pg-version 12: want 13 to 18",
+			"--minor -1":                          "--minor -1: want 0 or more",
+			"--pg-version 17 --db-user-namespace": "--db-user-namespace: the setting does not exist in PostgreSQL 17",
+			"--missing ldap,krb5":                 "--missing: " + missingErr.Error(),
+		} {
+			args := append([]string{c.name}, strings.Fields(flags)...)
+			var out, errOut bytes.Buffer
+			code := run(args, strings.NewReader(""), &out, &errOut)
+			want := "pghba " + c.name + ": " + msg + "\nRun 'pghba help " + c.name + "' for usage.\n"
+			if code != exitUsage || errOut.String() != want || out.Len() != 0 {
+				t.Errorf("pghba %s: exit %d, stderr %q, stdout %q; want exit 2, stderr %q", strings.Join(args, " "), code, errOut.String(), out.String(), want)
+			}
+		}
+	}
+}
+
+// TestUsageBeforeSideInputs: a command line with bad usage is reported as
+// such even when a side input it names cannot be read: usage is checked
+// before any input is read.
+func TestUsageBeforeSideInputs(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nosuch.json")
+	for _, args := range [][]string{
+		{"check", "--hosts", missing, "--roles", missing, "--local", "--host", "10.1.2.3", "--user", "a"},
+		{"check", "--roles", missing, "--batch", "-", "--user", "a"},
+		{"rules", "--hosts", missing, "--ident", "pg_ident.conf", "--pg-version", "14"},
+		{"rules", "--hosts", missing, "--ident", "pg_ident.conf", "-f", "pg_hba.conf"},
+		{"test", "--hosts", missing, "--roles", missing},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(args, strings.NewReader(""), &out, &errOut)
+		if code != exitUsage || !strings.HasSuffix(errOut.String(), "Run 'pghba help "+args[0]+"' for usage.\n") || strings.Contains(errOut.String(), missing) {
+			t.Errorf("pghba %s: exit %d, stderr %q; want the usage error alone", strings.Join(args, " "), code, errOut.String())
 		}
 	}
 }

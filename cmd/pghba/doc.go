@@ -125,7 +125,11 @@ load error (exit 1) before that.
 
 # Adding commands
 
-Each command lives in its own file and registers itself from an init function;
-see the command type in run.go.
+Each command lives in its own file and has a row in the command table in
+commands.go (name, summary, usage, the optional loading flags it takes, and
+its run function), which dispatch and help read. The loading flags are the
+loadFlags type in loadflags.go: defined, checked and turned into an
+hba.Parser in that one place. Files are named relative to the main file's
+directory by the namer in names.go.
 */
 package main

@@ -139,14 +139,15 @@ func TestStderrWriteFailureExits2(t *testing.T) {
 // and exit 2, not a stack dump. The command is added to the table for the
 // test only.
 func TestInternalErrorIsOneLine(t *testing.T) {
-	commands["panic-test"] = &command{name: "panic-test", summary: "-", usage: "usage: pghba panic-test\n",
-		run: func(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-			io.WriteString(stdout, "partial output\n")
+	table := commands
+	commands = append(commands[:len(commands):len(commands)], &command{name: "panic-test", summary: "-", usage: "usage: pghba panic-test\n",
+		run: func(inv *invocation, args []string) int {
+			io.WriteString(inv.stdout, "partial output\n")
 			var m map[string]int
 			m["x"] = 1 // a real runtime panic: assignment to a nil map
 			return exitOK
-		}}
-	defer delete(commands, "panic-test")
+		}})
+	defer func() { commands = table }()
 	var out, errOut bytes.Buffer
 	code := run([]string{"panic-test"}, strings.NewReader(""), &out, &errOut)
 	if code != exitUsage {

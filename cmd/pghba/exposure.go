@@ -1,23 +1,15 @@
 package main
 
+// This file is pghba exposure: who can reach which databases, from where,
+// by which method, as a table or JSON.
+
 import (
-	"flag"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/pghba/pghba/hba"
 )
-
-func init() {
-	register(&command{
-		name:    "exposure",
-		summary: "summarise who can reach which databases, from where, by which method",
-		usage:   exposureUsage,
-		run:     runExposure,
-	})
-}
 
 const exposureUsage = `usage: pghba exposure [-f FILE] [--json] [--listen ADDRS] [loading flags]
 
@@ -63,48 +55,30 @@ standard output or standard error, or an internal error.
 `
 
 type exposureJSONRow struct {
-	Method    string        `json:"method"`
-	Transport string        `json:"transport"`
-	Addresses []string      `json:"addresses"`
-	Except    []string      `json:"except,omitempty"`
-	Databases []string      `json:"databases"`
-	Users     []string      `json:"users"`
-	Rules     []lintJSONPos `json:"rules"`
+	Method    string    `json:"method"`
+	Transport string    `json:"transport"`
+	Addresses []string  `json:"addresses"`
+	Except    []string  `json:"except,omitempty"`
+	Databases []string  `json:"databases"`
+	Users     []string  `json:"users"`
+	Rules     []filePos `json:"rules"`
 }
 
-func runExposure(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var lf lintLoadFlags
-	fs := flag.NewFlagSet("exposure", flag.ContinueOnError)
-	lf.register(fs)
-	set, status := lf.parseFlags("exposure", exposureUsage, fs, args, stdout, stderr)
-	if status >= 0 {
-		return status
-	}
-	p, lis, err := lf.parser(set)
+func runExposure(inv *invocation, args []string) int {
+	var asJSON bool
+	var listen listenFlag
+	inv.flags.BoolVar(&asJSON, "json", false, "")
+	listen.register(inv.flags) // lint.go
+	p, err := inv.start(args, 0, listen.check)
 	if err != nil {
-		return lintUsageError(stderr, "exposure", err.Error())
+		return inv.exit(err)
 	}
-	path := lf.file
-	if path == "" {
-		path = defaultHBAPath()
-	}
-	f, dir, openErrs := lintParse(p, path)
-	errs := openErrs
-	if f != nil {
-		errs = f.Errors
-	}
-	if len(errs) > 0 || len(f.Rules) == 0 {
-		var out []jsonError
-		for _, e := range errs {
-			out = append(out, jsonError{File: lintRel(dir, e.Pos.Filename), Line: e.Pos.Line, Message: e.Msg})
-		}
-		if len(errs) == 0 {
-			out = append(out, jsonError{File: lintRel(dir, f.Path), Message: fmt.Sprintf("configuration file %q contains no entries", f.Path)})
-		}
-		writeLoadErrors(stderr, out)
+	ld := load(p, inv.load.path())
+	if ld.rs == nil {
+		writeLoadErrors(inv.stderr, ld.errors)
 		return exitNotLoaded
 	}
-	rows := hba.Exposure(f, hba.ExposureOptions{Listen: lis})
+	rows := hba.Exposure(ld.file, hba.ExposureOptions{Listen: listen.listen})
 	out := make([]exposureJSONRow, 0, len(rows))
 	for _, r := range rows {
 		j := exposureJSONRow{Method: r.Method.String(), Transport: r.Transport, Addresses: r.Addresses, Except: r.Except,
@@ -113,17 +87,23 @@ func runExposure(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			j.Addresses = []string{}
 		}
 		for _, rule := range r.Rules {
-			j.Rules = append(j.Rules, lintJSONPos{lintRel(dir, rule.Pos().Filename), rule.Pos().Line})
+			j.Rules = append(j.Rules, ld.at(rule.Pos()))
 		}
 		out = append(out, j)
 	}
-	if lf.json {
-		writeJSONLine(stdout, struct {
+	if asJSON {
+		writeJSONLine(inv.stdout, struct {
 			Exposure []exposureJSONRow `json:"exposure"`
 		}{out})
 		return exitOK
 	}
-	main := lintRel(dir, f.Path)
+	io.WriteString(inv.stdout, exposureTable(out, ld.rel(ld.file.Path)))
+	return exitOK
+}
+
+// exposureTable is the rows as a text table; rules in the main file, main,
+// are given by line number alone.
+func exposureTable(out []exposureJSONRow, main string) string {
 	table := [][]string{{"METHOD", "TRANSPORT", "ADDRESSES", "DATABASES", "USERS", "LINES"}}
 	for _, j := range out {
 		addrs := strings.Join(j.Addresses, ", ")
@@ -142,13 +122,12 @@ func runExposure(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			if r.File == main {
 				lines = append(lines, strconv.Itoa(r.Line))
 			} else {
-				lines = append(lines, r.File+":"+strconv.Itoa(r.Line))
+				lines = append(lines, r.String())
 			}
 		}
 		table = append(table, []string{j.Method, j.Transport, addrs, exposureNames(j.Databases), exposureNames(j.Users), strings.Join(lines, ",")})
 	}
-	io.WriteString(stdout, exposureTable(table))
-	return exitOK
+	return alignColumns(table)
 }
 
 // exposureNames writes "all", "!x", "!y" as "all except x, y".
@@ -163,9 +142,9 @@ func exposureNames(ws []string) string {
 	return strings.Join(ws, ", ")
 }
 
-// exposureTable aligns columns with two spaces between them; the last
+// alignColumns aligns columns with two spaces between them; the last
 // column is not padded.
-func exposureTable(rows [][]string) string {
+func alignColumns(rows [][]string) string {
 	width := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, c := range r {

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/pghba/pghba/hba"
 )
@@ -16,8 +13,8 @@ import (
 // This file is pghba check --ident FILE --system-user NAME: after the rule
 // is decided, the user name check its method runs (the map named by map=,
 // or the direct comparison of the names) is made with the pg_ident.conf
-// given. check.go calls addIdentFlags, (*identCheck).validate,
-// (*identCheck).attach and writeIdentHuman.
+// given. check.go calls (*identCheck).register, validate and attach, and
+// writeIdentHuman.
 
 const identUsage = `
 User name maps:
@@ -62,23 +59,22 @@ type identResult struct {
 	Errors []jsonError `json:"errors,omitempty"`
 }
 
-func addIdentFlags(fs *flag.FlagSet) *identCheck {
-	ic := &identCheck{}
+func (ic *identCheck) register(fs *flag.FlagSet) {
 	fs.StringVar(&ic.file, "ident", "", "")
 	fs.StringVar(&ic.systemUser, "system-user", "", "")
 	fs.BoolVar(&ic.caseins, "krb-caseins-users", false, "")
-	return ic
 }
 
-// validate checks the flags; set holds the flags given.
-func (ic *identCheck) validate(set map[string]bool, batch bool) error {
+// validate checks the flags; given holds the flags given. The error is a
+// usageError.
+func (ic *identCheck) validate(given map[string]bool, batch bool) error {
 	switch {
-	case set["ident"] && batch:
-		return errors.New("--ident cannot be used with --batch")
-	case set["ident"] != set["system-user"]:
-		return errors.New("--ident and --system-user go together")
-	case set["krb-caseins-users"] && !set["ident"]:
-		return errors.New("--krb-caseins-users needs --ident")
+	case given["ident"] && batch:
+		return usageError("--ident cannot be used with --batch")
+	case given["ident"] != given["system-user"]:
+		return usageError("--ident and --system-user go together")
+	case given["krb-caseins-users"] && !given["ident"]:
+		return usageError("--krb-caseins-users needs --ident")
 	}
 	return nil
 }
@@ -106,7 +102,7 @@ func (ic *identCheck) attach(p *hba.Parser, ld *loaded, c hba.Conn, res *result,
 		out.File, out.Line = ld.rel(ir.Line.Pos.Filename), ir.Line.Pos.Line
 		// Name the line relative to the main file's directory in the
 		// message of an unresolved check too.
-		out.Message = strings.Replace(out.Message, ir.Line.Pos.String(), out.File+":"+strconv.Itoa(out.Line), 1)
+		out.Message = ld.inMessage(out.Message, ir.Line.Pos)
 	}
 	res.Ident = out
 	return errs == nil
@@ -120,11 +116,7 @@ func loadIdent(p *hba.Parser, ld *loaded, name string) (*hba.IdentMaps, []jsonEr
 	if err == nil {
 		return maps, nil
 	}
-	abs, aerr := filepath.Abs(name)
-	if aerr != nil {
-		abs = filepath.Clean(name)
-	}
-	return nil, loadErrors(err, abs, ld.rel)
+	return nil, ld.loadErrors(err, name)
 }
 
 // writeIdentHuman prints the check for people:

@@ -1,25 +1,17 @@
 package main
 
+// This file is pghba lint: load errors, rules that can never match and
+// risky settings, one finding a line. It also holds --listen, which
+// exposure takes too.
+
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/pghba/pghba/hba"
 )
-
-func init() {
-	register(&command{
-		name:    "lint",
-		summary: "report load errors, rules that can never match and risky settings",
-		usage:   lintUsage,
-		run:     runLint,
-	})
-}
 
 const lintUsage = `usage: pghba lint [-f FILE] [--json] [--listen ADDRS] [--ident FILE] [loading flags]
 
@@ -78,111 +70,31 @@ read, is reported as load-error findings); 2 for bad usage, a failed write
 to standard output or standard error, or an internal error.
 `
 
-// lintLoadFlags are the loading flags lint and exposure share with check.
-type lintLoadFlags struct {
-	serverFlags
-	json   bool
-	listen *string
+// listenFlag is --listen, the server's listen_addresses, of lint and
+// exposure.
+type listenFlag struct {
+	text   *string     // nil without --listen
+	listen *hba.Listen // what text says, after check; nil without --listen
 }
 
-func (lf *lintLoadFlags) register(fs *flag.FlagSet) {
-	lf.serverFlags.add(fs)
-	fs.BoolVar(&lf.json, "json", false, "")
+func (l *listenFlag) register(fs *flag.FlagSet) {
 	fs.Func("listen", "", func(s string) error {
-		lf.listen = &s
+		l.text = &s
 		return nil
 	})
 }
 
-// parser checks the loading flags and builds the Parser and the Listen.
-func (lf *lintLoadFlags) parser(set map[string]bool) (*hba.Parser, *hba.Listen, error) {
-	if lf.version < hba.MinVersion || lf.version > hba.MaxVersion {
-		return nil, nil, fmt.Errorf("--pg-version %d: want %d to %d", lf.version, hba.MinVersion, hba.MaxVersion)
+// check parses the value given; the error is a usageError.
+func (l *listenFlag) check() error {
+	if l.text == nil {
+		return nil
 	}
-	if lf.minor < 0 {
-		return nil, nil, fmt.Errorf("--minor %d: want 0 or more", lf.minor)
-	}
-	if set["db-user-namespace"] && lf.version > 16 {
-		return nil, nil, fmt.Errorf("--db-user-namespace: the setting does not exist in PostgreSQL %d", lf.version)
-	}
-	features, err := hba.ParseMissing(lf.missing)
+	lis, err := hba.ParseListen(*l.text)
 	if err != nil {
-		return nil, nil, errors.New("--missing: " + err.Error())
+		return usageError("--listen: " + err.Error())
 	}
-	var lis *hba.Listen
-	if lf.listen != nil {
-		if lis, err = hba.ParseListen(*lf.listen); err != nil {
-			return nil, nil, errors.New("--listen: " + err.Error())
-		}
-	}
-	// No resolver: lint never touches DNS (radiusservers names are not
-	// looked up).
-	return &hba.Parser{
-		Version:                 lf.version,
-		Minor:                   lf.minor,
-		SSL:                     lf.serverSSL,
-		Features:                features,
-		DBUserNamespace:         lf.dbUserNamespace,
-		OAuthValidatorLibraries: lf.oauthValidators,
-	}, lis, nil
-}
-
-// parseFlags parses args for the command name; status is non-negative when
-// the command must stop with it.
-func (lf *lintLoadFlags) parseFlags(name, usage string, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (set map[string]bool, status int) {
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			io.WriteString(stdout, usage)
-			return nil, exitOK
-		}
-		return nil, lintUsageError(stderr, name, "")
-	}
-	if fs.NArg() > 0 {
-		return nil, lintUsageError(stderr, name, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
-	}
-	set = map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	return set, -1
-}
-
-func lintUsageError(stderr io.Writer, name, msg string) int {
-	if msg != "" {
-		fmt.Fprintf(stderr, "pghba %s: %s\n", name, msg)
-	}
-	fmt.Fprintf(stderr, "Run 'pghba help %s' for usage.\n", name)
-	return exitUsage
-}
-
-// lintParse reads the main file. A main file that cannot be opened is a
-// finding, not an I/O error: the server would not start with it either.
-func lintParse(p *hba.Parser, path string) (*hba.File, string, []*hba.Error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		abs = filepath.Clean(path)
-	}
-	f, err := p.ParseFile(path)
-	if err != nil {
-		return nil, filepath.Dir(abs), hbaErrors(err, abs)
-	}
-	return f, filepath.Dir(f.Path), nil
-}
-
-// lintRel names a file relative to dir.
-func lintRel(dir, name string) string {
-	if name == "" {
-		return ""
-	}
-	if r, err := filepath.Rel(dir, name); err == nil {
-		return r
-	}
-	return name
-}
-
-type lintJSONPos struct {
-	File string `json:"file"`
-	Line int    `json:"line"`
+	l.listen = lis
+	return nil
 }
 
 type lintJSONCase struct {
@@ -201,8 +113,8 @@ type lintJSONFinding struct {
 	Severity string        `json:"severity"`
 	Check    string        `json:"check"`
 	Message  string        `json:"message"`
-	Related  []lintJSONPos `json:"related,omitempty"`
-	Included []lintJSONPos `json:"included_from,omitempty"`
+	Related  []filePos     `json:"related,omitempty"`
+	Included []filePos     `json:"included_from,omitempty"`
 	Witness  *lintJSONCase `json:"witness,omitempty"`
 }
 
@@ -219,105 +131,118 @@ func lintCase(c *hba.Conn) *lintJSONCase {
 	return j
 }
 
-func runLint(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var lf lintLoadFlags
+func runLint(inv *invocation, args []string) int {
+	var asJSON bool
+	var listen listenFlag
 	var identFile string
-	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
-	lf.register(fs)
-	fs.StringVar(&identFile, "ident", "", "")
-	set, status := lf.parseFlags("lint", lintUsage, fs, args, stdout, stderr)
-	if status >= 0 {
-		return status
-	}
-	p, lis, err := lf.parser(set)
+	inv.flags.BoolVar(&asJSON, "json", false, "")
+	listen.register(inv.flags)
+	inv.flags.StringVar(&identFile, "ident", "", "")
+	// No resolver (the command table gives lint no --hosts): lint never
+	// touches DNS, and radiusservers names are not looked up.
+	p, err := inv.start(args, 0, listen.check)
 	if err != nil {
-		return lintUsageError(stderr, "lint", err.Error())
+		return inv.exit(err)
 	}
-	path := lf.file
-	if path == "" {
-		path = defaultHBAPath()
+	opts := hba.LintOptions{Version: inv.load.version, DBUserNamespace: inv.load.dbUserNamespace, Listen: listen.listen}
+	findings, n := lintFindings(p, inv.load.path(), identFile, opts)
+
+	status := exitOK
+	out := make([]lintJSONFinding, 0, len(findings))
+	for _, fd := range findings {
+		if fd.Severity >= hba.SeverityWarning {
+			status = 1
+		}
+		j := lintJSONFinding{File: n.rel(fd.Pos.Filename), Line: fd.Pos.Line, Severity: fd.Severity.String(),
+			Check: fd.Check, Message: fd.Message, Witness: lintCase(fd.Witness)}
+		for _, r := range fd.Related {
+			j.Related = append(j.Related, n.at(r))
+		}
+		for _, r := range fd.IncludedFrom {
+			j.Included = append(j.Included, n.at(r))
+		}
+		out = append(out, j)
 	}
-	opts := hba.LintOptions{Version: lf.version, DBUserNamespace: lf.dbUserNamespace, Listen: lis}
+	if asJSON {
+		writeJSONLine(inv.stdout, struct {
+			Findings []lintJSONFinding `json:"findings"`
+		}{out})
+	} else {
+		writeLintText(inv.stdout, out)
+	}
+	return status
+}
+
+// lintFindings lints the main file path, read with p, and the --ident file
+// when identFile is not empty. A file that does not load, even one that
+// cannot be read, gives load-error findings: the server would not start
+// with it, or would run without its maps. The namer names the files.
+func lintFindings(p *hba.Parser, path, identFile string, opts hba.LintOptions) ([]hba.Finding, namer) {
 	var findings []hba.Finding
 	loadError := func(errs []*hba.Error) {
 		for _, e := range errs {
 			findings = append(findings, hba.Finding{Pos: e.Pos, Severity: hba.SeverityError, Check: hba.CheckLoadError, Message: e.Msg})
 		}
 	}
-	f, dir, openErrs := lintParse(p, path)
-	loadError(openErrs)
+	f, n, err := readMain(p, path)
+	if err != nil {
+		loadError(hbaErrors(err, path))
+	}
 	if identFile != "" {
-		// A pg_ident.conf that does not load is a finding too, as the
-		// main file is: the server would run without its maps.
-		identAbs, err := filepath.Abs(identFile)
-		if err != nil {
-			identAbs = filepath.Clean(identFile)
-		}
-		idf, err := p.ParseIdentFile(identFile)
-		switch {
-		case err != nil:
-			loadError(hbaErrors(err, identAbs))
-		case len(idf.Errors) > 0:
-			loadError(idf.Errors)
-		default:
-			m, err := p.CompileIdent(idf)
-			if err != nil {
-				loadError(hbaErrors(err, identAbs))
-			} else {
-				opts.Ident = m
-			}
-		}
+		var errs []*hba.Error
+		opts.Ident, errs = lintIdent(p, identFile)
+		loadError(errs)
 	}
 	if f != nil {
 		findings = append(hba.Lint(f, opts), findings...)
 	}
+	return findings, n
+}
 
-	status = exitOK
-	out := make([]lintJSONFinding, 0, len(findings))
-	for _, fd := range findings {
-		if fd.Severity >= hba.SeverityWarning {
-			status = 1
-		}
-		j := lintJSONFinding{File: lintRel(dir, fd.Pos.Filename), Line: fd.Pos.Line, Severity: fd.Severity.String(),
-			Check: fd.Check, Message: fd.Message, Witness: lintCase(fd.Witness)}
-		for _, r := range fd.Related {
-			j.Related = append(j.Related, lintJSONPos{lintRel(dir, r.Filename), r.Line})
-		}
-		for _, r := range fd.IncludedFrom {
-			j.Included = append(j.Included, lintJSONPos{lintRel(dir, r.Filename), r.Line})
-		}
-		out = append(out, j)
+// lintIdent loads the pg_ident.conf name: its maps, or the errors that
+// stopped it.
+func lintIdent(p *hba.Parser, name string) (*hba.IdentMaps, []*hba.Error) {
+	idf, err := p.ParseIdentFile(name)
+	switch {
+	case err != nil:
+		return nil, hbaErrors(err, name)
+	case len(idf.Errors) > 0:
+		return nil, idf.Errors
 	}
-	if lf.json {
-		writeJSONLine(stdout, struct {
-			Findings []lintJSONFinding `json:"findings"`
-		}{out})
-		return status
+	m, err := p.CompileIdent(idf)
+	if err != nil {
+		return nil, hbaErrors(err, name)
 	}
+	return m, nil
+}
+
+// writeLintText prints the findings for people, one a line, with the
+// related rules and include directives on indented lines:
+//
+//	pg_hba.conf:4: warning: unreachable: ...
+//		see pg_hba.conf:2
+func writeLintText(w io.Writer, out []lintJSONFinding) {
 	var b strings.Builder
 	for _, j := range out {
 		fmt.Fprintf(&b, "%s:%d: %s: %s: %s\n", j.File, j.Line, j.Severity, j.Check, j.Message)
-		if len(j.Related) > 0 {
-			b.WriteString("\tsee")
-			for k, r := range j.Related {
-				if k > 0 {
-					b.WriteString(",")
-				}
-				b.WriteString(" " + r.File + ":" + strconv.Itoa(r.Line))
-			}
-			b.WriteString("\n")
-		}
-		if len(j.Included) > 0 {
-			b.WriteString("\tincluded from")
-			for k, r := range j.Included {
-				if k > 0 {
-					b.WriteString(",")
-				}
-				b.WriteString(" " + r.File + ":" + strconv.Itoa(r.Line))
-			}
-			b.WriteString("\n")
-		}
+		writePlaces(&b, "\tsee", j.Related)
+		writePlaces(&b, "\tincluded from", j.Included)
 	}
-	io.WriteString(stdout, b.String())
-	return status
+	io.WriteString(w, b.String())
+}
+
+// writePlaces writes label and the places, comma-separated, as a line;
+// nothing when there are none.
+func writePlaces(b *strings.Builder, label string, places []filePos) {
+	if len(places) == 0 {
+		return
+	}
+	b.WriteString(label)
+	for k, p := range places {
+		if k > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(" " + p.String())
+	}
+	b.WriteString("\n")
 }

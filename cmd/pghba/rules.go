@@ -1,28 +1,14 @@
 package main
 
+// This file is pghba rules: the rows of pg_hba_file_rules or
+// pg_ident_file_mappings. viewtable.go prints them.
+
 import (
-	"encoding/json"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"net"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/pghba/pghba/hba"
 )
-
-func init() {
-	register(&command{
-		name:    "rules",
-		summary: "show the rows of pg_hba_file_rules or pg_ident_file_mappings",
-		usage:   rulesUsage,
-		run:     runRules,
-	})
-}
 
 const rulesUsage = `usage: pghba rules [loading flags] [--json] [-f FILE]
        pghba rules [loading flags] [--json] --ident FILE
@@ -67,215 +53,76 @@ rows are still printed, the error in its row) or a pg_hba.conf has no rule
 failed write.
 `
 
-// loadFlags are the flags that describe the server that reads the files,
-// shared by rules and test.
-type loadFlags struct {
-	cmd string
-	serverFlags
-	hostsFile string
-	set       map[string]bool
-}
-
-func (lf *loadFlags) add(fs *flag.FlagSet) {
-	lf.serverFlags.add(fs)
-	fs.StringVar(&lf.hostsFile, "hosts", "", "")
-}
-
-// parse parses args into fs and returns the arguments left, or an exit
-// status when the command must stop (help, bad flags).
-func (lf *loadFlags) parse(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) ([]string, int, bool) {
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	// Flags may follow the arguments: parse again after each argument.
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				io.WriteString(stdout, usage)
-				return nil, exitOK, false
-			}
-			return nil, cmdUsageError(stderr, lf.cmd, ""), false
-		}
-		left := fs.Args()
-		if len(left) == 0 {
-			break
-		}
-		if n := len(args) - len(left); n > 0 && args[n-1] == "--" {
-			rest = append(rest, left...)
-			break
-		}
-		rest = append(rest, left[0])
-		args = left[1:]
-	}
-	lf.set = map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { lf.set[fl.Name] = true })
-	return rest, 0, true
-}
-
-// parser checks the loading flags and returns the Parser they describe.
-func (lf *loadFlags) parser(stderr io.Writer) (*hba.Parser, int, bool) {
-	if lf.version < hba.MinVersion || lf.version > hba.MaxVersion {
-		return nil, cmdUsageError(stderr, lf.cmd, fmt.Sprintf("--pg-version %d: want %d to %d", lf.version, hba.MinVersion, hba.MaxVersion)), false
-	}
-	if lf.minor < 0 {
-		return nil, cmdUsageError(stderr, lf.cmd, fmt.Sprintf("--minor %d: want 0 or more", lf.minor)), false
-	}
-	if lf.set["db-user-namespace"] && lf.version > 16 {
-		return nil, cmdUsageError(stderr, lf.cmd, fmt.Sprintf("--db-user-namespace: the setting does not exist in PostgreSQL %d", lf.version)), false
-	}
-	features, err := hba.ParseMissing(lf.missing)
-	if err != nil {
-		return nil, cmdUsageError(stderr, lf.cmd, "--missing: "+err.Error()), false
-	}
-	pv := lf.hbaParser(features)
-	p := &pv
-	if lf.hostsFile != "" {
-		var h hba.HostTable
-		if err := readJSONFile(lf.hostsFile, &h); err != nil {
-			return nil, cmdIOError(stderr, lf.cmd, "--hosts: "+err.Error()), false
-		}
-		if err := h.Validate(); err != nil {
-			return nil, cmdIOError(stderr, lf.cmd, "--hosts: "+lf.hostsFile+": "+err.Error()), false
-		}
-		p.Env.Resolver = h
-		p.RADIUSResolver = h
-	} else {
-		p.Env.Resolver = net.DefaultResolver
-		p.RADIUSResolver = net.DefaultResolver
-	}
-	return p, 0, true
-}
-
-// path is the pg_hba.conf to read.
-func (lf *loadFlags) path() string {
-	if lf.file != "" {
-		return lf.file
-	}
-	return defaultHBAPath()
-}
-
-func cmdUsageError(stderr io.Writer, cmd, msg string) int {
-	if msg != "" {
-		fmt.Fprintf(stderr, "pghba %s: %s\n", cmd, msg)
-	}
-	fmt.Fprintf(stderr, "Run 'pghba help %s' for usage.\n", cmd)
-	return exitUsage
-}
-
-func cmdIOError(stderr io.Writer, cmd, msg string) int {
-	fmt.Fprintf(stderr, "pghba %s: %s\n", cmd, msg)
-	return exitUsage
-}
-
-func runRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	lf := loadFlags{cmd: "rules"}
-	fs := flag.NewFlagSet("rules", flag.ContinueOnError)
-	lf.add(fs)
-	var asJSON bool
+func runRules(inv *invocation, args []string) int {
+	var asJSON, relative bool
 	var identFile string
-	var relative bool
-	fs.BoolVar(&asJSON, "json", false, "")
-	fs.BoolVar(&relative, "relative", false, "")
-	fs.StringVar(&identFile, "ident", "", "")
-	rest, code, ok := lf.parse(fs, args, rulesUsage, stdout, stderr)
-	if !ok {
-		return code
+	inv.flags.BoolVar(&asJSON, "json", false, "")
+	inv.flags.BoolVar(&relative, "relative", false, "")
+	inv.flags.StringVar(&identFile, "ident", "", "")
+	p, err := inv.start(args, 0, func() error {
+		switch {
+		case inv.given["ident"] && inv.given["f"]:
+			return usageError("-f and --ident cannot both be given")
+		case inv.given["ident"] && inv.load.version < 15:
+			return badUsage("--ident: pg_ident_file_mappings does not exist in PostgreSQL %d", inv.load.version)
+		}
+		return nil
+	})
+	if err != nil {
+		return inv.exit(err)
 	}
-	if len(rest) > 0 {
-		return cmdUsageError(stderr, "rules", fmt.Sprintf("unexpected argument %q", rest[0]))
-	}
-	p, code, ok := lf.parser(stderr)
-	if !ok {
-		return code
-	}
+	version := inv.load.version
 	var t *viewTable
-	failed := false
-	if lf.set["ident"] {
-		if lf.set["f"] {
-			return cmdUsageError(stderr, "rules", "-f and --ident cannot both be given")
-		}
-		if lf.version < 15 {
-			return cmdUsageError(stderr, "rules", fmt.Sprintf("--ident: pg_ident_file_mappings does not exist in PostgreSQL %d", lf.version))
-		}
+	var loads bool
+	if inv.given["ident"] {
 		f, err := p.ParseIdentFile(identFile)
 		if err != nil {
-			return notLoaded(stderr, identFile, err)
+			return notLoaded(inv.stderr, identFile, err)
 		}
-		t = identTable(lf.version, f, fileNamer(relative, f.Path))
-		failed = len(f.Errors) > 0
+		t = identTable(version, f, fileNamer(relative, f.Path))
+		loads = len(f.Errors) == 0
 	} else {
-		f, err := p.ParseFile(lf.path())
+		f, n, err := readMain(p, inv.load.path())
 		if err != nil {
-			return notLoaded(stderr, lf.path(), err)
+			return notLoaded(inv.stderr, inv.load.path(), err)
 		}
-		t = hbaTable(lf.version, f, fileNamer(relative, f.Path))
-		failed = len(f.Errors) > 0 || len(f.Rules) == 0 // the server refuses a file without rules
+		t = hbaTable(version, f, fileNamer(relative, f.Path))
+		loads = len(f.Errors) == 0 && len(f.Rules) > 0 // the server refuses a file without rules
 		if len(f.Errors) == 0 && len(f.Rules) == 0 {
 			// No row says why the file does not load: say it as the
 			// other commands do.
 			if _, err := p.Compile(f); err != nil {
-				dir := filepath.Dir(f.Path)
-				writeLoadErrors(stderr, loadErrors(err, f.Path, func(name string) string { return lintRel(dir, name) }))
+				writeLoadErrors(inv.stderr, n.loadErrors(err, f.Path))
 			}
 		}
 	}
 	if asJSON {
-		t.writeJSON(stdout)
+		t.writeJSON(inv.stdout)
 	} else {
-		t.writeAligned(stdout)
+		t.writeAligned(inv.stdout)
 	}
-	if failed {
+	if !loads {
 		return exitNotLoaded
 	}
 	return exitOK
 }
 
-// notLoaded reports that the file path, a main file, could not be read at
-// all: err as file:line: message, the file named relative to its
-// directory, as pghba check names it. The status is exitNotLoaded.
+// notLoaded reports that the file path, the main file of the command, could
+// not be read at all: err as file:line: message, the file named relative to
+// its directory, as pghba check names it. The status is exitNotLoaded.
 func notLoaded(stderr io.Writer, path string, err error) int {
-	abs, aerr := filepath.Abs(path)
-	if aerr != nil {
-		abs = filepath.Clean(path)
-	}
-	dir := filepath.Dir(abs)
-	writeLoadErrors(stderr, loadErrors(err, abs, func(name string) string { return lintRel(dir, name) }))
+	writeLoadErrors(stderr, namerFor(path).loadErrors(err, path))
 	return exitNotLoaded
 }
 
-// viewCell is one value of a result table.
-type viewCell struct {
-	null  bool
-	num   bool     // an integer column: right-aligned, a JSON number
-	array bool     // a text[] column
-	s     string   // text and numbers
-	a     []string // arrays
-}
-
-func textCell(s string, ok bool) viewCell    { return viewCell{s: s, null: !ok} }
-func numCell(n int, ok bool) viewCell        { return viewCell{s: strconv.Itoa(n), num: true, null: !ok} }
-func arrayCell(a []string, ok bool) viewCell { return viewCell{a: a, array: true, null: !ok} }
-
-// viewTable is a query result: column names and rows.
-type viewTable struct {
-	cols    []string
-	numeric []bool
-	rows    [][]viewCell
-}
-
 // fileNamer returns how the file_name column names a file: as it is, or
-// relative to the main file's directory.
+// relative to the directory of the main file, main, with forward slashes.
 func fileNamer(relative bool, main string) func(string) string {
 	if !relative {
 		return func(s string) string { return s }
 	}
-	dir := filepath.Dir(main)
-	return func(s string) string {
-		if r, err := filepath.Rel(dir, s); err == nil {
-			return filepath.ToSlash(r)
-		}
-		return s
-	}
+	n := namer{filepath.Dir(main)}
+	return func(s string) string { return filepath.ToSlash(n.rel(s)) }
 }
 
 func hbaTable(version int, f *hba.File, name func(string) string) *viewTable {
@@ -319,153 +166,4 @@ func identTable(version int, f *hba.IdentFile, name func(string) string) *viewTa
 	}
 	t.setNumeric()
 	return t
-}
-
-func (t *viewTable) setNumeric() {
-	t.numeric = make([]bool, len(t.cols))
-	for i, c := range t.cols {
-		t.numeric[i] = c == "rule_number" || c == "line_number" || c == "map_number"
-	}
-}
-
-// arrayText is PostgreSQL's text form of a text[] ({a,"b c"}).
-func arrayText(a []string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, s := range a {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if s == "" || strings.EqualFold(s, "NULL") || strings.ContainsAny(s, "{},\"\\ \t\n\r\v\f") {
-			b.WriteByte('"')
-			for _, c := range []byte(s) {
-				if c == '"' || c == '\\' {
-					b.WriteByte('\\')
-				}
-				b.WriteByte(c)
-			}
-			b.WriteByte('"')
-			continue
-		}
-		b.WriteString(s)
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-func (c viewCell) display() string {
-	switch {
-	case c.null:
-		return ""
-	case c.array:
-		return arrayText(c.a)
-	}
-	return c.s
-}
-
-// width is the display width psql gives a value: one column per character.
-func displayWidth(s string) int { return utf8.RuneCountInString(s) }
-
-// writeAligned prints the table as psql's aligned format does.
-func (t *viewTable) writeAligned(w io.Writer) {
-	widths := make([]int, len(t.cols))
-	for i, c := range t.cols {
-		widths[i] = displayWidth(c)
-	}
-	texts := make([][]string, len(t.rows))
-	for r, row := range t.rows {
-		texts[r] = make([]string, len(row))
-		for i, c := range row {
-			texts[r][i] = c.display()
-			widths[i] = max(widths[i], displayWidth(texts[r][i]))
-		}
-	}
-	var b strings.Builder
-	for i, c := range t.cols {
-		if i > 0 {
-			b.WriteString(" |")
-		}
-		pad := widths[i] - displayWidth(c)
-		b.WriteString(" " + strings.Repeat(" ", pad/2) + c + strings.Repeat(" ", pad-pad/2))
-	}
-	b.WriteString(" \n")
-	for i := range t.cols {
-		if i > 0 {
-			b.WriteByte('+')
-		}
-		b.WriteString(strings.Repeat("-", widths[i]+2))
-	}
-	b.WriteByte('\n')
-	for _, row := range texts {
-		for i, s := range row {
-			if i > 0 {
-				b.WriteString(" |")
-			}
-			pad := strings.Repeat(" ", widths[i]-displayWidth(s))
-			switch {
-			case t.numeric[i]:
-				b.WriteString(" " + pad + s)
-			case i == len(row)-1:
-				b.WriteString(" " + s)
-			default:
-				b.WriteString(" " + s + pad)
-			}
-		}
-		b.WriteByte('\n')
-	}
-	if len(t.rows) == 1 {
-		b.WriteString("(1 row)\n\n")
-	} else {
-		fmt.Fprintf(&b, "(%d rows)\n\n", len(t.rows))
-	}
-	io.WriteString(w, b.String())
-}
-
-// writeJSON prints the rows as a JSON array of objects, one row per line.
-func (t *viewTable) writeJSON(w io.Writer) {
-	var b strings.Builder
-	b.WriteString("[")
-	for r, row := range t.rows {
-		if r > 0 {
-			b.WriteString(",")
-		}
-		b.WriteString("\n{")
-		for i, c := range row {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			b.WriteString(jsonQuote(t.cols[i]) + ":")
-			switch {
-			case c.null:
-				b.WriteString("null")
-			case c.num:
-				b.WriteString(c.s)
-			case c.array:
-				b.WriteString("[")
-				for k, s := range c.a {
-					if k > 0 {
-						b.WriteString(",")
-					}
-					b.WriteString(jsonQuote(s))
-				}
-				b.WriteString("]")
-			default:
-				b.WriteString(jsonQuote(c.s))
-			}
-		}
-		b.WriteString("}")
-	}
-	if len(t.rows) > 0 {
-		b.WriteString("\n")
-	}
-	b.WriteString("]\n")
-	io.WriteString(w, b.String())
-}
-
-func jsonQuote(s string) string {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.Encode(s)
-	return strings.TrimSuffix(b.String(), "\n")
 }

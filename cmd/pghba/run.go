@@ -1,14 +1,9 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
-
-	"github.com/pghba/pghba/hba"
 )
 
 // Exit statuses shared by the subcommands. Every command gives the same
@@ -29,43 +24,6 @@ const (
 	exitUsage     = 2 // bad usage, an I/O error, or an internal error
 )
 
-// A command is one pghba subcommand. Each lives in its own file and adds
-// itself to the table from an init function:
-//
-//	func init() {
-//		register(&command{
-//			name:    "lint",
-//			summary: "report rules that can never match",
-//			usage:   lintUsage,
-//			run:     runLint,
-//		})
-//	}
-//
-// run receives the arguments after the subcommand name and returns the exit
-// status. It must not touch os.Stdin, os.Stdout, os.Stderr or os.Exit, so
-// that tests can run it in-process.
-type command struct {
-	name    string // the word after "pghba"
-	summary string // one line for "pghba help"
-	usage   string // full help text, printed by "pghba help NAME" and "pghba NAME -h"
-	run     func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
-}
-
-// commands is the subcommand table, filled by register from init functions.
-var commands = map[string]*command{}
-
-// register adds c to the subcommand table. Registering a name twice is a
-// programming error.
-func register(c *command) {
-	if c.name == "" || c.run == nil {
-		panic("pghba: register: command without a name or run function")
-	}
-	if _, dup := commands[c.name]; dup {
-		panic("pghba: register: duplicate command " + c.name)
-	}
-	commands[c.name] = c
-}
-
 // run is the whole program: it dispatches args[0] to a subcommand and
 // returns the exit status. Whatever the command returns, a failed write to
 // stdout or stderr makes the status exitUsage (output was lost: a caller
@@ -76,10 +34,8 @@ func register(c *command) {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
 	out, errOut := &checkedWriter{w: stdout}, &checkedWriter{w: stderr}
 	prefix := "pghba"
-	if len(args) > 0 {
-		if _, ok := commands[args[0]]; ok {
-			prefix += " " + args[0]
-		}
+	if len(args) > 0 && lookup(args[0]) != nil {
+		prefix += " " + args[0]
 	}
 	defer func() {
 		if v := recover(); v != nil {
@@ -129,12 +85,12 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		return runHelp(args[1:], stdout, stderr)
 	default:
-		c, ok := commands[name]
-		if !ok {
+		c := lookup(name)
+		if c == nil {
 			fmt.Fprintf(stderr, "pghba: unknown command %q\nRun 'pghba help' for usage.\n", name)
 			return exitUsage
 		}
-		return c.run(args[1:], stdin, stdout, stderr)
+		return c.run(newInvocation(c, stdin, stdout, stderr), args[1:])
 	}
 }
 
@@ -145,8 +101,8 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 		printUsage(stdout)
 		return exitOK
 	case 1:
-		c, ok := commands[args[0]]
-		if !ok {
+		c := lookup(args[0])
+		if c == nil {
 			fmt.Fprintf(stderr, "pghba help: unknown command %q\nRun 'pghba help' for usage.\n", args[0])
 			return exitUsage
 		}
@@ -157,60 +113,17 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
-// printUsage lists the commands.
+// printUsage lists the commands, in the order of the table.
 func printUsage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("pghba reads pg_hba.conf files as PostgreSQL 13–18 does.\n\nUsage:\n\n\tpghba <command> [arguments]\n\nThe commands are:\n\n")
-	names := make([]string, 0, len(commands))
 	width := 0
-	for name := range commands {
-		names = append(names, name)
-		width = max(width, len(name))
+	for _, c := range commands {
+		width = max(width, len(c.name))
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		fmt.Fprintf(&b, "\t%-*s  %s\n", width, name, commands[name].summary)
+	for _, c := range commands {
+		fmt.Fprintf(&b, "\t%-*s  %s\n", width, c.name, c.summary)
 	}
 	b.WriteString("\nRun 'pghba help <command>' for more about a command.\n")
 	io.WriteString(w, b.String())
-}
-
-// serverFlags are the flags every command shares: the main file and the
-// server that reads it (version, ssl, build features, settings).
-type serverFlags struct {
-	file            string
-	version, minor  int
-	serverSSL       bool
-	missing         string
-	oauthValidators string
-	dbUserNamespace bool
-}
-
-// hbaParser returns the Parser the server facts describe.
-func (sf *serverFlags) hbaParser(features hba.Features) hba.Parser {
-	return hba.Parser{
-		Version:                 sf.version,
-		Minor:                   sf.minor,
-		SSL:                     sf.serverSSL,
-		Features:                features,
-		DBUserNamespace:         sf.dbUserNamespace,
-		OAuthValidatorLibraries: sf.oauthValidators,
-	}
-}
-
-func (sf *serverFlags) add(fs *flag.FlagSet) {
-	fs.StringVar(&sf.file, "f", "", "")
-	fs.IntVar(&sf.version, "pg-version", hba.DefaultVersion, "")
-	fs.IntVar(&sf.minor, "minor", 0, "")
-	fs.Func("server-ssl", "", func(s string) error {
-		v, ok := parsePGBool(s)
-		if !ok {
-			return errors.New("want on or off")
-		}
-		sf.serverSSL = v
-		return nil
-	})
-	fs.StringVar(&sf.missing, "missing", "bsd,sspi", "")
-	fs.StringVar(&sf.oauthValidators, "oauth-validators", "", "")
-	fs.BoolVar(&sf.dbUserNamespace, "db-user-namespace", false, "")
 }

@@ -1,26 +1,18 @@
 package main
 
+// This file is pghba test: a pg_hba.conf checked against allow/deny
+// expectations.
+
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net/netip"
 	"strconv"
 	"strings"
 
 	"github.com/pghba/pghba/hba"
 )
-
-func init() {
-	register(&command{
-		name:    "test",
-		summary: "check a pg_hba.conf against allow/deny expectations",
-		usage:   testUsage,
-		run:     runTest,
-	})
-}
 
 const testUsage = `usage: pghba test [loading flags] [--roles FILE] [--server-addrs LIST]
                   [--json] [--explain] [-f FILE] EXPECTATIONS|-
@@ -91,87 +83,83 @@ type testReport struct {
 	Errors   []jsonError   `json:"errors,omitempty"`
 }
 
-func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	lf := loadFlags{cmd: "test"}
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	lf.add(fs)
-	var asJSON, explain bool
-	var rolesFile string
-	var serverAddrs *[]netip.Prefix
-	fs.BoolVar(&asJSON, "json", false, "")
-	fs.BoolVar(&explain, "explain", false, "")
-	fs.StringVar(&rolesFile, "roles", "", "")
-	fs.Func("server-addrs", "", func(s string) error {
-		p, err := parsePrefixList(s)
-		serverAddrs = &p
-		return err
+// testFlags are the flags of pghba test besides the loading flags.
+type testFlags struct {
+	json, explain bool
+}
+
+func runTest(inv *invocation, args []string) int {
+	var f testFlags
+	inv.flags.BoolVar(&f.json, "json", false, "")
+	inv.flags.BoolVar(&f.explain, "explain", false, "")
+	p, err := inv.start(args, 1, func() error {
+		if len(inv.args) == 0 {
+			return usageError("missing the expectations file")
+		}
+		return nil
 	})
-	rest, code, ok := lf.parse(fs, args, testUsage, stdout, stderr)
-	if !ok {
-		return code
+	if err != nil {
+		return inv.exit(err)
 	}
-	switch len(rest) {
-	case 0:
-		return cmdUsageError(stderr, "test", "missing the expectations file")
-	case 1:
-	default:
-		return cmdUsageError(stderr, "test", fmt.Sprintf("unexpected argument %q", rest[1]))
-	}
-	p, code, ok := lf.parser(stderr)
-	if !ok {
-		return code
-	}
-	if rolesFile != "" {
-		var g hba.RoleGraph
-		if err := readJSONFile(rolesFile, &g); err != nil {
-			return cmdIOError(stderr, "test", "--roles: "+err.Error())
-		}
-		if g == nil {
-			g = hba.RoleGraph{}
-		}
-		p.Env.Roles = g
-	}
-	if serverAddrs != nil {
-		p.Env.Interfaces = hba.StaticInterfaces(*serverAddrs)
-	}
-
 	// The expectations first: a bad line is a usage error.
-	name := rest[0]
-	var data []byte
-	var err error
-	if name == "-" {
-		name = "<stdin>"
-		data, err = readLimited(name, stdin, maxSideInput)
-	} else {
-		data, err = readFileLimited(name, maxSideInput)
+	exps, status, ok := readExpectations(inv, inv.args[0])
+	if !ok {
+		return status
 	}
-	if err != nil {
-		return cmdIOError(stderr, "test", err.Error())
-	}
-	exps, err := hba.ParsePolicy(name, data)
-	if err != nil {
-		var list hba.ErrorList
-		if errors.As(err, &list) {
-			for _, e := range list {
-				fmt.Fprintf(stderr, "%s\n", e)
-			}
-		}
-		return exitUsage
-	}
-
-	ld := load(p, lf.path())
+	ld := load(p, inv.load.path())
 	if ld.rs == nil {
-		writeLoadErrors(stderr, ld.errors)
-		if asJSON {
-			writeJSONLine(stdout, testReport{Failed: len(exps), Failures: []testFailure{}, Errors: ld.errors})
+		writeLoadErrors(inv.stderr, ld.errors)
+		if f.json {
+			writeJSONLine(inv.stdout, testReport{Failed: len(exps), Failures: []testFailure{}, Errors: ld.errors})
 		} else {
-			fmt.Fprintf(stdout, "FAIL: the pg_hba.conf did not load (%d error%s); %d expectation%s not checked\n",
+			fmt.Fprintf(inv.stdout, "FAIL: the pg_hba.conf did not load (%d error%s); %d expectation%s not checked\n",
 				len(ld.errors), plural(len(ld.errors)), len(exps), plural(len(exps)))
 		}
 		return exitNotLoaded
 	}
+	rep := f.check(ld, exps)
+	if f.json {
+		writeJSONLine(inv.stdout, rep)
+	} else {
+		writeTestReport(inv.stdout, rep)
+	}
+	if rep.Failed > 0 {
+		return exitNotLoaded
+	}
+	return exitOK
+}
 
-	rep := testReport{Failures: []testFailure{}}
+// readExpectations reads and parses the expectations file name ("-":
+// standard input). When it fails (not ok) it has said why, and status is
+// the exit status.
+func readExpectations(inv *invocation, name string) (exps []hba.Expectation, status int, ok bool) {
+	var data []byte
+	var err error
+	if name == "-" {
+		name = "<stdin>"
+		data, err = readLimited(name, inv.stdin, maxSideInput)
+	} else {
+		data, err = readFileLimited(name, maxSideInput)
+	}
+	if err != nil {
+		return nil, inv.exit(err), false
+	}
+	exps, err = hba.ParsePolicy(name, data)
+	if err != nil {
+		var list hba.ErrorList
+		if errors.As(err, &list) {
+			for _, e := range list {
+				fmt.Fprintf(inv.stderr, "%s\n", e)
+			}
+		}
+		return nil, exitUsage, false
+	}
+	return exps, exitOK, true
+}
+
+// check decides every expectation and reports the failures.
+func (f *testFlags) check(ld *loaded, exps []hba.Expectation) *testReport {
+	rep := &testReport{Failures: []testFailure{}}
 	for _, r := range ld.rs.CheckPolicy(context.Background(), exps) {
 		if r.Passed() {
 			rep.Passed++
@@ -179,33 +167,25 @@ func runTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		rep.Failed++
 		e := r.Expectation
-		f := testFailure{File: e.Pos.Filename, Line: e.Pos.Line, Expectation: e.Text, Problems: r.Problems,
+		tf := testFailure{File: e.Pos.Filename, Line: e.Pos.Line, Expectation: e.Text, Problems: r.Problems,
 			Decision: testDecision{Result: r.Decision.Outcome.String(), Message: r.Message}}
 		if d := r.Decision; d.Rule != nil {
-			f.Decision.File, f.Decision.Line, f.Decision.Raw = ld.rel(d.Rule.Pos().Filename), d.Rule.Pos().Line, d.Rule.Raw()
+			tf.Decision.File, tf.Decision.Line, tf.Decision.Raw = ld.rel(d.Rule.Pos().Filename), d.Rule.Pos().Line, d.Rule.Raw()
 			if d.Outcome == hba.Unresolved {
-				f.Decision.Message = "the rule could not be evaluated: " + d.Reason.String()
+				tf.Decision.Message = "the rule could not be evaluated: " + d.Reason.String()
 				if d.Err != nil {
-					f.Decision.Message += ": " + d.Err.Error()
+					tf.Decision.Message += ": " + d.Err.Error()
 				}
 			} else {
-				f.Decision.Method = d.Rule.Method().String()
+				tf.Decision.Method = d.Rule.Method().String()
 			}
 		}
-		if explain {
-			_, f.Trace = explainTrace(ld, e.Conn)
+		if f.explain {
+			_, tf.Trace = explainTrace(ld, e.Conn)
 		}
-		rep.Failures = append(rep.Failures, f)
+		rep.Failures = append(rep.Failures, tf)
 	}
-	if asJSON {
-		writeJSONLine(stdout, rep)
-	} else {
-		writeTestReport(stdout, &rep)
-	}
-	if rep.Failed > 0 {
-		return exitNotLoaded
-	}
-	return exitOK
+	return rep
 }
 
 // writeTestReport prints the failures and a summary:
