@@ -57,7 +57,7 @@ func (e *headerError) Unwrap() error { return e.err }
 // proxyHeader is what a connection's PROXY header said.
 type proxyHeader struct {
 	present bool           // a header was read
-	local   bool           // version 2 LOCAL command: the balancer's own connection (a health check)
+	local   bool           // v2 LOCAL or v1 UNKNOWN: the balancer's own connection (a health check)
 	version byte           // 1 or 2
 	src     netip.AddrPort // the client, for a PROXY command
 	dst     netip.AddrPort // the address the client connected to, on the balancer
@@ -154,6 +154,9 @@ func parseProxyHeader(b []byte) (proxyHeader, error) {
 		ph.tlvs = len(tlvs)
 	}
 	if h.Command.IsLocal() {
+		// Version 2 LOCAL, and version 1 "PROXY UNKNOWN", which
+		// go-proxyproto reads as LOCAL and HAProxy sends for its health
+		// checks.
 		ph.local = true
 		return ph, nil
 	}
