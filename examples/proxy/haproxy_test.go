@@ -272,8 +272,12 @@ func TestHAProxyUntrustedSender(t *testing.T) {
 	if want := `msg="possible attack: PROXY header from an untrusted address; refused" peer=127.0.0.9`; !strings.Contains(tp.logs.String(), want) {
 		t.Errorf("log lacks the attack line for 127.0.0.9:\n%s", tp.logs)
 	}
-	if n := metric(t, tp.metricsURL, `pghba_proxy_proxy_header_failures_total{reason="untrusted"}`); n != 1 {
-		t.Errorf("untrusted header failures = %v, want 1", n)
+	// (A client or HAProxy may try again after the close: at least one.)
+	if n := metric(t, tp.metricsURL, `pghba_proxy_proxy_header_failures_total{reason="untrusted"}`); n < 1 {
+		t.Errorf("untrusted header failures = %v, want at least 1", n)
+	}
+	if n := metric(t, tp.metricsURL, `pghba_proxy_decisions_total{outcome="allowed",rule="`+tp.hbaPath+`:1"}`); n != 0 {
+		t.Errorf("%v connections allowed from the untrusted sender", n)
 	}
 
 	conn, err = connect(ctx, h.ports["noheader"], "alice", "disable", "127.0.0.2")
@@ -284,8 +288,8 @@ func TestHAProxyUntrustedSender(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Code != "08P01" {
 		t.Errorf("trusted sender without a header: %v, want FATAL 08P01", err)
 	}
-	if n := metric(t, tp.metricsURL, `pghba_proxy_proxy_header_failures_total{reason="missing"}`); n != 1 {
-		t.Errorf("missing header failures = %v, want 1", n)
+	if n := metric(t, tp.metricsURL, `pghba_proxy_proxy_header_failures_total{reason="missing"}`); n < 1 {
+		t.Errorf("missing header failures = %v, want at least 1", n)
 	}
 
 	// A client of its own, from outside the networks, is decided on its
