@@ -587,13 +587,18 @@ pidfile =
 	e.write("pgbouncer.log", "")
 
 	// Subjects with a rules file of n rules; each started afresh per size.
-	startProxy := func(hbaPath string) (*proc, int, error) {
+	startProxy := func(hbaPath string, extra ...string) (*proc, int, error) {
 		port, err := freePort()
 		if err != nil {
 			return nil, 0, err
 		}
 		px, err := start("proxy", nil, filepath.Join(e.dir, "proxy.log"), o.proxy, "-listen", "127.0.0.1:"+strconv.Itoa(port),
 			"-upstream", "127.0.0.1:"+strconv.Itoa(e.pgPrt), "-hba", hbaPath, "-pg-version", "15", "-poll", "0", "-max-conns", "2000")
+		if len(extra) > 0 {
+			px.stop()
+			px, err = start("proxy", nil, filepath.Join(e.dir, "proxy.log"), o.proxy, append([]string{"-listen", "127.0.0.1:" + strconv.Itoa(port),
+				"-upstream", "127.0.0.1:" + strconv.Itoa(e.pgPrt), "-hba", hbaPath, "-pg-version", "15", "-poll", "0", "-max-conns", "2000"}, extra...)...)
+		}
 		if err != nil {
 			return nil, 0, err
 		}
@@ -751,16 +756,22 @@ type divergence struct {
 	pg, pb, px result
 }
 
-func (rep *report) divergences(e *env, startProxy, startBouncer func(string) (*proc, int, error)) error {
+func (rep *report) divergences(e *env, startProxy func(string, ...string) (*proc, int, error), startBouncer func(string) (*proc, int, error)) error {
 	e.write("users.txt", "fileuser\n")
 	path := e.write("pg_hba.conf", probeFile)
 	e.pg.cmd.Process.Signal(syscall.SIGHUP)
 	time.Sleep(500 * time.Millisecond)
-	pxP, pxPort, err := startProxy(path)
+	// +grp and samerole need role memberships: from the server.
+	pxP, pxPort, err := startProxy(path, "-roles-from-upstream", fmt.Sprintf("host=%s port=%d user=postgres dbname=postgres", e.dir, e.pgPrt))
 	if err != nil {
 		return err
 	}
 	defer pxP.stop()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if b, _ := os.ReadFile(filepath.Join(e.dir, "proxy.log")); strings.Contains(string(b), "role memberships refreshed") {
+			break
+		}
+	}
 	pbP, pbPort, err := startBouncer(path)
 	if err != nil {
 		rep.pgbouncerStart = err.Error()
