@@ -70,7 +70,8 @@ type proxyHeader struct {
 func readProxyHeader(r io.Reader, trusted, optional bool) (proxyHeader, error) {
 	var first [1]byte
 	if _, err := io.ReadFull(r, first[:]); err != nil {
-		if !trusted && errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) {
+			// Closed before a byte: a balancer's TCP health check, say.
 			return proxyHeader{}, err
 		}
 		return proxyHeader{}, &headerError{ppTruncated, err}

@@ -153,6 +153,18 @@ func TestReadProxyHeader(t *testing.T) {
 	}
 }
 
+// TestReadProxyHeaderEmpty: a connection closed before its first byte (a
+// balancer's TCP health check) is a plain end of file, not a refused header.
+func TestReadProxyHeaderEmpty(t *testing.T) {
+	for _, trusted := range []bool{true, false} {
+		_, err := readProxyHeader(bytes.NewReader(nil), trusted, false)
+		var he *headerError
+		if !errors.Is(err, io.EOF) || errors.As(err, &he) {
+			t.Errorf("trusted=%v: %v, want io.EOF", trusted, err)
+		}
+	}
+}
+
 // ppFakeProxy is a proxy with a PROXY-protocol listener in front of a fake
 // upstream; 127.0.0.1 is the trusted balancer.
 func ppFakeProxy(t *testing.T, rules string, mod func(*Config)) (addr string, p *Proxy, logs *syncBuffer) {
