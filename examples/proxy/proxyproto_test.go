@@ -398,3 +398,28 @@ func TestTooManyFromAccept(t *testing.T) {
 		t.Errorf("got %#v, %v; want FATAL 53300", m, err)
 	}
 }
+
+func TestParseProxyFlags(t *testing.T) {
+	cfg, _, err := parseFlags([]string{"-proxy-listen", "127.0.0.1:1", "-proxy-networks", "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
+		"-proxy-optional", "-upstream", "h:1", "-hba", "f", "-authentication-timeout", "5s", "-metrics", "127.0.0.1:9187"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("2001:db8::/32")}
+	if len(cfg.ProxyListen) != 1 || !cfg.ProxyOptional || cfg.AuthTimeout != 5*time.Second || cfg.MetricsAddr != "127.0.0.1:9187" ||
+		len(cfg.ProxyNetworks) != 3 || cfg.ProxyNetworks[0] != want[0] || cfg.ProxyNetworks[1] != want[1] || cfg.ProxyNetworks[2] != want[2] {
+		t.Errorf("parsed %+v", cfg)
+	}
+	for _, args := range [][]string{
+		{"-proxy-listen", "127.0.0.1:1"},                                 // no -proxy-networks
+		{"-proxy-listen", "unix:/tmp/x", "-proxy-networks", "127.0.0.1"}, // not TCP
+		{"-proxy-listen", "127.0.0.1:1", "-proxy-networks", "10.0.0.0/33"},
+		{"-listen", "127.0.0.1:1", "-proxy-networks", "10.0.0.0/8"}, // no PROXY listener
+		{"-listen", "127.0.0.1:1", "-authentication-timeout", "0s"},
+		{"-listen", "127.0.0.1:1", "-max-conns", "-1"},
+	} {
+		if _, _, err := parseFlags(append(args, "-upstream", "h:1", "-hba", "f"), io.Discard); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+}
