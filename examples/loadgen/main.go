@@ -26,7 +26,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -54,6 +56,7 @@ type options struct {
 	clients    []int
 	rules      []int
 	rounds     int
+	roundCell  time.Duration
 }
 
 func main() {
@@ -67,7 +70,8 @@ func main() {
 	flag.IntVar(&o.maxPerCell, "max-per-cell", 4000, "connections per measurement at most")
 	flag.StringVar(&clients, "clients", "1,16,64", "concurrent clients")
 	flag.StringVar(&rules, "rules", "10,1000,10000", "pg_hba.conf sizes (rules)")
-	flag.IntVar(&o.rounds, "rounds", 7, "interleaved rounds for the 10 vs 10,000 rules comparison")
+	flag.DurationVar(&o.roundCell, "round-cell", 3*time.Second, "time per measurement in the interleaved rounds")
+	flag.IntVar(&o.rounds, "rounds", 8, "interleaved rounds for the 10 vs 10,000 rules comparison")
 	flag.Parse()
 	var err error
 	if o.clients, err = ints(clients); err == nil {
@@ -352,6 +356,9 @@ type cell struct {
 	p50     time.Duration
 	p99     time.Duration
 	cpu     map[string]float64 // process -> CPU seconds per connection
+
+	round    int           // interleaved runs: the round
+	decision time.Duration // interleaved runs: mean decision time from the proxy's histogram
 }
 
 func measure(subject string, port, rules int, k kind, clients int, o options, procs []watched) cell {
@@ -684,22 +691,42 @@ pidfile =
 			return err
 		}
 		big := e.write("pg_hba_10000.conf", hbaFile(10000))
-		pxS, pS, err := startProxy(small)
+		mS, err := freePort()
 		if err != nil {
 			return err
 		}
-		pxB, pB, err := startProxy(big)
+		mB, err := freePort()
 		if err != nil {
 			return err
 		}
+		pxS, pS, err := startProxy(small, "-metrics", "127.0.0.1:"+strconv.Itoa(mS))
+		if err != nil {
+			return err
+		}
+		pxB, pB, err := startProxy(big, "-metrics", "127.0.0.1:"+strconv.Itoa(mB))
+		if err != nil {
+			return err
+		}
+		ro := o
+		ro.cell = o.roundCell
 		for _, k := range []kind{kinds[0], kinds[2]} {
 			for r := 0; r < o.rounds; r++ {
-				for _, v := range []struct {
-					rules int
-					port  int
-					pid   int
-				}{{10, pS, pxS.pid()}, {10000, pB, pxB.pid()}} {
-					c := measure("pghba proxy", v.port, v.rules, k, 16, o, []watched{{"proxy", v.pid, false}, {"postgres", e.pg.pid(), true}})
+				type sub struct {
+					rules, port, pid, metrics int
+				}
+				order := []sub{{10, pS, pxS.pid(), mS}, {10000, pB, pxB.pid(), mB}}
+				if r%2 == 1 {
+					// ABBA: a steady drift of the machine falls on both alike.
+					order[0], order[1] = order[1], order[0]
+				}
+				for _, v := range order {
+					sum0, n0 := decisionTime(v.metrics)
+					c := measure("pghba proxy", v.port, v.rules, k, 16, ro, []watched{{"proxy", v.pid, false}, {"postgres", e.pg.pid(), true}})
+					sum1, n1 := decisionTime(v.metrics)
+					if n1 > n0 {
+						c.decision = time.Duration((sum1 - sum0) / (n1 - n0) * 1e9)
+					}
+					c.round = r
 					rep.interleaved = append(rep.interleaved, c)
 				}
 			}
@@ -791,6 +818,25 @@ func (rep *report) divergences(e *env, startProxy func(string, ...string) (*proc
 	return nil
 }
 
+// decisionTime reads the sum and count of the proxy's decision histogram.
+func decisionTime(port int) (sum, count float64) {
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		return 0, 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "pghba_proxy_decision_duration_seconds_sum "); ok {
+			sum, _ = strconv.ParseFloat(v, 64)
+		} else if v, ok := strings.CutPrefix(l, "pghba_proxy_decision_duration_seconds_count "); ok {
+			count, _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	return sum, count
+}
+
 // ---- report ----
 
 type report struct {
@@ -838,6 +884,24 @@ func (rep *report) find(subject string, rules int, k string, clients int) *cell 
 	return nil
 }
 
+// roundRatios returns, per interleaved round, the rate at 10,000 rules
+// over the rate at 10.
+func (rep *report) roundRatios(accepted bool) []float64 {
+	var out []float64
+	for i := range rep.interleaved {
+		a := rep.interleaved[i]
+		if a.kind.allowed != accepted || a.rules != 10 {
+			continue
+		}
+		for _, b := range rep.interleaved {
+			if b.kind.allowed == accepted && b.rules == 10000 && b.round == a.round && a.rate > 0 {
+				out = append(out, b.rate/a.rate)
+			}
+		}
+	}
+	return out
+}
+
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
@@ -875,7 +939,7 @@ func (rep *report) markdown() string {
 				}
 				r := pg.cpu["postgres"] / px.cpu["proxy"]
 				if worst == 0 || r < worst {
-					worst, worstAt = r, fmt.Sprintf("%d rules, %s, %d clients", n, k, cl)
+					worst, worstAt = r, fmt.Sprintf("%d rules, %s, clients=%d", n, k, cl)
 				}
 			}
 		}
@@ -901,16 +965,26 @@ func (rep *report) markdown() string {
 		}
 	}
 	if len(rateS) > 0 {
-		r := median(rateB) / median(rateS)
-		w("| the proxy's accept rate at 10,000 rules within 10%% of its rate at 10 rules (accepted, trust, 16 clients, %d interleaved rounds, medians) | %.0f vs %.0f conn/s: %.2f× | %s |\n",
-			len(rateS), median(rateB), median(rateS), r, verdict(r >= 0.9))
-		r2 := median(refB) / median(refS)
-		w("| same, refused connections (the proxy alone, no server) | %.0f vs %.0f conn/s: %.2f× | %s |\n", median(refB), median(refS), r2, verdict(r2 >= 0.9))
+		ra, rr := rep.roundRatios(true), rep.roundRatios(false)
+		r := median(ra)
+		w("| the proxy's accept rate at 10,000 rules within 10%% of its rate at 10 rules: accepted (trust) connections, 16 clients, %d interleaved rounds | median of the rounds' ratios %.2f× (medians %.0f vs %.0f conn/s) | %s |\n",
+			len(ra), r, median(rateB), median(rateS), verdict(r >= 0.9))
+		r2 := median(rr)
+		w("| same, refused (no entry) connections: the proxy alone, no server | %.2f× (medians %.0f vs %.0f conn/s) | %s |\n", r2, median(refB), median(refS), verdict(r2 >= 0.9))
+		var dS, dB []float64
+		for _, c := range rep.interleaved {
+			if c.rules == 10 {
+				dS = append(dS, float64(c.decision))
+			} else {
+				dB = append(dB, float64(c.decision))
+			}
+		}
+		w("| (the decision alone, from the proxy's `pghba_proxy_decision_duration_seconds`) | mean %.1f µs at 10,000 rules, %.1f µs at 10 (medians over the cells) | |\n", median(dB)/1e3, median(dS)/1e3)
 	}
 	for _, cl := range rep.opts.clients {
 		pb, pg := rep.find("PgBouncer", 10, "accepted, trust", cl), rep.find("PostgreSQL 15", 10, "accepted, trust", cl)
 		if pb != nil && pg != nil && pg.rate > 0 {
-			w("| PgBouncer's rate, as it is (accepted, trust, 10 rules, %d clients) | %.0f conn/s, %.1f× PostgreSQL's %.0f | measured |\n", cl, pb.rate, pb.rate/pg.rate, pg.rate)
+			w("| PgBouncer's rate, as it is (accepted, trust, 10 rules, clients=%d) | %.0f conn/s, %.1f× PostgreSQL's %.0f | measured |\n", cl, pb.rate, pb.rate/pg.rate, pg.rate)
 		}
 	}
 	w("\n")
@@ -946,20 +1020,21 @@ func (rep *report) markdown() string {
 
 	if len(rep.interleaved) > 0 {
 		w("## The proxy at 10 and 10,000 rules, interleaved\n\n")
-		w("Both proxies running at once, PostgreSQL on the 10-rule file; rounds alternate 10 / 10,000. 16 clients.\n\n")
-		w("| connection | rules | conn/s per round | median | proxy CPU/conn (median) |\n|---|---|---|---|---|\n")
+		w("Both proxies running at once, PostgreSQL on the 10-rule file (so that only the proxy's file differs); in each round both are measured, in the order 10, 10,000 in even rounds and 10,000, 10 in odd ones. 16 clients. Each measurement: %v or %d connections. Decision: the mean of the proxy's decision-time histogram over the measurement.\n\n", rep.opts.roundCell, rep.opts.maxPerCell)
+		w("| connection | rules | conn/s per round | median | proxy CPU/conn (median) | decision (median) |\n|---|---|---|---|---|---|\n")
 		for _, k := range []kind{kinds[0], kinds[2]} {
 			for _, n := range []int{10, 10000} {
-				var rates, cpus []float64
+				var rates, cpus, decs []float64
 				var parts []string
 				for _, c := range rep.interleaved {
 					if c.kind.name == k.name && c.rules == n {
 						rates = append(rates, c.rate)
 						cpus = append(cpus, c.cpu["proxy"])
+						decs = append(decs, float64(c.decision))
 						parts = append(parts, fmt.Sprintf("%.0f", c.rate))
 					}
 				}
-				w("| %s | %d | %s | %.0f | %s |\n", k.name, n, strings.Join(parts, ", "), median(rates), us(median(cpus)))
+				w("| %s | %d | %s | %.0f | %s | %.1f µs |\n", k.name, n, strings.Join(parts, ", "), median(rates), us(median(cpus)), median(decs)/1e3)
 			}
 		}
 		w("\n")
