@@ -393,6 +393,7 @@ var (
 type startupError struct {
 	reason string
 	resp   *pgproto3.ErrorResponse
+	legacy bool // send it in protocol 2's format
 }
 
 func (e *startupError) Error() string { return e.resp.Message }
@@ -470,11 +471,11 @@ func (p *Proxy) readStartup(c net.Conn, local bool) (net.Conn, *startup, error) 
 			return c, nil, errCancel
 		default:
 			if pkt.major() != 3 {
-				return c, nil, &startupError{"protocol", unsupportedProtocol(pkt, p.cfg.PGVersion)}
+				return c, nil, &startupError{"protocol", unsupportedProtocol(pkt, p.cfg.PGVersion), pkt.major() < 3}
 			}
 			params, opts, bad := startupParams(pkt)
 			if bad != nil {
-				return c, nil, &startupError{"bad_startup", bad}
+				return c, nil, &startupError{reason: "bad_startup", resp: bad}
 			}
 			st.pkt, st.raw, st.params, st.opts = pkt, pkt.raw, params, opts
 			return c, st, nil
@@ -632,7 +633,11 @@ func (p *Proxy) handle(ctx context.Context, c net.Conn, local, pp bool) {
 			p.metrics.handshakeFailed.WithLabelValues(se.reason).Inc()
 			p.log.Info("startup refused", append(attrs, "err", err)...)
 			se.resp.Severity, se.resp.SeverityUnlocalized = "FATAL", "FATAL"
-			send(conn, se.resp)
+			if se.legacy {
+				conn.Write(legacyError(se.resp))
+			} else {
+				send(conn, se.resp)
+			}
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			p.metrics.handshakeFailed.WithLabelValues("timeout").Inc()
 			p.log.Info("startup timed out", append(attrs, "timeout", p.cfg.AuthTimeout.String())...)

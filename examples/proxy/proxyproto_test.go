@@ -360,10 +360,20 @@ func TestProtocolVersions(t *testing.T) {
 		copy(v2pkt[72:], "alice")
 		c, _ := dialProxy(t, addr)
 		c.Write(v2pkt)
+		got, err := io.ReadAll(c)
+		// Protocol 2's error format, as PostgreSQL 14+ send it.
+		want := "EFATAL:  unsupported frontend protocol 2.0: server supports 3.0 to 3." + string(rune('0'+tc.latest)) + "\n\x00"
+		if string(got) != want {
+			t.Errorf("PG %d, protocol 2.0: got %q, %v; want %q", tc.version, got, err, want)
+		}
+		// A newer major version gets the FATAL in protocol 3's format.
+		v4, _ := (&pgproto3.StartupMessage{ProtocolVersion: 4 << 16, Parameters: map[string]string{"user": "alice"}}).Encode(nil)
+		c, _ = dialProxy(t, addr)
+		c.Write(v4)
 		m, err := firstMessage(t, c)
-		want := "unsupported frontend protocol 2.0: server supports 3.0 to 3." + string(rune('0'+tc.latest))
-		if er, ok := m.(*pgproto3.ErrorResponse); !ok || er.Code != "0A000" || er.Message != want || er.Severity != "FATAL" {
-			t.Errorf("PG %d, protocol 2.0: got %#v, %v; want FATAL 0A000 %q", tc.version, m, err, want)
+		want4 := "unsupported frontend protocol 4.0: server supports 3.0 to 3." + string(rune('0'+tc.latest))
+		if er, ok := m.(*pgproto3.ErrorResponse); !ok || er.Code != "0A000" || er.Message != want4 || er.Severity != "FATAL" {
+			t.Errorf("PG %d, protocol 4.0: got %#v, %v; want FATAL 0A000 %q", tc.version, m, err, want4)
 		}
 
 		b, _ := (&pgproto3.StartupMessage{ProtocolVersion: 3<<16 | 5, Parameters: map[string]string{"user": "alice", "database": "postgres", "_pq_.frob": "1"}}).Encode(nil)

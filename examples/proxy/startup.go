@@ -101,11 +101,19 @@ func latestMinor(pgVersion int) uint32 {
 
 // unsupportedProtocol is PostgreSQL's answer to a startup packet of a
 // protocol major version it does not speak (2.0 included: the proxy speaks
-// 3.x only, as PostgreSQL 14 and later).
+// 3.x only, as PostgreSQL 14 and later). For a major version below 3 it is
+// sent in protocol 2's format (legacyError), as the server does.
 func unsupportedProtocol(pkt packet, pgVersion int) *pgproto3.ErrorResponse {
 	return &pgproto3.ErrorResponse{Code: "0A000",
 		Message: fmt.Sprintf("unsupported frontend protocol %d.%d: server supports 3.0 to 3.%d",
 			pkt.major(), pkt.minor(), latestMinor(pgVersion))}
+}
+
+// legacyError is an error message in protocol 2's format, as PostgreSQL
+// 14 and later still send it to a client that asked for protocol 2 (or 1):
+// 'E', then "FATAL:  message\n" and a NUL.
+func legacyError(e *pgproto3.ErrorResponse) []byte {
+	return append([]byte("E"+e.Severity+":  "+e.Message+"\n"), 0)
 }
 
 // negotiation returns the NegotiateProtocolVersion message PostgreSQL sends
