@@ -71,6 +71,15 @@ func TestDescriptorLimit(t *testing.T) {
 	if _, err := exec.LookPath("prlimit"); err != nil {
 		t.Skipf("no prlimit: %v", err)
 	}
+	// This process holds the 1,500 client ends.
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < 4000 {
+		lim.Cur = min(lim.Max, 8192)
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+		if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); lim.Cur < 4000 {
+			t.Skipf("descriptor limit %d is too low for 1,500 client connections", lim.Cur)
+		}
+	}
 	dir := t.TempDir()
 	hbaPath := filepath.Join(dir, "pg_hba.conf")
 	writeFile(t, hbaPath, "host all alice 127.0.0.1/32 trust\n")
