@@ -164,6 +164,7 @@ log "go test -race -count=1 ./... $*"
 go test -race -count=1 -timeout 30m "$@" ./...
 step test examples
 
+bash scripts/install-proxy-deps.sh # haproxy (and pgbouncer) for the proxy's PROXY-protocol tests
 examples=skipped
 if [[ -f examples/go.mod ]]; then
 	log "examples: go vet, go test"

@@ -28,9 +28,11 @@ import (
 // testProxy is a Proxy served in-process on 127.0.0.1 and a random port.
 type testProxy struct {
 	*Proxy
-	port    int
-	hbaPath string
-	logs    *syncBuffer
+	port       int // the first -listen
+	ppPort     int // the first -proxy-listen, if any
+	hbaPath    string
+	logs       *syncBuffer
+	metricsURL string
 }
 
 // startProxy writes hbaText to a temporary pg_hba.conf and serves a proxy
@@ -57,7 +59,7 @@ func startProxy(t testing.TB, c *cluster, hbaText string, mod func(*Config)) *te
 	if len(addrs) == 0 {
 		addrs = []string{"127.0.0.1:0"}
 	}
-	for _, a := range addrs {
+	for _, a := range append(addrs, cfg.ProxyListen...) {
 		ln, err := Listen(ctx, a, false)
 		if err != nil {
 			cancel()
@@ -65,14 +67,24 @@ func startProxy(t testing.TB, c *cluster, hbaText string, mod func(*Config)) *te
 		}
 		lns = append(lns, ln)
 	}
-	p.Run(ctx)
-	done := make(chan struct{}, len(lns))
-	for _, ln := range lns {
-		go func() { p.Serve(ctx, ln); done <- struct{}{} }()
+	mln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		t.Fatal(err)
 	}
+	p.Run(ctx)
+	done := make(chan struct{}, len(lns)+1)
+	for i, ln := range lns {
+		if i >= len(addrs) {
+			go func() { p.ServeProxyProtocol(ctx, ln); done <- struct{}{} }()
+		} else {
+			go func() { p.Serve(ctx, ln); done <- struct{}{} }()
+		}
+	}
+	go func() { p.ServeMetrics(ctx, mln); done <- struct{}{} }()
 	t.Cleanup(func() {
 		cancel()
-		for range lns {
+		for range len(lns) + 1 {
 			<-done
 		}
 		p.Close()
@@ -80,7 +92,12 @@ func startProxy(t testing.TB, c *cluster, hbaText string, mod func(*Config)) *te
 			t.Logf("proxy log:\n%s", logs)
 		}
 	})
-	return &testProxy{Proxy: p, port: lns[0].Addr().(*net.TCPAddr).Port, hbaPath: hbaPath, logs: logs}
+	tp := &testProxy{Proxy: p, port: lns[0].Addr().(*net.TCPAddr).Port, hbaPath: hbaPath, logs: logs,
+		metricsURL: "http://" + mln.Addr().String() + "/metrics"}
+	if len(cfg.ProxyListen) > 0 {
+		tp.ppPort = lns[len(addrs)].Addr().(*net.TCPAddr).Port
+	}
+	return tp
 }
 
 func dsn(port int, user, sslmode string) string {

@@ -9,7 +9,8 @@
 //	      -upstream 127.0.0.1:5432 -hba pg_hba.conf [-ident pg_ident.conf] \
 //	      [-pg-version 15] [-tls-cert server.crt -tls-key server.key] \
 //	      [-reuseport] [-roles roles.json | -roles-from-upstream DSN] \
-//	      [-max-conns N]
+//	      [-max-conns N] [-authentication-timeout 60s] [-metrics 127.0.0.1:9187] \
+//	      [-proxy-listen 127.0.0.1:6433 -proxy-networks 10.0.0.0/8,… [-proxy-optional]]
 //
 // SIGHUP, or a change of a file on disk, reloads pg_hba.conf and
 // pg_ident.conf; a file that does not load leaves the old rules in force.
@@ -23,6 +24,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -39,8 +41,9 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 // parseFlags turns the command line into a Config.
 func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	var cfg Config
-	var listen listFlag
+	var listen, proxyListen listFlag
 	var jsonLogs bool
+	var proxyNets string
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Var(&listen, "listen", "address to listen on: HOST:PORT, [IPv6]:PORT, :PORT (all interfaces) or unix:PATH; repeatable")
@@ -53,7 +56,12 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.StringVar(&cfg.RolesFile, "roles", "", "JSON file of role memberships: {\"role\": [\"group\", …]}")
 	fs.StringVar(&cfg.RolesDSN, "roles-from-upstream", "", "connection string to read role memberships from")
 	fs.DurationVar(&cfg.RolesRefresh, "roles-refresh", 30*time.Second, "how often -roles-from-upstream is re-read")
-	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "refuse clients beyond this many (0: no limit)")
+	fs.Var(&proxyListen, "proxy-listen", "TCP address to listen on for connections that start with a PROXY protocol (v1 or v2) header; repeatable")
+	fs.StringVar(&proxyNets, "proxy-networks", "", "CIDR[,CIDR…]: the load balancers whose PROXY headers are believed on -proxy-listen")
+	fs.BoolVar(&cfg.ProxyOptional, "proxy-optional", false, "serve connections from -proxy-networks that send no PROXY header (with the balancer's address)")
+	fs.DurationVar(&cfg.AuthTimeout, "authentication-timeout", time.Minute, "time allowed from accept to the decision: PROXY header, SSL negotiation and startup packet")
+	fs.StringVar(&cfg.MetricsAddr, "metrics", "", "HOST:PORT to serve Prometheus metrics on, at /metrics")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "client connections open at once, counted from accept; the next one is answered \"sorry, too many clients already\" (0: no limit)")
 	fs.IntVar(&cfg.PGVersion, "pg-version", 0, "PostgreSQL major version whose pg_hba.conf dialect to read (13-18; default 18)")
 	fs.DurationVar(&cfg.PollInterval, "poll", time.Second, "how often to check pg_hba.conf for changes (0: never)")
 	fs.BoolVar(&jsonLogs, "json", false, "log JSON instead of text")
@@ -63,9 +71,40 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	if fs.NArg() > 0 {
 		return cfg, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if len(listen) == 0 {
-		return cfg, false, errors.New("no -listen address")
+	if len(listen) == 0 && len(proxyListen) == 0 {
+		return cfg, false, errors.New("no -listen or -proxy-listen address")
 	}
+	if proxyNets != "" {
+		for _, f := range strings.Split(proxyNets, ",") {
+			pfx, err := netip.ParsePrefix(strings.TrimSpace(f))
+			if err != nil {
+				if a, aerr := netip.ParseAddr(strings.TrimSpace(f)); aerr == nil {
+					pfx = netip.PrefixFrom(a, a.BitLen())
+				} else {
+					return cfg, false, fmt.Errorf("-proxy-networks: %w", err)
+				}
+			}
+			cfg.ProxyNetworks = append(cfg.ProxyNetworks, pfx.Masked())
+		}
+	}
+	if len(proxyListen) > 0 && len(cfg.ProxyNetworks) == 0 {
+		return cfg, false, errors.New("-proxy-listen needs -proxy-networks (the balancers to believe)")
+	}
+	if len(proxyListen) == 0 && (len(cfg.ProxyNetworks) > 0 || cfg.ProxyOptional) {
+		return cfg, false, errors.New("-proxy-networks and -proxy-optional apply to -proxy-listen listeners; none given")
+	}
+	for _, a := range proxyListen {
+		if strings.HasPrefix(a, "unix:") {
+			return cfg, false, fmt.Errorf("-proxy-listen %s: PROXY protocol listeners must be TCP", a)
+		}
+	}
+	if cfg.AuthTimeout <= 0 {
+		return cfg, false, errors.New("-authentication-timeout must be positive")
+	}
+	if cfg.MaxConns < 0 {
+		return cfg, false, errors.New("-max-conns must not be negative")
+	}
+	cfg.ProxyListen = proxyListen
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = -1
 	}
@@ -100,18 +139,39 @@ func run(args []string, stderr io.Writer) int {
 		log.Error("not started", "err", err)
 		return 1
 	}
-	var lns []net.Listener
-	for _, a := range cfg.Listen {
+	type listener struct {
+		ln net.Listener
+		pp bool
+	}
+	var lns []listener
+	closeAll := func() {
+		for _, l := range lns {
+			l.ln.Close()
+		}
+	}
+	for i, a := range append(append([]string(nil), cfg.Listen...), cfg.ProxyListen...) {
+		pp := i >= len(cfg.Listen)
 		ln, err := Listen(ctx, a, cfg.ReusePort)
 		if err != nil {
 			log.Error("listen", "addr", a, "err", err)
-			for _, l := range lns {
-				l.Close()
-			}
+			closeAll()
 			return 1
 		}
-		log.Info("listening", "addr", ln.Addr().String(), "network", ln.Addr().Network())
-		lns = append(lns, ln)
+		log.Info("listening", "addr", ln.Addr().String(), "network", ln.Addr().Network(), "proxy_protocol", pp)
+		lns = append(lns, listener{ln, pp})
+	}
+	var mln net.Listener
+	if cfg.MetricsAddr != "" {
+		network, err := tcpNetwork(cfg.MetricsAddr)
+		if err == nil {
+			mln, err = net.Listen(network, cfg.MetricsAddr)
+		}
+		if err != nil {
+			log.Error("metrics listen", "addr", cfg.MetricsAddr, "err", err)
+			closeAll()
+			return 1
+		}
+		log.Info("serving metrics", "addr", mln.Addr().String())
 	}
 
 	hup := make(chan os.Signal, 1)
@@ -131,11 +191,24 @@ func run(args []string, stderr io.Writer) int {
 
 	p.Run(ctx)
 	var wg sync.WaitGroup
-	for _, ln := range lns {
+	for _, l := range lns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.Serve(ctx, ln)
+			if l.pp {
+				p.ServeProxyProtocol(ctx, l.ln)
+			} else {
+				p.Serve(ctx, l.ln)
+			}
+		}()
+	}
+	if mln != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.ServeMetrics(ctx, mln); err != nil {
+				log.Error("metrics", "err", err)
+			}
 		}()
 	}
 	<-ctx.Done()

@@ -21,14 +21,23 @@ func (p *Proxy) Reload() error {
 	rs, err := p.parser.Load(p.cfg.HBAFile)
 	if err != nil {
 		p.failed.Add(1)
+		p.metrics.reloads.WithLabelValues("hba", "failed").Inc()
 		p.logLoadError(p.cfg.HBAFile, err)
 		p.log.Warn("pg_hba.conf was not reloaded", "file", p.cfg.HBAFile)
 		return err
 	}
-	p.rules.Store(rs)
+	p.storeRules(rs)
 	p.gen.Add(1)
+	p.metrics.reloads.WithLabelValues("hba", "ok").Inc()
 	p.log.Info("pg_hba.conf reloaded", "file", rs.Path(), "rules", len(rs.Rules()))
 	return nil
+}
+
+// storeRules puts rs in force.
+func (p *Proxy) storeRules(rs *hba.Ruleset) {
+	p.rules.Store(rs)
+	p.metrics.rules.Set(float64(len(rs.Rules())))
+	p.metrics.rulesLoadedAt.Set(float64(time.Now().UnixNano()) / 1e9)
 }
 
 // logLoadError logs each error of a failed load on its own line.
@@ -94,7 +103,13 @@ func (p *Proxy) ReloadIdent() error {
 	p.reloadMu.Lock()
 	defer p.reloadMu.Unlock()
 	defer p.signalReload()
-	return p.loadIdent(false)
+	err := p.loadIdent(false)
+	result := "ok"
+	if err != nil {
+		result = "failed"
+	}
+	p.metrics.reloads.WithLabelValues("ident", result).Inc()
+	return err
 }
 
 // watch polls the files' modification times and sizes and reloads the one
