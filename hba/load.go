@@ -83,8 +83,8 @@ type tokLine struct {
 type loader struct {
 	p         *Parser
 	ver       int
-	maxTok    int // 13–15: a token may hold maxTok-1 bytes; 0 = unlimited
-	maxLine   int // 13: fgets buffer size
+	maxTok    int  // 13–15: a token may hold maxTok-1 bytes; 0 = unlimited
+	maxLine   int  // 13: fgets buffer size
 	tooLong13 bool // the last 13-style line read filled the buffer
 
 	// The budgets of the load (Parser.Limits resolved) and what is spent.
