@@ -170,7 +170,7 @@ type Limits struct {
 	MaxBytes int64
 	// MaxFiles bounds the files and directories opened per load: the main
 	// file, every @file reference, every include and every include_dir
-	// directory and file. Default 65,536.
+	// directory and file. Default 16,384.
 	MaxFiles int
 	// MaxLines bounds the non-empty logical lines read per load, in every
 	// file (lines of @files and included files count). Default 4,194,304.
@@ -181,6 +181,10 @@ type Limits struct {
 	// bytes while its line is read, and 12 once its rule is built).
 	// Default 16,777,216.
 	MaxTokens int
+	// MaxLineTokens bounds the tokens of one logical line, the tokens its
+	// @files expand to included: a line's tokens are all held at once while
+	// it is read. Default 1,048,576.
+	MaxLineTokens int
 	// MaxExpandedTokens bounds the tokens @file expansion produces per load.
 	// Default 2,097,152.
 	MaxExpandedTokens int
@@ -189,9 +193,10 @@ type Limits struct {
 // DefaultLimits are the limits a zero Limits field stands for.
 var DefaultLimits = Limits{
 	MaxBytes:          512 << 20,
-	MaxFiles:          1 << 16,
+	MaxFiles:          1 << 14,
 	MaxLines:          4 << 20,
 	MaxTokens:         16 << 20,
+	MaxLineTokens:     1 << 20,
 	MaxExpandedTokens: 2 << 20,
 }
 
@@ -211,6 +216,7 @@ func (l Limits) resolved() Limits {
 		MaxFiles:          pick(l.MaxFiles, DefaultLimits.MaxFiles),
 		MaxLines:          pick(l.MaxLines, DefaultLimits.MaxLines),
 		MaxTokens:         pick(l.MaxTokens, DefaultLimits.MaxTokens),
+		MaxLineTokens:     pick(l.MaxLineTokens, DefaultLimits.MaxLineTokens),
 		MaxExpandedTokens: pick(l.MaxExpandedTokens, DefaultLimits.MaxExpandedTokens),
 	}
 	switch {

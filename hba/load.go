@@ -77,6 +77,7 @@ type tokLine struct {
 	raw    string
 	fields [][]token
 	err    *Error
+	ntok   int // tokens in fields, @file expansion included
 }
 
 // loader holds the state of one load.
@@ -394,6 +395,7 @@ func (l *loader) readFile(abs string) ([]byte, error) {
 	}
 	l.files++
 	if l.files > l.lim.MaxFiles {
+		l.halted = true
 		return nil, &limitError{"pghba limit of " + itoa(l.lim.MaxFiles) + " files opened per load exceeded"}
 	}
 	remain := l.lim.MaxBytes - l.readBytes
@@ -405,6 +407,9 @@ func (l *loader) readFile(abs string) ([]byte, error) {
 		data, err = readFS(l.p.FS, abs, remain, l.lim.MaxBytes)
 	} else {
 		data, err = readOS(abs, remain, l.lim.MaxBytes)
+	}
+	if errors.Is(err, ErrLimit) {
+		l.halted = true
 	}
 	if err != nil {
 		return nil, err
@@ -985,8 +990,13 @@ func (l *loader) nextField(tl *tokLine, s string, i *int, file string, depth int
 			toks = l.expandFile(tl, append([]token(nil), toks...), file, t.s[1:], depth+1)
 		} else {
 			l.tokens++
+			tl.ntok++
 			if l.tokens > l.lim.MaxTokens {
 				tl.err = l.limitErr(tl, "tokens per load", l.lim.MaxTokens)
+				return l.keepTokens(toks)
+			}
+			if tl.ntok > l.lim.MaxLineTokens {
+				tl.err = l.limitErr(tl, "tokens in one line", l.lim.MaxLineTokens)
 				return l.keepTokens(toks)
 			}
 			toks = append(toks, t)
@@ -1117,6 +1127,11 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth
 			}
 			if l.tokens > l.lim.MaxTokens {
 				tl.err = l.limitErr(tl, "tokens per load", l.lim.MaxTokens)
+				return toks
+			}
+			tl.ntok += len(f)
+			if tl.ntok > l.lim.MaxLineTokens {
+				tl.err = l.limitErr(tl, "tokens in one line", l.lim.MaxLineTokens)
 				return toks
 			}
 			n := len(toks)
