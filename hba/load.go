@@ -725,7 +725,10 @@ func (l *loader) readMain(abs, what13 string) ([]byte, error) {
 // The bytes of data count against the load's budget.
 func (l *loader) tokenizeMain(abs string, data []byte) []*tokLine {
 	var lines []*tokLine
-	l.readBytes += int64(len(data))
+	if l.files == 0 {
+		// Data the caller gave (ParseBytes); readMain counted its own.
+		l.readBytes += int64(len(data))
+	}
 	l.tokenize(abs, data, 0, nil, &lines)
 	return lines
 }
@@ -790,7 +793,10 @@ func (p *Parser) parseMain(l *loader, abs string, data []byte, withLines bool) *
 		}
 		est = 256 // later slabs are for included files
 	}
-	l.readBytes += int64(len(data))
+	if l.files == 0 {
+		// Data the caller gave (ParseBytes); readMain counted its own.
+		l.readBytes += int64(len(data))
+	}
 	l.tokenize(abs, data, 0, nil, &lines)
 	l.finish(&f.Errors)
 	return f
