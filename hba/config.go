@@ -159,7 +159,7 @@ type Parser struct {
 // it is read (the file does not load).
 //
 // The defaults load a file of a million ordinary rules (the generated
-// multi-tenant file of about 60 MB, 6 tokens a rule) with room to spare.
+// multi-tenant file of 69 MB, 6 tokens a rule) with room to spare.
 type Limits struct {
 	// MaxBytes bounds the bytes read from files per load, the main file
 	// included, counted every time a file is read (an @file named twice
@@ -177,8 +177,8 @@ type Limits struct {
 	MaxLines int
 	// MaxTokens bounds the tokens read per load, in every file, plus the
 	// tokens @file expansion copies into the lines that name the files.
-	// Tokens are what a load's memory grows with (a token retains about 40
-	// bytes while its line is read, and 12 once its rule is built).
+	// Tokens are what a load's memory grows with (a name in a rule's
+	// database or user list retains 12 bytes once the rule is built).
 	// Default 16,777,216.
 	MaxTokens int
 	// MaxLineTokens bounds the tokens of one logical line, the tokens its
