@@ -10,7 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
+		"strings"
 	"syscall"
 	"testing"
 	"testing/fstest"
@@ -47,8 +47,9 @@ var (
 		"fan/f2.conf": []byte("include_dir .\n"),
 		"fan/f3.conf": []byte("include_dir .\n"),
 	}
-	// dirLimits are small, so that the fuzzer reaches every budget fast.
-	dirLimits = hba.Limits{MaxBytes: 1 << 20, MaxFiles: 300, MaxLines: 20000, MaxTokens: 100000, MaxLineTokens: 20000}
+	// fuzzLimits are small, so that the fuzzer reaches every budget fast
+	// and no input costs long.
+	fuzzLimits = hba.Limits{MaxBytes: 1 << 20, MaxFiles: 300, MaxLines: 20000, MaxTokens: 100000, MaxLineTokens: 20000}
 )
 
 // realDir writes files to a new temporary directory, with the hostile
@@ -80,7 +81,7 @@ func realDir(t *testing.T, files map[string][]byte, sel int) string {
 	must(os.Symlink("/dev/zero", filepath.Join(dir, "zero")))
 	must(os.Symlink("/dev/null", filepath.Join(dir, "null")))
 	write("big", nil)
-	must(os.Truncate(filepath.Join(dir, "big"), dirLimits.MaxBytes+1))
+	must(os.Truncate(filepath.Join(dir, "big"), fuzzLimits.MaxBytes+1))
 	if sel&1 != 0 {
 		must(syscall.Mkfifo(filepath.Join(dir, "d", "c.conf"), 0o644))
 	}
@@ -93,7 +94,7 @@ func realDir(t *testing.T, files map[string][]byte, sel int) string {
 // FuzzLoad loads arbitrary bytes as pg_hba.conf, with arbitrary contents for
 // the files it may include or name with @, from an in-memory filesystem or
 // (by v) from a real temporary directory that also holds a FIFO, devices,
-// an oversized file and fan-out include trees, under small Limits.
+// an oversized file and fan-out include trees; under small Limits.
 // Properties: no panic and no hang; every error in a file of the input
 // names a line inside it; at most one limit error, the last one; a file
 // with errors never compiles; formatting the rules and loading the result
@@ -118,7 +119,7 @@ func FuzzLoad(f *testing.F) {
 		}
 		files := map[string][]byte{"pg_hba.conf": main, "inc.conf": inc, "names": inc, "d/a.conf": inc, "d/b.conf": main}
 		version := hba.MinVersion + int(v)%(hba.MaxVersion-hba.MinVersion+1)
-		p := &hba.Parser{Version: version}
+		p := &hba.Parser{Version: version, Limits: fuzzLimits}
 		mainName := "pg_hba.conf"
 		dir := ""
 		if (v/6)&1 != 0 {
@@ -126,7 +127,6 @@ func FuzzLoad(f *testing.F) {
 			for name, data := range hostileFiles {
 				files[name] = data
 			}
-			p.Limits = dirLimits
 			mainName = filepath.Join(dir, "pg_hba.conf")
 		} else {
 			fsys := fstest.MapFS{
