@@ -10,7 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-		"strings"
+	"strings"
 	"syscall"
 	"testing"
 	"testing/fstest"
