@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -78,14 +77,14 @@ func wantOneError(t *testing.T, what string, mainErr error, lines ErrorList, wan
 func TestLoadRefusesFIFO(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+	if err := mkfifo(fifo); err != nil {
 		t.Skip("mkfifo:", err)
 	}
 	fifoConf := filepath.Join(dir, "d", "p.conf")
 	if err := os.MkdirAll(filepath.Dir(fifoConf), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mkfifo(fifoConf, 0o644); err != nil {
+	if err := mkfifo(fifoConf); err != nil {
 		t.Fatal(err)
 	}
 	writeFiles(t, dir, map[string]string{
