@@ -579,3 +579,40 @@ func TestDefaultLimitsLoadMillionRules(t *testing.T) {
 		t.Fatalf("%d rules", n)
 	}
 }
+
+// BenchmarkHostileLoad measures the hostile loads of issue 12 that the
+// limits stop: a 4 MB `a,a,a,…` list (per-line token budget), a file that
+// includes itself three times (file budget), five files that each include
+// their directory (file budget), and a main file that names /dev/zero.
+func BenchmarkHostileLoad(b *testing.B) {
+	dir := b.TempDir()
+	files := map[string]string{
+		"names.conf": "host " + strings.Repeat("a,", 2<<20) + "a all 0.0.0.0/0 trust\n",
+		"self.conf":  strings.Repeat("include self.conf\n", 3),
+		"fan.conf":   "include_dir fan\n",
+		"zero.conf":  "host @/dev/zero all 0.0.0.0/0 trust\n",
+	}
+	for i := 1; i <= 5; i++ {
+		files["fan/f"+itoa(i)+".conf"] = "include_dir .\n"
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, name := range []string{"names.conf", "self.conf", "fan.conf", "zero.conf"} {
+		b.Run(strings.TrimSuffix(name, ".conf"), func(b *testing.B) {
+			var p Parser
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.Load(filepath.Join(dir, name)); err == nil {
+					b.Fatal("loaded")
+				}
+			}
+		})
+	}
+}

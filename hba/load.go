@@ -997,14 +997,16 @@ func (l *loader) nextField(tl *tokLine, s string, i *int, file string, depth int
 		} else {
 			l.tokens++
 			tl.ntok++
+			// The line fails: its tokens are not needed.
 			if l.tokens > l.lim.MaxTokens {
 				tl.err = l.limitErr(tl, "tokens per load", l.lim.MaxTokens)
-				return l.keepTokens(toks)
+				return nil
 			}
 			if tl.ntok > l.lim.MaxLineTokens {
 				tl.err = l.limitErr(tl, "tokens in one line", l.lim.MaxLineTokens)
-				return l.keepTokens(toks)
+				return nil
 			}
+			toks = growTokens(toks, 1)
 			toks = append(toks, t)
 		}
 		if !comma || tl.err != nil {
@@ -1077,6 +1079,16 @@ func (l *loader) nextToken(s string, i *int) (t token, ok, comma, tooLong bool) 
 	return token{s: string(out), quoted: initialQuote}, sawQuote || len(out) > 0, comma, false
 }
 
+// growTokens makes room for n more tokens in a long list by doubling its
+// capacity, so that a list of a million tokens allocates about twice its
+// size, not the five times append's growth of large slices costs.
+func growTokens(t []token, n int) []token {
+	if len(t)+n > cap(t) && len(t) >= 1024 {
+		return slices.Grow(t, max(n, len(t)))
+	}
+	return t
+}
+
 // expandFile replaces an @file token by the tokens of every line of the
 // file, in order.
 func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth int) []token {
@@ -1141,6 +1153,7 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth
 				return toks
 			}
 			n := len(toks)
+			toks = growTokens(toks, len(f))
 			toks = append(toks, f...)
 			for i := n; i < len(toks); i++ {
 				toks[i].at = 0 // not in the referencing line
