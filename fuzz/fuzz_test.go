@@ -5,12 +5,15 @@ package fuzz
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/pghba/pghba/hba"
 	"github.com/pghba/pghba/internal/refmatch"
@@ -32,11 +35,70 @@ func seedFiles(f *testing.F) [][]byte {
 	return out
 }
 
+// The files FuzzLoad's real directory holds besides the input's: a file
+// that includes itself three times and a directory of files that each
+// include it (fan-out past the file budget), a FIFO, links to /dev/zero and
+// /dev/null, and a sparse file over the byte budget.
+var (
+	hostileFiles = map[string][]byte{
+		"self.conf":   []byte("include self.conf\ninclude self.conf\ninclude self.conf\n"),
+		"fan/f1.conf": []byte("include_dir .\n"),
+		"fan/f2.conf": []byte("include_dir .\n"),
+		"fan/f3.conf": []byte("include_dir .\n"),
+	}
+	// fuzzLimits are small, so that the fuzzer reaches every budget fast
+	// and no input costs long.
+	fuzzLimits = hba.Limits{MaxBytes: 1 << 20, MaxFiles: 300, MaxLines: 20000, MaxTokens: 100000, MaxLineTokens: 20000}
+)
+
+// realDir writes files to a new temporary directory, with the hostile
+// files beside them; sel adds a FIFO (bit 0) and a link to /dev/zero (bit
+// 1) to the include_dir d.
+func realDir(t *testing.T, files map[string][]byte, sel int) string {
+	dir := t.TempDir()
+	write := func(name string, data []byte) {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, data := range files {
+		write(name, data)
+	}
+	for name, data := range hostileFiles {
+		write(name, data)
+	}
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The special files are made where the system has them.
+	_ = mkfifo(filepath.Join(dir, "fifo"))
+	_ = os.Symlink("/dev/zero", filepath.Join(dir, "zero"))
+	_ = os.Symlink("/dev/null", filepath.Join(dir, "null"))
+	write("big", nil)
+	must(os.Truncate(filepath.Join(dir, "big"), fuzzLimits.MaxBytes+1))
+	if sel&1 != 0 {
+		_ = mkfifo(filepath.Join(dir, "d", "c.conf"))
+	}
+	if sel&2 != 0 {
+		_ = os.Symlink("/dev/zero", filepath.Join(dir, "d", "z.conf"))
+	}
+	return dir
+}
+
 // FuzzLoad loads arbitrary bytes as pg_hba.conf, with arbitrary contents for
-// the files it may include or name with @. Properties: no panic; every
-// error names a file that was read and a line inside it; a file with errors
-// never compiles; formatting the rules and loading the result gives the
-// same rules.
+// the files it may include or name with @, from an in-memory filesystem or
+// (by v) from a real temporary directory that also holds a FIFO, devices,
+// an oversized file and fan-out include trees; under small Limits.
+// Properties: no panic and no hang; every error in a file of the input
+// names a line inside it; at most one limit error, the last one; a file
+// with errors never compiles; formatting the rules and loading the result
+// gives the same rules.
 func FuzzLoad(f *testing.F) {
 	for _, s := range seedFiles(f) {
 		f.Add(s, []byte("db1, db2 \"a b\"\n"), uint8(5))
@@ -44,32 +106,74 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("host @names all 127.0.0.1/32 trust\ninclude inc.conf\n"), []byte("local all all trust\n"), uint8(3))
 	f.Add([]byte("include_dir d\nhost @inc.conf all all trust\n"), []byte("x @inc.conf\n"), uint8(4))
 	f.Add([]byte("host \"a\\\nb\" all 127.0.0.1/32 trust\n"), []byte(""), uint8(1))
+	// v/6 odd: a real directory; v/12 picks the special files of d/.
+	f.Add([]byte("include fifo\nhost @zero all 0.0.0.0/0 trust\ninclude big\ninclude null\n"), []byte("local all all trust\n"), uint8(6+3))
+	f.Add([]byte("include_dir d\nlocal all all trust\n"), []byte("host all all 0.0.0.0/0 trust\n"), uint8(6+36+5))
+	f.Add([]byte("include self.conf\n"), []byte(""), uint8(6+5))
+	f.Add([]byte("include_dir fan\n"), []byte(""), uint8(6+4))
+	f.Add([]byte("host @fifo all 0.0.0.0/0 trust\nhost @big,@null all 0.0.0.0/0 trust\n"), []byte(""), uint8(6+1))
+	f.Add([]byte("host @names all 0.0.0.0/0 trust\n"), bytes.Repeat([]byte("@names "), 200), uint8(6+2))
 	f.Fuzz(func(t *testing.T, main, inc []byte, v uint8) {
 		if len(main) > 1<<16 || len(inc) > 1<<16 {
 			return
 		}
 		files := map[string][]byte{"pg_hba.conf": main, "inc.conf": inc, "names": inc, "d/a.conf": inc, "d/b.conf": main}
-		fsys := fstest.MapFS{}
-		for name, data := range files {
-			fsys[name] = &fstest.MapFile{Data: data}
-		}
 		version := hba.MinVersion + int(v)%(hba.MaxVersion-hba.MinVersion+1)
-		p := &hba.Parser{FS: fsys, Version: version}
-		file, err := p.ParseFile("pg_hba.conf")
+		p := &hba.Parser{Version: version, Limits: fuzzLimits}
+		mainName := "pg_hba.conf"
+		dir := ""
+		if (v/6)&1 != 0 {
+			dir = realDir(t, files, int(v/12))
+			for name, data := range hostileFiles {
+				files[name] = data
+			}
+			mainName = filepath.Join(dir, "pg_hba.conf")
+		} else {
+			fsys := fstest.MapFS{
+				"fifo": {Mode: fs.ModeNamedPipe},
+				"dev":  {Mode: fs.ModeDevice | fs.ModeCharDevice},
+			}
+			for name, data := range files {
+				fsys[name] = &fstest.MapFile{Data: data}
+			}
+			p.FS = fsys
+		}
+		var file *hba.File
+		var err error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			file, err = p.ParseFile(mainName)
+		}()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("ParseFile blocked")
+		}
 		if err != nil {
 			t.Fatalf("ParseFile: %v", err)
 		}
-		for _, e := range file.Errors {
+		for i, e := range file.Errors {
+			if e.Error() == "" || e.Msg == "" {
+				t.Fatalf("empty error text: %#v", e)
+			}
+			if errors.Is(e, hba.ErrLimit) && i != len(file.Errors)-1 {
+				t.Fatalf("limit error %d of %d: %v", i+1, len(file.Errors), e)
+			}
 			name := strings.TrimPrefix(e.Pos.Filename, "/")
+			if dir != "" {
+				rel, err := filepath.Rel(dir, e.Pos.Filename)
+				if err != nil || strings.HasPrefix(rel, "..") {
+					continue // a file outside the directory, named absolutely
+				}
+				name = rel
+			}
 			data, ok := files[name]
 			if !ok {
 				t.Fatalf("error in unknown file %q: %v", e.Pos.Filename, e)
 			}
 			if n := bytes.Count(data, []byte("\n")) + 1; e.Pos.Line < 1 || e.Pos.Line > n {
 				t.Fatalf("error line %d outside %s (%d lines): %v", e.Pos.Line, name, n, e)
-			}
-			if e.Error() == "" || e.Msg == "" {
-				t.Fatalf("empty error text: %#v", e)
 			}
 		}
 		rs, cerr := p.Compile(file)

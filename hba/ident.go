@@ -120,22 +120,17 @@ func (f *IdentFile) ViewRows() []IdentViewRow {
 // then logs "could not open usermap file …" (13–15) or "could not open file
 // …" (16+) and runs without maps); line errors are in IdentFile.Errors.
 func (p *Parser) ParseIdentFile(name string) (*IdentFile, error) {
-	abs := p.absPath(name)
-	data, err := p.readMain(abs, "usermap file")
-	if err != nil {
-		return nil, err
-	}
-	return p.parseIdentMain(abs, data), nil
+	return p.ParseIdentFileContext(context.Background(), name)
 }
 
 // ParseIdentBytes parses data as the pg_ident.conf named name; includes and
 // @files are read relative to name's directory.
 func (p *Parser) ParseIdentBytes(name string, data []byte) *IdentFile {
-	return p.parseIdentMain(p.absPath(name), data)
+	return p.parseIdentMain(p.newLoader(nil), p.absPath(name), data)
 }
 
-func (p *Parser) parseIdentMain(abs string, data []byte) *IdentFile {
-	lines := p.tokenizeMain(abs, data)
+func (p *Parser) parseIdentMain(l *loader, abs string, data []byte) *IdentFile {
+	lines := l.tokenizeMain(abs, data)
 	f := &IdentFile{Path: abs, Version: p.version()}
 	for _, tl := range lines {
 		ln := &IdentLine{Pos: tl.pos, IncludedFrom: tl.inc, Raw: tl.raw, Err: tl.err}
@@ -154,6 +149,7 @@ func (p *Parser) parseIdentMain(abs string, data []byte) *IdentFile {
 		}
 		f.Lines = append(f.Lines, ln)
 	}
+	l.finish(&f.Errors)
 	return f
 }
 
@@ -225,7 +221,13 @@ func LoadIdent(path string) (*IdentMaps, error) {
 // reload). An empty file loads and defines no maps. The maps test +role
 // database users with p.Env.Roles.
 func (p *Parser) LoadIdent(path string) (*IdentMaps, error) {
-	f, err := p.ParseIdentFile(path)
+	return p.LoadIdentContext(context.Background(), path)
+}
+
+// LoadIdentContext is LoadIdent, stopping when ctx ends (see
+// [Parser.ParseFileContext]).
+func (p *Parser) LoadIdentContext(ctx context.Context, path string) (*IdentMaps, error) {
+	f, err := p.ParseIdentFileContext(ctx, path)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,9 @@ package hba
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -15,22 +17,48 @@ import (
 	"github.com/pghba/pghba/internal/cemu"
 )
 
-// Limits on hostile input. PostgreSQL has no such limits in 13–15 (it
-// recurses until it runs out of file descriptors); these keep pghba's memory
-// and time bounded whatever the input.
+// Nesting limits. PostgreSQL has none in 13–15 (it recurses until it runs
+// out of file descriptors). The budgets of one load are in Limits.
 const (
 	// maxDepth is PostgreSQL 16+'s CONF_FILE_MAX_DEPTH: the top-level file
 	// is depth 0, each @file or include adds one.
 	maxDepth = 10
 	// maxDepthOld bounds @file nesting for 13–15, which have no limit.
 	maxDepthOld = 64
-	// maxExpandedTokens bounds the tokens produced by @file and include
-	// expansion across one load.
-	maxExpandedTokens = 2 << 20
-	// maxReadBytes bounds the bytes read across one load (every file, every
-	// time it is read).
-	maxReadBytes = 512 << 20
 )
+
+// ErrLimit is the category of the error a load gets when it reaches one of
+// its Limits (see [Limits]).
+var ErrLimit = errors.New("pghba load limit exceeded")
+
+// limitError is a read refused by a load limit.
+type limitError struct{ msg string }
+
+func (e *limitError) Error() string        { return e.msg }
+func (e *limitError) Is(target error) bool { return target == ErrLimit }
+
+// notRegularError is a file that is neither a regular file nor a
+// directory (a FIFO, a device, a socket): pghba does not read it.
+type notRegularError struct{ kind string }
+
+func (e *notRegularError) Error() string { return "not a regular file (" + e.kind + ")" }
+
+func notRegular(m fs.FileMode) error {
+	kind := "a special file"
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		kind = "a named pipe"
+	case m&fs.ModeSocket != 0:
+		kind = "a socket"
+	case m&fs.ModeCharDevice != 0:
+		kind = "a character device"
+	case m&fs.ModeDevice != 0:
+		kind = "a block device"
+	case m&fs.ModeSymlink != 0:
+		kind = "a symbolic link"
+	}
+	return &notRegularError{kind}
+}
 
 // token is one scanned token: its de-quoted text and whether it started
 // with a double quote.
@@ -51,18 +79,31 @@ type tokLine struct {
 	raw    string
 	fields [][]token
 	err    *Error
+	ntok   int // tokens in fields, @file expansion included
 }
 
 // loader holds the state of one load.
 type loader struct {
 	p         *Parser
 	ver       int
-	maxTok    int // 13–15: a token may hold maxTok-1 bytes; 0 = unlimited
-	maxLine   int // 13: fgets buffer size
-	readBytes int
-	tokens    int
-	overLimit bool
+	maxTok    int  // 13–15: a token may hold maxTok-1 bytes; 0 = unlimited
+	maxLine   int  // 13: fgets buffer size
 	tooLong13 bool // the last 13-style line read filled the buffer
+
+	// The budgets of the load (Parser.Limits resolved) and what is spent.
+	ctx       context.Context
+	lim       Limits
+	readBytes int64
+	files     int
+	lines     int
+	tokens    int
+	expanded  int
+	ticks     int
+	// halted is set when a limit is reached or ctx ends: nothing more is
+	// read. haltErr is the first limit error, stopped the context's.
+	halted  bool
+	haltErr *Error
+	stopped *Error
 
 	// options are the shared options of rules without option tokens, by
 	// method (see shareOptions).
@@ -141,8 +182,11 @@ func (l *loader) keepFields(f [][]token) [][]token {
 	return l.fieldChunk[n:len(l.fieldChunk):len(l.fieldChunk)]
 }
 
-func (p *Parser) newLoader() *loader {
-	l := &loader{p: p, ver: p.version()}
+func (p *Parser) newLoader(ctx context.Context) *loader {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	l := &loader{p: p, ver: p.version(), ctx: ctx, lim: p.Limits.resolved()}
 	switch l.ver {
 	case 13:
 		l.maxTok = 256
@@ -281,40 +325,190 @@ type readError struct{ errno string }
 
 func (e *readError) Error() string { return e.errno }
 
-// readFile returns the contents of an absolute path. An open failure returns
-// an error whose text is the C library's strerror text; a read failure a
-// *readError.
-func (p *Parser) readFile(abs string) ([]byte, error) {
+// readFile returns the contents of an absolute path, within the load's
+// budgets. An open failure returns an error whose text is the C library's
+// strerror text; a directory a *readError; a FIFO, device or socket a
+// *notRegularError (neither opened nor read); a spent budget a *limitError
+// (a file larger than what remains is refused before it is read).
+func (l *loader) readFile(abs string) ([]byte, error) {
+	if err := l.checkContext(Position{Filename: abs}); err != nil {
+		return nil, err
+	}
+	l.files++
+	if l.files > l.lim.MaxFiles {
+		l.halted = true
+		return nil, &limitError{"pghba limit of " + itoa(l.lim.MaxFiles) + " files opened per load exceeded"}
+	}
+	remain := l.lim.MaxBytes - l.readBytes
 	var (
 		data []byte
 		err  error
-		fi   fs.FileInfo
 	)
-	if p.FS != nil {
-		var name string
-		name, err = fsPath(p.FS, abs)
-		if err == nil {
-			fi, err = fs.Stat(p.FS, name)
-		}
-		if err == nil && fi.IsDir() {
-			return nil, &readError{"Is a directory"}
-		}
-		if err == nil {
-			data, err = fs.ReadFile(p.FS, name)
-		}
+	if l.p.FS != nil {
+		data, err = readFS(l.p.FS, abs, remain, l.lim.MaxBytes)
 	} else {
-		fi, err = os.Stat(abs)
-		if err == nil && fi.IsDir() {
-			return nil, &readError{"Is a directory"}
-		}
-		if err == nil {
-			data, err = os.ReadFile(abs)
-		}
+		data, err = readOS(abs, remain, l.lim.MaxBytes)
 	}
+	if errors.Is(err, ErrLimit) {
+		l.halted = true
+	}
+	if err != nil {
+		return nil, err
+	}
+	l.readBytes += int64(len(data))
+	return data, nil
+}
+
+// readOS reads a regular file of the operating system: stat, so that a
+// special file is not even opened; open without blocking (a FIFO swapped
+// in meanwhile cannot block the open); fstat the opened file; read at most
+// remain+1 bytes.
+func readOS(abs string, remain, max int64) ([]byte, error) {
+	fi, err := os.Stat(abs)
 	if err != nil {
 		return nil, errors.New(strerror(err))
 	}
-	return data, nil
+	if fi.IsDir() {
+		return nil, &readError{"Is a directory"}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, notRegular(fi.Mode())
+	}
+	f, err := os.OpenFile(abs, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, errors.New(strerror(err))
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, errors.New(strerror(err))
+	}
+	if fi.IsDir() {
+		return nil, &readError{"Is a directory"}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, notRegular(fi.Mode())
+	}
+	return readBounded(f, fi.Size(), remain, max)
+}
+
+// readFS is readOS for an fs.FS, from the mode bits of Stat and of the
+// opened file.
+func readFS(fsys fs.FS, abs string, remain, max int64) ([]byte, error) {
+	name, err := fsPath(fsys, abs)
+	if err != nil {
+		return nil, errors.New(strerror(err))
+	}
+	fi, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, errors.New(strerror(err))
+	}
+	if fi.IsDir() {
+		return nil, &readError{"Is a directory"}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, notRegular(fi.Mode())
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, errors.New(strerror(err))
+	}
+	defer f.Close()
+	if ofi, err := f.Stat(); err == nil {
+		if ofi.IsDir() {
+			return nil, &readError{"Is a directory"}
+		}
+		if !ofi.Mode().IsRegular() {
+			return nil, notRegular(ofi.Mode())
+		}
+		fi = ofi
+	}
+	return readBounded(f, fi.Size(), remain, max)
+}
+
+// readBounded reads r, whose size is announced as size, refusing more than
+// remain bytes: from the size before reading, else after reading remain+1.
+func readBounded(r io.Reader, size, remain, max int64) ([]byte, error) {
+	over := &limitError{"pghba limit of " + strconv64(max) + " bytes read exceeded"}
+	if remain < 0 || size > remain {
+		return nil, over
+	}
+	if size < 0 {
+		size = 0
+	}
+	n := remain
+	if n < 1<<62 {
+		n++
+	}
+	lr := io.LimitReader(r, n)
+	buf := make([]byte, 0, size+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		k, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, errors.New(strerror(err))
+		}
+	}
+	if int64(len(buf)) > remain {
+		return nil, over
+	}
+	return buf, nil
+}
+
+func strconv64(n int64) string {
+	if n <= int64(^uint(0)>>1) {
+		return itoa(int(n))
+	}
+	return "many"
+}
+
+// checkContext reports whether the load's context has ended, and halts
+// the load if so.
+func (l *loader) checkContext(pos Position) error {
+	if l.stopped != nil {
+		return l.stopped
+	}
+	if err := l.ctx.Err(); err != nil {
+		l.stopped = &Error{Pos: pos, Msg: "loading stopped: " + err.Error(), Err: err}
+		l.halted = true
+		return l.stopped
+	}
+	return nil
+}
+
+// halt records a limit error and stops the load.
+func (l *loader) halt(e *Error) {
+	l.halted = true
+	if l.haltErr == nil {
+		l.haltErr = e
+	}
+}
+
+// limitErr returns the limit error for the line tl and halts the load.
+func (l *loader) limitErr(tl *tokLine, what string, n int) *Error {
+	e := &Error{Pos: tl.pos, Msg: "pghba limit of " + itoa(n) + " " + what + " exceeded", Err: ErrLimit}
+	l.halt(e)
+	return e
+}
+
+// finish makes sure a load that reached a limit reports it: when the
+// line that reached it was hidden behind an earlier error of an @file, the
+// limit error is added.
+func (l *loader) finish(errs *ErrorList) {
+	if l.haltErr == nil {
+		return
+	}
+	for _, e := range *errs {
+		if errors.Is(e, ErrLimit) {
+			return
+		}
+	}
+	*errs = append(*errs, l.haltErr)
 }
 
 // strerror maps a Go file error to glibc's strerror text.
@@ -386,55 +580,79 @@ func (p *Parser) listDir(dir string) (files []string, errPath string, err error)
 // ParseFile reads the pg_hba.conf at path and everything it includes. The
 // error is non-nil only when the main file cannot be read at all (PostgreSQL
 // then refuses to start, and the view query fails); line errors are in
-// File.Errors.
+// File.Errors. It is ParseFileContext with context.Background().
 func (p *Parser) ParseFile(name string) (*File, error) {
+	return p.ParseFileContext(context.Background(), name)
+}
+
+// ParseFileContext is ParseFile, stopping when ctx ends. The context is
+// checked before every file is opened (the main file, each @file, include
+// and file of an include_dir) and every 256 lines read; a read itself is
+// bounded (see [Limits]) and cannot block, since only regular files are
+// read. When ctx ends first, the *File is nil and the error an *Error,
+// placed where loading stopped, that matches ctx.Err() with errors.Is.
+func (p *Parser) ParseFileContext(ctx context.Context, name string) (*File, error) {
 	abs := p.absPath(name)
-	data, err := p.readMain(abs, "configuration file")
+	l := p.newLoader(ctx)
+	data, err := l.readMain(abs, "configuration file")
 	if err != nil {
 		return nil, err
 	}
-	return p.parseMain(abs, data, true), nil
+	f := p.parseMain(l, abs, data, true)
+	if l.stopped != nil {
+		return nil, l.stopped
+	}
+	return f, nil
 }
 
 // readMain reads a main file (pg_hba.conf or pg_ident.conf). A file that
 // opens but cannot be read (a directory) ends there, as in PostgreSQL 14+,
 // which logs the error and goes on. An open failure is the *Error the
 // server logs: `could not open <what13> "…": …` in 13–15, `could not open
-// file "…": …` from 16.
-func (p *Parser) readMain(abs, what13 string) ([]byte, error) {
-	data, err := p.readFile(abs)
+// file "…": …` from 16. A special file or a file over the byte budget is
+// refused the same way, with pghba's reason; an ended context returns the
+// context's *Error.
+func (l *loader) readMain(abs, what13 string) ([]byte, error) {
+	data, err := l.readFile(abs)
 	if err == nil {
 		return data, nil
+	}
+	if l.stopped != nil {
+		return nil, l.stopped
 	}
 	var re *readError
 	if errors.As(err, &re) {
 		return nil, nil
 	}
 	what := "file"
-	if p.version() <= 15 {
+	if l.ver <= 15 {
 		what = what13
 	}
-	return nil, &Error{Pos: Position{Filename: abs}, Msg: `could not open ` + what + ` "` + abs + `": ` + err.Error(), Err: ErrFile}
+	return nil, &Error{Pos: Position{Filename: abs}, Msg: `could not open ` + what + ` "` + abs + `": ` + err.Error(), Err: errCat(err)}
 }
 
 // tokenizeMain returns the logical lines of a main file, includes expanded.
-func (p *Parser) tokenizeMain(abs string, data []byte) []*tokLine {
-	l := p.newLoader()
+// The bytes of data count against the load's budget.
+func (l *loader) tokenizeMain(abs string, data []byte) []*tokLine {
 	var lines []*tokLine
-	l.readBytes += len(data)
+	if l.files == 0 {
+		// Data the caller gave (ParseBytes); readMain counted its own.
+		l.readBytes += int64(len(data))
+	}
 	l.tokenize(abs, data, 0, nil, &lines)
 	return lines
 }
 
 // ParseBytes parses data as the main file named name; includes and @files
-// are read relative to name's directory.
+// are read relative to name's directory. The bytes of data count against
+// Limits.MaxBytes.
 func (p *Parser) ParseBytes(name string, data []byte) *File {
-	return p.parseMain(p.absPath(name), data, true)
+	return p.parseMain(p.newLoader(nil), p.absPath(name), data, true)
 }
 
 // parseMain parses a main file. Without withLines the File has no Lines
 // (Load and LoadBytes, which keep only the rules, do not need them).
-func (p *Parser) parseMain(abs string, data []byte, withLines bool) *File {
+func (p *Parser) parseMain(l *loader, abs string, data []byte, withLines bool) *File {
 	// Each line becomes a Line (and a Rule) as soon as it is read, so that
 	// the tokenizer's buffers are reused. Lines and rules come from slabs
 	// sized by the main file's line count (more slabs for included files).
@@ -445,7 +663,6 @@ func (p *Parser) parseMain(abs string, data []byte, withLines bool) *File {
 	}
 	var lineSlab []Line
 	var ruleSlab []Rule
-	l := p.newLoader()
 	scratch := new(AuthOptions) // parseAuth's storage until shareOptions
 	var names nameArena
 	var file *ruleFile
@@ -486,8 +703,12 @@ func (p *Parser) parseMain(abs string, data []byte, withLines bool) *File {
 		}
 		est = 256 // later slabs are for included files
 	}
-	l.readBytes += len(data)
+	if l.files == 0 {
+		// Data the caller gave (ParseBytes); readMain counted its own.
+		l.readBytes += int64(len(data))
+	}
 	l.tokenize(abs, data, 0, nil, &lines)
+	l.finish(&f.Errors)
 	return f
 }
 
@@ -508,7 +729,11 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 	if len(data) >= 64<<10 {
 		whole = string(data)
 	}
-	for pos < len(data) {
+	for pos < len(data) && !l.halted {
+		l.ticks++
+		if l.ticks&255 == 0 && l.checkContext(Position{Filename: file, Line: lineNum}) != nil {
+			return
+		}
 		start := lineNum
 		lineStart := pos
 		var cont int
@@ -550,6 +775,12 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 		if tl.err == nil {
 			l.scanFields(tl, file, depth)
 		}
+		if len(tl.fields) > 0 || tl.err != nil {
+			l.lines++
+			if l.lines > l.lim.MaxLines && !l.halted {
+				tl.err = l.limitErr(tl, "lines per load", l.lim.MaxLines)
+			}
+		}
 		streaming := l.sink != nil && out == l.mainOut
 		if len(tl.fields) == 0 && tl.err == nil {
 			if streaming {
@@ -557,7 +788,7 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 			}
 			continue
 		}
-		if tl.err == nil && l.ver >= 16 && len(tl.fields) == 2 {
+		if tl.err == nil && l.ver >= 16 && len(tl.fields) == 2 && !l.halted {
 			if l.directive(tl, file, depth, inc, out) {
 				if streaming {
 					l.tlFree = append(l.tlFree, tl)
@@ -675,6 +906,17 @@ func (l *loader) nextField(tl *tokLine, s string, i *int, file string, depth int
 			toks = l.expandFile(tl, append([]token(nil), toks...), file, t.s[1:], depth+1)
 		} else {
 			l.tokens++
+			tl.ntok++
+			// The line fails: its tokens are not needed.
+			if l.tokens > l.lim.MaxTokens {
+				tl.err = l.limitErr(tl, "tokens per load", l.lim.MaxTokens)
+				return nil
+			}
+			if tl.ntok > l.lim.MaxLineTokens {
+				tl.err = l.limitErr(tl, "tokens in one line", l.lim.MaxLineTokens)
+				return nil
+			}
+			toks = growTokens(toks, 1)
 			toks = append(toks, t)
 		}
 		if !comma || tl.err != nil {
@@ -747,6 +989,16 @@ func (l *loader) nextToken(s string, i *int) (t token, ok, comma, tooLong bool) 
 	return token{s: string(out), quoted: initialQuote}, sawQuote || len(out) > 0, comma, false
 }
 
+// growTokens makes room for n more tokens in a long list by doubling its
+// capacity, so that a list of a million tokens allocates about twice its
+// size, not the five times append's growth of large slices costs.
+func growTokens(t []token, n int) []token {
+	if len(t)+n > cap(t) && len(t) >= 1024 {
+		return slices.Grow(t, max(n, len(t)))
+	}
+	return t
+}
+
 // expandFile replaces an @file token by the tokens of every line of the
 // file, in order.
 func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth int) []token {
@@ -763,7 +1015,7 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth
 		tl.err = &Error{Pos: tl.pos, Msg: `could not open file "` + full + `": maximum nesting depth exceeded`, Err: ErrIncludeDepth}
 		return toks
 	}
-	data, err := l.read(full)
+	data, err := l.readFile(full)
 	if err != nil {
 		var re *readError
 		if errors.As(err, &re) {
@@ -778,6 +1030,9 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth
 				msg = `could not open secondary authentication file "@` + name + `" as "` + full + `": ` + err.Error()
 			}
 			tl.err = &Error{Pos: tl.pos, Msg: msg, Err: errCat(err)}
+			if tl.err.Err == ErrLimit {
+				l.halt(tl.err)
+			}
 			return toks
 		}
 	}
@@ -792,11 +1047,23 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth
 		}
 		for _, f := range il.fields {
 			l.tokens += len(f)
-			if l.tokens > maxExpandedTokens {
-				tl.err = &Error{Pos: tl.pos, Msg: `could not open file "` + full + `": pghba limit of ` + itoa(maxExpandedTokens) + ` expanded tokens exceeded`, Err: ErrIncludeDepth}
+			l.expanded += len(f)
+			if l.expanded > l.lim.MaxExpandedTokens {
+				tl.err = &Error{Pos: tl.pos, Msg: `could not open file "` + full + `": pghba limit of ` + itoa(l.lim.MaxExpandedTokens) + ` expanded tokens exceeded`, Err: ErrLimit}
+				l.halt(tl.err)
+				return toks
+			}
+			if l.tokens > l.lim.MaxTokens {
+				tl.err = l.limitErr(tl, "tokens per load", l.lim.MaxTokens)
+				return toks
+			}
+			tl.ntok += len(f)
+			if tl.ntok > l.lim.MaxLineTokens {
+				tl.err = l.limitErr(tl, "tokens in one line", l.lim.MaxLineTokens)
 				return toks
 			}
 			n := len(toks)
+			toks = growTokens(toks, len(f))
 			toks = append(toks, f...)
 			for i := n; i < len(toks); i++ {
 				toks[i].at = 0 // not in the referencing line
@@ -807,23 +1074,17 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth
 }
 
 func errCat(err error) error {
-	if err != nil && strings.Contains(err.Error(), "maximum nesting depth") {
+	var ce *Error
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrLimit):
+		return ErrLimit
+	case errors.As(err, &ce):
+		return ce.Err // the load's context ended
+	case strings.Contains(err.Error(), "maximum nesting depth"):
 		return ErrIncludeDepth
 	}
 	return ErrFile
-}
-
-// read reads a file for an @file or include, within the byte budget.
-func (l *loader) read(full string) ([]byte, error) {
-	data, err := l.p.readFile(full)
-	if err != nil {
-		return nil, err
-	}
-	l.readBytes += len(data)
-	if l.readBytes > maxReadBytes {
-		return nil, errors.New("pghba limit of " + itoa(maxReadBytes) + " bytes read exceeded")
-	}
-	return data, nil
 }
 
 // directive runs a 16+ include directive. It reports whether the line was
@@ -839,6 +1100,9 @@ func (l *loader) directive(tl *tokLine, file string, depth int, inc []Position, 
 			return true
 		}
 		tl.err = &Error{Pos: tl.pos, Msg: msg, Err: cat}
+		if cat == ErrLimit {
+			l.halt(tl.err)
+		}
 		return false
 	case "include_dir":
 		if strings.Trim(arg, " \t\r\n") == "" {
@@ -847,6 +1111,16 @@ func (l *loader) directive(tl *tokLine, file string, depth int, inc []Position, 
 			return false
 		}
 		dir := l.p.relPath(arg, file)
+		if err := l.checkContext(tl.pos); err != nil {
+			tl.err = l.stopped
+			return false
+		}
+		l.files++
+		if l.files > l.lim.MaxFiles {
+			tl.err = &Error{Pos: tl.pos, Msg: `could not open directory "` + dir + `": pghba limit of ` + itoa(l.lim.MaxFiles) + ` files opened per load exceeded`, Err: ErrLimit}
+			l.halt(tl.err)
+			return false
+		}
 		files, badPath, err := l.p.listDir(dir)
 		if err != nil {
 			tl.err = &Error{Pos: tl.pos, Msg: `could not open directory "` + dir + `"`,
@@ -863,6 +1137,9 @@ func (l *loader) directive(tl *tokLine, file string, depth int, inc []Position, 
 		last := ""
 		var cat error = ErrFile
 		for _, f := range files {
+			if l.halted {
+				break
+			}
 			msg, c := l.includeFile(file, f, depth+1, false, here, out)
 			if msg != "" {
 				last, cat = msg, c
@@ -875,6 +1152,9 @@ func (l *loader) directive(tl *tokLine, file string, depth int, inc []Position, 
 			return true
 		}
 		tl.err = &Error{Pos: tl.pos, Msg: strings.Join(msgs, "\n"), Err: cat}
+		if cat == ErrLimit {
+			l.halt(tl.err)
+		}
 		return false
 	}
 	return false
@@ -887,17 +1167,33 @@ func (l *loader) includeFile(outer, name string, depth int, missingOK bool, inc 
 	if depth > maxDepth {
 		return `could not open file "` + full + `": maximum nesting depth exceeded`, ErrIncludeDepth
 	}
-	data, err := l.read(full)
+	data, err := l.readFile(full)
 	if err != nil {
 		var re *readError
 		if !errors.As(err, &re) {
 			if missingOK && isNotExist(err) {
 				return "", nil
 			}
-			return `could not open file "` + full + `": ` + err.Error(), ErrFile
+			return `could not open file "` + full + `": ` + err.Error(), errCat(err)
 		}
 		data = nil
 	}
 	l.tokenize(full, data, depth, inc, out)
 	return "", nil
+}
+
+// ParseIdentFileContext is ParseIdentFile, bounded by p.Limits as pg_hba.conf
+// loading is and stopping when ctx ends (see [Parser.ParseFileContext]).
+func (p *Parser) ParseIdentFileContext(ctx context.Context, name string) (*IdentFile, error) {
+	abs := p.absPath(name)
+	l := p.newLoader(ctx)
+	data, err := l.readMain(abs, "usermap file")
+	if err != nil {
+		return nil, err
+	}
+	f := p.parseIdentMain(l, abs, data)
+	if l.stopped != nil {
+		return nil, l.stopped
+	}
+	return f, nil
 }

@@ -42,19 +42,34 @@ func Load(path string) (*Ruleset, error) {
 // Load reads the pg_hba.conf at path with everything it includes and
 // compiles it. Any error in any line fails the load: the error is then an
 // ErrorList of every error, as PostgreSQL logs them, and the Ruleset is nil.
+//
+// Loading is bounded by p.Limits; it is LoadContext with
+// context.Background().
 func (p *Parser) Load(path string) (*Ruleset, error) {
+	return p.LoadContext(context.Background(), path)
+}
+
+// LoadContext is Load, stopping when ctx ends (see
+// [Parser.ParseFileContext] for when the context is checked). When ctx ends
+// first, the error is an *Error that matches ctx.Err() with errors.Is.
+func (p *Parser) LoadContext(ctx context.Context, path string) (*Ruleset, error) {
 	abs := p.absPath(path)
-	data, err := p.readMain(abs, "configuration file")
+	l := p.newLoader(ctx)
+	data, err := l.readMain(abs, "configuration file")
 	if err != nil {
 		return nil, err
 	}
-	return p.Compile(p.parseMain(abs, data, false))
+	f := p.parseMain(l, abs, data, false)
+	if l.stopped != nil {
+		return nil, l.stopped
+	}
+	return p.Compile(f)
 }
 
 // LoadBytes is Load with the main file's contents given; name places it
 // (includes and @files are resolved relative to its directory).
 func (p *Parser) LoadBytes(name string, data []byte) (*Ruleset, error) {
-	return p.Compile(p.parseMain(p.absPath(name), data, false))
+	return p.Compile(p.parseMain(p.newLoader(nil), p.absPath(name), data, false))
 }
 
 // Compile turns a parsed file into a Ruleset. It refuses a file with any

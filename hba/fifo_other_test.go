@@ -1,0 +1,8 @@
+//go:build !unix
+
+package hba
+
+import "errors"
+
+// mkfifo makes a named pipe at path; this system has none.
+func mkfifo(path string) error { return errors.New("no named pipes on this system") }

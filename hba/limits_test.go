@@ -1,0 +1,618 @@
+package hba
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/pghba/pghba/internal/gen"
+)
+
+// Regression tests for issue 12 F2–F5: every read bounded before it
+// happens, only regular files read, fan-out and blow-up bounded, loading
+// cancellable. They use real temporary directories, FIFOs and devices.
+
+// noHang runs f and fails the test if it has not returned after a long
+// time: a load that blocks on a FIFO would otherwise hang the test binary.
+// It guards against a hang; it does not measure speed.
+func noHang(t *testing.T, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s: loading blocked", what)
+	}
+}
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// loadErrors loads main and returns the main-file error or the line errors.
+func loadErrors(t *testing.T, p *Parser, main string) (mainErr error, lines ErrorList) {
+	t.Helper()
+	var f *File
+	noHang(t, main, func() { f, mainErr = p.ParseFile(main) })
+	if mainErr != nil {
+		return mainErr, nil
+	}
+	return nil, f.Errors
+}
+
+// wantOneError checks that exactly one error was reported, containing want.
+func wantOneError(t *testing.T, what string, mainErr error, lines ErrorList, want string) {
+	t.Helper()
+	switch {
+	case mainErr != nil:
+		if !strings.Contains(mainErr.Error(), want) {
+			t.Errorf("%s: main-file error %q, want it to contain %q", what, mainErr, want)
+		}
+	case len(lines) != 1:
+		t.Errorf("%s: %d errors, want 1: %v", what, len(lines), lines)
+	case !strings.Contains(lines[0].Msg, want):
+		t.Errorf("%s: error %q, want it to contain %q", what, lines[0].Msg, want)
+	}
+}
+
+func TestLoadRefusesFIFO(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := mkfifo(fifo); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	fifoConf := filepath.Join(dir, "d", "p.conf")
+	if err := os.MkdirAll(filepath.Dir(fifoConf), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := mkfifo(fifoConf); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, dir, map[string]string{
+		"inc.conf":   "include fifo\n",
+		"at.conf":    "host @fifo all 0.0.0.0/0 trust\n",
+		"dir.conf":   "include_dir d\n",
+		"ident.conf": "include fifo\n",
+	})
+	want := `could not open file "` + fifo + `": not a regular file (a named pipe)`
+	for _, v := range []int{13, 15, 16, 18} {
+		p := &Parser{Version: v}
+		mainErr, _ := loadErrors(t, p, fifo)
+		var e *Error
+		if !errors.As(mainErr, &e) || !errors.Is(mainErr, ErrFile) || !strings.HasSuffix(e.Msg, `"`+fifo+`": not a regular file (a named pipe)`) {
+			t.Errorf("%d: main FIFO: %v", v, mainErr)
+		}
+		if v <= 15 {
+			mainErr, lines := loadErrors(t, p, filepath.Join(dir, "at.conf"))
+			wantOneError(t, "@fifo", mainErr, lines, `as "`+fifo+`": not a regular file (a named pipe)`)
+			continue
+		}
+		for _, c := range []struct{ main, want string }{
+			{"inc.conf", want},
+			{"at.conf", want},
+			{"dir.conf", `could not open file "` + fifoConf + `": not a regular file (a named pipe)`},
+		} {
+			mainErr, lines := loadErrors(t, p, filepath.Join(dir, c.main))
+			wantOneError(t, c.main, mainErr, lines, c.want)
+		}
+		var f *IdentFile
+		var err error
+		noHang(t, "ident", func() { f, err = p.ParseIdentFile(filepath.Join(dir, "ident.conf")) })
+		if err != nil || len(f.Errors) != 1 || f.Errors[0].Msg != want {
+			t.Errorf("%d: ident include of a FIFO: %v %v", v, err, f.Errors)
+		}
+	}
+}
+
+func TestLoadDevZeroBounded(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"inc.conf": "include /dev/zero\n",
+		"at.conf":  "host @/dev/zero all 0.0.0.0/0 trust\n",
+		"dir.conf": "include_dir d\n",
+	})
+	if err := os.Mkdir(filepath.Join(dir, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "d", "zero.conf")
+	if err := os.Symlink("/dev/zero", link); err != nil {
+		t.Fatal(err)
+	}
+	p := &Parser{}
+	mainErr, _ := loadErrors(t, p, "/dev/zero")
+	if mainErr == nil || mainErr.Error() != `/dev/zero: could not open file "/dev/zero": not a regular file (a character device)` {
+		t.Errorf("-f /dev/zero: %v", mainErr)
+	}
+	const want = `could not open file "/dev/zero": not a regular file (a character device)`
+	for _, c := range []struct{ main, want string }{
+		{"inc.conf", want},
+		{"at.conf", want},
+		{"dir.conf", `could not open file "` + link + `": not a regular file (a character device)`},
+	} {
+		mainErr, lines := loadErrors(t, p, filepath.Join(dir, c.main))
+		wantOneError(t, c.main, mainErr, lines, c.want)
+	}
+	if _, err := p.LoadIdent("/dev/zero"); err == nil || !strings.Contains(err.Error(), "a character device") {
+		t.Errorf("ident /dev/zero: %v", err)
+	}
+}
+
+// TestLoadRefusesPipeAsStdin is `@/dev/stdin` fed by `yes`: the name leads
+// (through /proc) to a pipe, which is refused without a read.
+func TestLoadRefusesPipeAsStdin(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	name := "/proc/self/fd/" + itoa(int(r.Fd()))
+	if _, err := os.Stat(name); err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	go func() {
+		for {
+			if _, err := w.Write([]byte("y\ny\ny\ny\n")); err != nil {
+				return
+			}
+		}
+	}()
+	p := &Parser{}
+	f := p.ParseBytes(filepath.Join(t.TempDir(), "pg_hba.conf"), []byte("host @"+name+" all 0.0.0.0/0 trust\n"))
+	if len(f.Errors) != 1 || !strings.HasSuffix(f.Errors[0].Msg, ": not a regular file (a named pipe)") || !errors.Is(f.Errors[0], ErrFile) {
+		t.Fatalf("%v", f.Errors)
+	}
+}
+
+func TestIncludeFanOutBounded(t *testing.T) {
+	// F3: five tiny files, each including the directory they are in.
+	dir := t.TempDir()
+	files := map[string]string{"pg_hba.conf": "include_dir fan\nhost all all 0.0.0.0/0 trust\n"}
+	for i := 1; i <= 5; i++ {
+		files["fan/f"+itoa(i)+".conf"] = "include_dir .\n"
+	}
+	writeFiles(t, dir, files)
+	p := &Parser{Limits: Limits{MaxFiles: 500}}
+	f, err := p.ParseFile(filepath.Join(dir, "pg_hba.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := f.Errors[len(f.Errors)-1]
+	if !errors.Is(last, ErrLimit) || !strings.Contains(last.Msg, "pghba limit of 500 files opened per load exceeded") {
+		t.Fatalf("last error %v", last)
+	}
+	if n := countLimit(f.Errors); n != 1 {
+		t.Errorf("%d limit errors, want 1", n)
+	}
+	// Nothing is read after the limit: the main file's rule is not reached.
+	if len(f.Rules) != 0 {
+		t.Errorf("%d rules loaded after the limit", len(f.Rules))
+	}
+	if _, err := p.Load(filepath.Join(dir, "pg_hba.conf")); !errors.Is(err, ErrLimit) {
+		t.Errorf("Load: %v", err)
+	}
+}
+
+func countLimit(l ErrorList) int {
+	n := 0
+	for _, e := range l {
+		if errors.Is(e, ErrLimit) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestSelfIncludeBounded(t *testing.T) {
+	// F3: one file including itself three times, 3^10 files deep: the
+	// default file budget stops it.
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"self.conf": strings.Repeat("include self.conf\n", 3)})
+	p := &Parser{}
+	f, err := p.ParseFile(filepath.Join(dir, "self.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := f.Errors[len(f.Errors)-1]
+	if !errors.Is(last, ErrLimit) || !strings.HasSuffix(last.Msg, ": pghba limit of "+itoa(DefaultLimits.MaxFiles)+" files opened per load exceeded") {
+		t.Fatalf("last error %v", last)
+	}
+	if len(f.Errors) > 3*DefaultLimits.MaxFiles {
+		t.Errorf("%d errors", len(f.Errors))
+	}
+	// Twice: 2^11-1 files. The limit is reached at 100, and raised past
+	// 2047 the file reads to the end, 2 errors for each file at depth 10.
+	writeFiles(t, dir, map[string]string{"self.conf": strings.Repeat("include self.conf\n", 2)})
+	p.Limits.MaxFiles = 100
+	f, _ = p.ParseFile(filepath.Join(dir, "self.conf"))
+	if countLimit(f.Errors) != 1 || !strings.HasSuffix(f.Errors[len(f.Errors)-1].Msg, "pghba limit of 100 files opened per load exceeded") {
+		t.Errorf("limit 100: %v", f.Errors[len(f.Errors)-1])
+	}
+	p.Limits.MaxFiles = 2047
+	f, err = p.ParseFile(filepath.Join(dir, "self.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if countLimit(f.Errors) != 0 || len(f.Errors) != 2*1024 {
+		t.Errorf("raised limit: %d errors, %d limit errors", len(f.Errors), countLimit(f.Errors))
+	}
+}
+
+func TestLineBudgetNamesFirstLinePast(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"pg_hba.conf": "# comment\n\nlocal all all trust\ninclude more.conf\nlocal all all trust\n",
+		"more.conf":   strings.Repeat("local all all trust\n", 10),
+	})
+	p := &Parser{Limits: Limits{MaxLines: 5}}
+	f, err := p.ParseFile(filepath.Join(dir, "pg_hba.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lines counted: main 3 and 4 (the directive), more.conf 1..3; the
+	// 6th is more.conf line 4.
+	if len(f.Errors) != 1 {
+		t.Fatalf("%v", f.Errors)
+	}
+	e := f.Errors[0]
+	if !errors.Is(e, ErrLimit) || e.Msg != "pghba limit of 5 lines per load exceeded" ||
+		e.Pos.Filename != filepath.Join(dir, "more.conf") || e.Pos.Line != 4 {
+		t.Fatalf("%v (%s)", e, e.Pos.Filename)
+	}
+	if len(f.Lines) != 5 || len(f.Rules) != 4 {
+		t.Errorf("%d lines, %d rules after the limit", len(f.Lines), len(f.Rules))
+	}
+	p.Limits.MaxLines = 13
+	if f, _ := p.ParseFile(filepath.Join(dir, "pg_hba.conf")); len(f.Errors) != 0 || len(f.Rules) != 12 {
+		t.Errorf("raised: %v, %d rules", f.Errors, len(f.Rules))
+	}
+}
+
+// TestHostileNameListFailsFast is F4's main file of `a,a,a,…`: it fails
+// on its line with the per-line token limit, without reading further.
+func TestHostileNameListFailsFast(t *testing.T) {
+	n := DefaultLimits.MaxLineTokens + 10
+	line := "host " + strings.Repeat("a,", n) + "a all 0.0.0.0/0 trust\n"
+	dir := t.TempDir()
+	main := filepath.Join(dir, "pg_hba.conf")
+	writeFiles(t, dir, map[string]string{"pg_hba.conf": line + "local all all trust\n"})
+	rs, err := Load(main)
+	if rs != nil || !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "pghba limit of 1048576 tokens in one line exceeded") {
+		t.Fatalf("%v", err)
+	}
+	var l ErrorList
+	if !errors.As(err, &l) || len(l) != 1 || l[0].Pos.Line != 1 {
+		t.Fatalf("%v", err)
+	}
+	// Raised, it loads.
+	p := &Parser{Limits: Limits{MaxLineTokens: n + 10}}
+	if rs, err := p.Load(main); err != nil || len(rs.Rules()[0].Databases()) != n+1 {
+		t.Fatalf("raised: %v", err)
+	}
+}
+
+func TestTokenBudgetPerLoad(t *testing.T) {
+	data := strings.Repeat("host all all 0.0.0.0/0 trust\n", 100)
+	p := &Parser{Limits: Limits{MaxTokens: 250}}
+	f := p.ParseBytes("/x/pg_hba.conf", []byte(data))
+	if len(f.Errors) != 1 || f.Errors[0].Pos.Line != 51 || f.Errors[0].Msg != "pghba limit of 250 tokens per load exceeded" || len(f.Rules) != 50 {
+		t.Fatalf("%v, %d rules", f.Errors, len(f.Rules))
+	}
+	// @file expansion counts.
+	p = &Parser{Limits: Limits{MaxTokens: 1000}, FS: fstest.MapFS{
+		"pg_hba.conf": {Data: []byte("host @names all 0.0.0.0/0 trust\n")},
+		"names":       {Data: []byte(strings.Repeat("a ", 600))},
+	}}
+	f, _ = p.ParseFile("pg_hba.conf")
+	if len(f.Errors) != 1 || !errors.Is(f.Errors[0], ErrLimit) || f.Errors[0].Pos.Line != 1 {
+		t.Fatalf("@file: %v", f.Errors)
+	}
+}
+
+func TestMainFileCountsAgainstByteBudget(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"pg_hba.conf": strings.Repeat("local all all trust\n", 10), // 200 bytes
+		"small.conf":  "include_if_exists x\nhost @n all 0.0.0.0/0 trust\n",
+		"n":           strings.Repeat("db ", 100),
+	})
+	p := &Parser{Limits: Limits{MaxBytes: 199}}
+	_, err := p.ParseFile(filepath.Join(dir, "pg_hba.conf"))
+	if !errors.Is(err, ErrLimit) || !strings.HasSuffix(err.Error(), `pg_hba.conf": pghba limit of 199 bytes read exceeded`) {
+		t.Fatalf("%v", err)
+	}
+	if _, err := p.Load(filepath.Join(dir, "pg_hba.conf")); !errors.Is(err, ErrLimit) {
+		t.Fatalf("Load: %v", err)
+	}
+	p.Limits.MaxBytes = 200
+	if _, err := p.Load(filepath.Join(dir, "pg_hba.conf")); err != nil {
+		t.Fatalf("at the limit: %v", err)
+	}
+	// The main file's bytes leave too little for the @file.
+	p.Limits.MaxBytes = 300
+	f, err := p.ParseFile(filepath.Join(dir, "small.conf"))
+	if err != nil || len(f.Errors) != 1 || !errors.Is(f.Errors[0], ErrLimit) || f.Errors[0].Pos.Line != 2 {
+		t.Fatalf("%v %v", err, f.Errors)
+	}
+	// ParseBytes data counts too.
+	f = p.ParseBytes(filepath.Join(dir, "x.conf"), []byte(strings.Repeat("#", 290)+"\nhost @n all 0.0.0.0/0 trust\n"))
+	if len(f.Errors) != 1 || !errors.Is(f.Errors[0], ErrLimit) {
+		t.Fatalf("ParseBytes: %v", f.Errors)
+	}
+}
+
+// countingFS serves one file whose Stat reports size and whose contents
+// never end, counting the bytes read from it.
+type countingFS struct {
+	size int64
+	read *int64
+}
+
+type endless struct {
+	fs.FileInfo
+	read *int64
+}
+
+type endlessInfo struct{ size int64 }
+
+func (i endlessInfo) Name() string       { return "names" }
+func (i endlessInfo) Size() int64        { return i.size }
+func (i endlessInfo) Mode() fs.FileMode  { return 0o644 }
+func (i endlessInfo) ModTime() time.Time { return time.Time{} }
+func (i endlessInfo) IsDir() bool        { return false }
+func (i endlessInfo) Sys() any           { return nil }
+
+func (e *endless) Stat() (fs.FileInfo, error) { return e.FileInfo, nil }
+func (e *endless) Close() error               { return nil }
+func (e *endless) Read(b []byte) (int, error) {
+	for i := range b {
+		b[i] = "y\n"[i%2]
+	}
+	*e.read += int64(len(b))
+	return len(b), nil
+}
+
+func (c countingFS) Open(name string) (fs.File, error) {
+	switch name {
+	case "pg_hba.conf":
+		return fstest.MapFS{"pg_hba.conf": {Data: []byte("host @names all 0.0.0.0/0 trust\n")}}.Open(name)
+	case "names":
+		return &endless{endlessInfo{c.size}, c.read}, nil
+	}
+	return nil, fs.ErrNotExist
+}
+
+func TestOversizedFileRefusedBeforeRead(t *testing.T) {
+	// A file that says it is over the budget is not read at all.
+	var read int64
+	p := &Parser{FS: countingFS{size: 1 << 40, read: &read}}
+	f, err := p.ParseFile("pg_hba.conf")
+	if err != nil || len(f.Errors) != 1 || !errors.Is(f.Errors[0], ErrLimit) || read != 0 {
+		t.Fatalf("%v %v, %d bytes read", err, f.Errors, read)
+	}
+	// A file whose size is unknown (0, like /proc files) is read to one
+	// byte past the budget, no further.
+	read = 0
+	p = &Parser{FS: countingFS{size: 0, read: &read}, Limits: Limits{MaxBytes: 1 << 20}}
+	f, err = p.ParseFile("pg_hba.conf")
+	if err != nil || len(f.Errors) != 1 || f.Errors[0].Msg != `could not open file "/names": pghba limit of 1048576 bytes read exceeded` {
+		t.Fatalf("%v %v", err, f.Errors)
+	}
+	if remain := int64(1<<20 - len("host @names all 0.0.0.0/0 trust\n")); read != remain+1 {
+		t.Fatalf("%d bytes read, want %d", read, remain+1)
+	}
+	// A real sparse file of 1 GiB, over the default budget.
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big")
+	writeFiles(t, dir, map[string]string{"pg_hba.conf": "host @big all 0.0.0.0/0 trust\n", "big": ""})
+	if err := os.Truncate(big, 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	f, err = (&Parser{}).ParseFile(filepath.Join(dir, "pg_hba.conf"))
+	if err != nil || len(f.Errors) != 1 || f.Errors[0].Msg != `could not open file "`+big+`": pghba limit of 536870912 bytes read exceeded` {
+		t.Fatalf("%v %v", err, f.Errors)
+	}
+}
+
+func TestFSSpecialFilesRefused(t *testing.T) {
+	for _, c := range []struct {
+		mode fs.FileMode
+		kind string
+	}{
+		{fs.ModeNamedPipe, "a named pipe"},
+		{fs.ModeDevice | fs.ModeCharDevice, "a character device"},
+		{fs.ModeDevice, "a block device"},
+		{fs.ModeSocket, "a socket"},
+		{fs.ModeIrregular, "a special file"},
+	} {
+		fsys := fstest.MapFS{
+			"pg_hba.conf": {Data: []byte("include s\nhost @s all 0.0.0.0/0 trust\n")},
+			"s":           {Data: []byte("local all all trust\n"), Mode: c.mode},
+		}
+		p := &Parser{FS: fsys}
+		f, err := p.ParseFile("pg_hba.conf")
+		want := `could not open file "/s": not a regular file (` + c.kind + `)`
+		if err != nil || len(f.Errors) != 2 || f.Errors[0].Msg != want || f.Errors[1].Msg != want {
+			t.Errorf("%v: %v %v", c.mode, err, f.Errors)
+		}
+		if _, err := p.ParseFile("s"); err == nil || !strings.HasSuffix(err.Error(), want[len("could not open file"):]) {
+			t.Errorf("%v main: %v", c.mode, err)
+		}
+	}
+}
+
+func TestLoadContextCanceled(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"pg_hba.conf": "local all all trust\n"})
+	main := filepath.Join(dir, "pg_hba.conf")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p := &Parser{}
+	if rs, err := p.LoadContext(ctx, main); rs != nil || !errors.Is(err, context.Canceled) {
+		t.Errorf("LoadContext: %v", err)
+	}
+	if f, err := p.ParseFileContext(ctx, main); f != nil || !errors.Is(err, context.Canceled) {
+		t.Errorf("ParseFileContext: %v", err)
+	}
+	if m, err := p.LoadIdentContext(ctx, main); m != nil || !errors.Is(err, context.Canceled) {
+		t.Errorf("LoadIdentContext: %v", err)
+	}
+	dctx, dcancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer dcancel()
+	if _, err := p.LoadContext(dctx, main); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("deadline: %v", err)
+	}
+	if _, err := p.LoadContext(context.Background(), main); err != nil {
+		t.Errorf("live context: %v", err)
+	}
+}
+
+// cancelFS cancels a context when a file is opened.
+type cancelFS struct {
+	fstest.MapFS
+	at     string
+	cancel func()
+	opened *[]string
+}
+
+func (c cancelFS) Open(name string) (fs.File, error) {
+	*c.opened = append(*c.opened, name)
+	if name == c.at {
+		c.cancel()
+	}
+	return c.MapFS.Open(name)
+}
+
+func TestLoadContextCanceledBetweenIncludeDirFiles(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var opened []string
+	fsys := cancelFS{MapFS: fstest.MapFS{
+		"pg_hba.conf": {Data: []byte("include_dir d\n")},
+		"d/a.conf":    {Data: []byte("local all all trust\n")},
+		"d/b.conf":    {Data: []byte("local all all trust\n")},
+		"d/c.conf":    {Data: []byte("local all all trust\n")},
+	}, at: "d/a.conf", cancel: cancel, opened: &opened}
+	p := &Parser{FS: fsys}
+	_, err := p.LoadContext(ctx, "pg_hba.conf")
+	var e *Error
+	if !errors.Is(err, context.Canceled) || !errors.As(err, &e) || e.Pos.Filename != "/d/b.conf" {
+		t.Fatalf("%v", err)
+	}
+	for _, n := range opened {
+		if n == "d/b.conf" || n == "d/c.conf" {
+			t.Fatalf("opened %s after the cancel: %v", n, opened)
+		}
+	}
+}
+
+// TestLoadContextCanceledInLongFile checks that a long file is not read to
+// its end once the context ends.
+func TestLoadContextCanceledInLongFile(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := &Parser{FS: cancelFS{MapFS: fstest.MapFS{
+		"pg_hba.conf": {Data: []byte("host @n all 0.0.0.0/0 trust\n" + strings.Repeat("local all all trust\n", 100_000))},
+		"n":           {Data: []byte("x\n")},
+	}, at: "n", cancel: cancel, opened: new([]string)}}
+	_, err := p.LoadContext(ctx, "pg_hba.conf")
+	var e *Error
+	if !errors.Is(err, context.Canceled) || !errors.As(err, &e) || e.Pos.Line < 2 || e.Pos.Line > 1000 {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestLimitsNegativeMeansNoLimit(t *testing.T) {
+	r := Limits{MaxBytes: -1, MaxFiles: -1, MaxLines: -1, MaxTokens: -1, MaxLineTokens: -1, MaxExpandedTokens: -1}.resolved()
+	if r.MaxBytes < 1<<62 || r.MaxFiles < 1<<30 || r.MaxLines < 1<<30 || r.MaxTokens < 1<<30 || r.MaxLineTokens < 1<<30 || r.MaxExpandedTokens < 1<<30 {
+		t.Fatalf("%+v", r)
+	}
+	if (Limits{}).resolved() != DefaultLimits {
+		t.Fatalf("zero: %+v", Limits{}.resolved())
+	}
+	// Unlimited bytes still read a file whole.
+	p := &Parser{Limits: Limits{MaxBytes: -1}, FS: fstest.MapFS{"pg_hba.conf": {Data: []byte("local all all trust\n")}}}
+	if _, err := p.Load("pg_hba.conf"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDefaultLimitsLoadMillionRules loads a generated file of a million
+// rules with the default limits.
+func TestDefaultLimitsLoadMillionRules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a million rules")
+	}
+	f := gen.MultiTenant(1_000_000, benchSeed)
+	dir := t.TempDir()
+	main := filepath.Join(dir, "pg_hba.conf")
+	if err := os.WriteFile(main, f.Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := (&Parser{}).Load(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rs.Rules()); n != 1_000_002 {
+		t.Fatalf("%d rules", n)
+	}
+}
+
+// BenchmarkHostileLoad measures the hostile loads of issue 12 that the
+// limits stop: a 4 MB `a,a,a,…` list (per-line token budget), a file that
+// includes itself three times (file budget), five files that each include
+// their directory (file budget), and a main file that names /dev/zero.
+func BenchmarkHostileLoad(b *testing.B) {
+	dir := b.TempDir()
+	files := map[string]string{
+		"names.conf": "host " + strings.Repeat("a,", 2<<20) + "a all 0.0.0.0/0 trust\n",
+		"self.conf":  strings.Repeat("include self.conf\n", 3),
+		"fan.conf":   "include_dir fan\n",
+		"zero.conf":  "host @/dev/zero all 0.0.0.0/0 trust\n",
+	}
+	for i := 1; i <= 5; i++ {
+		files["fan/f"+itoa(i)+".conf"] = "include_dir .\n"
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, name := range []string{"names.conf", "self.conf", "fan.conf", "zero.conf"} {
+		b.Run(strings.TrimSuffix(name, ".conf"), func(b *testing.B) {
+			var p Parser
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.Load(filepath.Join(dir, name)); err == nil {
+					b.Fatal("loaded")
+				}
+			}
+		})
+	}
+}
