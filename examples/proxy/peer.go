@@ -64,7 +64,9 @@ func truncName(s string) string {
 // loadIdent (re)reads pg_ident.conf; a file that does not load is logged and
 // the maps in force stay (at startup: no maps, as PostgreSQL).
 func (p *Proxy) loadIdent(startup bool) error {
-	m, err := p.parser.LoadIdent(p.cfg.IdentFile)
+	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+	defer cancel()
+	m, err := p.parser.LoadIdentContext(ctx, p.cfg.IdentFile)
 	if err != nil {
 		p.logLoadError(p.cfg.IdentFile, err)
 		if startup {

@@ -18,7 +18,12 @@ func (p *Proxy) Reload() error {
 	p.reloadMu.Lock()
 	defer p.reloadMu.Unlock()
 	defer p.signalReload()
-	rs, err := p.parser.Load(p.cfg.HBAFile)
+	// A load is bounded in bytes, files and lines by the Parser's Limits;
+	// the deadline bounds its time, so a slow file system cannot hold the
+	// reload lock (and keep fixes and revocations out) for ever.
+	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+	defer cancel()
+	rs, err := p.parser.LoadContext(ctx, p.cfg.HBAFile)
 	if err != nil {
 		p.failed.Add(1)
 		p.metrics.reloads.WithLabelValues("hba", "failed").Inc()
@@ -32,6 +37,9 @@ func (p *Proxy) Reload() error {
 	p.log.Info("pg_hba.conf reloaded", "file", rs.Path(), "rules", len(rs.Rules()))
 	return nil
 }
+
+// reloadTimeout bounds one load of pg_hba.conf (or pg_ident.conf).
+const reloadTimeout = 30 * time.Second
 
 // storeRules puts rs in force.
 func (p *Proxy) storeRules(rs *hba.Ruleset) {
