@@ -150,7 +150,18 @@ type parser struct {
 	depth     int
 	tokStart  int // offset at which the current token starts
 	major     int // PostgreSQL major version whose behaviour to follow
+	atoms     int // atoms parsed so far (see maxAtoms)
 }
+
+// maxAtoms bounds the atoms (characters, brackets, escapes, groups,
+// constraints) of one pattern. Every atom that a {0} bound does not discard
+// costs at least one NFA state, so a pattern over this bound would exceed
+// maxStates anyway; refusing it as soon as the bound is crossed keeps the
+// refusal of a huge pattern (say a 5 MB ***= literal) linear and cheap,
+// instead of building a node per byte first. The price: a syntax error after
+// the bound is reported as this unsupported construct, not as PostgreSQL's
+// error, and patterns whose excess atoms all sit under {0} are refused.
+const maxAtoms = 2 * maxStates
 
 const maxDepth = 100
 
@@ -181,6 +192,9 @@ func (p *parser) compile() (re *Regexp, err error) {
 		shorter: tree.flags&sSHORTER != 0,
 	}
 	re.search = compileProg(tree.expr)
+	if !p.backref {
+		re.rev = compileProg(reverseNode(tree.expr))
+	}
 	re.icase = p.cflags&fICASE != 0
 	if p.nsubexp > 0 || p.backref {
 		prepareTree(tree)
@@ -255,6 +269,10 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 	var atomExpr *node
 	atomtype := p.nexttype
 	atomPos := p.tokStart
+	p.atoms++
+	if p.atoms > maxAtoms {
+		p.unsupported(atomPos, fmt.Sprintf("pattern has more than %d atoms (too large to verify against PostgreSQL's complexity limit)", maxAtoms))
+	}
 	switch atomtype {
 	case '^':
 		p.next()

@@ -79,6 +79,7 @@ type Regexp struct {
 	expr    string
 	nsub    int
 	search  *prog  // whole pattern; used for MatchString and match bounds
+	rev     *prog  // reversed pattern: finds the leftmost match start (no back-references)
 	tree    *subre // dissection tree (PostgreSQL's subre tree)
 	shorter bool   // the whole RE prefers the shortest match
 	backref bool   // has back-references: matches must be verified
@@ -177,23 +178,25 @@ func (re *Regexp) Exec(s string) ([]int, error) {
 	return m, nil
 }
 
-// bounds finds the leftmost match start and its end (longest or shortest).
+// bounds finds the leftmost match start and its end (longest or shortest),
+// in time linear in len(s): one backward pass of the reversed automaton
+// finds the start (see leftmostStart), one forward pass from it the end.
 func (re *Regexp) bounds(s string) (int, int) {
-	if !re.search.matchAnywhere(s) {
+	b := re.rev.leftmostStart(s)
+	if b < 0 {
 		return -1, -1
 	}
-	for b := 0; b <= len(s); b++ {
-		var e int
-		if re.shorter {
-			e = re.search.shortest(s, b, b, len(s))
-		} else {
-			e = re.search.longest(s, b, len(s))
-		}
-		if e >= 0 {
-			return b, e
-		}
+	var e int
+	if re.shorter {
+		e = re.search.shortest(s, b, b, len(s))
+	} else {
+		e = re.search.longest(s, b, len(s))
 	}
-	return -1, -1
+	if e < 0 {
+		// cannot happen: a match starts at b
+		return -1, -1
+	}
+	return b, e
 }
 
 // findBackref follows PostgreSQL's cfindloop: with back-references the
