@@ -178,6 +178,14 @@ func (d *dissector) dissect(t *subre, begin, end int) bool {
 
 func (d *dissector) con(t *subre, begin, end int) bool {
 	left, right := t.kids[0], t.kids[1]
+	if right.rev != nil {
+		// No back-references: the first candidate whose two parts match
+		// wins, and its dissection cannot fail; should it fail, the
+		// candidate-by-candidate search below decides.
+		if mid := split(d.s, left, right, begin, end, false); mid >= 0 && d.dissect(left, begin, mid) && d.dissect(right, mid, end) {
+			return true
+		}
+	}
 	mid := d.longest(left, begin, end)
 	for mid >= 0 {
 		if d.longest(right, mid, end) == end {
@@ -198,6 +206,14 @@ func (d *dissector) con(t *subre, begin, end int) bool {
 
 func (d *dissector) revcon(t *subre, begin, end int) bool {
 	left, right := t.kids[0], t.kids[1]
+	if right.rev != nil {
+		// No back-references: the first candidate whose two parts match
+		// wins, and its dissection cannot fail; should it fail, the
+		// candidate-by-candidate search below decides.
+		if mid := split(d.s, left, right, begin, end, true); mid >= 0 && d.dissect(left, begin, mid) && d.dissect(right, mid, end) {
+			return true
+		}
+	}
 	mid := d.shortest(left, begin, begin, end)
 	for mid >= 0 {
 		if d.longest(right, mid, end) == end {

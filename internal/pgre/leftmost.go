@@ -123,3 +123,95 @@ func (p *prog) slowLeftmostStart(s string) int {
 	}
 	return best
 }
+
+// Split points for dissection. Without back-references, cdissect's search
+// for the split of a concatenation (ccondissect: the longest left part, then
+// shorter ones, until the right part matches the rest; crevcondissect: the
+// shortest first) cannot fail once a candidate's two parts both match, so
+// its answer is the largest (or smallest) mid at which the left program
+// matches s[begin:mid] and the right one matches s[mid:end]. Both sets come
+// from one pass each, instead of one pass per candidate.
+
+// matchEnds sets ends[e-start] for every e in [start, stop] such that p
+// matches s[start:e].
+func (p *prog) matchEnds(s string, start, stop int, ends []bool) {
+	if bp := p.fast; bp != nil {
+		st := bp.startClo[bp.ctx(s, start)]
+		ends[0] = st&bp.matchBit != 0
+		for pos := start + 1; pos <= stop && st != 0; pos++ {
+			st = bp.advance(st, s, pos)
+			ends[pos-start] = st&bp.matchBit != 0
+		}
+		return
+	}
+	sc := p.pool.Get().(*scratch)
+	defer p.pool.Put(sc)
+	cur, next := &sc.a, &sc.b
+	cur.clear()
+	ends[0] = p.addClosure(sc, cur, p.start, s, start)
+	for pos := start + 1; pos <= stop && len(cur.dense) > 0; pos++ {
+		next.clear()
+		ends[pos-start] = p.step(sc, cur, next, s, pos)
+		cur, next = next, cur
+	}
+}
+
+// matchStarts sets starts[b-lo] for every b in [lo, end] such that the
+// pattern matches s[b:end]; p must be compiled from the reversed pattern.
+func (p *prog) matchStarts(s string, lo, end int, starts []bool) {
+	if bp := p.fast; bp != nil {
+		st := bp.startClo[bp.ctx(s, end)]
+		starts[end-lo] = st&bp.matchBit != 0
+		for pos := end; pos > lo && st != 0; pos-- {
+			var next uint64
+			if live := st & bp.byteMask[s[pos-1]]; live != 0 {
+				next = bp.step(live, bp.ctx(s, pos-1))
+			}
+			st = next
+			starts[pos-1-lo] = st&bp.matchBit != 0
+		}
+		return
+	}
+	sc := p.pool.Get().(*scratch)
+	defer p.pool.Put(sc)
+	cur, next := &sc.a, &sc.b
+	cur.clear()
+	starts[end-lo] = p.addClosure(sc, cur, p.start, s, end)
+	for pos := end; pos > lo && len(cur.dense) > 0; pos-- {
+		next.clear()
+		b := s[pos-1]
+		m := false
+		for _, pc := range cur.dense {
+			in := &p.insts[pc]
+			if in.op == iSet && p.sets[in.arg].has(b) && p.addClosure(sc, next, in.out, s, pos-1) {
+				m = true
+			}
+		}
+		starts[pos-1-lo] = m
+		cur, next = next, cur
+	}
+}
+
+// split returns the largest (shortest: the smallest) mid in [begin, end]
+// such that left matches s[begin:mid] and right matches s[mid:end], or -1.
+func split(s string, left, right *subre, begin, end int, shortest bool) int {
+	n := end - begin + 1
+	buf := make([]bool, 2*n)
+	ends, starts := buf[:n], buf[n:]
+	left.prog.matchEnds(s, begin, end, ends)
+	right.rev.matchStarts(s, begin, end, starts)
+	if shortest {
+		for i := 0; i < n; i++ {
+			if ends[i] && starts[i] {
+				return begin + i
+			}
+		}
+		return -1
+	}
+	for i := n - 1; i >= 0; i-- {
+		if ends[i] && starts[i] {
+			return begin + i
+		}
+	}
+	return -1
+}

@@ -142,3 +142,48 @@ func BenchmarkLeftmostSearch(b *testing.B) {
 		}
 	}
 }
+
+func clearRev(t *subre) {
+	t.rev = nil
+	for _, k := range t.kids {
+		clearRev(k)
+	}
+}
+
+// TestSplitAgreesWithTryingEveryCandidate compares capture positions found
+// with one-pass split points against the candidate-by-candidate search of
+// ccondissect and crevcondissect, on the differential test's generated
+// capture patterns over longer subjects.
+func TestSplitAgreesWithTryingEveryCandidate(t *testing.T) {
+	r := rand.New(rand.NewSource(15))
+	n := 20000
+	if testing.Short() {
+		n = 3000
+	}
+	checked := 0
+	for i := 0; i < n; i++ {
+		pat, subj := genCapturePattern(r), genABSubject(r)
+		if i%2 == 0 {
+			pat, subj = genPattern(r), genSubject(r)
+		}
+		if i%3 == 0 {
+			subj = strings.Repeat(subj, 1+r.Intn(5))
+		}
+		fast, err := Compile(pat)
+		if err != nil || fast.backref || fast.nsub == 0 {
+			continue
+		}
+		slow, _ := Compile(pat)
+		clearRev(slow.tree)
+		m1, _ := fast.Exec(subj)
+		m0, _ := slow.Exec(subj)
+		if fmt.Sprint(m1) != fmt.Sprint(m0) {
+			t.Fatalf("%q on %q: split %v, every candidate %v", pat, subj, m1, m0)
+		}
+		checked++
+	}
+	if checked < n/5 {
+		t.Fatalf("weak corpus: %d of %d", checked, n)
+	}
+	t.Logf("%d patterns with captures checked", checked)
+}

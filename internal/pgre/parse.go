@@ -130,6 +130,7 @@ type subre struct {
 	kids     []*subre
 	expr     *node // language of this subtree
 	prog     *prog
+	rev      *prog // reversed language, for the right side of a '.' (no back-references)
 
 	building bool    // '=' node of a branch still being parsed
 	items    []*node // its pieces so far
@@ -197,16 +198,21 @@ func (p *parser) compile() (re *Regexp, err error) {
 	}
 	re.icase = p.cflags&fICASE != 0
 	if p.nsubexp > 0 || p.backref {
-		prepareTree(tree)
+		prepareTree(tree, !p.backref)
 	}
 	return re, nil
 }
 
-// prepareTree compiles every node's language for dissection.
-func prepareTree(t *subre) {
+// prepareTree compiles every node's language for dissection, and with
+// reversed, the reversed language of the right side of every concatenation
+// (see split).
+func prepareTree(t *subre, reversed bool) {
 	t.prog = compileProg(t.expr)
+	if reversed && t.op == '.' {
+		t.kids[1].rev = compileProg(reverseNode(t.kids[1].expr))
+	}
 	for _, k := range t.kids {
-		prepareTree(k)
+		prepareTree(k, reversed)
 	}
 }
 
