@@ -537,12 +537,17 @@ func isWordByte(c byte) bool {
 
 func (p *parser) onechr(c int) *node {
 	n := &node{op: nSet}
-	n.set.add(c)
-	if p.cflags&fICASE != 0 {
-		n.set.add(toLower(c))
-		n.set.add(toUpper(c))
-	}
+	p.addchr(&n.set, c)
 	return n
+}
+
+// addchr adds c to s, with its other case under (?i).
+func (p *parser) addchr(s *byteSet, c int) {
+	s.add(c)
+	if p.cflags&fICASE != 0 {
+		s.add(toLower(c))
+		s.add(toUpper(c))
+	}
 }
 
 func (p *parser) charclass(s *byteSet, cls int) {
@@ -623,7 +628,7 @@ func (p *parser) brackpart(s *byteSet, haveC *[numClasses]bool) {
 		startc = p.nextvalue
 		p.next()
 		if !p.see(tRANGE) {
-			s.union(&p.onechr(startc).set)
+			p.addchr(s, startc)
 			return
 		}
 	case tCOLLEL:
@@ -634,7 +639,7 @@ func (p *parser) brackpart(s *byteSet, haveC *[numClasses]bool) {
 		startp := p.now
 		endp := p.scanplain()
 		c := p.element(startp, endp)
-		s.union(&p.onechr(c).set)
+		p.addchr(s, c)
 		return
 	case tCCLASS:
 		startp := p.now
