@@ -215,3 +215,74 @@ func split(s string, left, right *subre, begin, end int, shortest bool) int {
 	}
 	return -1
 }
+
+// longestScan is longest, also reporting how many bytes it read: the work
+// charged to the match budget when dissecting without back-references.
+func (p *prog) longestScan(s string, start, stop int) (last, scanned int) {
+	if bp := p.fast; bp != nil {
+		st := bp.startClo[bp.ctx(s, start)]
+		last = -1
+		if st&bp.matchBit != 0 {
+			last = start
+		}
+		pos := start + 1
+		for ; pos <= stop && st != 0; pos++ {
+			st = bp.advance(st, s, pos)
+			if st&bp.matchBit != 0 {
+				last = pos
+			}
+		}
+		return last, pos - start
+	}
+	sc := p.pool.Get().(*scratch)
+	defer p.pool.Put(sc)
+	cur, next := &sc.a, &sc.b
+	cur.clear()
+	last = -1
+	if p.addClosure(sc, cur, p.start, s, start) {
+		last = start
+	}
+	pos := start + 1
+	for ; pos <= stop && len(cur.dense) > 0; pos++ {
+		next.clear()
+		if p.step(sc, cur, next, s, pos) {
+			last = pos
+		}
+		cur, next = next, cur
+	}
+	return last, (pos - start) * (1 + len(p.insts)/64)
+}
+
+// shortestScan is shortest, also reporting the bytes read (see longestScan).
+func (p *prog) shortestScan(s string, start, min, max int) (end, scanned int) {
+	if bp := p.fast; bp != nil {
+		st := bp.startClo[bp.ctx(s, start)]
+		if st&bp.matchBit != 0 && start >= min {
+			return start, 1
+		}
+		for pos := start + 1; pos <= max && st != 0; pos++ {
+			st = bp.advance(st, s, pos)
+			if st&bp.matchBit != 0 && pos >= min {
+				return pos, pos - start + 1
+			}
+		}
+		return -1, max - start + 1
+	}
+	sc := p.pool.Get().(*scratch)
+	defer p.pool.Put(sc)
+	cur, next := &sc.a, &sc.b
+	cur.clear()
+	w := 1 + len(p.insts)/64
+	if p.addClosure(sc, cur, p.start, s, start) && start >= min {
+		return start, w
+	}
+	pos := start + 1
+	for ; pos <= max && len(cur.dense) > 0; pos++ {
+		next.clear()
+		if p.step(sc, cur, next, s, pos) && pos >= min {
+			return pos, (pos - start + 1) * w
+		}
+		cur, next = next, cur
+	}
+	return -1, (pos - start) * w
+}

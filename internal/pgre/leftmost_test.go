@@ -1,6 +1,7 @@
 package pgre
 
 import (
+	"errors"
 	"fmt"
 	"math/rand"
 	"strings"
@@ -120,15 +121,20 @@ func TestLeftmostSearchFindsLateMatch(t *testing.T) {
 var benchSizes = []int{4 << 10, 16 << 10, 64 << 10, 256 << 10}
 
 // BenchmarkLeftmostSearch: the F10 case, a pg_ident system-user regex a*b
-// against a long name whose only match is at the end (time per op should
-// grow linearly with the size).
+// against a long name whose only match is at the end, the same behind a
+// lookbehind (the sparse simulation), and two capture patterns whose
+// dissection splits a long name. Time per op grows linearly with the size.
 func BenchmarkLeftmostSearch(b *testing.B) {
-	for _, pat := range []string{`a*b`, `(?<!x)a*b`, `^(.*)@example\.com$`} {
+	for _, pat := range []string{`a*b`, `(?<!x)a*b`, `^(.*)@example\.com$`, `^(.*)(x[^x]*)$`} {
 		re := MustCompile(pat)
 		for _, n := range benchSizes {
 			s := strings.Repeat("a", n) + "cb"
-			if strings.HasPrefix(pat, "^") {
+			switch pat {
+			case `^(.*)@example\.com$`:
 				s = strings.Repeat("a", n) + "@example.com"
+			case `^(.*)(x[^x]*)$`:
+				// every split point is a candidate: dissection
+				s = "x" + strings.Repeat("a", n)
 			}
 			b.Run(fmt.Sprintf("%s/%dK", pat, n>>10), func(b *testing.B) {
 				b.ReportAllocs()
@@ -186,4 +192,36 @@ func TestSplitAgreesWithTryingEveryCandidate(t *testing.T) {
 		t.Fatalf("weak corpus: %d of %d", checked, n)
 	}
 	t.Logf("%d patterns with captures checked", checked)
+}
+
+// TestIterationDissectionUnderBudget: dissecting an iterated capturing
+// group follows citerdissect's search, quadratic for ^(a|a*c)*$ on a long
+// run of a's; it is abandoned at the match budget with ErrMatchTooComplex
+// (never a wrong answer), while iterations and splits that take linear work
+// answer even on a 1 MiB subject.
+func TestIterationDissectionUnderBudget(t *testing.T) {
+	re := MustCompile(`^(a|a*c)*$`)
+	if m, err := re.Exec(strings.Repeat("a", 100)); err != nil || m == nil || m[2] != 99 || m[3] != 100 {
+		t.Fatalf("100 a's: %v %v", m, err)
+	}
+	if m, err := re.Exec(strings.Repeat("a", 64<<10)); !errors.Is(err, ErrMatchTooComplex) || m != nil {
+		t.Fatalf("64 KiB: %v %v, want ErrMatchTooComplex", m, err)
+	}
+	if !re.MatchString(strings.Repeat("a", 64<<10)) {
+		t.Fatal("MatchString needs no dissection and answers")
+	}
+	mib := strings.Repeat("ab", 1<<19)
+	for _, c := range []struct {
+		pat    string
+		g1, g2 int
+	}{
+		{`^((a|b))*$`, len(mib) - 1, len(mib)},
+		{`^(.*)(b)$`, 0, len(mib) - 1},
+		{`^(.*?)(a*b)$`, 0, len(mib) - 2},
+	} {
+		m, err := MustCompile(c.pat).Exec(mib)
+		if err != nil || m == nil || m[2] != c.g1 || m[3] != c.g2 {
+			t.Errorf("%s on 1 MiB: %v %v", c.pat, m[:min(len(m), 4)], err)
+		}
+	}
 }
