@@ -43,13 +43,19 @@ BEGIN
     RETURN 'N';
   END IF;
   r := 'M';
-  IF current_setting('server_version_num')::int >= 150000 THEN
-    -- regexp_instr (15+) gives the positions of every group
-    FOR i IN 0..n LOOP
-      r := r || ' ' || (regexp_instr(s, p, 1, 1, 0, '', i) - 1) || ',' || (regexp_instr(s, p, 1, 1, 1, '', i) - 1);
-    END LOOP;
-  END IF;
-  RETURN r || ' ' || coalesce(encode(convert_to(array_to_string(regexp_match(s, p), chr(1), chr(2)), 'LATIN1'), 'hex'), 'null');
+  BEGIN
+    IF current_setting('server_version_num')::int >= 150000 THEN
+      -- regexp_instr (15+) gives the positions of every group
+      FOR i IN 0..n LOOP
+        r := r || ' ' || (regexp_instr(s, p, 1, 1, 0, '', i) - 1) || ',' || (regexp_instr(s, p, 1, 1, 1, '', i) - 1);
+      END LOOP;
+    END IF;
+    RETURN r || ' ' || coalesce(encode(convert_to(array_to_string(regexp_match(s, p), chr(1), chr(2)), 'LATIN1'), 'hex'), 'null');
+  EXCEPTION WHEN others THEN
+    -- ~ matched, but compiling with captures failed (e.g. "regular
+    -- expression is too complex": the capturing NFA is larger)
+    RETURN 'C:' || SQLERRM;
+  END;
 END
 $f$;
 `
@@ -208,6 +214,15 @@ func compareWithServer(t *testing.T, c *pgtest.Cluster, seed int64, n int) {
 		}
 		compared++
 		kinds[got[i][:1]]++
+		if strings.HasPrefix(got[i], "C:") {
+			// the server matched but could not report captures: only
+			// the match itself is compared
+			if !strings.HasPrefix(want[i], "M") {
+				disagree++
+				t.Errorf("pattern %q subject %q:\n postgres: match (%s)\n pgre:     %s", p.pattern, p.subject, got[i], want[i])
+			}
+			continue
+		}
 		if got[i] != want[i] {
 			disagree++
 			if disagree <= 20 {
@@ -215,8 +230,8 @@ func compareWithServer(t *testing.T, c *pgtest.Cluster, seed int64, n int) {
 			}
 		}
 	}
-	t.Logf("%s, seed %d: %d pairs, %d compared (%d errors, %d no match, %d match), %d disagreements, %d refused as unsupported (%d of them PostgreSQL rejects too), %d hit the match budget (ErrMatchTooComplex; PostgreSQL matched %d of them)",
-		c.Install.Version(), seed, len(pairs), compared, kinds["E"], kinds["N"], kinds["M"], disagree, refused, refusedPGError, budget, budgetPGMatch)
+	t.Logf("%s, seed %d: %d pairs, %d compared (%d errors, %d no match, %d match, %d match without captures), %d disagreements, %d refused as unsupported (%d of them PostgreSQL rejects too), %d hit the match budget (ErrMatchTooComplex; PostgreSQL matched %d of them)",
+		c.Install.Version(), seed, len(pairs), compared, kinds["E"], kinds["N"], kinds["M"], kinds["C"], disagree, refused, refusedPGError, budget, budgetPGMatch)
 	if disagree > 0 {
 		t.Errorf("seed %d (rerun with -pgre.seed=%d): %d of %d pairs disagree", seed, seed-int64(c.Install.Major), disagree, compared)
 	}
