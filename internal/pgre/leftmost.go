@@ -286,3 +286,46 @@ func (p *prog) shortestScan(s string, start, min, max int) (end, scanned int) {
 	}
 	return -1, (pos - start) * w
 }
+
+// endsAt reports whether some match of the pattern ends exactly at end; p
+// must be compiled from the reversed pattern. It reads backwards from end
+// only while a thread is alive, so a lookbehind constraint costs the length
+// of what its body can match, not the length of the subject before it.
+func (p *prog) endsAt(s string, end int) bool {
+	if bp := p.fast; bp != nil {
+		st := bp.startClo[bp.ctx(s, end)]
+		if st&bp.matchBit != 0 {
+			return true
+		}
+		for pos := end; pos > 0 && st != 0; pos-- {
+			var next uint64
+			if live := st & bp.byteMask[s[pos-1]]; live != 0 {
+				next = bp.step(live, bp.ctx(s, pos-1))
+			}
+			st = next
+			if st&bp.matchBit != 0 {
+				return true
+			}
+		}
+		return false
+	}
+	sc := p.pool.Get().(*scratch)
+	defer p.pool.Put(sc)
+	cur, next := &sc.a, &sc.b
+	cur.clear()
+	if p.addClosure(sc, cur, p.start, s, end) {
+		return true
+	}
+	for pos := end; pos > 0 && len(cur.dense) > 0; pos-- {
+		next.clear()
+		b := s[pos-1]
+		for _, pc := range cur.dense {
+			in := &p.insts[pc]
+			if in.op == iSet && p.sets[in.arg].has(b) && p.addClosure(sc, next, in.out, s, pos-1) {
+				return true
+			}
+		}
+		cur, next = next, cur
+	}
+	return false
+}

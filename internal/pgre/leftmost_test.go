@@ -125,11 +125,14 @@ var benchSizes = []int{4 << 10, 16 << 10, 64 << 10, 256 << 10}
 // lookbehind (the sparse simulation), and two capture patterns whose
 // dissection splits a long name. Time per op grows linearly with the size.
 func BenchmarkLeftmostSearch(b *testing.B) {
-	for _, pat := range []string{`a*b`, `(?<!x)a*b`, `^(.*)@example\.com$`, `^(.*)(x[^x]*)$`} {
+	for _, pat := range []string{`a*b`, `(?<!x)a*b`, `(?<=a)a*b`, `^(.*)@example\.com$`, `^(.*)(x[^x]*)$`} {
 		re := MustCompile(pat)
 		for _, n := range benchSizes {
 			s := strings.Repeat("a", n) + "cb"
 			switch pat {
+			case `(?<=a)a*b`:
+				// the lookbehind is reached at every position
+				s = strings.Repeat("a", n) + "b"
 			case `^(.*)@example\.com$`:
 				s = strings.Repeat("a", n) + "@example.com"
 			case `^(.*)(x[^x]*)$`:
@@ -222,6 +225,39 @@ func TestIterationDissectionUnderBudget(t *testing.T) {
 		m, err := MustCompile(c.pat).Exec(mib)
 		if err != nil || m == nil || m[2] != c.g1 || m[3] != c.g2 {
 			t.Errorf("%s on 1 MiB: %v %v", c.pat, m[:min(len(m), 4)], err)
+		}
+	}
+}
+
+// TestLookbehindOnLongSubjects checks lookbehind constraints, now read
+// backwards from their position, against a direct search on long random
+// subjects.
+func TestLookbehindOnLongSubjects(t *testing.T) {
+	r := rand.New(rand.NewSource(18))
+	pos := MustCompile(`(?<=ab)c+`)
+	neg := MustCompile(`(?<![ab])c`)
+	for i := 0; i < 200; i++ {
+		b := make([]byte, 1+r.Intn(3000))
+		for j := range b {
+			b[j] = "abc"[r.Intn(3)]
+		}
+		s := string(b)
+		want := -1
+		if k := strings.Index(s, "abc"); k >= 0 {
+			want = k + 2
+		}
+		if m, _ := pos.Exec(s); (m == nil) != (want < 0) || m != nil && m[0] != want {
+			t.Fatalf("(?<=ab)c+ on %q: %v, want start %d", s, m, want)
+		}
+		want = -1
+		for k := 0; k < len(s); k++ {
+			if s[k] == 'c' && (k == 0 || s[k-1] == 'c') {
+				want = k
+				break
+			}
+		}
+		if m, _ := neg.Exec(s); (m == nil) != (want < 0) || m != nil && m[0] != want {
+			t.Fatalf("(?<![ab])c on %q: %v, want start %d", s, m, want)
 		}
 	}
 }

@@ -38,8 +38,14 @@
 // exceed 10,000 states or that hold constraints of total weight over 8 after
 // expanding bounds (^ $ \A \Z \m \M and lookarounds weigh 1, \y and \Y 2):
 // PostgreSQL's "regular expression is too complex" limit depends on its NFA
-// optimiser and stack depth and cannot be predicted exactly; parentheses nested more than 100 deep; and, for PostgreSQL 13
-// (CompileFor), back-references.
+// optimiser and stack depth and cannot be predicted exactly; patterns of
+// more than 20,000 atoms (characters, brackets, escapes, groups,
+// constraints), refused at the first atom past the bound without parsing
+// the rest, so that refusing a huge pattern costs little (such a pattern
+// exceeds 10,000 states unless {0} bounds discard its atoms, and a syntax
+// error after the bound is then reported as this refusal rather than as
+// PostgreSQL's error); parentheses nested more than 100 deep; and, for
+// PostgreSQL 13 (CompileFor), back-references.
 //
 // A compiled *Regexp is immutable and safe for concurrent use.
 package pgre
