@@ -465,7 +465,8 @@ func (r IdentResult) Pos() Position {
 // /^(.*)@example\.com$ with \1 on this project's 2-core machine). Two cases
 // are capped by pgre's match budget instead: back-references (about a
 // second of work) and the captures of an iterated group such as
-// /^(a|a*c)*$ (about 0.2 s).
+// /^(a|a*c)*$ (about 0.2 s; the same budget also stops capture dissection
+// of names of several megabytes).
 //
 // A regular expression (system user, or database user on 16+) whose match
 // is abandoned at that budget stops the scan with IdentUnresolved: the

@@ -158,9 +158,12 @@ func (re *Regexp) FindSubmatchIndex(s string) []int {
 }
 
 // ErrMatchTooComplex is returned by Exec when matching would take more
-// than a fixed amount of work: verifying back-references, or dissecting the
-// captures of an iterated group (PostgreSQL's citerdissect search, quadratic
-// on subjects such as a long run of a's for ^(a|a*c)*$). PostgreSQL has no
+// than a fixed amount of work: verifying back-references, or dissecting
+// captures (bytes read by the automata, about 20 million: PostgreSQL's
+// citerdissect search for an iterated group is quadratic on subjects such
+// as a long run of a's for ^(a|a*c)*$, and each level of concatenation
+// reads its span twice, so only subjects of megabytes reach the bound
+// otherwise). PostgreSQL has no
 // such bound (its matcher can run for minutes on such inputs, until
 // authentication_timeout ends the connection). Callers must not read it as
 // "no match": pghba refuses at the rule or map line (a deliberate
@@ -176,8 +179,8 @@ var matchBudget = 20_000_000
 // Exec is FindSubmatchIndex with an error for matches abandoned because of
 // the work bound; the error is ErrMatchTooComplex. Without back-references
 // the match bounds take linear time and Exec can fail only while dissecting
-// the captures of an iterated capturing group; a pattern without capturing
-// groups and back-references never fails.
+// captures (in practice: of an iterated capturing group); a pattern without
+// capturing groups and back-references never fails.
 func (re *Regexp) Exec(s string) ([]int, error) {
 	if re.backref {
 		return re.findBackref(s)
