@@ -12,7 +12,8 @@ import (
 
 // refIdentCheck is check_usermap written straight from SEMANTICS.md §6.2,
 // for a map name that is not empty: the lines of the map in order, the
-// first match allows, a \1 without a capture group stops the scan.
+// first match allows, a \1 without a capture group stops the scan, and so
+// does a regular expression too complex to evaluate (refused).
 func refIdentCheck(version int, maps []*hba.IdentMapping, roles hba.Roles, mapName, sys, pg string) (allowed, stopped bool, line *hba.IdentMapping) {
 	if len(pg) > 63 {
 		pg = pg[:63]
@@ -27,7 +28,11 @@ func refIdentCheck(version int, maps []*hba.IdentMapping, roles hba.Roles, mapNa
 			if err != nil {
 				panic("loaded mapping with a bad regex: " + err.Error())
 			}
-			loc := re.FindSubmatchIndex(sys)
+			loc, err := re.Exec(sys)
+			if err != nil {
+				// too complex to evaluate: the scan stops, refused
+				return false, true, m
+			}
 			if loc == nil {
 				continue
 			}
@@ -57,8 +62,14 @@ func refIdentCheck(version int, maps []*hba.IdentMapping, roles hba.Roles, mapNa
 			return true, true, m
 		case strings.HasPrefix(want.Value, "/"):
 			re, err := pgre.Compile(want.Value[1:])
-			if err == nil && re.MatchString(pg) {
-				return true, true, m
+			if err == nil {
+				loc, err := re.Exec(pg)
+				if err != nil {
+					return false, true, m
+				}
+				if loc != nil {
+					return true, true, m
+				}
 			}
 		default:
 			if want.Value == pg {

@@ -3,6 +3,7 @@ package hba
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 
@@ -376,8 +377,13 @@ const (
 	// capture group). PostgreSQL refuses the connection; later lines are
 	// not consulted.
 	IdentError
-	// IdentUnresolved: a line needed role membership and IdentOptions.Roles
-	// was nil or failed. The answer cannot be known; refuse.
+	// IdentUnresolved: the answer cannot be known; refuse. Either a line
+	// needed role membership and IdentOptions.Roles was nil or failed
+	// (Reason says which), or a line's regular expression was too complex to
+	// evaluate (Err wraps pgre's error; Message says "regular expression too
+	// complex to evaluate" and names the line), or the system user is longer
+	// than the server accepts from the rule's method (Err wraps
+	// [ErrSystemUserTooLong]; Line is nil).
 	IdentUnresolved
 	// IdentRealmMismatch: the gss or sspi realm check that runs before the
 	// map failed (krb_realm). PostgreSQL refuses the connection.
@@ -422,7 +428,8 @@ type IdentResult struct {
 	// cert fails ("certificate validation (clientcert=verify-full) failed
 	// for user …: CN mismatch"); "" otherwise.
 	CertMessage string
-	// Reason and Err explain IdentUnresolved (Err is the Roles error).
+	// Reason and Err explain IdentUnresolved: Err is the Roles error, the
+	// regular-expression error, or wraps ErrSystemUserTooLong.
 	Reason Reason
 	Err    error
 }
@@ -446,6 +453,28 @@ func (r IdentResult) Pos() Position {
 // pgUser is cut to 63 bytes as the server cuts the startup packet's user
 // name; with db_user_namespace (13–16) pass the decorated name the server
 // uses (user@db). ctx is passed to the Roles source for +role lines (16+).
+//
+// Limits on the system user. Check itself does not know the method and
+// applies no length limit; [IdentMaps.CheckRule] and [IdentMaps.CheckCert]
+// refuse names no server could have received from the method (see
+// [MaxIdentSystemUser] and [MaxGSSSystemUser]); certificate CNs and DNs,
+// OAuth identities and peer (operating-system) user names have no server
+// limit. For regular expressions without back-references the cost is
+// linear in the length of the system user: the leftmost match is found in
+// one backward and one forward pass over the name, and the split points of
+// a \1 line's captures in one pass each (BenchmarkIdentCheckLongSystemUser:
+// a 256 KiB name takes about 0.5–1 ms against /a*b and 10–13 ms against
+// /^(.*)@example\.com$ with \1 on this project's 2-core machine). Two cases
+// are capped by pgre's match budget instead: back-references (about a
+// second of work) and the captures of an iterated group such as
+// /^(a|a*c)*$ (about 0.2 s; the same budget also stops capture dissection
+// of names of several megabytes).
+//
+// A regular expression (system user, or database user on 16+) whose match
+// is abandoned at that budget stops the scan with IdentUnresolved: the
+// message names the map line and says "regular expression too complex to
+// evaluate". This is a deliberate divergence: PostgreSQL has no budget and
+// would eventually answer.
 func (m *IdentMaps) Check(ctx context.Context, mapName, systemUser, pgUser string, opts IdentOptions) IdentResult {
 	pgUser = truncName(pgUser)
 	res := IdentResult{Map: mapName, SystemUser: systemUser, PGUser: pgUser}
@@ -488,10 +517,10 @@ func (l *IdentMapping) check(ctx context.Context, res *IdentResult, roles Roles,
 	if l.sysRe != nil {
 		loc, err := l.sysRe.Exec(sys)
 		if err != nil {
-			// Only patterns with back-references can fail (too complex):
-			// PostgreSQL logs it and stops the scan.
-			res.Outcome, res.Line = IdentError, l
-			res.Message = `regular expression match for "` + l.SystemUser.Value[1:] + `" failed: ` + err.Error()
+			// The match budget (back-references, or the dissection of an
+			// iterated capturing group); PostgreSQL would eventually
+			// answer. Refuse here.
+			regexUnresolved(res, l, l.SystemUser, err)
 			return true
 		}
 		if loc == nil {
@@ -540,7 +569,12 @@ func (l *IdentMapping) check(ctx context.Context, res *IdentResult, roles Roles,
 		res.allow(l)
 		return true
 	case pgRe != nil:
-		if pgRe.MatchString(pg) {
+		loc, err := pgRe.Exec(pg)
+		if err != nil {
+			regexUnresolved(res, l, want, err)
+			return true
+		}
+		if loc != nil {
 			res.allow(l)
 			return true
 		}
@@ -551,6 +585,57 @@ func (l *IdentMapping) check(ctx context.Context, res *IdentResult, roles Roles,
 		}
 	}
 	return false
+}
+
+// regexUnresolved fills res for a line whose regular expression tok could
+// not be evaluated.
+func regexUnresolved(res *IdentResult, l *IdentMapping, tok Token, err error) {
+	res.Outcome, res.Line, res.Reason, res.Err = IdentUnresolved, l, ReasonNone, err
+	res.Message = `usermap "` + res.Map + `" line ` + l.Pos.String() + ` could not be evaluated for user "` + res.PGUser + `" authenticated as "` + res.SystemUser + `": regular expression too complex to evaluate: "` + tok.Value[1:] + `": ` + err.Error()
+}
+
+// ErrSystemUserTooLong is wrapped by IdentResult.Err when the system user
+// given to [IdentMaps.CheckRule] or [IdentMaps.CheckCert] is longer than the
+// server accepts from the rule's method.
+var ErrSystemUserTooLong = errors.New("system user longer than the server accepts from the method")
+
+// Limits on the system user, as the server applies them (checked in
+// PostgreSQL 13 to 18's source):
+//
+//   - MaxIdentSystemUser: ident_inet (src/backend/libpq/auth.c) reads the
+//     RFC 1413 answer into a buffer of 80 + IDENT_USERNAME_MAX bytes and
+//     interpret_ident_response copies at most IDENT_USERNAME_MAX (512)
+//     bytes of the user name. A longer name cannot reach check_usermap (the
+//     server keeps the first 512 bytes, or calls a reply over the buffer
+//     "invalidly formatted"); CheckRule refuses it rather than guess which.
+//   - MaxGSSSystemUser: pg_GSS_recvauth reads each GSSAPI token with
+//     pq_getmessage(PG_MAX_AUTH_TOKEN_LENGTH), 65,535 bytes, and the client
+//     principal arrives inside one token; pg_GSS_checkauth takes the name
+//     from gss_display_name with no further limit. A longer principal cannot
+//     have been authenticated.
+//   - Certificate CN and DN (be_tls_open_server in be-secure-openssl.c):
+//     no length limit; a name with an embedded NUL byte is refused there
+//     ("SSL certificate's common name contains embedded null", "… distinguished
+//     name …"), and CheckCert refuses it too.
+//   - OAuth (18, auth-oauth.c): the identity is whatever the validator
+//     module returns, with no limit (only the bearer token is capped, by
+//     the SASL message limit of 65,535 bytes).
+//   - peer: the getpwuid name, no server limit.
+const (
+	MaxIdentSystemUser = 512
+	MaxGSSSystemUser   = 65535
+)
+
+// tooLong returns the refusal of a system user over limit for method.
+func tooLong(mapName, sys, pg string, method Method, limit int) IdentResult {
+	pg = truncName(pg)
+	err := fmt.Errorf("%w: %d bytes, %s delivers at most %d", ErrSystemUserTooLong, len(sys), method, limit)
+	shown := sys
+	if len(shown) > 64 {
+		shown = shown[:64] + "…"
+	}
+	return IdentResult{Outcome: IdentUnresolved, Map: mapName, SystemUser: sys, PGUser: pg, Err: err,
+		Message: `usermap "` + mapName + `" could not be evaluated for user "` + pg + `" authenticated as "` + shown + `": ` + err.Error()}
 }
 
 func unresolvedIdent(res *IdentResult, l *IdentMapping) string {
@@ -632,7 +717,12 @@ func (r *Rule) ChecksUserName() bool {
 // IdentNotApplicable.
 func (m *IdentMaps) CheckRule(ctx context.Context, r *Rule, systemUser, pgUser string, opts IdentOptions) IdentResult {
 	switch r.Method() {
-	case Peer, Ident:
+	case Ident:
+		if len(systemUser) > MaxIdentSystemUser {
+			return tooLong(r.Options().Map, systemUser, pgUser, Ident, MaxIdentSystemUser)
+		}
+		opts.CaseInsensitive = false
+	case Peer:
 		opts.CaseInsensitive = false
 	case OAuth:
 		if r.Options().DelegateIdentMapping {
@@ -646,6 +736,9 @@ func (m *IdentMaps) CheckRule(ctx context.Context, r *Rule, systemUser, pgUser s
 		}
 		opts.CaseInsensitive = false
 	case GSS:
+		if len(systemUser) > MaxGSSSystemUser {
+			return tooLong(r.Options().Map, systemUser, pgUser, GSS, MaxGSSSystemUser)
+		}
 		name, err := GSSSystemUser(systemUser, r.Options().IncludeRealm, r.Options().KrbRealm, opts.CaseInsensitive)
 		if err != nil {
 			return realmMismatch(r, systemUser, pgUser, err)
@@ -687,6 +780,15 @@ func (m *IdentMaps) CheckCert(ctx context.Context, r *Rule, certName, pgUser str
 		pg := truncName(pgUser)
 		return IdentResult{Map: r.Options().Map, PGUser: pg,
 			Message: `certificate authentication failed for user "` + pg + `": client certificate contains no user name`}
+	}
+	if strings.IndexByte(certName, 0) >= 0 {
+		// be_tls_open_server ends the connection before any rule applies.
+		what := "common name"
+		if r.Options().ClientName == ClientNameDN {
+			what = "distinguished name"
+		}
+		return IdentResult{Map: r.Options().Map, PGUser: truncName(pgUser),
+			Message: "SSL certificate's " + what + " contains embedded null"}
 	}
 	opts.CaseInsensitive = false
 	res := m.Check(ctx, r.Options().Map, certName, pgUser, opts)

@@ -11,7 +11,8 @@ type dissector struct {
 	s      string
 	m      []int
 	icase  bool
-	budget int // remaining work units; < 0 aborts (back-references only)
+	budget int  // remaining work units; <= 0 aborts; 0 at the start: no budget
+	exact  bool // no back-references: charge the bytes actually read
 }
 
 type budgetExceeded struct{}
@@ -31,6 +32,11 @@ func (d *dissector) spend(n int) {
 // whose capture is currently set they match repetitions of the captured
 // text, as PostgreSQL's dfa_backref does.
 func (d *dissector) longest(t *subre, begin, end int) int {
+	if d.exact {
+		e, n := t.prog.longestScan(d.s, begin, end)
+		d.spend(n)
+		return e
+	}
 	d.spend(end - begin)
 	if t.op == 'b' && d.m[2*t.backno] >= 0 {
 		return d.backrefDFA(t, begin, begin, end, false)
@@ -39,6 +45,11 @@ func (d *dissector) longest(t *subre, begin, end int) int {
 }
 
 func (d *dissector) shortest(t *subre, begin, min, max int) int {
+	if d.exact {
+		e, n := t.prog.shortestScan(d.s, begin, min, max)
+		d.spend(n)
+		return e
+	}
 	d.spend(max - begin)
 	if t.op == 'b' && d.m[2*t.backno] >= 0 {
 		return d.backrefDFA(t, begin, min, max, true)
@@ -178,6 +189,15 @@ func (d *dissector) dissect(t *subre, begin, end int) bool {
 
 func (d *dissector) con(t *subre, begin, end int) bool {
 	left, right := t.kids[0], t.kids[1]
+	if right.rev != nil {
+		// No back-references: the first candidate whose two parts match
+		// wins, and its dissection cannot fail; should it fail, the
+		// candidate-by-candidate search below decides.
+		d.spend(2 * (end - begin))
+		if mid := split(d.s, left, right, begin, end, false); mid >= 0 && d.dissect(left, begin, mid) && d.dissect(right, mid, end) {
+			return true
+		}
+	}
 	mid := d.longest(left, begin, end)
 	for mid >= 0 {
 		if d.longest(right, mid, end) == end {
@@ -198,6 +218,15 @@ func (d *dissector) con(t *subre, begin, end int) bool {
 
 func (d *dissector) revcon(t *subre, begin, end int) bool {
 	left, right := t.kids[0], t.kids[1]
+	if right.rev != nil {
+		// No back-references: the first candidate whose two parts match
+		// wins, and its dissection cannot fail; should it fail, the
+		// candidate-by-candidate search below decides.
+		d.spend(2 * (end - begin))
+		if mid := split(d.s, left, right, begin, end, true); mid >= 0 && d.dissect(left, begin, mid) && d.dissect(right, mid, end) {
+			return true
+		}
+	}
 	mid := d.shortest(left, begin, begin, end)
 	for mid >= 0 {
 		if d.longest(right, mid, end) == end {

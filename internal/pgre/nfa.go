@@ -27,6 +27,7 @@ type inst struct {
 type look struct {
 	kind int
 	p    *prog
+	rev  *prog // lookbehind: the reversed body, run backwards from the position
 }
 
 type prog struct {
@@ -120,7 +121,11 @@ func (c *progCompiler) compile(n *node) frag {
 		return frag{i, []int32{i}}
 	case nLook:
 		sub := compileProg(n.kids[0])
-		c.p.looks = append(c.p.looks, look{kind: n.kind, p: sub})
+		l := look{kind: n.kind, p: sub}
+		if n.kind == laBehindPos || n.kind == laBehindNeg {
+			l.rev = compileProg(reverseNode(n.kids[0]))
+		}
+		c.p.looks = append(c.p.looks, l)
 		i := c.emit(inst{op: iLook, arg: int32(len(c.p.looks) - 1)})
 		return frag{i, []int32{i}}
 	case nCat:
@@ -246,7 +251,7 @@ func (p *prog) lookHolds(l *look, s string, pos int) bool {
 	case laAheadPos, laAheadNeg:
 		ok = l.p.shortest(s, pos, pos, len(s)) >= 0
 	default:
-		ok = l.p.matchEndsAt(s, pos)
+		ok = l.rev.endsAt(s, pos)
 	}
 	if l.kind == laAheadNeg || l.kind == laBehindNeg {
 		ok = !ok
@@ -359,24 +364,6 @@ func (p *prog) searchShortest(s string, from int) int {
 		cur, next = next, cur
 	}
 	return -1
-}
-
-// matchEndsAt reports whether some match ends exactly at end.
-func (p *prog) matchEndsAt(s string, end int) bool {
-	sc := p.pool.Get().(*scratch)
-	defer p.pool.Put(sc)
-	cur, next := &sc.a, &sc.b
-	cur.clear()
-	m := p.addClosure(sc, cur, p.start, s, 0)
-	for pos := 1; pos <= end; pos++ {
-		next.clear()
-		m = p.step(sc, cur, next, s, pos)
-		if p.addClosure(sc, next, p.start, s, pos) {
-			m = true
-		}
-		cur, next = next, cur
-	}
-	return m
 }
 
 // longest returns the largest e <= stop such that the program matches

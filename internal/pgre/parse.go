@@ -130,6 +130,7 @@ type subre struct {
 	kids     []*subre
 	expr     *node // language of this subtree
 	prog     *prog
+	rev      *prog // reversed language, for the right side of a '.' (no back-references)
 
 	building bool    // '=' node of a branch still being parsed
 	items    []*node // its pieces so far
@@ -150,7 +151,18 @@ type parser struct {
 	depth     int
 	tokStart  int // offset at which the current token starts
 	major     int // PostgreSQL major version whose behaviour to follow
+	atoms     int // atoms parsed so far (see maxAtoms)
 }
+
+// maxAtoms bounds the atoms (characters, brackets, escapes, groups,
+// constraints) of one pattern. Every atom that a {0} bound does not discard
+// costs at least one NFA state, so a pattern over this bound would exceed
+// maxStates anyway; refusing it as soon as the bound is crossed keeps the
+// refusal of a huge pattern (say a 5 MB ***= literal) linear and cheap,
+// instead of building a node per byte first. The price: a syntax error after
+// the bound is reported as this unsupported construct, not as PostgreSQL's
+// error, and patterns whose excess atoms all sit under {0} are refused.
+const maxAtoms = 2 * maxStates
 
 const maxDepth = 100
 
@@ -181,18 +193,26 @@ func (p *parser) compile() (re *Regexp, err error) {
 		shorter: tree.flags&sSHORTER != 0,
 	}
 	re.search = compileProg(tree.expr)
+	if !p.backref {
+		re.rev = compileProg(reverseNode(tree.expr))
+	}
 	re.icase = p.cflags&fICASE != 0
 	if p.nsubexp > 0 || p.backref {
-		prepareTree(tree)
+		prepareTree(tree, !p.backref)
 	}
 	return re, nil
 }
 
-// prepareTree compiles every node's language for dissection.
-func prepareTree(t *subre) {
+// prepareTree compiles every node's language for dissection, and with
+// reversed, the reversed language of the right side of every concatenation
+// (see split).
+func prepareTree(t *subre, reversed bool) {
 	t.prog = compileProg(t.expr)
+	if reversed && t.op == '.' {
+		t.kids[1].rev = compileProg(reverseNode(t.kids[1].expr))
+	}
 	for _, k := range t.kids {
-		prepareTree(k)
+		prepareTree(k, reversed)
 	}
 }
 
@@ -255,6 +275,10 @@ func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *su
 	var atomExpr *node
 	atomtype := p.nexttype
 	atomPos := p.tokStart
+	p.atoms++
+	if p.atoms > maxAtoms {
+		p.unsupported(atomPos, fmt.Sprintf("pattern has more than %d atoms (too large to verify against PostgreSQL's complexity limit)", maxAtoms))
+	}
 	switch atomtype {
 	case '^':
 		p.next()
@@ -513,12 +537,17 @@ func isWordByte(c byte) bool {
 
 func (p *parser) onechr(c int) *node {
 	n := &node{op: nSet}
-	n.set.add(c)
-	if p.cflags&fICASE != 0 {
-		n.set.add(toLower(c))
-		n.set.add(toUpper(c))
-	}
+	p.addchr(&n.set, c)
 	return n
+}
+
+// addchr adds c to s, with its other case under (?i).
+func (p *parser) addchr(s *byteSet, c int) {
+	s.add(c)
+	if p.cflags&fICASE != 0 {
+		s.add(toLower(c))
+		s.add(toUpper(c))
+	}
 }
 
 func (p *parser) charclass(s *byteSet, cls int) {
@@ -599,7 +628,7 @@ func (p *parser) brackpart(s *byteSet, haveC *[numClasses]bool) {
 		startc = p.nextvalue
 		p.next()
 		if !p.see(tRANGE) {
-			s.union(&p.onechr(startc).set)
+			p.addchr(s, startc)
 			return
 		}
 	case tCOLLEL:
@@ -610,7 +639,7 @@ func (p *parser) brackpart(s *byteSet, haveC *[numClasses]bool) {
 		startp := p.now
 		endp := p.scanplain()
 		c := p.element(startp, endp)
-		s.union(&p.onechr(c).set)
+		p.addchr(s, c)
 		return
 	case tCCLASS:
 		startp := p.now

@@ -13,8 +13,13 @@
 // preference, and sub-matches are dissected on PostgreSQL's subexpression
 // tree (regexec.c's cdissect), which this package rebuilds with the same
 // greediness flags. Automata are simulated breadth-first on bytes, with a
-// bit-parallel path for small ones, so matching without back-references is
-// polynomial and never backtracks.
+// bit-parallel path for small ones. Without back-references, finding
+// whether and where the leftmost match lies takes time linear in the
+// subject (one backward pass of the reversed automaton for the start, one
+// forward pass for the end), and so do the split points of concatenations
+// when dissecting captures; only the dissection of iterated capturing
+// groups follows PostgreSQL's backtracking search, under the match budget
+// (see Exec).
 //
 // Implemented exactly (checked against PostgreSQL 13 to 18 by the
 // differential test): literals and all escapes (\a \b \B \cX \e \f \n \r
@@ -33,8 +38,14 @@
 // exceed 10,000 states or that hold constraints of total weight over 8 after
 // expanding bounds (^ $ \A \Z \m \M and lookarounds weigh 1, \y and \Y 2):
 // PostgreSQL's "regular expression is too complex" limit depends on its NFA
-// optimiser and stack depth and cannot be predicted exactly; parentheses nested more than 100 deep; and, for PostgreSQL 13
-// (CompileFor), back-references.
+// optimiser and stack depth and cannot be predicted exactly; patterns of
+// more than 20,000 atoms (characters, brackets, escapes, groups,
+// constraints), refused at the first atom past the bound without parsing
+// the rest, so that refusing a huge pattern costs little (such a pattern
+// exceeds 10,000 states unless {0} bounds discard its atoms, and a syntax
+// error after the bound is then reported as this refusal rather than as
+// PostgreSQL's error); parentheses nested more than 100 deep; and, for
+// PostgreSQL 13 (CompileFor), back-references.
 //
 // A compiled *Regexp is immutable and safe for concurrent use.
 package pgre
@@ -79,6 +90,7 @@ type Regexp struct {
 	expr    string
 	nsub    int
 	search  *prog  // whole pattern; used for MatchString and match bounds
+	rev     *prog  // reversed pattern: finds the leftmost match start (no back-references)
 	tree    *subre // dissection tree (PostgreSQL's subre tree)
 	shorter bool   // the whole RE prefers the shortest match
 	backref bool   // has back-references: matches must be verified
@@ -123,8 +135,10 @@ func (re *Regexp) NumSubexp() int { return re.nsub }
 // MatchString reports whether the pattern matches anywhere in s (s is
 // treated as bytes).
 //
-// For patterns with back-references the work is bounded (see Exec); when the
-// bound is exceeded MatchString reports false.
+// Without back-references it takes time linear in len(s) and always
+// answers. For patterns with back-references the work is bounded (see
+// Exec); when the bound is exceeded MatchString reports false, so callers
+// that must not confuse "too complex" with "no match" use Exec.
 func (re *Regexp) MatchString(s string) bool {
 	if re.backref {
 		m, _ := re.findBackref(s)
@@ -143,20 +157,30 @@ func (re *Regexp) FindSubmatchIndex(s string) []int {
 	return m
 }
 
-// ErrMatchTooComplex is returned by Exec when matching a pattern with
-// back-references would take more than a fixed amount of work. PostgreSQL
-// has no such bound (its matcher can run for minutes on such inputs, until
-// authentication_timeout ends the connection); callers should treat it as
-// PostgreSQL treats a failing regexec: the match fails with an error.
+// ErrMatchTooComplex is returned by Exec when matching would take more
+// than a fixed amount of work: verifying back-references, or dissecting
+// captures (bytes read by the automata, about 20 million: PostgreSQL's
+// citerdissect search for an iterated group is quadratic on subjects such
+// as a long run of a's for ^(a|a*c)*$, and each level of concatenation
+// reads its span twice, so only subjects of megabytes reach the bound
+// otherwise). PostgreSQL has no
+// such bound (its matcher can run for minutes on such inputs, until
+// authentication_timeout ends the connection). Callers must not read it as
+// "no match": pghba refuses at the rule or map line (a deliberate
+// divergence, since the server would eventually answer).
 var ErrMatchTooComplex = errors.New("regular expression is too complex")
 
-// matchBudget bounds the work of matching with back-references: about a
-// second of CPU at most. A variable so that tests can lower it.
+// matchBudget bounds the work of matching with back-references (about a
+// second of CPU at most) and of dissecting captures without them (there a
+// unit is one byte read by an automaton: some tens of milliseconds). A
+// variable so that tests can lower it.
 var matchBudget = 20_000_000
 
 // Exec is FindSubmatchIndex with an error for matches abandoned because of
 // the work bound; the error is ErrMatchTooComplex. Without back-references
-// matching takes polynomial time and Exec never fails.
+// the match bounds take linear time and Exec can fail only while dissecting
+// captures (in practice: of an iterated capturing group); a pattern without
+// capturing groups and back-references never fails.
 func (re *Regexp) Exec(s string) ([]int, error) {
 	if re.backref {
 		return re.findBackref(s)
@@ -171,29 +195,47 @@ func (re *Regexp) Exec(s string) ([]int, error) {
 	}
 	m[0], m[1] = begin, end
 	if re.nsub > 0 {
-		d := dissector{s: s, m: m, icase: re.icase}
-		d.dissect(re.tree, begin, end)
+		d := dissector{s: s, m: m, icase: re.icase, budget: matchBudget, exact: true}
+		if !d.dissectBounded(re.tree, begin, end) {
+			return nil, ErrMatchTooComplex
+		}
 	}
 	return m, nil
 }
 
-// bounds finds the leftmost match start and its end (longest or shortest).
+// dissectBounded is dissect, reporting false when the budget ran out.
+func (d *dissector) dissectBounded(t *subre, begin, end int) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, isBudget := r.(budgetExceeded); !isBudget {
+				panic(r)
+			}
+			ok = false
+		}
+	}()
+	d.dissect(t, begin, end)
+	return true
+}
+
+// bounds finds the leftmost match start and its end (longest or shortest),
+// in time linear in len(s): one backward pass of the reversed automaton
+// finds the start (see leftmostStart), one forward pass from it the end.
 func (re *Regexp) bounds(s string) (int, int) {
-	if !re.search.matchAnywhere(s) {
+	b := re.rev.leftmostStart(s)
+	if b < 0 {
 		return -1, -1
 	}
-	for b := 0; b <= len(s); b++ {
-		var e int
-		if re.shorter {
-			e = re.search.shortest(s, b, b, len(s))
-		} else {
-			e = re.search.longest(s, b, len(s))
-		}
-		if e >= 0 {
-			return b, e
-		}
+	var e int
+	if re.shorter {
+		e = re.search.shortest(s, b, b, len(s))
+	} else {
+		e = re.search.longest(s, b, len(s))
 	}
-	return -1, -1
+	if e < 0 {
+		// cannot happen: a match starts at b
+		return -1, -1
+	}
+	return b, e
 }
 
 // findBackref follows PostgreSQL's cfindloop: with back-references the
