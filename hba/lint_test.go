@@ -552,21 +552,6 @@ func lintMergeKeys(a, b map[int][]string) map[int]bool {
 	return out
 }
 
-// BenchmarkLint lints gen.MultiTenant files of 100 and 1,000 tenant rules
-// (each rule is compared with every earlier one).
-func BenchmarkLint(b *testing.B) {
-	for _, n := range []int{100, 1000} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			p := Parser{Version: 15}
-			f := p.ParseBytes("/bench/pg_hba.conf", gen.MultiTenant(n, benchSeed).Data)
-			b.ReportAllocs()
-			for b.Loop() {
-				lintSink = Lint(f, LintOptions{})
-			}
-		})
-	}
-}
-
 // BenchmarkExposure summarises the same files.
 func BenchmarkExposure(b *testing.B) {
 	for _, n := range []int{100, 1000} {
