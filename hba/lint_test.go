@@ -643,7 +643,9 @@ func TestAddrPlausible(t *testing.T) {
 		for _, r := range f.Rules {
 			l.spaces = append(l.spaces, spaceOf(r))
 		}
-		if got := l.addrPlausible(len(f.Rules) - 1); got != tc.want {
+		l.idx = newLintIndex(f.Rules, l.spaces)
+		i := len(f.Rules) - 1
+		if got := l.addrPlausible(i, l.idx.earlier(i, l.spaces[i].boxes)); got != tc.want {
 			t.Errorf("%s: addrPlausible = %v, want %v", tc.text, got, tc.want)
 		}
 	}
