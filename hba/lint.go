@@ -441,7 +441,9 @@ func (l *linter) shadowed(i int) bool {
 			continue
 		}
 		free := maxBoxes
-		if single, _, ok := subtract(bs.boxes, a, &free); ok && len(single) == 0 {
+		if narrower(bs.boxes, a.boxes) {
+			// a alone leaves part of rule i's range.
+		} else if single, _, ok := subtract(bs.boxes, a, &free); ok && len(single) == 0 {
 			l.reportCover(i, []int{j})
 			return true
 		}
@@ -466,6 +468,29 @@ func (l *linter) shadowed(i int) bool {
 		}
 	}
 	l.work -= min(ruleWork, l.work) - max(budget, 0)
+	return false
+}
+
+// narrower reports that the IP prefixes of as, boxes with prefixes only,
+// do not contain some prefix of a box of xs with prefixes only: the
+// addresses outside them survive every subtraction of as (all boxes of a
+// rule share one address column), so as alone cannot cover xs.
+func narrower(xs, as []box) bool {
+	for k := range as {
+		if !pfxOnly(&as[k].addr) {
+			return false
+		}
+	}
+	for k := range xs {
+		if !pfxOnly(&xs[k].addr) {
+			continue
+		}
+		for _, p := range xs[k].addr.pfx {
+			if !slices.ContainsFunc(as[0].addr.pfx, func(q netip.Prefix) bool { return q.Bits() <= p.Bits() && q.Contains(p.Addr()) }) {
+				return true
+			}
+		}
+	}
 	return false
 }
 
