@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/pghba/pghba/internal/pgre"
 )
 
 // Severity is how much a lint finding matters.
@@ -72,9 +74,12 @@ const (
 	// CheckMissingMap: map= names a user name map the ident file does not
 	// define. Warning.
 	CheckMissingMap = "missing-map"
-	// CheckIncomplete: the file is too fragmented for the union analysis
-	// within its work limit; the rules named were only compared with each
-	// earlier rule alone. Info.
+	// CheckIncomplete: the analysis could not decide everything it needed.
+	// Either the file is too fragmented for the union analysis within its
+	// work limit (the rules named were only compared with each earlier
+	// rule alone), or a regular expression was too complex to evaluate
+	// against a name (the rules named may be unreachable, but are not
+	// claimed to be). Info.
 	CheckIncomplete = "incomplete"
 )
 
@@ -233,6 +238,10 @@ type linter struct {
 	// whose union analysis gave up.
 	work       int
 	incomplete []int
+	// undecided counts the regular-expression tests that could not be
+	// decided; reUndecided lists the rules left unproved after one.
+	undecided   int
+	reUndecided []int
 	// idx finds the earlier rules a rule may share connections with.
 	idx *lintIndex
 	// full is the whole file compiled for witnesses (nil until needed, and
@@ -275,6 +284,18 @@ func (l *linter) run() {
 		index[r] = i
 	}
 	l.idx = newLintIndex(rules, l.spaces)
+	for i := range l.spaces {
+		for k := range l.spaces[i].boxes {
+			b := &l.spaces[i].boxes[k]
+			for _, n := range []*nameSet{&b.db, &b.user} {
+				for _, a := range n.atoms {
+					if a.memo != nil {
+						a.memo.undecided = &l.undecided
+					}
+				}
+			}
+		}
+	}
 	for _, ln := range f.Lines {
 		if ln.Err != nil {
 			seen[ln.Err] = true
@@ -291,7 +312,7 @@ func (l *linter) run() {
 			l.loadError(e, nil)
 		}
 	}
-	if len(l.incomplete) > 0 {
+	if len(l.incomplete) > 0 || len(l.reUndecided) > 0 {
 		l.reportIncomplete()
 	}
 	if len(f.Rules) == 0 && len(f.Errors) == 0 {
@@ -301,20 +322,33 @@ func (l *linter) run() {
 }
 
 // reportIncomplete says, on the first rule concerned, which rules the
-// union analysis gave up on.
+// union analysis gave up on, and which rules a regular expression too
+// complex to evaluate left unproved.
 func (l *linter) reportIncomplete() {
-	first := l.f.Rules[l.incomplete[0]]
-	var names []string
-	for k, i := range l.incomplete {
-		if k == 10 {
-			names = append(names, "and "+itoa(len(l.incomplete)-10)+" more")
-			break
+	names := func(rs []int) (*Rule, string) {
+		first := l.f.Rules[rs[0]]
+		var names []string
+		for k, i := range rs {
+			if k == 10 {
+				names = append(names, "and "+itoa(len(rs)-10)+" more")
+				break
+			}
+			names = append(names, relName(l.f.Rules[i].Pos(), first.Pos()))
 		}
-		names = append(names, relName(l.f.Rules[i].Pos(), first.Pos()))
+		return first, strings.Join(names, ", ")
 	}
-	msg := "the analysis of rules shadowed by several earlier rules together gave up on " + strings.Join(names, ", ") +
-		" (too many overlapping ranges); they were only compared with each earlier rule alone"
-	l.out = append(l.out, Finding{Pos: first.Pos(), IncludedFrom: first.IncludedFrom(), Severity: SeverityInfo, Check: CheckIncomplete, Message: msg})
+	if len(l.incomplete) > 0 {
+		first, list := names(l.incomplete)
+		msg := "the analysis of rules shadowed by several earlier rules together gave up on " + list +
+			" (too many overlapping ranges); they were only compared with each earlier rule alone"
+		l.out = append(l.out, Finding{Pos: first.Pos(), IncludedFrom: first.IncludedFrom(), Severity: SeverityInfo, Check: CheckIncomplete, Message: msg})
+	}
+	if len(l.reUndecided) > 0 {
+		first, list := names(l.reUndecided)
+		msg := "regular expression too complex to evaluate against the database or user names of " + list +
+			": no proof that earlier rules shadow these lines is claimed"
+		l.out = append(l.out, Finding{Pos: first.Pos(), IncludedFrom: first.IncludedFrom(), Severity: SeverityInfo, Check: CheckIncomplete, Message: msg})
+	}
 	// Keep file order.
 	order := make(map[Position]int, len(l.f.Lines))
 	for k, ln := range l.f.Lines {
@@ -408,7 +442,20 @@ func samePrefix(x, y *Address) bool {
 }
 
 // shadowed reports rule i when earlier rules decide everything it matches.
+// A rule left unproved after a regular-expression test that could not be
+// decided is listed for the incomplete finding.
 func (l *linter) shadowed(i int) bool {
+	u := l.undecided
+	if l.shadowedBy(i) {
+		return true
+	}
+	if l.undecided > u {
+		l.reUndecided = append(l.reUndecided, i)
+	}
+	return false
+}
+
+func (l *linter) shadowedBy(i int) bool {
 	rules := l.f.Rules
 	b := rules[i]
 	if j := l.idx.duplicateOf(rules, i); j >= 0 {
@@ -429,6 +476,7 @@ func (l *linter) shadowed(i int) bool {
 	if len(bs.boxes) == 0 {
 		return false // matches nothing by itself (the lists hold only over-long names)
 	}
+
 	rem := bs.boxes
 	var contrib []int
 	budget := min(ruleWork, l.work)
@@ -1156,6 +1204,7 @@ type nameAtom struct {
 	kind nameKind
 	s    string
 	re   regex
+	memo *regexMemo // for regular expressions
 }
 
 func (n *nameSet) empty() bool { return !n.all && len(n.lits) == 0 && len(n.atoms) == 0 }
@@ -1176,7 +1225,11 @@ func namesOf(ms []nameMatcher) (n nameSet, repl bool) {
 				n.lits = append(n.lits, m.s)
 			}
 		default:
-			n.atoms = append(n.atoms, nameAtom{kind: m.kind, s: m.s, re: m.re})
+			a := nameAtom{kind: m.kind, s: m.s, re: m.re}
+			if m.kind == nameRegex {
+				a.memo = &regexMemo{}
+			}
+			n.atoms = append(n.atoms, a)
 		}
 	}
 	if n.all {
@@ -1195,19 +1248,90 @@ func (n *nameSet) hasAtom(a nameAtom) bool {
 }
 
 // certainlyHas reports whether the literal s is matched in every environment.
+// A regular expression too complex to evaluate against s does not count.
 func (n *nameSet) certainlyHas(s string) bool {
+	has, _ := n.has(s)
+	return has
+}
+
+// has reports whether the literal s is matched in every environment, and
+// whether that was decided: false when a regular expression that might
+// match s could not be evaluated against it.
+func (n *nameSet) has(s string) (has, known bool) {
 	if n.all {
-		return !slices.Contains(n.not, s)
+		return !slices.Contains(n.not, s), true
 	}
 	if slices.Contains(n.lits, s) {
-		return true
+		return true, true
 	}
+	known = true
 	for _, a := range n.atoms {
-		if a.kind == nameRegex && a.re != nil && a.re.MatchString(s) {
-			return true
+		if a.kind != nameRegex || a.re == nil {
+			continue
+		}
+		switch a.member(s) {
+		case reMatch:
+			return true, true
+		case reUndecided:
+			known = false
 		}
 	}
-	return false
+	return false, known
+}
+
+// Outcomes of a regular-expression membership test.
+const (
+	reNoMatch int8 = iota
+	reMatch
+	reUndecided // pgre gave up (work budget): no proof may rest on it
+)
+
+// regexMemo holds the outcomes of one regular expression against the
+// names it was tested with, so that a test that runs into pgre's work
+// budget is paid for once per name.
+type regexMemo struct {
+	m map[string]int8
+	// undecided, if set, counts the undecided outcomes returned.
+	undecided *int
+}
+
+// member tests the regular expression atom a against s. A match that
+// fails with an error (pgre.ErrMatchTooComplex when a pattern with
+// back-references exceeds its work budget) is reUndecided: PostgreSQL's
+// matcher has no budget and would decide it, one way or the other.
+func (a *nameAtom) member(s string) int8 {
+	if a.memo != nil {
+		if v, ok := a.memo.m[s]; ok {
+			if v == reUndecided && a.memo.undecided != nil {
+				*a.memo.undecided++
+			}
+			return v
+		}
+	}
+	v := reNoMatch
+	if p, ok := a.re.(*pgre.Regexp); ok {
+		if p == nil {
+			return reNoMatch
+		}
+		switch m, err := p.Exec(s); {
+		case err != nil:
+			v = reUndecided
+		case m != nil:
+			v = reMatch
+		}
+	} else if a.re.MatchString(s) {
+		v = reMatch
+	}
+	if a.memo != nil {
+		if a.memo.m == nil {
+			a.memo.m = map[string]int8{}
+		}
+		a.memo.m[s] = v
+		if v == reUndecided && a.memo.undecided != nil {
+			*a.memo.undecided++
+		}
+	}
+	return v
 }
 
 // minus returns a set containing x ∖ a.
@@ -1291,7 +1415,9 @@ func (x nameSet) inter(a *nameSet) nameSet {
 	}
 	var r nameSet
 	for _, l := range x.lits {
-		if opaque || a.certainlyHas(l) {
+		// Keep what a might match: a name a regular expression could not
+		// be evaluated against included.
+		if has, known := a.has(l); opaque || has || !known {
 			r.lits = append(r.lits, l)
 		}
 	}
