@@ -223,7 +223,7 @@ func (l *Listen) String() string { return "listen_addresses '" + l.Text + "'" }
 // answers and interface addresses). Rules that are only partly shadowed, or
 // whose shadowing depends on the environment, are not reported.
 //
-// A /regex name test that pgre cannot finish within its work budget (a
+// A /regex name test that the matcher cannot finish within its work budget (a
 // pattern with back-references against a long name) decides nothing: no proof rests on it, and the
 // rules it left unproved are named in an incomplete finding ("regular
 // expression too complex to evaluate"). PostgreSQL's matcher has no budget
