@@ -54,7 +54,7 @@ func Audit(st *State) *AuditResult {
 	if err != nil {
 		return &AuditResult{Error: err.Error()}
 	}
-	r := &AuditResult{}
+	r := &AuditResult{Lint: []Finding{}, Exposure: []Exposure{}}
 	if n := len(s.f.Rules); n > MaxAuditRules {
 		r.Skipped = fmt.Sprintf("lint and exposure skipped: %d rules is more than the playground analyses (%d); run pghba lint", n, MaxAuditRules)
 		r.Micros = time.Since(start).Microseconds()
@@ -68,7 +68,7 @@ func Audit(st *State) *AuditResult {
 		r.Lint = append(r.Lint, x)
 	}
 	for _, e := range hba.Exposure(s.f, hba.ExposureOptions{}) {
-		x := Exposure{Method: e.Method.String(), Transport: e.Transport, Addresses: e.Addresses, Except: e.Except, Databases: e.Databases, Users: e.Users}
+		x := Exposure{Method: e.Method.String(), Transport: e.Transport, Addresses: nonNil(e.Addresses), Except: e.Except, Databases: nonNil(e.Databases), Users: nonNil(e.Users)}
 		for _, rule := range e.Rules {
 			x.Rules = append(x.Rules, ref(rule.Pos()))
 		}
@@ -76,6 +76,13 @@ func Audit(st *State) *AuditResult {
 	}
 	r.Micros = time.Since(start).Microseconds()
 	return r
+}
+
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }
 
 func ref(p hba.Position) string { return fmt.Sprintf("%s:%d", fileName(p.Filename), p.Line) }

@@ -31,6 +31,11 @@ import (
 	"github.com/pghba/pghba/hba"
 )
 
+// MaxListed is the most rows, errors and trace steps a Result lists; the
+// totals are given beside them. The page renders no more than this, and
+// sending a 100,000-line file's rows back would cost more than evaluating it.
+const MaxListed = 2000
+
 // MainFile and IdentFile are the names of the two files the server reads.
 const (
 	MainFile  = "pg_hba.conf"
@@ -74,18 +79,23 @@ type Result struct {
 	// name); nothing else is then filled.
 	Error string `json:"error,omitempty"`
 
-	Version int       `json:"version"`
-	Columns []string  `json:"columns"` // the pg_hba_file_rules columns
-	Rows    []Row     `json:"rows"`
-	Errors  []Problem `json:"errors"`
+	Version int      `json:"version"`
+	Columns []string `json:"columns"` // the pg_hba_file_rules columns
+	// Rows, Errors and Trace hold at most MaxListed entries each; the
+	// totals count them all.
+	Rows        []Row     `json:"rows"`
+	RowsTotal   int       `json:"rowsTotal"`
+	Errors      []Problem `json:"errors"`
+	ErrorsTotal int       `json:"errorsTotal"`
 
 	IdentColumns []string  `json:"identColumns,omitempty"`
 	IdentRows    []Row     `json:"identRows,omitempty"`
 	IdentErrors  []Problem `json:"identErrors,omitempty"`
 
-	Decision Decision    `json:"decision"`
-	Trace    []Step      `json:"trace"`
-	Ident    *IdentCheck `json:"ident,omitempty"`
+	Decision   Decision    `json:"decision"`
+	Trace      []Step      `json:"trace"`
+	TraceTotal int         `json:"traceTotal"`
+	Ident      *IdentCheck `json:"ident,omitempty"`
 
 	// Micros is the time the evaluation took, in microseconds.
 	Micros int64 `json:"micros"`
@@ -222,27 +232,32 @@ func Evaluate(st *State) *Result {
 		return &Result{Error: err.Error(), Version: st.Version}
 	}
 	r.Columns = hba.ViewColumns(st.Version)
-	for _, v := range s.f.ViewRows() {
+	rows := s.f.ViewRows()
+	r.RowsTotal, r.ErrorsTotal = len(rows), len(s.f.Errors)
+	r.Rows, r.Errors = make([]Row, 0, min(len(rows), MaxListed)), []Problem{}
+	for _, v := range rows[:min(len(rows), MaxListed)] {
 		r.Rows = append(r.Rows, viewRow(st.Version, v))
 	}
-	for _, e := range s.f.Errors {
+	for _, e := range s.f.Errors[:min(len(s.f.Errors), MaxListed)] {
 		r.Errors = append(r.Errors, problem(e))
 	}
 	if s.idf != nil {
 		r.IdentColumns = hba.IdentViewColumns(st.Version)
-		for _, v := range s.idf.ViewRows() {
+		rows := s.idf.ViewRows()
+		r.ErrorsTotal += len(s.idf.Errors)
+		for _, v := range rows[:min(len(rows), MaxListed)] {
 			r.IdentRows = append(r.IdentRows, identRow(r.IdentColumns, v))
 		}
-		for _, e := range s.idf.Errors {
+		for _, e := range s.idf.Errors[:min(len(s.idf.Errors), MaxListed)] {
 			r.IdentErrors = append(r.IdentErrors, problem(e))
 		}
 	}
-	r.Decision, r.Trace, r.Ident = decide(s, st.Conn)
+	r.Decision, r.Trace, r.TraceTotal, r.Ident = decide(s, st.Conn)
 	r.Micros = time.Since(start).Microseconds()
 	return r
 }
 
-func decide(s *setup, sc Conn) (Decision, []Step, *IdentCheck) {
+func decide(s *setup, sc Conn) (Decision, []Step, int, *IdentCheck) {
 	rs, err := s.p.Compile(s.f)
 	if err != nil {
 		n := len(s.f.Errors)
@@ -252,16 +267,16 @@ func decide(s *setup, sc Conn) (Decision, []Step, *IdentCheck) {
 		} else if len(s.f.Rules) == 0 {
 			msg = fmt.Sprintf("configuration file %q contains no entries", s.f.Path)
 		}
-		return Decision{Outcome: "not-loaded", Message: msg}, nil, nil
+		return Decision{Outcome: "not-loaded", Message: msg}, []Step{}, 0, nil
 	}
 	c, err := sc.conn()
 	if err != nil {
-		return Decision{Outcome: "invalid", Message: err.Error()}, nil, nil
+		return Decision{Outcome: "invalid", Message: err.Error()}, []Step{}, 0, nil
 	}
 	ctx := context.Background()
 	t := rs.Explain(ctx, c)
-	var steps []Step
-	for _, m := range t.Misses {
+	steps := make([]Step, 0, min(len(t.Misses), MaxListed))
+	for _, m := range t.Misses[:min(len(t.Misses), MaxListed)] {
 		pos := m.Rule.Pos()
 		steps = append(steps, Step{File: fileName(pos.Filename), Line: pos.Line, Column: m.Column.String(), Reason: m.Reason})
 	}
@@ -291,7 +306,7 @@ func decide(s *setup, sc Conn) (Decision, []Step, *IdentCheck) {
 			}
 		}
 	}
-	return d, steps, ic
+	return d, steps, len(t.Misses), ic
 }
 
 // conn checks the form as `pghba check --batch` checks a line.
