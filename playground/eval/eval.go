@@ -24,6 +24,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"path"
+	"strconv"
 	"strings"
 	"testing/fstest"
 	"time"
@@ -236,7 +237,7 @@ func Evaluate(st *State) *Result {
 	r.RowsTotal, r.ErrorsTotal = len(rows), len(s.f.Errors)
 	r.Rows, r.Errors = make([]Row, 0, min(len(rows), MaxListed)), []Problem{}
 	for _, v := range rows[:min(len(rows), MaxListed)] {
-		r.Rows = append(r.Rows, viewRow(st.Version, v))
+		r.Rows = append(r.Rows, viewRow(r.Columns, v))
 	}
 	for _, e := range s.f.Errors[:min(len(s.f.Errors), MaxListed)] {
 		r.Errors = append(r.Errors, problem(e))
@@ -371,22 +372,23 @@ func list(l []string) *string {
 }
 
 // viewRow renders a ViewRow as the view's text cells, in ViewColumns order.
-func viewRow(version int, v hba.ViewRow) Row {
+func viewRow(cols []string, v hba.ViewRow) Row {
 	row := Row{File: fileName(v.FileName), Line: v.LineNumber, Error: v.Error != "" && v.Type == ""}
 	if v.Line != nil {
 		row.File = fileName(v.Line.Pos.Filename)
 	}
-	for _, col := range hba.ViewColumns(version) {
+	row.Cells = make([]*string, 0, len(cols))
+	for _, col := range cols {
 		var c *string
 		switch col {
 		case "rule_number":
 			if v.RuleNumber != 0 {
-				c = str(fmt.Sprint(v.RuleNumber))
+				c = str(strconv.Itoa(v.RuleNumber))
 			}
 		case "file_name":
 			c = nullable(v.FileName)
 		case "line_number":
-			c = str(fmt.Sprint(v.LineNumber))
+			c = str(strconv.Itoa(v.LineNumber))
 		case "type":
 			c = nullable(v.Type)
 		case "database":
@@ -422,12 +424,12 @@ func identRow(cols []string, v hba.IdentViewRow) Row {
 		switch col {
 		case "map_number":
 			if ok {
-				c = str(fmt.Sprint(v.MapNumber))
+				c = str(strconv.Itoa(v.MapNumber))
 			}
 		case "file_name":
 			c = nullable(v.FileName)
 		case "line_number":
-			c = str(fmt.Sprint(v.LineNumber))
+			c = str(strconv.Itoa(v.LineNumber))
 		case "map_name":
 			if ok {
 				c = str(v.MapName)

@@ -2,6 +2,8 @@ package eval
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -21,4 +23,25 @@ func TestSampleAudit(t *testing.T) {
 	r := Audit(decode(t, sample))
 	b, _ := json.MarshalIndent(r, "", " ")
 	t.Logf("%s", b)
+}
+
+func BenchmarkEvaluate1000(b *testing.B) {
+	st := thousand()
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := json.Marshal(Evaluate(st))
+		if err != nil || len(out) == 0 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// thousand is a 1,000-rule file and a connection decided by its last rule.
+func thousand() *State {
+	var sb strings.Builder
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&sb, "host db%d user%d 10.%d.%d.0/24 scram-sha-256\n", i, i%50, i/256, i%256)
+	}
+	return &State{Version: 18, Files: map[string]string{MainFile: sb.String()},
+		Conn: Conn{Type: "host", Addr: "10.3.231.9", DB: "db999", User: "user49"}}
 }

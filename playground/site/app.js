@@ -304,15 +304,24 @@ function engineStatus(text, bad) {
   s.hidden = text === "";
 }
 
-// changed is called on every edit of anything; it asks both engines.
+// changed is called on every edit of anything. The core engine gets every
+// state at once; lint and exposure, which are slower and do not depend on the
+// connection, wait for AUDIT_DELAY_MS without edits so that they do not
+// compete with the core engine for the processor while someone types.
+const AUDIT_DELAY_MS = 200;
+let auditTimer = 0;
 function changed(inputAt) {
   const st = readState();
   core.submit(st, inputAt);
-  const key = JSON.stringify([st.version, st.minor, st.ssl, st.missing, st.roles, filesGen]);
-  if (key !== lastAuditKey) {
-    lastAuditKey = key;
-    audit.submit(st, inputAt);
-  }
+  clearTimeout(auditTimer);
+  auditTimer = setTimeout(() => {
+    const st = readState();
+    const key = JSON.stringify([st.version, st.minor, st.ssl, st.missing, st.roles, filesGen]);
+    if (key !== lastAuditKey) {
+      lastAuditKey = key;
+      audit.submit(st, inputAt);
+    }
+  }, lastAuditKey === "" ? 0 : AUDIT_DELAY_MS);
   scheduleShare();
 }
 
@@ -320,8 +329,10 @@ function changed(inputAt) {
 
 function onCore(res, info) {
   lastResult = res;
+  const t0 = performance.now();
   renderCore(res);
   const now = performance.now();
+  stats.lastRenderMs = now - t0;
   stats.results++;
   if (stats.firstResultMs === null) stats.firstResultMs = now;
   if (info.inputAt !== null) stats.lastInputToResultMs = now - info.inputAt;
@@ -394,19 +405,18 @@ function traceItem(file, line, text, cls) {
 }
 
 function renderTrace(res) {
-  const ol = $("trace");
-  ol.replaceChildren();
-  const frag = document.createDocumentFragment();
+  const items = [];
   const steps = res.trace || [];
   for (let i = 0; i < steps.length && i < MAX_ROWS; i++) {
     const s = steps[i];
-    frag.append(traceItem(s.file, s.line, ref(s.file, s.line) + "  " + s.column + ": " + s.reason, ""));
+    items.push({ file: s.file, line: s.line, text: ref(s.file, s.line) + "  " + s.column + ": " + s.reason, cls: "" });
   }
   const total = Math.max(res.traceTotal || 0, steps.length);
-  if (total > MAX_ROWS) frag.append(el("li", { text: "… " + (total - MAX_ROWS) + " more rules that do not match" }));
+  if (total > MAX_ROWS) items.push({ text: "… " + (total - MAX_ROWS) + " more rules that do not match" });
   const dec = res.decision;
-  if (dec && dec.file) frag.append(traceItem(dec.file, dec.line, ref(dec.file, dec.line) + "  decides: " + dec.outcome + (dec.method ? " (" + dec.method + ")" : ""), "deciding"));
-  ol.append(frag);
+  if (dec && dec.file) items.push({ file: dec.file, line: dec.line, text: ref(dec.file, dec.line) + "  decides: " + dec.outcome + (dec.method ? " (" + dec.method + ")" : ""), cls: "deciding" });
+  patch($("trace"), items, (it) => it.file + "\u0000" + it.line + "\u0000" + it.cls + "\u0000" + it.text,
+    (it) => (it.file ? traceItem(it.file, it.line, it.text, it.cls) : el("li", { text: it.text })));
 }
 
 function allErrors(res) {
@@ -433,17 +443,39 @@ function renderErrors(res) {
   ul.append(frag);
 }
 
+// patch makes parent's children the items, rebuilding only those whose key
+// changed: re-evaluating on every keystroke must not rebuild a 2,000-row
+// table when one cell changed.
+function patch(parent, items, keyOf, build) {
+  const kids = parent.children;
+  let i = 0;
+  for (const it of items) {
+    const key = keyOf(it);
+    const old = kids[i];
+    if (!old || old._key !== key) {
+      const node = build(it);
+      node._key = key;
+      if (old) old.replaceWith(node); else parent.append(node);
+    }
+    i++;
+  }
+  while (kids.length > i) parent.lastChild.remove();
+}
+
 function renderTable(table, cols, rows, total, noteId) {
-  const head = el("tr");
-  for (const c of cols) head.append(el("th", { text: c, scope: "col" }));
-  table.tHead.replaceChildren(head);
-  const body = document.createDocumentFragment();
-  for (const r of rows.slice(0, MAX_ROWS)) {
+  const headKey = cols.join("\u0000");
+  if (table.tHead._key !== headKey) {
+    const head = el("tr");
+    for (const c of cols) head.append(el("th", { text: c, scope: "col" }));
+    table.tHead.replaceChildren(head);
+    table.tHead._key = headKey;
+    table.tBodies[0].replaceChildren();
+  }
+  patch(table.tBodies[0], rows.slice(0, MAX_ROWS), (r) => JSON.stringify(r), (r) => {
     const tr = el("tr", { "data-line": String(r.line), "data-file": r.file, class: r.error ? "error" : "" });
     for (const c of r.cells) tr.append(c === null ? el("td", { class: "null" }) : el("td", { text: c }));
-    body.append(tr);
-  }
-  table.tBodies[0].replaceChildren(body);
+    return tr;
+  });
   total = Math.max(total, rows.length);
   if (noteId) $(noteId).textContent = total > MAX_ROWS ? "showing the first " + MAX_ROWS + " of " + total + " rows" : total + " rows";
 }
