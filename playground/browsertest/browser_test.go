@@ -722,6 +722,7 @@ func TestScreenshot(t *testing.T) {
 	ctx := tab(t, "")
 	waitJS(t, ctx, `Number(document.body.dataset.auditSeq) > 0`)
 	must(t, ctx, chromedp.Click(chromedp.CSS(`#trace button[data-line="3"]`)))
+	js(t, ctx, `window.scrollTo(0, 0), true`, nil)
 	must(t, ctx, chromedp.EmulateViewport(1280, 1000), chromedp.Sleep(100*time.Millisecond))
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {

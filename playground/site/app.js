@@ -575,7 +575,7 @@ function renderMarks() {
   const res = lastResult;
   if (res) {
     const dec = res.decision;
-    if (dec && dec.file === current && dec.line) add(dec.line, "decided", "decides the connection");
+    if (dec && dec.file === current && dec.line) add(dec.line, "decided", "");
     let n = 0;
     for (const e of allErrors(res)) {
       if (e.file !== current || n++ >= MAX_ROWS) continue;
