@@ -187,6 +187,9 @@ async function pipe(bytes, stream) {
 }
 
 async function encodeLink(st) {
+  let size = 0;
+  for (const v of Object.values(st.files)) size += v.length;
+  if (size > MAX_SHARE) return null; // the JSON is at least as long
   const json = new TextEncoder().encode(JSON.stringify(st));
   if (json.length > MAX_SHARE) return null;
   return "#z=" + b64urlEncode(await pipe(json, new CompressionStream("deflate-raw")));
@@ -527,9 +530,56 @@ function renderTabs() {
   $("remove-file").disabled = current === MAIN || current === IDENT;
 }
 
+// A browser's textarea lays out its whole text on every change: tens of
+// seconds for 100,000 lines on a slow machine, and seconds for binary junk
+// (font fallback). Such a file is evaluated in full but shown read-only:
+// its first PREVIEW_LINES lines, or nothing for binary data.
+const BIG_BYTES = 1 << 20;
+const BIG_LINES = 10000;
+const PREVIEW_LINES = 2000;
+
+// bigReason says why text is not edited in the textarea, or "".
+function bigReason(text) {
+  const head = text.length > 65536 ? text.slice(0, 65536) : text;
+  let odd = 0;
+  for (let i = 0; i < head.length; i++) {
+    const c = head.charCodeAt(i);
+    if (c === 0) return "binary data";
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 0xfffd || (c >= 0x7f && c < 0xa0)) odd++;
+  }
+  if (head.length >= 64 && odd * 100 > head.length) return "binary data";
+  if (text.length > BIG_BYTES) return (text.length / 1048576).toFixed(1) + " MB";
+  const n = lineCount(text);
+  if (n > BIG_LINES) return n.toLocaleString("en") + " lines";
+  return "";
+}
+
+function preview(text) {
+  let i = -1;
+  for (let n = 0; n < PREVIEW_LINES; n++) {
+    i = text.indexOf("\n", i + 1);
+    if (i < 0) return text;
+  }
+  return text.slice(0, i + 1);
+}
+
 function showFile() {
   const ed = editor();
-  ed.value = files[current];
+  const text = files[current];
+  const why = bigReason(text);
+  const note = $("big-note");
+  if (why) {
+    ed.value = why === "binary data" ? "" : preview(text);
+    ed.readOnly = true;
+    $("big-text").textContent = current + " is " + why + ": it is evaluated in full, but shown " +
+      (why === "binary data" ? "not at all" : "read-only, its first " + PREVIEW_LINES.toLocaleString("en") + " lines") +
+      ", so that the page stays responsive.";
+    note.hidden = false;
+  } else {
+    ed.value = text;
+    ed.readOnly = false;
+    note.hidden = true;
+  }
   $("editor-label").textContent = "Contents of " + current;
   ed.setAttribute("aria-label", "Contents of " + current);
   updateGutter();
@@ -542,25 +592,41 @@ function lineCount(text) {
   return n;
 }
 
+// The gutter holds only the numbers of the visible lines, so that a
+// 100,000-line file costs no more to number than a short one; it is redrawn
+// in the next animation frame, not inside the input handler, so the handler
+// never forces the layout of a big text.
 function updateGutter() {
-  const n = lineCount(editor().value);
-  if (n !== gutterLines) {
-    gutterLines = n;
-    const nums = new Array(n);
-    for (let i = 0; i < n; i++) nums[i] = i + 1;
-    $("gutter").textContent = nums.join("\n") + "\n";
-  }
-  syncScroll();
+  gutterLines = lineCount(editor().value);
+  scheduleSync();
+}
+
+let syncQueued = false;
+function scheduleSync() {
+  if (syncQueued) return;
+  syncQueued = true;
+  requestAnimationFrame(() => { syncQueued = false; syncScroll(); });
 }
 
 function syncScroll() {
   const ed = editor();
-  $("gutter").scrollTop = ed.scrollTop;
-  $("marks").style.transform = "translate(" + -ed.scrollLeft + "px," + -ed.scrollTop + "px)";
+  const lh = lineHeight();
+  const top = ed.scrollTop;
+  const first = Math.floor(top / lh);
+  const last = Math.min(gutterLines, first + Math.ceil(ed.clientHeight / lh) + 1);
+  let nums = "";
+  for (let i = first + 1; i <= last; i++) nums += i + "\n";
+  const g = $("gutter-nums");
+  if (g.textContent !== nums) g.textContent = nums;
+  g.style.transform = "translateY(" + (first * lh - top) + "px)";
+  $("gutter").style.width = String(gutterLines).length + 2 + "ch";
+  $("marks").style.transform = "translate(" + -ed.scrollLeft + "px," + -top + "px)";
 }
 
+let lhCache = 0;
 function lineHeight() {
-  return parseFloat(getComputedStyle(editor()).lineHeight) || 20;
+  if (!lhCache) lhCache = parseFloat(getComputedStyle(editor()).lineHeight) || 20;
+  return lhCache;
 }
 
 function renderMarks() {
@@ -614,8 +680,10 @@ function wire() {
     files[current] = ed.value;
     filesGen++;
     if (highlight && highlight.file === current) highlight = null;
-    updateGutter();
+    if (ed.value.length > 65536 && bigReason(ed.value)) showFile(); // before the browser lays it out
+    else updateGutter();
     changed(at);
+    stats.lastHandlerMs = performance.now() - at;
   });
   ed.addEventListener("scroll", syncScroll);
   for (const id of ["version", "minor", "server-ssl", "conn-type", "conn-addr", "conn-ssl", "conn-gss", "conn-db", "conn-user", "conn-replication", "conn-system-user", "roles"].concat(FEATURES.map((f) => "feat-" + f))) {
@@ -633,6 +701,13 @@ function wire() {
     current = name;
     $("new-file-name").value = "";
     renderTabs();
+    showFile();
+    changed(performance.now());
+    editor().focus();
+  });
+  $("clear-file").addEventListener("click", () => {
+    files[current] = "";
+    filesGen++;
     showFile();
     changed(performance.now());
     editor().focus();
