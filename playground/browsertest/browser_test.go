@@ -491,6 +491,15 @@ func TestShareLink(t *testing.T) {
 		t.Errorf("state after opening the #s= form:\n%s\nwant\n%s", got, orig)
 	}
 
+	// Padding is accepted on #s=.
+	padded := "#s=" + base64.URLEncoding.EncodeToString([]byte(`{"version":16,"files":{"pg_hba.conf":"local all all trust\n"}}`))
+	if !strings.HasSuffix(padded, "=") {
+		t.Fatalf("test link %s has no padding", padded)
+	}
+	if got := getDecision(t, tab(t, padded)); got.Outcome != "invalid" {
+		t.Errorf("padded #s= link: decision %+v, want invalid (the state has no connection user)", got)
+	}
+
 	for _, bad := range []string{"#s=!!notbase64", "#z=AAAAAAAA", "#s=" + base64.RawURLEncoding.EncodeToString([]byte(`{"version":99,"files":{"pg_hba.conf":"local all all trust"}}`)),
 		"#s=" + base64.RawURLEncoding.EncodeToString([]byte(`{"version":16,"files":{"pg_hba.conf":"local all all trust\n","../x":"y"}}`))} {
 		ctx := tab(t, bad)
@@ -726,6 +735,33 @@ func TestBadInputStaysResponsive(t *testing.T) {
 			}
 		}
 		js(t, ctx, `(() => { document.getElementById("conn-system-user").value = ""; return true })()`, nil)
+	}
+}
+
+// TestWatchdogRestartsASlowEngine: with a 1 ms watchdog every evaluation is
+// stopped; the page says so, restarts the worker and keeps answering.
+func TestWatchdogRestartsASlowEngine(t *testing.T) {
+	if browserCtx == nil {
+		t.Skip(skipReason)
+	}
+	ctx, cancel := chromedp.NewContext(browserCtx)
+	defer cancel()
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelT()
+	must(t, ctx, chromedp.Navigate(siteURL+"?watchdog=1"))
+	waitJS(t, ctx, `pghbaStats.restarts >= 2 && document.getElementById("engine-status").textContent.includes("took longer than")`)
+	var d decision
+	js(t, ctx, `({outcome: document.getElementById("decision").dataset.outcome, text: document.getElementById("decision").textContent})`, &d)
+	if d.Outcome != "invalid" || !strings.Contains(d.Text, "was stopped") {
+		t.Errorf("decision %+v, want the stop reported", d)
+	}
+	var v string
+	js(t, ctx, `(() => { const e = document.getElementById("conn-user"); e.value = "still here"; return e.value })()`, &v)
+	if v != "still here" {
+		t.Errorf("page did not answer: %q", v)
 	}
 }
 

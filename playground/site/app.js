@@ -10,7 +10,8 @@
 const MAIN = "pg_hba.conf";
 const IDENT = "pg_ident.conf";
 const LINT_DOC = "https://github.com/pghba/pghba/blob/main/docs/lint.md#checks";
-const WATCHDOG_MS = 20000;
+// WATCHDOG_MS: ?watchdog=MS overrides it (the browser test uses a tiny one).
+const WATCHDOG_MS = Number(new URLSearchParams(location.search).get("watchdog")) || 20000;
 const MAX_ROWS = 2000; // table rows and error marks rendered
 const MAX_SHARE = 2 << 20; // state JSON bytes beyond which no share link is made
 const FEATURES = ["ssl", "gssapi", "ldap", "pam", "bsd", "sspi"];
@@ -173,7 +174,8 @@ function b64urlEncode(bytes) {
 }
 
 function b64urlDecode(text) {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error("not base64url");
+  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(text)) throw new Error("not base64url");
+  text = text.replace(/=+$/, "");
   const b64 = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
@@ -280,6 +282,7 @@ class Engine {
   timeout(state) {
     this.worker.terminate();
     this.busy = false;
+    stats.restarts++;
     this.onResult({ error: this.kind + " took longer than " + WATCHDOG_MS / 1000 + " s and was stopped", timedOut: true }, { inputAt: this.inflight.inputAt, workerMs: WATCHDOG_MS });
     this.start();
   }
@@ -290,7 +293,7 @@ let lastAuditKey = "";
 let filesGen = 0; // bumped on every change to the files, so that audit keys stay cheap
 // stats are for tests and the curious: timings, the longest main-thread
 // task seen (Long Tasks API, where supported) and uncaught script errors.
-const stats = { firstResultMs: null, lastInputToResultMs: null, lastWorkerMs: null, lastGoMicros: null, lastAuditMs: null, results: 0, longestTaskMs: 0, errors: [] };
+const stats = { firstResultMs: null, lastInputToResultMs: null, lastWorkerMs: null, lastGoMicros: null, lastAuditMs: null, results: 0, longestTaskMs: 0, restarts: 0, errors: [] };
 window.pghbaStats = stats;
 window.addEventListener("error", (e) => { stats.errors.push(String(e.message)); engineStatus("page error: " + e.message, true); });
 window.addEventListener("unhandledrejection", (e) => { stats.errors.push(String(e.reason)); });
