@@ -11,6 +11,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log"
@@ -18,7 +19,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"syscall"
+	"time"
 )
 
 func main() {
@@ -64,7 +68,18 @@ func run(addr, dir string) error {
 		return err
 	}
 	log.Printf("pghba playground: http://%s/ (Ctrl-C to stop)", ln.Addr())
-	return http.Serve(ln, Handler(dir))
+	// Stop on Ctrl-C or SIGTERM and return, so that the temporary build is removed.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := &http.Server{Handler: Handler(dir), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(ln); err != http.ErrServerClosed {
+		return err
+	}
+	return nil
 }
 
 // Handler serves the built site in dir, with the WebAssembly type set (the
