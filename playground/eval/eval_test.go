@@ -218,3 +218,22 @@ func thousand() *State {
 	return &State{Version: 18, Files: map[string]string{MainFile: sb.String()},
 		Conn: Conn{Type: "host", Addr: "10.3.231.9", DB: "db999", User: "user49"}}
 }
+
+func TestEveryVersionEvaluates(t *testing.T) {
+	for v := 13; v <= 18; v++ {
+		st := decode(t, sample)
+		st.Version = v
+		r := Evaluate(st)
+		if r.Error != "" || len(r.Columns) == 0 || len(r.Rows) != 7 || len(r.IdentRows) != 1 {
+			t.Errorf("%d: error %q, %d columns, %d rows, %d ident rows", v, r.Error, len(r.Columns), len(r.Rows), len(r.IdentRows))
+		}
+		for _, row := range append(r.Rows, r.IdentRows...) {
+			if len(row.Cells) != len(r.Columns) && len(row.Cells) != len(r.IdentColumns) {
+				t.Errorf("%d: row %+v does not fit the columns", v, row)
+			}
+		}
+		if a := Audit(st); a.Error != "" || len(a.Exposure) == 0 {
+			t.Errorf("%d: audit %+v", v, a)
+		}
+	}
+}

@@ -366,6 +366,8 @@ function renderCore(res) {
   renderErrors(res);
   renderTable($("rules"), res.columns || [], res.rows || [], res.rowsTotal || 0, "rules-note");
   renderTable($("ident-rules"), res.identColumns || [], res.identRows || [], 0, null);
+  $("ident-note").textContent = !res.identColumns ? "no pg_ident.conf" :
+    res.version < 15 ? "PostgreSQL " + res.version + " has no pg_ident_file_mappings view; the lines as 15 would show them" : "";
   renderTabs();
   renderMarks();
 }
