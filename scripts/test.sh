@@ -171,6 +171,8 @@ if [[ -f examples/go.mod ]]; then
 	(cd examples && go vet ./... && go test -race -count=1 -timeout 20m "$@" ./...)
 	examples=ok
 fi
+log "playground: browser test (headless Chromium)"; bash scripts/install-browser.sh
+(cd playground/browsertest && go vet ./... && go test -count=1 -timeout 10m ./...)
 step examples fuzz
 
 fuzz_count=0
