@@ -30,8 +30,9 @@ import (
 //
 //   - db: every database token is a literal name; the rule can match only a
 //     connection whose database is one of them (never physical replication).
-//   - user: every user token is a literal and the database test calls no
-//     source (pure rules only); only those user names.
+//   - user: every user token is a literal and the database test can
+//     neither call a source nor fail (no samerole, no regular expression;
+//     pure rules only); only those user names.
 //   - ip: an address with a contiguous mask (pure rules only); only clients
 //     inside the prefix.
 //
@@ -42,12 +43,16 @@ import (
 // skipped that the linear loop would have done. Among the keys it qualifies
 // for, a pure rule takes the one whose bucket is smallest.
 //
-// Deciding a connection: the first pure rule that matches is found source by
-// source (each source's list is in file order, and a scan stops at the best
-// rule found so far); then the impure candidates before it are tested in
-// file order, and the first of them that matches, or cannot be evaluated,
-// decides instead. Pure rules do not change the per-connection state, so
-// the result, and every source call, is the linear loop's.
+// A pure rule decides a connection when it matches, or when one of its
+// regular expressions cannot be evaluated (Unresolved at that rule, as in
+// the linear loop); either way it calls no source.
+//
+// Deciding a connection: the first pure rule that decides is found list by
+// list (each list is in file order, and a scan stops at the best rule found
+// so far); then the impure candidates before it are tested in file order,
+// and the first of them that matches, or cannot be evaluated, decides
+// instead. Pure rules do not change the per-connection state, so the
+// result, and every source call, is the linear loop's.
 type index struct {
 	parts [3]partition // partLocal, part4, part6
 }
@@ -132,19 +137,24 @@ func classify(r *Rule) ruleInfo {
 	}
 	ri.pure = true
 	ri.dbKey = true
-	dbSourceFree := true
+	// dbSure: the database test calls no source and cannot fail, so that a
+	// rule filed under its user names may be skipped for another user.
+	dbSure := true
 	for _, n := range r.names[:r.ndb] {
 		switch n.kind {
 		case nameLiteral:
 		case nameSameRole:
 			ri.pure = false
-			dbSourceFree = false
+			dbSure = false
+			ri.dbKey = false
+		case nameRegex:
+			dbSure = false
 			ri.dbKey = false
 		default:
 			ri.dbKey = false
 		}
 	}
-	ri.userKey = dbSourceFree
+	ri.userKey = dbSure
 	for _, n := range r.names[r.ndb:] {
 		switch n.kind {
 		case nameLiteral:
@@ -495,18 +505,19 @@ func (p *partition) addIP(k ipKey, rule int32) {
 	p.ipLens[k.bits] = true
 }
 
-// firstPure returns the first rule of list, before best, that matches.
-// Every rule of list is pure.
-func (rs *Ruleset) firstPure(c *Conn, user, db string, list []int32, best int32) int32 {
+// firstPure returns the first rule of list, before best, that decides,
+// with the error of a regular expression that could not be evaluated
+// there; best and bestErr when no such rule. Every rule of list is pure.
+func (rs *Ruleset) firstPure(c *Conn, user, db string, list []int32, best int32, bestErr error) (int32, error) {
 	for _, i := range list {
 		if i >= best {
 			break
 		}
-		if rs.rules[i].matchesPure(c, user, db) {
-			return i
+		if ok, err := rs.rules[i].matchesPure(c, user, db); ok || err != nil {
+			return i, err
 		}
 	}
-	return best
+	return best, bestErr
 }
 
 // partitionOf returns the partition of c's connections, nil for a TCP
@@ -539,20 +550,21 @@ func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, use
 	}
 
 	var one [1]int32
-	best := int32(noRule)
-	best = rs.firstPure(c, user, db, p.pureFB, best)
+	// best is the first pure rule that decides; bestErr, when not nil, is
+	// why it is Unresolved.
+	best, bestErr := rs.firstPure(c, user, db, p.pureFB, noRule, nil)
 	phys := c.Replication == PhysicalReplication
 	if !phys && p.db.m != nil {
-		best = rs.firstPure(c, user, db, p.db.lookup(p.hash(db), &one), best)
+		best, bestErr = rs.firstPure(c, user, db, p.db.lookup(p.hash(db), &one), best, bestErr)
 	}
 	if p.userMin < best {
-		best = rs.firstPure(c, user, db, p.user.lookup(p.hash(user), &one), best)
+		best, bestErr = rs.firstPure(c, user, db, p.user.lookup(p.hash(user), &one), best, bestErr)
 	}
 	if len(p.lens) > 0 {
 		a := c.Addr
 		for k, bits := range p.lens {
 			if p.lenMin[k] < best {
-				best = rs.firstPure(c, user, db, p.ip.lookup(keyOf(a, int(bits)), &one), best)
+				best, bestErr = rs.firstPure(c, user, db, p.ip.lookup(keyOf(a, int(bits)), &one), best, bestErr)
 			}
 		}
 	}
@@ -584,14 +596,27 @@ func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, use
 		}
 	}
 	if best != noRule {
+		if bestErr != nil {
+			return regexUnresolved(rs.rules[best], bestErr)
+		}
 		return decided(rs.rules[best])
 	}
 	return decided(nil)
 }
 
+// decideSmallPure decides a connection of the small, pure partition p.
+func (rs *Ruleset) decideSmallPure(p *partition, c *Conn, user, db string) Decision {
+	r, err := rs.scanPure(p, c, user, db)
+	if err != nil {
+		return regexUnresolved(r, err)
+	}
+	return decided(r)
+}
+
 // scanPure returns the first rule of the small, pure partition p that
-// matches, or nil.
-func (rs *Ruleset) scanPure(p *partition, c *Conn, user, db string) *Rule {
+// decides, or nil; err is the error of a regular expression that could not
+// be evaluated at that rule (the decision is then Unresolved).
+func (rs *Ruleset) scanPure(p *partition, c *Conn, user, db string) (*Rule, error) {
 	if p.pre4 != nil {
 		b := c.Addr.As4()
 		ip := binary.BigEndian.Uint32(b[:])
@@ -600,18 +625,20 @@ func (rs *Ruleset) scanPure(p *partition, c *Conn, user, db string) *Rule {
 				continue
 			}
 			// pre4 was the whole address test.
-			if r := rs.rules[i]; r.matchesPureNames(c, user, db) {
-				return r
+			r := rs.rules[i]
+			if ok, err := r.matchesPureNames(c, user, db); ok || err != nil {
+				return r, err
 			}
 		}
-		return nil
+		return nil, nil
 	}
 	for _, i := range p.all {
-		if r := rs.rules[i]; r.matchesPure(c, user, db) {
-			return r
+		r := rs.rules[i]
+		if ok, err := r.matchesPure(c, user, db); ok || err != nil {
+			return r, err
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // decideAt tests rule i; ok is false when the rule does not decide.

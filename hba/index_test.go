@@ -205,7 +205,7 @@ func compareIndex(t *testing.T, rs *Ruleset, log *callLog, c Conn, what string) 
 		st = rs.newState(ctx, &c, user, db) // an invalid address has no partition
 		got = rs.decideLinear(&st)
 	} else if p.small && p.pure {
-		got = decided(rs.scanPure(p, &c, user, db)) // as Decide does
+		got = rs.decideSmallPure(p, &c, user, db) // as Decide does
 	} else {
 		got = rs.decideIndexed(ctx, p, &c, user, db)
 	}

@@ -55,7 +55,11 @@ const (
 	nameRegex                       // /regex (16+)
 )
 
-// regex is the compiled form of a /regex token.
+// regex is the compiled form of a /regex token as the analyses (lint,
+// exposure) read it: there MatchString false means "not certainly a
+// match", which a match abandoned at the matcher's work limit also is.
+// Matching a connection uses (*pgre.Regexp).MatchErr instead, so that an
+// abandoned match refuses (ReasonRegexTooComplex).
 type regex interface {
 	MatchString(s string) bool
 }
@@ -80,6 +84,7 @@ type matchState struct {
 	hstate   hostState
 	hostname string
 	ifaddrs  []netip.Prefix
+	iferr    error // Env.Interfaces failed (and Env.FailuresDoNotMatch is false)
 	ifloaded bool
 	reason   Reason
 	err      error
@@ -95,13 +100,22 @@ type matchState struct {
 // scan. Rules that consult a Roles, Resolver or Interfaces source are
 // tested in file order, exactly when the plain loop would test them, so
 // the sources see the same calls.
+//
+// Decide fails closed: a rule that cannot be evaluated (a source missing
+// or failing, a regular expression too complex to evaluate) gives
+// Unresolved at that rule, never a skipped rule; the package documentation
+// lists each case. A nil Ruleset gives NoMatch with no rule, the decision
+// of a zero [Holder].
 func (rs *Ruleset) Decide(ctx context.Context, c Conn) Decision {
+	if rs == nil {
+		return Decision{Outcome: NoMatch}
+	}
 	user, db := c.names(rs.version, rs.dbUserNS)
 	if rs.idx != nil {
 		if p := rs.idx.partitionOf(&c); p != nil {
 			if p.small && p.pure {
 				// The common small file: no per-connection state at all.
-				return decided(rs.scanPure(p, &c, user, db))
+				return rs.decideSmallPure(p, &c, user, db)
 			}
 			return rs.decideIndexed(ctx, p, &c, user, db)
 		}
@@ -145,33 +159,48 @@ func (r *Rule) matches(st *matchState) (ok, unresolved bool) {
 			return ok, un
 		}
 	}
-	ok, un := r.matchDB(c.Replication == PhysicalReplication, st.user, st.db, st)
+	ok, un, rerr := r.matchDB(c.Replication == PhysicalReplication, st.user, st.db, st)
 	if !ok || un {
+		if rerr != nil {
+			st.reason, st.err = ReasonRegexTooComplex, rerr
+		}
 		return ok, un
 	}
-	return r.matchUser(st.user, st)
+	ok, un, rerr = r.matchUser(st.user, st)
+	if rerr != nil {
+		st.reason, st.err = ReasonRegexTooComplex, rerr
+	}
+	return ok, un
+}
+
+// regexUnresolved is the decision at rule r whose regular expression could
+// not be evaluated.
+func regexUnresolved(r *Rule, err error) Decision {
+	return Decision{Outcome: Unresolved, Rule: r, Reason: ReasonRegexTooComplex, Err: err}
 }
 
 // matchesPure is matches for a rule the index classified pure: one that
-// can match and whose tests call no source (see index.go).
-func (r *Rule) matchesPure(c *Conn, user, db string) bool {
+// can match and whose tests call no source (see index.go). A non-nil err
+// is a regular expression that could not be evaluated: the rule decides
+// (Unresolved) as if it matched.
+func (r *Rule) matchesPure(c *Conn, user, db string) (ok bool, err error) {
 	if !c.Local && r.akind == AddrIP && !r.contains(c.Addr) {
-		return false
+		return false, nil
 	}
 	return r.matchesPureNames(c, user, db)
 }
 
 // matchesPureNames is matchesPure once the address is known to match.
-func (r *Rule) matchesPureNames(c *Conn, user, db string) bool {
+func (r *Rule) matchesPureNames(c *Conn, user, db string) (ok bool, err error) {
 	if !r.typeMatches(c) {
-		return false
+		return false, nil
 	}
-	ok, _ := r.matchDB(c.Replication == PhysicalReplication, user, db, nil)
+	ok, _, err = r.matchDB(c.Replication == PhysicalReplication, user, db, nil)
 	if !ok {
-		return false
+		return false, err
 	}
-	ok, _ = r.matchUser(user, nil)
-	return ok
+	ok, _, err = r.matchUser(user, nil)
+	return ok, err
 }
 
 // typeMatches is the connection type test.
@@ -209,10 +238,18 @@ func (r *Rule) matchAddr(st *matchState) (ok, unresolved bool) {
 			}
 			addrs, err := src.InterfaceAddrs(st.ctx)
 			if err != nil {
-				// PostgreSQL logs the failure and the rule does not match.
+				// PostgreSQL logs the failure and the rule does not match;
+				// we refuse unless told to follow the server.
 				addrs = nil
+				if !st.env.FailuresDoNotMatch {
+					st.iferr = err
+				}
 			}
 			st.ifaddrs, st.ifloaded = addrs, true
+		}
+		if st.iferr != nil {
+			st.reason, st.err = ReasonInterfacesFailed, st.iferr
+			return false, true
 		}
 		for _, p := range st.ifaddrs {
 			if p.Addr().Is4() != ip.Is4() {
@@ -255,6 +292,10 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 			st.reason, st.err = ReasonResolverCanceled, ctxErr
 			return false, true
 		}
+		if err != nil && !st.env.FailuresDoNotMatch && !isNotFound(err) {
+			st.reason, st.err = ReasonResolverFailed, err
+			return false, true
+		}
 		if err != nil || len(names) == 0 {
 			st.hstate = hostFailed
 			return false, false
@@ -279,6 +320,10 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 		st.reason, st.err = ReasonResolverCanceled, ctxErr
 		return false, true
 	}
+	if err != nil && !st.env.FailuresDoNotMatch && !isNotFound(err) {
+		st.reason, st.err = ReasonResolverFailed, err
+		return false, true
+	}
 	if err != nil {
 		st.hstate = hostFailed
 		return false, false
@@ -294,68 +339,80 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 	return false, false
 }
 
-// matchDB is the database test. st is needed only by samerole.
-func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolved bool) {
+// matchDB is the database test. st is needed only by samerole (which sets
+// st.reason when unresolved). rerr is the error of a regular expression
+// that could not be evaluated, which stops the test unresolved: the server
+// would have gone on matching it, and its answer is not known.
+func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolved bool, rerr error) {
 	dbs := r.names[:r.ndb]
 	if phys {
 		for i := range dbs {
 			if dbs[i].kind == nameReplication {
-				return true, false
+				return true, false, nil
 			}
 		}
-		return false, false
+		return false, false, nil
 	}
 	for i := range dbs {
 		m := &dbs[i]
 		switch m.kind {
 		case nameLiteral:
 			if m.is(r, db) {
-				return true, false
+				return true, false, nil
 			}
 		case nameAll:
-			return true, false
+			return true, false, nil
 		case nameSameUser:
 			if db == user {
-				return true, false
+				return true, false, nil
 			}
 		case nameSameRole:
 			ok, un := st.isMember(user, db)
 			if un || ok {
-				return ok, un
+				return ok, un, nil
 			}
 		case nameReplication:
 		case nameRegex:
-			if r.regexp(i).MatchString(db) {
-				return true, false
+			ok, err := r.regexp(i).MatchErr(db)
+			if err != nil {
+				return false, true, err
+			}
+			if ok {
+				return true, false, nil
 			}
 		}
 	}
-	return false, false
+	return false, false, nil
 }
 
-// matchUser is the user test. st is needed only by +role.
-func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
+// matchUser is the user test. st is needed only by +role; rerr is as for
+// matchDB.
+func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool, rerr error) {
 	for i := int(r.ndb); i < len(r.names); i++ {
 		m := &r.names[i]
 		switch m.kind {
 		case nameLiteral:
 			if m.is(r, user) {
-				return true, false
+				return true, false, nil
 			}
 		case nameAll:
-			return true, false
+			return true, false, nil
 		case nameRole:
 			ok, un := st.isMember(user, r.str(m.sp)[1:])
 			if un || ok {
-				return ok, un
+				return ok, un, nil
 			}
 		case nameRegex:
-			if r.regexp(i).MatchString(user) {
-				return true, false
+			ok, err := r.regexp(i).MatchErr(user)
+			if err != nil {
+				return false, true, err
+			}
+			if ok {
+				return true, false, nil
 			}
 		}
 	}
-	return false, false
+	return false, false, nil
 }
 
 func (st *matchState) isMember(role, group string) (ok, unresolved bool) {
