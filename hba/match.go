@@ -112,7 +112,8 @@ type Decision struct {
 	Reason Reason
 	// Err is, for Unresolved decisions, the error returned by the source
 	// (the context's error for ReasonResolverCanceled) or by the regular
-	// expression matcher (ReasonRegexTooComplex); nil when a source was
+	// expression matcher (ReasonRegexTooComplex: ErrRegexTooComplex when it
+	// gave up at its work bound); nil when a source was
 	// missing.
 	Err error
 }
@@ -125,6 +126,10 @@ var (
 	ErrRejected = errors.New("pg_hba.conf rejects connection")
 	// ErrUnresolved: a rule could not be evaluated; the connection is refused.
 	ErrUnresolved = errors.New("pg_hba.conf rule could not be evaluated")
+	// ErrRegexTooComplex is the Err of an Unresolved decision with
+	// ReasonRegexTooComplex when the regular expression matcher gave up at
+	// its work bound (a DenyError then also matches it with errors.Is).
+	ErrRegexTooComplex = pgre.ErrMatchTooComplex
 )
 
 // DenyError is the error Match returns when the connection is refused. Its
@@ -242,7 +247,7 @@ func denyMessage(version int, dbUserNS, sslBuild bool, d Decision, c Conn) strin
 		}
 	case Unresolved:
 		b.WriteString(`pg_hba.conf rule ` + d.Rule.Pos().String() + ` could not be evaluated for host "` + host + `", user "` + user + `", database "` + db + `": ` + d.Reason.String())
-		if d.Err != nil && d.Err != pgre.ErrMatchTooComplex { // the reason says it
+		if d.Err != nil && d.Err != ErrRegexTooComplex { // the reason says it
 			b.WriteString(": " + d.Err.Error())
 		}
 		return b.String()
