@@ -113,8 +113,7 @@ type Decision struct {
 	// Err is, for Unresolved decisions, the error returned by the source
 	// (the context's error for ReasonResolverCanceled) or by the regular
 	// expression matcher (ReasonRegexTooComplex: ErrRegexTooComplex when it
-	// gave up at its work bound); nil when a source was
-	// missing.
+	// gave up at its work bound); nil when a source was missing.
 	Err error
 }
 
