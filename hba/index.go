@@ -20,19 +20,21 @@ import (
 // Within a partition each rule is either
 //
 //   - pure: its test calls no outside source (no host name, samehost or
-//     samenet address, no samerole database, no +role user), so testing it
-//     has no effect and can happen in any order; or
-//   - impure: its test may call a Roles, Resolver or Interfaces source, so
-//     it must be tested exactly when the linear loop would test it.
+//     samenet address, no samerole database, no +role user) and cannot be
+//     unresolved (no regular expression with back-references, the only
+//     kind whose match can stop at the matcher's work bound), so testing it
+//     has no effect, can happen in any order and either matches or not; or
+//   - impure: its test may call a Roles, Resolver or Interfaces source, or
+//     be unresolved for a regular expression, so it must be tested exactly
+//     when the linear loop would test it.
 //
 // A rule is filed under one key, chosen at compile time, or in a fall-back
 // list that every connection scans:
 //
 //   - db: every database token is a literal name; the rule can match only a
 //     connection whose database is one of them (never physical replication).
-//   - user: every user token is a literal and the database test can
-//     neither call a source nor fail (no samerole, no regular expression;
-//     pure rules only); only those user names.
+//   - user: every user token is a literal and the database test calls no
+//     source (pure rules only); only those user names.
 //   - ip: an address with a contiguous mask (pure rules only); only clients
 //     inside the prefix.
 //
@@ -40,19 +42,18 @@ import (
 // the linear loop would reject it in a test that comes before any test that
 // calls a source (the address test for ip, the database test for db, and the
 // user test, after a source-free database test, for user), so no lookup is
-// skipped that the linear loop would have done. Among the keys it qualifies
+// skipped that the linear loop would have done (for a regular expression
+// that may fail, its test is the "call": it comes in the database or user
+// test, after the address test and, for a user-column expression, after
+// the database test). Among the keys it qualifies
 // for, a pure rule takes the one whose bucket is smallest.
 //
-// A pure rule decides a connection when it matches, or when one of its
-// regular expressions cannot be evaluated (Unresolved at that rule, as in
-// the linear loop); either way it calls no source.
-//
-// Deciding a connection: the first pure rule that decides is found list by
-// list (each list is in file order, and a scan stops at the best rule found
-// so far); then the impure candidates before it are tested in file order,
-// and the first of them that matches, or cannot be evaluated, decides
-// instead. Pure rules do not change the per-connection state, so the
-// result, and every source call, is the linear loop's.
+// Deciding a connection: the first pure rule that matches is found source by
+// source (each source's list is in file order, and a scan stops at the best
+// rule found so far); then the impure candidates before it are tested in
+// file order, and the first of them that matches, or cannot be evaluated,
+// decides instead. Pure rules do not change the per-connection state, so
+// the result, and every source call, is the linear loop's.
 type index struct {
 	parts [3]partition // partLocal, part4, part6
 }
@@ -137,29 +138,35 @@ func classify(r *Rule) ruleInfo {
 	}
 	ri.pure = true
 	ri.dbKey = true
-	// dbSure: the database test calls no source and cannot fail, so that a
-	// rule filed under its user names may be skipped for another user.
-	dbSure := true
-	for _, n := range r.names[:r.ndb] {
+	dbSourceFree := true
+	for i, n := range r.names[:r.ndb] {
 		switch n.kind {
 		case nameLiteral:
 		case nameSameRole:
 			ri.pure = false
-			dbSure = false
+			dbSourceFree = false
 			ri.dbKey = false
 		case nameRegex:
-			dbSure = false
+			if r.regexp(i).CanFail() {
+				ri.pure = false
+				dbSourceFree = false
+			}
 			ri.dbKey = false
 		default:
 			ri.dbKey = false
 		}
 	}
-	ri.userKey = dbSure
-	for _, n := range r.names[r.ndb:] {
+	ri.userKey = dbSourceFree
+	for i, n := range r.names[r.ndb:] {
 		switch n.kind {
 		case nameLiteral:
 		case nameRole:
 			ri.pure = false
+			ri.userKey = false
+		case nameRegex:
+			if r.regexp(int(r.ndb) + i).CanFail() {
+				ri.pure = false
+			}
 			ri.userKey = false
 		default:
 			ri.userKey = false
@@ -505,19 +512,18 @@ func (p *partition) addIP(k ipKey, rule int32) {
 	p.ipLens[k.bits] = true
 }
 
-// firstPure returns the first rule of list, before best, that decides,
-// with the error of a regular expression that could not be evaluated
-// there; best and bestErr when no such rule. Every rule of list is pure.
-func (rs *Ruleset) firstPure(c *Conn, user, db string, list []int32, best int32, bestErr error) (int32, error) {
+// firstPure returns the first rule of list, before best, that matches.
+// Every rule of list is pure.
+func (rs *Ruleset) firstPure(c *Conn, user, db string, list []int32, best int32) int32 {
 	for _, i := range list {
 		if i >= best {
 			break
 		}
-		if ok, err := rs.rules[i].matchesPure(c, user, db); ok || err != nil {
-			return i, err
+		if rs.rules[i].matchesPure(c, user, db) {
+			return i
 		}
 	}
-	return best, bestErr
+	return best
 }
 
 // partitionOf returns the partition of c's connections, nil for a TCP
@@ -550,21 +556,20 @@ func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, use
 	}
 
 	var one [1]int32
-	// best is the first pure rule that decides; bestErr, when not nil, is
-	// why it is Unresolved.
-	best, bestErr := rs.firstPure(c, user, db, p.pureFB, noRule, nil)
+	best := int32(noRule)
+	best = rs.firstPure(c, user, db, p.pureFB, best)
 	phys := c.Replication == PhysicalReplication
 	if !phys && p.db.m != nil {
-		best, bestErr = rs.firstPure(c, user, db, p.db.lookup(p.hash(db), &one), best, bestErr)
+		best = rs.firstPure(c, user, db, p.db.lookup(p.hash(db), &one), best)
 	}
 	if p.userMin < best {
-		best, bestErr = rs.firstPure(c, user, db, p.user.lookup(p.hash(user), &one), best, bestErr)
+		best = rs.firstPure(c, user, db, p.user.lookup(p.hash(user), &one), best)
 	}
 	if len(p.lens) > 0 {
 		a := c.Addr
 		for k, bits := range p.lens {
 			if p.lenMin[k] < best {
-				best, bestErr = rs.firstPure(c, user, db, p.ip.lookup(keyOf(a, int(bits)), &one), best, bestErr)
+				best = rs.firstPure(c, user, db, p.ip.lookup(keyOf(a, int(bits)), &one), best)
 			}
 		}
 	}
@@ -596,27 +601,14 @@ func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, use
 		}
 	}
 	if best != noRule {
-		if bestErr != nil {
-			return regexUnresolved(rs.rules[best], bestErr)
-		}
 		return decided(rs.rules[best])
 	}
 	return decided(nil)
 }
 
-// decideSmallPure decides a connection of the small, pure partition p.
-func (rs *Ruleset) decideSmallPure(p *partition, c *Conn, user, db string) Decision {
-	r, err := rs.scanPure(p, c, user, db)
-	if err != nil {
-		return regexUnresolved(r, err)
-	}
-	return decided(r)
-}
-
 // scanPure returns the first rule of the small, pure partition p that
-// decides, or nil; err is the error of a regular expression that could not
-// be evaluated at that rule (the decision is then Unresolved).
-func (rs *Ruleset) scanPure(p *partition, c *Conn, user, db string) (*Rule, error) {
+// matches, or nil.
+func (rs *Ruleset) scanPure(p *partition, c *Conn, user, db string) *Rule {
 	if p.pre4 != nil {
 		b := c.Addr.As4()
 		ip := binary.BigEndian.Uint32(b[:])
@@ -625,20 +617,18 @@ func (rs *Ruleset) scanPure(p *partition, c *Conn, user, db string) (*Rule, erro
 				continue
 			}
 			// pre4 was the whole address test.
-			r := rs.rules[i]
-			if ok, err := r.matchesPureNames(c, user, db); ok || err != nil {
-				return r, err
+			if r := rs.rules[i]; r.matchesPureNames(c, user, db) {
+				return r
 			}
 		}
-		return nil, nil
+		return nil
 	}
 	for _, i := range p.all {
-		r := rs.rules[i]
-		if ok, err := r.matchesPure(c, user, db); ok || err != nil {
-			return r, err
+		if r := rs.rules[i]; r.matchesPure(c, user, db) {
+			return r
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // decideAt tests rule i; ok is false when the rule does not decide.

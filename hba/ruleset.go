@@ -115,7 +115,7 @@ func (rs *Ruleset) Decide(ctx context.Context, c Conn) Decision {
 		if p := rs.idx.partitionOf(&c); p != nil {
 			if p.small && p.pure {
 				// The common small file: no per-connection state at all.
-				return rs.decideSmallPure(p, &c, user, db)
+				return decided(rs.scanPure(p, &c, user, db))
 			}
 			return rs.decideIndexed(ctx, p, &c, user, db)
 		}
@@ -159,48 +159,34 @@ func (r *Rule) matches(st *matchState) (ok, unresolved bool) {
 			return ok, un
 		}
 	}
-	ok, un, rerr := r.matchDB(c.Replication == PhysicalReplication, st.user, st.db, st)
+	ok, un := r.matchDB(c.Replication == PhysicalReplication, st.user, st.db, st)
 	if !ok || un {
-		if rerr != nil {
-			st.reason, st.err = ReasonRegexTooComplex, rerr
-		}
 		return ok, un
 	}
-	ok, un, rerr = r.matchUser(st.user, st)
-	if rerr != nil {
-		st.reason, st.err = ReasonRegexTooComplex, rerr
-	}
-	return ok, un
-}
-
-// regexUnresolved is the decision at rule r whose regular expression could
-// not be evaluated.
-func regexUnresolved(r *Rule, err error) Decision {
-	return Decision{Outcome: Unresolved, Rule: r, Reason: ReasonRegexTooComplex, Err: err}
+	return r.matchUser(st.user, st)
 }
 
 // matchesPure is matches for a rule the index classified pure: one that
-// can match and whose tests call no source (see index.go). A non-nil err
-// is a regular expression that could not be evaluated: the rule decides
-// (Unresolved) as if it matched.
-func (r *Rule) matchesPure(c *Conn, user, db string) (ok bool, err error) {
+// can match and whose tests call no source and cannot be unresolved (see
+// index.go).
+func (r *Rule) matchesPure(c *Conn, user, db string) bool {
 	if !c.Local && r.akind == AddrIP && !r.contains(c.Addr) {
-		return false, nil
+		return false
 	}
 	return r.matchesPureNames(c, user, db)
 }
 
 // matchesPureNames is matchesPure once the address is known to match.
-func (r *Rule) matchesPureNames(c *Conn, user, db string) (ok bool, err error) {
+func (r *Rule) matchesPureNames(c *Conn, user, db string) bool {
 	if !r.typeMatches(c) {
-		return false, nil
+		return false
 	}
-	ok, _, err = r.matchDB(c.Replication == PhysicalReplication, user, db, nil)
+	ok, _ := r.matchDB(c.Replication == PhysicalReplication, user, db, nil)
 	if !ok {
-		return false, err
+		return false
 	}
-	ok, _, err = r.matchUser(user, nil)
-	return ok, err
+	ok, _ = r.matchUser(user, nil)
+	return ok
 }
 
 // typeMatches is the connection type test.
@@ -339,80 +325,88 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 	return false, false
 }
 
-// matchDB is the database test. st is needed only by samerole (which sets
-// st.reason when unresolved). rerr is the error of a regular expression
-// that could not be evaluated, which stops the test unresolved: the server
+// matchDB is the database test. st is needed only by samerole and by a
+// regular expression that may fail (neither is in a pure rule), which set
+// st.reason when unresolved. A regular expression that could not be
+// evaluated stops the test unresolved (ReasonRegexTooComplex): the server
 // would have gone on matching it, and its answer is not known.
-func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolved bool, rerr error) {
+func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolved bool) {
 	dbs := r.names[:r.ndb]
 	if phys {
 		for i := range dbs {
 			if dbs[i].kind == nameReplication {
-				return true, false, nil
+				return true, false
 			}
 		}
-		return false, false, nil
+		return false, false
 	}
 	for i := range dbs {
 		m := &dbs[i]
 		switch m.kind {
 		case nameLiteral:
 			if m.is(r, db) {
-				return true, false, nil
+				return true, false
 			}
 		case nameAll:
-			return true, false, nil
+			return true, false
 		case nameSameUser:
 			if db == user {
-				return true, false, nil
+				return true, false
 			}
 		case nameSameRole:
 			ok, un := st.isMember(user, db)
 			if un || ok {
-				return ok, un, nil
+				return ok, un
 			}
 		case nameReplication:
 		case nameRegex:
 			ok, err := r.regexp(i).MatchErr(db)
 			if err != nil {
-				return false, true, err
+				st.regexFailed(err)
+				return false, true
 			}
 			if ok {
-				return true, false, nil
+				return true, false
 			}
 		}
 	}
-	return false, false, nil
+	return false, false
 }
 
-// matchUser is the user test. st is needed only by +role; rerr is as for
-// matchDB.
-func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool, rerr error) {
+// matchUser is the user test. st is needed only by +role and by a regular
+// expression that may fail, as for matchDB.
+func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
 	for i := int(r.ndb); i < len(r.names); i++ {
 		m := &r.names[i]
 		switch m.kind {
 		case nameLiteral:
 			if m.is(r, user) {
-				return true, false, nil
+				return true, false
 			}
 		case nameAll:
-			return true, false, nil
+			return true, false
 		case nameRole:
 			ok, un := st.isMember(user, r.str(m.sp)[1:])
 			if un || ok {
-				return ok, un, nil
+				return ok, un
 			}
 		case nameRegex:
 			ok, err := r.regexp(i).MatchErr(user)
 			if err != nil {
-				return false, true, err
+				st.regexFailed(err)
+				return false, true
 			}
 			if ok {
-				return true, false, nil
+				return true, false
 			}
 		}
 	}
-	return false, false, nil
+	return false, false
+}
+
+// regexFailed records a regular expression that could not be evaluated.
+func (st *matchState) regexFailed(err error) {
+	st.reason, st.err = ReasonRegexTooComplex, err
 }
 
 func (st *matchState) isMember(role, group string) (ok, unresolved bool) {

@@ -19,3 +19,8 @@ func (re *Regexp) MatchErr(s string) (bool, error) {
 	}
 	return m != nil, nil
 }
+
+// CanFail reports whether MatchErr (and Exec) can return an error for re:
+// only patterns with back-references are matched under a work bound. When
+// it is false, MatchErr's error is always nil.
+func (re *Regexp) CanFail() bool { return re.backref }
