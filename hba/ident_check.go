@@ -11,7 +11,6 @@ import (
 	"strings"
 )
 
-
 // IdentOptions are the inputs of a check besides the names.
 type IdentOptions struct {
 	// CaseInsensitive is check_usermap's case_insensitive argument: literal
