@@ -634,12 +634,11 @@ func (rs *Ruleset) scanPure(p *partition, c *Conn, user, db string) *Rule {
 // decideAt tests rule i; ok is false when the rule does not decide.
 func (rs *Ruleset) decideAt(st *matchState, i int32) (Decision, bool) {
 	r := rs.rules[i]
-	ok, unresolved := r.matches(st)
-	if unresolved {
-		return Decision{Outcome: Unresolved, Rule: r, Reason: st.reason, Err: st.err}, true
-	}
-	if ok {
+	switch r.test(st) {
+	case pass:
 		return decided(r), true
+	case undecidable:
+		return Decision{Outcome: Unresolved, Rule: r, Reason: st.reason, Err: st.err}, true
 	}
 	return Decision{}, false
 }

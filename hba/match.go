@@ -1,5 +1,9 @@
 package hba
 
+// The matcher: a Ruleset and Decide, PostgreSQL's first-match loop over
+// the rules, and the per-rule tests (check_hba's type, SSL, GSS, address,
+// database and user tests), written once for Decide and Explain.
+
 import (
 	"context"
 	"net/netip"
@@ -75,7 +79,9 @@ const (
 	hostFailed // reverse failed, forward failed or forward mismatch
 )
 
-// matchState carries per-connection state through one decision.
+// matchState carries per-connection state through one decision: the
+// server's host-name cache and interface list, and why a test could not be
+// evaluated.
 type matchState struct {
 	ctx      context.Context
 	env      *Env
@@ -88,7 +94,40 @@ type matchState struct {
 	ifloaded bool
 	reason   Reason
 	err      error
+	// rec, when set, receives what the tests saw that the state above
+	// does not keep, for Explain to put into words. Decide leaves it nil.
+	rec *matchRecord
 }
+
+// matchRecord is what the per-rule tests record for Explain beyond the
+// per-connection state: the outside answers behind a failed host-name
+// check and an interface list counted as empty. It holds only what a test
+// was given; Explain makes no call of its own.
+type matchRecord struct {
+	hostAt   *Rule        // the rule whose host-name check failed (hstate hostFailed)
+	hostFail hostFailure  // how it failed
+	hostErr  error        // the lookup error, if the lookup failed
+	forward  []netip.Addr // the forward answer, for hostMismatch
+	ifErr    error        // an Interfaces error Env.FailuresDoNotMatch counts as no match
+}
+
+// hostFailure is how a host-name check failed for a connection.
+type hostFailure uint8
+
+const (
+	hostNoReverse hostFailure = iota + 1 // the reverse lookup failed or gave no name
+	hostNoForward                        // the forward lookup of the name failed
+	hostMismatch                         // the name does not resolve to the client address
+)
+
+// verdict is the result of PostgreSQL's tests on one rule: pass, the
+// Column of the first test that failed, or undecidable.
+type verdict uint8
+
+const (
+	pass        verdict = 0    // every test passed: the rule matches
+	undecidable verdict = 0xff // a test could not be evaluated; matchState.reason says why
+)
 
 // Decide returns the decision for c without building error values. It never
 // allocates for rules that need no outside source.
@@ -132,43 +171,69 @@ func (rs *Ruleset) newState(ctx context.Context, c *Conn, user, db string) match
 // decideLinear is the plain first-match loop over all rules.
 func (rs *Ruleset) decideLinear(st *matchState) Decision {
 	for _, r := range rs.rules {
-		ok, unresolved := r.matches(st)
-		if unresolved {
+		switch r.test(st) {
+		case pass:
+			return decided(r)
+		case undecidable:
 			return Decision{Outcome: Unresolved, Rule: r, Reason: st.reason, Err: st.err}
-		}
-		if ok {
-			if r.method == Reject {
-				return Decision{Outcome: Rejected, Rule: r}
-			}
-			return Decision{Outcome: Matched, Rule: r}
 		}
 	}
 	return Decision{Outcome: NoMatch}
 }
 
-// matches runs PostgreSQL's per-rule tests in order. unresolved is true when
-// a test needed a missing or failing source; st.reason says which.
-func (r *Rule) matches(st *matchState) (ok, unresolved bool) {
+// test runs PostgreSQL's tests on r in the server's order: type, SSL, GSS,
+// address, database, user. It returns pass, the Column of the first test
+// that fails, or undecidable when a test needed a missing or failing source
+// or a regular expression could not be evaluated (st.reason says which).
+// It is the one implementation of the tests: Decide, through the index or
+// not, and Explain run it; matchesPure is the same tests for rules that
+// need no state.
+func (r *Rule) test(st *matchState) verdict {
 	c := &st.conn
-	if r.never || !r.typeMatches(c) {
-		return false, false
+	if r.never {
+		return verdict(r.neverColumn())
+	}
+	if col := r.connTest(c); col != 0 {
+		return verdict(col)
 	}
 	if !c.Local {
 		ok, un := r.matchAddr(st)
-		if !ok || un {
-			return ok, un
+		if un {
+			return undecidable
+		}
+		if !ok {
+			return verdict(ColumnAddress)
 		}
 	}
 	ok, un := r.matchDB(c.Replication == PhysicalReplication, st.user, st.db, st)
-	if !ok || un {
-		return ok, un
+	if un {
+		return undecidable
 	}
-	return r.matchUser(st.user, st)
+	if !ok {
+		return verdict(ColumnDatabase)
+	}
+	ok, un = r.matchUser(st.user, st)
+	if un {
+		return undecidable
+	}
+	if !ok {
+		return verdict(ColumnUser)
+	}
+	return pass
 }
 
-// matchesPure is matches for a rule the index classified pure: one that
-// can match and whose tests call no source and cannot be unresolved (see
-// index.go).
+// neverColumn is the test a rule that can never match fails: hostssl
+// without SSL, hostgssenc without GSSAPI.
+func (r *Rule) neverColumn() Column {
+	if r.typ == HostGSSEnc {
+		return ColumnGSS
+	}
+	return ColumnSSL
+}
+
+// matchesPure is test for a rule the index classified pure: one that can
+// match and whose tests call no source and cannot be unresolved (see
+// index.go). It needs no per-connection state.
 func (r *Rule) matchesPure(c *Conn, user, db string) bool {
 	if !c.Local && r.akind == AddrIP && !r.contains(c.Addr) {
 		return false
@@ -178,7 +243,7 @@ func (r *Rule) matchesPure(c *Conn, user, db string) bool {
 
 // matchesPureNames is matchesPure once the address is known to match.
 func (r *Rule) matchesPureNames(c *Conn, user, db string) bool {
-	if !r.typeMatches(c) {
+	if r.connTest(c) != 0 {
 		return false
 	}
 	ok, _ := r.matchDB(c.Replication == PhysicalReplication, user, db, nil)
@@ -189,79 +254,114 @@ func (r *Rule) matchesPureNames(c *Conn, user, db string) bool {
 	return ok
 }
 
-// typeMatches is the connection type test.
-func (r *Rule) typeMatches(c *Conn) bool {
+// connTest is the connection type test and the SSL and GSS tests: 0 when
+// they pass, else the Column of the one that fails.
+func (r *Rule) connTest(c *Conn) Column {
 	if c.Local {
-		return r.typ == Local
+		if r.typ == Local {
+			return 0
+		}
+		return ColumnType
 	}
 	switch r.typ {
 	case Local:
-		return false
+		return ColumnType
 	case HostSSL:
-		return c.SSL
+		if !c.SSL {
+			return ColumnSSL
+		}
 	case HostNoSSL:
-		return !c.SSL
+		if c.SSL {
+			return ColumnSSL
+		}
 	case HostGSSEnc:
-		return c.GSS
+		if !c.GSS {
+			return ColumnGSS
+		}
 	case HostNoGSSEnc:
-		return !c.GSS
+		if c.GSS {
+			return ColumnGSS
+		}
 	}
-	return true
+	return 0
 }
 
+// matchAddr is the address test of a TCP connection.
 func (r *Rule) matchAddr(st *matchState) (ok, unresolved bool) {
-	ip := st.conn.Addr
 	switch r.akind {
 	case AddrAll:
 		return true, false
 	case AddrIP:
-		return r.contains(ip), false
+		return r.contains(st.conn.Addr), false
 	case AddrSameHost, AddrSameNet:
-		if !st.ifloaded {
-			src := st.env.Interfaces
-			if src == nil {
-				src = SystemInterfaces
-			}
-			addrs, err := src.InterfaceAddrs(st.ctx)
-			if err != nil {
-				// PostgreSQL logs the failure and the rule does not match;
-				// we refuse unless told to follow the server.
-				addrs = nil
-				if !st.env.FailuresDoNotMatch {
-					st.iferr = err
-				}
-			}
-			st.ifaddrs, st.ifloaded = addrs, true
-		}
-		if st.iferr != nil {
+		if !st.loadInterfaces() {
 			st.reason, st.err = ReasonInterfacesFailed, st.iferr
 			return false, true
 		}
-		for _, p := range st.ifaddrs {
-			if p.Addr().Is4() != ip.Is4() {
-				continue
-			}
-			if r.akind == AddrSameHost {
-				if p.Addr().WithZone("") == ip.WithZone("") {
-					return true, false
-				}
-				continue
-			}
-			bits := p.Bits()
-			if bits <= 0 {
-				bits = p.Addr().BitLen()
-			}
-			if netip.PrefixFrom(p.Addr().WithZone(""), bits).Contains(ip.WithZone("")) {
-				return true, false
-			}
-		}
-		return false, false
+		return sameHostNet(r.akind, st.ifaddrs, st.conn.Addr), false
 	case AddrHostName:
 		return r.matchHostName(st)
 	}
 	return false, false
 }
 
+// loadInterfaces lists the server's interfaces once per connection. It is
+// false when the list failed and the failure refuses.
+func (st *matchState) loadInterfaces() bool {
+	if !st.ifloaded {
+		src := st.env.Interfaces
+		if src == nil {
+			src = SystemInterfaces
+		}
+		addrs, err := src.InterfaceAddrs(st.ctx)
+		if err != nil {
+			// PostgreSQL logs the failure and the rule does not match;
+			// we refuse unless told to follow the server.
+			addrs = nil
+			if !st.env.FailuresDoNotMatch {
+				st.iferr = err
+			} else if st.rec != nil {
+				st.rec.ifErr = err
+			}
+		}
+		st.ifaddrs, st.ifloaded = addrs, true
+	}
+	return st.iferr == nil
+}
+
+// sameHostNet is the samehost (an address of the server) or samenet (in a
+// network of the server) test of ip against the interface list.
+func sameHostNet(kind AddrKind, ifaddrs []netip.Prefix, ip netip.Addr) bool {
+	for _, p := range ifaddrs {
+		if p.Addr().Is4() != ip.Is4() {
+			continue
+		}
+		if kind == AddrSameHost {
+			if p.Addr().WithZone("") == ip.WithZone("") {
+				return true
+			}
+			continue
+		}
+		if interfaceNet(p).Contains(ip.WithZone("")) {
+			return true
+		}
+	}
+	return false
+}
+
+// interfaceNet is the network of an interface address: its prefix, or the
+// address alone when the prefix length is missing.
+func interfaceNet(p netip.Prefix) netip.Prefix {
+	bits := p.Bits()
+	if bits <= 0 {
+		bits = p.Addr().BitLen()
+	}
+	return netip.PrefixFrom(p.Addr().WithZone(""), bits)
+}
+
+// matchHostName is the host-name test with the server's per-connection
+// cache (SEMANTICS §5.3): one reverse lookup, and one forward confirmation
+// of the name it gave.
 func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 	if st.hstate == hostFailed {
 		return false, false
@@ -274,44 +374,28 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 	ip := st.conn.Addr
 	if st.hstate == hostUnknown {
 		names, err := res.LookupAddr(st.ctx, ip.String())
-		if ctxErr := st.ctx.Err(); ctxErr != nil {
-			st.reason, st.err = ReasonResolverCanceled, ctxErr
-			return false, true
-		}
-		if err != nil && !st.env.FailuresDoNotMatch && !isNotFound(err) {
-			st.reason, st.err = ReasonResolverFailed, err
+		if st.lookupStops(err) {
 			return false, true
 		}
 		if err != nil || len(names) == 0 {
-			st.hstate = hostFailed
+			st.failHost(r, hostNoReverse, err, nil)
 			return false, false
 		}
 		st.hostname = strings.TrimSuffix(names[0], ".")
 		st.hstate = hostKnown
 	}
-	h := r.str(r.atext)
-	name := st.hostname
-	if strings.HasPrefix(h, ".") {
-		if len(name) < len(h) || !strings.EqualFold(name[len(name)-len(h):], h) {
-			return false, false
-		}
-	} else if !strings.EqualFold(name, h) {
+	if !hostNameIs(st.hostname, r.str(r.atext)) {
 		return false, false
 	}
 	if st.hstate == hostVerified {
 		return true, false
 	}
-	addrs, err := res.LookupNetIP(st.ctx, "ip", name)
-	if ctxErr := st.ctx.Err(); ctxErr != nil {
-		st.reason, st.err = ReasonResolverCanceled, ctxErr
-		return false, true
-	}
-	if err != nil && !st.env.FailuresDoNotMatch && !isNotFound(err) {
-		st.reason, st.err = ReasonResolverFailed, err
+	addrs, err := res.LookupNetIP(st.ctx, "ip", st.hostname)
+	if st.lookupStops(err) {
 		return false, true
 	}
 	if err != nil {
-		st.hstate = hostFailed
+		st.failHost(r, hostNoForward, err, nil)
 		return false, false
 	}
 	for _, a := range addrs {
@@ -321,8 +405,40 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 			return true, false
 		}
 	}
-	st.hstate = hostFailed
+	st.failHost(r, hostMismatch, nil, addrs)
 	return false, false
+}
+
+// hostNameIs compares the client's host name with a rule's host name or
+// .suffix, without regard to case.
+func hostNameIs(name, h string) bool {
+	if strings.HasPrefix(h, ".") {
+		return len(name) >= len(h) && strings.EqualFold(name[len(name)-len(h):], h)
+	}
+	return strings.EqualFold(name, h)
+}
+
+// lookupStops reports whether a lookup's outcome stops the decision: the
+// context ended, or the lookup failed (other than "not found") and the
+// failure refuses. It sets st.reason.
+func (st *matchState) lookupStops(err error) bool {
+	if ctxErr := st.ctx.Err(); ctxErr != nil {
+		st.reason, st.err = ReasonResolverCanceled, ctxErr
+		return true
+	}
+	if err != nil && !st.env.FailuresDoNotMatch && !isNotFound(err) {
+		st.reason, st.err = ReasonResolverFailed, err
+		return true
+	}
+	return false
+}
+
+// failHost marks the host-name check failed for the connection, at rule r.
+func (st *matchState) failHost(r *Rule, how hostFailure, err error, forward []netip.Addr) {
+	st.hstate = hostFailed
+	if st.rec != nil {
+		*st.rec = matchRecord{hostAt: r, hostFail: how, hostErr: err, forward: forward, ifErr: st.rec.ifErr}
+	}
 }
 
 // matchDB is the database test. st is needed only by samerole and by a
