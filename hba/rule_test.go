@@ -84,3 +84,44 @@ local sameuser,"sameuser" all peer map=m
 		t.Error("rules with different methods share options")
 	}
 }
+
+// TestOptionsSharing shows what Rule.Options documents: rules of one load
+// with the same method and no option tokens share one *AuthOptions, a rule
+// with options has its own, and two loads share nothing.
+func TestOptionsSharing(t *testing.T) {
+	const conf = "host all all 10.0.0.0/8 md5\n" +
+		"host db all 10.0.0.0/8 md5\n" +
+		"local all all peer map=m\n" +
+		"local db all peer map=m\n" +
+		"host all all all trust\n"
+	p := Parser{Version: 16}
+	a, err := p.LoadBytes("/x/pg_hba.conf", []byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.LoadBytes("/x/pg_hba.conf", []byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, rb := a.Rules(), b.Rules()
+	if ra[0].Options() != ra[1].Options() {
+		t.Error("two md5 rules without options do not share their options")
+	}
+	if ra[0].Options() == ra[4].Options() {
+		t.Error("rules with different methods share options")
+	}
+	if ra[2].Options() == ra[3].Options() || ra[2].Options().Map != "m" {
+		t.Error("rules with option tokens share options")
+	}
+	for i := range ra {
+		if ra[i].Options() == rb[i].Options() {
+			t.Errorf("rule %d: two loads share options", i+1)
+		}
+	}
+	// A copy is the caller's own; the rule keeps its value.
+	o := *ra[0].Options()
+	o.Map = "changed"
+	if ra[0].Options().Map != "" || ra[1].Options().Map != "" {
+		t.Error("changing a copy changed the rules")
+	}
+}
