@@ -257,6 +257,23 @@ func denyMessage(version int, dbUserNS, sslBuild bool, d Decision, c Conn) strin
 	return b.String()
 }
 
+// Names returns the user and database names that the rules of rs are
+// compared with for c, as PostgreSQL's startup-packet processing leaves
+// them: the database defaults to the user name; with db_user_namespace
+// (13-16, Parser.DBUserNamespace) a user name ending in its only "@" loses
+// it and any other gets "@database" appended; both are then cut to 63
+// bytes (NAMEDATALEN-1; a plain byte cut, as the server does, which may
+// split a multi-byte character); physical replication then has no
+// database (""). They are the names PostgreSQL's messages show, for
+// example "Peer authentication failed for user"; Decide, Explain and
+// Message use them. A nil Ruleset applies no db_user_namespace rewrite.
+func (rs *Ruleset) Names(c Conn) (user, database string) {
+	if rs == nil {
+		return c.names(MaxVersion, false)
+	}
+	return c.names(rs.version, rs.dbUserNS)
+}
+
 // names returns the user and database names PostgreSQL matches with, as
 // its startup-packet processing leaves them: the database defaults to the
 // user name; with db_user_namespace (13–16) a user name ending in its only
