@@ -1,5 +1,8 @@
 package hba
 
+// The result of matching: Conn (what is matched), Decision, Outcome and
+// Reason, the errors Match returns and PostgreSQL's client messages.
+
 import (
 	"context"
 	"errors"

@@ -1,5 +1,7 @@
 package hba
 
+// The outside sources matching asks: Env, Roles, Resolver, Interfaces.
+
 import (
 	"context"
 	"net"

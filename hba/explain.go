@@ -1,5 +1,8 @@
 package hba
 
+// Explaining a decision: Explain runs the matcher's per-rule tests
+// (match.go) with a recorder and puts each miss into words.
+
 import (
 	"context"
 	"net/netip"

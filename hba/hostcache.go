@@ -1,5 +1,8 @@
 package hba
 
+// CachingResolver: host-name answers shared between connections, with
+// single flight and bounds.
+
 import (
 	"context"
 	"errors"

@@ -1,5 +1,8 @@
 package hba
 
+// A loaded pg_hba.conf record: Rule and the types of its columns
+// (ConnType, Method, Token, Address, AuthOptions) and Position.
+
 import (
 	"encoding/binary"
 	"net/netip"
