@@ -243,7 +243,7 @@ func (r *Rule) matchesPure(c *Conn, user, db string) bool {
 
 // matchesPureNames is matchesPure once the address is known to match.
 func (r *Rule) matchesPureNames(c *Conn, user, db string) bool {
-	if r.connTest(c) != 0 {
+	if !r.typeMatches(c) {
 		return false
 	}
 	ok, _ := r.matchDB(c.Replication == PhysicalReplication, user, db, nil)
@@ -254,36 +254,39 @@ func (r *Rule) matchesPureNames(c *Conn, user, db string) bool {
 	return ok
 }
 
-// connTest is the connection type test and the SSL and GSS tests: 0 when
-// they pass, else the Column of the one that fails.
-func (r *Rule) connTest(c *Conn) Column {
+// typeMatches is the connection type test and the SSL and GSS tests.
+func (r *Rule) typeMatches(c *Conn) bool {
 	if c.Local {
-		if r.typ == Local {
-			return 0
-		}
-		return ColumnType
+		return r.typ == Local
 	}
 	switch r.typ {
 	case Local:
-		return ColumnType
+		return false
 	case HostSSL:
-		if !c.SSL {
-			return ColumnSSL
-		}
+		return c.SSL
 	case HostNoSSL:
-		if c.SSL {
-			return ColumnSSL
-		}
+		return !c.SSL
 	case HostGSSEnc:
-		if !c.GSS {
-			return ColumnGSS
-		}
+		return c.GSS
 	case HostNoGSSEnc:
-		if c.GSS {
-			return ColumnGSS
-		}
+		return !c.GSS
 	}
-	return 0
+	return true
+}
+
+// connTest is typeMatches with the Column of the test that fails (0 when
+// they pass): the type test when the connection's kind and the rule's
+// differ, else the SSL or the GSS test, whichever the rule's type names.
+func (r *Rule) connTest(c *Conn) Column {
+	switch {
+	case r.typeMatches(c):
+		return 0
+	case c.Local || r.typ == Local:
+		return ColumnType
+	case r.typ == HostSSL || r.typ == HostNoSSL:
+		return ColumnSSL
+	}
+	return ColumnGSS
 }
 
 // matchAddr is the address test of a TCP connection.
