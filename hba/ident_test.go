@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+
+	"github.com/pghba/pghba/internal/testkit"
 )
 
 // The SEMANTICS.md §10.8 vectors, each a test named by its id, and table
@@ -1073,11 +1075,15 @@ func TestIdentRecorded(t *testing.T) {
 			}
 			fsys := fstest.MapFS{}
 			wants := map[int][]string{}
-			for _, sec := range splitTxtar(string(data)) {
-				if v, ok := strings.CutPrefix(sec.name, "want "); ok {
-					wants[atoiT(v)] = strings.Split(strings.TrimSuffix(sec.data, "\n"), "\n")
+			a, err := testkit.Parse(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sec := range a.Files {
+				if v, ok := strings.CutPrefix(sec.Name, "want "); ok {
+					wants[atoiT(v)] = strings.Split(strings.TrimSuffix(string(sec.Data), "\n"), "\n")
 				} else {
-					fsys[sec.name] = &fstest.MapFile{Data: []byte(sec.data)}
+					fsys[sec.Name] = &fstest.MapFile{Data: sec.Data}
 				}
 			}
 			if len(wants) == 0 {
@@ -1168,20 +1174,3 @@ func psqlRow(r IdentViewRow, ver int) string {
 	return strings.Join(cols, "|")
 }
 
-type txtarSection struct{ name, data string }
-
-// splitTxtar splits a txtar archive into its files (the comment dropped).
-func splitTxtar(s string) []txtarSection {
-	var out []txtarSection
-	for _, line := range strings.SplitAfter(s, "\n") {
-		l := strings.TrimSuffix(line, "\n")
-		if strings.HasPrefix(l, "-- ") && strings.HasSuffix(l, " --") && len(l) >= 6 {
-			out = append(out, txtarSection{name: l[3 : len(l)-3]})
-			continue
-		}
-		if len(out) > 0 {
-			out[len(out)-1].data += line
-		}
-	}
-	return out
-}
