@@ -1173,4 +1173,3 @@ func psqlRow(r IdentViewRow, ver int) string {
 	}
 	return strings.Join(cols, "|")
 }
-

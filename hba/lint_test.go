@@ -17,7 +17,6 @@ import (
 	"github.com/pghba/pghba/internal/testkit"
 )
 
-
 // Vocabulary of the generated rule sets: chosen so that ranges split and
 // lists spread over several rules, keywords and atoms meet.
 var (
