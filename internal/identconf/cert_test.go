@@ -10,27 +10,26 @@ import (
 	"testing"
 
 	"github.com/pghba/pghba/internal/pgtest"
+	"github.com/pghba/pghba/internal/testkit"
 )
 
 func TestIdentCert(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: no real servers")
 	}
-	seed := envSeed(t)
-	t.Logf("seed %d (replay with PGHBA_IDENT_SEED=%d)", seed, seed)
+	seed := env.Seed(t)
 	n := 240
-	if long() {
+	if testkit.Long() {
 		n = 2000
 	}
-	n = envInt("PGHBA_IDENT_CHECKS", n)
-	majors, required := versions(t, []int{15, 18}, 13)
+	n = env.Int("CHECKS", n)
+	majors, required := env.Versions(t, []int{15, 18}, 13)
 	ca, caFile := newCAFile(t)
-	sv := newSaver(t)
 	for _, major := range majors {
 		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
 			t.Parallel()
-			inst := install(t, major, required[major])
-			runCert(t, inst, ca, caFile, seed, n, sv)
+			inst := testkit.Install(t, major, required[major])
+			runCert(t, inst, ca, caFile, seed, n)
 		})
 	}
 }
@@ -85,7 +84,7 @@ func newCAFile(t *testing.T) (*certAuthority, string) {
 	return ca, caFile
 }
 
-func runCert(t *testing.T, inst *pgtest.Install, ca *certAuthority, caFile string, seed uint64, n int, sv *saver) {
+func runCert(t *testing.T, inst *pgtest.Install, ca *certAuthority, caFile string, seed uint64, n int) {
 	major := inst.Major
 	cl := pgtest.Start(t, inst, pgtest.Options{Conf: []string{"ssl_ca_file = '" + caFile + "'"}})
 	createRoles(t, cl)
@@ -151,7 +150,7 @@ func runCert(t *testing.T, inst *pgtest.Install, ca *certAuthority, caFile strin
 		diverged++
 		if diverged <= 8 {
 			t.Errorf("pg%d seed %d case %d (%s) diverges:\n  %s\n--- pg_ident.conf ---\n%s", major, seed, i, c.HBA, strings.Join(bad, "\n  "), c.Ident)
-			sv.save(t, fmt.Sprintf("pg%d-cert", major), certArchive(c, major, inst.Minor, seed, i, outs))
+			save(t, fmt.Sprintf("pg%d-cert", major), certArchive(c, major, inst.Minor, seed, i, outs))
 		}
 	}
 	t.Logf("pg%d (%s): %d/%d certificate checks agree (%d allowed by the server), %d cases skipped because both refused pg_ident.conf, %d divergent cases",

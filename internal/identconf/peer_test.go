@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pghba/pghba/internal/pgtest"
+	"github.com/pghba/pghba/internal/testkit"
 )
 
 // TestIdentPeer checks the same maps through peer authentication on the Unix socket: the
@@ -20,14 +21,14 @@ func TestIdentPeer(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	seed := envSeed(t)
-	t.Logf("seed %d (replay with PGHBA_IDENT_SEED=%d), system user %q", seed, seed, me.Username)
-	n := envInt("PGHBA_IDENT_PEER_CHECKS", 48)
-	majors, required := versions(t, []int{15, 18}, 13)
+	seed := env.Seed(t)
+	t.Logf("system user %q", me.Username)
+	n := env.Int("PEER_CHECKS", 48)
+	majors, required := env.Versions(t, []int{15, 18}, 13)
 	for _, major := range majors {
 		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
 			t.Parallel()
-			inst := install(t, major, required[major])
+			inst := testkit.Install(t, major, required[major])
 			cl := pgtest.Start(t, inst, pgtest.Options{NoSSL: true})
 			createRoles(t, cl)
 			var checks, agree, allowed int

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pghba/pghba/internal/pgtest"
+	"github.com/pghba/pghba/internal/testkit"
 )
 
 // namedCerts and namedViews are corner cases recorded from real servers into testdata/ by
@@ -60,10 +61,10 @@ func TestRecord(t *testing.T) {
 	if out == "" {
 		t.Skip("set PGHBA_IDENT_RECORD=DIR to record the named cases from real servers")
 	}
-	majors, _ := versions(t, []int{15, 18}, 15)
+	majors, _ := env.Versions(t, []int{15, 18}, 15)
 	ca, caFile := newCAFile(t)
 	for _, major := range majors {
-		inst := install(t, major, true)
+		inst := testkit.Install(t, major, true)
 		cl := pgtest.Start(t, inst, pgtest.Options{Conf: []string{"ssl_ca_file = '" + caFile + "'"}})
 		createRoles(t, cl)
 		for _, nc := range namedCerts {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pghba/pghba/internal/pgtest"
+	"github.com/pghba/pghba/internal/testkit"
 )
 
 // caseRand is the generator of case i of a run: a case replays from the seed and its index.
@@ -20,29 +21,27 @@ func TestIdentView(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: no real servers")
 	}
-	seed := envSeed(t)
-	t.Logf("seed %d (replay with PGHBA_IDENT_SEED=%d)", seed, seed)
+	seed := env.Seed(t)
 	n := 300
-	if long() {
+	if testkit.Long() {
 		n = 3000
 	}
-	n = envInt("PGHBA_IDENT_FILES", n)
-	majors, required := versions(t, []int{15, 18}, 15)
+	n = env.Int("FILES", n)
+	majors, required := env.Versions(t, []int{15, 18}, 15)
 	genNonASCII = os.Getenv("PGHBA_IDENT_NONASCII") == "1"
-	sv := newSaver(t)
 	for _, major := range majors {
 		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
 			t.Parallel()
 			if major < 15 {
 				t.Skip("pg_ident_file_mappings exists from 15")
 			}
-			inst := install(t, major, required[major])
-			runView(t, inst, seed, n, sv)
+			inst := testkit.Install(t, major, required[major])
+			runView(t, inst, seed, n)
 		})
 	}
 }
 
-func runView(t *testing.T, inst *pgtest.Install, seed uint64, n int, sv *saver) {
+func runView(t *testing.T, inst *pgtest.Install, seed uint64, n int) {
 	major := inst.Major
 	cl := pgtest.Start(t, inst, pgtest.Options{NoSSL: true})
 	dir := cl.Dir()
@@ -97,7 +96,7 @@ func runView(t *testing.T, inst *pgtest.Install, seed uint64, n int, sv *saver) 
 			for _, r := range server {
 				a.Header = append(a.Header, "row: "+r)
 			}
-			sv.save(t, fmt.Sprintf("pg%d-view", major), a)
+			save(t, fmt.Sprintf("pg%d-view", major), a)
 		}
 	}
 	t.Logf("pg%d (%s): %d/%d files agree (%d loaded on the server), %d/%d rows agree",
