@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pghba/pghba/hba"
 	"github.com/pghba/pghba/internal/pgtest"
 )
@@ -124,28 +126,6 @@ func serverRowTexts(version int, rows []pgtest.HBARow) []string {
 	return out
 }
 
-// lineDiff lists the differing lines of two equally long lists, or both
-// lists when the lengths differ.
-func lineDiff(want, got []string) string {
-	var b strings.Builder
-	if len(want) != len(got) {
-		fmt.Fprintf(&b, "%d rows, want %d\n", len(got), len(want))
-		for _, s := range want {
-			b.WriteString("- " + s + "\n")
-		}
-		for _, s := range got {
-			b.WriteString("+ " + s + "\n")
-		}
-		return b.String()
-	}
-	for i := range want {
-		if want[i] != got[i] {
-			b.WriteString("- " + want[i] + "\n+ " + got[i] + "\n")
-		}
-	}
-	return b.String()
-}
-
 func installFeatures(f pgtest.Features) hba.Features {
 	var h hba.Features
 	if f.SSL {
@@ -198,7 +178,7 @@ func TestViewRowsServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, want := libRowTexts(major, f.ViewRows()), serverRowTexts(major, srv)
-			if diff := lineDiff(want, got); diff != "" {
+			if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("%s: rows differ (-server +hba):\n%s", inst, diff)
 			}
 			t.Logf("%s: %d rows compared", inst, len(srv))
@@ -241,7 +221,7 @@ func TestViewRowsServer(t *testing.T) {
 				gotI = append(gotI, fmt.Sprintf("%s %s %d %s %s %s %s", num, file, r.LineNumber,
 					q(r.MapName, r.Error == ""), q(r.SysName, r.Error == ""), q(r.PGUsername, r.Error == ""), q(r.Error, r.Error != "")))
 			}
-			if diff := lineDiff(wantI, gotI); diff != "" {
+			if diff := cmp.Diff(wantI, gotI, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("%s: ident rows differ (-server +hba):\n%s", inst, diff)
 			}
 		})
