@@ -681,7 +681,7 @@ func runMVec(t *testing.T, v mvec) {
 	}
 }
 
-// methodVectors are the §10 method vectors run by TestVectors (vectors_test.go), each a subtest
+// methodVectors are the M vectors run by TestVectors (vectors_test.go), each a subtest
 // named by its id.
 var methodVectors = []vectorTest[mvec]{
 	{id: "M01", vectors: []mvec{
