@@ -1035,8 +1035,8 @@ func BenchmarkIdentCheck(b *testing.B) {
 var identSink bool
 
 // TestIdentRecorded replays testdata/ident/*.txtar: pg_ident.conf cases
-// whose answers were recorded from real servers (13.23, 15, 18.3) by
-// testdata/ident/record.py, through peer authentication as the OS user root
+// whose answers were recorded from real servers (13, 15, 18) by
+// TestRecordPeer in internal/identconf, through peer authentication as the OS user root
 // with "local all all peer map=m". Each "want N" section holds, for major
 // version N, whether the file loaded, the error lines the server logged
 // when it did not, the pg_ident_file_mappings rows as psql -At prints them

@@ -11,7 +11,8 @@ import (
 )
 
 // namedCerts and namedViews are corner cases recorded from real servers into testdata/ by
-// PGHBA_IDENT_RECORD=DIR go test -run TestRecord (the expectations are the servers' answers).
+// go test -run 'TestRecord$' -update (or PGHBA_IDENT_RECORD=DIR to write elsewhere); the
+// expectations are the servers' answers.
 var namedCerts = []struct {
 	name string
 	c    certCase
@@ -57,10 +58,7 @@ var namedViews = []struct {
 }
 
 func TestRecord(t *testing.T) {
-	out := os.Getenv("PGHBA_IDENT_RECORD")
-	if out == "" {
-		t.Skip("set PGHBA_IDENT_RECORD=DIR to record the named cases from real servers")
-	}
+	out := recordDir(t, "testdata")
 	majors, _ := env.Versions(t, []int{15, 18}, 15)
 	ca, caFile := newCAFile(t)
 	for _, major := range majors {
