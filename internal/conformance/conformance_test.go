@@ -567,7 +567,7 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 
 // TestReplay runs the regression files named in PGHBA_CONFORMANCE_REPLAY
 // (comma-separated paths) against a real server of their version and prints
-// both answers; with PGHBA_CONFORMANCE_RECORD=1 it rewrites each file with
+// both answers; with -update it rewrites each file with
 // the server's answers. Connections are probed only when every rule of the
 // file already has the method password (the file is its own password
 // variant) or the file is an unedited generated case (seed and index
@@ -599,7 +599,7 @@ func TestReplay(t *testing.T) {
 		}
 		t.Logf("%s: generator note: %q", path, res.generator)
 		t.Logf("%s:\nserver: %+v\nhba:    %+v\ndiff:\n%s", path, *res.server, *res.lib, res.diff)
-		if os.Getenv("PGHBA_CONFORMANCE_RECORD") == "1" {
+		if testkit.Update() {
 			r.Want = *res.server
 			r.Minor = tg.inst.Minor
 			if err := os.WriteFile(path, r.Marshal(), 0o644); err != nil {
