@@ -37,27 +37,19 @@ import (
 var env = &testkit.Env{Prefix: "PGHBA_CONFORMANCE"}
 
 func TestConformance(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: no real servers")
-	}
 	seed := env.Seed(t)
-	majors, _ := env.Versions(t, pgtest.Majors, pgtest.Majors[0])
-	for _, major := range majors {
-		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
-			t.Parallel()
-			required := major == 15 || major == 18
-			testkit.Install(t, major, true) // skips, or fails with CI=true, when missing
-			n := 100
-			if required {
-				n = 1000
-			}
-			if testkit.Long() {
-				n = 10000
-			}
-			n = env.Int("CASES", n)
-			runConformance(t, major, seed, n)
-		})
-	}
+	// every major is required: a missing one skips, or fails with CI=true
+	env.Majors(t, pgtest.Majors, pgtest.Majors[0], func(t *testing.T, inst *pgtest.Install) {
+		n := 100
+		if inst.Major == 15 || inst.Major == 18 {
+			n = 1000
+		}
+		if testkit.Long() {
+			n = 10000
+		}
+		n = env.Int("CASES", n)
+		runConformance(t, inst.Major, seed, n)
+	})
 }
 
 // target is one cluster with the matching hba dialect.

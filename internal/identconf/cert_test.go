@@ -14,24 +14,16 @@ import (
 )
 
 func TestIdentCert(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: no real servers")
-	}
 	seed := env.Seed(t)
 	n := 240
 	if testkit.Long() {
 		n = 2000
 	}
 	n = env.Int("CHECKS", n)
-	majors, required := env.Versions(t, []int{15, 18}, 13)
 	ca, caFile := newCAFile(t)
-	for _, major := range majors {
-		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
-			t.Parallel()
-			inst := testkit.Install(t, major, required[major])
-			runCert(t, inst, ca, caFile, seed, n)
-		})
-	}
+	env.Majors(t, []int{15, 18}, 13, func(t *testing.T, inst *pgtest.Install) {
+		runCert(t, inst, ca, caFile, seed, n)
+	})
 }
 
 func createRoles(t *testing.T, cl *pgtest.Cluster) {

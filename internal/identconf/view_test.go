@@ -20,27 +20,17 @@ func caseRand(seed uint64, major, i int) *rand.Rand {
 }
 
 func TestIdentView(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: no real servers")
-	}
 	seed := env.Seed(t)
 	n := 300
 	if testkit.Long() {
 		n = 3000
 	}
 	n = env.Int("FILES", n)
-	majors, required := env.Versions(t, []int{15, 18}, 15)
 	genNonASCII = os.Getenv("PGHBA_IDENT_NONASCII") == "1"
-	for _, major := range majors {
-		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
-			t.Parallel()
-			if major < 15 {
-				t.Skip("pg_ident_file_mappings exists from 15")
-			}
-			inst := testkit.Install(t, major, required[major])
-			runView(t, inst, seed, n)
-		})
-	}
+	// pg_ident_file_mappings exists from 15
+	env.Majors(t, []int{15, 18}, 15, func(t *testing.T, inst *pgtest.Install) {
+		runView(t, inst, seed, n)
+	})
 }
 
 func runView(t *testing.T, inst *pgtest.Install, seed uint64, n int) {

@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -151,4 +152,24 @@ func (e *Env) Seq() int {
 	defer e.mu.Unlock()
 	e.saved++
 	return e.saved
+}
+
+// Majors runs fn once per major of Versions(def, lo), each as a parallel subtest "pgN"
+// with the major's binaries (Install; required as Versions says). A major below lo (one
+// named in Prefix_VERSIONS) is skipped, and so is everything under -short.
+func (e *Env) Majors(t *testing.T, def []int, lo int, fn func(t *testing.T, inst *pgtest.Install)) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: no real servers")
+	}
+	majors, required := e.Versions(t, def, lo)
+	for _, major := range majors {
+		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
+			t.Parallel()
+			if major < lo {
+				t.Skipf("this test starts at PostgreSQL %d", lo)
+			}
+			fn(t, Install(t, major, required[major]))
+		})
+	}
 }
