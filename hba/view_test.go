@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/internal/conformance"
 	"github.com/pghba/pghba/internal/pgtest"
 )
 
@@ -126,26 +127,6 @@ func serverRowTexts(version int, rows []pgtest.HBARow) []string {
 	return out
 }
 
-func installFeatures(f pgtest.Features) hba.Features {
-	var h hba.Features
-	if f.SSL {
-		h |= hba.FeatureSSL
-	}
-	if f.GSSAPI {
-		h |= hba.FeatureGSSAPI
-	}
-	if f.LDAP {
-		h |= hba.FeatureLDAP
-	}
-	if f.PAM {
-		h |= hba.FeaturePAM
-	}
-	if h == 0 {
-		h = hba.NoFeatures
-	}
-	return h
-}
-
 // TestViewRowsServer compares ViewRows with pg_hba_file_rules of real
 // servers (every major whose binaries are installed; 15 is on the machine
 // image). The view re-reads the file on disk, so no reload is needed.
@@ -172,7 +153,7 @@ func TestViewRowsServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := hba.Parser{Version: inst.Major, Minor: inst.Minor, Features: installFeatures(inst.Features)}
+			p := hba.Parser{Version: inst.Major, Minor: inst.Minor, Features: conformance.BuildFeatures(inst.Features)}
 			f, err := p.ParseFile(cl.HBAFile())
 			if err != nil {
 				t.Fatal(err)

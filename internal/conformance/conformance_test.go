@@ -68,26 +68,6 @@ type target struct {
 	tLibLast, tProbeLast          time.Duration
 }
 
-func installFeatures(f pgtest.Features) hba.Features {
-	var h hba.Features
-	if f.SSL {
-		h |= hba.FeatureSSL
-	}
-	if f.GSSAPI {
-		h |= hba.FeatureGSSAPI
-	}
-	if f.LDAP {
-		h |= hba.FeatureLDAP
-	}
-	if f.PAM {
-		h |= hba.FeaturePAM
-	}
-	if h == 0 {
-		h = hba.NoFeatures
-	}
-	return h
-}
-
 // altProfile is the second cluster's configuration for a major.
 func altProfile(major int) profile {
 	p := profile{NoSSL: true, DBUserNS: major <= 16}
@@ -138,7 +118,7 @@ func startTarget(t *testing.T, major int, prof profile) *target {
 			t.Fatalf("db_user_namespace not on: %v %v", rows, err)
 		}
 	}
-	feat := installFeatures(inst.Features)
+	feat := BuildFeatures(inst.Features)
 	tg := &target{t: t, inst: inst, cl: cl, hosts: hosts,
 		opts: Options{Version: major, Features: feat, HostNames: hosts, Conns: env.Int("CONNS", 6),
 			NoSSL: prof.NoSSL, DBUserNamespace: prof.DBUserNS, OAuthValidators: prof.OAuth},
