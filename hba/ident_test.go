@@ -1043,40 +1043,30 @@ var identSink bool
 // (15+), and per database user whether the map allowed it, with the log
 // message when it did not.
 func TestIdentRecorded(t *testing.T) {
-	files, err := filepath.Glob("testdata/ident/*.txtar")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no testdata/ident/*.txtar (%v)", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
+	testkit.Fixtures(t, "testdata/ident/*.txtar", func(t *testing.T, file string, data []byte) {
+		fsys := fstest.MapFS{}
+		wants := map[int][]string{}
+		a, err := testkit.Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sec := range a.Files {
+			if v, ok := strings.CutPrefix(sec.Name, "want "); ok {
+				wants[atoiT(v)] = strings.Split(strings.TrimSuffix(string(sec.Data), "\n"), "\n")
+			} else {
+				fsys[sec.Name] = &fstest.MapFile{Data: sec.Data}
 			}
-			fsys := fstest.MapFS{}
-			wants := map[int][]string{}
-			a, err := testkit.Parse(data)
-			if err != nil {
-				t.Fatal(err)
+		}
+		if len(wants) == 0 {
+			t.Fatal("no want sections")
+		}
+		for ver, want := range wants {
+			got := replayIdent(t, fsys, ver, want)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("v%d:\n got:\n%s\nwant:\n%s", ver, strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
-			for _, sec := range a.Files {
-				if v, ok := strings.CutPrefix(sec.Name, "want "); ok {
-					wants[atoiT(v)] = strings.Split(strings.TrimSuffix(string(sec.Data), "\n"), "\n")
-				} else {
-					fsys[sec.Name] = &fstest.MapFile{Data: sec.Data}
-				}
-			}
-			if len(wants) == 0 {
-				t.Fatal("no want sections")
-			}
-			for ver, want := range wants {
-				got := replayIdent(t, fsys, ver, want)
-				if strings.Join(got, "\n") != strings.Join(want, "\n") {
-					t.Errorf("v%d:\n got:\n%s\nwant:\n%s", ver, strings.Join(got, "\n"), strings.Join(want, "\n"))
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // replayIdent produces the lines of a want section from the library; the

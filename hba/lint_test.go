@@ -363,101 +363,91 @@ func TestParseListen(t *testing.T) {
 // (listen=…, version=…, ssl=on, ident=FILE) and the expected "lint" output,
 // one finding per line. go test -update rewrites it.
 func TestLintGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/lint/*.txtar")
-	if len(files) == 0 {
-		t.Fatal("no testdata/lint/*.txtar")
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
+	testkit.Fixtures(t, "testdata/lint/*.txtar", func(t *testing.T, file string, data []byte) {
+		a, err := testkit.Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys := fstest.MapFS{}
+		var opts LintOptions
+		p := Parser{FS: fsys}
+		for _, s := range a.Files {
+			if s.Name != "lint" && s.Name != "options" {
+				fsys[s.Name] = &fstest.MapFile{Data: s.Data}
 			}
-			a, err := testkit.Parse(data)
-			if err != nil {
-				t.Fatal(err)
+		}
+		for _, s := range a.Files {
+			if s.Name != "options" {
+				continue
 			}
-			fsys := fstest.MapFS{}
-			var opts LintOptions
-			p := Parser{FS: fsys}
-			for _, s := range a.Files {
-				if s.Name != "lint" && s.Name != "options" {
-					fsys[s.Name] = &fstest.MapFile{Data: s.Data}
-				}
-			}
-			for _, s := range a.Files {
-				if s.Name != "options" {
-					continue
-				}
-				for _, kv := range strings.Fields(string(s.Data)) {
-					k, v, _ := strings.Cut(kv, "=")
-					switch k {
-					case "listen":
-						l, err := ParseListen(strings.ReplaceAll(v, "_", " "))
-						if err != nil {
-							t.Fatal(err)
-						}
-						opts.Listen = l
-					case "version":
-						fmt.Sscan(v, &p.Version)
-						opts.Version = p.Version
-					case "ssl":
-						p.SSL = v == "on"
-					case "ident":
-						m, err := p.LoadIdent(v)
-						if err != nil {
-							t.Fatal(err)
-						}
-						opts.Ident = m
-					default:
-						t.Fatalf("unknown option %q", k)
+			for _, kv := range strings.Fields(string(s.Data)) {
+				k, v, _ := strings.Cut(kv, "=")
+				switch k {
+				case "listen":
+					l, err := ParseListen(strings.ReplaceAll(v, "_", " "))
+					if err != nil {
+						t.Fatal(err)
 					}
+					opts.Listen = l
+				case "version":
+					fmt.Sscan(v, &p.Version)
+					opts.Version = p.Version
+				case "ssl":
+					p.SSL = v == "on"
+				case "ident":
+					m, err := p.LoadIdent(v)
+					if err != nil {
+						t.Fatal(err)
+					}
+					opts.Ident = m
+				default:
+					t.Fatalf("unknown option %q", k)
 				}
 			}
-			f, err := p.ParseFile("pg_hba.conf")
-			if err != nil {
+		}
+		f, err := p.ParseFile("pg_hba.conf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, fd := range Lint(f, opts) {
+			fmt.Fprintf(&b, "%s:%d: %s: %s: %s\n", strings.TrimPrefix(fd.Pos.Filename, "/"), fd.Pos.Line, fd.Severity, fd.Check, fd.Message)
+			for _, r := range fd.Related {
+				fmt.Fprintf(&b, "\trelated %s:%d\n", strings.TrimPrefix(r.Filename, "/"), r.Line)
+			}
+		}
+		// Lines annotated "# dead" must be reported unreachable;
+		// other annotated lines must not.
+		mainData, _ := a.Get("pg_hba.conf")
+		main := string(mainData)
+		dead := map[int]bool{}
+		for _, fd := range Lint(f, opts) {
+			if fd.Pos.Filename == "/pg_hba.conf" && (fd.Check == CheckUnreachable || fd.Check == CheckDuplicate) {
+				dead[fd.Pos.Line] = true
+			}
+		}
+		for i, line := range strings.Split(main, "\n") {
+			if _, c, ok := strings.Cut(line, "#"); ok && i > 0 || ok && !strings.HasPrefix(line, "#") {
+				if want := strings.HasPrefix(strings.TrimSpace(c), "dead"); want != dead[i+1] {
+					t.Errorf("line %d %q: reported unreachable %v", i+1, line, dead[i+1])
+				}
+			}
+		}
+		got := b.String()
+		wantData, _ := a.Get("lint")
+		want := string(wantData)
+		if testkit.Update() {
+			a.Files = slices.DeleteFunc(a.Files, func(f testkit.File) bool { return f.Name == "lint" })
+			a.Files = append(a.Files, testkit.File{Name: "lint", Data: []byte(got)})
+			if err := os.WriteFile(file, a.Format(), 0o666); err != nil {
 				t.Fatal(err)
 			}
-			var b strings.Builder
-			for _, fd := range Lint(f, opts) {
-				fmt.Fprintf(&b, "%s:%d: %s: %s: %s\n", strings.TrimPrefix(fd.Pos.Filename, "/"), fd.Pos.Line, fd.Severity, fd.Check, fd.Message)
-				for _, r := range fd.Related {
-					fmt.Fprintf(&b, "\trelated %s:%d\n", strings.TrimPrefix(r.Filename, "/"), r.Line)
-				}
-			}
-			// Lines annotated "# dead" must be reported unreachable;
-			// other annotated lines must not.
-			mainData, _ := a.Get("pg_hba.conf")
-			main := string(mainData)
-			dead := map[int]bool{}
-			for _, fd := range Lint(f, opts) {
-				if fd.Pos.Filename == "/pg_hba.conf" && (fd.Check == CheckUnreachable || fd.Check == CheckDuplicate) {
-					dead[fd.Pos.Line] = true
-				}
-			}
-			for i, line := range strings.Split(main, "\n") {
-				if _, c, ok := strings.Cut(line, "#"); ok && i > 0 || ok && !strings.HasPrefix(line, "#") {
-					if want := strings.HasPrefix(strings.TrimSpace(c), "dead"); want != dead[i+1] {
-						t.Errorf("line %d %q: reported unreachable %v", i+1, line, dead[i+1])
-					}
-				}
-			}
-			got := b.String()
-			wantData, _ := a.Get("lint")
-			want := string(wantData)
-			if testkit.Update() {
-				a.Files = slices.DeleteFunc(a.Files, func(f testkit.File) bool { return f.Name == "lint" })
-				a.Files = append(a.Files, testkit.File{Name: "lint", Data: []byte(got)})
-				if err := os.WriteFile(file, a.Format(), 0o666); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if got != want {
-				t.Errorf("lint:\n%s\nwant:\n%s", got, want)
-			}
-		})
-	}
+			return
+		}
+		if got != want {
+			t.Errorf("lint:\n%s\nwant:\n%s", got, want)
+		}
+	})
 }
 
 // TestDangerousExample lints examples/dangerous_pg_hba.conf: every line

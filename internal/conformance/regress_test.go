@@ -4,40 +4,30 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/pghba/pghba/internal/testkit"
 )
 
 // TestRegressions replays the cases in testdata/regress against package hba
 // alone: each file holds a case and the answers a real server gave.
 func TestRegressions(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "regress", "*.txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(name), ".txtar"), func(t *testing.T) {
-			data, err := os.ReadFile(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := ParseRegression(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := writeCase(t, r.Files)
-			got, err := HBAOutcome(r.Parser("postgres"), dir, r.Conns)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := got.Diff(&r.Want); d != "" {
-				t.Errorf("hba differs from the recorded server answers (pg%d.%d):\n%s\nnote: %s", r.Version, r.Minor, d, r.Note)
-			}
-		})
-	}
+	testkit.Fixtures(t, filepath.Join("testdata", "regress", "*.txtar"), func(t *testing.T, _ string, data []byte) {
+		r, err := ParseRegression(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := writeCase(t, r.Files)
+		got, err := HBAOutcome(r.Parser("postgres"), dir, r.Conns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := got.Diff(&r.Want); d != "" {
+			t.Errorf("hba differs from the recorded server answers (pg%d.%d):\n%s\nnote: %s", r.Version, r.Minor, d, r.Note)
+		}
+	})
 }
 
 // writeCase writes files into a new temporary directory and returns it.

@@ -3,8 +3,11 @@ package testkit
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 	"unicode/utf8"
 )
 
@@ -141,4 +144,25 @@ func (a *Archive) Set(name string, data []byte) {
 		}
 	}
 	a.Files = append(a.Files, File{Name: name, Data: data})
+}
+
+// Fixtures runs fn for each file matching pattern (filepath.Glob), as a
+// subtest named by the file's base name without its extension, with the
+// file's contents. No matching file fails the test.
+func Fixtures(t *testing.T, pattern string, fn func(t *testing.T, path string, data []byte)) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures %s (%v)", pattern, err)
+	}
+	for _, path := range files {
+		base := filepath.Base(path)
+		t.Run(strings.TrimSuffix(base, filepath.Ext(base)), func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fn(t, path, data)
+		})
+	}
 }
