@@ -44,10 +44,7 @@ func TestConformance(t *testing.T) {
 		if inst.Major == 15 || inst.Major == 18 {
 			n = 1000
 		}
-		if testkit.Long() {
-			n = 10000
-		}
-		n = env.Int("CASES", n)
+		n = env.Count("CASES", n, 10000)
 		runConformance(t, inst.Major, seed, n)
 	})
 }

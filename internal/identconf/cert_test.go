@@ -10,16 +10,11 @@ import (
 	"testing"
 
 	"github.com/pghba/pghba/internal/pgtest"
-	"github.com/pghba/pghba/internal/testkit"
 )
 
 func TestIdentCert(t *testing.T) {
 	seed := env.Seed(t)
-	n := 240
-	if testkit.Long() {
-		n = 2000
-	}
-	n = env.Int("CHECKS", n)
+	n := env.Count("CHECKS", 240, 2000)
 	ca, caFile := newCAFile(t)
 	env.Majors(t, []int{15, 18}, 13, func(t *testing.T, inst *pgtest.Install) {
 		runCert(t, inst, ca, caFile, seed, n)
@@ -111,15 +106,7 @@ func runCert(t *testing.T, inst *pgtest.Install, ca *certAuthority, caFile strin
 		var bad []string
 		var outs []certOutcome
 		for _, chk := range c.Checks {
-			cert, err := ca.clientCert(chk.CN)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pr, err := cl.Probe(pgtest.ProbeConn{SSL: true, User: chk.User, Database: "postgres", ClientCert: cert})
-			if err != nil {
-				t.Fatalf("pg%d case %d: probe %+v: %v", major, i, chk, err)
-			}
-			out := outcomeOf(pr)
+			out := probeCert(t, cl, ca, chk)
 			outs = append(outs, out)
 			lib, _, err := libCert(major, inst.Minor, dir, c, chk)
 			if err != nil {
@@ -153,6 +140,21 @@ func runCert(t *testing.T, inst *pgtest.Install, ca *certAuthority, caFile strin
 	if checks >= 50 && (allowed == 0 || allowed == checks) {
 		t.Errorf("pg%d: the server allowed %d of %d checks: the generator or the set-up is broken", major, allowed, checks)
 	}
+}
+
+// probeCert connects over TLS as chk.User with a client certificate whose CN is chk.CN, and
+// returns the server's outcome.
+func probeCert(t *testing.T, cl *pgtest.Cluster, ca *certAuthority, chk certCheck) certOutcome {
+	t.Helper()
+	cert, err := ca.clientCert(chk.CN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := cl.Probe(pgtest.ProbeConn{SSL: true, User: chk.User, Database: "postgres", ClientCert: cert})
+	if err != nil {
+		t.Fatalf("probe %+v: %v", chk, err)
+	}
+	return outcomeOf(pr)
 }
 
 func certArchive(c certCase, major, minor int, seed uint64, i int, outs []certOutcome) *archive {

@@ -75,16 +75,7 @@ func TestRecord(t *testing.T) {
 			}
 			var outs []certOutcome
 			for _, chk := range c.Checks {
-				cert, err := ca.clientCert(chk.CN)
-				if err != nil {
-					t.Fatal(err)
-				}
-				pr, err := cl.Probe(pgtest.ProbeConn{SSL: true, User: chk.User, Database: "postgres", ClientCert: cert})
-				if err != nil {
-					t.Fatal(err)
-				}
-				o := outcomeOf(pr)
-				outs = append(outs, o)
+				outs = append(outs, probeCert(t, cl, ca, chk))
 			}
 			a := certArchive(c, major, inst.Minor, 0, 0, outs)
 			a.Header[0] = fmt.Sprintf("# %s: recorded from PostgreSQL %s by TestRecord; outcomes are the server's.", nc.name, inst.Version())
@@ -102,17 +93,8 @@ func TestRecord(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a := &archive{Header: []string{
-				fmt.Sprintf("# %s: recorded from PostgreSQL %s by TestRecord; rows are the server's.", nv.name, inst.Version()),
-				"kind: view", fmt.Sprintf("version: %d", major), fmt.Sprintf("minor: %d", inst.Minor),
-				fmt.Sprintf("loaded: %v", rr.IdentLoaded),
-			}, Files: nv.files}
-			if nv.divergence != "" {
-				a.Header = append(a.Header, "divergence: "+nv.divergence)
-			}
-			for _, r := range serverRows(major, rows, cl.Dir()) {
-				a.Header = append(a.Header, "row: "+r)
-			}
+			a := viewArchive(fmt.Sprintf("# %s: recorded from PostgreSQL %s by TestRecord; rows are the server's.", nv.name, inst.Version()),
+				major, inst.Minor, rr.IdentLoaded, nv.files, nv.divergence, serverRows(major, rows, cl.Dir()))
 			write(t, filepath.Join(out, fmt.Sprintf("pg%d-%s.txtar", major, nv.name)), a)
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pghba/pghba/internal/pgtest"
-	"github.com/pghba/pghba/internal/testkit"
 )
 
 // caseRand is the generator of case i of a run: a case replays from the seed and its index.
@@ -21,11 +20,7 @@ func caseRand(seed uint64, major, i int) *rand.Rand {
 
 func TestIdentView(t *testing.T) {
 	seed := env.Seed(t)
-	n := 300
-	if testkit.Long() {
-		n = 3000
-	}
-	n = env.Int("FILES", n)
+	n := env.Count("FILES", 300, 3000)
 	genNonASCII = os.Getenv("PGHBA_IDENT_NONASCII") == "1"
 	// pg_ident_file_mappings exists from 15
 	env.Majors(t, []int{15, 18}, 15, func(t *testing.T, inst *pgtest.Install) {
@@ -78,16 +73,8 @@ func runView(t *testing.T, inst *pgtest.Install, seed uint64, n int) {
 		kinds[firstLine(d)]++
 		if diverged <= 8 {
 			t.Errorf("pg%d seed %d case %d diverges (-server +hba):\n%s--- pg_ident.conf ---\n%s", major, seed, i, d, fs["pg_ident.conf"])
-			a := &archive{Header: []string{
-				fmt.Sprintf("# DIVERGENCE found by TestIdentView (seed %d, case %d); rows are the server's.", seed, i),
-				"kind: view",
-				fmt.Sprintf("version: %d", major),
-				fmt.Sprintf("minor: %d", inst.Minor),
-				fmt.Sprintf("loaded: %v", rr.IdentLoaded),
-			}, Files: fs}
-			for _, r := range server {
-				a.Header = append(a.Header, "row: "+r)
-			}
+			a := viewArchive(fmt.Sprintf("# DIVERGENCE found by TestIdentView (seed %d, case %d); rows are the server's.", seed, i),
+				major, inst.Minor, rr.IdentLoaded, fs, "", server)
 			save(t, fmt.Sprintf("pg%d-view", major), a)
 		}
 	}
@@ -109,4 +96,17 @@ func firstLine(s string) string {
 		return strings.TrimSpace(lines[1]) + " | " + strings.TrimSpace(lines[2])
 	}
 	return lines[0]
+}
+
+// viewArchive is a view case: the files, whether the server loaded them, and its rows.
+func viewArchive(comment string, major, minor int, loaded bool, files fileSet, divergence string, rows []string) *archive {
+	a := &archive{Header: []string{comment, "kind: view", fmt.Sprintf("version: %d", major),
+		fmt.Sprintf("minor: %d", minor), fmt.Sprintf("loaded: %v", loaded)}, Files: files}
+	if divergence != "" {
+		a.Header = append(a.Header, "divergence: "+divergence)
+	}
+	for _, r := range rows {
+		a.Header = append(a.Header, "row: "+r)
+	}
+	return a
 }

@@ -173,3 +173,11 @@ func (e *Env) Majors(t *testing.T, def []int, lo int, fn func(t *testing.T, inst
 		})
 	}
 }
+
+// Count returns a case count: Prefix_name when set, else long in long mode, else def.
+func (e *Env) Count(name string, def, long int) int {
+	if Long() {
+		def = long
+	}
+	return e.Int(name, def)
+}

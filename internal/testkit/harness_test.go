@@ -21,6 +21,9 @@ func TestEnv(t *testing.T) {
 	if n, d := e.Int("N", 1), e.Int("BAD", 3); n != 7 || d != 3 {
 		t.Errorf("Int = %d, %d, want 7, 3", n, d)
 	}
+	if n, d := e.Count("N", 1, 2), e.Count("UNSET", 1, 2); n != 7 || d != 1 {
+		t.Errorf("Count = %d, %d, want 7, 1", n, d)
+	}
 	majors, req := e.Versions(t, []int{15}, 13)
 	if d := cmp.Diff([]int{16, 13}, majors); d != "" {
 		t.Errorf("Versions (-want +got):\n%s", d)
@@ -30,6 +33,9 @@ func TestEnv(t *testing.T) {
 	}
 	t.Setenv("PGHBA_TESTKIT_VERSIONS", "")
 	t.Setenv("PGHBA_CONFORMANCE_LONG", "1")
+	if d := e.Count("UNSET", 1, 2); d != 2 {
+		t.Errorf("long Count = %d, want 2", d)
+	}
 	if majors, _ := e.Versions(t, []int{15}, 17); !cmp.Equal(majors, []int{17, 18}) {
 		t.Errorf("long Versions = %v, want [17 18]", majors)
 	}
