@@ -53,11 +53,7 @@ func runIdentVector(t *testing.T, v identVector) {
 	}
 	for _, ver := range vs {
 		t.Run(fmt.Sprintf("v%d", ver), func(t *testing.T) {
-			fsys := fstest.MapFS{}
-			for name, data := range v.files {
-				fsys[name] = &fstest.MapFile{Data: []byte(data)}
-			}
-			p := &Parser{Version: ver, FS: fsys, Env: Env{Roles: identFixture}}
+			p := &Parser{Version: ver, FS: vectorFS(v.files), Env: Env{Roles: identFixture}}
 			f, err := p.ParseIdentFile("pg_ident.conf")
 			if err != nil {
 				t.Fatalf("ParseIdentFile: %v", err)

@@ -8,8 +8,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/pghba/pghba/internal/cemu"
 )
 
 // testLineFields splits a pg_hba.conf line written in tests into its type,
@@ -108,37 +106,10 @@ type authCase struct {
 	want  authWant
 }
 
-// versionsOf expands a version spec.
-func versionsOf(spec string) []int {
-	if spec == "" || spec == "all" {
-		return []int{13, 14, 15, 16, 17, 18}
-	}
-	if strings.HasSuffix(spec, "+") {
-		var lo int
-		for _, c := range spec[:len(spec)-1] {
-			lo = lo*10 + int(c-'0')
-		}
-		var out []int
-		for v := lo; v <= 18; v++ {
-			out = append(out, v)
-		}
-		return out
-	}
-	if a, b, ok := strings.Cut(spec, "-"); ok {
-		lo, hi := cemu.Atoi(a), cemu.Atoi(b)
-		var out []int
-		for v := lo; v <= hi; v++ {
-			out = append(out, v)
-		}
-		return out
-	}
-	return []int{cemu.Atoi(spec)}
-}
-
 func runAuthCases(t *testing.T, cases []authCase) {
 	t.Helper()
 	for _, tc := range cases {
-		for _, v := range versionsOf(tc.vers) {
+		for _, v := range versions(tc.vers) {
 			name := tc.id + "/v" + itoa(v)
 			if tc.minor != 0 {
 				name += "." + itoa(tc.minor)
@@ -615,7 +586,7 @@ type mvec struct {
 
 func runMVec(t *testing.T, v mvec) {
 	t.Helper()
-	for _, ver := range versionsOf(v.vers) {
+	for _, ver := range versions(v.vers) {
 		name := "v" + itoa(ver)
 		if v.minor != 0 {
 			name += "." + itoa(v.minor)

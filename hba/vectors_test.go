@@ -137,15 +137,7 @@ func runVector(t *testing.T, v vector) {
 	t.Helper()
 	for _, ver := range versions(v.vers) {
 		t.Run("v"+itoa(ver), func(t *testing.T) {
-			fsys := fstest.MapFS{}
-			for name, data := range v.files {
-				if strings.HasSuffix(name, "/") {
-					fsys[strings.TrimSuffix(name, "/")] = &fstest.MapFile{Mode: 0o755 | 1<<31}
-					continue
-				}
-				fsys[name] = &fstest.MapFile{Data: []byte(data)}
-			}
-			p := &Parser{FS: fsys, Version: ver, Env: Env{Roles: fixture, Resolver: fixtureHosts,
+			p := &Parser{FS: vectorFS(v.files), Version: ver, Env: Env{Roles: fixture, Resolver: fixtureHosts,
 				Interfaces: StaticInterfaces{netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("::1/128")}}}
 			if v.setup != nil {
 				v.setup(p)
@@ -184,6 +176,19 @@ func runVector(t *testing.T, v vector) {
 			}
 		})
 	}
+}
+
+// vectorFS places a vector's files at "/"; a name ending in "/" is a directory.
+func vectorFS(files map[string]string) fstest.MapFS {
+	fsys := fstest.MapFS{}
+	for name, data := range files {
+		if strings.HasSuffix(name, "/") {
+			fsys[strings.TrimSuffix(name, "/")] = &fstest.MapFile{Mode: 0o755 | 1<<31}
+			continue
+		}
+		fsys[name] = &fstest.MapFile{Data: []byte(data)}
+	}
+	return fsys
 }
 
 func errString(e *Error) string {
