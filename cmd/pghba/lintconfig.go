@@ -33,6 +33,7 @@ const failNone = hba.SeverityError + 1
 // and its descriptions for SARIF rules and the help text.
 type lintCheck struct {
 	id    string
+	name  string // SARIF's rule name: PascalCase, not the id
 	sev   hba.Severity
 	short string // one line
 	full  string // a sentence or two
@@ -41,33 +42,33 @@ type lintCheck struct {
 // lintChecks are every check of hba.Lint, in the order of the Check*
 // constants (the order findings on one line come in).
 var lintChecks = []lintCheck{
-	{hba.CheckLoadError, hba.SeverityError, "The line or file does not load.",
+	{hba.CheckLoadError, "FileDoesNotLoad", hba.SeverityError, "The line or file does not load.",
 		"A line, an included file or the whole file does not load; the message is PostgreSQL's. The server refuses to start, or to reload, with it."},
-	{hba.CheckNeverMatches, hba.SeverityWarning, "The rule can never match in this server.",
+	{hba.CheckNeverMatches, "RuleNeverMatches", hba.SeverityWarning, "The rule can never match in this server.",
 		"The rule loads with PostgreSQL's warning and can never match: hostssl with ssl off or without SSL support, hostgssenc without GSSAPI."},
-	{hba.CheckDuplicate, hba.SeverityWarning, "An earlier rule has the same columns.",
+	{hba.CheckDuplicate, "DuplicateRule", hba.SeverityWarning, "An earlier rule has the same columns.",
 		"An earlier rule has the same type, database, user and address columns, so this rule can never match."},
-	{hba.CheckUnreachable, hba.SeverityWarning, "Earlier rules match every connection this rule matches.",
+	{hba.CheckUnreachable, "ShadowedRule", hba.SeverityWarning, "Earlier rules match every connection this rule matches.",
 		"Earlier rules, one or several together, match every connection this rule matches, in any environment: the rule can never match."},
-	{hba.CheckUnreachableListen, hba.SeverityInfo, "No client the rule admits can connect under listen_addresses.",
+	{hba.CheckUnreachableListen, "UnreachableUnderListenAddresses", hba.SeverityInfo, "No client the rule admits can connect under listen_addresses.",
 		"With the server's listen_addresses (--listen, or listen in .pghba.json), no client that the rule's address admits can connect."},
-	{hba.CheckTrustRemote, hba.SeverityWarning, "trust for clients other than loopback ones.",
+	{hba.CheckTrustRemote, "TrustForRemoteClients", hba.SeverityWarning, "trust for clients other than loopback ones.",
 		"Method trust on a rule whose address admits a client other than a loopback one: anyone there logs in without a password."},
-	{hba.CheckPasswordCleartext, hba.SeverityWarning, "password on a line admitting unencrypted TCP.",
+	{hba.CheckPasswordCleartext, "CleartextPassword", hba.SeverityWarning, "password on a line admitting unencrypted TCP.",
 		"Method password on a rule that admits unencrypted TCP connections from the network: the password crosses the network in clear text."},
-	{hba.CheckMD5, hba.SeverityWarning, "md5 is deprecated; use scram-sha-256.",
+	{hba.CheckMD5, "DeprecatedMd5", hba.SeverityWarning, "md5 is deprecated; use scram-sha-256.",
 		"Method md5 is deprecated in PostgreSQL 18; scram-sha-256 is its replacement."},
-	{hba.CheckWideOpen, hba.SeverityWarning, "All databases and users from a very wide address range.",
+	{hba.CheckWideOpen, "WideOpenRule", hba.SeverityWarning, "All databases and users from a very wide address range.",
 		"Database all and user all, a method other than reject, and the address all or a range wider than IPv4 /8 or IPv6 /32."},
-	{hba.CheckReplicationWide, hba.SeverityWarning, "Replication from a wide address range.",
+	{hba.CheckReplicationWide, "WideReplicationRule", hba.SeverityWarning, "Replication from a wide address range.",
 		"The replication keyword, a method other than reject, and the address all or a range wider than IPv4 /16 or IPv6 /48."},
-	{hba.CheckIdentTCP, hba.SeverityWarning, "ident over TCP.",
+	{hba.CheckIdentTCP, "IdentOverTcp", hba.SeverityWarning, "ident over TCP.",
 		"Method ident on a host rule: the server believes whatever the ident daemon of the client machine says."},
-	{hba.CheckHostName, hba.SeverityInfo, "A host-name address (trusts DNS).",
+	{hba.CheckHostName, "HostNameAddress", hba.SeverityInfo, "A host-name address (trusts DNS).",
 		"The address is a host name or .suffix: access rests on reverse DNS of the client address, confirmed by a forward lookup."},
-	{hba.CheckMissingMap, hba.SeverityWarning, "map= names a map the ident file lacks.",
+	{hba.CheckMissingMap, "MissingIdentMap", hba.SeverityWarning, "map= names a map the ident file lacks.",
 		"With --ident, map= names a user name map that the ident file does not define: every login through the rule fails."},
-	{hba.CheckIncomplete, hba.SeverityInfo, "The file was too fragmented for the full analysis.",
+	{hba.CheckIncomplete, "IncompleteAnalysis", hba.SeverityInfo, "The file was too fragmented for the full analysis.",
 		"The file is too fragmented for the analysis of rules shadowed by several rules together within its work limit; the rules named were only compared with each earlier rule alone."},
 }
 

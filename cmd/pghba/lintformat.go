@@ -192,12 +192,13 @@ func (r *lintResult) jsonFinding() lintJSONFinding {
 }
 
 // lintVersion is pghba's version for SARIF: the module version it was
-// built as, or "devel".
+// built as without its "v" (SARIF wants a version that starts with a
+// number), or "0.0.0-devel".
 func lintVersion() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+		return strings.TrimPrefix(bi.Main.Version, "v")
 	}
-	return "devel"
+	return "0.0.0-devel"
 }
 
 const (
@@ -278,21 +279,6 @@ type sarifProperties struct {
 	IncludedFrom []string      `json:"includedFrom,omitempty"`
 }
 
-// sarifRuleName is the check id in PascalCase, as SARIF names rules.
-func sarifRuleName(id string) string {
-	var b strings.Builder
-	for _, w := range strings.Split(id, "-") {
-		if w == "md5" {
-			b.WriteString("MD5")
-			continue
-		}
-		if w != "" {
-			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
-		}
-	}
-	return b.String()
-}
-
 // sentence ends text with a period, as SARIF wants its messages.
 func sentence(text string) string {
 	if strings.HasSuffix(text, ".") {
@@ -345,7 +331,7 @@ func writeLintSARIF(w io.Writer, rep *lintReport) {
 	var rn run
 	rn.Tool.Driver = driver{Name: "pghba", Version: lintVersion(), InformationURI: pghbaURI}
 	for _, c := range lintChecks {
-		r := sarifRule{ID: c.id, Name: sarifRuleName(c.id), ShortDescription: sarifMessage{c.short},
+		r := sarifRule{ID: c.id, Name: c.name, ShortDescription: sarifMessage{c.short},
 			FullDescription: sarifMessage{c.full}, HelpURI: lintDocsURI + "#" + c.id,
 			Help: sarifMessage{c.full + " See " + lintDocsURI + "#" + c.id + "."}}
 		r.DefaultConfiguration.Level = sarifLevel(c.sev)
