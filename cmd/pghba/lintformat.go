@@ -294,8 +294,10 @@ func (rep *lintReport) location(p lintPlace, snippet string) sarifPhysicalLocati
 	if rep.pathPrefix == "" && !strings.HasPrefix(p.uri, "file:") {
 		loc.ArtifactLocation.URIBaseID = "SRCROOT"
 	}
+	// A finding about the whole file (line 0: it cannot be read) is put on
+	// its first line: SARIF wants a region.
+	loc.Region = &sarifRegion{StartLine: max(p.line, 1)}
 	if p.line > 0 {
-		loc.Region = &sarifRegion{StartLine: p.line}
 		if p.col > 0 {
 			// Position.Column counts bytes; SARIF counts code points (the
 			// run's columnKind): convert within the line's text.
