@@ -143,6 +143,7 @@ func parseFailOn(s string) (hba.Severity, bool) {
 // the file does not have.
 type lintConfig struct {
 	path string // absolute
+	name string // as errors name it
 	dir  string // its directory: relative names in it are relative to dir
 
 	pgVersion, minor *int
@@ -171,7 +172,7 @@ func readLintConfig(name string) (*lintConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &lintConfig{path: abs, dir: filepath.Dir(abs)}
+	c := &lintConfig{path: abs, name: name, dir: filepath.Dir(abs)}
 	at := func(off int64, format string, args ...any) error {
 		line, col := lineCol(data, off)
 		return fmt.Errorf("%s:%d:%d: %s", name, line, col, fmt.Sprintf(format, args...))
@@ -259,7 +260,10 @@ func (c *lintConfig) set(key string, raw json.RawMessage) error {
 		}
 	case "server-ssl":
 		var s string
-		if s, err = str(); err == nil {
+		if json.Unmarshal(raw, &s) != nil {
+			return fmt.Errorf("%q: want \"on\" or \"off\"", key)
+		}
+		{
 			v, ok := map[string]bool{"on": true, "off": false}[s]
 			if !ok {
 				return fmt.Errorf("%q: %q: want \"on\" or \"off\"", key, s)
@@ -418,6 +422,9 @@ func (cf *configFinder) find(file string) (*lintConfig, error) {
 				err = fmt.Errorf("%s: is a directory", name)
 			}
 			if err == nil {
+				if wd, werr := os.Getwd(); werr == nil {
+					name = relOrAbs(wd, name)
+				}
 				found, ferr = readLintConfig(name)
 			} else {
 				ferr = err
@@ -488,7 +495,7 @@ func (inv *invocation) lintSettings(c *lintConfig, lf *lintFlags) (*lintSettings
 			load.hostsFile = c.hosts
 		}
 		if err := load.validate(given); err != nil {
-			return nil, fmt.Errorf("%s: %s", c.path, err)
+			return nil, fmt.Errorf("%s: %s", c.name, err)
 		}
 	}
 	p, err := load.parser()
@@ -496,17 +503,16 @@ func (inv *invocation) lintSettings(c *lintConfig, lf *lintFlags) (*lintSettings
 		if c == nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%s: %s", c.path, strings.Replace(err.Error(), "--", "", 1))
+		return nil, fmt.Errorf("%s: %s", c.name, strings.Replace(err.Error(), "--", "", 1))
 	}
 	s := &lintSettings{config: c, parser: p, failOn: hba.SeverityWarning, enabled: map[string]bool{}, severity: map[string]hba.Severity{}}
 	s.opts = hba.LintOptions{Version: load.version, DBUserNamespace: load.dbUserNamespace, Listen: listen}
+	// --enable or --disable replaces both lists of the file: a check the
+	// command line enables is not disabled by the file.
 	enable, disable := lf.enable, lf.disable
 	if c != nil {
-		if enable == nil {
-			enable = c.enable
-		}
-		if disable == nil {
-			disable = c.disable
+		if lf.enable == nil && lf.disable == nil {
+			enable, disable = c.enable, c.disable
 		}
 		for id, sev := range c.severity {
 			s.severity[id] = sev
