@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pghba/pghba/hba"
 )
 
 // lintOut runs pghba with args in dir and returns its standard output and
@@ -134,47 +136,64 @@ func TestLintSARIFValidator(t *testing.T) {
 		"path-prefix": {"lint", "--format", "sarif", "--path-prefix", "deploy/hba", "--severity", "md5=error", "a/pg_hba.conf", "c/pg_hba.conf"},
 		"empty":       {"lint", "--format", "sarif", "--enable", "md5", "c/pg_hba.conf"},
 	}
+	// One validator run for every log: it takes a few seconds to start.
+	logs := t.TempDir()
+	var files []string
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
 			out, _ := lintOut(t, work, args...)
 			decodeSARIF(t, out)
-			file := filepath.Join(t.TempDir(), name+".sarif")
+			file := filepath.Join(logs, name+".sarif")
 			if err := os.WriteFile(file, []byte(out), 0o666); err != nil {
 				t.Fatal(err)
 			}
-			report := file + ".out"
-			cmd := exec.Command(m, "validate", file, "-o", report)
-			stdout, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("%s validate: %v\n%s", m, err, stdout)
-			}
-			data, err := os.ReadFile(report)
-			if err != nil {
-				t.Fatalf("validator wrote no report: %v\n%s", err, stdout)
-			}
-			var rep struct {
-				Runs []struct {
-					Results []struct {
-						RuleID  string `json:"ruleId"`
-						Level   string `json:"level"`
-						Message struct {
-							Arguments []string `json:"arguments"`
-						} `json:"message"`
-					} `json:"results"`
-				} `json:"runs"`
-			}
-			if err := json.Unmarshal(data, &rep); err != nil || len(rep.Runs) == 0 {
-				t.Fatalf("validator report: %v\n%s", err, data)
-			}
-			for _, r := range rep.Runs[0].Results {
-				t.Errorf("validator: %s %s %v", r.Level, r.RuleID, r.Message.Arguments)
-			}
-			if t.Failed() {
-				t.Logf("validator output:\n%s", stdout)
-			}
+			files = append(files, file)
 		})
 	}
+	report := filepath.Join(t.TempDir(), "validate.sarif")
+	cmd := exec.Command(m, append(append([]string{"validate"}, files...), "-o", report)...)
+	stdout, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s validate: %v\n%s", m, err, stdout)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatalf("validator wrote no report: %v\n%s", err, stdout)
+	}
+	// The validator exits 0 whatever it finds: its findings are the
+	// results of its own log (errors and warnings; notes are not asked for).
+	var rep struct {
+		Runs []struct {
+			Results []struct {
+				RuleID  string `json:"ruleId"`
+				Level   string `json:"level"`
+				Message struct {
+					Arguments []string `json:"arguments"`
+				} `json:"message"`
+			} `json:"results"`
+			Artifacts []json.RawMessage `json:"artifacts"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(data, &rep); err != nil || len(rep.Runs) == 0 {
+		t.Fatalf("validator report: %v\n%s", err, data)
+	}
+	if !strings.Contains(string(stdout), itoaFiles(len(files))) {
+		t.Errorf("validator did not scan %d files:\n%s", len(files), stdout)
+	}
+	for _, r := range rep.Runs[0].Results {
+		level := r.Level
+		if level == "" {
+			level = "warning"
+		}
+		t.Errorf("validator: %s %s %v", level, r.RuleID, r.Message.Arguments)
+	}
+	if t.Failed() {
+		t.Logf("validator output:\n%s", stdout)
+	}
 }
+
+// itoaFiles is how the validator counts the files it scanned.
+func itoaFiles(n int) string { return "Done. " + strconv.Itoa(n) + " files scanned." }
 
 // TestLintSARIFContent checks what the SARIF log says about the dangerous
 // example: every planted problem (the LINT markers) as a result on its
@@ -449,5 +468,38 @@ func TestPreCommitHook(t *testing.T) {
 	}
 	if out, err := tryRepo("bad/pg_hba.conf"); err == nil || !strings.Contains(out, "wide-open") {
 		t.Errorf("failing file: err %v\n%s", err, out)
+	}
+}
+
+// TestLintSuppressionsCarried: a result with suppressions (as in-source
+// suppressions will make them) is in the JSON and SARIF output with its
+// suppressions, and left out of the other formats.
+func TestLintSuppressionsCarried(t *testing.T) {
+	rep := &lintReport{cwd: "/r", root: "/r"}
+	nm := rep.namerFor(namer{"/r"}, false)
+	rep.files = []lintPlace{nm.place(hba.Position{Filename: "/r/pg_hba.conf"})}
+	for i, sup := range [][]lintSuppression{nil, {{Kind: "inSource", Justification: "operator-owned"}}} {
+		r := lintResult{lintPlace: nm.place(hba.Position{Filename: "/r/pg_hba.conf", Line: i + 1}), severity: hba.SeverityWarning,
+			check: hba.CheckWideOpen, message: "open " + strconv.Itoa(i), fingerprint: "f", suppressions: sup}
+		rep.results = append(rep.results, r)
+	}
+	formats := map[string]string{}
+	for _, f := range lintFormats {
+		var b bytes.Buffer
+		rep.format = f
+		rep.write(&b)
+		formats[f] = b.String()
+	}
+	for _, f := range []string{"text", "github", "checkstyle", "junit"} {
+		if !strings.Contains(formats[f], "open 0") || strings.Contains(formats[f], "open 1") {
+			t.Errorf("%s: want the unsuppressed finding only:\n%s", f, formats[f])
+		}
+	}
+	if !strings.Contains(formats["json"], `"message":"open 1","suppressions":[{"kind":"inSource","justification":"operator-owned"}]`) {
+		t.Errorf("json: suppressed finding not carried:\n%s", formats["json"])
+	}
+	log := decodeSARIF(t, formats["sarif"])
+	if n := len(log.Runs[0].Results); n != 2 || !strings.Contains(formats["sarif"], `"suppressions":[{"kind":"inSource","justification":"operator-owned"}]`) {
+		t.Errorf("sarif: %d results, suppression carried: %v", n, strings.Contains(formats["sarif"], "operator-owned"))
 	}
 }
