@@ -7,7 +7,22 @@
 # The command lands in $PGHBA_CACHE/sarif/node_modules/.bin/sarif-multitool-linux, where the
 # lint SARIF test (cmd/pghba, TestSARIFValidator) finds it; PGHBA_SARIF_MULTITOOL names another.
 # PGHBA_CACHE defaults as in scripts/test.sh. Nothing is done when the pinned version is there.
+#
+# It also installs pre-commit, for the pre-commit hook's test (cmd/pghba, TestPreCommitHook),
+# from Debian's packages when it is missing and this runs as root with apt-get; elsewhere it only
+# says so (pip install pre-commit), and that test skips.
 set -euo pipefail
+
+if ! command -v pre-commit >/dev/null; then
+	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+		printf '==> pre-commit: installing the Debian package\n' >&2
+		if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pre-commit </dev/null >&2; then
+			apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pre-commit </dev/null >&2
+		fi
+	else
+		printf '==> pre-commit: not installed (pip install pre-commit); the pre-commit hook test will skip\n' >&2
+	fi
+fi
 
 version=5.7.0
 if [[ -z "${PGHBA_CACHE:-}" ]]; then
