@@ -129,7 +129,16 @@ func lintTargets(args, include []string) ([]lintTarget, []error) {
 			if rerr != nil {
 				rel = p
 			}
-			if matchGlobs(include, filepath.ToSlash(rel)) && d.Type()&fs.ModeType == 0 {
+			if !matchGlobs(include, filepath.ToSlash(rel)) {
+				return nil
+			}
+			if d.Type()&fs.ModeSymlink != 0 { // a link to a file is linted; to a directory, not walked
+				if fi, err := os.Stat(p); err != nil || fi.Mode().IsRegular() {
+					add(p) // a broken link is reported when read
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
 				add(p)
 			}
 			return nil
