@@ -5,9 +5,11 @@ package main
 // exposure takes too.
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"math"
 	"os"
 	"slices"
@@ -269,8 +271,11 @@ func runLint(inv *invocation, args []string) int {
 	var fixed *lintConfig // --config
 	if configFile != "" {
 		c, err := readLintConfig(configFile)
+		if errors.Is(err, iofs.ErrNotExist) {
+			err = fmt.Errorf("--config: %w", err)
+		}
 		if err != nil {
-			return inv.exit(fmt.Errorf("--config: %w", err))
+			return inv.exit(err)
 		}
 		fixed = c
 	}

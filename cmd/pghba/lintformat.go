@@ -32,7 +32,7 @@ type lintSuppression struct {
 // lintPlace is a place in a file, named for each output.
 type lintPlace struct {
 	file      string // display name
-	uri       string // SARIF and github name
+	uri       string // SARIF and github name: a slash path from the root (or --path-prefix), else absolute
 	line, col int
 }
 
@@ -75,15 +75,12 @@ func (nm lintNamer) place(p hba.Position) lintPlace {
 	} else {
 		lp.file = relOrAbs(nm.rep.cwd, p.Filename)
 	}
-	if nm.rep.pathPrefix != "" {
-		lp.uri = path.Join(nm.rep.pathPrefix, filepath.ToSlash(relOrAbs(nm.rep.cwd, p.Filename)))
-	} else if r := relOrAbs(nm.rep.root, p.Filename); !filepath.IsAbs(r) {
-		lp.uri = filepath.ToSlash(r)
+	if r := relOrAbs(nm.rep.cwd, p.Filename); nm.rep.pathPrefix != "" && !filepath.IsAbs(r) {
+		lp.uri = path.Join(nm.rep.pathPrefix, filepath.ToSlash(r))
+	} else if nm.rep.pathPrefix == "" {
+		lp.uri = filepath.ToSlash(relOrAbs(nm.rep.root, p.Filename))
 	} else {
-		lp.uri = (&url.URL{Scheme: "file", Path: filepath.ToSlash(p.Filename)}).String()
-	}
-	if !filepath.IsAbs(lp.uri) && !strings.HasPrefix(lp.uri, "file:") {
-		lp.uri = (&url.URL{Path: lp.uri}).EscapedPath()
+		lp.uri = filepath.ToSlash(p.Filename)
 	}
 	return lp
 }
@@ -290,9 +287,14 @@ func sentence(text string) string {
 // location is the SARIF location of p; snippet, when not empty, is the
 // logical line there. With root set, URIs are relative to %SRCROOT%.
 func (rep *lintReport) location(p lintPlace, snippet string) sarifPhysicalLocation {
-	loc := sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: p.uri}}
-	if rep.pathPrefix == "" && !strings.HasPrefix(p.uri, "file:") {
-		loc.ArtifactLocation.URIBaseID = "SRCROOT"
+	var loc sarifPhysicalLocation
+	switch {
+	case path.IsAbs(p.uri): // outside the root
+		loc.ArtifactLocation.URI = (&url.URL{Scheme: "file", Path: p.uri}).String()
+	case rep.pathPrefix != "":
+		loc.ArtifactLocation.URI = (&url.URL{Path: p.uri}).EscapedPath()
+	default:
+		loc.ArtifactLocation = sarifArtifactLocation{URI: (&url.URL{Path: p.uri}).EscapedPath(), URIBaseID: "SRCROOT"}
 	}
 	// A finding about the whole file (line 0: it cannot be read) is put on
 	// its first line: SARIF wants a region.
