@@ -130,6 +130,7 @@ func TestLintSARIFValidator(t *testing.T) {
 	write("b/pg_hba_main.conf", "local all all peer\nlocal all all peer\nhost app bob db.example.com ident\n")
 	write("b/pg_hba_empty.conf", "# nothing\n")
 	write("c/pg_hba.conf", "hostssl all all 10.0.0.0/8 password\n")
+	write("sp ace/pg_hba.conf", "host all all 0.0.0.0/0 md5\n")
 	cases := map[string][]string{
 		"dangerous":   {"lint", "--format", "sarif", "--listen", "*", "--ident", filepath.Join(root, "examples/pg_ident.conf"), filepath.Join(root, "examples/dangerous_pg_hba.conf")},
 		"many":        {"lint", "--format", "sarif", "--no-config", work, filepath.Join(work, "nosuch.conf")},

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -78,4 +80,36 @@ func TestLineCol(t *testing.T) {
 			t.Errorf("offset %d: %d:%d, want %d:%d", c.off, l, col, c.line, c.col)
 		}
 	}
+}
+
+// FuzzLintConfig: any .pghba.json is read or refused with an error placed
+// at FILE:LINE:COL inside the file, never a panic.
+func FuzzLintConfig(f *testing.F) {
+	for _, seed := range []string{
+		`{}`, ``, `{`, `[]`, `{"fail-on": "error"} x`, `{"severity": {"md5": 1}}`, `{"enable": null}`,
+		`{"pg-version": 1e9}`, `{"exclude": ["["]}`, "{\n\"listen\": \"*,\"\n}", `{"minor": -1, "minor": 2}`,
+		`{"roles": ""}`, `{"a":1}`, "\xef\xbb\xbf{}", `{"severity": {"nosuch": "info"}}`,
+	} {
+		f.Add(seed)
+	}
+	dir := f.TempDir()
+	name := filepath.Join(dir, ".pghba.json")
+	f.Fuzz(func(t *testing.T, text string) {
+		if err := os.WriteFile(name, []byte(text), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		_, err := readLintConfig(name)
+		if err == nil {
+			return
+		}
+		msg := err.Error()
+		rest, ok := strings.CutPrefix(msg, name+":")
+		if !ok {
+			t.Fatalf("error %q does not start with the file name", msg)
+		}
+		var line, col int
+		if n, _ := fmt.Sscanf(rest, "%d:%d:", &line, &col); n != 2 || line < 1 || col < 1 || line > strings.Count(text, "\n")+1 {
+			t.Fatalf("error %q: no LINE:COL inside the file", msg)
+		}
+	})
 }
