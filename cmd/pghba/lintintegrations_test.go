@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -118,6 +119,85 @@ func TestActionFlags(t *testing.T) {
 	for _, want := range []string{"--format sarif", "github/codeql-action/upload-sarif", "go install", "using: composite", "\n  files:", "\n  config:", "\n  fail-on:"} {
 		if !strings.Contains(action, want) {
 			t.Errorf("action.yml lacks %q", want)
+		}
+	}
+}
+
+// actionStep returns the run: script of the action's step with the id.
+func actionStep(t *testing.T, action, id string) string {
+	t.Helper()
+	lines := strings.Split(action, "\n")
+	start := slices.Index(lines, "      id: "+id)
+	if start < 0 {
+		t.Fatalf("action.yml: no step with id %s", id)
+	}
+	for i := start; i < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "    - ") {
+			break
+		}
+		if lines[i] != "      run: |" {
+			continue
+		}
+		var b strings.Builder
+		for _, l := range lines[i+1:] {
+			if l != "" && !strings.HasPrefix(l, "        ") {
+				break
+			}
+			b.WriteString(strings.TrimPrefix(l, "        ") + "\n")
+		}
+		return b.String()
+	}
+	t.Fatalf("action.yml: step %s has no run: | script", id)
+	return ""
+}
+
+// TestActionLintStep runs the action's lint step, as GitHub would run it
+// (bash -e, the inputs in the environment), with a pghba built from this
+// checkout: the SARIF log, the annotations and the exit status it records.
+func TestActionLintStep(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
+	}
+	script := actionStep(t, repoFile(t, "action.yml"), "lint")
+	bin := t.TempDir()
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "pghba"), ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	work := t.TempDir()
+	os.MkdirAll(filepath.Join(work, "db"), 0o777)
+	os.WriteFile(filepath.Join(work, "db", "pg_hba.conf"), []byte("local all all peer\nhost all all 10.0.0.0/8 md5\n"), 0o666)
+	os.WriteFile(filepath.Join(work, "strict.json"), []byte(`{"severity": {"md5": "error"}}`), 0o666)
+	for _, c := range []struct {
+		files, config, failOn string
+		status                string
+		annotation            string
+	}{
+		{"db", "", "", "1", "::warning file=db/pg_hba.conf,line=2,title=pghba md5::"},
+		{"db/pg_hba.conf .", "", "none", "0", "::warning file=db/pg_hba.conf,line=2,title=pghba md5::"},
+		{"db", "strict.json", "error", "1", "::error file=db/pg_hba.conf,line=2,title=pghba md5::"},
+		{"db nosuch.conf", "", "", "2", "::error file=nosuch.conf,title=pghba load-error::"},
+	} {
+		output := filepath.Join(t.TempDir(), "output")
+		cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "GITHUB_OUTPUT="+output,
+			"FILES="+c.files, "CONFIG="+c.config, "FAIL_ON="+c.failOn, "SARIF=out.sarif", "ANNOTATIONS=true")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("files %q: the step failed: %v\n%s", c.files, err, out)
+			continue
+		}
+		got, _ := os.ReadFile(output)
+		if string(got) != "status="+c.status+"\n" {
+			t.Errorf("files %q config %q fail-on %q: GITHUB_OUTPUT %q, want status=%s", c.files, c.config, c.failOn, got, c.status)
+		}
+		if !strings.Contains(string(out), c.annotation) {
+			t.Errorf("files %q: no annotation %q in\n%s", c.files, c.annotation, out)
+		}
+		sarif, _ := os.ReadFile(filepath.Join(work, "out.sarif"))
+		log := decodeSARIF(t, string(sarif))
+		if len(log.Runs[0].Results) == 0 {
+			t.Errorf("files %q: no results in the SARIF log", c.files)
 		}
 	}
 }
