@@ -511,3 +511,34 @@ func TestLintSuppressionsCarried(t *testing.T) {
 		t.Errorf("sarif: %d results, suppression carried: %v", n, strings.Contains(formats["sarif"], "operator-owned"))
 	}
 }
+
+// TestLintColumnsWritten: a finding whose position has a column (as the
+// library will give, in bytes) gets it, counted in code points, as
+// startColumn in SARIF, col= in github, column in JSON and checkstyle; one
+// without gets none.
+func TestLintColumnsWritten(t *testing.T) {
+	rep := &lintReport{cwd: "/r", root: "/r"}
+	nm := rep.namerFor(namer{"/r"}, false)
+	lr := &lintRun{raw: map[hba.Position]string{{Filename: "/r/pg_hba.conf", Line: 1}: "host é all 0.0.0.0/0 md5"}, findings: []hba.Finding{
+		{Pos: hba.Position{Filename: "/r/pg_hba.conf", Line: 1, Column: 23}, Severity: hba.SeverityWarning, Check: hba.CheckMD5, Message: "m"},
+		{Pos: hba.Position{Filename: "/r/pg_hba.conf", Line: 1}, Severity: hba.SeverityWarning, Check: hba.CheckWideOpen, Message: "w"},
+	}}
+	s := &lintSettings{enabled: map[string]bool{hba.CheckMD5: true, hba.CheckWideOpen: true}, failOn: hba.SeverityWarning}
+	rep.results = lintPolicy(lr, s, nil, nm)
+	out := map[string]string{}
+	for _, f := range []string{"sarif", "github", "json", "checkstyle"} {
+		var b bytes.Buffer
+		rep.format = f
+		rep.write(&b)
+		out[f] = b.String()
+	}
+	if strings.Count(out["sarif"], `"startColumn"`) != 1 || !strings.Contains(out["sarif"], `"startLine":1,"startColumn":22,`) {
+		t.Errorf("sarif: want startColumn 22 (byte 23 after a two-byte é) on the md5 result only:\n%s", out["sarif"])
+	}
+	if !strings.Contains(out["github"], "line=1,col=22,title=pghba md5") || !strings.Contains(out["github"], "line=1,title=pghba wide-open") {
+		t.Errorf("github:\n%s", out["github"])
+	}
+	if strings.Count(out["json"], `"column":22`) != 1 || strings.Count(out["checkstyle"], `column="22"`) != 1 {
+		t.Errorf("json / checkstyle:\n%s\n%s", out["json"], out["checkstyle"])
+	}
+}

@@ -38,7 +38,7 @@ type lintPlace struct {
 
 // lintResult is one finding as reported.
 type lintResult struct {
-	lintPlace
+	lintPlace                // col in code points
 	severity    hba.Severity // after --severity and the configuration
 	check       string
 	message     string
@@ -85,6 +85,16 @@ func (nm lintNamer) place(p hba.Position) lintPlace {
 	return lp
 }
 
+// charColumn is the byte column col (1-based; 0: none) of the logical line
+// text as a column in code points, as SARIF's columnKind unicodeCodePoints,
+// GitHub and Checkstyle count. A column past the text is left as it is.
+func charColumn(text string, col int) int {
+	if col < 1 || col-1 > len(text) {
+		return col
+	}
+	return utf8.RuneCountInString(text[:col-1]) + 1
+}
+
 // relOrAbs is name relative to dir, or name when it is not below dir.
 func relOrAbs(dir, name string) string {
 	if name == "" || dir == "" {
@@ -117,6 +127,7 @@ func lintPolicy(lr *lintRun, s *lintSettings, changes *changedLines, nm lintName
 		r := lintResult{lintPlace: nm.place(fd.Pos), severity: sev, check: fd.Check,
 			message: fd.Message, witness: lintCase(fd.Witness)}
 		r.snippet = lr.raw[hba.Position{Filename: fd.Pos.Filename, Line: fd.Pos.Line}]
+		r.col = charColumn(r.snippet, r.col)
 		for _, p := range fd.Related {
 			r.related = append(r.related, nm.place(p))
 		}
@@ -300,15 +311,7 @@ func (rep *lintReport) location(p lintPlace, snippet string) sarifPhysicalLocati
 	// its first line: SARIF wants a region.
 	loc.Region = &sarifRegion{StartLine: max(p.line, 1)}
 	if p.line > 0 {
-		if p.col > 0 {
-			// Position.Column counts bytes; SARIF counts code points (the
-			// run's columnKind): convert within the line's text.
-			col := p.col
-			if snippet != "" && col-1 <= len(snippet) {
-				col = utf8.RuneCountInString(snippet[:col-1]) + 1
-			}
-			loc.Region.StartColumn = col
-		}
+		loc.Region.StartColumn = p.col // in code points: the run's columnKind
 		if snippet != "" {
 			loc.Region.Snippet = &sarifMessage{Text: snippet}
 		}
