@@ -1,0 +1,34 @@
+// Package pgconf reads postgresql.conf as the PostgreSQL server does, for
+// the facts pghba needs before it loads pg_hba.conf: the version
+// (PG_VERSION), where hba_file and ident_file are, and the settings that
+// change what pg_hba.conf means (ssl, ssl_ca_file, listen_addresses,
+// password_encryption, db_user_namespace, krb_caseins_users,
+// oauth_validator_libraries).
+//
+// The syntax is the server's configuration-file lexer, byte for byte:
+//
+//	name = value          the = is optional: "name value" is the same
+//	Name = 1              names compare case-insensitively (ASCII)
+//	s = 'it''s'           single quotes; '' and \' are a quote
+//	s = 'a\tb\101'        \b \f \n \r \t and octal \ooo escapes; \x is x
+//	n = 10MB              unquoted: identifiers, numbers with units, paths
+//	                      made of letters, digits and - . _ : /
+//	# comment             to the end of the line, anywhere outside quotes
+//	include 'f.conf'      relative to the including file; must exist
+//	include_if_exists 'f' skipped (and listed in Config.Skipped) if missing
+//	include_dir 'conf.d'  its *.conf files in byte order; names starting
+//	                      with "." and directories are skipped
+//
+// The last value of a name wins. Includes nest at most MaxDepth deep; an
+// indirect include cycle ends at that limit, a file including itself
+// directly is "configuration file recursion". Errors carry the server's
+// texts and are placed where pg_file_settings places them; a file with any
+// error is refused as a whole, as the server refuses it.
+//
+// Divergences, all deliberate: only regular files are read, within a byte
+// budget (Parser.MaxBytes); names are checked against the server's list
+// only when Parser.Known is given; values are checked only for the
+// settings pghba reads (Load). The package is proven against PostgreSQL 15
+// and 18 by internal/gucconf, which compares it with pg_file_settings and
+// SHOW on generated files.
+package pgconf
