@@ -156,6 +156,18 @@ type Parser struct {
 	// server's "unrecognized configuration parameter" error. Nil accepts
 	// every name: pghba does not carry the server's full list of settings.
 	Known func(name string) bool
+
+	// Version, if non-zero, is the server's major version, and the values
+	// of the settings pghba reads (Settings) are checked as that server
+	// checks them: a bad one is "setting could not be applied" on its row
+	// and an error of the parse. Zero checks no values.
+	Version int
+
+	// View, if true, reads as the pg_file_settings view does: the view's
+	// parse abandons a file at its first syntax error (the including file
+	// goes on), where the server at start or reload reports up to 100
+	// syntax errors per file before it abandons the file.
+	View bool
 }
 
 // parse is the state of one parse.
@@ -209,12 +221,13 @@ func (st *parse) finish() (*Config, error) {
 	c := &Config{Rows: st.rows, Skipped: st.skip}
 	st.names()
 	bad := len(st.errs) > 0
-	// Duplicates: the server marks earlier entries with the same name, as
-	// written (strcmp), as not applied when the name is a known one; with
-	// no list of known names, every name counts.
+	// Duplicates: the server marks earlier entries of a known name spelled
+	// the same (strcmp) as not applied; with no list of known names, every
+	// name counts as known.
+	known := func(name string) bool { return st.p.Known == nil || st.p.Known(name) }
 	last := map[string]int{}
 	for i, r := range c.Rows {
-		if !r.IsError {
+		if !r.IsError && known(r.Name) {
 			last[r.Name] = i
 		}
 	}
@@ -223,26 +236,37 @@ func (st *parse) finish() (*Config, error) {
 		if r.IsError {
 			continue
 		}
-		r.Applied = !bad && last[r.Name] == i
+		j, dup := last[r.Name]
+		r.Applied = !bad && (!dup || j == i)
+		if r.Applied && st.p.Version != 0 {
+			if msg := CheckSetting(st.p.Version, r.Name, r.Value); msg != "" {
+				r.Applied = false
+				r.Error = "setting could not be applied"
+				st.errs = append(st.errs, &Error{File: r.File, Line: r.Line, Short: r.Error, Msg: msg})
+			}
+		}
 	}
-	if bad {
+	if len(st.errs) > 0 {
 		return c, st.errs
 	}
 	return c, nil
 }
 
 // names checks the names against Known.
+// With no Known, the settings pghba reads that the Version does not have
+// are the unknown names.
 func (st *parse) names() {
-	if st.p.Known == nil {
-		return
-	}
 	// The server checks names only when the files parsed cleanly.
 	if len(st.errs) > 0 {
 		return
 	}
 	for i := range st.rows {
 		r := &st.rows[i]
-		if r.IsError || st.p.Known(r.Name) || validCustomName(r.Name) {
+		if r.IsError || validCustomName(r.Name) {
+			continue
+		}
+		if st.p.Known != nil && st.p.Known(r.Name) ||
+			st.p.Known == nil && !absentIn(st.p.Version, strings.ToLower(r.Name)) {
 			continue
 		}
 		r.Error = "unrecognized configuration parameter"
@@ -421,6 +445,9 @@ func (st *parse) parseData(file string, data []byte, depth int) bool {
 		}
 		ok = false
 		nerr++
+		if st.p.View {
+			break
+		}
 		if nerr >= maxSyntaxErrors {
 			st.errs = append(st.errs, &Error{File: file, Line: sc.line,
 				Msg: fmt.Sprintf("too many syntax errors found, abandoning file %q", file)})
@@ -514,4 +541,16 @@ func strerror(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// absentIn reports whether a setting pghba reads does not exist in the
+// major version (0: any version has it).
+func absentIn(version int, lname string) bool {
+	switch lname {
+	case "db_user_namespace":
+		return version >= 17
+	case "oauth_validator_libraries":
+		return version != 0 && version < 18
+	}
+	return false
 }

@@ -243,7 +243,7 @@ func cString(s []byte) string {
 	return string(s)
 }
 
-// deescape strips the quotes of a quoted value and collapses ” and the
+// deescape strips the quotes of a quoted value and collapses doubled quotes and the
 // backslash escapes \b \f \n \r \t and octal \ooo (one to three digits);
 // any other escaped byte stands for itself. A NUL produced by an octal
 // escape ends the value, as it ends PostgreSQL's C string.

@@ -136,25 +136,18 @@ func Load(opt Options) (*Server, error) {
 		return nil, err
 	}
 
-	// Second pass: both files.
-	s.Config, err = p.ParseFiles(conf, s.AutoFile)
+	// Second pass: both files, the values checked for the version.
+	pp := *p
+	pp.Version = s.Version
+	s.Config, err = pp.ParseFiles(conf, s.AutoFile)
 	if err != nil {
 		return nil, refused(conf, err)
 	}
 	for _, name := range Settings {
 		if e, ok := s.Config.Lookup(name); ok {
 			s.Set[name] = e
+			s.apply(name, e.Value) // checked by the parse
 		}
-	}
-	var errs ErrorList
-	for name, e := range s.Set {
-		if msg := s.apply(name, e.Value); msg != "" {
-			errs = append(errs, &Error{File: e.File, Line: e.Line, Msg: msg, Short: "setting could not be applied"})
-		}
-	}
-	if len(errs) > 0 {
-		errs.sort()
-		return nil, refused(conf, errs)
 	}
 	s.HBAFile = filepath.Join(configDir, "pg_hba.conf")
 	if e, ok := s.Set["hba_file"]; ok && e.Value != "" {
@@ -169,14 +162,6 @@ func Load(opt Options) (*Server, error) {
 		}
 	}
 	return s, nil
-}
-
-func (l ErrorList) sort() {
-	for i := 1; i < len(l); i++ {
-		for j := i; j > 0 && (l[j].File < l[j-1].File || l[j].File == l[j-1].File && l[j].Line < l[j-1].Line); j-- {
-			l[j], l[j-1] = l[j-1], l[j]
-		}
-	}
 }
 
 // refused wraps the errors of a configuration the server refuses to start
@@ -200,18 +185,21 @@ func (e *RefusedError) Error() string {
 // Unwrap returns Err.
 func (e *RefusedError) Unwrap() error { return e.Err }
 
-// apply sets one setting as the server's type checks do; it returns the
-// server's error text, or "".
+// CheckSetting checks a value of one of Settings (name compared
+// case-insensitively) as a server of the major version does, and returns
+// the server's error text, or "" when the value is accepted or the name is
+// not one pghba reads. A setting the version does not have is an error.
+func CheckSetting(version int, name, value string) string {
+	var s Server
+	s.Version = version
+	return s.apply(strings.ToLower(name), value)
+}
+
+// apply sets one setting (name lowercase) as the server's type checks do;
+// it returns the server's error text, or "".
 func (s *Server) apply(name, v string) string {
-	switch name {
-	case "db_user_namespace":
-		if s.Version >= 17 {
-			return fmt.Sprintf("unrecognized configuration parameter %q (removed in PostgreSQL 17)", name)
-		}
-	case "oauth_validator_libraries":
-		if s.Version < 18 {
-			return fmt.Sprintf("unrecognized configuration parameter %q (new in PostgreSQL 18)", name)
-		}
+	if absentIn(s.Version, name) {
+		return fmt.Sprintf("unrecognized configuration parameter %q", name)
 	}
 	boolean := func(dst *bool) string {
 		b, ok := ParseBool(v)
