@@ -526,12 +526,16 @@ func absPath(p string) (string, error) {
 	return a, nil
 }
 
-// strerror is the C library's text for err's errno (Go's texts for errno
-// values are glibc's).
+// strerror is the C library's text for err's errno: Go's texts are
+// glibc's with a lowercase first letter.
 func strerror(err error) string {
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
-		return errno.Error()
+		s := errno.Error()
+		if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+			s = string(s[0]-'a'+'A') + s[1:]
+		}
+		return s
 	}
 	if errors.Is(err, errNotRegular) {
 		return "not a regular file"
