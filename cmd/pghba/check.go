@@ -30,6 +30,16 @@ not given, or a lookup failed; the server's answer cannot be known).
 Loading flags:
   -f FILE                  the pg_hba.conf to load (default $PGDATA/pg_hba.conf,
                            else ./pg_hba.conf)
+  --pgdata DIR             read the server's own configuration from its data
+                           directory: PG_VERSION, postgresql.conf and
+                           postgresql.auto.conf (with their includes), for the
+                           version, hba_file, ssl, ssl_ca_file,
+                           listen_addresses, password_encryption,
+                           db_user_namespace and oauth_validator_libraries; the
+                           flags given explicitly win over what it read
+  --config FILE            the same from a postgresql.conf outside the data
+                           directory (Debian: /etc/postgresql/N/main), whose
+                           data_directory names the data
   --pg-version N           PostgreSQL major version, 13 to 18 (default 18)
   --minor N                minor release, for the few rules that changed within a
                            major version (default: the newest)

@@ -60,6 +60,11 @@ Flags:
                            reported as unreachable-listen and findings about
                            remote clients are dropped
   --ident FILE             a pg_ident.conf: report map= names it lacks
+  --pgdata DIR, --config FILE
+                           read the server's own configuration (see pghba help
+                           check): its listen_addresses stands for --listen, and
+                           ssl, ssl_ca_file and password_encryption enable the
+                           checks no-ssl-ca and password-encryption
   --pg-version N, --minor N, --server-ssl on|off, --missing LIST,
   --oauth-validators LIST, --db-user-namespace
                            as for pghba check
@@ -144,7 +149,11 @@ func runLint(inv *invocation, args []string) int {
 	if err != nil {
 		return inv.exit(err)
 	}
-	opts := hba.LintOptions{Version: inv.load.version, DBUserNamespace: inv.load.dbUserNamespace, Listen: listen.listen}
+	if err := inv.load.serverListen(&listen); err != nil {
+		return inv.exit(err)
+	}
+	opts := hba.LintOptions{Version: inv.load.version, DBUserNamespace: inv.load.dbUserNamespace, Listen: listen.listen,
+		Settings: inv.load.settings()}
 	findings, n := lintFindings(p, inv.load.path(), identFile, opts)
 
 	status := exitOK

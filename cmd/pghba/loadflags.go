@@ -16,9 +16,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/pgconf"
 )
 
 // loadOpts are the optional groups of loading flags a command takes, on top
@@ -53,7 +55,15 @@ type loadFlags struct {
 	rolesFile   string          // withWorld
 	serverAddrs *[]netip.Prefix // withWorld; nil: this machine's interfaces
 
-	features hba.Features // what missing leaves, set by validate
+	// The server's own files, taken by every command: --pgdata DIR (the
+	// data directory) and --config FILE (a postgresql.conf elsewhere, as
+	// in Debian's /etc/postgresql/N/main). What they say is the default
+	// of -f and the server flags; a flag given explicitly wins.
+	pgdata, config string
+	server         *pgconf.Server // what they say, set by parser; nil without them
+
+	features hba.Features    // what missing leaves, set by validate
+	given    map[string]bool // the flags given, set by validate
 }
 
 // register defines the loading flags on fs: the server flags and the groups
@@ -74,6 +84,8 @@ func (lf *loadFlags) register(fs *flag.FlagSet, opts loadOpts) {
 	fs.StringVar(&lf.missing, "missing", "bsd,sspi", "")
 	fs.StringVar(&lf.oauthValidators, "oauth-validators", "", "")
 	fs.BoolVar(&lf.dbUserNamespace, "db-user-namespace", false, "")
+	fs.StringVar(&lf.pgdata, "pgdata", "", "")
+	fs.StringVar(&lf.config, "config", "", "")
 	if opts&withHosts != 0 {
 		fs.StringVar(&lf.hostsFile, "hosts", "", "")
 	}
@@ -90,6 +102,13 @@ func (lf *loadFlags) register(fs *flag.FlagSet, opts loadOpts) {
 // validate checks the loading flags against each other; given holds the
 // flags given. The error is a usageError.
 func (lf *loadFlags) validate(given map[string]bool) error {
+	lf.given = given
+	if given["pgdata"] && lf.pgdata == "" {
+		return badUsage("--pgdata: want a directory")
+	}
+	if given["config"] && lf.config == "" {
+		return badUsage("--config: want a postgresql.conf")
+	}
 	if lf.version < hba.MinVersion || lf.version > hba.MaxVersion {
 		return badUsage("--pg-version %d: want %d to %d", lf.version, hba.MinVersion, hba.MaxVersion)
 	}
@@ -108,9 +127,12 @@ func (lf *loadFlags) validate(given map[string]bool) error {
 }
 
 // parser returns the Parser the loading flags describe, after validate,
-// reading the side inputs they name (--roles, --hosts). Its errors are
-// about those inputs, not usage.
+// reading the side inputs they name (--pgdata, --config, --roles,
+// --hosts). Its errors are about those inputs, not usage.
 func (lf *loadFlags) parser() (*hba.Parser, error) {
+	if err := lf.readServer(); err != nil {
+		return nil, err
+	}
 	p := &hba.Parser{
 		Version:                 lf.version,
 		Minor:                   lf.minor,
@@ -151,8 +173,103 @@ func (lf *loadFlags) parser() (*hba.Parser, error) {
 	return p, nil
 }
 
-// path is the main pg_hba.conf: -f, else $PGDATA/pg_hba.conf, else
-// ./pg_hba.conf.
+// readServer reads the server's configuration named by --pgdata and
+// --config, and takes from it the facts no flag gave: the version, ssl,
+// oauth_validator_libraries, db_user_namespace and the pg_hba.conf path.
+// Every error is one the server would refuse to start with, and stops the
+// command: it never falls back to defaults.
+func (lf *loadFlags) readServer() error {
+	if lf.pgdata == "" && lf.config == "" {
+		return nil
+	}
+	s, err := pgconf.Load(pgconf.Options{DataDir: lf.pgdata, ConfigFile: lf.config})
+	if err != nil {
+		return serverError(err)
+	}
+	if s.Version < hba.MinVersion || s.Version > hba.MaxVersion {
+		return fmt.Errorf("%s: PostgreSQL %d: pghba reads %d to %d", filepath.Join(s.DataDir, "PG_VERSION"), s.Version, hba.MinVersion, hba.MaxVersion)
+	}
+	lf.server = s
+	g := lf.given
+	if !g["pg-version"] {
+		lf.version = s.Version
+	}
+	if g["db-user-namespace"] && lf.version > 16 {
+		return badUsage("--db-user-namespace: the setting does not exist in PostgreSQL %d", lf.version)
+	}
+	if !g["server-ssl"] {
+		lf.serverSSL = s.SSL
+	}
+	if !g["oauth-validators"] {
+		lf.oauthValidators = s.OAuthValidatorLibraries
+	}
+	if !g["db-user-namespace"] {
+		lf.dbUserNamespace = s.DBUserNamespace
+	}
+	if lf.file == "" {
+		lf.file = s.HBAFile
+	}
+	return nil
+}
+
+// serverError writes a configuration the server refuses as one error a
+// line, each file:line: message.
+func serverError(err error) error {
+	var list pgconf.ErrorList
+	if !errors.As(err, &list) || len(list) == 0 {
+		return err
+	}
+	var refused *pgconf.RefusedError
+	var b strings.Builder
+	if errors.As(err, &refused) {
+		fmt.Fprintf(&b, "the server would not start: configuration file %q contains errors:", refused.File)
+	}
+	for _, e := range list {
+		b.WriteString("\n  " + e.Error())
+	}
+	return errors.New(b.String())
+}
+
+// settings are the server settings lint uses: what --pgdata or --config
+// read, with --server-ssl over it; nil when neither was given (lint then
+// assumes nothing about them).
+func (lf *loadFlags) settings() *hba.Settings {
+	s := lf.server
+	if s == nil {
+		return nil
+	}
+	out := &hba.Settings{SSL: lf.serverSSL, SSLCAFile: s.SSLCAFile, PasswordEncryption: s.PasswordEncryption}
+	at := func(name string) string {
+		if e, ok := s.Set[name]; ok {
+			return e.File + ":" + strconv.Itoa(e.Line)
+		}
+		return ""
+	}
+	out.SSLFrom = at("ssl")
+	if lf.given["server-ssl"] {
+		out.SSLFrom = "--server-ssl"
+	}
+	out.SSLCAFileFrom = at("ssl_ca_file")
+	out.PasswordEncryptionFrom = at("password_encryption")
+	return out
+}
+
+// serverListen sets l to the server's listen_addresses when --listen was
+// not given and --pgdata or --config read it.
+func (lf *loadFlags) serverListen(l *listenFlag) error {
+	if l.text != nil || lf.server == nil {
+		return nil
+	}
+	lis, err := hba.ParseListen(lf.server.ListenAddresses)
+	if err != nil {
+		return fmt.Errorf("listen_addresses %q: %v", lf.server.ListenAddresses, err)
+	}
+	l.listen = lis
+	return nil
+}
+
+// path is the main pg_hba.conf: -f, else the hba_file of --pgdata or
+// --config, else $PGDATA/pg_hba.conf, else ./pg_hba.conf.
 func (lf *loadFlags) path() string {
 	if lf.file != "" {
 		return lf.file
