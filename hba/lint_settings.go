@@ -27,6 +27,9 @@ type Settings struct {
 	// set.
 	SSLCAFile     string
 	SSLCAFileFrom string
+	// SSLCAFileUnknown says ssl_ca_file could not be read (a live server
+	// shows it only to privileged roles): the no-ssl-ca check is skipped.
+	SSLCAFileUnknown bool
 	// PasswordEncryption is "md5" or "scram-sha-256"; "" means unknown,
 	// and the password-encryption check is skipped.
 	PasswordEncryption     string
@@ -71,7 +74,7 @@ func (l *linter) settingsRule(i int) {
 	if o := r.Options(); o != nil && o.ClientCert != ClientCertOff {
 		cert = true
 	}
-	if cert && s.SSLCAFile == "" {
+	if cert && s.SSLCAFile == "" && !s.SSLCAFileUnknown {
 		what := "clientcert"
 		if r.Method() == Cert {
 			what = "cert"

@@ -40,6 +40,14 @@ Loading flags:
   --config FILE            the same from a postgresql.conf outside the data
                            directory (Debian: /etc/postgresql/N/main), whose
                            data_directory names the data
+  --dsn URL                a running server (libpq URL or key=value string;
+                           password from it, PGPASSWORD or ~/.pgpass; TLS per
+                           its sslmode; connect_timeout default 10 s): its
+                           version, settings and roles with their memberships
+                           (so +role and samerole resolve), over what the files
+                           said; hba_file needs superuser or
+                           pg_read_all_settings, else give -f; what the role
+                           cannot read is said on standard error
   --pg-version N           PostgreSQL major version, 13 to 18 (default 18)
   --minor N                minor release, for the few rules that changed within a
                            major version (default: the newest)

@@ -44,7 +44,7 @@ Flags:
                    "rules":[{"file":...,"line":N}]}]}
   --listen ADDRS   the server's listen_addresses (see pghba help lint): only
                    TCP clients it admits are shown
-  --pgdata DIR, --config FILE
+  --pgdata DIR, --config FILE, --dsn URL
                    read the server's own configuration (see pghba help
                    check); its listen_addresses stands for --listen
   --pg-version N, --minor N, --server-ssl on|off, --missing LIST,

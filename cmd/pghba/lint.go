@@ -60,7 +60,7 @@ Flags:
                            reported as unreachable-listen and findings about
                            remote clients are dropped
   --ident FILE             a pg_ident.conf: report map= names it lacks
-  --pgdata DIR, --config FILE
+  --pgdata DIR, --config FILE, --dsn URL
                            read the server's own configuration (see pghba help
                            check): its listen_addresses stands for --listen, and
                            ssl, ssl_ca_file and password_encryption enable the

@@ -9,6 +9,7 @@ package main
 // about it in the help of each command that takes it.
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pghba/pghba/cmd/pghba/internal/live"
 	"github.com/pghba/pghba/hba"
 	"github.com/pghba/pghba/pgconf"
 )
@@ -61,6 +63,17 @@ type loadFlags struct {
 	// of -f and the server flags; a flag given explicitly wins.
 	pgdata, config string
 	server         *pgconf.Server // what they say, set by parser; nil without them
+	// --dsn URL: a running server, asked for its version, settings, roles
+	// and (rules --dsn) the rules it reads. What it says wins over the
+	// files (it is what the server runs with), and explicit flags win
+	// over it.
+	dsn   string
+	live  *live.Facts // set by parser; nil without --dsn
+	notes []string    // what --dsn could not read, for standard error
+	// listenAddresses is the server's listen_addresses when read.
+	listenAddresses *string
+
+	withViews bool // rules --dsn: read pg_hba_file_rules and pg_ident_file_mappings too
 
 	features hba.Features    // what missing leaves, set by validate
 	given    map[string]bool // the flags given, set by validate
@@ -86,6 +99,7 @@ func (lf *loadFlags) register(fs *flag.FlagSet, opts loadOpts) {
 	fs.BoolVar(&lf.dbUserNamespace, "db-user-namespace", false, "")
 	fs.StringVar(&lf.pgdata, "pgdata", "", "")
 	fs.StringVar(&lf.config, "config", "", "")
+	fs.StringVar(&lf.dsn, "dsn", "", "")
 	if opts&withHosts != 0 {
 		fs.StringVar(&lf.hostsFile, "hosts", "", "")
 	}
@@ -108,6 +122,9 @@ func (lf *loadFlags) validate(given map[string]bool) error {
 	}
 	if given["config"] && lf.config == "" {
 		return badUsage("--config: want a postgresql.conf")
+	}
+	if given["dsn"] && lf.dsn == "" {
+		return badUsage("--dsn: want a connection string")
 	}
 	if lf.version < hba.MinVersion || lf.version > hba.MaxVersion {
 		return badUsage("--pg-version %d: want %d to %d", lf.version, hba.MinVersion, hba.MaxVersion)
@@ -140,6 +157,9 @@ func (lf *loadFlags) parser() (*hba.Parser, error) {
 		Features:                lf.features,
 		DBUserNamespace:         lf.dbUserNamespace,
 		OAuthValidatorLibraries: lf.oauthValidators,
+	}
+	if lf.live != nil && lf.rolesFile == "" {
+		p.Env.Roles = hba.RoleGraph(lf.live.Roles)
 	}
 	if lf.rolesFile != "" {
 		var g hba.RoleGraph
@@ -179,6 +199,14 @@ func (lf *loadFlags) parser() (*hba.Parser, error) {
 // Every error is one the server would refuse to start with, and stops the
 // command: it never falls back to defaults.
 func (lf *loadFlags) readServer() error {
+	if err := lf.readFiles(); err != nil {
+		return err
+	}
+	return lf.readLive()
+}
+
+// readFiles is readServer for --pgdata and --config.
+func (lf *loadFlags) readFiles() error {
 	if lf.pgdata == "" && lf.config == "" {
 		return nil
 	}
@@ -209,6 +237,70 @@ func (lf *loadFlags) readServer() error {
 	if lf.file == "" {
 		lf.file = s.HBAFile
 	}
+	lf.listenAddresses = &s.ListenAddresses
+	return nil
+}
+
+// readLive is readServer for --dsn: the running server's facts, over what
+// the files said.
+func (lf *loadFlags) readLive() error {
+	if lf.dsn == "" {
+		return nil
+	}
+	ctx := context.Background()
+	f, err := live.Read(ctx, lf.dsn, lf.withViews)
+	if err != nil {
+		return err
+	}
+	if f.Version() < hba.MinVersion || f.Version() > hba.MaxVersion {
+		return fmt.Errorf("--dsn: %s: PostgreSQL %d: pghba reads %d to %d", f.Host, f.Version(), hba.MinVersion, hba.MaxVersion)
+	}
+	lf.live = f
+	for _, u := range f.Unreadable {
+		lf.notes = append(lf.notes, "--dsn: "+f.Host+": not read: "+u)
+	}
+	g := lf.given
+	if !g["pg-version"] {
+		lf.version = f.Version()
+	}
+	if g["db-user-namespace"] && lf.version > 16 {
+		return badUsage("--db-user-namespace: the setting does not exist in PostgreSQL %d", lf.version)
+	}
+	set := func(name string, given bool, apply func(string) error) error {
+		v, ok := f.Settings[name]
+		if !ok || given {
+			return nil
+		}
+		if err := apply(v); err != nil {
+			return fmt.Errorf("--dsn: %s: %s = %q: %v", f.Host, name, v, err)
+		}
+		return nil
+	}
+	boolean := func(dst *bool) func(string) error {
+		return func(v string) error {
+			b, ok := parsePGBool(v)
+			if !ok {
+				return errors.New("not a boolean")
+			}
+			*dst = b
+			return nil
+		}
+	}
+	if err := set("ssl", g["server-ssl"], boolean(&lf.serverSSL)); err != nil {
+		return err
+	}
+	if err := set("db_user_namespace", g["db-user-namespace"], boolean(&lf.dbUserNamespace)); err != nil {
+		return err
+	}
+	set("oauth_validator_libraries", g["oauth-validators"], func(v string) error { lf.oauthValidators = v; return nil })
+	set("listen_addresses", false, func(v string) error { lf.listenAddresses = &v; return nil })
+	if !g["f"] {
+		if v, ok := f.Settings["hba_file"]; ok {
+			lf.file = v
+		} else if lf.server == nil && !lf.withViews {
+			return fmt.Errorf("--dsn: %s: hba_file cannot be read by this role (it needs superuser or pg_read_all_settings): give -f FILE, or --pgdata", f.Host)
+		}
+	}
 	return nil
 }
 
@@ -235,34 +327,50 @@ func serverError(err error) error {
 // assumes nothing about them).
 func (lf *loadFlags) settings() *hba.Settings {
 	s := lf.server
-	if s == nil {
+	if s == nil && lf.live == nil {
 		return nil
 	}
-	out := &hba.Settings{SSL: lf.serverSSL, SSLCAFile: s.SSLCAFile, PasswordEncryption: s.PasswordEncryption}
-	at := func(name string) string {
-		if e, ok := s.Set[name]; ok {
-			return e.File + ":" + strconv.Itoa(e.Line)
+	out := &hba.Settings{SSL: lf.serverSSL}
+	if s != nil {
+		at := func(name string) string {
+			if e, ok := s.Set[name]; ok {
+				return e.File + ":" + strconv.Itoa(e.Line)
+			}
+			return ""
 		}
-		return ""
+		out.SSLFrom = at("ssl")
+		out.SSLCAFile, out.SSLCAFileFrom = s.SSLCAFile, at("ssl_ca_file")
+		out.PasswordEncryption, out.PasswordEncryptionFrom = s.PasswordEncryption, at("password_encryption")
 	}
-	out.SSLFrom = at("ssl")
+	if f := lf.live; f != nil {
+		from := "the server " + f.Host
+		if _, ok := f.Settings["ssl"]; ok {
+			out.SSLFrom = from
+		}
+		if v, ok := f.Settings["ssl_ca_file"]; ok {
+			out.SSLCAFile, out.SSLCAFileFrom = v, from
+		} else if s == nil {
+			out.SSLCAFileUnknown = true
+		}
+		if v, ok := f.Settings["password_encryption"]; ok {
+			out.PasswordEncryption, out.PasswordEncryptionFrom = v, from
+		}
+	}
 	if lf.given["server-ssl"] {
 		out.SSLFrom = "--server-ssl"
 	}
-	out.SSLCAFileFrom = at("ssl_ca_file")
-	out.PasswordEncryptionFrom = at("password_encryption")
 	return out
 }
 
 // serverListen sets l to the server's listen_addresses when --listen was
-// not given and --pgdata or --config read it.
+// not given and --pgdata, --config or --dsn read it.
 func (lf *loadFlags) serverListen(l *listenFlag) error {
-	if l.text != nil || lf.server == nil {
+	if l.text != nil || lf.listenAddresses == nil {
 		return nil
 	}
-	lis, err := hba.ParseListen(lf.server.ListenAddresses)
+	lis, err := hba.ParseListen(*lf.listenAddresses)
 	if err != nil {
-		return fmt.Errorf("listen_addresses %q: %v", lf.server.ListenAddresses, err)
+		return fmt.Errorf("the server's listen_addresses %q: %v", *lf.listenAddresses, err)
 	}
 	l.listen = lis
 	return nil

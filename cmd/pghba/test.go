@@ -39,8 +39,8 @@ line=FILE:N its line in FILE (relative to the main file's directory).
 Values may be double-quoted; # starts a comment.
 
 Loading flags are those of pghba rules (-f, --pgdata DIR, --config FILE,
---pg-version, --minor, --server-ssl, --missing, --oauth-validators,
---db-user-namespace, --hosts);
+--dsn URL, --pg-version, --minor, --server-ssl, --missing,
+--oauth-validators, --db-user-namespace, --hosts);
 --roles and --server-addrs are those of pghba check.
 
 Output: each failed expectation with what went wrong and the rule that

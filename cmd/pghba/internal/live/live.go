@@ -84,6 +84,9 @@ func Read(ctx context.Context, dsn string, withViews bool) (*Facts, error) {
 		return nil, fmt.Errorf("--dsn: %s: PostgreSQL %d.%d: pghba reads PostgreSQL 13 and later", host, f.VersionNum/10000, f.VersionNum%10000)
 	}
 	for _, name := range Settings {
+		if name == "db_user_namespace" && f.Version() >= 17 || name == "oauth_validator_libraries" && f.Version() < 18 {
+			continue // not a setting of this version
+		}
 		var v *string
 		// current_setting(name, true) is NULL for a setting that does not
 		// exist; a setting the role may not see is an error.
@@ -92,7 +95,7 @@ func Read(ctx context.Context, dsn string, withViews bool) (*Facts, error) {
 		case err != nil:
 			f.Unreadable = append(f.Unreadable, name+" ("+errText(err)+")")
 		case v == nil:
-			f.Unreadable = append(f.Unreadable, name+" (not a setting of PostgreSQL "+strconv.Itoa(f.Version())+")")
+			f.Unreadable = append(f.Unreadable, name+" (not a setting of this server)")
 		default:
 			f.Settings[name] = *v
 		}
