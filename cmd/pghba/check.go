@@ -152,6 +152,9 @@ func runCheck(inv *invocation, args []string) int {
 	if err != nil {
 		return inv.exit(err)
 	}
+	if v, ok := inv.load.krbCaseinsUsers(); ok && !inv.given["krb-caseins-users"] {
+		f.ident.caseins = v
+	}
 	ld := load(p, inv.load.path())
 	writeLoadErrors(inv.stderr, ld.errors)
 	if f.batch != "" {

@@ -362,6 +362,20 @@ func (lf *loadFlags) settings() *hba.Settings {
 	return out
 }
 
+// krbCaseinsUsers is the server's krb_caseins_users, when --dsn or the
+// files read it.
+func (lf *loadFlags) krbCaseinsUsers() (v, ok bool) {
+	if lf.live != nil {
+		if s, found := lf.live.Settings["krb_caseins_users"]; found {
+			return parsePGBool(s)
+		}
+	}
+	if lf.server != nil {
+		return lf.server.KrbCaseinsUsers, true
+	}
+	return false, false
+}
+
 // serverListen sets l to the server's listen_addresses when --listen was
 // not given and --pgdata, --config or --dsn read it.
 func (lf *loadFlags) serverListen(l *listenFlag) error {
