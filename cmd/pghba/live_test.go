@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -84,6 +86,11 @@ func testLive(t *testing.T, c *pgtest.Cluster, major int) {
 		t.Errorf("rules --dsn: exit %d\n%s%s", code, out, errOut)
 	}
 
+	code, out, errOut = pghba("rules", "--dsn", admin, "--json")
+	if code != 0 || !strings.Contains(out, `"user_name":["+admins"]`) {
+		t.Errorf("rules --dsn --json: exit %d\n%s%s", code, out, errOut)
+	}
+
 	// A role without privileges: no hba_file, so -f is needed; with it,
 	// roles still resolve and what was not read is said.
 	plain := fmt.Sprintf("host=127.0.0.1 port=%d user=plain dbname=postgres password=right sslmode=disable", c.Port())
@@ -109,6 +116,18 @@ func testLive(t *testing.T, c *pgtest.Cluster, major int) {
 	code, out, errOut = pghba("check", "--dsn", strings.Replace(plain, " password=right", "", 1), "-f", hbaFile, "--local", "--user", "x")
 	if code != 0 {
 		t.Errorf("PGPASSWORD: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// The password from a password file (~/.pgpass, here PGPASSFILE).
+	t.Setenv("PGPASSWORD", "")
+	pass := filepath.Join(t.TempDir(), "pgpass")
+	if err := os.WriteFile(pass, []byte(fmt.Sprintf("127.0.0.1:%d:*:plain:right\n", c.Port())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PGPASSFILE", pass)
+	code, out, errOut = pghba("check", "--dsn", strings.Replace(plain, " password=right", "", 1), "-f", hbaFile, "--local", "--user", "x")
+	if code != 0 {
+		t.Errorf("PGPASSFILE: exit %d\n%s%s", code, out, errOut)
 	}
 
 	// Bad credentials, and a server that refuses: exit 2, naming the host.

@@ -199,9 +199,9 @@ func identTable(version int, f *hba.IdentFile, name func(string) string) *viewTa
 // pg_ident_file_mappings) as the server --dsn names shows them: its own
 // text forms, arrays included.
 func liveRules(inv *invocation, f *live.Facts, ident, asJSON bool) int {
-	view, cols, rows := "pg_hba_file_rules", f.HBAColumns, f.HBARules
+	view, cols, arrays, rows := "pg_hba_file_rules", f.HBAColumns, f.HBAArrays, f.HBARules
 	if ident {
-		view, cols, rows = "pg_ident_file_mappings", f.IdentColumns, f.IdentMappings
+		view, cols, arrays, rows = "pg_ident_file_mappings", f.IdentColumns, f.IdentArrays, f.IdentMappings
 	}
 	if rows == nil {
 		fmt.Fprintf(inv.stderr, "pghba rules: --dsn: %s: %s cannot be read by this role (it needs superuser, or a GRANT SELECT on the view)\n", f.Host, view)
@@ -222,7 +222,11 @@ func liveRules(inv *invocation, f *live.Facts, ident, asJSON bool) int {
 			if v != nil {
 				s = *v
 			}
-			row = append(row, textCell(s, v != nil))
+			cell := textCell(s, v != nil)
+			if a, ok := live.ParseArray(s); ok && asJSON && arrays[i] {
+				cell = arrayCell(a, true) // aligned output keeps the server's own text
+			}
+			row = append(row, cell)
 			if i == errCol && v != nil {
 				loads = false
 			}

@@ -50,6 +50,8 @@ type Facts struct {
 	// names; nil when the session may not read them.
 	HBAColumns, IdentColumns []string
 	HBARules, IdentMappings  [][]*string
+	// HBAArrays and IdentArrays mark the text[] columns.
+	HBAArrays, IdentArrays []bool
 }
 
 // Version is the major version.
@@ -124,12 +126,12 @@ func Read(ctx context.Context, dsn string, withViews bool) (*Facts, error) {
 		return nil, fmt.Errorf("--dsn: %s: reading the roles: %v", host, errText(err))
 	}
 	if withViews {
-		f.HBAColumns, f.HBARules, err = textRows(ctx, conn, "SELECT * FROM pg_hba_file_rules")
+		f.HBAColumns, f.HBAArrays, f.HBARules, err = textRows(ctx, conn, "SELECT * FROM pg_hba_file_rules")
 		if err != nil {
 			f.Unreadable = append(f.Unreadable, "pg_hba_file_rules ("+errText(err)+")")
 		}
 		if f.Version() >= 15 {
-			f.IdentColumns, f.IdentMappings, err = textRows(ctx, conn, "SELECT * FROM pg_ident_file_mappings")
+			f.IdentColumns, f.IdentArrays, f.IdentMappings, err = textRows(ctx, conn, "SELECT * FROM pg_ident_file_mappings")
 			if err != nil {
 				f.Unreadable = append(f.Unreadable, "pg_ident_file_mappings ("+errText(err)+")")
 			}
@@ -138,15 +140,18 @@ func Read(ctx context.Context, dsn string, withViews bool) (*Facts, error) {
 	return f, nil
 }
 
-// textRows runs sql and returns its columns and rows in text form.
-func textRows(ctx context.Context, conn *pgx.Conn, sql string) ([]string, [][]*string, error) {
+// textRows runs sql and returns its columns, which of them are text[],
+// and the rows in text form.
+func textRows(ctx context.Context, conn *pgx.Conn, sql string) ([]string, []bool, [][]*string, error) {
 	res := conn.PgConn().ExecParams(ctx, sql, nil, nil, nil, nil).Read()
 	if res.Err != nil {
-		return nil, nil, res.Err
+		return nil, nil, nil, res.Err
 	}
 	var cols []string
+	var arrays []bool
 	for _, fd := range res.FieldDescriptions {
 		cols = append(cols, fd.Name)
+		arrays = append(arrays, fd.DataTypeOID == textArrayOID)
 	}
 	out := [][]*string{}
 	for _, r := range res.Rows {
@@ -159,7 +164,59 @@ func textRows(ctx context.Context, conn *pgx.Conn, sql string) ([]string, [][]*s
 		}
 		out = append(out, row)
 	}
-	return cols, out, nil
+	return cols, arrays, out, nil
+}
+
+const textArrayOID = 1009
+
+// ParseArray reads PostgreSQL's text form of a one-dimensional text[]
+// ({a,"b c","x\"y"}); ok is false for anything else (NULL elements
+// included, which the views never hold).
+func ParseArray(s string) (elems []string, ok bool) {
+	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
+		return nil, false
+	}
+	body := s[1 : len(s)-1]
+	elems = []string{}
+	if body == "" {
+		return elems, true
+	}
+	for i := 0; ; {
+		var b strings.Builder
+		if i < len(body) && body[i] == '"' {
+			i++
+			for ; i < len(body) && body[i] != '"'; i++ {
+				if body[i] == '\\' && i+1 < len(body) {
+					i++
+				}
+				b.WriteByte(body[i])
+			}
+			if i >= len(body) {
+				return nil, false
+			}
+			i++
+		} else {
+			start := i
+			for i < len(body) && body[i] != ',' {
+				if body[i] == '"' || body[i] == '{' || body[i] == '\\' {
+					return nil, false
+				}
+				i++
+			}
+			if body[start:i] == "NULL" || i == start {
+				return nil, false
+			}
+			b.WriteString(body[start:i])
+		}
+		elems = append(elems, b.String())
+		if i == len(body) {
+			return elems, true
+		}
+		if body[i] != ',' {
+			return nil, false
+		}
+		i++
+	}
 }
 
 // errText is the server's message (with its SQLSTATE) or the error.
