@@ -11,8 +11,11 @@
 //	Name = 1              names compare case-insensitively (ASCII)
 //	s = 'it''s'           single quotes; '' and \' are a quote
 //	s = 'a\tb\101'        \b \f \n \r \t and octal \ooo escapes; \x is x
-//	n = 10MB              unquoted: identifiers, numbers with units, paths
-//	                      made of letters, digits and - . _ : /
+//	n = 10MB              unquoted: numbers with units (10MB, 0x1F, -1.5e3),
+//	                      or words that start with a letter and go on
+//	                      with letters, digits and - . _ : / (x/y:z);
+//	                      /x and a.b must be quoted (a.b alone is a
+//	                      dotted name, a syntax error as a value)
 //	# comment             to the end of the line, anywhere outside quotes
 //	include 'f.conf'      relative to the including file; must exist
 //	include_if_exists 'f' skipped (and listed in Config.Skipped) if missing
@@ -27,8 +30,11 @@
 //
 // Divergences, all deliberate: only regular files are read, within a byte
 // budget (Parser.MaxBytes); names are checked against the server's list
-// only when Parser.Known is given; values are checked only for the
-// settings pghba reads (Load). The package is proven against PostgreSQL 15
+// only when Parser.Known is given (without it, only the settings pghba
+// reads that the Parser.Version lacks are unknown); values are checked
+// only for the settings pghba reads (Parser.Version, Load). The server at
+// start reports up to 100 syntax errors per file; the pg_file_settings
+// view stops at the first (Parser.View). The package is proven against PostgreSQL 15
 // and 18 by internal/gucconf, which compares it with pg_file_settings and
 // SHOW on generated files.
 package pgconf

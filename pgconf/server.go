@@ -52,7 +52,8 @@ type Server struct {
 	Set map[string]Entry
 }
 
-// Settings pghba reads from the files, lowercase.
+// Settings are the names of the settings pghba reads from the files,
+// lowercase. Do not modify.
 var Settings = []string{
 	"data_directory", "hba_file", "ident_file", "ssl", "ssl_ca_file",
 	"listen_addresses", "password_encryption", "db_user_namespace",
