@@ -29,9 +29,11 @@
 // error is refused as a whole, as the server refuses it.
 //
 // Divergences, all deliberate: only regular files are read, within a byte
-// budget (Parser.MaxBytes); names are checked against the server's list
-// only when Parser.Known is given (without it, only the settings pghba
-// reads that the Parser.Version lacks are unknown); values are checked
+// budget (Parser.MaxBytes); a Parser checks names only against
+// Parser.Known (without it, only the settings pghba reads that the
+// Parser.Version lacks are unknown), and Load gives it KnownName, the
+// settings of each major 13 to 18 as their pg_settings lists them plus
+// the hidden and build-dependent ones; values are checked
 // only for the settings pghba reads (Parser.Version, Load). The server at
 // start reports up to 100 syntax errors per file; the pg_file_settings
 // view stops at the first (Parser.View). The package is proven against PostgreSQL 15

@@ -178,3 +178,17 @@ func TestParseBool(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadUnknownName(t *testing.T) {
+	dir := write(t, map[string]string{"PG_VERSION": "16\n",
+		"postgresql.conf": "shared_buffers = 1GB\nmy_ext.opt = 1\nshared_bufers = 2GB\n"})
+	_, err := Load(Options{DataDir: dir})
+	want := `unrecognized configuration parameter "shared_bufers" in file "` + filepath.Join(dir, "postgresql.conf") + `" line 3`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want %s", err, want)
+	}
+	if !KnownName(18, "OAUTH_validator_libraries") || KnownName(17, "oauth_validator_libraries") ||
+		!KnownName(16, "db_user_namespace") || KnownName(17, "db_user_namespace") || !KnownName(15, "role") {
+		t.Error("KnownName")
+	}
+}

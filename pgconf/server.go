@@ -71,9 +71,12 @@ var Settings = []string{
 // (db_user_namespace on 17+, oauth_validator_libraries before 18), a
 // missing or malformed PG_VERSION, or a server older than 13.
 //
-// Limits: unknown names other than those are accepted unless
-// Parser.Known is set (pghba does not carry the server's list of
-// settings); settings given on the server's command line (-c) are not
+// Setting names are checked with KnownName for the version (unless
+// Parser.Known is set): a name the server does not define, and that is
+// not a custom name with a dot, is the server's "unrecognized
+// configuration parameter" error.
+//
+// Limits: settings given on the server's command line (-c) are not
 // known and must be given to pghba as flags; a relative data_directory,
 // hba_file or ident_file is taken from pghba's working directory, where the
 // server takes it from the directory it was started in.
@@ -140,6 +143,10 @@ func Load(opt Options) (*Server, error) {
 	// Second pass: both files, the values checked for the version.
 	pp := *p
 	pp.Version = s.Version
+	if pp.Known == nil {
+		v := s.Version
+		pp.Known = func(name string) bool { return KnownName(v, name) }
+	}
 	s.Config, err = pp.ParseFiles(conf, s.AutoFile)
 	if err != nil {
 		return nil, refused(conf, err)
