@@ -178,12 +178,13 @@ done
 
 step vet test
 tested_pkgs=0
+test_log=$(mktemp)
 for m in "${modules[@]}"; do
 	log "go test -race -count=1 ./... in $m $*"
-	out=$(cd "$m" && go test -race -count=1 -timeout 30m "$@" ./... 2>&1) || { printf '%s\n' "$out"; exit 1; }
-	printf '%s\n' "$out"
-	tested_pkgs=$((tested_pkgs + $(grep -cE '^(ok|\?|FAIL)[[:space:]]' <<<"$out" || true)))
+	(cd "$m" && go test -race -count=1 -timeout 30m "$@" ./...) 2>&1 | tee "$test_log"
+	tested_pkgs=$((tested_pkgs + $(grep -cE '^(ok|\?|FAIL)[[:space:]]' "$test_log" || true)))
 done
+rm -f "$test_log"
 ((tested_pkgs >= want_pkgs)) || die "go test reported $tested_pkgs packages, go list has $want_pkgs"
 step test examples
 examples=ok
