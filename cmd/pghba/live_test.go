@@ -86,9 +86,17 @@ func testLive(t *testing.T, c *pgtest.Cluster, major int) {
 		t.Errorf("rules --dsn: exit %d\n%s%s", code, out, errOut)
 	}
 
+	// pghba's own reading of the file shows the same rows.
+	_, local, _ := pghba("rules", "-f", hbaFile, "--pg-version", fmt.Sprint(major), "--server-ssl", "on")
+	if local != out {
+		t.Errorf("rules -f differs from rules --dsn:\n%s\nserver:\n%s", local, out)
+	}
 	code, out, errOut = pghba("rules", "--dsn", admin, "--json")
 	if code != 0 || !strings.Contains(out, `"user_name":["+admins"]`) {
 		t.Errorf("rules --dsn --json: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, local, _ := pghba("rules", "-f", hbaFile, "--pg-version", fmt.Sprint(major), "--server-ssl", "on", "--json"); local != out {
+		t.Errorf("rules -f --json differs from rules --dsn --json:\n%s\nserver:\n%s", local, out)
 	}
 
 	// A role without privileges: no hba_file, so -f is needed; with it,
