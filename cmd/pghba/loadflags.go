@@ -194,10 +194,13 @@ func (lf *loadFlags) parser() (*hba.Parser, error) {
 }
 
 // readServer reads the server's configuration named by --pgdata and
-// --config, and takes from it the facts no flag gave: the version, ssl,
-// oauth_validator_libraries, db_user_namespace and the pg_hba.conf path.
-// Every error is one the server would refuse to start with, and stops the
-// command: it never falls back to defaults.
+// --config, then asks the server --dsn names, and takes from them the
+// facts no flag gave: the version, ssl, oauth_validator_libraries,
+// db_user_namespace, listen_addresses and the pg_hba.conf path (--dsn
+// over the files). A configuration the server would refuse to start with,
+// or a server that cannot be reached or read, stops the command: it never
+// falls back to defaults. What a --dsn role may not read is left to the
+// files, flags or defaults, and named in notes.
 func (lf *loadFlags) readServer() error {
 	if err := lf.readFiles(); err != nil {
 		return err
@@ -323,8 +326,8 @@ func serverError(err error) error {
 }
 
 // settings are the server settings lint uses: what --pgdata or --config
-// read, with --server-ssl over it; nil when neither was given (lint then
-// assumes nothing about them).
+// read, --dsn over it and --server-ssl over both; nil when none of them
+// was given (lint then assumes nothing about them).
 func (lf *loadFlags) settings() *hba.Settings {
 	s := lf.server
 	if s == nil && lf.live == nil {
