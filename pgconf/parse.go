@@ -119,7 +119,10 @@ func (c *Config) Entries() []Entry {
 	return out
 }
 
-// Errors returns the error rows as an ErrorList (nil when none).
+// Errors returns the rows with an error (error rows, and entries whose
+// name or value was refused) as an ErrorList, nil when none. Their Msg is
+// the view's short text; the parse's own error holds the server's log
+// messages.
 func (c *Config) Errors() ErrorList {
 	var out ErrorList
 	for _, r := range c.Rows {
