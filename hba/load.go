@@ -374,7 +374,7 @@ func readOS(abs string, remain, max int64) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, notRegular(fi.Mode())
 	}
-	f, err := os.OpenFile(abs, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(abs, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		return nil, errors.New(strerror(err))
 	}

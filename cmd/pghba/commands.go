@@ -50,10 +50,11 @@ var commands = []*command{
 		run:     runExposure,
 	},
 	{
-		name:    "lint",
-		summary: "report load errors, rules that can never match and risky settings",
-		usage:   lintUsage,
-		run:     runLint,
+		name:        "lint",
+		summary:     "report load errors, rules that can never match and risky settings",
+		usage:       lintUsage,
+		interleaved: true,
+		run:         runLint,
 	},
 	{
 		name:        "rules",
@@ -126,7 +127,11 @@ func (inv *invocation) start(args []string, maxArgs int, check func() error) (*h
 			return nil, err
 		}
 	}
-	return inv.load.parser()
+	p, err := inv.load.parser()
+	for _, n := range inv.load.notes {
+		fmt.Fprintf(inv.stderr, "pghba %s: %s\n", inv.cmd.name, n)
+	}
+	return p, err
 }
 
 // parse parses the flags and arguments of args, for start.
