@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 )
 
 const exposureUsage = `usage: pghba exposure [-f FILE] [--json] [--listen ADDRS] [loading flags]
@@ -78,7 +78,7 @@ func runExposure(inv *invocation, args []string) int {
 		writeLoadErrors(inv.stderr, ld.errors)
 		return exitNotLoaded
 	}
-	rows := hba.Exposure(ld.file, hba.ExposureOptions{Listen: listen.listen})
+	rows := audit.Exposure(ld.file, audit.ExposureOptions{Listen: listen.listen})
 	out := make([]exposureJSONRow, 0, len(rows))
 	for _, r := range rows {
 		j := exposureJSONRow{Method: r.Method.String(), Transport: r.Transport, Addresses: r.Addresses, Except: r.Except,

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 )
 
 const lintUsage = `usage: pghba lint [-f FILE] [--json] [--listen ADDRS] [--ident FILE] [loading flags]
@@ -73,8 +74,8 @@ to standard output or standard error, or an internal error.
 // listenFlag is --listen, the server's listen_addresses, of lint and
 // exposure.
 type listenFlag struct {
-	text   *string     // nil without --listen
-	listen *hba.Listen // what text says, after check; nil without --listen
+	text   *string       // nil without --listen
+	listen *audit.Listen // what text says, after check; nil without --listen
 }
 
 func (l *listenFlag) register(fs *flag.FlagSet) {
@@ -89,7 +90,7 @@ func (l *listenFlag) check() error {
 	if l.text == nil {
 		return nil
 	}
-	lis, err := hba.ParseListen(*l.text)
+	lis, err := audit.ParseListen(*l.text)
 	if err != nil {
 		return usageError("--listen: " + err.Error())
 	}
@@ -144,13 +145,13 @@ func runLint(inv *invocation, args []string) int {
 	if err != nil {
 		return inv.exit(err)
 	}
-	opts := hba.LintOptions{Version: inv.load.version, DBUserNamespace: inv.load.dbUserNamespace, Listen: listen.listen}
+	opts := audit.LintOptions{Version: inv.load.version, DBUserNamespace: inv.load.dbUserNamespace, Listen: listen.listen}
 	findings, n := lintFindings(p, inv.load.path(), identFile, opts)
 
 	status := exitOK
 	out := make([]lintJSONFinding, 0, len(findings))
 	for _, fd := range findings {
-		if fd.Severity >= hba.SeverityWarning {
+		if fd.Severity >= audit.SeverityWarning {
 			status = 1
 		}
 		j := lintJSONFinding{File: n.rel(fd.Pos.Filename), Line: fd.Pos.Line, Severity: fd.Severity.String(),
@@ -177,11 +178,11 @@ func runLint(inv *invocation, args []string) int {
 // when identFile is not empty. A file that does not load, even one that
 // cannot be read, gives load-error findings: the server would not start
 // with it, or would run without its maps. The namer names the files.
-func lintFindings(p *hba.Parser, path, identFile string, opts hba.LintOptions) ([]hba.Finding, namer) {
-	var findings []hba.Finding
+func lintFindings(p *hba.Parser, path, identFile string, opts audit.LintOptions) ([]audit.Finding, namer) {
+	var findings []audit.Finding
 	loadError := func(errs []*hba.Error) {
 		for _, e := range errs {
-			findings = append(findings, hba.Finding{Pos: e.Pos, Severity: hba.SeverityError, Check: hba.CheckLoadError, Message: e.Msg})
+			findings = append(findings, audit.Finding{Pos: e.Pos, Severity: audit.SeverityError, Check: audit.CheckLoadError, Message: e.Msg})
 		}
 	}
 	f, n, err := readMain(p, path)
@@ -194,7 +195,7 @@ func lintFindings(p *hba.Parser, path, identFile string, opts hba.LintOptions) (
 		loadError(errs)
 	}
 	if f != nil {
-		findings = append(hba.Lint(f, opts), findings...)
+		findings = append(audit.Lint(f, opts), findings...)
 	}
 	return findings, n
 }

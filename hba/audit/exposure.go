@@ -1,4 +1,4 @@
-package hba
+package audit
 
 import (
 	"cmp"
@@ -6,13 +6,15 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/pghba/pghba/hba"
 )
 
 // ExposureRow is one line of the exposure summary: connections of one
 // transport, from some addresses, to some databases, as some users, that
 // one method decides.
 type ExposureRow struct {
-	Method Method
+	Method hba.Method
 	// Transport is "local" (Unix socket), "tcp" (any TCP connection) or
 	// "tcp:" followed by the encryptions admitted, of plain, ssl and gss
 	// (for example "tcp:ssl" for hostssl, "tcp:plain,gss" for hostnossl).
@@ -30,7 +32,7 @@ type ExposureRow struct {
 	Databases []string
 	Users     []string
 	// Rules are the deciding rules, in file order.
-	Rules []*Rule
+	Rules []*hba.Rule
 
 	score float64
 }
@@ -52,7 +54,7 @@ type ExposureOptions struct {
 // depends on the environment (host names, roles, interfaces, regular
 // expressions), the later rule is shown as reaching those connections too.
 // Rules that can never match and lines that failed to load are left out.
-func Exposure(f *File, opts ExposureOptions) []ExposureRow {
+func Exposure(f *hba.File, opts ExposureOptions) []ExposureRow {
 	spaces := make([]ruleSpace, len(f.Rules))
 	for i, r := range f.Rules {
 		spaces[i] = spaceOf(r)
@@ -62,7 +64,7 @@ func Exposure(f *File, opts ExposureOptions) []ExposureRow {
 		reach = &addrSet{pfx: opts.Listen.reach()}
 	}
 	type key struct {
-		method    Method
+		method    hba.Method
 		transport string
 		dbs       string
 		users     string
@@ -131,15 +133,15 @@ func Exposure(f *File, opts ExposureOptions) []ExposureRow {
 }
 
 // methodRank orders methods from the most exposed.
-func methodRank(m Method) int {
+func methodRank(m hba.Method) int {
 	switch m {
-	case Trust:
+	case hba.Trust:
 		return 0
-	case Password:
+	case hba.Password:
 		return 1
-	case MD5:
+	case hba.MD5:
 		return 2
-	case Reject:
+	case hba.Reject:
 		return 4
 	}
 	return 3
@@ -180,11 +182,11 @@ func nameWords(n *nameSet) []string {
 	}
 	for _, a := range n.atoms {
 		switch a.kind {
-		case nameRole:
+		case hba.NameRole:
 			out = append(out, "+"+a.s)
-		case nameSameUser:
+		case hba.NameSameUser:
 			out = append(out, "sameuser")
-		case nameSameRole:
+		case hba.NameSameRole:
 			out = append(out, "samerole")
 		default:
 			out = append(out, a.s)
@@ -203,7 +205,7 @@ func nameWord(s string) string {
 	if strings.HasPrefix(s, "+") || strings.HasPrefix(s, "/") {
 		return `"` + s + `"`
 	}
-	return Token{Value: s}.String()
+	return hba.Token{Value: s}.String()
 }
 
 // exposureAddrs accumulates a row's addresses while rows are built.
@@ -219,17 +221,17 @@ func (acc *exposureAddrs) add(a *addrSet) {
 	for _, at := range a.atoms {
 		var w string
 		switch at.kind {
-		case AddrSameHost:
+		case hba.AddrSameHost:
 			w = "samehost"
-		case AddrSameNet:
+		case hba.AddrSameNet:
 			w = "samenet"
-		case AddrIP:
+		case hba.AddrIP:
 			w = at.ip.IP.String() + " mask " + at.ip.Mask.String()
 		default:
 			w = at.host
 		}
 		switch fam := at.fam; {
-		case at.kind == AddrIP:
+		case at.kind == hba.AddrIP:
 		case fam == fam4:
 			w += " (IPv4)"
 		case fam == fam6:

@@ -1,4 +1,4 @@
-package hba
+package audit
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pghba/pghba/hba"
 )
 
 // TestExposureCovers checks the exposure summary against the matcher on
@@ -25,7 +27,7 @@ func TestExposureCovers(t *testing.T) {
 	checked := 0
 	for n := 0; n < files; n++ {
 		text := lintGenFile(rng, 3+rng.IntN(7))
-		p := Parser{Version: 18, SSL: n%2 == 0}
+		p := hba.Parser{Version: 18, SSL: n%2 == 0}
 		f := p.ParseBytes("/pg_hba.conf", []byte(text))
 		if len(f.Errors) > 0 || len(f.Rules) == 0 {
 			continue
@@ -47,7 +49,7 @@ func TestExposureCovers(t *testing.T) {
 					continue
 				}
 				d := rs.Decide(context.Background(), c)
-				if d.Rule == nil || d.Outcome == Unresolved {
+				if d.Rule == nil || d.Outcome == hba.Unresolved {
 					continue
 				}
 				checked++
@@ -60,7 +62,7 @@ func TestExposureCovers(t *testing.T) {
 	t.Logf("%d decisions found in the summaries of %d files", checked, files)
 }
 
-func rowShows(r *ExposureRow, rule *Rule, c Conn) bool {
+func rowShows(r *ExposureRow, rule *hba.Rule, c hba.Conn) bool {
 	if !slices.Contains(r.Rules, rule) || r.Method != rule.Method() {
 		return false
 	}
@@ -83,7 +85,7 @@ func rowShows(r *ExposureRow, rule *Rule, c Conn) bool {
 			return false
 		}
 	}
-	if c.Replication == PhysicalReplication {
+	if c.Replication == hba.PhysicalReplication {
 		if !slices.Equal(r.Databases, []string{"replication"}) {
 			return false
 		}
@@ -146,7 +148,7 @@ func TestMergePrefixes(t *testing.T) {
 }
 
 func TestExposureOrder(t *testing.T) {
-	var p Parser
+	var p hba.Parser
 	f := p.ParseBytes("/pg_hba.conf", []byte(`local all all peer
 host all all 10.0.0.0/24 scram-sha-256
 host all all 10.0.0.0/8 md5

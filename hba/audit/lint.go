@@ -1,4 +1,4 @@
-package hba
+package audit
 
 import (
 	"context"
@@ -6,10 +6,11 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 
-	"github.com/pghba/pghba/internal/pgre"
+	"github.com/pghba/pghba/hba"
 )
 
 // Severity is how much a lint finding matters.
@@ -96,19 +97,19 @@ const (
 // Finding is one lint result.
 type Finding struct {
 	// Pos is the line; IncludedFrom the include chain, innermost first.
-	Pos          Position
-	IncludedFrom []Position
+	Pos          hba.Position
+	IncludedFrom []hba.Position
 	Severity     Severity
 	// Check is one of the Check* identifiers.
 	Check   string
 	Message string
 	// Related are the other lines the finding names (covering rules, the
 	// duplicated rule).
-	Related []Position
+	Related []hba.Position
 	// Witness, for unreachable and duplicate findings, is a connection the
 	// rule would match and an earlier rule decides; nil when none could be
 	// built without host names, interfaces or role grants.
-	Witness *Conn
+	Witness *hba.Conn
 }
 
 // LintOptions are the facts Lint uses beyond the file. The zero value
@@ -122,7 +123,7 @@ type LintOptions struct {
 	Listen *Listen
 	// Ident, if non-nil, is the loaded pg_ident.conf: rules whose map= it
 	// does not define are reported (missing-map).
-	Ident *IdentMaps
+	Ident *hba.IdentMaps
 }
 
 // Listen is a listen_addresses value: which clients can open a TCP
@@ -184,7 +185,7 @@ func ParseListen(s string) (*Listen, error) {
 type listenError struct{ item string }
 
 func (e *listenError) Error() string {
-	return "listen address " + quote(e.item) + " is neither an IP address nor a host name"
+	return "listen address \"" + e.item + "\" is neither an IP address nor a host name"
 }
 
 var (
@@ -239,14 +240,14 @@ func (l *Listen) String() string { return "listen_addresses '" + l.Text + "'" }
 // earlier rule, and every later rule looks at it; the union analysis of
 // overlapping rules is bounded by a work limit per rule and per call
 // (CheckIncomplete).
-func Lint(f *File, opts LintOptions) []Finding {
+func Lint(f *hba.File, opts LintOptions) []Finding {
 	l := &linter{f: f, opts: opts, work: totalWork}
 	l.run()
 	return l.out
 }
 
 type linter struct {
-	f      *File
+	f      *hba.File
 	opts   LintOptions
 	out    []Finding
 	spaces []ruleSpace
@@ -264,11 +265,11 @@ type linter struct {
 	// full is the whole file compiled for witnesses (nil until needed, and
 	// when it does not compile); roleFirst is the first rule naming each
 	// +role user.
-	full      *Ruleset
+	full      *hba.Ruleset
 	fullDone  bool
 	roleFirst map[string]int
 	// order is the index of each rule in f.Rules.
-	order map[*Rule]int
+	order map[*hba.Rule]int
 }
 
 // lintRoles is the role source of witnesses: the roles named as +role
@@ -284,17 +285,17 @@ func (g lintRoles) IsMember(_ context.Context, role, group string) (bool, error)
 	return ok && k <= g.upto && role == group, nil
 }
 
-func (l *linter) add(r *Rule, sev Severity, check, msg string, related []Position, w *Conn) {
+func (l *linter) add(r *hba.Rule, sev Severity, check, msg string, related []hba.Position, w *hba.Conn) {
 	l.out = append(l.out, Finding{Pos: r.Pos(), IncludedFrom: r.IncludedFrom(), Severity: sev, Check: check, Message: msg, Related: related, Witness: w})
 }
 
 func (l *linter) run() {
 	f := l.f
-	seen := map[*Error]bool{}
+	seen := map[*hba.Error]bool{}
 	rules := f.Rules
 	l.spaces = make([]ruleSpace, len(rules))
 	l.dead = make([]bool, len(rules))
-	index := make(map[*Rule]int, len(rules))
+	index := make(map[*hba.Rule]int, len(rules))
 	l.order = index
 	for i, r := range rules {
 		l.spaces[i] = spaceOf(r)
@@ -333,7 +334,7 @@ func (l *linter) run() {
 		l.reportIncomplete()
 	}
 	if len(f.Rules) == 0 && len(f.Errors) == 0 {
-		l.out = append(l.out, Finding{Pos: Position{Filename: f.Path}, Severity: SeverityError, Check: CheckLoadError,
+		l.out = append(l.out, Finding{Pos: hba.Position{Filename: f.Path}, Severity: SeverityError, Check: CheckLoadError,
 			Message: `configuration file "` + f.Path + `" contains no entries`})
 	}
 }
@@ -342,12 +343,12 @@ func (l *linter) run() {
 // union analysis gave up on, and which rules a regular expression too
 // complex to evaluate left unproved.
 func (l *linter) reportIncomplete() {
-	names := func(rs []int) (*Rule, string) {
+	names := func(rs []int) (*hba.Rule, string) {
 		first := l.f.Rules[rs[0]]
 		var names []string
 		for k, i := range rs {
 			if k == 10 {
-				names = append(names, "and "+itoa(len(rs)-10)+" more")
+				names = append(names, "and "+strconv.Itoa(len(rs)-10)+" more")
 				break
 			}
 			names = append(names, relName(l.f.Rules[i].Pos(), first.Pos()))
@@ -367,14 +368,14 @@ func (l *linter) reportIncomplete() {
 		l.out = append(l.out, Finding{Pos: first.Pos(), IncludedFrom: first.IncludedFrom(), Severity: SeverityInfo, Check: CheckIncomplete, Message: msg})
 	}
 	// Keep file order.
-	order := make(map[Position]int, len(l.f.Lines))
+	order := make(map[hba.Position]int, len(l.f.Lines))
 	for k, ln := range l.f.Lines {
 		order[ln.Pos] = k
 	}
 	slices.SortStableFunc(l.out, func(a, b Finding) int { return order[a.Pos] - order[b.Pos] })
 }
 
-func (l *linter) loadError(e *Error, inc []Position) {
+func (l *linter) loadError(e *hba.Error, inc []hba.Position) {
 	msg := e.Msg
 	if e.LogOnly {
 		msg = e.LogText()
@@ -382,11 +383,11 @@ func (l *linter) loadError(e *Error, inc []Position) {
 	l.out = append(l.out, Finding{Pos: e.Pos, IncludedFrom: inc, Severity: SeverityError, Check: CheckLoadError, Message: msg})
 }
 
-func lineWord(p Position) string { return "line " + itoa(p.Line) }
+func lineWord(p hba.Position) string { return "line " + strconv.Itoa(p.Line) }
 
 // relName names the line at p as seen from the line at from: "line 3", or
 // "other.conf:3" in another file.
-func relName(p, from Position) string {
+func relName(p, from hba.Position) string {
 	if p.Filename == from.Filename {
 		return lineWord(p)
 	}
@@ -394,7 +395,7 @@ func relName(p, from Position) string {
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		name = name[i+1:]
 	}
-	return name + ":" + itoa(p.Line)
+	return name + ":" + strconv.Itoa(p.Line)
 }
 
 func (l *linter) rule(i int) {
@@ -404,7 +405,7 @@ func (l *linter) rule(i int) {
 		l.add(r, SeverityWarning, CheckNeverMatches, r.Warning(), nil, nil)
 	} else if l.shadowed(i) {
 		l.dead[i] = true
-	} else if l.opts.Listen != nil && r.Type() != Local && l.listenDead(i) {
+	} else if l.opts.Listen != nil && r.Type() != hba.Local && l.listenDead(i) {
 		l.dead[i] = true
 	}
 	if !l.dead[i] {
@@ -413,7 +414,7 @@ func (l *linter) rule(i int) {
 	if l.dead[i] {
 		return
 	}
-	if r.Method() == MD5 {
+	if r.Method() == hba.MD5 {
 		l.add(r, SeverityWarning, CheckMD5, "md5 is deprecated (PostgreSQL 18): use scram-sha-256 (an md5 line already uses SCRAM for passwords stored as SCRAM)", nil, nil)
 	}
 	if m := r.Options().Map; m != "" && l.opts.Ident != nil && !l.opts.Ident.Has(m) {
@@ -422,7 +423,7 @@ func (l *linter) rule(i int) {
 	}
 }
 
-func identName(m *IdentMaps) string {
+func identName(m *hba.IdentMaps) string {
 	p := m.Path()
 	if i := strings.LastIndexByte(p, '/'); i >= 0 {
 		p = p[i+1:]
@@ -435,7 +436,7 @@ func identName(m *IdentMaps) string {
 
 // sameColumns reports whether two rules test the same type, database, user
 // and address.
-func sameColumns(a, b *Rule) bool {
+func sameColumns(a, b *hba.Rule) bool {
 	if a.Type() != b.Type() || !slices.Equal(a.Databases(), b.Databases()) || !slices.Equal(a.Users(), b.Users()) {
 		return false
 	}
@@ -444,15 +445,15 @@ func sameColumns(a, b *Rule) bool {
 		return false
 	}
 	switch x.Kind {
-	case AddrIP:
+	case hba.AddrIP:
 		return x.IP.WithZone("") == y.IP.WithZone("") && x.Mask == y.Mask || samePrefix(&x, &y)
-	case AddrHostName:
+	case hba.AddrHostName:
 		return strings.EqualFold(x.Host, y.Host)
 	}
 	return true
 }
 
-func samePrefix(x, y *Address) bool {
+func samePrefix(x, y *hba.Address) bool {
 	p, ok1 := x.Prefix()
 	q, ok2 := y.Prefix()
 	return ok1 && ok2 && p == q
@@ -486,7 +487,7 @@ func (l *linter) shadowedBy(i int) bool {
 		if w != nil {
 			msg += ", which matches it first (e.g. " + describeConn(w) + ")"
 		}
-		l.add(b, SeverityWarning, CheckDuplicate, msg, []Position{a.Pos()}, w)
+		l.add(b, SeverityWarning, CheckDuplicate, msg, []hba.Position{a.Pos()}, w)
 		return true
 	}
 	bs := &l.spaces[i]
@@ -594,7 +595,7 @@ func (l *linter) addrPlausible(i int, earlier []int32) bool {
 		for _, ab := range a {
 			have = append(have, ab.addr.pfx...)
 			for _, at := range ab.addr.atoms {
-				if at.kind == AddrIP {
+				if at.kind == hba.AddrIP {
 					// Its extent is not a prefix: do not rule anything out.
 					return true
 				}
@@ -675,7 +676,7 @@ func (l *linter) minimize(i int, js []int) []int {
 func (l *linter) reportCover(i int, js []int) {
 	rules := l.f.Rules
 	b := rules[i]
-	var rel []Position
+	var rel []hba.Position
 	var names []string
 	for _, j := range js {
 		rel = append(rel, rules[j].Pos())
@@ -718,7 +719,7 @@ func joinAnd(s []string) string {
 // describeConn writes a connection the way lint messages show it:
 // "host ssl db=app user=bob 10.1.2.3", "local db=app user=bob",
 // "host replication user=rep 10.0.0.1".
-func describeConn(c *Conn) string {
+func describeConn(c *hba.Conn) string {
 	var b strings.Builder
 	if c.Local {
 		b.WriteString("local")
@@ -732,19 +733,19 @@ func describeConn(c *Conn) string {
 		}
 	}
 	switch c.Replication {
-	case PhysicalReplication:
+	case hba.PhysicalReplication:
 		b.WriteString(" replication")
-	case LogicalReplication:
+	case hba.LogicalReplication:
 		b.WriteString(" replication=database")
 	}
-	if c.Replication != PhysicalReplication {
+	if c.Replication != hba.PhysicalReplication {
 		db := c.Database
 		if db == "" {
 			db = c.User
 		}
-		b.WriteString(" db=" + Token{Value: db}.String())
+		b.WriteString(" db=" + hba.Token{Value: db}.String())
 	}
-	b.WriteString(" user=" + Token{Value: c.User}.String())
+	b.WriteString(" user=" + hba.Token{Value: c.User}.String())
 	if !c.Local {
 		b.WriteString(" " + c.Addr.String())
 	}
@@ -756,23 +757,23 @@ func describeConn(c *Conn) string {
 // roles named by the rules exist without grants, no host name resolves and
 // the server has no interfaces. With matchFirst, the first of prefer must
 // match it. It returns the connection and the index of the deciding rule.
-func (l *linter) witness(i int, prefer []int, matchFirst bool) (*Conn, int) {
+func (l *linter) witness(i int, prefer []int, matchFirst bool) (*hba.Conn, int) {
 	rules := l.f.Rules
 	b := rules[i]
 	if l.roleFirst == nil {
 		l.roleFirst = map[string]int{}
 		for k, r := range rules {
-			for _, m := range r.matchers(false) {
-				if _, ok := l.roleFirst[m.s]; m.kind == nameRole && !ok {
-					l.roleFirst[m.s] = k
+			for _, m := range r.Names(hba.ColumnUser) {
+				if _, ok := l.roleFirst[m.Value]; m.Kind == hba.NameRole && !ok {
+					l.roleFirst[m.Value] = k
 				}
 			}
 		}
 	}
-	env := Env{Roles: lintRoles{first: l.roleFirst, upto: i}, Resolver: HostTable{}, Interfaces: StaticInterfaces{}}
-	p := Parser{Version: l.opts.Version, DBUserNamespace: l.opts.DBUserNamespace, Env: env}
-	mk := func(rs []*Rule) *Ruleset {
-		set, err := p.Compile(&File{Path: l.f.Path, Rules: rs})
+	env := hba.Env{Roles: lintRoles{first: l.roleFirst, upto: i}, Resolver: hba.HostTable{}, Interfaces: hba.StaticInterfaces{}}
+	p := hba.Parser{Version: l.opts.Version, DBUserNamespace: l.opts.DBUserNamespace, Env: env}
+	mk := func(rs []*hba.Rule) *hba.Ruleset {
+		set, err := p.Compile(&hba.File{Path: l.f.Path, Rules: rs})
 		if err != nil {
 			return nil
 		}
@@ -784,10 +785,10 @@ func (l *linter) witness(i int, prefer []int, matchFirst bool) (*Conn, int) {
 	// The first match among rules[:i] is the first match of the whole file
 	// when that comes before rule i, and none otherwise: one compiled file
 	// serves every witness.
-	only := mk([]*Rule{b})
-	var first *Ruleset
+	only := mk([]*hba.Rule{b})
+	var first *hba.Ruleset
 	if matchFirst && len(prefer) > 0 {
-		first = mk([]*Rule{rules[prefer[0]]})
+		first = mk([]*hba.Rule{rules[prefer[0]]})
 	}
 	if only == nil || l.full == nil || i == 0 {
 		return nil, -1
@@ -795,12 +796,12 @@ func (l *linter) witness(i int, prefer []int, matchFirst bool) (*Conn, int) {
 	earlier := l.full.WithEnv(env)
 	ctx := context.Background()
 
-	var others []*Rule
+	var others []*hba.Rule
 	for _, j := range prefer {
 		others = append(others, rules[j])
 	}
 	dbs, users := witnessNames(b, others)
-	var best *Conn
+	var best *hba.Conn
 	bestD := -1
 	tries := 0
 	for _, cls := range witnessClasses(l.spaces[i].boxes) {
@@ -816,10 +817,10 @@ func (l *linter) witness(i int, prefer []int, matchFirst bool) (*Conn, int) {
 					}
 					c := classConn(cls)
 					c.Addr, c.Database, c.User = a, db, u
-					if c.Replication == PhysicalReplication {
+					if c.Replication == hba.PhysicalReplication {
 						c.Database = ""
 					}
-					if l.opts.DBUserNamespace && c.Replication != PhysicalReplication {
+					if l.opts.DBUserNamespace && c.Replication != hba.PhysicalReplication {
 						if strings.Contains(u, "@") {
 							continue
 						}
@@ -832,11 +833,11 @@ func (l *linter) witness(i int, prefer []int, matchFirst bool) (*Conn, int) {
 						continue
 					}
 					d := earlier.Decide(ctx, c)
-					if d.Rule == nil || d.Outcome == Unresolved || l.order[d.Rule] >= i {
+					if d.Rule == nil || d.Outcome == hba.Unresolved || l.order[d.Rule] >= i {
 						continue
 					}
 					if first != nil {
-						if fd := first.Decide(ctx, c); fd.Rule == nil || fd.Outcome == Unresolved {
+						if fd := first.Decide(ctx, c); fd.Rule == nil || fd.Outcome == hba.Unresolved {
 							continue
 						}
 					}
@@ -885,10 +886,10 @@ func witnessClasses(bs []box) []uint8 {
 	return out
 }
 
-func classConn(cls uint8) Conn {
-	var c Conn
+func classConn(cls uint8) hba.Conn {
+	var c hba.Conn
 	if cls > clsNormal {
-		c.Replication = PhysicalReplication
+		c.Replication = hba.PhysicalReplication
 		cls >>= clsPhysShift
 	}
 	switch cls {
@@ -950,7 +951,7 @@ func witnessAddrs(bs []box, prefer []*ruleSpace) []netip.Addr {
 			add(host(p))
 		}
 		for _, at := range b.addr.atoms {
-			if at.kind == AddrIP {
+			if at.kind == hba.AddrIP {
 				ip, mask := at.ip.IP.AsSlice(), at.ip.Mask.AsSlice()
 				for k := range ip {
 					ip[k] &= mask[k]
@@ -966,33 +967,33 @@ func witnessAddrs(bs []box, prefer []*ruleSpace) []netip.Addr {
 // witnessNames proposes database and user names: the rule's own literals,
 // those of the other rules it accepts, role names, then stock names. The
 // empty database stands for "the user name" (sameuser).
-func witnessNames(b *Rule, others []*Rule) (dbs, users []string) {
+func witnessNames(b *hba.Rule, others []*hba.Rule) (dbs, users []string) {
 	addLit := func(list *[]string, s string) {
 		if len(s) < namedatalen && s != "" && !slices.Contains(*list, s) && len(*list) < 6 {
 			*list = append(*list, s)
 		}
 	}
-	for _, r := range append([]*Rule{b}, others...) {
-		for _, m := range r.matchers(true) {
-			if m.kind == nameLiteral {
-				addLit(&dbs, m.s)
+	for _, r := range append([]*hba.Rule{b}, others...) {
+		for _, m := range r.Names(hba.ColumnDatabase) {
+			if m.Kind == hba.NameLiteral {
+				addLit(&dbs, m.Value)
 			}
 		}
-		for _, m := range r.matchers(false) {
-			if m.kind == nameLiteral || m.kind == nameRole {
-				addLit(&users, m.s)
+		for _, m := range r.Names(hba.ColumnUser) {
+			if m.Kind == hba.NameLiteral || m.Kind == hba.NameRole {
+				addLit(&users, m.Value)
 			}
 		}
 	}
-	for _, r := range append([]*Rule{b}, others...) {
-		for _, m := range r.matchers(true) {
-			if m.kind == nameRegex {
-				addLit(&dbs, regexSample(m.s[1:]))
+	for _, r := range append([]*hba.Rule{b}, others...) {
+		for _, m := range r.Names(hba.ColumnDatabase) {
+			if m.Kind == hba.NameRegex {
+				addLit(&dbs, regexSample(m.Value[1:]))
 			}
 		}
-		for _, m := range r.matchers(false) {
-			if m.kind == nameRegex {
-				addLit(&users, regexSample(m.s[1:]))
+		for _, m := range r.Names(hba.ColumnUser) {
+			if m.Kind == hba.NameRegex {
+				addLit(&users, regexSample(m.Value[1:]))
 			}
 		}
 	}
@@ -1022,7 +1023,7 @@ func (l *linter) listenDead(i int) bool {
 	}
 	for _, at := range a.atoms {
 		for _, q := range reach {
-			if at.kind == AddrIP && maskOverlaps(&at.ip, q) || at.kind != AddrIP && at.fam&famOf(q.Addr()) != 0 {
+			if at.kind == hba.AddrIP && maskOverlaps(&at.ip, q) || at.kind != hba.AddrIP && at.fam&famOf(q.Addr()) != 0 {
 				live = true
 			}
 		}
@@ -1061,7 +1062,7 @@ func prefixWords(ps []netip.Prefix) string {
 // and the host-name/samenet atoms; samehost is the server itself.
 func (l *linter) remote(i int) (pfx []netip.Prefix, atoms []addrAtom) {
 	sp := &l.spaces[i]
-	if len(sp.boxes) == 0 || l.f.Rules[i].Type() == Local {
+	if len(sp.boxes) == 0 || l.f.Rules[i].Type() == hba.Local {
 		return nil, nil
 	}
 	a := sp.boxes[0].addr
@@ -1081,8 +1082,8 @@ func (l *linter) remote(i int) (pfx []netip.Prefix, atoms []addrAtom) {
 		}
 	}
 	for _, at := range a.atoms {
-		if at.kind == AddrSameHost || at.kind == AddrHostName && at.host == "localhost" ||
-			at.kind == AddrIP && (prefixHoldsMask(loop4, &at.ip) || prefixHoldsMask(loop6, &at.ip)) {
+		if at.kind == hba.AddrSameHost || at.kind == hba.AddrHostName && at.host == "localhost" ||
+			at.kind == hba.AddrIP && (prefixHoldsMask(loop4, &at.ip) || prefixHoldsMask(loop6, &at.ip)) {
 			continue
 		}
 		if at.fam&fams != 0 {
@@ -1093,7 +1094,7 @@ func (l *linter) remote(i int) (pfx []netip.Prefix, atoms []addrAtom) {
 }
 
 // fixedBits returns the number of one bits of an IP rule's mask.
-func fixedBits(a *Address) int {
+func fixedBits(a *hba.Address) int {
 	n := 0
 	for _, x := range a.Mask.AsSlice() {
 		n += bits.OnesCount8(x)
@@ -1103,11 +1104,11 @@ func fixedBits(a *Address) int {
 
 // wide reports whether the rule's address is all, or an IP range with fewer
 // fixed bits than the family's threshold.
-func wide(r *Rule, b4, b6 int) bool {
+func wide(r *hba.Rule, b4, b6 int) bool {
 	switch r.Address().Kind {
-	case AddrAll:
+	case hba.AddrAll:
 		return true
-	case AddrIP:
+	case hba.AddrIP:
 		if r.Address().IP.Is4() {
 			a := r.Address()
 			return fixedBits(&a) < b4
@@ -1120,7 +1121,7 @@ func wide(r *Rule, b4, b6 int) bool {
 
 func (l *linter) exposure(i int) {
 	r := l.f.Rules[i]
-	if r.Type() == Local {
+	if r.Type() == hba.Local {
 		return
 	}
 	pfx, atoms := l.remote(i)
@@ -1128,30 +1129,30 @@ func (l *linter) exposure(i int) {
 		return // only loopback clients (or none) can use it
 	}
 	addr := r.Address().Text
-	db, repl := namesOf(r.matchers(true))
-	user, _ := namesOf(r.matchers(false))
-	if r.Method() == Trust {
+	db, repl := namesOf(r.Names(hba.ColumnDatabase))
+	user, _ := namesOf(r.Names(hba.ColumnUser))
+	if r.Method() == hba.Trust {
 		l.add(r, SeverityWarning, CheckTrustRemote, "trust lets clients from "+addr+" in without any password; only loopback or a Unix socket should be trusted", nil, nil)
 	}
-	if r.Method() == Password && typeClasses(r.Type())&clsPlain != 0 {
+	if r.Method() == hba.Password && typeClasses(r.Type())&clsPlain != 0 {
 		l.add(r, SeverityWarning, CheckPasswordCleartext, "password sends the password in clear text, and "+r.Type().String()+" admits unencrypted connections; use hostssl, or scram-sha-256", nil, nil)
 	}
-	if r.Method() != Reject && db.all && user.all && wide(r, WideOpenBits4, WideOpenBits6) {
+	if r.Method() != hba.Reject && db.all && user.all && wide(r, WideOpenBits4, WideOpenBits6) {
 		l.add(r, SeverityWarning, CheckWideOpen, "every database and every user are open to "+addrWords(r)+" ("+r.Method().String()+")", nil, nil)
 	}
-	if r.Method() != Reject && repl && wide(r, ReplicationBits4, ReplicationBits6) {
+	if r.Method() != hba.Reject && repl && wide(r, ReplicationBits4, ReplicationBits6) {
 		l.add(r, SeverityWarning, CheckReplicationWide, "replication connections are open to "+addrWords(r)+"; list the standby servers' addresses instead", nil, nil)
 	}
-	if r.Method() == Ident {
+	if r.Method() == hba.Ident {
 		l.add(r, SeverityWarning, CheckIdentTCP, "ident over TCP believes whatever the ident server on the client machine says; use it only for machines you control, or use peer over a Unix socket", nil, nil)
 	}
-	if r.Address().Kind == AddrHostName {
+	if r.Address().Kind == hba.AddrHostName {
 		l.add(r, SeverityInfo, CheckHostName, "the address "+addr+" is a host name: access depends on reverse DNS of the client address (confirmed by a forward lookup)", nil, nil)
 	}
 }
 
-func addrWords(r *Rule) string {
-	if r.Address().Kind == AddrAll {
+func addrWords(r *hba.Rule) string {
+	if r.Address().Kind == hba.AddrAll {
 		return "every address (all)"
 	}
 	return r.Address().Text
@@ -1192,19 +1193,19 @@ const (
 )
 
 // typeClasses returns the transport classes a connection type admits.
-func typeClasses(t ConnType) uint8 {
+func typeClasses(t hba.ConnType) uint8 {
 	switch t {
-	case Local:
+	case hba.Local:
 		return clsLocal
-	case Host:
+	case hba.Host:
 		return clsPlain | clsSSL | clsGSS
-	case HostSSL:
+	case hba.HostSSL:
 		return clsSSL
-	case HostNoSSL:
+	case hba.HostNoSSL:
 		return clsPlain | clsGSS
-	case HostGSSEnc:
+	case hba.HostGSSEnc:
 		return clsGSS
-	case HostNoGSSEnc:
+	case hba.HostNoGSSEnc:
 		return clsPlain | clsSSL
 	}
 	return 0
@@ -1223,9 +1224,9 @@ type nameSet struct {
 // expression (s is the token, slash included), +role (s is the role),
 // sameuser, samerole.
 type nameAtom struct {
-	kind nameKind
+	kind hba.NameKind
 	s    string
-	re   regex
+	name hba.Name   // the name as the rule holds it, for MatchRegex
 	memo *regexMemo // for regular expressions
 }
 
@@ -1233,22 +1234,22 @@ func (n *nameSet) empty() bool { return !n.all && len(n.lits) == 0 && len(n.atom
 
 // namesOf builds the set a compiled column matches for ordinary and logical
 // connections; repl reports an unquoted replication keyword.
-func namesOf(ms []nameMatcher) (n nameSet, repl bool) {
+func namesOf(ms []hba.Name) (n nameSet, repl bool) {
 	for _, m := range ms {
-		switch m.kind {
-		case nameAll:
+		switch m.Kind {
+		case hba.NameAll:
 			n.all = true
-		case nameReplication:
+		case hba.NameReplication:
 			repl = true
-		case nameLiteral:
+		case hba.NameLiteral:
 			// Names are cut to 63 bytes before matching: a longer literal
 			// matches nothing.
-			if len(m.s) < namedatalen && !slices.Contains(n.lits, m.s) {
-				n.lits = append(n.lits, m.s)
+			if len(m.Value) < namedatalen && !slices.Contains(n.lits, m.Value) {
+				n.lits = append(n.lits, m.Value)
 			}
 		default:
-			a := nameAtom{kind: m.kind, s: m.s, re: m.re}
-			if m.kind == nameRegex {
+			a := nameAtom{kind: m.Kind, s: m.Value, name: m}
+			if m.Kind == hba.NameRegex {
 				a.memo = &regexMemo{}
 			}
 			n.atoms = append(n.atoms, a)
@@ -1288,7 +1289,7 @@ func (n *nameSet) has(s string) (has, known bool) {
 	}
 	known = true
 	for _, a := range n.atoms {
-		if a.kind != nameRegex || a.re == nil {
+		if a.kind != hba.NameRegex {
 			continue
 		}
 		switch a.member(s) {
@@ -1300,6 +1301,10 @@ func (n *nameSet) has(s string) (has, known bool) {
 	}
 	return false, known
 }
+
+// namedatalen is PostgreSQL's NAMEDATALEN: names are cut to one byte less
+// before they are compared.
+const namedatalen = 64
 
 // Outcomes of a regular-expression membership test.
 const (
@@ -1331,17 +1336,10 @@ func (a *nameAtom) member(s string) int8 {
 		}
 	}
 	v := reNoMatch
-	if p, ok := a.re.(*pgre.Regexp); ok {
-		if p == nil {
-			return reNoMatch
-		}
-		switch m, err := p.Exec(s); {
-		case err != nil:
-			v = reUndecided
-		case m != nil:
-			v = reMatch
-		}
-	} else if a.re.MatchString(s) {
+	switch m, err := a.name.MatchRegex(s); {
+	case err != nil:
+		v = reUndecided
+	case m:
 		v = reMatch
 	}
 	if a.memo != nil {
@@ -1431,7 +1429,7 @@ func (x nameSet) inter(a *nameSet) nameSet {
 	}
 	opaque := false // a holds atoms other than regular expressions
 	for _, at := range a.atoms {
-		if at.kind != nameRegex {
+		if at.kind != hba.NameRegex {
 			opaque = true
 		}
 	}
@@ -1464,10 +1462,10 @@ func famOf(a netip.Addr) uint8 {
 // names, whose extent depends on the environment, and IP addresses with a
 // non-contiguous mask, whose extent is exact but not a prefix.
 type addrAtom struct {
-	kind AddrKind // AddrSameHost, AddrSameNet, AddrHostName, AddrIP
-	host string   // lower case, for AddrHostName
-	ip   Address  // for AddrIP
-	fam  uint8    // the families it may still match
+	kind hba.AddrKind // AddrSameHost, AddrSameNet, AddrHostName, AddrIP
+	host string       // lower case, for AddrHostName
+	ip   hba.Address  // for AddrIP
+	fam  uint8        // the families it may still match
 }
 
 // addrSet is an address column: the Unix-socket point, disjoint prefixes,
@@ -1486,27 +1484,27 @@ var (
 )
 
 // addrOf returns the rule's address set.
-func addrOf(r *Rule) addrSet {
+func addrOf(r *hba.Rule) addrSet {
 	var s addrSet
-	if r.Type() == Local {
+	if r.Type() == hba.Local {
 		s.local = true
 		return s
 	}
 	a := r.Address()
 	switch a.Kind {
-	case AddrAll:
+	case hba.AddrAll:
 		s.pfx = []netip.Prefix{all4, all6}
-	case AddrIP:
+	case hba.AddrIP:
 		if p, ok := a.Prefix(); ok {
 			s.pfx = []netip.Prefix{p}
 		} else {
 			m := a
 			m.IP = m.IP.WithZone("")
-			s.atoms = []addrAtom{{kind: AddrIP, ip: m, fam: famOf(a.IP)}}
+			s.atoms = []addrAtom{{kind: hba.AddrIP, ip: m, fam: famOf(a.IP)}}
 		}
-	case AddrSameHost, AddrSameNet:
+	case hba.AddrSameHost, hba.AddrSameNet:
 		s.atoms = []addrAtom{{kind: a.Kind, fam: fam4 | fam6}}
-	case AddrHostName:
+	case hba.AddrHostName:
 		s.atoms = []addrAtom{{kind: a.Kind, host: strings.ToLower(a.Host), fam: fam4 | fam6}}
 	}
 	return s
@@ -1528,7 +1526,7 @@ func fixedMask(bits, i int) byte {
 // maskContains reports whether every address of p passes the address
 // test of m: the mask fixes no bit that p leaves free, and p agrees with
 // m's address on the bits the mask fixes.
-func maskContains(m *Address, p netip.Prefix) bool {
+func maskContains(m *hba.Address, p netip.Prefix) bool {
 	if p.Addr().Is4() != m.IP.Is4() {
 		return false
 	}
@@ -1543,7 +1541,7 @@ func maskContains(m *Address, p netip.Prefix) bool {
 
 // maskOverlaps reports whether some address of p passes the address test
 // of m: p agrees with m's address on the bits both fix.
-func maskOverlaps(m *Address, p netip.Prefix) bool {
+func maskOverlaps(m *hba.Address, p netip.Prefix) bool {
 	if p.Addr().Is4() != m.IP.Is4() {
 		return false
 	}
@@ -1558,7 +1556,7 @@ func maskOverlaps(m *Address, p netip.Prefix) bool {
 
 // prefixHoldsMask reports whether p contains every address passing the
 // address test of m: every bit p fixes is fixed by m, to the same value.
-func prefixHoldsMask(p netip.Prefix, m *Address) bool {
+func prefixHoldsMask(p netip.Prefix, m *hba.Address) bool {
 	if p.Addr().Is4() != m.IP.Is4() {
 		return false
 	}
@@ -1573,7 +1571,7 @@ func prefixHoldsMask(p netip.Prefix, m *Address) bool {
 }
 
 // masksOverlap reports whether some address passes both address tests.
-func masksOverlap(a, b *Address) bool {
+func masksOverlap(a, b *hba.Address) bool {
 	if a.IP.Is4() != b.IP.Is4() {
 		return false
 	}
@@ -1603,7 +1601,7 @@ func (a addrAtom) covers(x addrAtom) bool {
 		return false
 	}
 	switch {
-	case a.kind == AddrIP || x.kind == AddrIP:
+	case a.kind == hba.AddrIP || x.kind == hba.AddrIP:
 		if a.kind != x.kind {
 			return false
 		}
@@ -1615,12 +1613,12 @@ func (a addrAtom) covers(x addrAtom) bool {
 			}
 		}
 		return true
-	case a.kind == x.kind && a.kind != AddrHostName:
+	case a.kind == x.kind && a.kind != hba.AddrHostName:
 		return true
-	case a.kind == AddrSameNet && x.kind == AddrSameHost:
+	case a.kind == hba.AddrSameNet && x.kind == hba.AddrSameHost:
 		// Every interface address is inside its own network.
 		return true
-	case a.kind == AddrHostName && x.kind == AddrHostName:
+	case a.kind == hba.AddrHostName && x.kind == hba.AddrHostName:
 		if a.host == x.host {
 			return true
 		}
@@ -1639,7 +1637,7 @@ func (x addrSet) minus(a *addrSet) addrSet {
 		r.pfx = subtractPrefix(r.pfx, ap)
 	}
 	for i := range a.atoms {
-		if m := &a.atoms[i]; m.kind == AddrIP {
+		if m := &a.atoms[i]; m.kind == hba.AddrIP {
 			if slices.ContainsFunc(r.pfx, func(p netip.Prefix) bool { return maskContains(&m.ip, p) }) {
 				r.pfx = slices.DeleteFunc(slices.Clone(r.pfx), func(p netip.Prefix) bool { return maskContains(&m.ip, p) })
 			}
@@ -1658,7 +1656,7 @@ func (x addrSet) minus(a *addrSet) addrSet {
 				break
 			}
 		}
-		if at.kind == AddrIP && slices.ContainsFunc(a.pfx, func(p netip.Prefix) bool { return prefixHoldsMask(p, &at.ip) }) {
+		if at.kind == hba.AddrIP && slices.ContainsFunc(a.pfx, func(p netip.Prefix) bool { return prefixHoldsMask(p, &at.ip) }) {
 			covered = true
 		}
 		if !covered {
@@ -1673,12 +1671,12 @@ func (x addrSet) inter(a *addrSet) addrSet {
 	r := addrSet{local: x.local && a.local}
 	var atomFams uint8 // families of a's atoms of unknown extent
 	for _, b := range a.atoms {
-		if b.kind != AddrIP {
+		if b.kind != hba.AddrIP {
 			atomFams |= b.fam
 		}
 	}
 	for _, p := range x.pfx {
-		if atomFams&famOf(p.Addr()) != 0 || slices.ContainsFunc(a.atoms, func(b addrAtom) bool { return b.kind == AddrIP && maskOverlaps(&b.ip, p) }) {
+		if atomFams&famOf(p.Addr()) != 0 || slices.ContainsFunc(a.atoms, func(b addrAtom) bool { return b.kind == hba.AddrIP && maskOverlaps(&b.ip, p) }) {
 			r.pfx = append(r.pfx, p)
 			continue
 		}
@@ -1695,14 +1693,14 @@ func (x addrSet) inter(a *addrSet) addrSet {
 	}
 	for _, at := range x.atoms {
 		meets := func(fam uint8) bool {
-			if at.kind == AddrIP {
+			if at.kind == hba.AddrIP {
 				return slices.ContainsFunc(a.pfx, func(p netip.Prefix) bool { return maskOverlaps(&at.ip, p) }) ||
 					slices.ContainsFunc(a.atoms, func(b addrAtom) bool {
-						return b.kind != AddrIP && b.fam&fam != 0 || b.kind == AddrIP && masksOverlap(&at.ip, &b.ip)
+						return b.kind != hba.AddrIP && b.fam&fam != 0 || b.kind == hba.AddrIP && masksOverlap(&at.ip, &b.ip)
 					})
 			}
 			return atomFams&fam != 0 || slices.ContainsFunc(a.pfx, func(p netip.Prefix) bool { return famOf(p.Addr())&fam != 0 }) ||
-				slices.ContainsFunc(a.atoms, func(b addrAtom) bool { return b.kind == AddrIP && b.fam&fam != 0 })
+				slices.ContainsFunc(a.atoms, func(b addrAtom) bool { return b.kind == hba.AddrIP && b.fam&fam != 0 })
 		}
 		var fam uint8
 		for _, f := range []uint8{fam4, fam6} {
@@ -1771,14 +1769,14 @@ type box struct {
 // ruleBoxes returns the boxes of a rule: one for ordinary and logical
 // connections (unless only the replication keyword is listed) and one for
 // physical replication when the replication keyword is listed.
-func ruleBoxes(r *Rule) []box {
+func ruleBoxes(r *hba.Rule) []box {
 	if r.Never() {
 		return nil
 	}
 	t := typeClasses(r.Type())
 	addr := addrOf(r)
-	db, repl := namesOf(r.matchers(true))
-	user, _ := namesOf(r.matchers(false))
+	db, repl := namesOf(r.Names(hba.ColumnDatabase))
+	user, _ := namesOf(r.Names(hba.ColumnUser))
 	if user.empty() {
 		return nil
 	}
@@ -1874,11 +1872,11 @@ func sameNameSet(a, b *nameSet) bool {
 // ruleSpace is the boxes of a rule. Each box denotes exactly what the rule
 // matches; the approximations are in the operations (minus, inter).
 type ruleSpace struct {
-	r     *Rule
+	r     *hba.Rule
 	boxes []box
 }
 
-func spaceOf(r *Rule) ruleSpace {
+func spaceOf(r *hba.Rule) ruleSpace {
 	return ruleSpace{r: r, boxes: ruleBoxes(r)}
 }
 
@@ -2116,7 +2114,7 @@ func famIndex(a netip.Addr) int {
 	return 1
 }
 
-func newLintIndex(rules []*Rule, spaces []ruleSpace) *lintIndex {
+func newLintIndex(rules []*hba.Rule, spaces []ruleSpace) *lintIndex {
 	x := &lintIndex{
 		dbLit:   map[string][]int32{},
 		userLit: map[string][]int32{},
@@ -2189,16 +2187,16 @@ func fileNames(lits map[string][]int32, wild []int32, n *nameSet, j int32) []int
 }
 
 // dupKey returns a key that rules sameColumns finds equal share.
-func dupKey(r *Rule) string {
+func dupKey(r *hba.Rule) string {
 	var b strings.Builder
 	b.WriteByte(byte(r.Type()))
-	tokens := func(ts []Token) {
-		b.WriteString(itoa(len(ts)))
+	tokens := func(ts []hba.Token) {
+		b.WriteString(strconv.Itoa(len(ts)))
 		for _, t := range ts {
 			if t.Quoted {
 				b.WriteByte('"')
 			}
-			b.WriteString(itoa(len(t.Value)))
+			b.WriteString(strconv.Itoa(len(t.Value)))
 			b.WriteByte(':')
 			b.WriteString(t.Value)
 		}
@@ -2208,13 +2206,13 @@ func dupKey(r *Rule) string {
 	a := r.Address()
 	b.WriteByte(byte(a.Kind))
 	switch a.Kind {
-	case AddrIP:
+	case hba.AddrIP:
 		if p, ok := a.Prefix(); ok {
 			b.WriteString(p.String())
 		} else {
 			b.WriteString(a.IP.WithZone("").String() + "&" + a.Mask.String())
 		}
-	case AddrHostName:
+	case hba.AddrHostName:
 		// strings.EqualFold compares runes by their simple case-folding
 		// orbits: file each rune under the least rune of its orbit.
 		for _, c := range a.Host {
@@ -2230,7 +2228,7 @@ func dupKey(r *Rule) string {
 
 // duplicateOf returns the first earlier rule that sameColumns finds equal
 // to rule i, or -1.
-func (x *lintIndex) duplicateOf(rules []*Rule, i int) int {
+func (x *lintIndex) duplicateOf(rules []*hba.Rule, i int) int {
 	for _, j := range before(x.dup[dupKey(rules[i])], i) {
 		if sameColumns(rules[j], rules[i]) {
 			return int(j)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 )
 
 // MaxAuditRules is the most rules Audit analyses. Lint's unreachable-rule
@@ -60,14 +61,14 @@ func Audit(st *State) *AuditResult {
 		r.Micros = time.Since(start).Microseconds()
 		return r
 	}
-	for _, f := range hba.Lint(s.f, hba.LintOptions{Version: st.Version, Ident: s.maps}) {
+	for _, f := range audit.Lint(s.f, audit.LintOptions{Version: st.Version, Ident: s.maps}) {
 		x := Finding{File: fileName(f.Pos.Filename), Line: f.Pos.Line, Severity: f.Severity.String(), Check: f.Check, Message: f.Message}
 		for _, p := range f.Related {
 			x.Related = append(x.Related, ref(p))
 		}
 		r.Lint = append(r.Lint, x)
 	}
-	for _, e := range hba.Exposure(s.f, hba.ExposureOptions{}) {
+	for _, e := range audit.Exposure(s.f, audit.ExposureOptions{}) {
 		x := Exposure{Method: e.Method.String(), Transport: e.Transport, Addresses: nonNil(e.Addresses), Except: e.Except, Databases: nonNil(e.Databases), Users: nonNil(e.Users)}
 		for _, rule := range e.Rules {
 			x.Rules = append(x.Rules, ref(rule.Pos()))
