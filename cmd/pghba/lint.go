@@ -155,7 +155,7 @@ func runLint(inv *invocation, args []string) int {
 			status = 1
 		}
 		j := lintJSONFinding{File: n.rel(fd.Pos.Filename), Line: fd.Pos.Line, Severity: fd.Severity.String(),
-			Check: fd.Check, Message: fd.Message, Witness: lintCase(fd.Witness)}
+			Check: string(fd.Check), Message: fd.Message, Witness: lintCase(fd.Witness)}
 		for _, r := range fd.Related {
 			j.Related = append(j.Related, n.at(r))
 		}

@@ -68,17 +68,17 @@ func rowShows(r *ExposureRow, rule *hba.Rule, c hba.Conn) bool {
 	}
 	switch {
 	case c.Local:
-		if r.Transport != "local" {
+		if r.Transport != TransportLocal {
 			return false
 		}
 	default:
-		cls := "plain"
+		cls := TransportPlain
 		if c.SSL {
-			cls = "ssl"
+			cls = TransportSSL
 		} else if c.GSS {
-			cls = "gss"
+			cls = TransportGSS
 		}
-		if r.Transport != "tcp" && !(strings.HasPrefix(r.Transport, "tcp:") && slices.Contains(strings.Split(r.Transport[4:], ","), cls)) {
+		if r.Transport&TransportLocal != 0 || !r.Transport.Has(cls) {
 			return false
 		}
 		if !rowHasAddr(r, c.Addr) {
@@ -86,7 +86,7 @@ func rowShows(r *ExposureRow, rule *hba.Rule, c hba.Conn) bool {
 		}
 	}
 	if c.Replication == hba.PhysicalReplication {
-		if !slices.Equal(r.Databases, []string{"replication"}) {
+		if !physical(r.Databases) {
 			return false
 		}
 	} else {
@@ -94,7 +94,7 @@ func rowShows(r *ExposureRow, rule *hba.Rule, c hba.Conn) bool {
 		if db == "" {
 			db = c.User
 		}
-		if slices.Equal(r.Databases, []string{"replication"}) || !wordsHave(r.Databases, db) {
+		if physical(r.Databases) || !wordsHave(r.Databases, db) {
 			return false
 		}
 	}
@@ -120,11 +120,14 @@ func rowHasAddr(r *ExposureRow, a netip.Addr) bool {
 	return in
 }
 
-func wordsHave(ws []string, name string) bool {
-	if len(ws) > 0 && ws[0] == "all" {
-		return !slices.Contains(ws[1:], "!"+nameWord(name))
+// physical reports whether n is the database of physical replication rows.
+func physical(n NameSet) bool { return !n.All && slices.Equal(n.Tokens, []string{"replication"}) }
+
+func wordsHave(n NameSet, name string) bool {
+	if n.All {
+		return !slices.Contains(n.Except, nameWord(name))
 	}
-	for _, w := range ws {
+	for _, w := range n.Tokens {
 		if w == nameWord(name) {
 			return true
 		}

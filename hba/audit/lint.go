@@ -33,11 +33,15 @@ func (s Severity) String() string {
 	return ""
 }
 
-// Lint check identifiers. They are stable: tools may filter on them.
+// CheckID identifies a lint check. The values are stable, lowercase words
+// joined by hyphens: tools may filter on them.
+type CheckID string
+
+// Lint checks.
 const (
 	// CheckLoadError: a line (or the file) does not load; the message is
 	// PostgreSQL's. Error.
-	CheckLoadError = "load-error"
+	CheckLoadError CheckID = "load-error"
 	// CheckNeverMatches: the rule loads with PostgreSQL's warning and can
 	// never match (hostssl with ssl off or without SSL support, hostgssenc
 	// without GSSAPI). Warning.
@@ -101,7 +105,7 @@ type Finding struct {
 	IncludedFrom []hba.Position
 	Severity     Severity
 	// Check is one of the Check* identifiers.
-	Check   string
+	Check   CheckID
 	Message string
 	// Related are the other lines the finding names (covering rules, the
 	// duplicated rule).
@@ -285,7 +289,7 @@ func (g lintRoles) IsMember(_ context.Context, role, group string) (bool, error)
 	return ok && k <= g.upto && role == group, nil
 }
 
-func (l *linter) add(r *hba.Rule, sev Severity, check, msg string, related []hba.Position, w *hba.Conn) {
+func (l *linter) add(r *hba.Rule, sev Severity, check CheckID, msg string, related []hba.Position, w *hba.Conn) {
 	l.out = append(l.out, Finding{Pos: r.Pos(), IncludedFrom: r.IncludedFrom(), Severity: sev, Check: check, Message: msg, Related: related, Witness: w})
 }
 

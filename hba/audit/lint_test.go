@@ -565,7 +565,7 @@ func TestDangerousExample(t *testing.T) {
 			t.Errorf("finding in another file: %s %s", fd.Pos, fd.Message)
 			continue
 		}
-		got[fd.Pos.Line] = append(got[fd.Pos.Line], fd.Check)
+		got[fd.Pos.Line] = append(got[fd.Pos.Line], string(fd.Check))
 	}
 	want := map[int][]string{}
 	planted := 0
@@ -797,7 +797,7 @@ func TestLintRegexTooComplex(t *testing.T) {
 	got := map[int][]string{}
 	var incomplete string
 	for _, fd := range Lint(f, LintOptions{Version: 16}) {
-		got[fd.Pos.Line] = append(got[fd.Pos.Line], fd.Check)
+		got[fd.Pos.Line] = append(got[fd.Pos.Line], string(fd.Check))
 		if fd.Check == CheckIncomplete {
 			incomplete = fd.Message
 		}
