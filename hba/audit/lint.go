@@ -245,7 +245,11 @@ func (l *Listen) String() string { return "listen_addresses '" + l.Text + "'" }
 // overlapping rules is bounded by a work limit per rule and per call
 // (CheckIncomplete).
 func Lint(f *hba.File, opts LintOptions) []Finding {
-	l := &linter{f: f, opts: opts, work: totalWork}
+	// TODO(issue 13): take the dialect from the File (File.Dialect, being
+	// added on the load side) instead of LintOptions.Version and
+	// DBUserNamespace.
+	l := &linter{f: f, opts: opts, work: totalWork,
+		compiler: &hba.Parser{Version: opts.Version, DBUserNamespace: opts.DBUserNamespace}}
 	l.run()
 	return l.out
 }
@@ -271,6 +275,7 @@ type linter struct {
 	// +role user.
 	full      *hba.Ruleset
 	fullDone  bool
+	compiler  *hba.Parser // compiles the witness rulesets, built once
 	roleFirst map[string]int
 	// order is the index of each rule in f.Rules.
 	order map[*hba.Rule]int
@@ -775,13 +780,12 @@ func (l *linter) witness(i int, prefer []int, matchFirst bool) (*hba.Conn, int) 
 		}
 	}
 	env := hba.Env{Roles: lintRoles{first: l.roleFirst, upto: i}, Resolver: hba.HostTable{}, Interfaces: hba.StaticInterfaces{}}
-	p := hba.Parser{Version: l.opts.Version, DBUserNamespace: l.opts.DBUserNamespace, Env: env}
 	mk := func(rs []*hba.Rule) *hba.Ruleset {
-		set, err := p.Compile(&hba.File{Path: l.f.Path, Rules: rs})
+		set, err := l.compiler.Compile(&hba.File{Path: l.f.Path, Rules: rs})
 		if err != nil {
 			return nil
 		}
-		return set
+		return set.WithEnv(env)
 	}
 	if !l.fullDone {
 		l.full, l.fullDone = mk(rules), true
