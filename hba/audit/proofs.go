@@ -142,14 +142,6 @@ func narrower(xs, as []box) bool {
 	return false
 }
 
-// Work limits of the union analysis, in box subtractions: per rule, and
-// for one Lint or Exposure call. Past them a rule is only compared with
-// single earlier rules (Lint reports this as "incomplete").
-const (
-	ruleWork  = 200000
-	totalWork = 20000000
-)
-
 // addrPlausible reports whether the IP ranges of rule i lie inside the
 // union of the ranges of the earlier rules that may share connections with
 // it: if not, no union of earlier rules covers it, and the costly union

@@ -22,11 +22,34 @@ package audit
 // whatever A might match. So the remainder always contains every connection
 // the rule matches that the subtracted rules do not: an empty remainder is a
 // proof that no connection reaches the rule.
+//
+// The API, for Lint, Exposure and any later analysis that compares rules
+// (a diff of two files, a no-effect check of an edit):
+//
+//   - spaceOf(rule) is the connections a rule matches, as a ruleSpace: its
+//     boxes (ruleBoxes), one per replication kind.
+//   - subtract(rem, space, &budget) removes from the boxes rem what space
+//     certainly matches; it reports whether anything changed and ok=false
+//     when the budget (in box subtractions, see ruleWork and totalWork) ran
+//     out, leaving an over-approximation.
+//   - quickDisjoint(xs, as) and box.disjoint are cheap tests that two sets
+//     of boxes share no connection; box.minus is one box difference.
+//   - sameAddrSet and sameNameSet compare columns for equality.
+//   - the column algebras are nameSet (space_names.go) and addrSet
+//     (space_addr.go), each with minus, inter and empty.
 
 import (
 	"slices"
 
 	"github.com/pghba/pghba/hba"
+)
+
+// Work limits of the union analysis, in box subtractions: per rule, and
+// for one Lint or Exposure call. Past them a rule is only compared with
+// single earlier rules (Lint reports this as "incomplete").
+const (
+	ruleWork  = 200000
+	totalWork = 20000000
 )
 
 // Class bits: transport (Unix socket, plain TCP, SSL, GSS encryption) times
