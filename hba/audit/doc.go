@@ -7,7 +7,7 @@
 //     the covering lines and a witness connection) and settings that expose
 //     the server. Each [Finding] names its check with a [CheckID].
 //   - [Exposure] summarises who can reach what: per method, [Transport],
-//     client addresses and [NameSet]s of databases and users.
+//     client addresses, databases and users (each a [NameSet]).
 //   - [ParsePolicy] reads allow/deny expectations and [CheckPolicy] checks
 //     them against a loaded [hba.Ruleset].
 //   - [ParseListen] reads a listen_addresses value, which Lint and Exposure
