@@ -73,6 +73,13 @@ func (g RoleGraph) exists(r string) bool {
 // Resolver does the host-name lookups of host-name rules. *net.Resolver
 // satisfies it.
 //
+// A lookup that finds no such name or address must return an error that is,
+// or wraps, a *net.DNSError with IsNotFound set (as *net.Resolver and
+// [HostTable] do): the rule then does not match, as in the server. Any
+// other error, a timeout included, refuses the connection at that rule
+// (ReasonResolverFailed) unless [Env.FailuresDoNotMatch] is set. A nil
+// error with no names or addresses is no match.
+//
 // LookupAddr is the reverse lookup of the client address; a trailing dot on
 // the returned names is ignored, and only the first name is used, as
 // getnameinfo returns one name. LookupNetIP is the forward confirmation of
@@ -142,8 +149,26 @@ func systemInterfaces(context.Context) ([]netip.Prefix, error) {
 //     ErrUnresolved instead of guessing.
 //   - Resolver nil: host-name rules cannot be evaluated, likewise.
 //   - Interfaces nil: SystemInterfaces.
+//
+// A source that fails refuses the connection at the rule that needed it
+// (ErrUnresolved), except a Resolver's "no such name or address" answer,
+// which is no match, as in the server. The package documentation ("Server
+// facts and outside sources") has the full table.
 type Env struct {
 	Roles      Roles
 	Resolver   Resolver
 	Interfaces Interfaces
+
+	// FailuresDoNotMatch follows the server exactly where it treats a
+	// failing source as no match: a Resolver lookup that fails or times
+	// out (any error but not found and the context's own) and an
+	// Interfaces error then make the rule not match, and the scan goes on
+	// to the next rule, as PostgreSQL does after logging the failure. The
+	// default, false, refuses instead (ReasonResolverFailed,
+	// ReasonInterfacesFailed): the server behind a proxy may see a
+	// different DNS or other interfaces, and a skipped reject rule could
+	// let a later rule grant access. It changes nothing for Roles errors,
+	// missing sources, a canceled context or regular expressions, which
+	// always refuse.
+	FailuresDoNotMatch bool
 }

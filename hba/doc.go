@@ -81,10 +81,58 @@
 //
 // What the server asks its environment for is injected through [Env]: role
 // membership ([Roles]), host-name lookups ([Resolver], which
-// *net.Resolver satisfies) and interface addresses ([Interfaces]). A rule
-// that needs a source that was not given, or that failed, refuses the
-// connection at that rule with [ErrUnresolved] and says why: an error
-// never grants access.
+// *net.Resolver satisfies) and interface addresses ([Interfaces]).
+//
+// Matching fails closed. A rule that cannot be evaluated, because a source
+// it needs was not given or failed, or because one of its regular
+// expressions cannot be evaluated, decides the connection at that rule:
+// the decision is Unresolved (errors.Is [ErrUnresolved] from
+// [Ruleset.MatchContext]) with a [Reason], and the rule is never skipped,
+// so a failure never lets a later rule grant access. [Ruleset.Explain]
+// ends its trace at the same rule with the same reason. Each outcome of
+// each source gives this decision at the rule that asked:
+//
+//	source                   outcome                      decision at that rule
+//	Roles (+role, samerole)  ok                           its answer: member or not
+//	                         not found (no such role)     not a member
+//	                         error or timeout             Unresolved, ReasonRolesFailed
+//	                         nil source                   Unresolved, ReasonNoRoles
+//	Resolver, reverse        ok                           the first name is compared
+//	                         not found, or no names       no match (*)
+//	                         error or timeout             Unresolved, ReasonResolverFailed (F)
+//	                         nil source                   Unresolved, ReasonNoResolver
+//	Resolver, forward        ok                           match if the client address is listed (*)
+//	                         not found, or no addresses   no match (*)
+//	                         error or timeout             Unresolved, ReasonResolverFailed (F)
+//	Interfaces (samehost,    ok                           match if the client is the server's
+//	samenet)                                              address (samehost) or in its network
+//	                         error or timeout             Unresolved, ReasonInterfacesFailed (F)
+//	                         nil source                   SystemInterfaces is asked
+//	/regex (16 and later)    ok                           its answer
+//	                         over the work bound, error   Unresolved, ReasonRegexTooComplex
+//	any source               the caller's context ends    host names: Unresolved,
+//	                                                      ReasonResolverCanceled; others: as
+//	                                                      the source answers
+//
+// Notes to the table:
+//
+//   - (*) As in the server, a failed host-name check (no name, no address,
+//     or not the client's address) also fails every later host-name rule
+//     of the connection, without a new lookup.
+//   - (F) With [Env.FailuresDoNotMatch] set: no match instead, and the scan
+//     goes on, as in the server, which logs the failure and skips the rule.
+//     It does not change the other rows.
+//
+// "Not found" is a lookup error that is, or wraps, a *net.DNSError with
+// IsNotFound set (NXDOMAIN; [HostTable] answers so for a missing entry).
+// Any other error is a failure: a *net.DNSError with IsTimeout, a
+// resolver's own deadline (including [CachingResolver].Timeout, and
+// [ErrTooManyLookups] when its cap on lookups in flight is reached), a
+// malformed [HostTable] entry. A Roles or Interfaces timeout is whatever
+// error the source returns. The regular-expression work bound applies only
+// to patterns with back-references (the matcher stops after a fixed amount
+// of work, about a second of CPU at most); other patterns match in
+// polynomial time and never fail.
 //
 // # Speed and size
 //
@@ -162,4 +210,21 @@
 //   - Host-name rules without an Env.Resolver, and role tests without
 //     Env.Roles, refuse the connection (ErrUnresolved) where the server
 //     would have looked them up.
+//   - A /regex token with back-references whose match exceeds the
+//     matcher's work bound refuses the connection at its rule (Unresolved,
+//     ReasonRegexTooComplex). The server has no bound and in the end
+//     answers: with "/^(a*)(a*)(a*)(a*)(a*)(a*)\6\5\4\3\2\1$" in the
+//     user column of a reject rule, PostgreSQL 16 rejects a user name of
+//     62 a's at that rule after 0.8 s (measured on a 2-core machine).
+//     Which answer the server would give is not known at the bound, so
+//     none is guessed.
+//   - A Resolver failure or timeout (anything but "not found") and an
+//     Interfaces error refuse the connection at the rule (Unresolved),
+//     where the server logs the failure and treats the rule as not
+//     matching: the server behind a proxy may see a different DNS or other
+//     interfaces, and skipping a reject rule could grant access.
+//     Env.FailuresDoNotMatch restores the server's behaviour.
+//   - A CachingResolver at its cap on lookups in flight refuses a
+//     connection that needs a new lookup (ErrTooManyLookups) where the
+//     server would wait for its own lookup.
 package hba

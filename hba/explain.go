@@ -66,7 +66,19 @@ type Trace struct {
 // deciding one did not match. It evaluates the rules itself, in the same
 // order and with the same outside lookups as Decide, and always reaches
 // the same decision. It is meant for people and is not optimised.
+//
+// A rule that cannot be evaluated ends the trace there, as it ends the
+// decision: Decision is Unresolved at that rule with its Reason (for
+// example ReasonRegexTooComplex, never a miss saying the expression "does
+// not match"), and Message names the rule and the reason. A nil Ruleset
+// gives the refusal of a zero [Holder]: NoMatch, no misses, and the
+// message "no pg_hba.conf loaded".
 func (rs *Ruleset) Explain(ctx context.Context, c Conn) Trace {
+	if rs == nil {
+		t := Trace{Decision: Decision{Outcome: NoMatch}, Message: noRulesetMessage}
+		t.User, t.Database = c.names(MaxVersion, false)
+		return t
+	}
 	ex := explainer{ctx: ctx, env: &rs.env, conn: c, rs: rs}
 	ex.db, ex.user = rs.matchNames(c)
 	t := Trace{Database: ex.db, User: ex.user}
@@ -234,14 +246,14 @@ func (ex *explainer) address(r *Rule) (why string, unresolved bool) {
 		}
 		return "address " + addressText(&a) + " does not contain " + ip.String(), false
 	case AddrSameHost, AddrSameNet:
-		return ex.sameHostNet(a.Kind, ip), false
+		return ex.sameHostNet(a.Kind, ip)
 	case AddrHostName:
 		return ex.hostName(a.Host)
 	}
 	return "the rule has no address", false
 }
 
-func (ex *explainer) sameHostNet(kind AddrKind, ip netip.Addr) string {
+func (ex *explainer) sameHostNet(kind AddrKind, ip netip.Addr) (why string, unresolved bool) {
 	if !ex.ifLoaded {
 		src := ex.env.Interfaces
 		if src == nil {
@@ -254,8 +266,18 @@ func (ex *explainer) sameHostNet(kind AddrKind, ip netip.Addr) string {
 		ex.ifLoaded = true
 	}
 	if ex.ifErr != nil {
-		return kind.String() + ": the server's network interfaces could not be listed (" + ex.ifErr.Error() + ")"
+		if !ex.env.FailuresDoNotMatch {
+			ex.reason, ex.err = ReasonInterfacesFailed, ex.ifErr
+			return "", true
+		}
+		return kind.String() + ": the server's network interfaces could not be listed (" + ex.ifErr.Error() +
+			"), which Env.FailuresDoNotMatch counts as no match", false
 	}
+	return ex.sameHostNetList(kind, ip), false
+}
+
+// sameHostNetList is sameHostNet once the interfaces are listed.
+func (ex *explainer) sameHostNetList(kind AddrKind, ip netip.Addr) string {
 	var list []string
 	for _, p := range ex.ifaddrs {
 		if p.Addr().Is4() != ip.Is4() {
@@ -311,10 +333,17 @@ func (ex *explainer) hostName(h string) (why string, unresolved bool) {
 			ex.reason, ex.err = ReasonResolverCanceled, cerr
 			return "", true
 		}
+		if err != nil && !ex.env.FailuresDoNotMatch && !isNotFound(err) {
+			ex.reason, ex.err = ReasonResolverFailed, err
+			return "", true
+		}
 		if err != nil || len(names) == 0 {
 			ex.host, ex.hostAt = hostFailed, ex.cur
 			ex.hostWhy = ip.String() + " has no reverse DNS name"
-			if err != nil {
+			switch {
+			case err != nil && !isNotFound(err):
+				ex.hostWhy = "the reverse lookup of " + ip.String() + " failed (" + err.Error() + "), which Env.FailuresDoNotMatch counts as no match"
+			case err != nil:
 				ex.hostWhy += ": " + err.Error()
 			}
 			return "host name rule " + h + ": " + ex.hostWhy, false
@@ -338,9 +367,17 @@ func (ex *explainer) hostName(h string) (why string, unresolved bool) {
 		ex.reason, ex.err = ReasonResolverCanceled, cerr
 		return "", true
 	}
+	if err != nil && !ex.env.FailuresDoNotMatch && !isNotFound(err) {
+		ex.reason, ex.err = ReasonResolverFailed, err
+		return "", true
+	}
 	if err != nil {
 		ex.host, ex.hostAt = hostFailed, ex.cur
 		ex.hostWhy = ip.String() + " reverse-resolves to " + name + ", but " + name + " does not resolve: " + err.Error()
+		if !isNotFound(err) {
+			ex.hostWhy = ip.String() + " reverse-resolves to " + name + ", but the lookup of " + name + " failed (" + err.Error() +
+				"), which Env.FailuresDoNotMatch counts as no match"
+		}
 		return "host name rule " + h + ": " + ex.hostWhy, false
 	}
 	var same []string
@@ -416,7 +453,12 @@ func (ex *explainer) database(r *Rule) (why string, unresolved bool) {
 		case nameReplication:
 			notes = appendOnce(notes, "replication matches only physical replication connections")
 		case nameRegex:
-			if m.re.MatchString(ex.db) {
+			ok, err := m.re.MatchErr(ex.db)
+			if err != nil {
+				ex.reason, ex.err = ReasonRegexTooComplex, err
+				return "", true
+			}
+			if ok {
 				return "", false
 			}
 			notes = append(notes, "the regular expression "+r.Databases()[i].Value+" does not match "+quote(ex.db))
@@ -451,7 +493,12 @@ func (ex *explainer) users(r *Rule) (why string, unresolved bool) {
 			}
 			notes = appendOnce(notes, "user "+ex.user+" is not a member of role "+m.s)
 		case nameRegex:
-			if m.re.MatchString(ex.user) {
+			ok, err := m.re.MatchErr(ex.user)
+			if err != nil {
+				ex.reason, ex.err = ReasonRegexTooComplex, err
+				return "", true
+			}
+			if ok {
 				return "", false
 			}
 			notes = append(notes, "the regular expression "+r.Users()[i].Value+" does not match "+quote(ex.user))

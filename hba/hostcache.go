@@ -26,9 +26,23 @@ import (
 // is locked only to read and update its tables.
 //
 // Answers are kept for TTL, failures (a name not found, a lookup error) for
-// NegativeTTL; a lookup that ends with a context error is not kept. The zero
-// value is not usable: set Resolver. A CachingResolver must not be copied
-// after first use; the exported fields must not change after first use.
+// NegativeTTL; a lookup that ends with a context error is not kept. A
+// lookup that reaches Timeout fails with the context's deadline error,
+// which host-name rules treat as a resolver failure: the connection is
+// refused (ReasonResolverFailed) unless Env.FailuresDoNotMatch is set.
+//
+// Work is bounded: each table (reverse, forward) holds at most MaxEntries
+// answers, finished or in flight, and at most MaxInFlight lookups run at
+// once (one goroutine each), and never more than MaxEntries. A lookup of a
+// new address or name over that cap is not queued: it fails at once with
+// ErrTooManyLookups, so that the connection is refused ("too many lookups
+// in flight") while the running lookups finish or time out. Callers
+// waiting for a lookup already in flight are not counted; they are the
+// callers' own goroutines.
+//
+// The zero value is not usable: set Resolver. A CachingResolver must not be
+// copied after first use; the exported fields must not change after first
+// use.
 type CachingResolver struct {
 	// Resolver does the lookups, for example net.DefaultResolver.
 	Resolver Resolver
@@ -39,20 +53,54 @@ type CachingResolver struct {
 	NegativeTTL time.Duration
 	// Timeout bounds one lookup; zero means ten seconds.
 	Timeout time.Duration
-	// MaxEntries bounds the number of cached answers of each kind; zero
-	// means 10,000. When full, expired answers are dropped first, then
-	// arbitrary ones.
+	// MaxEntries bounds the number of cached answers of each kind,
+	// lookups in flight included; zero means 10,000. When full, expired
+	// answers are dropped first, then arbitrary finished ones.
 	MaxEntries int
+	// MaxInFlight bounds the lookups running at once, reverse and forward
+	// together (each runs on its own goroutine); zero means 256. The cap
+	// in force is the smaller of MaxInFlight and MaxEntries. Past it, new
+	// lookups fail with ErrTooManyLookups.
+	MaxInFlight int
 	// Now returns the current time; nil means time.Now. Tests set it.
 	Now func() time.Time
 
-	mu      sync.Mutex
-	reverse map[string]*cacheEntry
-	forward map[string]*cacheEntry
-	waiting atomic.Int32 // callers waiting for a lookup, for tests
+	mu       sync.Mutex
+	reverse  map[string]*cacheEntry
+	forward  map[string]*cacheEntry
+	inFlight int          // lookups running (goroutines started, not finished)
+	waiting  atomic.Int32 // callers waiting for a lookup, for tests
 }
 
 var _ Resolver = (*CachingResolver)(nil)
+
+// ErrTooManyLookups is the error of a CachingResolver lookup refused
+// because its cap on lookups in flight is reached (see
+// CachingResolver.MaxInFlight). A host-name rule that gets it refuses the
+// connection (ReasonResolverFailed) unless Env.FailuresDoNotMatch is set.
+var ErrTooManyLookups = errors.New("too many lookups in flight")
+
+// Defaults of CachingResolver's bounds.
+const (
+	defaultMaxEntries  = 10000
+	defaultMaxInFlight = 256
+)
+
+// maxInFlight is the cap on lookups in flight.
+func (c *CachingResolver) maxInFlight() int {
+	n := c.MaxInFlight
+	if n <= 0 {
+		n = defaultMaxInFlight
+	}
+	return min(n, c.maxEntries())
+}
+
+func (c *CachingResolver) maxEntries() int {
+	if c.MaxEntries <= 0 {
+		return defaultMaxEntries
+	}
+	return c.MaxEntries
+}
 
 // cacheEntry is one lookup, finished when done is closed.
 type cacheEntry struct {
@@ -115,7 +163,8 @@ func (c *CachingResolver) LookupNetIP(ctx context.Context, network, host string)
 }
 
 // lookup returns the finished entry for key, starting a lookup when there is
-// no usable one. err is the caller's context error when it ends first.
+// no usable one. err is the caller's context error when it ends first, or
+// ErrTooManyLookups when a lookup is needed and the cap is reached.
 func (c *CachingResolver) lookup(ctx context.Context, rev bool, key string, do func(context.Context) *cacheEntry) (*cacheEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -134,9 +183,14 @@ func (c *CachingResolver) lookup(ctx context.Context, rev bool, key string, do f
 		ok = false
 	}
 	if !ok {
+		if c.inFlight >= c.maxInFlight() {
+			c.mu.Unlock()
+			return nil, ErrTooManyLookups
+		}
 		c.makeRoom(*m)
 		e = &cacheEntry{done: make(chan struct{})}
 		(*m)[key] = e
+		c.inFlight++
 		go c.run(ctx, *m, key, e, do)
 	}
 	c.mu.Unlock()
@@ -169,6 +223,7 @@ func (c *CachingResolver) run(ctx context.Context, m map[string]*cacheEntry, key
 	if !keep && m[key] == e {
 		delete(m, key)
 	}
+	c.inFlight--
 	close(e.done)
 	c.mu.Unlock()
 }
@@ -184,10 +239,7 @@ func isDone(e *cacheEntry) bool {
 
 // makeRoom drops entries until one more fits. c.mu is held.
 func (c *CachingResolver) makeRoom(m map[string]*cacheEntry) {
-	limit := c.MaxEntries
-	if limit <= 0 {
-		limit = 10000
-	}
+	limit := c.maxEntries()
 	if len(m) < limit {
 		return
 	}

@@ -3,8 +3,10 @@ package hba
 import (
 	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -252,5 +254,120 @@ func TestCachingResolverRuleset(t *testing.T) {
 	}
 	if r, f := fake.count("rev 192.0.2.7"), fake.count("fwd db.example.com"); r != 1 || f != 1 {
 		t.Errorf("20 connections made %d reverse and %d forward lookups, want 1 and 1", r, f)
+	}
+}
+
+// slowResolver blocks every lookup until release is closed (or the
+// lookup's context ends) and calls onStart first.
+type slowResolver struct {
+	release chan struct{}
+	onStart func()
+	calls   atomic.Int32
+}
+
+func (s *slowResolver) wait(ctx context.Context) error {
+	s.calls.Add(1)
+	if s.onStart != nil {
+		s.onStart()
+	}
+	select {
+	case <-s.release:
+		return &net.DNSError{Err: "no such host", IsNotFound: true}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *slowResolver) LookupAddr(ctx context.Context, addr string) ([]string, error) {
+	return nil, s.wait(ctx)
+}
+
+func (s *slowResolver) LookupNetIP(ctx context.Context, _, _ string) ([]netip.Addr, error) {
+	return nil, s.wait(ctx)
+}
+
+// TestCachingResolverBoundsInFlight is issue 12's F8: with a slow resolver
+// and 3,000 client addresses, a CachingResolver with MaxEntries 100 keeps
+// at most 100 entries and 100 lookup goroutines; the other addresses are
+// refused at once with ErrTooManyLookups instead of queueing, and a
+// host-name rule refuses such a connection (Unresolved, "too many lookups
+// in flight").
+func TestCachingResolverBoundsInFlight(t *testing.T) {
+	const clients, maxEntries = 3000, 100
+	slow := &slowResolver{release: make(chan struct{})}
+	c := &CachingResolver{Resolver: slow, MaxEntries: maxEntries, Timeout: time.Hour}
+	base := runtime.NumGoroutine()
+
+	// Each caller gives up as soon as its lookup has started, as a client
+	// whose connection times out would, leaving the lookup in flight.
+	var mu sync.Mutex
+	var cancelCaller context.CancelFunc
+	slow.onStart = func() {
+		mu.Lock()
+		cancelCaller()
+		mu.Unlock()
+	}
+	refused, gaveUp := 0, 0
+	for i := range clients {
+		ctx, cancel := context.WithCancel(context.Background())
+		mu.Lock()
+		cancelCaller = cancel
+		mu.Unlock()
+		addr := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}).String()
+		_, err := c.LookupAddr(ctx, addr)
+		cancel()
+		switch {
+		case errors.Is(err, ErrTooManyLookups):
+			refused++
+		case errors.Is(err, context.Canceled):
+			gaveUp++
+		default:
+			t.Fatalf("client %d: %v", i, err)
+		}
+		if rev, _ := c.Len(); rev > maxEntries {
+			t.Fatalf("after %d clients: %d entries, want at most %d", i+1, rev, maxEntries)
+		}
+	}
+	if gaveUp != maxEntries || refused != clients-maxEntries || int(slow.calls.Load()) != maxEntries {
+		t.Errorf("%d lookups started, %d callers gave up, %d refused; want %d, %d, %d",
+			slow.calls.Load(), gaveUp, refused, maxEntries, maxEntries, clients-maxEntries)
+	}
+	if n := runtime.NumGoroutine() - base; n > maxEntries+5 {
+		t.Errorf("%d goroutines more than before, want at most %d lookups (and a few spare)", n, maxEntries)
+	}
+
+	// A connection over the cap is refused at the host-name rule.
+	rs, err := (&Parser{Env: Env{Resolver: c}}).LoadBytes("/x/pg_hba.conf",
+		[]byte("host all all .evil.example reject\nhost all all 0.0.0.0/0 trust\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := Conn{Addr: netip.MustParseAddr("192.0.2.200"), User: "u"}
+	d := rs.Decide(context.Background(), conn)
+	if d.Outcome != Unresolved || d.Rule.Pos().Line != 1 || d.Reason != ReasonResolverFailed || !errors.Is(d.Err, ErrTooManyLookups) {
+		t.Fatalf("decision %v %v %q %v, want unresolved at line 1 with ErrTooManyLookups", d.Outcome, d.Rule, d.Reason, d.Err)
+	}
+	if msg := rs.Message(d, conn); !strings.Contains(msg, "too many lookups in flight") {
+		t.Errorf("message %q does not say why", msg)
+	}
+
+	// Once the lookups end, their goroutines are gone and new addresses
+	// are looked up again.
+	close(slow.release)
+	for deadline := time.Now().Add(time.Minute); ; {
+		c.mu.Lock()
+		n := c.inFlight
+		c.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d lookups still in flight after release", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	slow.onStart = nil
+	if _, err := c.LookupAddr(context.Background(), "192.0.2.201"); !isNotFound(err) {
+		t.Errorf("after the burst: %v, want not found", err)
 	}
 }

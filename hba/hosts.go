@@ -17,7 +17,9 @@ import (
 //	 "forward": {"db.example.com": ["192.0.2.7", "2001:db8::7"]}}
 //
 // A name or address missing from a table is a failed lookup (a
-// *net.DNSError with IsNotFound set), as an NXDOMAIN answer would be. The
+// *net.DNSError with IsNotFound set), as an NXDOMAIN answer would be: a
+// host-name rule then does not match. A Forward entry that is not an IP
+// address is a lookup error, which refuses (ReasonResolverFailed). The
 // zero value, and a nil map, answer every lookup with not found. A HostTable
 // must not be modified while it is in use; reading it from several goroutines
 // is safe.
@@ -124,6 +126,15 @@ func (t HostTable) Validate() error {
 		}
 	}
 	return nil
+}
+
+// isNotFound reports whether a lookup error is the answer "no such name or
+// address" (a *net.DNSError with IsNotFound set, anywhere in its chain), as
+// opposed to a failure or a timeout. Host-name rules treat the first as no
+// match, as the server does; see Env.FailuresDoNotMatch for the second.
+func isNotFound(err error) bool {
+	var de *net.DNSError
+	return errors.As(err, &de) && de.IsNotFound
 }
 
 func notFound(name string) error {

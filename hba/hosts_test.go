@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/netip"
 	"slices"
 	"testing"
@@ -21,11 +20,6 @@ func testHostTable(t *testing.T) HostTable {
 		t.Fatal(err)
 	}
 	return h
-}
-
-func isNotFound(err error) bool {
-	var d *net.DNSError
-	return errors.As(err, &d) && d.IsNotFound
 }
 
 func TestHostTableLookupAddr(t *testing.T) {

@@ -305,9 +305,10 @@ func (m *IdentMaps) Version() int {
 	return m.version
 }
 
-// Mappings returns the loaded lines in file order. The slice and its
+// mappingList returns the loaded lines in file order (IdentFile.Mappings
+// of the file it was compiled from). The slice and its
 // elements must not be modified.
-func (m *IdentMaps) Mappings() []*IdentMapping {
+func (m *IdentMaps) mappingList() []*IdentMapping {
 	if m == nil {
 		return nil
 	}
@@ -590,7 +591,7 @@ func (l *IdentMapping) check(ctx context.Context, res *IdentResult, roles Roles,
 // regexUnresolved fills res for a line whose regular expression tok could
 // not be evaluated.
 func regexUnresolved(res *IdentResult, l *IdentMapping, tok Token, err error) {
-	res.Outcome, res.Line, res.Reason, res.Err = IdentUnresolved, l, ReasonNone, err
+	res.Outcome, res.Line, res.Reason, res.Err = IdentUnresolved, l, ReasonRegexTooComplex, err
 	res.Message = `usermap "` + res.Map + `" line ` + l.Pos.String() + ` could not be evaluated for user "` + res.PGUser + `" authenticated as "` + res.SystemUser + `": regular expression too complex to evaluate: "` + tok.Value[1:] + `": ` + err.Error()
 }
 

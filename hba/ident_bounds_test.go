@@ -101,7 +101,7 @@ func TestIdentRegexTooComplexStopsUnresolved(t *testing.T) {
 	} {
 		m := mustIdent(t, 18, c.file)
 		res := m.Check(context.Background(), "m", c.sys, c.pg, IdentOptions{})
-		if res.Allowed || res.Outcome != IdentUnresolved || res.Line == nil || res.Line.Pos.Line != 1 || !errors.Is(res.Err, pgre.ErrMatchTooComplex) {
+		if res.Allowed || res.Outcome != IdentUnresolved || res.Line == nil || res.Line.Pos.Line != 1 || !errors.Is(res.Err, pgre.ErrMatchTooComplex) || res.Reason != ReasonRegexTooComplex {
 			t.Fatalf("%q: got %s (%v)", c.file, resultString(&res), res.Err)
 		}
 		if !strings.Contains(res.Message, "regular expression too complex to evaluate") || !strings.Contains(res.Message, "line "+res.Line.Pos.String()) {

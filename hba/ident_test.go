@@ -575,7 +575,7 @@ func TestIdentNilMaps(t *testing.T) {
 	if res := m.Check(ctx, "", "root", "root", IdentOptions{}); !res.Allowed {
 		t.Errorf("nil maps refused map=: %s", res.Message)
 	}
-	if m.Has("m") || m.Names() != nil || m.Mappings() != nil || m.Path() != "" || m.Version() != 0 || m.WithRoles(fixture) != nil {
+	if m.Has("m") || m.Names() != nil || m.mappingList() != nil || m.Path() != "" || m.Version() != 0 || m.WithRoles(fixture) != nil {
 		t.Errorf("nil maps accessors")
 	}
 }

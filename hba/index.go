@@ -20,10 +20,13 @@ import (
 // Within a partition each rule is either
 //
 //   - pure: its test calls no outside source (no host name, samehost or
-//     samenet address, no samerole database, no +role user), so testing it
-//     has no effect and can happen in any order; or
-//   - impure: its test may call a Roles, Resolver or Interfaces source, so
-//     it must be tested exactly when the linear loop would test it.
+//     samenet address, no samerole database, no +role user) and cannot be
+//     unresolved (no regular expression with back-references, the only
+//     kind whose match can stop at the matcher's work bound), so testing it
+//     has no effect, can happen in any order and either matches or not; or
+//   - impure: its test may call a Roles, Resolver or Interfaces source, or
+//     be unresolved for a regular expression, so it must be tested exactly
+//     when the linear loop would test it.
 //
 // A rule is filed under one key, chosen at compile time, or in a fall-back
 // list that every connection scans:
@@ -39,7 +42,10 @@ import (
 // the linear loop would reject it in a test that comes before any test that
 // calls a source (the address test for ip, the database test for db, and the
 // user test, after a source-free database test, for user), so no lookup is
-// skipped that the linear loop would have done. Among the keys it qualifies
+// skipped that the linear loop would have done (for a regular expression
+// that may fail, its test is the "call": it comes in the database or user
+// test, after the address test and, for a user-column expression, after
+// the database test). Among the keys it qualifies
 // for, a pure rule takes the one whose bucket is smallest.
 //
 // Deciding a connection: the first pure rule that matches is found source by
@@ -133,23 +139,34 @@ func classify(r *Rule) ruleInfo {
 	ri.pure = true
 	ri.dbKey = true
 	dbSourceFree := true
-	for _, n := range r.names[:r.ndb] {
+	for i, n := range r.names[:r.ndb] {
 		switch n.kind {
 		case nameLiteral:
 		case nameSameRole:
 			ri.pure = false
 			dbSourceFree = false
 			ri.dbKey = false
+		case nameRegex:
+			if r.regexp(i).CanFail() {
+				ri.pure = false
+				dbSourceFree = false
+			}
+			ri.dbKey = false
 		default:
 			ri.dbKey = false
 		}
 	}
 	ri.userKey = dbSourceFree
-	for _, n := range r.names[r.ndb:] {
+	for i, n := range r.names[r.ndb:] {
 		switch n.kind {
 		case nameLiteral:
 		case nameRole:
 			ri.pure = false
+			ri.userKey = false
+		case nameRegex:
+			if r.regexp(int(r.ndb) + i).CanFail() {
+				ri.pure = false
+			}
 			ri.userKey = false
 		default:
 			ri.userKey = false

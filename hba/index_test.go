@@ -334,6 +334,11 @@ func TestIndexShapes(t *testing.T) {
 		{"host crowd crowduser 10.9.0.0/16 md5", "ipv4", shapeIP},
 		{"host crowd +g 10.9.0.0/16 md5", "ipv4", shapeDBImp},
 		{"host crowd all all md5", "ipv4", shapeDB},
+		// A regular expression with back-references may be unresolved
+		// (the matcher's work bound), so its rule is tested in file order.
+		{`host db1 "/^(a*)\1$" 10.1.0.0/16 md5`, "ipv4", shapeDBImp},
+		{`host "/^(a*)\1$" u1 10.1.0.0/16 md5`, "ipv4", shapeImpFB},
+		{"host all /^a+$ 10.1.0.0/16 md5", "ipv4", shapeIP},
 	}
 	for _, r := range rules {
 		b.WriteString(r.line + "\n")

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+
+	"github.com/pghba/pghba/internal/pgre"
 )
 
 // Replication is the kind of replication connection.
@@ -58,8 +60,9 @@ const (
 	Matched
 	// Rejected: the matched rule's method is reject.
 	Rejected
-	// Unresolved: a rule could not be evaluated because a source in Env was
-	// missing or failed; the connection must be refused.
+	// Unresolved: a rule could not be evaluated, because a source in Env was
+	// missing or failed or because a regular expression was too complex to
+	// evaluate; the connection must be refused. Rule is then that rule.
 	Unresolved
 )
 
@@ -68,7 +71,9 @@ var outcomeNames = [...]string{"no-match", "match", "reject", "unresolved"}
 // String returns "no-match", "match", "reject" or "unresolved".
 func (o Outcome) String() string { return outcomeNames[o] }
 
-// Reason is a static explanation for an Unresolved decision.
+// Reason is a static explanation for an Unresolved decision. The package
+// documentation ("Server facts and outside sources") lists which outcome of
+// which source gives which reason.
 type Reason uint8
 
 // Reasons.
@@ -79,6 +84,8 @@ const (
 	ReasonNoResolver              // a host-name rule needs Env.Resolver
 	ReasonResolverCanceled        // the context ended during a host-name lookup
 	ReasonInterfacesFailed        // Env.Interfaces returned an error
+	ReasonRegexTooComplex         // a /regex token's match hit the matcher's work limit or failed
+	ReasonResolverFailed          // Env.Resolver failed or timed out (other than "not found")
 )
 
 var reasonTexts = [...]string{
@@ -88,6 +95,8 @@ var reasonTexts = [...]string{
 	"the rule names a host and no resolver was given",
 	"the host-name lookup was canceled",
 	"the network interfaces could not be listed",
+	"regular expression too complex to evaluate",
+	"the host-name lookup failed",
 }
 
 // String returns the reason in words.
@@ -101,7 +110,10 @@ type Decision struct {
 	Rule *Rule
 	// Reason explains an Unresolved decision.
 	Reason Reason
-	// Err is the error returned by a source, for Unresolved decisions.
+	// Err is, for Unresolved decisions, the error returned by the source
+	// (the context's error for ReasonResolverCanceled) or by the regular
+	// expression matcher (ReasonRegexTooComplex: ErrRegexTooComplex when it
+	// gave up at its work bound); nil when a source was missing.
 	Err error
 }
 
@@ -113,6 +125,10 @@ var (
 	ErrRejected = errors.New("pg_hba.conf rejects connection")
 	// ErrUnresolved: a rule could not be evaluated; the connection is refused.
 	ErrUnresolved = errors.New("pg_hba.conf rule could not be evaluated")
+	// ErrRegexTooComplex is the Err of an Unresolved decision with
+	// ReasonRegexTooComplex when the regular expression matcher gave up at
+	// its work bound (a DenyError then also matches it with errors.Is).
+	ErrRegexTooComplex = pgre.ErrMatchTooComplex
 )
 
 // DenyError is the error Match returns when the connection is refused. Its
@@ -152,7 +168,14 @@ func (rs *Ruleset) Match(c Conn) (*Rule, error) {
 // ErrRejected); no matching rule gives a nil rule and ErrNoEntry; a rule that
 // could not be evaluated gives ErrUnresolved. The error message is
 // PostgreSQL's client message.
+//
+// A nil Ruleset refuses every connection as a zero [Holder] does: a nil
+// rule and a *DenyError (errors.Is ErrNoEntry) with the message "no
+// pg_hba.conf loaded".
 func (rs *Ruleset) MatchContext(ctx context.Context, c Conn) (*Rule, error) {
+	if rs == nil {
+		return nil, &DenyError{Conn: c, Message: noRulesetMessage}
+	}
 	d := rs.Decide(ctx, c)
 	if d.Outcome == Matched {
 		return d.Rule, nil
@@ -166,10 +189,20 @@ func (rs *Ruleset) MatchContext(ctx context.Context, c Conn) (*Rule, error) {
 
 // Message returns the client message PostgreSQL sends for a refused
 // connection (Rejected, NoMatch); for Unresolved it explains the refusal in
-// the same shape. It returns "" for Matched.
+// the same shape. It returns "" for Matched. For a nil Ruleset it returns
+// "no pg_hba.conf loaded", as a zero [Holder] refuses.
 func (rs *Ruleset) Message(d Decision, c Conn) string {
+	if rs == nil {
+		if d.Outcome == Matched {
+			return ""
+		}
+		return noRulesetMessage
+	}
 	return denyMessage(rs.version, rs.dbUserNS, rs.features.Has(FeatureSSL), d, c)
 }
+
+// noRulesetMessage is the refusal of a nil Ruleset (and of a zero Holder).
+const noRulesetMessage = "no pg_hba.conf loaded"
 
 func denyMessage(version int, dbUserNS, sslBuild bool, d Decision, c Conn) string {
 	host := "[local]"
@@ -213,7 +246,7 @@ func denyMessage(version int, dbUserNS, sslBuild bool, d Decision, c Conn) strin
 		}
 	case Unresolved:
 		b.WriteString(`pg_hba.conf rule ` + d.Rule.Pos().String() + ` could not be evaluated for host "` + host + `", user "` + user + `", database "` + db + `": ` + d.Reason.String())
-		if d.Err != nil {
+		if d.Err != nil && d.Err != ErrRegexTooComplex { // the reason says it
 			b.WriteString(": " + d.Err.Error())
 		}
 		return b.String()

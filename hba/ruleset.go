@@ -55,7 +55,11 @@ const (
 	nameRegex                       // /regex (16+)
 )
 
-// regex is the compiled form of a /regex token.
+// regex is the compiled form of a /regex token as the analyses (lint,
+// exposure) read it: there MatchString false means "not certainly a
+// match", which a match abandoned at the matcher's work limit also is.
+// Matching a connection uses (*pgre.Regexp).MatchErr instead, so that an
+// abandoned match refuses (ReasonRegexTooComplex).
 type regex interface {
 	MatchString(s string) bool
 }
@@ -80,6 +84,7 @@ type matchState struct {
 	hstate   hostState
 	hostname string
 	ifaddrs  []netip.Prefix
+	iferr    error // Env.Interfaces failed (and Env.FailuresDoNotMatch is false)
 	ifloaded bool
 	reason   Reason
 	err      error
@@ -95,7 +100,16 @@ type matchState struct {
 // scan. Rules that consult a Roles, Resolver or Interfaces source are
 // tested in file order, exactly when the plain loop would test them, so
 // the sources see the same calls.
+//
+// Decide fails closed: a rule that cannot be evaluated (a source missing
+// or failing, a regular expression too complex to evaluate) gives
+// Unresolved at that rule, never a skipped rule; the package documentation
+// lists each case. A nil Ruleset gives NoMatch with no rule, the decision
+// of a zero [Holder].
 func (rs *Ruleset) Decide(ctx context.Context, c Conn) Decision {
+	if rs == nil {
+		return Decision{Outcome: NoMatch}
+	}
 	user, db := c.names(rs.version, rs.dbUserNS)
 	if rs.idx != nil {
 		if p := rs.idx.partitionOf(&c); p != nil {
@@ -153,7 +167,8 @@ func (r *Rule) matches(st *matchState) (ok, unresolved bool) {
 }
 
 // matchesPure is matches for a rule the index classified pure: one that
-// can match and whose tests call no source (see index.go).
+// can match and whose tests call no source and cannot be unresolved (see
+// index.go).
 func (r *Rule) matchesPure(c *Conn, user, db string) bool {
 	if !c.Local && r.akind == AddrIP && !r.contains(c.Addr) {
 		return false
@@ -209,10 +224,18 @@ func (r *Rule) matchAddr(st *matchState) (ok, unresolved bool) {
 			}
 			addrs, err := src.InterfaceAddrs(st.ctx)
 			if err != nil {
-				// PostgreSQL logs the failure and the rule does not match.
+				// PostgreSQL logs the failure and the rule does not match;
+				// we refuse unless told to follow the server.
 				addrs = nil
+				if !st.env.FailuresDoNotMatch {
+					st.iferr = err
+				}
 			}
 			st.ifaddrs, st.ifloaded = addrs, true
+		}
+		if st.iferr != nil {
+			st.reason, st.err = ReasonInterfacesFailed, st.iferr
+			return false, true
 		}
 		for _, p := range st.ifaddrs {
 			if p.Addr().Is4() != ip.Is4() {
@@ -255,6 +278,10 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 			st.reason, st.err = ReasonResolverCanceled, ctxErr
 			return false, true
 		}
+		if err != nil && !st.env.FailuresDoNotMatch && !isNotFound(err) {
+			st.reason, st.err = ReasonResolverFailed, err
+			return false, true
+		}
 		if err != nil || len(names) == 0 {
 			st.hstate = hostFailed
 			return false, false
@@ -279,6 +306,10 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 		st.reason, st.err = ReasonResolverCanceled, ctxErr
 		return false, true
 	}
+	if err != nil && !st.env.FailuresDoNotMatch && !isNotFound(err) {
+		st.reason, st.err = ReasonResolverFailed, err
+		return false, true
+	}
 	if err != nil {
 		st.hstate = hostFailed
 		return false, false
@@ -294,7 +325,11 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 	return false, false
 }
 
-// matchDB is the database test. st is needed only by samerole.
+// matchDB is the database test. st is needed only by samerole and by a
+// regular expression that may fail (neither is in a pure rule), which set
+// st.reason when unresolved. A regular expression that could not be
+// evaluated stops the test unresolved (ReasonRegexTooComplex): the server
+// would have gone on matching it, and its answer is not known.
 func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolved bool) {
 	dbs := r.names[:r.ndb]
 	if phys {
@@ -325,7 +360,12 @@ func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolv
 			}
 		case nameReplication:
 		case nameRegex:
-			if r.regexp(i).MatchString(db) {
+			ok, err := r.regexp(i).MatchErr(db)
+			if err != nil {
+				st.regexFailed(err)
+				return false, true
+			}
+			if ok {
 				return true, false
 			}
 		}
@@ -333,7 +373,8 @@ func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolv
 	return false, false
 }
 
-// matchUser is the user test. st is needed only by +role.
+// matchUser is the user test. st is needed only by +role and by a regular
+// expression that may fail, as for matchDB.
 func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
 	for i := int(r.ndb); i < len(r.names); i++ {
 		m := &r.names[i]
@@ -350,12 +391,22 @@ func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
 				return ok, un
 			}
 		case nameRegex:
-			if r.regexp(i).MatchString(user) {
+			ok, err := r.regexp(i).MatchErr(user)
+			if err != nil {
+				st.regexFailed(err)
+				return false, true
+			}
+			if ok {
 				return true, false
 			}
 		}
 	}
 	return false, false
+}
+
+// regexFailed records a regular expression that could not be evaluated.
+func (st *matchState) regexFailed(err error) {
+	st.reason, st.err = ReasonRegexTooComplex, err
 }
 
 func (st *matchState) isMember(role, group string) (ok, unresolved bool) {

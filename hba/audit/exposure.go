@@ -115,7 +115,13 @@ type ExposureOptions struct {
 // The summary errs on the side of exposure: where an earlier rule's reach
 // depends on the environment (host names, roles, interfaces, regular
 // expressions), the later rule is shown as reaching those connections too.
-// Rules that can never match and lines that failed to load are left out.
+// A regular expression that cannot be evaluated on a name within the
+// matcher's work limit (see hba.ReasonRegexTooComplex) counts as not
+// certainly matching it: the later rules for that name are shown too,
+// although Decide refuses such a connection at the expression's rule. So a
+// rule is never hidden behind an earlier rule whose match is undecidable;
+// the cost is an over-estimate. Rules that can never match and lines that
+// failed to load are left out.
 func Exposure(f *hba.File, opts ExposureOptions) []ExposureRow {
 	spaces := make([]ruleSpace, len(f.Rules))
 	for i, r := range f.Rules {

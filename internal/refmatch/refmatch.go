@@ -7,6 +7,8 @@ package refmatch
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/netip"
 	"strings"
 
@@ -21,8 +23,11 @@ type Result struct {
 }
 
 // Decide returns the first rule that matches c, for a server of the given
-// major version. A test that needs a missing source (Roles, Resolver)
-// stops the loop with Unresolved at that rule.
+// major version. A test that needs a missing source (Roles, Resolver), a
+// source that fails (except a resolver's "not found", and, with
+// env.FailuresDoNotMatch, resolver and interface failures, which do not
+// match) or a regular expression that cannot be evaluated stops the loop
+// with Unresolved at that rule.
 func Decide(ctx context.Context, version int, rules []*hba.Rule, env hba.Env, c hba.Conn) Result {
 	user := c.User
 	db := c.Database
@@ -86,9 +91,11 @@ func matchRule(ctx context.Context, version int, r *hba.Rule, env hba.Env, c hba
 		}
 		switch {
 		case version >= 16 && strings.HasPrefix(t.Value, "/"):
-			if search(t.Value[1:], db) {
-				dbOK = true
+			m, err := search(t.Value[1:], db)
+			if err != nil {
+				return false, true
 			}
+			dbOK = m
 		case !t.Quoted && t.Value == "all":
 			dbOK = true
 		case !t.Quoted && t.Value == "sameuser":
@@ -130,7 +137,11 @@ func matchRule(ctx context.Context, version int, r *hba.Rule, env hba.Env, c hba
 		case !t.Quoted && t.Value == "all":
 			return true, false
 		case version >= 16 && strings.HasPrefix(t.Value, "/"):
-			if search(t.Value[1:], user) {
+			m, err := search(t.Value[1:], user)
+			if err != nil {
+				return false, true
+			}
+			if m {
 				return true, false
 			}
 		default:
@@ -142,12 +153,21 @@ func matchRule(ctx context.Context, version int, r *hba.Rule, env hba.Env, c hba
 	return false, false
 }
 
-func search(pattern, s string) bool {
+// search matches a /regex token; an error is a match that could not be
+// decided.
+func search(pattern, s string) (bool, error) {
 	re, err := pgre.Compile(pattern)
 	if err != nil {
-		return false
+		return false, nil
 	}
-	return re.MatchString(s)
+	return re.MatchErr(s)
+}
+
+// failed reports whether a lookup error is a failure rather than "no such
+// name or address".
+func failed(err error) bool {
+	var de *net.DNSError
+	return err != nil && !(errors.As(err, &de) && de.IsNotFound)
 }
 
 func matchAddress(ctx context.Context, r *hba.Rule, env hba.Env, ip netip.Addr, h *hostCheck) (ok, unresolved bool) {
@@ -173,7 +193,7 @@ func matchAddress(ctx context.Context, r *hba.Rule, env hba.Env, ip netip.Addr, 
 		}
 		addrs, err := src.InterfaceAddrs(ctx)
 		if err != nil {
-			return false, false
+			return false, !env.FailuresDoNotMatch
 		}
 		for _, p := range addrs {
 			ifa := p.Addr().WithZone("")
@@ -222,6 +242,9 @@ func (h *hostCheck) match(pattern string) (ok, unresolved bool) {
 		if h.ctx.Err() != nil {
 			return false, true
 		}
+		if failed(err) && !h.env.FailuresDoNotMatch {
+			return false, true
+		}
 		if err != nil || len(names) == 0 {
 			h.state = 3
 			return false, false
@@ -243,6 +266,9 @@ func (h *hostCheck) match(pattern string) (ok, unresolved bool) {
 	}
 	addrs, err := h.env.Resolver.LookupNetIP(h.ctx, "ip", h.hostname)
 	if h.ctx.Err() != nil {
+		return false, true
+	}
+	if failed(err) && !h.env.FailuresDoNotMatch {
 		return false, true
 	}
 	if err != nil {
