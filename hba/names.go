@@ -45,7 +45,7 @@ type Name struct {
 }
 
 // MatchRegex reports whether the regular expression of a NameRegex name
-// matches s, as PostgreSQL's regexp_match would. A non-nil error means the
+// matches s, as PostgreSQL's matcher would. A non-nil error means the
 // match was not decided: the pattern uses back-references and ran out of
 // the work budget of the regular-expression engine, where PostgreSQL, which
 // has no budget, would decide it one way or the other. For the other kinds

@@ -178,3 +178,53 @@ host all all 0.0.0.0/0 reject
 		t.Errorf("order:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestTransportAndNameSetString: the words of the CLI's exposure table and
+// JSON output come from these methods.
+func TestTransportAndNameSetString(t *testing.T) {
+	for tr, want := range map[Transport]string{
+		TransportLocal: "local", TransportTCP: "tcp", TransportSSL: "tcp:ssl",
+		TransportPlain | TransportGSS: "tcp:plain,gss", TransportPlain | TransportSSL: "tcp:plain,ssl",
+	} {
+		if got := tr.String(); got != want {
+			t.Errorf("Transport(%d).String() = %q, want %q", tr, got, want)
+		}
+	}
+	if !TransportTCP.Has(TransportSSL) || TransportSSL.Has(TransportTCP) || TransportLocal.Has(TransportPlain) {
+		t.Error("Has")
+	}
+	for _, c := range []struct {
+		n    NameSet
+		want string
+	}{
+		{NameSet{All: true}, "all"},
+		{NameSet{All: true, Except: []string{"a", `"all"`}}, `all except a, "all"`},
+		{NameSet{Tokens: []string{"app", "+admins", "/^x"}}, "app, +admins, /^x"},
+		{NameSet{}, ""},
+	} {
+		if got := c.n.String(); got != c.want {
+			t.Errorf("%+v.String() = %q, want %q", c.n, got, c.want)
+		}
+	}
+}
+
+// TestExposureRowTypes: a hostnossl rule's row is plain and GSS TCP, a local
+// rule's is local, and names left out of all are in Except.
+func TestExposureRowTypes(t *testing.T) {
+	var p hba.Parser
+	f := p.ParseBytes("/pg_hba.conf", []byte("host secret all 0.0.0.0/0 reject\nhostnossl all all 0.0.0.0/0 md5\nlocal all all peer\n"))
+	if len(f.Errors) > 0 {
+		t.Fatal(f.Errors)
+	}
+	got := map[hba.Method]ExposureRow{}
+	for _, r := range Exposure(f, ExposureOptions{}) {
+		got[r.Method] = r
+	}
+	md5 := got[hba.MD5]
+	if md5.Transport != TransportPlain|TransportGSS || !md5.Databases.All || !slices.Equal(md5.Databases.Except, []string{"secret"}) || !md5.Users.All {
+		t.Errorf("md5 row %+v", md5)
+	}
+	if peer := got[hba.Peer]; peer.Transport != TransportLocal || !peer.Databases.All || len(peer.Databases.Except) != 0 {
+		t.Errorf("peer row %+v", peer)
+	}
+}
