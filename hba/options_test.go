@@ -8,8 +8,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/pghba/pghba/internal/cemu"
 )
 
 // testLineFields splits a pg_hba.conf line written in tests into its type,
@@ -108,37 +106,10 @@ type authCase struct {
 	want  authWant
 }
 
-// versionsOf expands a version spec.
-func versionsOf(spec string) []int {
-	if spec == "" || spec == "all" {
-		return []int{13, 14, 15, 16, 17, 18}
-	}
-	if strings.HasSuffix(spec, "+") {
-		var lo int
-		for _, c := range spec[:len(spec)-1] {
-			lo = lo*10 + int(c-'0')
-		}
-		var out []int
-		for v := lo; v <= 18; v++ {
-			out = append(out, v)
-		}
-		return out
-	}
-	if a, b, ok := strings.Cut(spec, "-"); ok {
-		lo, hi := cemu.Atoi(a), cemu.Atoi(b)
-		var out []int
-		for v := lo; v <= hi; v++ {
-			out = append(out, v)
-		}
-		return out
-	}
-	return []int{cemu.Atoi(spec)}
-}
-
 func runAuthCases(t *testing.T, cases []authCase) {
 	t.Helper()
 	for _, tc := range cases {
-		for _, v := range versionsOf(tc.vers) {
+		for _, v := range versions(tc.vers) {
 			name := tc.id + "/v" + itoa(v)
 			if tc.minor != 0 {
 				name += "." + itoa(tc.minor)
@@ -615,7 +586,7 @@ type mvec struct {
 
 func runMVec(t *testing.T, v mvec) {
 	t.Helper()
-	for _, ver := range versionsOf(v.vers) {
+	for _, ver := range versions(v.vers) {
 		name := "v" + itoa(ver)
 		if v.minor != 0 {
 			name += "." + itoa(v.minor)
@@ -681,234 +652,197 @@ func runMVec(t *testing.T, v mvec) {
 	}
 }
 
-func TestVectorM01(t *testing.T) {
-	runMVec(t, mvec{conf: "local all all ident\n", method: "peer"})
-}
-
-func TestVectorM02(t *testing.T) {
-	runMVec(t, mvec{conf: h + "peer\n", fails: true, viewErr: "peer authentication is only supported on local sockets"})
-}
-
-func TestVectorM03(t *testing.T) {
-	runMVec(t, mvec{conf: "local all all gss\n", fails: true, viewErr: "gssapi authentication is not supported on local sockets"})
-}
-
-func TestVectorM04(t *testing.T) {
-	runMVec(t, mvec{setup: noGSS, conf: h + "gss\n", fails: true, viewErr: `invalid authentication method "gss": not supported by this build`})
-}
-
-func TestVectorM05(t *testing.T) {
-	runMVec(t, mvec{conf: h + "cert\n", fails: true, viewErr: "cert authentication is only supported on hostssl connections"})
-}
-
-func TestVectorM06(t *testing.T) {
-	runMVec(t, mvec{vers: "14+", conf: "hostssl all all 127.0.0.1/32 cert clientcert=verify-ca\n", fails: true,
-		viewErr: `clientcert can only be set to "verify-full" when using "cert" authentication`,
-		logErr:  `clientcert only accepts "verify-full" when using "cert" authentication`})
-}
-
-func TestVectorM07(t *testing.T) {
-	const conf = "hostssl all all 127.0.0.1/32 cert clientcert=verify-ca\n"
-	runMVec(t, mvec{vers: "13", conf: conf, method: "cert", opts: []string{"clientcert=verify-full"}})
-	runMVec(t, mvec{vers: "13", minor: 5, conf: conf, method: "cert", opts: []string{"clientcert=verify-ca"}})
-}
-
-func TestVectorM08(t *testing.T) {
-	const conf = "hostssl all all 127.0.0.1/32 password clientcert=1\nhost all all 127.0.0.1/32 password\n"
-	const log = `invalid value for clientcert: "1"`
-	runMVec(t, mvec{vers: "14+", conf: conf, fails: true, viewErr: "hostssl record cannot match because SSL is disabled", logErr: log})
-	runMVec(t, mvec{vers: "14+", setup: func(p *Parser) { p.SSL = true }, conf: conf, fails: true, viewErr: "", logErr: log})
-}
-
-func TestVectorM09(t *testing.T) {
-	runMVec(t, mvec{vers: "13", conf: "hostssl all all 0.0.0.0/0 md5 clientcert=1\n", method: "md5", opts: []string{"clientcert=verify-ca"}})
-}
-
-func TestVectorM10(t *testing.T) {
-	runMVec(t, mvec{conf: h + "md5 clientcert=verify-full\n", fails: true, viewErr: `clientcert can only be configured for "hostssl" rows`})
-}
-
-func TestVectorM11(t *testing.T) {
-	runMVec(t, mvec{vers: "14+", setup: func(p *Parser) { p.SSL = true }, conf: "hostssl all all 127.0.0.1/32 md5 clientname=cn\n",
-		fails: true, logErr: `invalid value for clientname: "cn"`})
-}
-
-func TestVectorM12(t *testing.T) {
-	runMVec(t, mvec{vers: "13", conf: "hostssl all all 0.0.0.0/0 cert clientname=DN\n", fails: true,
-		viewErr: `unrecognized authentication option name: "clientname"`})
-}
-
-func TestVectorM13(t *testing.T) {
-	runMVec(t, mvec{vers: "13-17", conf: h + "trust map=x\n", fails: true,
-		viewErr: `authentication option "map" is only valid for authentication methods ident, peer, gssapi, sspi, and cert`})
-	runMVec(t, mvec{vers: "18", conf: h + "trust map=x\n", fails: true,
-		viewErr: `authentication option "map" is only valid for authentication methods ident, peer, gssapi, sspi, cert, and oauth`})
-}
-
-func TestVectorM14(t *testing.T) {
-	runMVec(t, mvec{conf: h + "ident map=x,map=y\n", method: "ident", opts: []string{"map=y"}})
-}
-
-func TestVectorM15(t *testing.T) {
-	runMVec(t, mvec{conf: h + "gss include_realm=true krb_realm=A\n", method: "gss", opts: []string{"krb_realm=A"}})
-}
-
-func TestVectorM16(t *testing.T) {
-	runMVec(t, mvec{conf: h + "gss map=\n", method: "gss", opts: []string{"include_realm=true", "map="}})
-}
-
-func TestVectorM17(t *testing.T) {
-	runMVec(t, mvec{conf: h + "ident foo\n", fails: true, viewErr: "authentication option not in name=value format: foo"})
-}
-
-func TestVectorM18(t *testing.T) {
-	runMVec(t, mvec{conf: h + "ident Map=x\n", fails: true, viewErr: `unrecognized authentication option name: "Map"`})
-	runMVec(t, mvec{conf: h + "ident =x\n", fails: true, viewErr: `unrecognized authentication option name: ""`})
-}
-
-func TestVectorM19(t *testing.T) {
-	runMVec(t, mvec{conf: h + "trust,reject\n", fails: true, viewErr: "multiple values specified for authentication type"})
-}
-
-func TestVectorM20(t *testing.T) {
-	runMVec(t, mvec{conf: h + "ldap ldapserver=x\n", fails: true,
-		viewErr: `authentication method "ldap" requires argument "ldapbasedn", "ldapprefix", or "ldapsuffix" to be set`})
-}
-
-func TestVectorM21(t *testing.T) {
-	const conf = h + "ldap ldapserver=x ldapprefix=a ldapbasedn=b\n"
-	runMVec(t, mvec{vers: "13-17", conf: conf, fails: true,
-		viewErr: "cannot use ldapbasedn, ldapbinddn, ldapbindpasswd, ldapsearchattribute, ldapsearchfilter, or ldapurl together with ldapprefix"})
-	runMVec(t, mvec{vers: "18", conf: conf, fails: true, viewErr: "cannot mix options for simple bind and search+bind modes"})
-}
-
-func TestVectorM22(t *testing.T) {
-	runMVec(t, mvec{conf: h + "ldap ldapbasedn=b ldapsearchattribute=a ldapsearchfilter=f\n", fails: true,
-		viewErr: "cannot use ldapsearchattribute together with ldapsearchfilter"})
-}
-
-func TestVectorM23(t *testing.T) {
-	runMVec(t, mvec{conf: h + "ldap ldapbasedn=b ldapport=abc\n", fails: true, viewErr: `invalid LDAP port number: "abc"`})
-}
-
-func TestVectorM24(t *testing.T) {
-	const conf = h + "ldap ldapbasedn=b ldapscheme=foo ldaptls=true\n"
-	with := []string{"ldapscheme=foo", "ldapbasedn=b", "ldapscope=2"}
-	without := []string{"ldapbasedn=b", "ldapscope=2"}
-	runMVec(t, mvec{conf: conf, method: "ldap", opts: with}) // newest minors
-	for _, m := range []struct {
-		v, old, fixed int
-	}{{13, 18, 19}, {14, 15, 16}, {15, 10, 11}, {16, 6, 7}, {17, 2, 3}} {
-		runMVec(t, mvec{vers: itoa(m.v), minor: m.old, conf: conf, method: "ldap", opts: without})
-		runMVec(t, mvec{vers: itoa(m.v), minor: m.fixed, conf: conf, method: "ldap", opts: with})
-	}
-}
-
-func TestVectorM25(t *testing.T) {
-	runMVec(t, mvec{vers: "18", conf: h + `ldap ldapurl="ldap://h:389/dc=x?uid?one" ldapserver=h2` + "\n", method: "ldap",
-		opts: []string{"ldapserver=h2", "ldapport=389", "ldapscheme=ldap", "ldapbasedn=dc=x", "ldapsearchattribute=uid", "ldapscope=2"}})
-}
-
-func TestVectorM26(t *testing.T) {
-	runMVec(t, mvec{conf: h + "radius radiusservers=127.0.0.1\n", fails: true,
-		viewErr: `authentication method "radius" requires argument "radiussecrets" to be set`})
-}
-
-func TestVectorM27(t *testing.T) {
-	runMVec(t, mvec{conf: h + "radius radiusservers=127.0.0.1,127.0.0.2 radiussecrets=a\n", fails: true,
-		viewErr: "authentication option not in name=value format: 127.0.0.2"})
-}
-
-func TestVectorM28(t *testing.T) {
-	const conf = h + `radius radiusservers="127.0.0.1,127.0.0.2" radiussecrets="a,b,c"` + "\n"
-	const msg = "the number of RADIUS secrets (3) must be 1 or the same as the number of RADIUS servers (2)"
-	runMVec(t, mvec{vers: "14+", conf: conf, fails: true, viewErr: msg})
-	runMVec(t, mvec{vers: "13", conf: conf, fails: true, viewErr: "", logErr: msg})
-}
-
-func TestVectorM29(t *testing.T) {
-	runMVec(t, mvec{conf: h + "radius radiusservers=127.0.0.1 radiussecrets=a radiusports=abc\n", fails: true,
-		logErr: `invalid RADIUS port number: "abc"`})
-}
-
-func TestVectorM30(t *testing.T) {
-	const conf = h + "radius radiusservers=no.such.host.invalid radiussecrets=a\n"
-	runMVec(t, mvec{setup: func(p *Parser) { p.RADIUSResolver = fakeResolver{} }, conf: conf, fails: true,
-		logErr: `could not translate RADIUS server name "no.such.host.invalid" to address: Name or service not known`})
-	// Without a resolver the name is not looked up (documented divergence).
-	runMVec(t, mvec{conf: conf, method: "radius", opts: []string{"radiusservers=no.such.host.invalid", "radiussecrets=a"}})
-}
-
-func TestVectorM31(t *testing.T) {
-	runMVec(t, mvec{conf: h + `pam pamservice="a b" pam_use_hostname=1` + "\n", method: "pam", opts: []string{"pamservice=a b"}})
-}
-
-func TestVectorM32(t *testing.T) {
-	runMVec(t, mvec{vers: "18", setup: oauthV, conf: h + `oauth issuer=https://x scope=""` + "\n", method: "oauth",
-		opts: []string{"issuer=https://x", "scope=", "validator=v"}})
-}
-
-func TestVectorM33(t *testing.T) {
-	runMVec(t, mvec{vers: "18", setup: oauthV, conf: h + "oauth issuer=https://x\n", fails: true,
-		viewErr: `authentication method "oauth" requires argument "scope" to be set`})
-	runMVec(t, mvec{vers: "18", setup: oauthV, conf: h + "oauth scope=a\n", fails: true,
-		viewErr: `authentication method "oauth" requires argument "issuer" to be set`})
-}
-
-func TestVectorM34(t *testing.T) {
-	runMVec(t, mvec{vers: "18", setup: oauthV, conf: h + "oauth issuer=i scope=s validator=w\n", fails: true,
-		viewErr: `validator "w" is not permitted by oauth_validator_libraries`})
-}
-
-func TestVectorM35(t *testing.T) {
-	runMVec(t, mvec{vers: "18", setup: oauthV, conf: h + "oauth issuer=i scope=s map=m delegate_ident_mapping=1\n", fails: true,
-		viewErr: "map cannot be used in combination with delegate_ident_mapping"})
-}
-
-func TestVectorM36(t *testing.T) {
-	runMVec(t, mvec{vers: "18", setup: oauthV, conf: h + "oauth issuer=i scope=s delegate_ident_mapping=true\n", method: "oauth",
-		opts: []string{"issuer=i", "scope=s", "validator=v"}})
-}
-
-func TestVectorM37(t *testing.T) {
-	runMVec(t, mvec{vers: "18", conf: h + "trust issuer=x\n", fails: true,
-		viewErr: `authentication option "issuer" is only valid for authentication methods oauth`})
-}
-
-func TestVectorM38(t *testing.T) {
-	runMVec(t, mvec{vers: "18", setup: oauthV, conf: `local all all oauth issuer=i scope="openid x" map=m` + "\n", method: "oauth",
-		opts: []string{"map=m", "issuer=i", "scope=openid x", "validator=v"}})
-}
-
-func TestVectorM39(t *testing.T) {
-	runMVec(t, mvec{vers: "13-16", setup: dbUserNS, conf: "host all all 0.0.0.0/0 md5\n", fails: true,
-		viewErr: `MD5 authentication is not supported when "db_user_namespace" is enabled`})
-}
-
-func TestVectorM40(t *testing.T) {
-	runMVec(t, mvec{vers: "13", minor: 1, conf: "hostgssenc all all 0.0.0.0/0 md5\n", fails: true,
-		viewErr: "GSSAPI encryption only supports gss, trust, or reject authentication"})
-}
-
-func TestVectorM41(t *testing.T) {
-	runMVec(t, mvec{vers: "14+", conf: "hostgssenc all all 0.0.0.0/0 md5\n", method: "md5"})
-	runMVec(t, mvec{vers: "13", minor: 23, conf: "hostgssenc all all 0.0.0.0/0 md5\n", method: "md5"})
-}
-
-// TestVectorOAuthWarning: in 18 an oauth line drops the hostssl warning, so
-// the view shows no error for it; the rule still never matches.
-func TestVectorOAuthWarning(t *testing.T) {
-	p := &Parser{Version: 18, OAuthValidatorLibraries: "v"}
-	f := p.ParseBytes("pg_hba.conf", []byte("hostssl all all 0.0.0.0/0 oauth issuer=i scope=s\nhostssl all all 0.0.0.0/0 md5\n"))
-	if len(f.Lines) != 2 || f.Lines[0].Rule == nil || f.Lines[1].Rule == nil {
-		t.Fatalf("lines = %+v", f.Lines)
-	}
-	if w := f.Lines[0].Rule.Warning(); w != "" {
-		t.Errorf("oauth line warning = %q, want none", w)
-	}
-	if w := f.Lines[1].Rule.Warning(); w != "hostssl record cannot match because SSL is disabled" {
-		t.Errorf("md5 line warning = %q", w)
-	}
+// methodVectors are the M vectors run by TestVectors (vectors_test.go), each a subtest
+// named by its id.
+var methodVectors = []vectorTest[mvec]{
+	{id: "M01", vectors: []mvec{
+		{conf: "local all all ident\n", method: "peer"},
+	}},
+	{id: "M02", vectors: []mvec{
+		{conf: h + "peer\n", fails: true, viewErr: "peer authentication is only supported on local sockets"},
+	}},
+	{id: "M03", vectors: []mvec{
+		{conf: "local all all gss\n", fails: true, viewErr: "gssapi authentication is not supported on local sockets"},
+	}},
+	{id: "M04", vectors: []mvec{
+		{setup: noGSS, conf: h + "gss\n", fails: true, viewErr: `invalid authentication method "gss": not supported by this build`},
+	}},
+	{id: "M05", vectors: []mvec{
+		{conf: h + "cert\n", fails: true, viewErr: "cert authentication is only supported on hostssl connections"},
+	}},
+	{id: "M06", vectors: []mvec{
+		{vers: "14+", conf: "hostssl all all 127.0.0.1/32 cert clientcert=verify-ca\n", fails: true,
+			viewErr: `clientcert can only be set to "verify-full" when using "cert" authentication`,
+			logErr:  `clientcert only accepts "verify-full" when using "cert" authentication`},
+	}},
+	{id: "M07", check: func(t *testing.T) {
+		const conf = "hostssl all all 127.0.0.1/32 cert clientcert=verify-ca\n"
+		runMVec(t, mvec{vers: "13", conf: conf, method: "cert", opts: []string{"clientcert=verify-full"}})
+		runMVec(t, mvec{vers: "13", minor: 5, conf: conf, method: "cert", opts: []string{"clientcert=verify-ca"}})
+	}},
+	{id: "M08", check: func(t *testing.T) {
+		const conf = "hostssl all all 127.0.0.1/32 password clientcert=1\nhost all all 127.0.0.1/32 password\n"
+		const log = `invalid value for clientcert: "1"`
+		runMVec(t, mvec{vers: "14+", conf: conf, fails: true, viewErr: "hostssl record cannot match because SSL is disabled", logErr: log})
+		runMVec(t, mvec{vers: "14+", setup: func(p *Parser) { p.SSL = true }, conf: conf, fails: true, viewErr: "", logErr: log})
+	}},
+	{id: "M09", vectors: []mvec{
+		{vers: "13", conf: "hostssl all all 0.0.0.0/0 md5 clientcert=1\n", method: "md5", opts: []string{"clientcert=verify-ca"}},
+	}},
+	{id: "M10", vectors: []mvec{
+		{conf: h + "md5 clientcert=verify-full\n", fails: true, viewErr: `clientcert can only be configured for "hostssl" rows`},
+	}},
+	{id: "M11", vectors: []mvec{
+		{vers: "14+", setup: func(p *Parser) { p.SSL = true }, conf: "hostssl all all 127.0.0.1/32 md5 clientname=cn\n",
+			fails: true, logErr: `invalid value for clientname: "cn"`},
+	}},
+	{id: "M12", vectors: []mvec{
+		{vers: "13", conf: "hostssl all all 0.0.0.0/0 cert clientname=DN\n", fails: true,
+			viewErr: `unrecognized authentication option name: "clientname"`},
+	}},
+	{id: "M13", vectors: []mvec{
+		{vers: "13-17", conf: h + "trust map=x\n", fails: true,
+			viewErr: `authentication option "map" is only valid for authentication methods ident, peer, gssapi, sspi, and cert`},
+		{vers: "18", conf: h + "trust map=x\n", fails: true,
+			viewErr: `authentication option "map" is only valid for authentication methods ident, peer, gssapi, sspi, cert, and oauth`},
+	}},
+	{id: "M14", vectors: []mvec{
+		{conf: h + "ident map=x,map=y\n", method: "ident", opts: []string{"map=y"}},
+	}},
+	{id: "M15", vectors: []mvec{
+		{conf: h + "gss include_realm=true krb_realm=A\n", method: "gss", opts: []string{"krb_realm=A"}},
+	}},
+	{id: "M16", vectors: []mvec{
+		{conf: h + "gss map=\n", method: "gss", opts: []string{"include_realm=true", "map="}},
+	}},
+	{id: "M17", vectors: []mvec{
+		{conf: h + "ident foo\n", fails: true, viewErr: "authentication option not in name=value format: foo"},
+	}},
+	{id: "M18", vectors: []mvec{
+		{conf: h + "ident Map=x\n", fails: true, viewErr: `unrecognized authentication option name: "Map"`},
+		{conf: h + "ident =x\n", fails: true, viewErr: `unrecognized authentication option name: ""`},
+	}},
+	{id: "M19", vectors: []mvec{
+		{conf: h + "trust,reject\n", fails: true, viewErr: "multiple values specified for authentication type"},
+	}},
+	{id: "M20", vectors: []mvec{
+		{conf: h + "ldap ldapserver=x\n", fails: true,
+			viewErr: `authentication method "ldap" requires argument "ldapbasedn", "ldapprefix", or "ldapsuffix" to be set`},
+	}},
+	{id: "M21", check: func(t *testing.T) {
+		const conf = h + "ldap ldapserver=x ldapprefix=a ldapbasedn=b\n"
+		runMVec(t, mvec{vers: "13-17", conf: conf, fails: true,
+			viewErr: "cannot use ldapbasedn, ldapbinddn, ldapbindpasswd, ldapsearchattribute, ldapsearchfilter, or ldapurl together with ldapprefix"})
+		runMVec(t, mvec{vers: "18", conf: conf, fails: true, viewErr: "cannot mix options for simple bind and search+bind modes"})
+	}},
+	{id: "M22", vectors: []mvec{
+		{conf: h + "ldap ldapbasedn=b ldapsearchattribute=a ldapsearchfilter=f\n", fails: true,
+			viewErr: "cannot use ldapsearchattribute together with ldapsearchfilter"},
+	}},
+	{id: "M23", vectors: []mvec{
+		{conf: h + "ldap ldapbasedn=b ldapport=abc\n", fails: true, viewErr: `invalid LDAP port number: "abc"`},
+	}},
+	{id: "M24", check: func(t *testing.T) {
+		const conf = h + "ldap ldapbasedn=b ldapscheme=foo ldaptls=true\n"
+		with := []string{"ldapscheme=foo", "ldapbasedn=b", "ldapscope=2"}
+		without := []string{"ldapbasedn=b", "ldapscope=2"}
+		runMVec(t, mvec{conf: conf, method: "ldap", opts: with}) // newest minors
+		for _, m := range []struct {
+			v, old, fixed int
+		}{{13, 18, 19}, {14, 15, 16}, {15, 10, 11}, {16, 6, 7}, {17, 2, 3}} {
+			runMVec(t, mvec{vers: itoa(m.v), minor: m.old, conf: conf, method: "ldap", opts: without})
+			runMVec(t, mvec{vers: itoa(m.v), minor: m.fixed, conf: conf, method: "ldap", opts: with})
+		}
+	}},
+	{id: "M25", vectors: []mvec{
+		{vers: "18", conf: h + `ldap ldapurl="ldap://h:389/dc=x?uid?one" ldapserver=h2` + "\n", method: "ldap",
+			opts: []string{"ldapserver=h2", "ldapport=389", "ldapscheme=ldap", "ldapbasedn=dc=x", "ldapsearchattribute=uid", "ldapscope=2"}},
+	}},
+	{id: "M26", vectors: []mvec{
+		{conf: h + "radius radiusservers=127.0.0.1\n", fails: true,
+			viewErr: `authentication method "radius" requires argument "radiussecrets" to be set`},
+	}},
+	{id: "M27", vectors: []mvec{
+		{conf: h + "radius radiusservers=127.0.0.1,127.0.0.2 radiussecrets=a\n", fails: true,
+			viewErr: "authentication option not in name=value format: 127.0.0.2"},
+	}},
+	{id: "M28", check: func(t *testing.T) {
+		const conf = h + `radius radiusservers="127.0.0.1,127.0.0.2" radiussecrets="a,b,c"` + "\n"
+		const msg = "the number of RADIUS secrets (3) must be 1 or the same as the number of RADIUS servers (2)"
+		runMVec(t, mvec{vers: "14+", conf: conf, fails: true, viewErr: msg})
+		runMVec(t, mvec{vers: "13", conf: conf, fails: true, viewErr: "", logErr: msg})
+	}},
+	{id: "M29", vectors: []mvec{
+		{conf: h + "radius radiusservers=127.0.0.1 radiussecrets=a radiusports=abc\n", fails: true,
+			logErr: `invalid RADIUS port number: "abc"`},
+	}},
+	{id: "M30", check: func(t *testing.T) {
+		const conf = h + "radius radiusservers=no.such.host.invalid radiussecrets=a\n"
+		runMVec(t, mvec{setup: func(p *Parser) { p.RADIUSResolver = fakeResolver{} }, conf: conf, fails: true,
+			logErr: `could not translate RADIUS server name "no.such.host.invalid" to address: Name or service not known`})
+		// Without a resolver the name is not looked up (documented divergence).
+		runMVec(t, mvec{conf: conf, method: "radius", opts: []string{"radiusservers=no.such.host.invalid", "radiussecrets=a"}})
+	}},
+	{id: "M31", vectors: []mvec{
+		{conf: h + `pam pamservice="a b" pam_use_hostname=1` + "\n", method: "pam", opts: []string{"pamservice=a b"}},
+	}},
+	{id: "M32", vectors: []mvec{
+		{vers: "18", setup: oauthV, conf: h + `oauth issuer=https://x scope=""` + "\n", method: "oauth",
+			opts: []string{"issuer=https://x", "scope=", "validator=v"}},
+	}},
+	{id: "M33", vectors: []mvec{
+		{vers: "18", setup: oauthV, conf: h + "oauth issuer=https://x\n", fails: true,
+			viewErr: `authentication method "oauth" requires argument "scope" to be set`},
+		{vers: "18", setup: oauthV, conf: h + "oauth scope=a\n", fails: true,
+			viewErr: `authentication method "oauth" requires argument "issuer" to be set`},
+	}},
+	{id: "M34", vectors: []mvec{
+		{vers: "18", setup: oauthV, conf: h + "oauth issuer=i scope=s validator=w\n", fails: true,
+			viewErr: `validator "w" is not permitted by oauth_validator_libraries`},
+	}},
+	{id: "M35", vectors: []mvec{
+		{vers: "18", setup: oauthV, conf: h + "oauth issuer=i scope=s map=m delegate_ident_mapping=1\n", fails: true,
+			viewErr: "map cannot be used in combination with delegate_ident_mapping"},
+	}},
+	{id: "M36", vectors: []mvec{
+		{vers: "18", setup: oauthV, conf: h + "oauth issuer=i scope=s delegate_ident_mapping=true\n", method: "oauth",
+			opts: []string{"issuer=i", "scope=s", "validator=v"}},
+	}},
+	{id: "M37", vectors: []mvec{
+		{vers: "18", conf: h + "trust issuer=x\n", fails: true,
+			viewErr: `authentication option "issuer" is only valid for authentication methods oauth`},
+	}},
+	{id: "M38", vectors: []mvec{
+		{vers: "18", setup: oauthV, conf: `local all all oauth issuer=i scope="openid x" map=m` + "\n", method: "oauth",
+			opts: []string{"map=m", "issuer=i", "scope=openid x", "validator=v"}},
+	}},
+	{id: "M39", vectors: []mvec{
+		{vers: "13-16", setup: dbUserNS, conf: "host all all 0.0.0.0/0 md5\n", fails: true,
+			viewErr: `MD5 authentication is not supported when "db_user_namespace" is enabled`},
+	}},
+	{id: "M40", vectors: []mvec{
+		{vers: "13", minor: 1, conf: "hostgssenc all all 0.0.0.0/0 md5\n", fails: true,
+			viewErr: "GSSAPI encryption only supports gss, trust, or reject authentication"},
+	}},
+	{id: "M41", vectors: []mvec{
+		{vers: "14+", conf: "hostgssenc all all 0.0.0.0/0 md5\n", method: "md5"},
+		{vers: "13", minor: 23, conf: "hostgssenc all all 0.0.0.0/0 md5\n", method: "md5"},
+	}},
+	// OAuthWarning: in 18 an oauth line drops the hostssl warning, so
+	// the view shows no error for it; the rule still never matches.
+	{id: "OAuthWarning", check: func(t *testing.T) {
+		p := &Parser{Version: 18, OAuthValidatorLibraries: "v"}
+		f := p.ParseBytes("pg_hba.conf", []byte("hostssl all all 0.0.0.0/0 oauth issuer=i scope=s\nhostssl all all 0.0.0.0/0 md5\n"))
+		if len(f.Lines) != 2 || f.Lines[0].Rule == nil || f.Lines[1].Rule == nil {
+			t.Fatalf("lines = %+v", f.Lines)
+		}
+		if w := f.Lines[0].Rule.Warning(); w != "" {
+			t.Errorf("oauth line warning = %q, want none", w)
+		}
+		if w := f.Lines[1].Rule.Warning(); w != "hostssl record cannot match because SSL is disabled" {
+			t.Errorf("md5 line warning = %q", w)
+		}
+	}},
 }
 
 // warningCode returns the code of a warning text.

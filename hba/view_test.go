@@ -8,7 +8,10 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/internal/conformance"
 	"github.com/pghba/pghba/internal/pgtest"
 )
 
@@ -124,48 +127,6 @@ func serverRowTexts(version int, rows []pgtest.HBARow) []string {
 	return out
 }
 
-// lineDiff lists the differing lines of two equally long lists, or both
-// lists when the lengths differ.
-func lineDiff(want, got []string) string {
-	var b strings.Builder
-	if len(want) != len(got) {
-		fmt.Fprintf(&b, "%d rows, want %d\n", len(got), len(want))
-		for _, s := range want {
-			b.WriteString("- " + s + "\n")
-		}
-		for _, s := range got {
-			b.WriteString("+ " + s + "\n")
-		}
-		return b.String()
-	}
-	for i := range want {
-		if want[i] != got[i] {
-			b.WriteString("- " + want[i] + "\n+ " + got[i] + "\n")
-		}
-	}
-	return b.String()
-}
-
-func installFeatures(f pgtest.Features) hba.Features {
-	var h hba.Features
-	if f.SSL {
-		h |= hba.FeatureSSL
-	}
-	if f.GSSAPI {
-		h |= hba.FeatureGSSAPI
-	}
-	if f.LDAP {
-		h |= hba.FeatureLDAP
-	}
-	if f.PAM {
-		h |= hba.FeaturePAM
-	}
-	if h == 0 {
-		h = hba.NoFeatures
-	}
-	return h
-}
-
 // TestViewRowsServer compares ViewRows with pg_hba_file_rules of real
 // servers (every major whose binaries are installed; 15 is on the machine
 // image). The view re-reads the file on disk, so no reload is needed.
@@ -192,13 +153,13 @@ func TestViewRowsServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := hba.Parser{Version: inst.Major, Minor: inst.Minor, Features: installFeatures(inst.Features)}
+			p := hba.Parser{Version: inst.Major, Minor: inst.Minor, Features: conformance.BuildFeatures(inst.Features)}
 			f, err := p.ParseFile(cl.HBAFile())
 			if err != nil {
 				t.Fatal(err)
 			}
 			got, want := libRowTexts(major, f.ViewRows()), serverRowTexts(major, srv)
-			if diff := lineDiff(want, got); diff != "" {
+			if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("%s: rows differ (-server +hba):\n%s", inst, diff)
 			}
 			t.Logf("%s: %d rows compared", inst, len(srv))
@@ -241,7 +202,7 @@ func TestViewRowsServer(t *testing.T) {
 				gotI = append(gotI, fmt.Sprintf("%s %s %d %s %s %s %s", num, file, r.LineNumber,
 					q(r.MapName, r.Error == ""), q(r.SysName, r.Error == ""), q(r.PGUsername, r.Error == ""), q(r.Error, r.Error != "")))
 			}
-			if diff := lineDiff(wantI, gotI); diff != "" {
+			if diff := cmp.Diff(wantI, gotI, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("%s: ident rows differ (-server +hba):\n%s", inst, diff)
 			}
 		})

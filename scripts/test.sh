@@ -144,6 +144,7 @@ if [[ "${PGHBA_SKIP_INSTALL:-}" != 1 ]]; then
 else
 	log "PGHBA_SKIP_INSTALL=1: not installing PostgreSQL"
 fi
+[[ "${PGHBA_SKIP_INSTALL:-}" == 1 ]] || bash scripts/install-sarif.sh # lint CI test tools: the SARIF validator, pre-commit
 step install gofmt
 if [[ "${PGHBA_INSTALL_ONLY:-}" == 1 ]]; then
 	printf 'test.sh: PostgreSQL installed under %s\n' "$PGHBA_CACHE"

@@ -50,10 +50,11 @@ var commands = []*command{
 		run:     runExposure,
 	},
 	{
-		name:    "lint",
-		summary: "report load errors, rules that can never match and risky settings",
-		usage:   lintUsage,
-		run:     runLint,
+		name:        "lint",
+		summary:     "report load errors, rules that can never match and risky settings",
+		usage:       lintUsage,
+		interleaved: true,
+		run:         runLint,
 	},
 	{
 		name:        "rules",

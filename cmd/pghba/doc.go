@@ -110,7 +110,9 @@ Every command gives the same status for the same failure:
     the whole file); so does rules for a file it cannot read, and it shows
     line errors in the error column; lint reports them as load-error
     findings. Lint and test also exit 1 for their own negative answer (a
-    warning, a failed expectation).
+    warning, a failed expectation). Lint given FILE or DIR arguments, its
+    CI form (docs/ci.md), exits 2 instead for a FILE or DIR it cannot read,
+    after linting the others, and for a bad .pghba.json.
   - 2, usage or I/O: bad flags or arguments; a side input that cannot be
     read or is malformed: --roles, --hosts, --batch, the expectations of
     pghba test (--roles, --hosts and expectations files are read whole, up to

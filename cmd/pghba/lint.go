@@ -5,24 +5,32 @@ package main
 // exposure takes too.
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
+	"math"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/pghba/pghba/hba"
 	"github.com/pghba/pghba/hba/audit"
 )
 
-const lintUsage = `usage: pghba lint [-f FILE] [--json] [--listen ADDRS] [--ident FILE] [loading flags]
+const lintUsage = `usage: pghba lint [flags] [FILE|DIR...]
 
-Lint reads a pg_hba.conf as a PostgreSQL server would and reports, one
+Lint reads pg_hba.conf files as a PostgreSQL server would and reports, one
 finding per line, as
   file:line: severity: check: message
 every load error, every rule that can never match (with the earlier rules
 that decide its connections first and an example connection) and settings
-that expose the server. Files are named relative to the main file's
-directory. The checks (see docs/lint.md):
+that expose the server. Each FILE is linted; each DIR is walked for files
+named pg_hba*.conf (see --include). Without FILE, -f FILE, else
+$PGDATA/pg_hba.conf, else ./pg_hba.conf, and files are named relative to its
+directory; with FILEs, relative to the working directory. The checks (see
+docs/lint.md):
 
   load-error          error    the line or file does not load (PostgreSQL's text)
   never-matches       warning  hostssl with ssl off, hostgssenc without GSSAPI
@@ -45,15 +53,21 @@ directory. The checks (see docs/lint.md):
   incomplete          info     the file was too fragmented for the analysis of
                                rules shadowed by several rules together
 
+Each file is linted with the nearest .pghba.json in its directory or above,
+up to the repository root (docs/lint.md lists its keys); flags override it.
+
 Flags:
-  -f FILE                  the pg_hba.conf (default $PGDATA/pg_hba.conf, else
-                           ./pg_hba.conf)
-  --json                   {"findings":[{"file":...,"line":N,"severity":...,
-                           "check":...,"message":...,"related":[{"file":...,
-                           "line":N}],"witness":{...}}]}; the witness is a
-                           connection in the form of pghba check --batch lines;
-                           related and witness are left out when there are none,
-                           and included_from lists the include directives
+  -f FILE                  the pg_hba.conf when no FILE is given
+  --format FORMAT          text (default), json, sarif (SARIF 2.1.0, one run
+                           for every file), github (workflow commands),
+                           checkstyle or junit (XML)
+  --json                   --format json: {"findings":[{"file":...,"line":N,
+                           "severity":...,"check":...,"message":...,
+                           "related":[{"file":...,"line":N}],"witness":{...}}]};
+                           the witness is a connection in the form of pghba
+                           check --batch lines; related and witness are left
+                           out when there are none, and included_from lists
+                           the include directives
   --listen ADDRS           the server's listen_addresses: * (everything),
                            localhost, 0.0.0.0, ::, addresses and host names,
                            comma-separated; '' for none. With only loopback
@@ -61,14 +75,31 @@ Flags:
                            reported as unreachable-listen and findings about
                            remote clients are dropped
   --ident FILE             a pg_ident.conf: report map= names it lacks
+  --config FILE            use this configuration file for every file
+  --no-config              use no configuration file
+  --enable IDS             report only these checks (comma-separated;
+                           load-error always)
+  --disable IDS            do not report these checks
+  --severity ID=LEVEL,...  report a check as error, warning or info
+  --fail-on LEVEL          exit 1 for a finding of this severity or worse:
+                           error, warning (default), info or none
+  --include GLOBS          the files a directory walk lints (comma-separated,
+                           relative to the directory; default pg_hba*.conf)
+  --new-from-rev REV       report only findings on lines that git diff REV
+                           adds or changes (files git does not track: all)
+  --path-prefix PREFIX     SARIF and github: name files PREFIX/ and their path
+                           from the working directory (default: their path
+                           from the repository root)
   --pg-version N, --minor N, --server-ssl on|off, --missing LIST,
   --oauth-validators LIST, --db-user-namespace
                            as for pghba check
 
-Exit status: 0 when there is no finding of severity warning or error, 1 when
-there is (a main or --ident file that does not load, even one that cannot be
-read, is reported as load-error findings); 2 for bad usage, a failed write
-to standard output or standard error, or an internal error.
+Exit status: the worst of the files: 0 when there is no finding at the
+--fail-on level or worse, 1 when there is (a -f or --ident file that does
+not load, even one that cannot be read, is reported as load-error findings);
+2 for bad usage, a bad configuration file, a FILE or DIR that cannot be read
+(reported, the others still linted), a failed write to standard output or
+standard error, or an internal error.
 `
 
 // listenFlag is --listen, the server's listen_addresses, of lint and
@@ -111,12 +142,17 @@ type lintJSONCase struct {
 type lintJSONFinding struct {
 	File     string        `json:"file"`
 	Line     int           `json:"line"`
+	Column   int           `json:"column,omitempty"`
 	Severity string        `json:"severity"`
 	Check    string        `json:"check"`
 	Message  string        `json:"message"`
 	Related  []filePos     `json:"related,omitempty"`
 	Included []filePos     `json:"included_from,omitempty"`
 	Witness  *lintJSONCase `json:"witness,omitempty"`
+	// Suppressions are the waivers of the finding (none until in-source
+	// suppressions exist); a suppressed finding is in the JSON and SARIF
+	// output only.
+	Suppressions []lintSuppression `json:"suppressions,omitempty"`
 }
 
 func lintCase(c *hba.Conn) *lintJSONCase {
@@ -132,53 +168,199 @@ func lintCase(c *hba.Conn) *lintJSONCase {
 	return j
 }
 
+// lintFormats are the values of --format.
+var lintFormats = []string{"text", "json", "sarif", "github", "checkstyle", "junit"}
+
+// listFlag is a comma-separated flag value; nil until given.
+func listFlag(fs *flag.FlagSet, name string, dst *[]string) {
+	fs.Func(name, "", func(s string) error {
+		*dst = []string{}
+		for _, f := range strings.Split(s, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				*dst = append(*dst, f)
+			}
+		}
+		return nil
+	})
+}
+
 func runLint(inv *invocation, args []string) int {
-	var asJSON bool
-	var listen listenFlag
-	var identFile string
-	inv.flags.BoolVar(&asJSON, "json", false, "")
-	listen.register(inv.flags)
-	inv.flags.StringVar(&identFile, "ident", "", "")
-	// No resolver (the command table gives lint no --hosts): lint never
-	// touches DNS, and radiusservers names are not looked up.
-	p, err := inv.start(args, 0, listen.check)
-	if err != nil {
+	var asJSON, noConfig bool
+	var format, identFile, configFile, severities, failOn, newFromRev, pathPrefix string
+	var include []string
+	var lf lintFlags
+	fs := inv.flags
+	fs.BoolVar(&asJSON, "json", false, "")
+	fs.StringVar(&format, "format", "text", "")
+	lf.listen.register(fs)
+	fs.StringVar(&identFile, "ident", "", "")
+	fs.StringVar(&configFile, "config", "", "")
+	fs.BoolVar(&noConfig, "no-config", false, "")
+	listFlag(fs, "enable", &lf.enable)
+	listFlag(fs, "disable", &lf.disable)
+	fs.StringVar(&severities, "severity", "", "")
+	fs.StringVar(&failOn, "fail-on", "", "")
+	listFlag(fs, "include", &include)
+	fs.StringVar(&newFromRev, "new-from-rev", "", "")
+	fs.StringVar(&pathPrefix, "path-prefix", "", "")
+	check := func() error {
+		if err := lf.listen.check(); err != nil {
+			return err
+		}
+		if asJSON {
+			if inv.given["format"] && format != "json" {
+				return badUsage("--json and --format %s", format)
+			}
+			format = "json"
+		}
+		if !slices.Contains(lintFormats, format) {
+			return badUsage("--format %q: want one of %s", format, strings.Join(lintFormats, ", "))
+		}
+		if inv.given["config"] && noConfig {
+			return badUsage("--config and --no-config")
+		}
+		if inv.given["f"] && len(inv.args) > 0 {
+			return badUsage("-f and FILE arguments: give one or the other")
+		}
+		if err := checkIDs("--enable", lf.enable); err != nil {
+			return usageError(err.Error())
+		}
+		if err := checkIDs("--disable", lf.disable); err != nil {
+			return usageError(err.Error())
+		}
+		if inv.given["severity"] {
+			lf.severity = map[string]audit.Severity{}
+			for _, f := range strings.Split(severities, ",") {
+				id, level, ok := strings.Cut(strings.TrimSpace(f), "=")
+				if err := checkSeverityID("--severity", id); err != nil {
+					return usageError(err.Error())
+				}
+				sev, valid := parseSeverityName(level)
+				if !ok || !valid {
+					return badUsage("--severity %s: want ID=error, ID=warning or ID=info", f)
+				}
+				lf.severity[id] = sev
+			}
+		}
+		if inv.given["fail-on"] {
+			v, ok := parseFailOn(failOn)
+			if !ok {
+				return badUsage("--fail-on %q: want error, warning, info or none", failOn)
+			}
+			lf.failOn = v
+		}
+		if inv.given["include"] {
+			for _, g := range include {
+				if _, err := globRegexp(g); err != nil {
+					return usageError("--include: " + err.Error())
+				}
+			}
+			if len(include) == 0 {
+				return badUsage("--include: no glob given")
+			}
+		} else {
+			include = defaultLintGlobs
+		}
+		if inv.given["new-from-rev"] && newFromRev == "" {
+			return badUsage("--new-from-rev: no revision given")
+		}
+		return nil
+	}
+	if _, err := inv.start(args, math.MaxInt, check); err != nil {
 		return inv.exit(err)
 	}
-	opts := audit.LintOptions{Version: inv.load.version, DBUserNamespace: inv.load.dbUserNamespace, Listen: listen.listen}
-	findings, n := lintFindings(p, inv.load.path(), identFile, opts)
+	var fixed *lintConfig // --config
+	if configFile != "" {
+		c, err := readLintConfig(configFile)
+		if errors.Is(err, iofs.ErrNotExist) {
+			err = fmt.Errorf("--config: %w", err)
+		}
+		if err != nil {
+			return inv.exit(err)
+		}
+		fixed = c
+	}
+	cwd, _ := os.Getwd()
+	var changes *changedLines
+	if newFromRev != "" {
+		c, err := gitChanges(cwd, newFromRev)
+		if err != nil {
+			return inv.exit(err)
+		}
+		changes = c
+	}
 
 	status := exitOK
-	out := make([]lintJSONFinding, 0, len(findings))
-	for _, fd := range findings {
-		if fd.Severity >= audit.SeverityWarning {
-			status = 1
-		}
-		j := lintJSONFinding{File: n.rel(fd.Pos.Filename), Line: fd.Pos.Line, Severity: fd.Severity.String(),
-			Check: string(fd.Check), Message: fd.Message, Witness: lintCase(fd.Witness)}
-		for _, r := range fd.Related {
-			j.Related = append(j.Related, n.at(r))
-		}
-		for _, r := range fd.IncludedFrom {
-			j.Included = append(j.Included, n.at(r))
-		}
-		out = append(out, j)
-	}
-	if asJSON {
-		writeJSONLine(inv.stdout, struct {
-			Findings []lintJSONFinding `json:"findings"`
-		}{out})
+	worst := func(s int) { status = max(status, s) }
+	legacy := len(inv.args) == 0 // -f or the default file: named from its directory
+	var targets []lintTarget
+	if legacy {
+		targets = []lintTarget{{path: inv.load.path(), abs: absPath(inv.load.path())}}
 	} else {
-		writeLintText(inv.stdout, out)
+		var errs []error
+		targets, errs = lintTargets(inv.args, include)
+		for _, err := range errs {
+			fmt.Fprintf(inv.stderr, "pghba lint: %s\n", err)
+			worst(exitUsage)
+		}
 	}
+	rep := &lintReport{format: format, pathPrefix: pathPrefix, cwd: cwd}
+	rep.root = repoRoot(cwd)
+	if rep.root == "" {
+		rep.root = cwd
+	}
+	var finder configFinder
+	for _, t := range targets {
+		cfg := fixed
+		if cfg == nil && !noConfig {
+			c, err := finder.find(t.abs)
+			if err != nil {
+				fmt.Fprintf(inv.stderr, "pghba lint: %s\n", err)
+				worst(exitUsage)
+				continue
+			}
+			cfg = c
+		}
+		if !legacy && cfg.excluded(t.abs) {
+			continue
+		}
+		settings, err := inv.lintSettings(cfg, &lf)
+		if err != nil {
+			fmt.Fprintf(inv.stderr, "pghba lint: %s\n", err)
+			worst(exitUsage)
+			continue
+		}
+		lr := lintFindings(settings.parser, t.path, identFile, settings.opts)
+		if lr.unreadable && !legacy {
+			worst(exitUsage)
+		}
+		nm := rep.namerFor(lr.namer, legacy)
+		results := lintPolicy(lr, settings, changes, nm)
+		for _, r := range results {
+			if r.fails {
+				worst(1)
+			}
+		}
+		rep.files = append(rep.files, nm.place(hba.Position{Filename: absPath(t.path)}))
+		rep.results = append(rep.results, results...)
+	}
+	rep.write(inv.stdout)
 	return status
+}
+
+// lintRun is what lintFindings found in one file.
+type lintRun struct {
+	findings   []audit.Finding
+	namer      namer                   // for the main file's directory
+	raw        map[hba.Position]string // the logical line at each (Filename, Line)
+	unreadable bool                    // the main file could not be read at all
 }
 
 // lintFindings lints the main file path, read with p, and the --ident file
 // when identFile is not empty. A file that does not load, even one that
 // cannot be read, gives load-error findings: the server would not start
-// with it, or would run without its maps. The namer names the files.
-func lintFindings(p *hba.Parser, path, identFile string, opts audit.LintOptions) ([]audit.Finding, namer) {
+// with it, or would run without its maps.
+func lintFindings(p *hba.Parser, path, identFile string, opts audit.LintOptions) *lintRun {
 	var findings []audit.Finding
 	loadError := func(errs []*hba.Error) {
 		for _, e := range errs {
@@ -186,6 +368,7 @@ func lintFindings(p *hba.Parser, path, identFile string, opts audit.LintOptions)
 		}
 	}
 	f, n, err := readMain(p, path)
+	lr := &lintRun{namer: n, raw: map[hba.Position]string{}, unreadable: err != nil}
 	if err != nil {
 		loadError(hbaErrors(err, path))
 	}
@@ -196,8 +379,12 @@ func lintFindings(p *hba.Parser, path, identFile string, opts audit.LintOptions)
 	}
 	if f != nil {
 		findings = append(audit.Lint(f, opts), findings...)
+		for _, l := range f.Lines {
+			lr.raw[hba.Position{Filename: l.Pos.Filename, Line: l.Pos.Line}] = l.Raw
+		}
 	}
-	return findings, n
+	lr.findings = findings
+	return lr
 }
 
 // lintIdent loads the pg_ident.conf name: its maps, or the errors that

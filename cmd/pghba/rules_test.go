@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pghba/pghba/internal/pgtest"
+	"github.com/pghba/pghba/internal/testkit"
 )
 
 // TestRulesMatchesPsql installs the files of testdata/rules.txtar in a
@@ -28,10 +29,10 @@ func TestRulesMatchesPsql(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := map[string][]byte{}
-	for _, f := range parseTxtar(data).files {
-		switch f.name {
+	for _, f := range testkit.ParseString(string(data)).Files {
+		switch f.Name {
 		case "pg_hba.conf", "dbs", "extra.conf", "pg_ident.conf":
-			files[f.name] = f.data
+			files[f.Name] = f.Data
 		}
 	}
 	majors := []int{15}

@@ -2,15 +2,14 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the expected output in testdata/*.txtar")
+	"github.com/pghba/pghba/internal/testkit"
+)
 
 // The transcripts in testdata/*.txtar run pghba in-process. An archive's
 // comment says what it covers. Its files are written to a fresh directory,
@@ -26,7 +25,7 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 //
 // $WORK in args stands for the directory and $ROOT for the repository's
 // root; in the output their paths are shown as $WORK and $ROOT.
-// go test -update rewrites stdout, stderr and exit of every step.
+// go test -update (internal/testkit) rewrites stdout, stderr and exit of every step.
 func TestTranscripts(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txtar")
 	if err != nil {
@@ -59,7 +58,10 @@ func runTranscript(t *testing.T, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ar := parseTxtar(data)
+	ar, err := testkit.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
 	work := t.TempDir()
 	// Resolve symbolic links so that the paths pghba prints, which are
 	// made absolute from the working directory, start with work.
@@ -68,34 +70,34 @@ func runTranscript(t *testing.T, file string) {
 	}
 	var steps []*step
 	var cur *step
-	for _, f := range ar.files {
-		switch f.name {
+	for _, f := range ar.Files {
+		switch f.Name {
 		case "args":
-			cur = &step{args: strings.TrimSpace(string(f.data))}
+			cur = &step{args: strings.TrimSpace(string(f.Data))}
 			steps = append(steps, cur)
 		case "stdin", "stdout", "stderr", "exit":
 			if cur == nil {
-				t.Fatalf("%s: section %q before the first args", file, f.name)
+				t.Fatalf("%s: section %q before the first args", file, f.Name)
 			}
-			switch f.name {
+			switch f.Name {
 			case "stdin":
-				cur.stdin, cur.hasStdin = f.data, true
+				cur.stdin, cur.hasStdin = f.Data, true
 			case "stdout":
-				cur.stdout = f.data
+				cur.stdout = f.Data
 			case "stderr":
-				cur.stderr = f.data
+				cur.stderr = f.Data
 			case "exit":
-				cur.exit = f.data
+				cur.exit = f.Data
 			}
 		default:
 			if cur != nil {
-				t.Fatalf("%s: file %q after the first args", file, f.name)
+				t.Fatalf("%s: file %q after the first args", file, f.Name)
 			}
-			name := filepath.Join(work, filepath.FromSlash(f.name))
+			name := filepath.Join(work, filepath.FromSlash(f.Name))
 			if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(name, f.data, 0o666); err != nil {
+			if err := os.WriteFile(name, f.Data, 0o666); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -124,7 +126,7 @@ func runTranscript(t *testing.T, file string) {
 		gotOut := []byte(hide.Replace(stdout.String()))
 		gotErr := []byte(hide.Replace(stderr.String()))
 		gotExit := []byte(strconv.Itoa(code) + "\n")
-		if *update {
+		if testkit.Update() {
 			if !bytes.Equal(gotOut, s.stdout) || !bytes.Equal(gotErr, s.stderr) || !bytes.Equal(gotExit, s.exit) {
 				changed = true
 			}
@@ -141,31 +143,31 @@ func runTranscript(t *testing.T, file string) {
 			t.Errorf("step %d: pghba %s\nexit status %s, want %s", i+1, s.args, bytes.TrimSpace(gotExit), bytes.TrimSpace(s.exit))
 		}
 	}
-	if *update && changed {
+	if testkit.Update() && changed {
 		// Rebuild the archive: the input files as they were, then each
 		// step with its new output.
-		out := &txtar{comment: ar.comment}
-		for _, f := range ar.files {
-			switch f.name {
+		out := &testkit.Archive{Comment: ar.Comment}
+		for _, f := range ar.Files {
+			switch f.Name {
 			case "args", "stdin", "stdout", "stderr", "exit":
 				continue
 			}
-			out.files = append(out.files, f)
+			out.Files = append(out.Files, f)
 		}
 		for _, s := range steps {
-			out.files = append(out.files, txtarFile{"args", []byte(s.args + "\n")})
+			out.Files = append(out.Files, testkit.File{Name: "args", Data: []byte(s.args + "\n")})
 			if s.hasStdin {
-				out.files = append(out.files, txtarFile{"stdin", s.stdin})
+				out.Files = append(out.Files, testkit.File{Name: "stdin", Data: s.stdin})
 			}
 			if len(s.stdout) > 0 {
-				out.files = append(out.files, txtarFile{"stdout", s.stdout})
+				out.Files = append(out.Files, testkit.File{Name: "stdout", Data: s.stdout})
 			}
 			if len(s.stderr) > 0 {
-				out.files = append(out.files, txtarFile{"stderr", s.stderr})
+				out.Files = append(out.Files, testkit.File{Name: "stderr", Data: s.stderr})
 			}
-			out.files = append(out.files, txtarFile{"exit", s.exit})
+			out.Files = append(out.Files, testkit.File{Name: "exit", Data: s.exit})
 		}
-		if err := os.WriteFile(file, out.format(), 0o666); err != nil {
+		if err := os.WriteFile(file, out.Format(), 0o666); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("updated %s", file)
@@ -197,80 +199,6 @@ func splitArgs(s string) []string {
 		words = append(words, w.String())
 	}
 	return words
-}
-
-// A txtar is a text archive: a comment, then files, each introduced by a
-// line "-- NAME --". It is the format of golang.org/x/tools/txtar, which the
-// root module does not depend on.
-type txtar struct {
-	comment []byte
-	files   []txtarFile
-}
-
-type txtarFile struct {
-	name string
-	data []byte
-}
-
-func parseTxtar(data []byte) *txtar {
-	a := new(txtar)
-	var cur *[]byte = &a.comment
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i+1], data[i+1:]
-		} else {
-			data = nil
-		}
-		if name, ok := txtarMarker(line); ok {
-			a.files = append(a.files, txtarFile{name: name})
-			cur = &a.files[len(a.files)-1].data
-			continue
-		}
-		*cur = append(*cur, line...)
-	}
-	return a
-}
-
-// txtarMarker reports whether line is "-- NAME --", and the name.
-func txtarMarker(line []byte) (string, bool) {
-	s := strings.TrimRight(string(line), "\r\n")
-	if !strings.HasPrefix(s, "-- ") || !strings.HasSuffix(s, " --") || len(s) < 7 {
-		return "", false
-	}
-	return strings.TrimSpace(s[3 : len(s)-3]), true
-}
-
-func (a *txtar) format() []byte {
-	var b bytes.Buffer
-	b.Write(fixNL(a.comment))
-	for _, f := range a.files {
-		b.WriteString("-- " + f.name + " --\n")
-		b.Write(fixNL(f.data))
-	}
-	return b.Bytes()
-}
-
-// fixNL adds a final newline to non-empty data that lacks one.
-func fixNL(data []byte) []byte {
-	if len(data) == 0 || data[len(data)-1] == '\n' {
-		return data
-	}
-	return append(data[:len(data):len(data)], '\n')
-}
-
-func TestTxtarRoundTrip(t *testing.T) {
-	in := "comment\n-- a --\nA\n-- b/c --\n\n-- a --\nno newline"
-	a := parseTxtar([]byte(in))
-	if string(a.comment) != "comment\n" || len(a.files) != 3 {
-		t.Fatalf("parse: comment %q, %d files", a.comment, len(a.files))
-	}
-	if a.files[1].name != "b/c" || string(a.files[1].data) != "\n" || string(a.files[2].data) != "no newline" {
-		t.Fatalf("parse: files %q", a.files)
-	}
-	if got, want := string(a.format()), in+"\n"; got != want {
-		t.Fatalf("format:\n%q\nwant\n%q", got, want)
-	}
 }
 
 func TestSplitArgs(t *testing.T) {

@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -16,9 +15,8 @@ import (
 
 	"github.com/pghba/pghba/hba"
 	"github.com/pghba/pghba/internal/gen"
+	"github.com/pghba/pghba/internal/testkit"
 )
-
-var updateLint = flag.Bool("update-lint", false, "rewrite the expected output of testdata/lint/*.txtar")
 
 // Vocabulary of the generated rule sets: chosen so that ranges split and
 // lists spread over several rules, keywords and atoms meet.
@@ -412,132 +410,93 @@ func TestParseListen(t *testing.T) {
 // TestLintGolden runs the cases in testdata/lint: each txtar holds a
 // pg_hba.conf (and any files it includes), an optional "options" section
 // (listen=…, version=…, ssl=on, ident=FILE) and the expected "lint" output,
-// one finding per line. go test -update-lint rewrites it.
+// one finding per line. go test -update rewrites it.
 func TestLintGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/lint/*.txtar")
-	if len(files) == 0 {
-		t.Fatal("no testdata/lint/*.txtar")
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			comment, sections := lintSplitTxtar(string(data))
-			fsys := fstest.MapFS{}
-			var opts LintOptions
-			p := hba.Parser{FS: fsys}
-			for _, s := range sections {
-				if s.name != "lint" && s.name != "options" {
-					fsys[s.name] = &fstest.MapFile{Data: []byte(s.data)}
-				}
-			}
-			for _, s := range sections {
-				if s.name != "options" {
-					continue
-				}
-				for _, kv := range strings.Fields(s.data) {
-					k, v, _ := strings.Cut(kv, "=")
-					switch k {
-					case "listen":
-						l, err := ParseListen(strings.ReplaceAll(v, "_", " "))
-						if err != nil {
-							t.Fatal(err)
-						}
-						opts.Listen = l
-					case "version":
-						fmt.Sscan(v, &p.Version)
-						opts.Version = p.Version
-					case "ssl":
-						p.SSL = v == "on"
-					case "ident":
-						m, err := p.LoadIdent(v)
-						if err != nil {
-							t.Fatal(err)
-						}
-						opts.Ident = m
-					default:
-						t.Fatalf("unknown option %q", k)
-					}
-				}
-			}
-			f, err := p.ParseFile("pg_hba.conf")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var b strings.Builder
-			for _, fd := range Lint(f, opts) {
-				fmt.Fprintf(&b, "%s:%d: %s: %s: %s\n", strings.TrimPrefix(fd.Pos.Filename, "/"), fd.Pos.Line, fd.Severity, fd.Check, fd.Message)
-				for _, r := range fd.Related {
-					fmt.Fprintf(&b, "\trelated %s:%d\n", strings.TrimPrefix(r.Filename, "/"), r.Line)
-				}
-			}
-			// Lines annotated "# dead" must be reported unreachable;
-			// other annotated lines must not.
-			var main string
-			for _, s := range sections {
-				if s.name == "pg_hba.conf" {
-					main = s.data
-				}
-			}
-			dead := map[int]bool{}
-			for _, fd := range Lint(f, opts) {
-				if fd.Pos.Filename == "/pg_hba.conf" && (fd.Check == CheckUnreachable || fd.Check == CheckDuplicate) {
-					dead[fd.Pos.Line] = true
-				}
-			}
-			for i, line := range strings.Split(main, "\n") {
-				if _, c, ok := strings.Cut(line, "#"); ok && i > 0 || ok && !strings.HasPrefix(line, "#") {
-					if want := strings.HasPrefix(strings.TrimSpace(c), "dead"); want != dead[i+1] {
-						t.Errorf("line %d %q: reported unreachable %v", i+1, line, dead[i+1])
-					}
-				}
-			}
-			got := b.String()
-			var want string
-			for _, s := range sections {
-				if s.name == "lint" {
-					want = s.data
-				}
-			}
-			if *updateLint {
-				var out strings.Builder
-				out.WriteString(comment)
-				for _, s := range sections {
-					if s.name == "lint" {
-						continue
-					}
-					out.WriteString("-- " + s.name + " --\n" + s.data)
-				}
-				out.WriteString("-- lint --\n" + got)
-				if err := os.WriteFile(file, []byte(out.String()), 0o666); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if got != want {
-				t.Errorf("lint:\n%s\nwant:\n%s", got, want)
-			}
-		})
-	}
-}
-
-type lintSection struct{ name, data string }
-
-func lintSplitTxtar(s string) (comment string, out []lintSection) {
-	lines := strings.SplitAfter(s, "\n")
-	cur := &comment
-	for _, ln := range lines {
-		t := strings.TrimRight(ln, "\n")
-		if strings.HasPrefix(t, "-- ") && strings.HasSuffix(t, " --") && len(t) >= 7 {
-			out = append(out, lintSection{name: strings.TrimSpace(t[3 : len(t)-3])})
-			cur = &out[len(out)-1].data
-			continue
+	testkit.Fixtures(t, "testdata/lint/*.txtar", func(t *testing.T, file string, data []byte) {
+		a, err := testkit.Parse(data)
+		if err != nil {
+			t.Fatal(err)
 		}
-		*cur += ln
-	}
-	return comment, out
+		fsys := fstest.MapFS{}
+		var opts LintOptions
+		p := hba.Parser{FS: fsys}
+		for _, s := range a.Files {
+			if s.Name != "lint" && s.Name != "options" {
+				fsys[s.Name] = &fstest.MapFile{Data: s.Data}
+			}
+		}
+		for _, s := range a.Files {
+			if s.Name != "options" {
+				continue
+			}
+			for _, kv := range strings.Fields(string(s.Data)) {
+				k, v, _ := strings.Cut(kv, "=")
+				switch k {
+				case "listen":
+					l, err := ParseListen(strings.ReplaceAll(v, "_", " "))
+					if err != nil {
+						t.Fatal(err)
+					}
+					opts.Listen = l
+				case "version":
+					fmt.Sscan(v, &p.Version)
+					opts.Version = p.Version
+				case "ssl":
+					p.SSL = v == "on"
+				case "ident":
+					m, err := p.LoadIdent(v)
+					if err != nil {
+						t.Fatal(err)
+					}
+					opts.Ident = m
+				default:
+					t.Fatalf("unknown option %q", k)
+				}
+			}
+		}
+		f, err := p.ParseFile("pg_hba.conf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, fd := range Lint(f, opts) {
+			fmt.Fprintf(&b, "%s:%d: %s: %s: %s\n", strings.TrimPrefix(fd.Pos.Filename, "/"), fd.Pos.Line, fd.Severity, fd.Check, fd.Message)
+			for _, r := range fd.Related {
+				fmt.Fprintf(&b, "\trelated %s:%d\n", strings.TrimPrefix(r.Filename, "/"), r.Line)
+			}
+		}
+		// Lines annotated "# dead" must be reported unreachable;
+		// other annotated lines must not.
+		mainData, _ := a.Get("pg_hba.conf")
+		main := string(mainData)
+		dead := map[int]bool{}
+		for _, fd := range Lint(f, opts) {
+			if fd.Pos.Filename == "/pg_hba.conf" && (fd.Check == CheckUnreachable || fd.Check == CheckDuplicate) {
+				dead[fd.Pos.Line] = true
+			}
+		}
+		for i, line := range strings.Split(main, "\n") {
+			if _, c, ok := strings.Cut(line, "#"); ok && i > 0 || ok && !strings.HasPrefix(line, "#") {
+				if want := strings.HasPrefix(strings.TrimSpace(c), "dead"); want != dead[i+1] {
+					t.Errorf("line %d %q: reported unreachable %v", i+1, line, dead[i+1])
+				}
+			}
+		}
+		got := b.String()
+		wantData, _ := a.Get("lint")
+		want := string(wantData)
+		if testkit.Update() {
+			a.Files = slices.DeleteFunc(a.Files, func(f testkit.File) bool { return f.Name == "lint" })
+			a.Files = append(a.Files, testkit.File{Name: "lint", Data: []byte(got)})
+			if err := os.WriteFile(file, a.Format(), 0o666); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		if got != want {
+			t.Errorf("lint:\n%s\nwant:\n%s", got, want)
+		}
+	})
 }
 
 // TestDangerousExample lints examples/dangerous_pg_hba.conf: every line
@@ -627,10 +586,9 @@ func FuzzLint(f *testing.F) {
 	files, _ := filepath.Glob("testdata/lint/*.txtar")
 	for _, file := range files {
 		data, _ := os.ReadFile(file)
-		_, sections := lintSplitTxtar(string(data))
-		for _, s := range sections {
-			if s.name == "pg_hba.conf" {
-				f.Add(s.data)
+		if a, err := testkit.Parse(data); err == nil {
+			if d, ok := a.Get("pg_hba.conf"); ok {
+				f.Add(string(d))
 			}
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pghba/pghba/internal/testkit"
 )
 
 // The functions that mirror the C library are checked against glibc
@@ -22,8 +23,6 @@ import (
 // __inet_aton_exact, strtol and atoi; os.strerror is strerror), testdata/glibc.txt keeps its answers for machines
 // without python3, and TestGlibcLive asks again, on more inputs, where
 // python3 exists.
-
-var update = flag.Bool("update", false, "rewrite testdata/glibc.txt from the C library (needs python3)")
 
 const glibcTable = "testdata/glibc.txt"
 
@@ -169,7 +168,7 @@ func TestGlibcTable(t *testing.T) {
 func TestGlibcLive(t *testing.T) {
 	qs := fixedQueries()
 	answers := askGlibc(t, qs)
-	if *update {
+	if testkit.Update() {
 		writeTable(t, qs, answers)
 	}
 	checkAnswers(t, qs, answers)

@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -10,13 +9,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pghba/pghba/hba"
 	"github.com/pghba/pghba/internal/pgtest"
+	"github.com/pghba/pghba/internal/testkit"
 )
 
 // Environment:
@@ -34,61 +33,20 @@ import (
 //	PGHBA_CONFORMANCE_SAVE      directory for regression files of divergent cases
 //	                            (default: a new directory under $TMPDIR, printed)
 
-func envInt(name string, def int) int {
-	if v := os.Getenv(name); v != "" {
-		n, err := strconv.Atoi(v)
-		if err == nil {
-			return n
-		}
-	}
-	return def
-}
-
-func conformanceSeed(t *testing.T) uint64 {
-	if v := os.Getenv("PGHBA_CONFORMANCE_SEED"); v != "" {
-		s, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("PGHBA_CONFORMANCE_SEED=%q: %v", v, err)
-		}
-		return s
-	}
-	return rand.Uint64() >> 1
-}
+// env is the harness skeleton (testkit.Env) with the PGHBA_CONFORMANCE_ prefix.
+var env = &testkit.Env{Prefix: "PGHBA_CONFORMANCE"}
 
 func TestConformance(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: no real servers")
-	}
-	seed := conformanceSeed(t)
-	long := os.Getenv("PGHBA_CONFORMANCE_LONG") == "1"
-	t.Logf("seed %d (replay with PGHBA_CONFORMANCE_SEED=%d)", seed, seed)
-	majors := pgtest.Majors
-	if v := os.Getenv("PGHBA_CONFORMANCE_VERSIONS"); v != "" {
-		majors = nil
-		for _, s := range strings.Split(v, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil {
-				t.Fatalf("PGHBA_CONFORMANCE_VERSIONS=%q: %v", v, err)
-			}
-			majors = append(majors, n)
+	seed := env.Seed(t)
+	// every major is required: a missing one skips, or fails with CI=true
+	env.Majors(t, pgtest.Majors, pgtest.Majors[0], func(t *testing.T, inst *pgtest.Install) {
+		n := 100
+		if inst.Major == 15 || inst.Major == 18 {
+			n = 1000
 		}
-	}
-	for _, major := range majors {
-		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
-			t.Parallel()
-			required := major == 15 || major == 18
-			pgtest.Require(t, major) // skips, or fails with CI=true, when missing
-			n := 100
-			if required {
-				n = 1000
-			}
-			if long {
-				n = 10000
-			}
-			n = envInt("PGHBA_CONFORMANCE_CASES", n)
-			runConformance(t, major, seed, n)
-		})
-	}
+		n = env.Count("CASES", n, 10000)
+		runConformance(t, inst.Major, seed, n)
+	})
 }
 
 // target is one cluster with the matching hba dialect.
@@ -105,26 +63,6 @@ type target struct {
 	// time spent per phase
 	tInstall, tView, tLib, tProbe time.Duration
 	tLibLast, tProbeLast          time.Duration
-}
-
-func installFeatures(f pgtest.Features) hba.Features {
-	var h hba.Features
-	if f.SSL {
-		h |= hba.FeatureSSL
-	}
-	if f.GSSAPI {
-		h |= hba.FeatureGSSAPI
-	}
-	if f.LDAP {
-		h |= hba.FeatureLDAP
-	}
-	if f.PAM {
-		h |= hba.FeaturePAM
-	}
-	if h == 0 {
-		h = hba.NoFeatures
-	}
-	return h
 }
 
 // altProfile is the second cluster's configuration for a major.
@@ -177,9 +115,9 @@ func startTarget(t *testing.T, major int, prof profile) *target {
 			t.Fatalf("db_user_namespace not on: %v %v", rows, err)
 		}
 	}
-	feat := installFeatures(inst.Features)
+	feat := BuildFeatures(inst.Features)
 	tg := &target{t: t, inst: inst, cl: cl, hosts: hosts,
-		opts: Options{Version: major, Features: feat, HostNames: hosts, Conns: envInt("PGHBA_CONFORMANCE_CONNS", 6),
+		opts: Options{Version: major, Features: feat, HostNames: hosts, Conns: env.Int("CONNS", 6),
 			NoSSL: prof.NoSSL, DBUserNamespace: prof.DBUserNS, OAuthValidators: prof.OAuth},
 		parser: NewParser(major, inst.Minor, feat, hosts, "postgres"),
 		prof:   prof,
@@ -372,7 +310,7 @@ func (tg *target) run(c *Case) (res caseResult, err error) {
 	// A reload costs the server a connection (a fork, expensive here); the
 	// view needs none. Every fourth case reloads the original for real and
 	// checks that the view tells the same; the others take the view's word.
-	reload := c.Index%4 == 0 || os.Getenv("PGHBA_CONFORMANCE_RELOAD_ALL") == "1"
+	reload := c.Index%4 == 0 || env.Get("RELOAD_ALL") == "1"
 	rr, err := tg.install(c, false, reload)
 	if err != nil {
 		return res, err
@@ -494,24 +432,6 @@ func deref(p *string) string {
 	return *p
 }
 
-var saveDirOnce sync.Once
-var saveDir string
-
-func regressionDir(t *testing.T) string {
-	saveDirOnce.Do(func() {
-		saveDir = os.Getenv("PGHBA_CONFORMANCE_SAVE")
-		if saveDir == "" {
-			d, err := os.MkdirTemp("", "pghba-conformance-")
-			if err != nil {
-				t.Fatal(err)
-			}
-			saveDir = d
-		}
-		os.MkdirAll(saveDir, 0o755)
-	})
-	return saveDir
-}
-
 func runConformance(t *testing.T, major int, seed uint64, n int) {
 	main := startTarget(t, major, profile{})
 	cpu0 := processCPU(main.cl.PID()) + processCPU(main.cl.AdminPID())
@@ -524,13 +444,13 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 	// PGHBA_CONFORMANCE_FIRST starts at a later case index, so that a long
 	// run can be done in pieces with one seed (a case depends only on the
 	// seed, its index and the dialect).
-	first := envInt("PGHBA_CONFORMANCE_FIRST", 0)
+	first := env.Int("FIRST", 0)
 	last := first + n
-	if v := os.Getenv("PGHBA_CONFORMANCE_INDEX"); v != "" {
-		first = envInt("PGHBA_CONFORMANCE_INDEX", 0)
+	if v := env.Get("INDEX"); v != "" {
+		first = env.Int("INDEX", 0)
 		last = first + 1
 	}
-	progress := envInt("PGHBA_CONFORMANCE_PROGRESS", 0)
+	progress := env.Int("PROGRESS", 0)
 	var loaded, probes, failures, genProblems int
 	decisions := map[string]int{}
 	deadline, hasDeadline := t.Deadline()
@@ -547,7 +467,7 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 				major, first, i-1, seed, loaded, probes, failures, genProblems, time.Since(start).Seconds())
 		}
 		tg := main
-		if i%6 == 5 && os.Getenv("PGHBA_CONFORMANCE_NOALT") == "" {
+		if i%6 == 5 && env.Get("NOALT") == "" {
 			if alt == nil {
 				alt = startTarget(t, major, altProfile(major))
 			}
@@ -583,8 +503,7 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 			NoSSL: tg.prof.NoSSL, DBUserNS: tg.prof.DBUserNS, OAuth: tg.prof.OAuth,
 			Seed: seed, Index: i, Files: c.Files, Conns: c.Conns, Want: *res.server,
 			Note: "divergence found by TestConformance:\n" + res.diff}
-		path := filepath.Join(regressionDir(t), fmt.Sprintf("pg%d-%d-%d.txtar", major, seed, i))
-		os.WriteFile(path, reg.Marshal(), 0o644)
+		path := env.Save(t, fmt.Sprintf("pg%d-%d-%d", major, seed, i), reg.Marshal())
 		var conns strings.Builder
 		for k, cn := range c.Conns {
 			fmt.Fprintf(&conns, "  conn %d: %s\n", k, cn)
@@ -617,7 +536,7 @@ func runConformance(t *testing.T, major int, seed uint64, n int) {
 
 // TestReplay runs the regression files named in PGHBA_CONFORMANCE_REPLAY
 // (comma-separated paths) against a real server of their version and prints
-// both answers; with PGHBA_CONFORMANCE_RECORD=1 it rewrites each file with
+// both answers; with -update it rewrites each file with
 // the server's answers. Connections are probed only when every rule of the
 // file already has the method password (the file is its own password
 // variant) or the file is an unedited generated case (seed and index
@@ -649,7 +568,7 @@ func TestReplay(t *testing.T) {
 		}
 		t.Logf("%s: generator note: %q", path, res.generator)
 		t.Logf("%s:\nserver: %+v\nhba:    %+v\ndiff:\n%s", path, *res.server, *res.lib, res.diff)
-		if os.Getenv("PGHBA_CONFORMANCE_RECORD") == "1" {
+		if testkit.Update() {
 			r.Want = *res.server
 			r.Minor = tg.inst.Minor
 			if err := os.WriteFile(path, r.Marshal(), 0o644); err != nil {

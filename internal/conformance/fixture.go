@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/internal/pgtest"
 )
 
 // Role is one role of the fixed role fixture (SEMANTICS §10.1, extended).
@@ -78,3 +79,25 @@ func FixtureGraph(superuser string) hba.RoleGraph {
 }
 
 func sqlIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// BuildFeatures returns the hba features of a server build: the parts it was
+// compiled with, or hba.NoFeatures for none.
+func BuildFeatures(f pgtest.Features) hba.Features {
+	var h hba.Features
+	if f.SSL {
+		h |= hba.FeatureSSL
+	}
+	if f.GSSAPI {
+		h |= hba.FeatureGSSAPI
+	}
+	if f.LDAP {
+		h |= hba.FeatureLDAP
+	}
+	if f.PAM {
+		h |= hba.FeaturePAM
+	}
+	if h == 0 {
+		h = hba.NoFeatures
+	}
+	return h
+}

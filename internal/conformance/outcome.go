@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pghba/pghba/hba"
 )
 
@@ -27,43 +28,18 @@ type Outcome struct {
 	Decisions []string
 }
 
-// Diff returns a description of the differences, "" when equal.
+// Diff returns the differences (cmp.Diff, -server +hba), "" when equal.
+// Decisions are compared when both sides have as many, or both loaded: a
+// side that did not load has none, and Loaded already differs.
 func (o *Outcome) Diff(server *Outcome) string {
-	var b strings.Builder
-	if o.Loaded != server.Loaded {
-		fmt.Fprintf(&b, "loaded: server %v, hba %v\n", server.Loaded, o.Loaded)
+	srv, lib := *server, *o
+	if len(srv.Decisions) != len(lib.Decisions) && !(srv.Loaded && lib.Loaded) {
+		srv.Decisions, lib.Decisions = nil, nil
 	}
-	diffList(&b, "error", server.Errors, o.Errors)
-	diffList(&b, "row", server.Rows, o.Rows)
-	if len(o.Decisions) == len(server.Decisions) {
-		for i := range o.Decisions {
-			if o.Decisions[i] != server.Decisions[i] {
-				fmt.Fprintf(&b, "conn %d: server %s, hba %s\n", i, server.Decisions[i], o.Decisions[i])
-			}
-		}
-	} else if server.Loaded && o.Loaded {
-		fmt.Fprintf(&b, "decisions: server %d, hba %d\n", len(server.Decisions), len(o.Decisions))
+	if d := cmp.Diff(srv, lib, cmpopts.EquateEmpty()); d != "" {
+		return "(-server +hba)\n" + d
 	}
-	return b.String()
-}
-
-func diffList(b *strings.Builder, what string, server, lib []string) {
-	if slices.Equal(server, lib) {
-		return
-	}
-	for _, s := range server {
-		if !slices.Contains(lib, s) {
-			fmt.Fprintf(b, "%s only on the server: %s\n", what, s)
-		}
-	}
-	for _, s := range lib {
-		if !slices.Contains(server, s) {
-			fmt.Fprintf(b, "%s only in hba: %s\n", what, s)
-		}
-	}
-	if b.Len() == 0 || !strings.Contains(b.String(), what+" only") {
-		fmt.Fprintf(b, "%s order differs:\n  server %q\n  hba    %q\n", what, server, lib)
-	}
+	return ""
 }
 
 // RowColumns renders the compared data columns of a view row.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/internal/testkit"
 )
 
 // Regression is a case kept with the answers a real server gave, replayed
@@ -84,20 +85,20 @@ func (r *Regression) Marshal() []byte {
 		}
 		fmt.Fprintf(&c, "conn: %s => %s\n", cn, d)
 	}
-	a := &archive{Comment: c.Bytes()}
+	a := &testkit.Archive{Comment: c.Bytes()}
 	for _, f := range r.Files {
 		if f.Dir {
-			a.Files = append(a.Files, archiveFile{Name: f.Path + "/"})
+			a.Files = append(a.Files, testkit.File{Name: f.Path + "/"})
 			continue
 		}
-		a.Files = append(a.Files, archiveFile{Name: f.Path, Data: []byte(f.Data)})
+		a.Files = append(a.Files, testkit.File{Name: f.Path, Data: []byte(f.Data)})
 	}
-	return formatArchive(a)
+	return a.Format()
 }
 
 // ParseRegression reads the text form.
 func ParseRegression(data []byte) (*Regression, error) {
-	a, err := parseArchive(data)
+	a, err := testkit.Parse(data)
 	if err != nil {
 		return nil, err
 	}

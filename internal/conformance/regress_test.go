@@ -1,39 +1,33 @@
 package conformance
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/pghba/pghba/internal/testkit"
 )
 
 // TestRegressions replays the cases in testdata/regress against package hba
 // alone: each file holds a case and the answers a real server gave.
 func TestRegressions(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "regress", "*.txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(name), ".txtar"), func(t *testing.T) {
-			data, err := os.ReadFile(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := ParseRegression(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := writeCase(t, r.Files)
-			got, err := HBAOutcome(r.Parser("postgres"), dir, r.Conns)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := got.Diff(&r.Want); d != "" {
-				t.Errorf("hba differs from the recorded server answers (pg%d.%d):\n%s\nnote: %s", r.Version, r.Minor, d, r.Note)
-			}
-		})
-	}
+	testkit.Fixtures(t, filepath.Join("testdata", "regress", "*.txtar"), func(t *testing.T, _ string, data []byte) {
+		r, err := ParseRegression(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := writeCase(t, r.Files)
+		got, err := HBAOutcome(r.Parser("postgres"), dir, r.Conns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := got.Diff(&r.Want); d != "" {
+			t.Errorf("hba differs from the recorded server answers (pg%d.%d):\n%s\nnote: %s", r.Version, r.Minor, d, r.Note)
+		}
+	})
 }
 
 // writeCase writes files into a new temporary directory and returns it.
@@ -81,38 +75,11 @@ func TestRegressionRoundTrip(t *testing.T) {
 				}
 			}
 			r.Note += "\n"
-			if d := diffRegression(r, back); d != "" {
-				t.Fatalf("v%d case %d: round trip: %s\n%s", o.Version, i, d, r.Marshal())
+			if d := cmp.Diff(r, back, cmpopts.EquateEmpty(), cmpopts.EquateComparable(netip.Addr{})); d != "" {
+				t.Fatalf("v%d case %d: round trip (-want +got):\n%s\n%s", o.Version, i, d, r.Marshal())
 			}
 		}
 	}
-}
-
-func diffRegression(a, b *Regression) string {
-	switch {
-	case a.Note != b.Note:
-		return "note " + a.Note + " vs " + b.Note
-	case a.Version != b.Version || a.Minor != b.Minor || a.Features != b.Features || a.Hosts != b.Hosts || a.Seed != b.Seed || a.Index != b.Index:
-		return "header"
-	case len(a.Files) != len(b.Files):
-		return "file count"
-	case len(a.Conns) != len(b.Conns):
-		return "conn count"
-	}
-	for i := range a.Files {
-		if a.Files[i] != b.Files[i] {
-			return "file " + a.Files[i].Path
-		}
-	}
-	for i := range a.Conns {
-		if a.Conns[i] != b.Conns[i] {
-			return "conn " + a.Conns[i].String()
-		}
-	}
-	if d := a.Want.Diff(&b.Want); d != "" {
-		return d
-	}
-	return ""
 }
 
 // TestRegressionsDetect shows that the comparison can fail: recorded

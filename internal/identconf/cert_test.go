@@ -13,26 +13,12 @@ import (
 )
 
 func TestIdentCert(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: no real servers")
-	}
-	seed := envSeed(t)
-	t.Logf("seed %d (replay with PGHBA_IDENT_SEED=%d)", seed, seed)
-	n := 240
-	if long() {
-		n = 2000
-	}
-	n = envInt("PGHBA_IDENT_CHECKS", n)
-	majors, required := versions(t, []int{15, 18}, 13)
+	seed := env.Seed(t)
+	n := env.Count("CHECKS", 240, 2000)
 	ca, caFile := newCAFile(t)
-	sv := newSaver(t)
-	for _, major := range majors {
-		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
-			t.Parallel()
-			inst := install(t, major, required[major])
-			runCert(t, inst, ca, caFile, seed, n, sv)
-		})
-	}
+	env.Majors(t, []int{15, 18}, 13, func(t *testing.T, inst *pgtest.Install) {
+		runCert(t, inst, ca, caFile, seed, n)
+	})
 }
 
 func createRoles(t *testing.T, cl *pgtest.Cluster) {
@@ -85,7 +71,7 @@ func newCAFile(t *testing.T) (*certAuthority, string) {
 	return ca, caFile
 }
 
-func runCert(t *testing.T, inst *pgtest.Install, ca *certAuthority, caFile string, seed uint64, n int, sv *saver) {
+func runCert(t *testing.T, inst *pgtest.Install, ca *certAuthority, caFile string, seed uint64, n int) {
 	major := inst.Major
 	cl := pgtest.Start(t, inst, pgtest.Options{Conf: []string{"ssl_ca_file = '" + caFile + "'"}})
 	createRoles(t, cl)
@@ -120,15 +106,7 @@ func runCert(t *testing.T, inst *pgtest.Install, ca *certAuthority, caFile strin
 		var bad []string
 		var outs []certOutcome
 		for _, chk := range c.Checks {
-			cert, err := ca.clientCert(chk.CN)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pr, err := cl.Probe(pgtest.ProbeConn{SSL: true, User: chk.User, Database: "postgres", ClientCert: cert})
-			if err != nil {
-				t.Fatalf("pg%d case %d: probe %+v: %v", major, i, chk, err)
-			}
-			out := outcomeOf(pr)
+			out := probeCert(t, cl, ca, chk)
 			outs = append(outs, out)
 			lib, _, err := libCert(major, inst.Minor, dir, c, chk)
 			if err != nil {
@@ -151,7 +129,7 @@ func runCert(t *testing.T, inst *pgtest.Install, ca *certAuthority, caFile strin
 		diverged++
 		if diverged <= 8 {
 			t.Errorf("pg%d seed %d case %d (%s) diverges:\n  %s\n--- pg_ident.conf ---\n%s", major, seed, i, c.HBA, strings.Join(bad, "\n  "), c.Ident)
-			sv.save(t, fmt.Sprintf("pg%d-cert", major), certArchive(c, major, inst.Minor, seed, i, outs))
+			save(t, fmt.Sprintf("pg%d-cert", major), certArchive(c, major, inst.Minor, seed, i, outs))
 		}
 	}
 	t.Logf("pg%d (%s): %d/%d certificate checks agree (%d allowed by the server), %d cases skipped because both refused pg_ident.conf, %d divergent cases",
@@ -162,6 +140,21 @@ func runCert(t *testing.T, inst *pgtest.Install, ca *certAuthority, caFile strin
 	if checks >= 50 && (allowed == 0 || allowed == checks) {
 		t.Errorf("pg%d: the server allowed %d of %d checks: the generator or the set-up is broken", major, allowed, checks)
 	}
+}
+
+// probeCert connects over TLS as chk.User with a client certificate whose CN is chk.CN, and
+// returns the server's outcome.
+func probeCert(t *testing.T, cl *pgtest.Cluster, ca *certAuthority, chk certCheck) certOutcome {
+	t.Helper()
+	cert, err := ca.clientCert(chk.CN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := cl.Probe(pgtest.ProbeConn{SSL: true, User: chk.User, Database: "postgres", ClientCert: cert})
+	if err != nil {
+		t.Fatalf("probe %+v: %v", chk, err)
+	}
+	return outcomeOf(pr)
 }
 
 func certArchive(c certCase, major, minor int, seed uint64, i int, outs []certOutcome) *archive {

@@ -12,5 +12,5 @@
 //     message) is compared with IdentMaps.CheckRule.
 //
 // Divergences are kept as txtar files under testdata/ that TestRegressions replays against
-// the library alone. Environment: see the comment on envSeed.
+// the library alone. Environment: see the comment on env (env_test.go).
 package identconf

@@ -7,10 +7,12 @@ import (
 	"testing"
 
 	"github.com/pghba/pghba/internal/pgtest"
+	"github.com/pghba/pghba/internal/testkit"
 )
 
 // namedCerts and namedViews are corner cases recorded from real servers into testdata/ by
-// PGHBA_IDENT_RECORD=DIR go test -run TestRecord (the expectations are the servers' answers).
+// go test -run 'TestRecord$' -update (or PGHBA_IDENT_RECORD=DIR to write elsewhere); the
+// expectations are the servers' answers.
 var namedCerts = []struct {
 	name string
 	c    certCase
@@ -56,14 +58,11 @@ var namedViews = []struct {
 }
 
 func TestRecord(t *testing.T) {
-	out := os.Getenv("PGHBA_IDENT_RECORD")
-	if out == "" {
-		t.Skip("set PGHBA_IDENT_RECORD=DIR to record the named cases from real servers")
-	}
-	majors, _ := versions(t, []int{15, 18}, 15)
+	out := recordDir(t, "testdata")
+	majors, _ := env.Versions(t, []int{15, 18}, 15)
 	ca, caFile := newCAFile(t)
 	for _, major := range majors {
-		inst := install(t, major, true)
+		inst := testkit.Install(t, major, true)
 		cl := pgtest.Start(t, inst, pgtest.Options{Conf: []string{"ssl_ca_file = '" + caFile + "'"}})
 		createRoles(t, cl)
 		for _, nc := range namedCerts {
@@ -76,16 +75,7 @@ func TestRecord(t *testing.T) {
 			}
 			var outs []certOutcome
 			for _, chk := range c.Checks {
-				cert, err := ca.clientCert(chk.CN)
-				if err != nil {
-					t.Fatal(err)
-				}
-				pr, err := cl.Probe(pgtest.ProbeConn{SSL: true, User: chk.User, Database: "postgres", ClientCert: cert})
-				if err != nil {
-					t.Fatal(err)
-				}
-				o := outcomeOf(pr)
-				outs = append(outs, o)
+				outs = append(outs, probeCert(t, cl, ca, chk))
 			}
 			a := certArchive(c, major, inst.Minor, 0, 0, outs)
 			a.Header[0] = fmt.Sprintf("# %s: recorded from PostgreSQL %s by TestRecord; outcomes are the server's.", nc.name, inst.Version())
@@ -103,17 +93,8 @@ func TestRecord(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a := &archive{Header: []string{
-				fmt.Sprintf("# %s: recorded from PostgreSQL %s by TestRecord; rows are the server's.", nv.name, inst.Version()),
-				"kind: view", fmt.Sprintf("version: %d", major), fmt.Sprintf("minor: %d", inst.Minor),
-				fmt.Sprintf("loaded: %v", rr.IdentLoaded),
-			}, Files: nv.files}
-			if nv.divergence != "" {
-				a.Header = append(a.Header, "divergence: "+nv.divergence)
-			}
-			for _, r := range serverRows(major, rows, cl.Dir()) {
-				a.Header = append(a.Header, "row: "+r)
-			}
+			a := viewArchive(fmt.Sprintf("# %s: recorded from PostgreSQL %s by TestRecord; rows are the server's.", nv.name, inst.Version()),
+				major, inst.Minor, rr.IdentLoaded, nv.files, nv.divergence, serverRows(major, rows, cl.Dir()))
 			write(t, filepath.Join(out, fmt.Sprintf("pg%d-%s.txtar", major, nv.name)), a)
 		}
 	}

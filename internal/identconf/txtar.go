@@ -1,61 +1,34 @@
 package identconf
 
 import (
-	"bytes"
-	"fmt"
 	"sort"
-	"strconv"
 	"strings"
+
+	"github.com/pghba/pghba/internal/testkit"
 )
 
-// archive is a txtar-style file: header lines "key: value", then files introduced by
-// "-- NAME --" lines. A file whose marker reads "-- NAME (quoted) --" holds one Go-quoted
-// string per line (for CR, control bytes or a missing final newline).
+// archive is a regression or recorded case: a txtar archive (internal/testkit) whose
+// comment holds header lines "key: value", then the case's files by name.
 type archive struct {
 	Header []string // lines before the first file, without newlines
 	Files  map[string][]byte
 }
 
-const quotedMark = " (quoted)"
-
 func parseArchive(data []byte) (*archive, error) {
+	t, err := testkit.Parse(data)
+	if err != nil {
+		return nil, err
+	}
 	a := &archive{Files: map[string][]byte{}}
-	cur, quoted := "", false
-	inFiles := false
-	for _, line := range strings.SplitAfter(string(data), "\n") {
-		if line == "" {
-			continue
+	for _, h := range strings.SplitAfter(string(t.Comment), "\n") {
+		if h != "" {
+			a.Header = append(a.Header, strings.TrimSuffix(h, "\n"))
 		}
-		if name, ok := marker(line); ok {
-			quoted = strings.HasSuffix(name, quotedMark)
-			cur = strings.TrimSuffix(name, quotedMark)
-			a.Files[cur] = []byte{}
-			inFiles = true
-			continue
-		}
-		if !inFiles {
-			a.Header = append(a.Header, strings.TrimRight(line, "\n"))
-			continue
-		}
-		if quoted {
-			s, err := strconv.Unquote(strings.TrimRight(line, "\n"))
-			if err != nil {
-				return nil, fmt.Errorf("file %s: %v", cur, err)
-			}
-			a.Files[cur] = append(a.Files[cur], s...)
-			continue
-		}
-		a.Files[cur] = append(a.Files[cur], line...)
+	}
+	for _, f := range t.Files {
+		a.Files[f.Name] = f.Data
 	}
 	return a, nil
-}
-
-func marker(line string) (string, bool) {
-	s := strings.TrimRight(line, "\n")
-	if len(s) < 7 || !strings.HasPrefix(s, "-- ") || !strings.HasSuffix(s, " --") {
-		return "", false
-	}
-	return s[3 : len(s)-3], true
 }
 
 // values returns the header values for key, in order.
@@ -78,55 +51,24 @@ func (a *archive) value(key string) string {
 	return ""
 }
 
+// format writes the archive, pg_ident.conf first, then the other files by name.
 func (a *archive) format() []byte {
-	var b bytes.Buffer
+	t := &testkit.Archive{}
 	for _, h := range a.Header {
-		b.WriteString(h)
-		b.WriteByte('\n')
+		t.Comment = append(t.Comment, h+"\n"...)
 	}
 	names := make([]string, 0, len(a.Files))
 	for n := range a.Files {
 		names = append(names, n)
 	}
-	sort.Strings(names)
-	// the main file first
-	for i, n := range names {
-		if n == "pg_ident.conf" {
-			copy(names[1:i+1], names[:i])
-			names[0] = n
+	sort.Slice(names, func(i, j int) bool {
+		if (names[i] == "pg_ident.conf") != (names[j] == "pg_ident.conf") {
+			return names[i] == "pg_ident.conf"
 		}
-	}
+		return names[i] < names[j]
+	})
 	for _, n := range names {
-		d := a.Files[n]
-		if !needsQuote(d) {
-			fmt.Fprintf(&b, "-- %s --\n", n)
-			b.Write(d)
-			continue
-		}
-		fmt.Fprintf(&b, "-- %s%s --\n", n, quotedMark)
-		for _, l := range strings.SplitAfter(string(d), "\n") {
-			if l != "" {
-				b.WriteString(strconv.Quote(l))
-				b.WriteByte('\n')
-			}
-		}
+		t.Files = append(t.Files, testkit.File{Name: n, Data: a.Files[n]})
 	}
-	return b.Bytes()
-}
-
-func needsQuote(d []byte) bool {
-	if len(d) > 0 && d[len(d)-1] != '\n' {
-		return true
-	}
-	for _, l := range strings.Split(string(d), "\n") {
-		if _, ok := marker(l); ok {
-			return true
-		}
-	}
-	for _, c := range d {
-		if c < 0x20 && c != '\n' && c != '\t' || c >= 0x7f {
-			return true
-		}
-	}
-	return false
+	return t.Format()
 }

@@ -63,24 +63,3 @@ func libView(major, minor int, path, dir string) (rows []string, loaded bool, er
 	_, cerr := p.CompileIdent(f)
 	return rows, cerr == nil, nil
 }
-
-// diffRows returns a short description of the first differences, "" when equal.
-func diffRows(server, lib []string) string {
-	var b strings.Builder
-	n := max(len(server), len(lib))
-	shown := 0
-	for i := 0; i < n && shown < 6; i++ {
-		var s, l string
-		if i < len(server) {
-			s = server[i]
-		}
-		if i < len(lib) {
-			l = lib[i]
-		}
-		if s != l {
-			fmt.Fprintf(&b, "row %d:\n  server: %s\n  hba:    %s\n", i+1, s, l)
-			shown++
-		}
-	}
-	return b.String()
-}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pghba/pghba/internal/pgtest"
 )
 
@@ -17,32 +19,16 @@ func caseRand(seed uint64, major, i int) *rand.Rand {
 }
 
 func TestIdentView(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: no real servers")
-	}
-	seed := envSeed(t)
-	t.Logf("seed %d (replay with PGHBA_IDENT_SEED=%d)", seed, seed)
-	n := 300
-	if long() {
-		n = 3000
-	}
-	n = envInt("PGHBA_IDENT_FILES", n)
-	majors, required := versions(t, []int{15, 18}, 15)
+	seed := env.Seed(t)
+	n := env.Count("FILES", 300, 3000)
 	genNonASCII = os.Getenv("PGHBA_IDENT_NONASCII") == "1"
-	sv := newSaver(t)
-	for _, major := range majors {
-		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
-			t.Parallel()
-			if major < 15 {
-				t.Skip("pg_ident_file_mappings exists from 15")
-			}
-			inst := install(t, major, required[major])
-			runView(t, inst, seed, n, sv)
-		})
-	}
+	// pg_ident_file_mappings exists from 15
+	env.Majors(t, []int{15, 18}, 15, func(t *testing.T, inst *pgtest.Install) {
+		runView(t, inst, seed, n)
+	})
 }
 
-func runView(t *testing.T, inst *pgtest.Install, seed uint64, n int, sv *saver) {
+func runView(t *testing.T, inst *pgtest.Install, seed uint64, n int) {
 	major := inst.Major
 	cl := pgtest.Start(t, inst, pgtest.Options{NoSSL: true})
 	dir := cl.Dir()
@@ -75,7 +61,7 @@ func runView(t *testing.T, inst *pgtest.Install, seed uint64, n int, sv *saver) 
 				rowsOK++
 			}
 		}
-		d := diffRows(server, lib)
+		d := cmp.Diff(server, lib, cmpopts.EquateEmpty())
 		if loaded != rr.IdentLoaded {
 			d += fmt.Sprintf("loaded: server %v, hba %v\n", rr.IdentLoaded, loaded)
 		}
@@ -86,18 +72,10 @@ func runView(t *testing.T, inst *pgtest.Install, seed uint64, n int, sv *saver) 
 		diverged++
 		kinds[firstLine(d)]++
 		if diverged <= 8 {
-			t.Errorf("pg%d seed %d case %d diverges:\n%s--- pg_ident.conf ---\n%s", major, seed, i, d, fs["pg_ident.conf"])
-			a := &archive{Header: []string{
-				fmt.Sprintf("# DIVERGENCE found by TestIdentView (seed %d, case %d); rows are the server's.", seed, i),
-				"kind: view",
-				fmt.Sprintf("version: %d", major),
-				fmt.Sprintf("minor: %d", inst.Minor),
-				fmt.Sprintf("loaded: %v", rr.IdentLoaded),
-			}, Files: fs}
-			for _, r := range server {
-				a.Header = append(a.Header, "row: "+r)
-			}
-			sv.save(t, fmt.Sprintf("pg%d-view", major), a)
+			t.Errorf("pg%d seed %d case %d diverges (-server +hba):\n%s--- pg_ident.conf ---\n%s", major, seed, i, d, fs["pg_ident.conf"])
+			a := viewArchive(fmt.Sprintf("# DIVERGENCE found by TestIdentView (seed %d, case %d); rows are the server's.", seed, i),
+				major, inst.Minor, rr.IdentLoaded, fs, "", server)
+			save(t, fmt.Sprintf("pg%d-view", major), a)
 		}
 	}
 	t.Logf("pg%d (%s): %d/%d files agree (%d loaded on the server), %d/%d rows agree",
@@ -118,4 +96,17 @@ func firstLine(s string) string {
 		return strings.TrimSpace(lines[1]) + " | " + strings.TrimSpace(lines[2])
 	}
 	return lines[0]
+}
+
+// viewArchive is a view case: the files, whether the server loaded them, and its rows.
+func viewArchive(comment string, major, minor int, loaded bool, files fileSet, divergence string, rows []string) *archive {
+	a := &archive{Header: []string{comment, "kind: view", fmt.Sprintf("version: %d", major),
+		fmt.Sprintf("minor: %d", minor), fmt.Sprintf("loaded: %v", loaded)}, Files: files}
+	if divergence != "" {
+		a.Header = append(a.Header, "divergence: "+divergence)
+	}
+	for _, r := range rows {
+		a.Header = append(a.Header, "row: "+r)
+	}
+	return a
 }

@@ -1,7 +1,6 @@
 package pgre
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"strconv"
@@ -9,16 +8,15 @@ import (
 	"testing"
 
 	"github.com/pghba/pghba/internal/pgtest"
+	"github.com/pghba/pghba/internal/testkit"
 )
-
-var regen = flag.Bool("pgre.regen", false, "rewrite vectors_data_test.go from testdata/vector_cases.txt and a real server")
 
 // TestRegenerateVectors records PostgreSQL's answers for the cases in
 // testdata/vector_cases.txt (pattern TAB subject, the subject in Go string
-// escapes) into vectors_data_test.go. Run with -pgre.regen.
+// escapes) into vectors_data_test.go. Run with -update (needs PostgreSQL 15).
 func TestRegenerateVectors(t *testing.T) {
-	if !*regen {
-		t.Skip("run with -pgre.regen to rewrite vectors_data_test.go")
+	if !testkit.Update() {
+		t.Skip("run with -update to rewrite vectors_data_test.go")
 	}
 	data, err := os.ReadFile("testdata/vector_cases.txt")
 	if err != nil {
