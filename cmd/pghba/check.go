@@ -30,6 +30,24 @@ not given, or a lookup failed; the server's answer cannot be known).
 Loading flags:
   -f FILE                  the pg_hba.conf to load (default $PGDATA/pg_hba.conf,
                            else ./pg_hba.conf)
+  --pgdata DIR             read the server's own configuration from its data
+                           directory: PG_VERSION, postgresql.conf and
+                           postgresql.auto.conf (with their includes), for the
+                           version, hba_file, ssl, ssl_ca_file,
+                           listen_addresses, password_encryption,
+                           db_user_namespace and oauth_validator_libraries; the
+                           flags given explicitly win over what it read
+  --config-file FILE            the same from a postgresql.conf outside the data
+                           directory (Debian: /etc/postgresql/N/main), whose
+                           data_directory names the data
+  --dsn URL                a running server (libpq URL or key=value string;
+                           password from it, PGPASSWORD or ~/.pgpass; TLS per
+                           its sslmode; connect_timeout default 10 s): its
+                           version, settings and roles with their memberships
+                           (so +role and samerole resolve), over what the files
+                           said; hba_file needs superuser or
+                           pg_read_all_settings, else give -f; what the role
+                           cannot read is said on standard error
   --pg-version N           PostgreSQL major version, 13 to 18 (default 18)
   --minor N                minor release, for the few rules that changed within a
                            major version (default: the newest)
@@ -133,6 +151,9 @@ func runCheck(inv *invocation, args []string) int {
 	})
 	if err != nil {
 		return inv.exit(err)
+	}
+	if v, ok := inv.load.krbCaseinsUsers(); ok && !inv.given["krb-caseins-users"] {
+		f.ident.caseins = v
 	}
 	ld := load(p, inv.load.path())
 	writeLoadErrors(inv.stderr, ld.errors)

@@ -127,7 +127,11 @@ func (inv *invocation) start(args []string, maxArgs int, check func() error) (*h
 			return nil, err
 		}
 	}
-	return inv.load.parser()
+	p, err := inv.load.parser()
+	for _, n := range inv.load.notes {
+		fmt.Fprintf(inv.stderr, "pghba %s: %s\n", inv.cmd.name, n)
+	}
+	return p, err
 }
 
 // parse parses the flags and arguments of args, for start.

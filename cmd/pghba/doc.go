@@ -13,7 +13,8 @@ details of one.
 
 Check loads a configuration and decides one connection, or a batch of them:
 
-	pghba check [-f FILE] [--pg-version N] [--server-ssl on|off] [--missing LIST]
+	pghba check [-f FILE] [--pgdata DIR] [--config-file FILE] [--dsn URL]
+	            [--pg-version N] [--server-ssl on|off] [--missing LIST]
 	            [--roles FILE] [--hosts FILE] [--server-addrs LIST] [--json]
 	            ( --local | --host ADDR ) [--ssl] [--gss] [--db NAME] --user NAME
 	            [--replication physical|logical]
@@ -28,6 +29,20 @@ within a major version (default: the newest); --server-ssl the ssl setting
 lacks, from gssapi, ldap, pam, bsd, sspi and ssl (default bsd,sspi, a typical
 Linux build); --oauth-validators the oauth_validator_libraries setting (18);
 --db-user-namespace turns db_user_namespace on (13 to 16).
+
+Those facts can come from the server itself. --pgdata DIR reads the data
+directory as the server does at start: PG_VERSION, postgresql.conf and
+postgresql.auto.conf with their includes, for the version, hba_file, ssl,
+ssl_ca_file, listen_addresses, password_encryption, db_user_namespace and
+oauth_validator_libraries. --config-file FILE starts from a postgresql.conf
+outside the data directory, whose data_directory names the data (Debian's
+/etc/postgresql/N/main). --dsn URL connects to a running server (libpq
+syntax; password from it, PGPASSWORD or ~/.pgpass; TLS per sslmode;
+connect_timeout 10 s unless given) and reads its version, those settings and
+its roles with their memberships, so +role and samerole rules resolve. A
+flag given explicitly wins over what was read, and --dsn over the files.
+A configuration the server would refuse, or a server that cannot be reached,
+stops the command with exit status 2.
 
 The world outside the files comes from flags too. --roles names a JSON object
 mapping each role to the roles it is directly a member of; membership is

@@ -44,6 +44,9 @@ Flags:
                    "rules":[{"file":...,"line":N}]}]}
   --listen ADDRS   the server's listen_addresses (see pghba help lint): only
                    TCP clients it admits are shown
+  --pgdata DIR, --config-file FILE, --dsn URL
+                   read the server's own configuration (see pghba help
+                   check); its listen_addresses stands for --listen
   --pg-version N, --minor N, --server-ssl on|off, --missing LIST,
   --oauth-validators LIST, --db-user-namespace
                    as for pghba check
@@ -70,6 +73,9 @@ func runExposure(inv *invocation, args []string) int {
 	inv.flags.BoolVar(&asJSON, "json", false, "")
 	listen.register(inv.flags) // lint.go
 	p, err := inv.start(args, 0, listen.check)
+	if err == nil {
+		err = inv.load.serverListen(&listen)
+	}
 	if err != nil {
 		return inv.exit(err)
 	}

@@ -90,6 +90,11 @@ Flags:
   --path-prefix PREFIX     SARIF and github: name files PREFIX/ and their path
                            from the working directory (default: their path
                            from the repository root)
+  --pgdata DIR, --config-file FILE, --dsn URL
+                           read the server's own configuration (see pghba help
+                           check): its listen_addresses stands for --listen, and
+                           ssl, ssl_ca_file and password_encryption enable the
+                           checks no-ssl-ca and password-encryption
   --pg-version N, --minor N, --server-ssl on|off, --missing LIST,
   --oauth-validators LIST, --db-user-namespace
                            as for pghba check

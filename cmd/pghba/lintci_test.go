@@ -466,7 +466,10 @@ func TestPreCommitHook(t *testing.T) {
 	tryRepo := func(files ...string) (string, error) {
 		cmd := exec.Command(pc, append([]string{"try-repo", root, "pghba-lint", "--files"}, files...)...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "PRE_COMMIT_HOME="+home) // its hook environments, not the user's
+		// Its hook environments, not the user's; pre-commit gives go install
+		// a GOPATH of its own, so the module cache is named to be shared
+		// (nothing is downloaded twice).
+		cmd.Env = append(os.Environ(), "PRE_COMMIT_HOME="+home, "GOMODCACHE="+goEnv(t, "GOMODCACHE"))
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
@@ -542,4 +545,14 @@ func TestLintColumnsWritten(t *testing.T) {
 	if strings.Count(out["json"], `"column":22`) != 1 || strings.Count(out["checkstyle"], `column="22"`) != 1 {
 		t.Errorf("json / checkstyle:\n%s\n%s", out["json"], out["checkstyle"])
 	}
+}
+
+// goEnv is `go env NAME`.
+func goEnv(t *testing.T, name string) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", name).Output()
+	if err != nil {
+		t.Fatalf("go env %s: %v", name, err)
+	}
+	return strings.TrimSpace(string(out))
 }

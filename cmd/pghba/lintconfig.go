@@ -69,6 +69,10 @@ var lintChecks = []lintCheck{
 		"The address is a host name or .suffix: access rests on reverse DNS of the client address, confirmed by a forward lookup."},
 	{audit.CheckMissingMap, "MissingIdentMap", audit.SeverityWarning, "map= names a map the ident file lacks.",
 		"With --ident, map= names a user name map that the ident file does not define: every login through the rule fails."},
+	{audit.CheckPasswordEncryption, "ScramWithMd5PasswordEncryption", audit.SeverityWarning, "scram-sha-256 while the server stores md5 passwords.",
+		"With --pgdata, --config-file or --dsn: a scram-sha-256 rule while the server has password_encryption = md5; passwords set from then on are stored as MD5, and scram-sha-256 refuses MD5 secrets."},
+	{audit.CheckNoSSLCA, "ClientCertificateWithoutCA", audit.SeverityWarning, "Client certificates without ssl_ca_file.",
+		"With --pgdata, --config-file or --dsn: a cert rule or a clientcert= option while the server has no ssl_ca_file; the line loads, and every connection it matches fails."},
 	{audit.CheckIncomplete, "IncompleteAnalysis", audit.SeverityInfo, "The file was too fragmented for the full analysis.",
 		"The file is too fragmented for the analysis of rules shadowed by several rules together within its work limit; the rules named were only compared with each earlier rule alone."},
 }
@@ -499,6 +503,15 @@ func (inv *invocation) lintSettings(c *lintConfig, lf *lintFlags) (*lintSettings
 			return nil, fmt.Errorf("%s: %s", c.name, err)
 		}
 	}
+	if listen == nil && lf.listen.text == nil {
+		// Neither --listen nor the configuration file: the server's own
+		// listen_addresses, when --pgdata, --config-file or --dsn read it.
+		var server listenFlag
+		if err := load.serverListen(&server); err != nil {
+			return nil, err
+		}
+		listen = server.listen
+	}
 	p, err := load.parser()
 	if err != nil {
 		if c == nil {
@@ -507,7 +520,8 @@ func (inv *invocation) lintSettings(c *lintConfig, lf *lintFlags) (*lintSettings
 		return nil, fmt.Errorf("%s: %s", c.name, strings.Replace(err.Error(), "--", "", 1))
 	}
 	s := &lintSettings{config: c, parser: p, failOn: audit.SeverityWarning, enabled: map[string]bool{}, severity: map[string]audit.Severity{}}
-	s.opts = audit.LintOptions{Version: load.version, DBUserNamespace: load.dbUserNamespace, Listen: listen}
+	s.opts = audit.LintOptions{Version: load.version, DBUserNamespace: load.dbUserNamespace, Listen: listen,
+		Settings: load.settings()}
 	// --enable or --disable replaces both lists of the file: a check the
 	// command line enables is not disabled by the file.
 	enable, disable := lf.enable, lf.disable

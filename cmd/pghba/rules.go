@@ -4,9 +4,11 @@ package main
 // pg_ident_file_mappings. viewtable.go prints them.
 
 import (
+	"fmt"
 	"io"
 	"path/filepath"
 
+	"github.com/pghba/pghba/cmd/pghba/internal/live"
 	"github.com/pghba/pghba/hba"
 )
 
@@ -25,6 +27,24 @@ Loading flags:
   -f FILE                  the pg_hba.conf to read (default $PGDATA/pg_hba.conf,
                            else ./pg_hba.conf)
   --ident FILE             read this pg_ident.conf instead
+  --pgdata DIR             read the server's own configuration from its data
+                           directory: PG_VERSION, postgresql.conf and
+                           postgresql.auto.conf (with their includes), for the
+                           version, hba_file, ssl, ssl_ca_file,
+                           listen_addresses, password_encryption,
+                           db_user_namespace and oauth_validator_libraries; the
+                           flags given explicitly win over what it read
+  --config-file FILE            the same from a postgresql.conf outside the data
+                           directory (Debian: /etc/postgresql/N/main), whose
+                           data_directory names the data
+  --dsn URL                a running server (libpq URL or key=value string;
+                           password from it, PGPASSWORD or ~/.pgpass; TLS per
+                           its sslmode; connect_timeout default 10 s): its
+                           version, settings and roles with their memberships
+                           (so +role and samerole resolve), over what the files
+                           said; hba_file needs superuser or
+                           pg_read_all_settings, else give -f; what the role
+                           cannot read is said on standard error
   --pg-version N           PostgreSQL major version, 13 to 18 (default 18)
   --minor N                minor release (default: the newest)
   --server-ssl on|off      the server's ssl setting (default off)
@@ -34,6 +54,9 @@ Loading flags:
   --db-user-namespace      db_user_namespace is on (13 to 16)
   --hosts FILE             host table for radiusservers names (see pghba help
                            check); default: the system resolver
+
+With --dsn, the rows are the server's own pg_hba_file_rules (with --ident,
+pg_ident_file_mappings), which need superuser.
 
 Output:
   --json                   a JSON array of objects, one per row, keyed by
@@ -59,6 +82,7 @@ func runRules(inv *invocation, args []string) int {
 	inv.flags.BoolVar(&asJSON, "json", false, "")
 	inv.flags.BoolVar(&relative, "relative", false, "")
 	inv.flags.StringVar(&identFile, "ident", "", "")
+	inv.load.withViews = true // --dsn: what the server reads
 	p, err := inv.start(args, 0, func() error {
 		switch {
 		case inv.given["ident"] && inv.given["f"]:
@@ -70,6 +94,9 @@ func runRules(inv *invocation, args []string) int {
 	})
 	if err != nil {
 		return inv.exit(err)
+	}
+	if f := inv.load.live; f != nil {
+		return liveRules(inv, f, inv.given["ident"], asJSON)
 	}
 	version := inv.load.version
 	var t *viewTable
@@ -166,4 +193,61 @@ func identTable(version int, f *hba.IdentFile, name func(string) string) *viewTa
 	}
 	t.setNumeric()
 	return t
+}
+
+// liveRules prints the rows of pg_hba_file_rules (or, with --ident,
+// pg_ident_file_mappings) as the server --dsn names shows them: its own
+// text forms, arrays included.
+func liveRules(inv *invocation, f *live.Facts, ident, asJSON bool) int {
+	view, cols, arrays, rows := "pg_hba_file_rules", f.HBAColumns, f.HBAArrays, f.HBARules
+	if ident {
+		view, cols, arrays, rows = "pg_ident_file_mappings", f.IdentColumns, f.IdentArrays, f.IdentMappings
+	}
+	if rows == nil {
+		fmt.Fprintf(inv.stderr, "pghba rules: --dsn: %s: %s cannot be read by this role (it needs superuser, or a GRANT SELECT on the view)\n", f.Host, view)
+		return exitUsage
+	}
+	t := &viewTable{cols: cols}
+	errCol := -1
+	for i, c := range cols {
+		if c == "error" {
+			errCol = i
+		}
+	}
+	loads := true
+	for _, r := range rows {
+		var row []viewCell
+		for i, v := range r {
+			s := ""
+			if v != nil {
+				s = *v
+			}
+			cell := textCell(s, v != nil)
+			if a, ok := live.ParseArray(s); ok && asJSON && arrays[i] {
+				cell = arrayCell(a, true) // aligned output keeps the server's own text
+			}
+			row = append(row, cell)
+			if i == errCol && v != nil {
+				loads = false
+			}
+		}
+		t.rows = append(t.rows, row)
+	}
+	t.setNumeric()
+	for i := range t.cols {
+		if t.numeric[i] {
+			for _, row := range t.rows {
+				row[i].num = true
+			}
+		}
+	}
+	if asJSON {
+		t.writeJSON(inv.stdout)
+	} else {
+		t.writeAligned(inv.stdout)
+	}
+	if !loads {
+		return exitNotLoaded
+	}
+	return exitOK
 }

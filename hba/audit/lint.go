@@ -23,6 +23,10 @@ type LintOptions struct {
 	// Ident, if non-nil, is the loaded pg_ident.conf: rules whose map= it
 	// does not define are reported (missing-map).
 	Ident *hba.IdentMaps
+	// Settings, if non-nil, are the server's settings: they enable
+	// CheckPasswordEncryption and CheckNoSSLCA, and a hostssl rule's
+	// never-matches finding then says that ssl is off and where.
+	Settings *Settings
 }
 
 // Lint reports the problems of a parsed file: its load errors, rules that
@@ -218,7 +222,7 @@ func (l *linter) rule(i int) {
 	r := l.f.Rules[i]
 	if r.Never() {
 		l.dead[i] = true
-		l.add(r, SeverityWarning, CheckNeverMatches, r.Warning(), nil, nil)
+		l.add(r, SeverityWarning, CheckNeverMatches, l.neverMessage(r), nil, nil)
 	} else if l.shadowed(i) {
 		l.dead[i] = true
 	} else if l.opts.Listen != nil && r.Type() != hba.Local && l.listenDead(i) {
@@ -237,6 +241,7 @@ func (l *linter) rule(i int) {
 		msg := `map "` + m + `" is not defined in ` + identName(l.opts.Ident) + `: every login through this line fails`
 		l.add(r, SeverityWarning, CheckMissingMap, msg, nil, nil)
 	}
+	l.settingsRule(i)
 }
 
 func identName(m *hba.IdentMaps) string {
