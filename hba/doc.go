@@ -115,7 +115,8 @@
 //     of the connection, without a new lookup.
 //   - (F) With [Env.FailuresDoNotMatch] set: no match instead, and the scan
 //     goes on, as in the server, which logs the failure and skips the rule.
-//     It does not change the other rows.
+//     It does not change the other rows, and an Interfaces error returned
+//     once the caller's context has ended still refuses.
 //
 // "Not found" is a lookup error that is, or wraps, a *net.DNSError with
 // IsNotFound set (NXDOMAIN; [HostTable] answers so for a missing entry).

@@ -1,7 +1,9 @@
 package hba
 
 import (
+	"context"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,5 +45,41 @@ func TestRedteamIncludeDepthErrorsCountAgainstMaxFiles(t *testing.T) {
 				t.Errorf("no ErrLimit among the errors (first: %v)", el[0])
 			}
 		})
+	}
+}
+
+// Env.FailuresDoNotMatch turns an Interfaces failure into no match, as the
+// server does, but it promises nothing for a canceled context, which always
+// refuses. An Interfaces source that answers a canceled context with its
+// error (as any context-aware source does) must then not skip a samenet
+// reject rule and let a later trust rule grant.
+func TestRedteamCanceledContextInterfacesErrorRefusesWithFailuresDoNotMatch(t *testing.T) {
+	p := Parser{Version: 16}
+	rs, err := p.LoadBytes("pg_hba.conf", []byte("host all all samenet reject\nhost all all 0.0.0.0/0 trust\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs = rs.WithEnv(Env{FailuresDoNotMatch: true, Interfaces: InterfacesFunc(func(ctx context.Context) ([]netip.Prefix, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return []netip.Prefix{netip.MustParsePrefix("192.0.2.1/24")}, nil
+	})})
+	c := Conn{Addr: netip.MustParseAddr("10.1.2.3"), User: "u", Database: "d"}
+	if d := rs.Decide(context.Background(), c); d.Outcome != Matched || d.Rule.Pos().Line != 2 {
+		t.Fatalf("live context: %v at %v, want a match at line 2", d.Outcome, d.Rule)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	d := rs.Decide(ctx, c)
+	if d.Outcome != Unresolved || d.Rule == nil || d.Rule.Pos().Line != 1 || d.Reason != ReasonInterfacesFailed || !errors.Is(d.Err, context.Canceled) {
+		t.Errorf("canceled context: Decide = %v at %v (%v, %v), want unresolved at line 1, ReasonInterfacesFailed, context.Canceled", d.Outcome, d.Rule, d.Reason, d.Err)
+	}
+	if _, err := rs.MatchContext(ctx, c); !errors.Is(err, ErrUnresolved) {
+		t.Errorf("canceled context: MatchContext error %v, want ErrUnresolved", err)
+	}
+	tr := rs.Explain(ctx, c)
+	if tr.Decision.Outcome != Unresolved || tr.Decision.Rule == nil || tr.Decision.Rule.Pos().Line != 1 {
+		t.Errorf("canceled context: Explain decision %v at %v, want unresolved at line 1", tr.Decision.Outcome, tr.Decision.Rule)
 	}
 }
