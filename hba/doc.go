@@ -121,7 +121,8 @@
 //     of the connection, without a new lookup.
 //   - (F) With [Env.FailuresDoNotMatch] set: no match instead, and the scan
 //     goes on, as in the server, which logs the failure and skips the rule.
-//     It does not change the other rows.
+//     It does not change the other rows, and an Interfaces error returned
+//     once the caller's context has ended still refuses.
 //
 // "Not found" is a lookup error that is, or wraps, a *net.DNSError with
 // IsNotFound set (NXDOMAIN; [HostTable] answers so for a missing entry).
@@ -174,7 +175,8 @@
 //     main file included (512 MiB; a file over what remains is refused from
 //     its size before it is read, a file of unknown size is read at most
 //     one byte past it); files and directories opened (16,384, every @file
-//     reference counting); non-empty logical lines (4 Mi); tokens (16 Mi);
+//     reference counting, and every include or @file refused for its
+//     nesting depth); non-empty logical lines (4 Mi); tokens (16 Mi);
 //     tokens in one logical line, @files expanded (1 Mi); tokens produced
 //     by @file expansion (2 Mi). The first line past a budget gets an error
 //     naming it ("pghba limit of 16384 files opened per load exceeded"),

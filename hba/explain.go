@@ -125,8 +125,11 @@ type explainer struct {
 	ifaddrs  []netip.Prefix
 	ifErr    error
 	ifLoaded bool
-	reason   Reason
-	err      error
+	// ifCtxEnded: the context had ended when Interfaces failed, which
+	// refuses even with Env.FailuresDoNotMatch.
+	ifCtxEnded bool
+	reason     Reason
+	err        error
 }
 
 // rule runs the tests on r. col is 0 when r matches; otherwise it names the
@@ -262,11 +265,12 @@ func (ex *explainer) sameHostNet(kind AddrKind, ip netip.Addr) (why string, unre
 		ex.ifaddrs, ex.ifErr = src.InterfaceAddrs(ex.ctx)
 		if ex.ifErr != nil {
 			ex.ifaddrs = nil
+			ex.ifCtxEnded = ex.ctx.Err() != nil
 		}
 		ex.ifLoaded = true
 	}
 	if ex.ifErr != nil {
-		if !ex.env.FailuresDoNotMatch {
+		if !ex.env.FailuresDoNotMatch || ex.ifCtxEnded {
 			ex.reason, ex.err = ReasonInterfacesFailed, ex.ifErr
 			return "", true
 		}

@@ -179,6 +179,12 @@ for m in "${modules[@]}"; do
 	(cd "$m" && go vet ./...)
 done
 
+# The library builds for every target the playground and users need: js/wasm
+# (the playground) and Windows, besides this machine's.
+log "cross-build: hba for js/wasm and windows"
+GOOS=js GOARCH=wasm go build ./hba/... ./pgconf/...
+GOOS=windows GOARCH=amd64 go build ./hba/... ./pgconf/...
+
 step vet test
 tested_pkgs=0
 test_log=$(mktemp)
