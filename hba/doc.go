@@ -60,11 +60,17 @@
 //
 // On top of the three stages: [Ruleset.Explain] says, for every rule before
 // the deciding one, which test failed and why; [File.ViewRows] gives the
-// rows of the pg_hba_file_rules view; [Lint] finds load errors, rules that
-// can never match (proved, with a witness connection) and risky settings;
-// [Exposure] summarises who can reach what; [ParsePolicy] and
-// [Ruleset.CheckPolicy] check allow/deny expectations. pg_ident.conf is read
-// by [Parser.ParseIdentFile] and checked by [IdentMaps.Check].
+// rows of the pg_hba_file_rules view. pg_ident.conf is read by
+// [Parser.ParseIdentFile] and checked by [IdentMaps.Check].
+//
+// The analyses for DBAs and CI live in package
+// github.com/pghba/pghba/hba/audit: lint (load errors, rules that can never
+// match, proved with a witness connection, and risky settings), the
+// exposure summary (who can reach what) and policy tests (allow/deny
+// expectations). They read a [File] through a small seam: the rule methods
+// ([Rule.Type], [Rule.Address], [Rule.Method], [Rule.Never], ...) and
+// [Rule.Names], which gives the database and user columns as the matcher
+// reads them.
 //
 // # Server facts and outside sources
 //
