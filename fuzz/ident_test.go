@@ -122,7 +122,7 @@ func FuzzIdent(f *testing.F) {
 			return
 		}
 		res := maps.Check(context.Background(), mapName, sys, pg, hba.IdentOptions{Roles: roles})
-		allowed, stopped, line := refIdentCheck(version, maps.Mappings(), roles, mapName, sys, pg)
+		allowed, stopped, line := refIdentCheck(version, file.Mappings, roles, mapName, sys, pg)
 		if res.Allowed != allowed || (stopped && res.Line != line) {
 			t.Fatalf("check(%q, %q, %q) on\n%s\ngot %v line %v, reference allowed=%v line %v", mapName, sys, pg, data, res.Outcome, res.Pos(), allowed, line)
 		}

@@ -174,7 +174,8 @@ type Limits struct {
 	MaxBytes int64
 	// MaxFiles bounds the files and directories opened per load: the main
 	// file, every @file reference, every include and every include_dir
-	// directory and file. Default 16,384.
+	// directory and file; an include or @file refused for its nesting
+	// depth counts too, though nothing is opened. Default 16,384.
 	MaxFiles int
 	// MaxLines bounds the non-empty logical lines read per load, in every
 	// file (lines of @files and included files count). Default 4,194,304.

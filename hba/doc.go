@@ -60,11 +60,17 @@
 //
 // On top of the three stages: [Ruleset.Explain] says, for every rule before
 // the deciding one, which test failed and why; [File.ViewRows] gives the
-// rows of the pg_hba_file_rules view; [Lint] finds load errors, rules that
-// can never match (proved, with a witness connection) and risky settings;
-// [Exposure] summarises who can reach what; [ParsePolicy] and
-// [Ruleset.CheckPolicy] check allow/deny expectations. pg_ident.conf is read
-// by [Parser.ParseIdentFile] and checked by [IdentMaps.Check].
+// rows of the pg_hba_file_rules view. pg_ident.conf is read by
+// [Parser.ParseIdentFile] and checked by [IdentMaps.Check].
+//
+// The analyses for DBAs and CI live in package
+// github.com/pghba/pghba/hba/audit: lint (load errors, rules that can never
+// match, proved with a witness connection, and risky settings), the
+// exposure summary (who can reach what) and policy tests (allow/deny
+// expectations). They read a [File] through a small seam: the rule methods
+// ([Rule.Type], [Rule.Address], [Rule.Method], [Rule.Never], ...) and
+// [Rule.Names], which gives the database and user columns as the matcher
+// reads them.
 //
 // # Server facts and outside sources
 //
@@ -115,7 +121,8 @@
 //     of the connection, without a new lookup.
 //   - (F) With [Env.FailuresDoNotMatch] set: no match instead, and the scan
 //     goes on, as in the server, which logs the failure and skips the rule.
-//     It does not change the other rows.
+//     It does not change the other rows, and an Interfaces error returned
+//     once the caller's context has ended still refuses.
 //
 // "Not found" is a lookup error that is, or wraps, a *net.DNSError with
 // IsNotFound set (NXDOMAIN; [HostTable] answers so for a missing entry).
@@ -168,7 +175,8 @@
 //     main file included (512 MiB; a file over what remains is refused from
 //     its size before it is read, a file of unknown size is read at most
 //     one byte past it); files and directories opened (16,384, every @file
-//     reference counting); non-empty logical lines (4 Mi); tokens (16 Mi);
+//     reference counting, and every include or @file refused for its
+//     nesting depth); non-empty logical lines (4 Mi); tokens (16 Mi);
 //     tokens in one logical line, @files expanded (1 Mi); tokens produced
 //     by @file expansion (2 Mi). The first line past a budget gets an error
 //     naming it ("pghba limit of 16384 files opened per load exceeded"),

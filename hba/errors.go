@@ -1,8 +1,9 @@
 package hba
 
 import (
+	"cmp"
 	"errors"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -56,9 +57,9 @@ func (e *Error) LogText() string {
 	return e.Msg
 }
 
-// ViewText returns the text the pg_hba_file_rules error column shows for the
+// viewText returns the text the pg_hba_file_rules error column shows for the
 // line: "" for log-only failures.
-func (e *Error) ViewText() string {
+func (e *Error) viewText() string {
 	if e.LogOnly {
 		return ""
 	}
@@ -73,19 +74,17 @@ func (l *ErrorList) Add(pos Position, msg string, cat error) {
 	*l = append(*l, &Error{Pos: pos, Msg: msg, Err: cat})
 }
 
-// Len, Less and Swap implement sort.Interface (by file, then line).
-func (l ErrorList) Len() int      { return len(l) }
-func (l ErrorList) Swap(i, j int) { l[i], l[j] = l[j], l[i] }
-func (l ErrorList) Less(i, j int) bool {
-	a, b := l[i].Pos, l[j].Pos
-	if a.Filename != b.Filename {
-		return a.Filename < b.Filename
-	}
-	return a.Line < b.Line
+// Sort sorts the list by position (file, then line), keeping the order of
+// errors on one line.
+func (l ErrorList) Sort() {
+	slices.SortStableFunc(l, func(x, y *Error) int {
+		a, b := x.Pos, y.Pos
+		if c := strings.Compare(a.Filename, b.Filename); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Line, b.Line)
+	})
 }
-
-// Sort sorts the list by position.
-func (l ErrorList) Sort() { sort.Stable(l) }
 
 // Error returns the first error and a count of the others.
 func (l ErrorList) Error() string {

@@ -6,6 +6,7 @@ package hba
 import (
 	"context"
 	"net/netip"
+	"path/filepath"
 	"strings"
 )
 
@@ -341,4 +342,12 @@ func appendOnce(list []string, s string) []string {
 		}
 	}
 	return append(list, s)
+}
+
+// relPos names a rule's position relative to the main file's directory.
+func (rs *Ruleset) relPos(p Position) string {
+	if r, err := filepath.Rel(filepath.Dir(rs.path), p.Filename); err == nil && !strings.HasPrefix(r, "..") {
+		p.Filename = filepath.ToSlash(r)
+	}
+	return p.String()
 }

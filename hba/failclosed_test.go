@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 	"github.com/pghba/pghba/internal/refmatch"
 )
 
@@ -334,9 +335,9 @@ func TestExposureRegexOverBudgetIsNotCertain(t *testing.T) {
 		t.Fatal(f.Errors)
 	}
 	var trustUsers []string
-	for _, row := range hba.Exposure(f, hba.ExposureOptions{}) {
+	for _, row := range audit.Exposure(f, audit.ExposureOptions{}) {
 		if row.Method == hba.Trust {
-			trustUsers = append(trustUsers, row.Users...)
+			trustUsers = append(trustUsers, row.Users.Tokens...)
 		}
 	}
 	// aa is certainly matched by line 1 (reject); bombUser is not known.

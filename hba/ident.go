@@ -74,12 +74,12 @@ type IdentMapping struct {
 	pgRe    *pgre.Regexp
 }
 
-// SystemUserRegex reports whether the system user is a regular expression.
-func (m *IdentMapping) SystemUserRegex() bool { return m.sysRe != nil }
+// systemUserRegex reports whether the system user is a regular expression.
+func (m *IdentMapping) systemUserRegex() bool { return m.sysRe != nil }
 
-// PGUserRegex reports whether the database user is a regular expression
+// pgUserRegex reports whether the database user is a regular expression
 // (16+ only).
-func (m *IdentMapping) PGUserRegex() bool { return m.pgRe != nil }
+func (m *IdentMapping) pgUserRegex() bool { return m.pgRe != nil }
 
 // IdentViewRow is one row of PostgreSQL's pg_ident_file_mappings view
 // (15+). PostgreSQL 15 has no MapNumber and FileName columns.
@@ -106,7 +106,7 @@ func (f *IdentFile) ViewRows() []IdentViewRow {
 	for _, l := range f.Lines {
 		row := IdentViewRow{FileName: l.Pos.Filename, LineNumber: l.Pos.Line, Line: l}
 		if l.Err != nil {
-			row.Error = l.Err.ViewText()
+			row.Error = l.Err.viewText()
 		} else if m := l.Mapping; m != nil {
 			row.MapNumber = m.Number
 			row.MapName = m.Map
@@ -307,9 +307,10 @@ func (m *IdentMaps) Version() int {
 	return m.version
 }
 
-// Mappings returns the loaded lines in file order. The slice and its
+// mappingList returns the loaded lines in file order (IdentFile.Mappings
+// of the file it was compiled from). The slice and its
 // elements must not be modified.
-func (m *IdentMaps) Mappings() []*IdentMapping {
+func (m *IdentMaps) mappingList() []*IdentMapping {
 	if m == nil {
 		return nil
 	}

@@ -553,7 +553,7 @@ func TestIdentNilMaps(t *testing.T) {
 	if res := m.Check(ctx, "", "root", "root", IdentOptions{}); !res.Allowed {
 		t.Errorf("nil maps refused map=: %s", res.Message)
 	}
-	if m.Has("m") || m.Names() != nil || m.Mappings() != nil || m.Path() != "" || m.Version() != 0 || m.WithRoles(fixture) != nil {
+	if m.Has("m") || m.Names() != nil || m.mappingList() != nil || m.Path() != "" || m.Version() != 0 || m.WithRoles(fixture) != nil {
 		t.Errorf("nil maps accessors")
 	}
 }
@@ -695,7 +695,7 @@ func TestIdentViewRows(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if l := f.Lines[3].Mapping; l == nil || !l.SystemUser.Quoted || !l.SystemUserRegex() || l.PGUserRegex() || !l.PGUser.Quoted {
+	if l := f.Lines[3].Mapping; l == nil || !l.SystemUser.Quoted || !l.systemUserRegex() || l.pgUserRegex() || !l.PGUser.Quoted {
 		t.Errorf("line 4 mapping %+v", l)
 	}
 	if len(f.Mappings) != 3 || f.Mappings[2].Number != 3 || len(f.Lines[2].IncludedFrom) != 1 {

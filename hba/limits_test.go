@@ -242,15 +242,16 @@ func TestSelfIncludeBounded(t *testing.T) {
 	if len(f.Errors) > 3*DefaultLimits.MaxFiles {
 		t.Errorf("%d errors", len(f.Errors))
 	}
-	// Twice: 2^11-1 files. The limit is reached at 100, and raised past
-	// 2047 the file reads to the end, 2 errors for each file at depth 10.
+	// Twice: 2^11-1 files opened and 2^11 includes refused for their
+	// depth, which count too. The limit is reached at 100, and raised to
+	// 4095 the file reads to the end, 2 errors for each file at depth 10.
 	writeFiles(t, dir, map[string]string{"self.conf": strings.Repeat("include self.conf\n", 2)})
 	p.Limits.MaxFiles = 100
 	f, _ = p.ParseFile(filepath.Join(dir, "self.conf"))
 	if countLimit(f.Errors) != 1 || !strings.HasSuffix(f.Errors[len(f.Errors)-1].Msg, "pghba limit of 100 files opened per load exceeded") {
 		t.Errorf("limit 100: %v", f.Errors[len(f.Errors)-1])
 	}
-	p.Limits.MaxFiles = 2047
+	p.Limits.MaxFiles = 4095
 	f, err = p.ParseFile(filepath.Join(dir, "self.conf"))
 	if err != nil {
 		t.Fatal(err)

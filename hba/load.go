@@ -334,10 +334,8 @@ func (l *loader) readFile(abs string) ([]byte, error) {
 	if err := l.checkContext(Position{Filename: abs}); err != nil {
 		return nil, err
 	}
-	l.files++
-	if l.files > l.lim.MaxFiles {
-		l.halted = true
-		return nil, &limitError{"pghba limit of " + itoa(l.lim.MaxFiles) + " files opened per load exceeded"}
+	if err := l.countFile(); err != nil {
+		return nil, err
 	}
 	remain := l.lim.MaxBytes - l.readBytes
 	var (
@@ -357,6 +355,20 @@ func (l *loader) readFile(abs string) ([]byte, error) {
 	}
 	l.readBytes += int64(len(data))
 	return data, nil
+}
+
+// countFile counts one file against MaxFiles: a file about to be opened,
+// or an include or @file refused for its nesting depth (which opens
+// nothing but costs an error line, so that a small file of many
+// self-includes cannot produce millions of them). Past the budget it halts
+// the load and returns a *limitError.
+func (l *loader) countFile() error {
+	l.files++
+	if l.files > l.lim.MaxFiles {
+		l.halted = true
+		return &limitError{"pghba limit of " + itoa(l.lim.MaxFiles) + " files opened per load exceeded"}
+	}
+	return nil
 }
 
 // readOS reads a regular file of the operating system: stat, so that a
@@ -1006,12 +1018,20 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth
 	if l.ver <= 14 {
 		full = l.p.relPathOld(name, outer)
 	}
-	if l.ver <= 15 {
-		if depth > maxDepthOld {
+	if (l.ver <= 15 && depth > maxDepthOld) || (l.ver > 15 && depth > maxDepth) {
+		if err := l.countFile(); err != nil {
+			msg := `could not open file "` + full + `": ` + err.Error()
+			if l.ver <= 15 {
+				msg = `could not open secondary authentication file "@` + name + `" as "` + full + `": ` + err.Error()
+			}
+			tl.err = &Error{Pos: tl.pos, Msg: msg, Err: ErrLimit}
+			l.halt(tl.err)
+			return toks
+		}
+		if l.ver <= 15 {
 			tl.err = &Error{Pos: tl.pos, Msg: `could not open secondary authentication file "@` + name + `" as "` + full + `": maximum nesting depth exceeded`, Err: ErrIncludeDepth}
 			return toks
 		}
-	} else if depth > maxDepth {
 		tl.err = &Error{Pos: tl.pos, Msg: `could not open file "` + full + `": maximum nesting depth exceeded`, Err: ErrIncludeDepth}
 		return toks
 	}
@@ -1165,6 +1185,9 @@ func (l *loader) directive(tl *tokLine, file string, depth int, inc []Position, 
 func (l *loader) includeFile(outer, name string, depth int, missingOK bool, inc []Position, out *[]*tokLine) (string, error) {
 	full := l.p.relPath(name, outer)
 	if depth > maxDepth {
+		if err := l.countFile(); err != nil {
+			return `could not open file "` + full + `": ` + err.Error(), ErrLimit
+		}
 		return `could not open file "` + full + `": maximum nesting depth exceeded`, ErrIncludeDepth
 	}
 	data, err := l.readFile(full)

@@ -90,7 +90,7 @@ type matchState struct {
 	hstate   hostState
 	hostname string
 	ifaddrs  []netip.Prefix
-	iferr    error // Env.Interfaces failed (and Env.FailuresDoNotMatch is false)
+	iferr    error // Env.Interfaces failed (and Env.FailuresDoNotMatch is false, or the context ended)
 	ifloaded bool
 	reason   Reason
 	err      error
@@ -319,9 +319,11 @@ func (st *matchState) loadInterfaces() bool {
 		addrs, err := src.InterfaceAddrs(st.ctx)
 		if err != nil {
 			// PostgreSQL logs the failure and the rule does not match;
-			// we refuse unless told to follow the server.
+			// we refuse unless told to follow the server. An error
+			// once the caller's context has ended always refuses: the
+			// decision was cut short, not answered.
 			addrs = nil
-			if !st.env.FailuresDoNotMatch {
+			if !st.env.FailuresDoNotMatch || st.ctx.Err() != nil {
 				st.iferr = err
 			} else if st.rec != nil {
 				st.rec.ifErr = err

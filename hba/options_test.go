@@ -621,7 +621,7 @@ func runMVec(t *testing.T, v mvec) {
 				if ln.Rule != nil {
 					t.Errorf("failed line %d has a rule", lineNo)
 				}
-				if got := ln.Err.ViewText(); got != v.viewErr {
+				if got := ln.Err.viewText(); got != v.viewErr {
 					t.Errorf("view error = %q, want %q", got, v.viewErr)
 				}
 				wantLog := v.logErr

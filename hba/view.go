@@ -66,7 +66,7 @@ func (f *File) ViewRows() []ViewRow {
 		row := ViewRow{FileName: l.Pos.Filename, LineNumber: l.Pos.Line, Line: l}
 		switch {
 		case l.Err != nil:
-			row.Error = l.Err.ViewText()
+			row.Error = l.Err.viewText()
 		case l.Rule != nil:
 			row.fill(l.Rule)
 			row.Error = l.Rule.Warning()

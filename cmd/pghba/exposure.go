@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 )
 
 const exposureUsage = `usage: pghba exposure [-f FILE] [--json] [--listen ADDRS] [loading flags]
@@ -84,11 +84,11 @@ func runExposure(inv *invocation, args []string) int {
 		writeLoadErrors(inv.stderr, ld.errors)
 		return exitNotLoaded
 	}
-	rows := hba.Exposure(ld.file, hba.ExposureOptions{Listen: listen.listen})
+	rows := audit.Exposure(ld.file, audit.ExposureOptions{Listen: listen.listen})
 	out := make([]exposureJSONRow, 0, len(rows))
 	for _, r := range rows {
-		j := exposureJSONRow{Method: r.Method.String(), Transport: r.Transport, Addresses: r.Addresses, Except: r.Except,
-			Databases: r.Databases, Users: r.Users}
+		j := exposureJSONRow{Method: r.Method.String(), Transport: r.Transport.String(), Addresses: r.Addresses, Except: r.Except,
+			Databases: exposureWords(r.Databases), Users: exposureWords(r.Users)}
 		if j.Addresses == nil {
 			j.Addresses = []string{}
 		}
@@ -134,6 +134,19 @@ func exposureTable(out []exposureJSONRow, main string) string {
 		table = append(table, []string{j.Method, j.Transport, addrs, exposureNames(j.Databases), exposureNames(j.Users), strings.Join(lines, ",")})
 	}
 	return alignColumns(table)
+}
+
+// exposureWords writes a name set as the JSON output's words: its tokens,
+// or "all" followed by "!x" for each name x it leaves out.
+func exposureWords(n audit.NameSet) []string {
+	if !n.All {
+		return n.Tokens
+	}
+	out := []string{"all"}
+	for _, x := range n.Except {
+		out = append(out, "!"+x)
+	}
+	return out
 }
 
 // exposureNames writes "all", "!x", "!y" as "all except x, y".

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 )
 
 const lintUsage = `usage: pghba lint [flags] [FILE|DIR...]
@@ -109,8 +110,8 @@ standard error, or an internal error.
 // listenFlag is --listen, the server's listen_addresses, of lint and
 // exposure.
 type listenFlag struct {
-	text   *string     // nil without --listen
-	listen *hba.Listen // what text says, after check; nil without --listen
+	text   *string       // nil without --listen
+	listen *audit.Listen // what text says, after check; nil without --listen
 }
 
 func (l *listenFlag) register(fs *flag.FlagSet) {
@@ -125,7 +126,7 @@ func (l *listenFlag) check() error {
 	if l.text == nil {
 		return nil
 	}
-	lis, err := hba.ParseListen(*l.text)
+	lis, err := audit.ParseListen(*l.text)
 	if err != nil {
 		return usageError("--listen: " + err.Error())
 	}
@@ -233,7 +234,7 @@ func runLint(inv *invocation, args []string) int {
 			return usageError(err.Error())
 		}
 		if inv.given["severity"] {
-			lf.severity = map[string]hba.Severity{}
+			lf.severity = map[string]audit.Severity{}
 			for _, f := range strings.Split(severities, ",") {
 				id, level, ok := strings.Cut(strings.TrimSpace(f), "=")
 				if err := checkSeverityID("--severity", id); err != nil {
@@ -354,7 +355,7 @@ func runLint(inv *invocation, args []string) int {
 
 // lintRun is what lintFindings found in one file.
 type lintRun struct {
-	findings   []hba.Finding
+	findings   []audit.Finding
 	namer      namer                   // for the main file's directory
 	raw        map[hba.Position]string // the logical line at each (Filename, Line)
 	unreadable bool                    // the main file could not be read at all
@@ -364,11 +365,11 @@ type lintRun struct {
 // when identFile is not empty. A file that does not load, even one that
 // cannot be read, gives load-error findings: the server would not start
 // with it, or would run without its maps.
-func lintFindings(p *hba.Parser, path, identFile string, opts hba.LintOptions) *lintRun {
-	var findings []hba.Finding
+func lintFindings(p *hba.Parser, path, identFile string, opts audit.LintOptions) *lintRun {
+	var findings []audit.Finding
 	loadError := func(errs []*hba.Error) {
 		for _, e := range errs {
-			findings = append(findings, hba.Finding{Pos: e.Pos, Severity: hba.SeverityError, Check: hba.CheckLoadError, Message: e.Msg})
+			findings = append(findings, audit.Finding{Pos: e.Pos, Severity: audit.SeverityError, Check: audit.CheckLoadError, Message: e.Msg})
 		}
 	}
 	f, n, err := readMain(p, path)
@@ -382,7 +383,7 @@ func lintFindings(p *hba.Parser, path, identFile string, opts hba.LintOptions) *
 		loadError(errs)
 	}
 	if f != nil {
-		findings = append(hba.Lint(f, opts), findings...)
+		findings = append(audit.Lint(f, opts), findings...)
 		for _, l := range f.Lines {
 			lr.raw[hba.Position{Filename: l.Pos.Filename, Line: l.Pos.Line}] = l.Raw
 		}

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 )
 
 // lintOut runs pghba with args in dir and returns its standard output and
@@ -490,8 +491,8 @@ func TestLintSuppressionsCarried(t *testing.T) {
 	nm := rep.namerFor(namer{"/r"}, false)
 	rep.files = []lintPlace{nm.place(hba.Position{Filename: "/r/pg_hba.conf"})}
 	for i, sup := range [][]lintSuppression{nil, {{Kind: "inSource", Justification: "operator-owned"}}} {
-		r := lintResult{lintPlace: nm.place(hba.Position{Filename: "/r/pg_hba.conf", Line: i + 1}), severity: hba.SeverityWarning,
-			check: hba.CheckWideOpen, message: "open " + strconv.Itoa(i), fingerprint: "f", suppressions: sup}
+		r := lintResult{lintPlace: nm.place(hba.Position{Filename: "/r/pg_hba.conf", Line: i + 1}), severity: audit.SeverityWarning,
+			check: audit.CheckWideOpen, message: "open " + strconv.Itoa(i), fingerprint: "f", suppressions: sup}
 		rep.results = append(rep.results, r)
 	}
 	formats := map[string]string{}
@@ -522,11 +523,11 @@ func TestLintSuppressionsCarried(t *testing.T) {
 func TestLintColumnsWritten(t *testing.T) {
 	rep := &lintReport{cwd: "/r", root: "/r"}
 	nm := rep.namerFor(namer{"/r"}, false)
-	lr := &lintRun{raw: map[hba.Position]string{{Filename: "/r/pg_hba.conf", Line: 1}: "host é all 0.0.0.0/0 md5"}, findings: []hba.Finding{
-		{Pos: hba.Position{Filename: "/r/pg_hba.conf", Line: 1, Column: 23}, Severity: hba.SeverityWarning, Check: hba.CheckMD5, Message: "m"},
-		{Pos: hba.Position{Filename: "/r/pg_hba.conf", Line: 1}, Severity: hba.SeverityWarning, Check: hba.CheckWideOpen, Message: "w"},
+	lr := &lintRun{raw: map[hba.Position]string{{Filename: "/r/pg_hba.conf", Line: 1}: "host é all 0.0.0.0/0 md5"}, findings: []audit.Finding{
+		{Pos: hba.Position{Filename: "/r/pg_hba.conf", Line: 1, Column: 23}, Severity: audit.SeverityWarning, Check: audit.CheckMD5, Message: "m"},
+		{Pos: hba.Position{Filename: "/r/pg_hba.conf", Line: 1}, Severity: audit.SeverityWarning, Check: audit.CheckWideOpen, Message: "w"},
 	}}
-	s := &lintSettings{enabled: map[string]bool{hba.CheckMD5: true, hba.CheckWideOpen: true}, failOn: hba.SeverityWarning}
+	s := &lintSettings{enabled: map[string]bool{audit.CheckMD5: true, audit.CheckWideOpen: true}, failOn: audit.SeverityWarning}
 	rep.results = lintPolicy(lr, s, nil, nm)
 	out := map[string]string{}
 	for _, f := range []string{"sarif", "github", "json", "checkstyle"} {

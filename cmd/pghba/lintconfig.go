@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 )
 
 // lintConfigName is the configuration file's name.
@@ -27,59 +28,59 @@ const lintConfigName = ".pghba.json"
 const maxLintConfig = 1 << 20
 
 // failNone is the fail-on level "none": no finding fails the run.
-const failNone = hba.SeverityError + 1
+const failNone = audit.SeverityError + 1
 
 // lintCheck is one check as lint documents it: its id, default severity,
 // and its descriptions for SARIF rules and the help text.
 type lintCheck struct {
-	id    string
+	id    audit.CheckID
 	name  string // SARIF's rule name: PascalCase, not the id
-	sev   hba.Severity
+	sev   audit.Severity
 	short string // one line
 	full  string // a sentence or two
 }
 
-// lintChecks are every check of hba.Lint, in the order of the Check*
+// lintChecks are every check of audit.Lint, in the order of the Check*
 // constants (the order findings on one line come in).
 var lintChecks = []lintCheck{
-	{hba.CheckLoadError, "FileDoesNotLoad", hba.SeverityError, "The line or file does not load.",
+	{audit.CheckLoadError, "FileDoesNotLoad", audit.SeverityError, "The line or file does not load.",
 		"A line, an included file or the whole file does not load; the message is PostgreSQL's. The server refuses to start, or to reload, with it."},
-	{hba.CheckNeverMatches, "RuleNeverMatches", hba.SeverityWarning, "The rule can never match in this server.",
+	{audit.CheckNeverMatches, "RuleNeverMatches", audit.SeverityWarning, "The rule can never match in this server.",
 		"The rule loads with PostgreSQL's warning and can never match: hostssl with ssl off or without SSL support, hostgssenc without GSSAPI."},
-	{hba.CheckDuplicate, "DuplicateRule", hba.SeverityWarning, "An earlier rule has the same columns.",
+	{audit.CheckDuplicate, "DuplicateRule", audit.SeverityWarning, "An earlier rule has the same columns.",
 		"An earlier rule has the same type, database, user and address columns, so this rule can never match."},
-	{hba.CheckUnreachable, "ShadowedRule", hba.SeverityWarning, "Earlier rules match every connection this rule matches.",
+	{audit.CheckUnreachable, "ShadowedRule", audit.SeverityWarning, "Earlier rules match every connection this rule matches.",
 		"Earlier rules, one or several together, match every connection this rule matches, in any environment: the rule can never match."},
-	{hba.CheckUnreachableListen, "UnreachableUnderListenAddresses", hba.SeverityInfo, "No client the rule admits can connect under listen_addresses.",
+	{audit.CheckUnreachableListen, "UnreachableUnderListenAddresses", audit.SeverityInfo, "No client the rule admits can connect under listen_addresses.",
 		"With the server's listen_addresses (--listen, or listen in .pghba.json), no client that the rule's address admits can connect."},
-	{hba.CheckTrustRemote, "TrustForRemoteClients", hba.SeverityWarning, "trust for clients other than loopback ones.",
+	{audit.CheckTrustRemote, "TrustForRemoteClients", audit.SeverityWarning, "trust for clients other than loopback ones.",
 		"Method trust on a rule whose address admits a client other than a loopback one: anyone there logs in without a password."},
-	{hba.CheckPasswordCleartext, "CleartextPassword", hba.SeverityWarning, "password on a line admitting unencrypted TCP.",
+	{audit.CheckPasswordCleartext, "CleartextPassword", audit.SeverityWarning, "password on a line admitting unencrypted TCP.",
 		"Method password on a rule that admits unencrypted TCP connections from the network: the password crosses the network in clear text."},
-	{hba.CheckMD5, "DeprecatedMd5", hba.SeverityWarning, "md5 is deprecated; use scram-sha-256.",
+	{audit.CheckMD5, "DeprecatedMd5", audit.SeverityWarning, "md5 is deprecated; use scram-sha-256.",
 		"Method md5 is deprecated in PostgreSQL 18; scram-sha-256 is its replacement."},
-	{hba.CheckWideOpen, "WideOpenRule", hba.SeverityWarning, "All databases and users from a very wide address range.",
+	{audit.CheckWideOpen, "WideOpenRule", audit.SeverityWarning, "All databases and users from a very wide address range.",
 		"Database all and user all, a method other than reject, and the address all or a range wider than IPv4 /8 or IPv6 /32."},
-	{hba.CheckReplicationWide, "WideReplicationRule", hba.SeverityWarning, "Replication from a wide address range.",
+	{audit.CheckReplicationWide, "WideReplicationRule", audit.SeverityWarning, "Replication from a wide address range.",
 		"The replication keyword, a method other than reject, and the address all or a range wider than IPv4 /16 or IPv6 /48."},
-	{hba.CheckIdentTCP, "IdentOverTcp", hba.SeverityWarning, "ident over TCP.",
+	{audit.CheckIdentTCP, "IdentOverTcp", audit.SeverityWarning, "ident over TCP.",
 		"Method ident on a host rule: the server believes whatever the ident daemon of the client machine says."},
-	{hba.CheckHostName, "HostNameAddress", hba.SeverityInfo, "A host-name address (trusts DNS).",
+	{audit.CheckHostName, "HostNameAddress", audit.SeverityInfo, "A host-name address (trusts DNS).",
 		"The address is a host name or .suffix: access rests on reverse DNS of the client address, confirmed by a forward lookup."},
-	{hba.CheckMissingMap, "MissingIdentMap", hba.SeverityWarning, "map= names a map the ident file lacks.",
+	{audit.CheckMissingMap, "MissingIdentMap", audit.SeverityWarning, "map= names a map the ident file lacks.",
 		"With --ident, map= names a user name map that the ident file does not define: every login through the rule fails."},
-	{hba.CheckPasswordEncryption, "ScramWithMd5PasswordEncryption", hba.SeverityWarning, "scram-sha-256 while the server stores md5 passwords.",
+	{audit.CheckPasswordEncryption, "ScramWithMd5PasswordEncryption", audit.SeverityWarning, "scram-sha-256 while the server stores md5 passwords.",
 		"With --pgdata, --config-file or --dsn: a scram-sha-256 rule while the server has password_encryption = md5; passwords set from then on are stored as MD5, and scram-sha-256 refuses MD5 secrets."},
-	{hba.CheckNoSSLCA, "ClientCertificateWithoutCA", hba.SeverityWarning, "Client certificates without ssl_ca_file.",
+	{audit.CheckNoSSLCA, "ClientCertificateWithoutCA", audit.SeverityWarning, "Client certificates without ssl_ca_file.",
 		"With --pgdata, --config-file or --dsn: a cert rule or a clientcert= option while the server has no ssl_ca_file; the line loads, and every connection it matches fails."},
-	{hba.CheckIncomplete, "IncompleteAnalysis", hba.SeverityInfo, "The file was too fragmented for the full analysis.",
+	{audit.CheckIncomplete, "IncompleteAnalysis", audit.SeverityInfo, "The file was too fragmented for the full analysis.",
 		"The file is too fragmented for the analysis of rules shadowed by several rules together within its work limit; the rules named were only compared with each earlier rule alone."},
 }
 
 // lintCheckIndex returns the index of the check id in lintChecks, or -1.
 func lintCheckIndex(id string) int {
 	for i, c := range lintChecks {
-		if c.id == id {
+		if string(c.id) == id {
 			return i
 		}
 	}
@@ -90,7 +91,7 @@ func lintCheckIndex(id string) int {
 func lintCheckIDs() string {
 	ids := make([]string, len(lintChecks))
 	for i, c := range lintChecks {
-		ids[i] = c.id
+		ids[i] = string(c.id)
 	}
 	return strings.Join(ids, ", ")
 }
@@ -102,7 +103,7 @@ func checkIDs(what string, ids []string) error {
 		if lintCheckIndex(id) < 0 {
 			return fmt.Errorf("%s: unknown check %q (valid: %s)", what, id, lintCheckIDs())
 		}
-		if id == hba.CheckLoadError && strings.Contains(what, "disable") {
+		if id == string(audit.CheckLoadError) && strings.Contains(what, "disable") {
 			return fmt.Errorf("%s: %s cannot be disabled: a file that does not load is not linted", what, id)
 		}
 	}
@@ -116,27 +117,27 @@ func checkSeverityID(what, id string) error {
 	if err := checkIDs(what, []string{id}); err != nil {
 		return err
 	}
-	if id == hba.CheckLoadError {
+	if id == string(audit.CheckLoadError) {
 		return fmt.Errorf("%s: the severity of %s cannot be changed", what, id)
 	}
 	return nil
 }
 
 // parseSeverityName reads error, warning or info.
-func parseSeverityName(s string) (hba.Severity, bool) {
+func parseSeverityName(s string) (audit.Severity, bool) {
 	switch s {
 	case "error":
-		return hba.SeverityError, true
+		return audit.SeverityError, true
 	case "warning":
-		return hba.SeverityWarning, true
+		return audit.SeverityWarning, true
 	case "info":
-		return hba.SeverityInfo, true
+		return audit.SeverityInfo, true
 	}
 	return 0, false
 }
 
 // parseFailOn reads a fail-on level: a severity or none.
-func parseFailOn(s string) (hba.Severity, bool) {
+func parseFailOn(s string) (audit.Severity, bool) {
 	if s == "none" {
 		return failNone, true
 	}
@@ -157,8 +158,8 @@ type lintConfig struct {
 	roles, hosts     string // absolute; "" when absent
 
 	enable, disable []string // nil when absent
-	severity        map[string]hba.Severity
-	failOn          *hba.Severity
+	severity        map[string]audit.Severity
+	failOn          *audit.Severity
 	exclude         []string
 }
 
@@ -277,7 +278,7 @@ func (c *lintConfig) set(key string, raw json.RawMessage) error {
 	case "listen":
 		var s string
 		if s, err = str(); err == nil {
-			if _, perr := hba.ParseListen(s); perr != nil {
+			if _, perr := audit.ParseListen(s); perr != nil {
 				return fmt.Errorf("%q: %s", key, perr)
 			}
 			c.listen = &s
@@ -321,7 +322,7 @@ func (c *lintConfig) set(key string, raw json.RawMessage) error {
 		if json.Unmarshal(raw, &m) != nil || m == nil {
 			return fmt.Errorf("%q: want an object from check id to \"error\", \"warning\" or \"info\"", key)
 		}
-		c.severity = map[string]hba.Severity{}
+		c.severity = map[string]audit.Severity{}
 		ids := make([]string, 0, len(m))
 		for id := range m {
 			ids = append(ids, id)
@@ -455,10 +456,10 @@ func (cf *configFinder) find(file string) (*lintConfig, error) {
 type lintSettings struct {
 	config   *lintConfig // nil: none
 	parser   *hba.Parser
-	opts     hba.LintOptions
+	opts     audit.LintOptions
 	enabled  map[string]bool
-	severity map[string]hba.Severity // overrides of the default severity
-	failOn   hba.Severity
+	severity map[string]audit.Severity // overrides of the default severity
+	failOn   audit.Severity
 }
 
 // lintFlags are lint's own flags that .pghba.json can also set.
@@ -466,8 +467,8 @@ type lintFlags struct {
 	listen   listenFlag
 	enable   []string // nil: not given
 	disable  []string
-	severity map[string]hba.Severity
-	failOn   hba.Severity // 0: not given
+	severity map[string]audit.Severity
+	failOn   audit.Severity // 0: not given
 }
 
 // settings combines the configuration c (nil: none) with the flags, which
@@ -491,7 +492,7 @@ func (inv *invocation) lintSettings(c *lintConfig, lf *lintFlags) (*lintSettings
 			load.missing = *c.missing
 		}
 		if c.listen != nil && listen == nil {
-			listen, _ = hba.ParseListen(*c.listen) // checked when read
+			listen, _ = audit.ParseListen(*c.listen) // checked when read
 		}
 		load.rolesFile = c.roles
 		if c.hosts != "" {
@@ -518,8 +519,8 @@ func (inv *invocation) lintSettings(c *lintConfig, lf *lintFlags) (*lintSettings
 		}
 		return nil, fmt.Errorf("%s: %s", c.name, strings.Replace(err.Error(), "--", "", 1))
 	}
-	s := &lintSettings{config: c, parser: p, failOn: hba.SeverityWarning, enabled: map[string]bool{}, severity: map[string]hba.Severity{}}
-	s.opts = hba.LintOptions{Version: load.version, DBUserNamespace: load.dbUserNamespace, Listen: listen,
+	s := &lintSettings{config: c, parser: p, failOn: audit.SeverityWarning, enabled: map[string]bool{}, severity: map[string]audit.Severity{}}
+	s.opts = audit.LintOptions{Version: load.version, DBUserNamespace: load.dbUserNamespace, Listen: listen,
 		Settings: load.settings()}
 	// --enable or --disable replaces both lists of the file: a check the
 	// command line enables is not disabled by the file.
@@ -537,13 +538,13 @@ func (inv *invocation) lintSettings(c *lintConfig, lf *lintFlags) (*lintSettings
 	}
 	if enable == nil {
 		for _, ch := range lintChecks {
-			s.enabled[ch.id] = true
+			s.enabled[string(ch.id)] = true
 		}
 	} else {
 		for _, id := range enable {
 			s.enabled[id] = true
 		}
-		s.enabled[hba.CheckLoadError] = true
+		s.enabled[string(audit.CheckLoadError)] = true
 	}
 	for _, id := range disable {
 		delete(s.enabled, id)

@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 )
 
 // lintSuppression is one waiver of a finding, as SARIF's suppression
@@ -38,8 +39,8 @@ type lintPlace struct {
 
 // lintResult is one finding as reported.
 type lintResult struct {
-	lintPlace                // col in code points
-	severity    hba.Severity // after --severity and the configuration
+	lintPlace                  // col in code points
+	severity    audit.Severity // after --severity and the configuration
 	check       string
 	message     string
 	related     []lintPlace
@@ -117,14 +118,15 @@ func lintPolicy(lr *lintRun, s *lintSettings, changes *changedLines, nm lintName
 	var out []lintResult
 	seen := map[string]int{} // check and rule text: occurrences so far
 	for _, fd := range lr.findings {
-		if !s.enabled[fd.Check] || !changes.has(fd.Pos.Filename, fd.Pos.Line) {
+		check := string(fd.Check)
+		if !s.enabled[check] || !changes.has(fd.Pos.Filename, fd.Pos.Line) {
 			continue
 		}
 		sev := fd.Severity
-		if o, ok := s.severity[fd.Check]; ok {
+		if o, ok := s.severity[check]; ok {
 			sev = o
 		}
-		r := lintResult{lintPlace: nm.place(fd.Pos), severity: sev, check: fd.Check,
+		r := lintResult{lintPlace: nm.place(fd.Pos), severity: sev, check: check,
 			message: fd.Message, witness: lintCase(fd.Witness)}
 		r.snippet = lr.raw[hba.Position{Filename: fd.Pos.Filename, Line: fd.Pos.Line}]
 		r.col = charColumn(r.snippet, r.col)
@@ -135,7 +137,7 @@ func lintPolicy(lr *lintRun, s *lintSettings, changes *changedLines, nm lintName
 			r.included = append(r.included, nm.place(p))
 		}
 		norm := strings.Join(strings.Fields(r.snippet), " ")
-		key := fd.Check + "\x00" + norm
+		key := check + "\x00" + norm
 		if r.snippet == "" {
 			key += "\x00" + strconv.Itoa(fd.Pos.Line) // no text to follow: the line
 		}
@@ -221,11 +223,11 @@ const (
 )
 
 // sarifLevel is SARIF's level for a severity.
-func sarifLevel(s hba.Severity) string {
+func sarifLevel(s audit.Severity) string {
 	switch s {
-	case hba.SeverityError:
+	case audit.SeverityError:
 		return "error"
-	case hba.SeverityWarning:
+	case audit.SeverityWarning:
 		return "warning"
 	}
 	return "note"
@@ -338,9 +340,10 @@ func writeLintSARIF(w io.Writer, rep *lintReport) {
 	var rn run
 	rn.Tool.Driver = driver{Name: "pghba", Version: lintVersion(), InformationURI: pghbaURI}
 	for _, c := range lintChecks {
-		r := sarifRule{ID: c.id, Name: c.name, ShortDescription: sarifMessage{c.short},
-			FullDescription: sarifMessage{c.full}, HelpURI: lintDocsURI + "#" + c.id,
-			Help: sarifMessage{c.full + " See " + lintDocsURI + "#" + c.id + "."}}
+		id := string(c.id)
+		r := sarifRule{ID: id, Name: c.name, ShortDescription: sarifMessage{c.short},
+			FullDescription: sarifMessage{c.full}, HelpURI: lintDocsURI + "#" + id,
+			Help: sarifMessage{c.full + " See " + lintDocsURI + "#" + id + "."}}
 		r.DefaultConfiguration.Level = sarifLevel(c.sev)
 		rn.Tool.Driver.Rules = append(rn.Tool.Driver.Rules, r)
 	}
@@ -400,7 +403,7 @@ func writeLintGitHub(w io.Writer, rep *lintReport) {
 		if len(r.suppressions) > 0 {
 			continue
 		}
-		cmd := map[hba.Severity]string{hba.SeverityError: "error", hba.SeverityWarning: "warning"}[r.severity]
+		cmd := map[audit.Severity]string{audit.SeverityError: "error", audit.SeverityWarning: "warning"}[r.severity]
 		if cmd == "" {
 			cmd = "notice"
 		}

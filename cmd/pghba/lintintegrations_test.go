@@ -53,7 +53,7 @@ func TestLintSchemaMatchesConfig(t *testing.T) {
 	}
 	var ids []string
 	for _, c := range lintChecks {
-		ids = append(ids, c.id)
+		ids = append(ids, string(c.id))
 	}
 	if !slices.Equal(schema.Defs.Check.Enum, ids) {
 		t.Errorf("schema check ids %v, want %v", schema.Defs.Check.Enum, ids)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/pghba/pghba/cmd/pghba/internal/live"
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 	"github.com/pghba/pghba/pgconf"
 )
 
@@ -328,12 +329,12 @@ func serverError(err error) error {
 // settings are the server settings lint uses: what --pgdata or --config-file
 // read, --dsn over it and --server-ssl over both; nil when none of them
 // was given (lint then assumes nothing about them).
-func (lf *loadFlags) settings() *hba.Settings {
+func (lf *loadFlags) settings() *audit.Settings {
 	s := lf.server
 	if s == nil && lf.live == nil {
 		return nil
 	}
-	out := &hba.Settings{SSL: lf.serverSSL}
+	out := &audit.Settings{SSL: lf.serverSSL}
 	if s != nil {
 		at := func(name string) string {
 			if e, ok := s.Set[name]; ok {
@@ -385,7 +386,7 @@ func (lf *loadFlags) serverListen(l *listenFlag) error {
 	if l.text != nil || lf.listenAddresses == nil {
 		return nil
 	}
-	lis, err := hba.ParseListen(*lf.listenAddresses)
+	lis, err := audit.ParseListen(*lf.listenAddresses)
 	if err != nil {
 		return fmt.Errorf("the server's listen_addresses %q: %v", *lf.listenAddresses, err)
 	}

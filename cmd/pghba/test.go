@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 )
 
 const testUsage = `usage: pghba test [loading flags] [--roles FILE] [--server-addrs LIST]
@@ -133,7 +134,7 @@ func runTest(inv *invocation, args []string) int {
 // readExpectations reads and parses the expectations file name ("-":
 // standard input). When it fails (not ok) it has said why, and status is
 // the exit status.
-func readExpectations(inv *invocation, name string) (exps []hba.Expectation, status int, ok bool) {
+func readExpectations(inv *invocation, name string) (exps []audit.Expectation, status int, ok bool) {
 	var data []byte
 	var err error
 	if name == "-" {
@@ -145,7 +146,7 @@ func readExpectations(inv *invocation, name string) (exps []hba.Expectation, sta
 	if err != nil {
 		return nil, inv.exit(err), false
 	}
-	exps, err = hba.ParsePolicy(name, data)
+	exps, err = audit.ParsePolicy(name, data)
 	if err != nil {
 		var list hba.ErrorList
 		if errors.As(err, &list) {
@@ -159,9 +160,9 @@ func readExpectations(inv *invocation, name string) (exps []hba.Expectation, sta
 }
 
 // check decides every expectation and reports the failures.
-func (f *testFlags) check(ld *loaded, exps []hba.Expectation) *testReport {
+func (f *testFlags) check(ld *loaded, exps []audit.Expectation) *testReport {
 	rep := &testReport{Failures: []testFailure{}}
-	for _, r := range ld.rs.CheckPolicy(context.Background(), exps) {
+	for _, r := range audit.CheckPolicy(context.Background(), ld.rs, exps) {
 		if r.Passed() {
 			rep.Passed++
 			continue

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 )
 
 // MaxAuditRules is the most rules Audit analyses. Lint's unreachable-rule
@@ -60,15 +61,15 @@ func Audit(st *State) *AuditResult {
 		r.Micros = time.Since(start).Microseconds()
 		return r
 	}
-	for _, f := range hba.Lint(s.f, hba.LintOptions{Version: st.Version, Ident: s.maps}) {
-		x := Finding{File: fileName(f.Pos.Filename), Line: f.Pos.Line, Severity: f.Severity.String(), Check: f.Check, Message: f.Message}
+	for _, f := range audit.Lint(s.f, audit.LintOptions{Version: st.Version, Ident: s.maps}) {
+		x := Finding{File: fileName(f.Pos.Filename), Line: f.Pos.Line, Severity: f.Severity.String(), Check: string(f.Check), Message: f.Message}
 		for _, p := range f.Related {
 			x.Related = append(x.Related, ref(p))
 		}
 		r.Lint = append(r.Lint, x)
 	}
-	for _, e := range hba.Exposure(s.f, hba.ExposureOptions{}) {
-		x := Exposure{Method: e.Method.String(), Transport: e.Transport, Addresses: nonNil(e.Addresses), Except: e.Except, Databases: nonNil(e.Databases), Users: nonNil(e.Users)}
+	for _, e := range audit.Exposure(s.f, audit.ExposureOptions{}) {
+		x := Exposure{Method: e.Method.String(), Transport: e.Transport.String(), Addresses: nonNil(e.Addresses), Except: e.Except, Databases: nonNil(exposureWords(e.Databases)), Users: nonNil(exposureWords(e.Users))}
 		for _, rule := range e.Rules {
 			x.Rules = append(x.Rules, ref(rule.Pos()))
 		}
@@ -86,3 +87,16 @@ func nonNil(l []string) []string {
 }
 
 func ref(p hba.Position) string { return fmt.Sprintf("%s:%d", fileName(p.Filename), p.Line) }
+
+// exposureWords writes a name set as the words of the JSON answer: its
+// tokens, or "all" followed by "!x" for each name x it leaves out.
+func exposureWords(n audit.NameSet) []string {
+	if !n.All {
+		return n.Tokens
+	}
+	out := []string{"all"}
+	for _, x := range n.Except {
+		out = append(out, "!"+x)
+	}
+	return out
+}

@@ -1,4 +1,4 @@
-package hba
+package audit
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/pghba/pghba/hba"
 )
 
 // A policy file states what a pg_hba.conf must allow and deny, one
@@ -38,15 +40,15 @@ var ErrPolicy = errors.New("invalid policy line")
 // Expectation is one line of a policy file.
 type Expectation struct {
 	// Pos is the line in the policy file.
-	Pos Position
+	Pos hba.Position
 	// Text is the line without its comment and surrounding blanks.
 	Text string
 	// Allow is the verdict: true for allow, false for deny.
 	Allow bool
 	// Conn is the connection to decide.
-	Conn Conn
+	Conn hba.Conn
 	// Method, when valid, is the method the deciding rule must have.
-	Method Method
+	Method hba.Method
 	// RuleLine, when non-zero, is the line the deciding rule must be on, in
 	// RuleFile ("" for the main file; otherwise relative to the main file's
 	// directory, or absolute).
@@ -59,12 +61,12 @@ type Expectation struct {
 // lines are returned with it.
 func ParsePolicy(name string, data []byte) ([]Expectation, error) {
 	var out []Expectation
-	var errs ErrorList
+	var errs hba.ErrorList
 	for i, line := range strings.Split(string(data), "\n") {
-		pos := Position{Filename: name, Line: i + 1}
+		pos := hba.Position{Filename: name, Line: i + 1}
 		words, err := policyWords(line)
 		if err != "" {
-			errs = append(errs, &Error{Pos: pos, Msg: err, Err: ErrPolicy})
+			errs = append(errs, &hba.Error{Pos: pos, Msg: err, Err: ErrPolicy})
 			continue
 		}
 		if len(words) == 0 {
@@ -72,7 +74,7 @@ func ParsePolicy(name string, data []byte) ([]Expectation, error) {
 		}
 		e, msg := parseExpectation(words)
 		if msg != "" {
-			errs = append(errs, &Error{Pos: pos, Msg: msg, Err: ErrPolicy})
+			errs = append(errs, &hba.Error{Pos: pos, Msg: msg, Err: ErrPolicy})
 			continue
 		}
 		e.Pos = pos
@@ -156,9 +158,9 @@ func parseExpectation(words []policyWord) (Expectation, string) {
 	typ := parseConnType(words[1].raw)
 	rest := words[2:]
 	switch typ {
-	case Local:
+	case hba.Local:
 		e.Conn.Local = true
-	case Host, HostNoSSL, HostNoGSSEnc, HostSSL, HostGSSEnc:
+	case hba.Host, hba.HostNoSSL, hba.HostNoGSSEnc, hba.HostSSL, hba.HostGSSEnc:
 		if len(rest) == 0 || strings.Contains(rest[0].raw, "=") {
 			return e, "missing client address after " + words[1].raw
 		}
@@ -167,8 +169,8 @@ func parseExpectation(words []policyWord) (Expectation, string) {
 			return e, "client address " + strconv.Quote(rest[0].value) + " is not an IP address"
 		}
 		e.Conn.Addr = a
-		e.Conn.SSL = typ == HostSSL
-		e.Conn.GSS = typ == HostGSSEnc
+		e.Conn.SSL = typ == hba.HostSSL
+		e.Conn.GSS = typ == hba.HostGSSEnc
 		rest = rest[1:]
 	default:
 		return e, "unknown connection type " + strconv.Quote(words[1].raw) + " (want local, host, hostssl, hostnossl, hostgssenc)"
@@ -195,9 +197,9 @@ func parseExpectation(words []policyWord) (Expectation, string) {
 		case "replication":
 			switch v {
 			case "physical":
-				e.Conn.Replication = PhysicalReplication
+				e.Conn.Replication = hba.PhysicalReplication
 			case "logical":
-				e.Conn.Replication = LogicalReplication
+				e.Conn.Replication = hba.LogicalReplication
 			default:
 				return e, "replication=" + strconv.Quote(v) + ": want physical or logical"
 			}
@@ -206,10 +208,10 @@ func parseExpectation(words []policyWord) (Expectation, string) {
 			if !e.Method.IsValid() {
 				return e, "unknown method " + strconv.Quote(v)
 			}
-			if e.Allow && e.Method == Reject {
+			if e.Allow && e.Method == hba.Reject {
 				return e, "allow with method=reject can never pass: a reject rule denies"
 			}
-			if !e.Allow && e.Method != Reject {
+			if !e.Allow && e.Method != hba.Reject {
 				return e, "deny with method=" + v + " can never pass: only method=reject denies through a rule"
 			}
 		case "line":
@@ -240,7 +242,7 @@ type PolicyResult struct {
 	Expectation Expectation
 	// Decision is what the rules decided, and Message PostgreSQL's client
 	// message for it ("" for Matched).
-	Decision Decision
+	Decision hba.Decision
 	Message  string
 	// Problems lists what did not hold, in words; empty when the
 	// expectation passed.
@@ -252,12 +254,12 @@ func (r *PolicyResult) Passed() bool { return len(r.Problems) == 0 }
 
 // CheckPolicy decides the connection of every expectation and checks the
 // verdict and assertions. It returns one result per expectation, in order.
-func (rs *Ruleset) CheckPolicy(ctx context.Context, exps []Expectation) []PolicyResult {
+func CheckPolicy(ctx context.Context, rs *hba.Ruleset, exps []Expectation) []PolicyResult {
 	out := make([]PolicyResult, 0, len(exps))
 	for _, e := range exps {
 		d := rs.Decide(ctx, e.Conn)
 		r := PolicyResult{Expectation: e, Decision: d, Message: rs.Message(d, e.Conn)}
-		allowed := d.Outcome == Matched
+		allowed := d.Outcome == hba.Matched
 		switch {
 		case e.Allow && !allowed:
 			r.Problems = append(r.Problems, "expected allow, got "+verdictText(d))
@@ -266,19 +268,19 @@ func (rs *Ruleset) CheckPolicy(ctx context.Context, exps []Expectation) []Policy
 		}
 		if e.Method.IsValid() {
 			switch {
-			case d.Rule == nil || d.Outcome == Unresolved:
+			case d.Rule == nil || d.Outcome == hba.Unresolved:
 				r.Problems = append(r.Problems, "expected method "+e.Method.String()+", but no rule decided")
 			case d.Rule.Method() != e.Method:
 				r.Problems = append(r.Problems, "expected method "+e.Method.String()+", got "+d.Rule.Method().String())
 			}
 		}
 		if e.RuleLine > 0 {
-			want := rs.policyRulePos(e)
+			want := policyRulePos(rs, e)
 			switch {
 			case d.Rule == nil:
 				r.Problems = append(r.Problems, "expected the rule at "+e.ruleText()+", but no rule decided")
 			case d.Rule.Pos().Filename != want.Filename || d.Rule.Pos().Line != want.Line:
-				r.Problems = append(r.Problems, "expected the rule at "+e.ruleText()+", got "+rs.relPos(d.Rule.Pos()))
+				r.Problems = append(r.Problems, "expected the rule at "+e.ruleText()+", got "+relPos(rs, d.Rule.Pos()))
 			}
 		}
 		out = append(out, r)
@@ -286,13 +288,13 @@ func (rs *Ruleset) CheckPolicy(ctx context.Context, exps []Expectation) []Policy
 	return out
 }
 
-func verdictText(d Decision) string {
+func verdictText(d hba.Decision) string {
 	switch d.Outcome {
-	case Matched:
+	case hba.Matched:
 		return "allow (method " + d.Rule.Method().String() + ")"
-	case Rejected:
+	case hba.Rejected:
 		return "deny (reject rule)"
-	case NoMatch:
+	case hba.NoMatch:
 		return "deny (no matching rule)"
 	}
 	return "deny (unresolved: " + d.Reason.String() + ")"
@@ -307,22 +309,42 @@ func (e *Expectation) ruleText() string {
 }
 
 // policyRulePos is the position a line= assertion names.
-func (rs *Ruleset) policyRulePos(e Expectation) Position {
-	file := rs.path
+func policyRulePos(rs *hba.Ruleset, e Expectation) hba.Position {
+	file := rs.Path()
 	if e.RuleFile != "" {
 		file = e.RuleFile
 		if !filepath.IsAbs(file) {
-			file = filepath.Join(filepath.Dir(rs.path), file)
+			file = filepath.Join(filepath.Dir(rs.Path()), file)
 		}
 		file = filepath.Clean(file)
 	}
-	return Position{Filename: file, Line: e.RuleLine}
+	return hba.Position{Filename: file, Line: e.RuleLine}
 }
 
 // relPos names a rule's position relative to the main file's directory.
-func (rs *Ruleset) relPos(p Position) string {
-	if r, err := filepath.Rel(filepath.Dir(rs.path), p.Filename); err == nil && !strings.HasPrefix(r, "..") {
+func relPos(rs *hba.Ruleset, p hba.Position) string {
+	if r, err := filepath.Rel(filepath.Dir(rs.Path()), p.Filename); err == nil && !strings.HasPrefix(r, "..") {
 		p.Filename = filepath.ToSlash(r)
 	}
 	return p.String()
+}
+
+// parseConnType returns the connection type spelled s, or 0.
+func parseConnType(s string) hba.ConnType {
+	for t := hba.Local; t.IsValid(); t++ {
+		if t.String() == s {
+			return t
+		}
+	}
+	return 0
+}
+
+// parseMethod returns the method spelled s, or 0.
+func parseMethod(s string) hba.Method {
+	for m := hba.Trust; m.IsValid(); m++ {
+		if m.String() == s {
+			return m
+		}
+	}
+	return 0
 }

@@ -1,4 +1,4 @@
-package hba
+package audit
 
 import (
 	"cmp"
@@ -6,31 +6,95 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/pghba/pghba/hba"
 )
+
+// Transport is a set of ways a client reaches the server: the Unix-domain
+// socket, or TCP with some of: no encryption, SSL, GSSAPI encryption. An
+// exposure row's transport is either TransportLocal or a non-empty set of
+// the three TCP ones. The zero value is the empty set.
+type Transport uint8
+
+// Transports.
+const (
+	TransportLocal Transport = Transport(clsLocal) // Unix-domain socket (local rules)
+	TransportPlain Transport = Transport(clsPlain) // TCP without encryption
+	TransportSSL   Transport = Transport(clsSSL)   // TCP with SSL
+	TransportGSS   Transport = Transport(clsGSS)   // TCP with GSSAPI encryption
+	// TransportTCP is every TCP connection (host rules).
+	TransportTCP = TransportPlain | TransportSSL | TransportGSS
+)
+
+// Has reports whether t holds every transport of u.
+func (t Transport) Has(u Transport) bool { return t&u == u }
+
+// String writes t as "local", "tcp" (every TCP transport), or "tcp:"
+// followed by the encryptions of t among plain, ssl and gss, for example
+// "tcp:ssl" for hostssl and "tcp:plain,gss" for hostnossl.
+func (t Transport) String() string {
+	switch t {
+	case TransportLocal:
+		return "local"
+	case TransportTCP:
+		return "tcp"
+	}
+	var w []string
+	for _, c := range []struct {
+		bit  Transport
+		name string
+	}{{TransportPlain, "plain"}, {TransportSSL, "ssl"}, {TransportGSS, "gss"}} {
+		if t&c.bit != 0 {
+			w = append(w, c.name)
+		}
+	}
+	if t&TransportLocal != 0 {
+		w = append(w, "local")
+	}
+	return "tcp:" + strings.Join(w, ",")
+}
+
+// NameSet is the databases or the users of an exposure row.
+type NameSet struct {
+	// All is set when the row reaches every name but those in Except.
+	All    bool
+	Except []string
+	// Tokens, when All is not set, are the names the row reaches: literal
+	// names (quoted where they would read as a keyword, +role or a regular
+	// expression), the keywords sameuser and samerole, +role and regular
+	// expressions. Physical replication connections have the single token
+	// replication, unquoted, as their database.
+	Tokens []string
+}
+
+// String writes n as "all", "all except x, y" or its tokens joined by ", ".
+func (n NameSet) String() string {
+	if n.All {
+		if len(n.Except) == 0 {
+			return "all"
+		}
+		return "all except " + strings.Join(n.Except, ", ")
+	}
+	return strings.Join(n.Tokens, ", ")
+}
 
 // ExposureRow is one line of the exposure summary: connections of one
 // transport, from some addresses, to some databases, as some users, that
 // one method decides.
 type ExposureRow struct {
-	Method Method
-	// Transport is "local" (Unix socket), "tcp" (any TCP connection) or
-	// "tcp:" followed by the encryptions admitted, of plain, ssl and gss
-	// (for example "tcp:ssl" for hostssl, "tcp:plain,gss" for hostnossl).
-	Transport string
+	Method    hba.Method
+	Transport Transport
 	// Addresses are the client addresses: merged IP ranges, then host
 	// names, samehost and samenet, in that order; empty for local. Except,
 	// when non-empty, are holes in Addresses[0] (an IPv4 or IPv6 range
 	// written as a wider range less a few smaller ones).
 	Addresses []string
 	Except    []string
-	// Databases and Users are the names, as tokens: "all", names,
-	// keywords, +role, regular expressions. "all" may be followed by
-	// "except NAME…" in Databases and Users as "!NAME" entries. Physical
-	// replication connections show the database "replication".
-	Databases []string
-	Users     []string
+	// Databases and Users are the names reached.
+	Databases NameSet
+	Users     NameSet
 	// Rules are the deciding rules, in file order.
-	Rules []*Rule
+	Rules []*hba.Rule
 
 	score float64
 }
@@ -52,13 +116,13 @@ type ExposureOptions struct {
 // depends on the environment (host names, roles, interfaces, regular
 // expressions), the later rule is shown as reaching those connections too.
 // A regular expression that cannot be evaluated on a name within the
-// matcher's work limit (see ReasonRegexTooComplex) counts as not certainly
-// matching it: the later rules for that name are shown too, although
-// Decide refuses such a connection at the expression's rule. So a rule is
-// never hidden behind an earlier rule whose match is undecidable; the cost
-// is an over-estimate. Rules that can never match and lines that failed to
-// load are left out.
-func Exposure(f *File, opts ExposureOptions) []ExposureRow {
+// matcher's work limit (see hba.ReasonRegexTooComplex) counts as not
+// certainly matching it: the later rules for that name are shown too,
+// although Decide refuses such a connection at the expression's rule. So a
+// rule is never hidden behind an earlier rule whose match is undecidable;
+// the cost is an over-estimate. Rules that can never match and lines that
+// failed to load are left out.
+func Exposure(f *hba.File, opts ExposureOptions) []ExposureRow {
 	spaces := make([]ruleSpace, len(f.Rules))
 	for i, r := range f.Rules {
 		spaces[i] = spaceOf(r)
@@ -68,8 +132,8 @@ func Exposure(f *File, opts ExposureOptions) []ExposureRow {
 		reach = &addrSet{pfx: opts.Listen.reach()}
 	}
 	type key struct {
-		method    Method
-		transport string
+		method    hba.Method
+		transport Transport
 		dbs       string
 		users     string
 	}
@@ -102,14 +166,15 @@ func Exposure(f *File, opts ExposureOptions) []ExposureRow {
 				if cls == 0 {
 					continue
 				}
-				dbs := []string{"replication"}
+				dbs := NameSet{Tokens: []string{"replication"}}
 				if cls == b.cls&clsNormal {
-					dbs = nameWords(&b.db)
+					dbs = nameSetOf(&b.db)
 				}
-				k := key{r.Method(), transportWord(cls), strings.Join(dbs, "\x00"), strings.Join(nameWords(&b.user), "\x00")}
+				users := nameSetOf(&b.user)
+				k := key{r.Method(), Transport(cls), dbs.key(), users.key()}
 				row := rows[k]
 				if row == nil {
-					row = &ExposureRow{Method: r.Method(), Transport: k.transport, Databases: dbs, Users: nameWords(&b.user)}
+					row = &ExposureRow{Method: r.Method(), Transport: k.transport, Databases: dbs, Users: users}
 					rows[k] = row
 					accs[k] = &exposureAddrs{}
 					order = append(order, k)
@@ -137,66 +202,55 @@ func Exposure(f *File, opts ExposureOptions) []ExposureRow {
 }
 
 // methodRank orders methods from the most exposed.
-func methodRank(m Method) int {
+func methodRank(m hba.Method) int {
 	switch m {
-	case Trust:
+	case hba.Trust:
 		return 0
-	case Password:
+	case hba.Password:
 		return 1
-	case MD5:
+	case hba.MD5:
 		return 2
-	case Reject:
+	case hba.Reject:
 		return 4
 	}
 	return 3
 }
 
-func transportWord(cls uint8) string {
-	if cls == clsLocal {
-		return "local"
-	}
-	tcp := clsPlain | clsSSL | clsGSS
-	if cls&tcp == tcp {
-		return "tcp"
-	}
-	var w []string
-	for _, c := range []struct {
-		bit  uint8
-		name string
-	}{{clsPlain, "plain"}, {clsSSL, "ssl"}, {clsGSS, "gss"}} {
-		if cls&c.bit != 0 {
-			w = append(w, c.name)
-		}
-	}
-	return "tcp:" + strings.Join(w, ",")
-}
-
-// nameWords writes a name set as tokens.
-func nameWords(n *nameSet) []string {
+// nameSetOf writes a name set as a NameSet.
+func nameSetOf(n *nameSet) NameSet {
 	if n.all {
-		out := []string{"all"}
+		out := NameSet{All: true}
 		for _, s := range n.not {
-			out = append(out, "!"+nameWord(s))
+			out.Except = append(out.Except, nameWord(s))
 		}
 		return out
 	}
-	var out []string
+	var out NameSet
 	for _, s := range n.lits {
-		out = append(out, nameWord(s))
+		out.Tokens = append(out.Tokens, nameWord(s))
 	}
 	for _, a := range n.atoms {
 		switch a.kind {
-		case nameRole:
-			out = append(out, "+"+a.s)
-		case nameSameUser:
-			out = append(out, "sameuser")
-		case nameSameRole:
-			out = append(out, "samerole")
+		case hba.NameRole:
+			out.Tokens = append(out.Tokens, "+"+a.s)
+		case hba.NameSameUser:
+			out.Tokens = append(out.Tokens, "sameuser")
+		case hba.NameSameRole:
+			out.Tokens = append(out.Tokens, "samerole")
 		default:
-			out = append(out, a.s)
+			out.Tokens = append(out.Tokens, a.s)
 		}
 	}
 	return out
+}
+
+// key is n as a map key: rows with equal keys have equal name sets.
+func (n NameSet) key() string {
+	all := "\x01"
+	if n.All {
+		all = "\x02"
+	}
+	return all + strings.Join(n.Except, "\x00") + "\x03" + strings.Join(n.Tokens, "\x00")
 }
 
 // nameWord writes a name as a token that reads back as that name: quoted
@@ -209,7 +263,7 @@ func nameWord(s string) string {
 	if strings.HasPrefix(s, "+") || strings.HasPrefix(s, "/") {
 		return `"` + s + `"`
 	}
-	return Token{Value: s}.String()
+	return hba.Token{Value: s}.String()
 }
 
 // exposureAddrs accumulates a row's addresses while rows are built.
@@ -225,17 +279,17 @@ func (acc *exposureAddrs) add(a *addrSet) {
 	for _, at := range a.atoms {
 		var w string
 		switch at.kind {
-		case AddrSameHost:
+		case hba.AddrSameHost:
 			w = "samehost"
-		case AddrSameNet:
+		case hba.AddrSameNet:
 			w = "samenet"
-		case AddrIP:
+		case hba.AddrIP:
 			w = at.ip.IP.String() + " mask " + at.ip.Mask.String()
 		default:
 			w = at.host
 		}
 		switch fam := at.fam; {
-		case at.kind == AddrIP:
+		case at.kind == hba.AddrIP:
 		case fam == fam4:
 			w += " (IPv4)"
 		case fam == fam6:

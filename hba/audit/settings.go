@@ -1,19 +1,21 @@
-package hba
+package audit
 
 // This file is the lint checks that need the server's settings
 // (postgresql.conf, or a live server): LintOptions.Settings.
+
+import "github.com/pghba/pghba/hba"
 
 // Lint checks that need LintOptions.Settings.
 const (
 	// CheckPasswordEncryption: a scram-sha-256 rule while the server has
 	// password_encryption = md5. Passwords set from then on are stored as
 	// MD5, and scram-sha-256 refuses MD5 secrets. Warning.
-	CheckPasswordEncryption = "password-encryption"
+	CheckPasswordEncryption CheckID = "password-encryption"
 	// CheckNoSSLCA: a cert rule, or a clientcert= option, while the server
 	// has no ssl_ca_file. PostgreSQL 13–18 load the line, and every
 	// connection it matches fails with "client certificates can only be
 	// checked if a root certificate store is available". Warning.
-	CheckNoSSLCA = "no-ssl-ca"
+	CheckNoSSLCA CheckID = "no-ssl-ca"
 )
 
 // Settings are server settings Lint uses, with where they were set.
@@ -47,9 +49,9 @@ func from(where string) string {
 
 // neverMessage is the never-matches text of r: PostgreSQL's warning, and
 // for a hostssl rule with the server's ssl known to be off, that fact.
-func (l *linter) neverMessage(r *Rule) string {
+func (l *linter) neverMessage(r *hba.Rule) string {
 	s := l.opts.Settings
-	if s == nil || s.SSL || r.Type() != HostSSL {
+	if s == nil || s.SSL || r.Type() != hba.HostSSL {
 		return r.Warning()
 	}
 	return r.Warning() + ": the server has ssl = off" + from(s.SSLFrom) +
@@ -64,19 +66,19 @@ func (l *linter) settingsRule(i int) {
 		return
 	}
 	r := l.f.Rules[i]
-	if r.Method() == ScramSHA256 && s.PasswordEncryption == "md5" {
+	if r.Method() == hba.ScramSHA256 && s.PasswordEncryption == "md5" {
 		l.add(r, SeverityWarning, CheckPasswordEncryption,
 			"scram-sha-256, but the server has password_encryption = md5"+from(s.PasswordEncryptionFrom)+
 				": passwords set from now on are stored as MD5, which scram-sha-256 refuses; set password_encryption = scram-sha-256",
 			nil, nil)
 	}
-	cert := r.Method() == Cert
-	if o := r.Options(); o != nil && o.ClientCert != ClientCertOff {
+	cert := r.Method() == hba.Cert
+	if o := r.Options(); o != nil && o.ClientCert != hba.ClientCertOff {
 		cert = true
 	}
 	if cert && s.SSLCAFile == "" && !s.SSLCAFileUnknown {
 		what := "clientcert"
-		if r.Method() == Cert {
+		if r.Method() == hba.Cert {
 			what = "cert"
 		}
 		l.add(r, SeverityWarning, CheckNoSSLCA,

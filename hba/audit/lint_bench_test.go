@@ -1,12 +1,16 @@
-package hba
+package audit
 
 import (
 	"fmt"
 	"strconv"
 	"testing"
 
+	"github.com/pghba/pghba/hba"
 	"github.com/pghba/pghba/internal/gen"
 )
+
+// benchSeed is the seed of the generated files, as in hba's benchmarks.
+const benchSeed = 20261125
 
 // lintDisjointFile returns n host rules for every database and user, each
 // from its own /32 address: no rule shares a connection with another, so
@@ -80,7 +84,7 @@ func lintOverlapFile(n int) []byte {
 func BenchmarkLint(b *testing.B) {
 	run := func(name string, data []byte) {
 		b.Run(name, func(b *testing.B) {
-			p := Parser{Version: 15, SSL: true}
+			p := hba.Parser{Version: 15, SSL: true}
 			f := p.ParseBytes("/bench/pg_hba.conf", data)
 			if len(f.Errors) > 0 {
 				b.Fatal(f.Errors)

@@ -1,4 +1,4 @@
-package hba
+package audit
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pghba/pghba/hba"
 )
 
 // TestExposureCovers checks the exposure summary against the matcher on
@@ -25,7 +27,7 @@ func TestExposureCovers(t *testing.T) {
 	checked := 0
 	for n := 0; n < files; n++ {
 		text := lintGenFile(rng, 3+rng.IntN(7))
-		p := Parser{Version: 18, SSL: n%2 == 0}
+		p := hba.Parser{Version: 18, SSL: n%2 == 0}
 		f := p.ParseBytes("/pg_hba.conf", []byte(text))
 		if len(f.Errors) > 0 || len(f.Rules) == 0 {
 			continue
@@ -47,7 +49,7 @@ func TestExposureCovers(t *testing.T) {
 					continue
 				}
 				d := rs.Decide(context.Background(), c)
-				if d.Rule == nil || d.Outcome == Unresolved {
+				if d.Rule == nil || d.Outcome == hba.Unresolved {
 					continue
 				}
 				checked++
@@ -60,31 +62,31 @@ func TestExposureCovers(t *testing.T) {
 	t.Logf("%d decisions found in the summaries of %d files", checked, files)
 }
 
-func rowShows(r *ExposureRow, rule *Rule, c Conn) bool {
+func rowShows(r *ExposureRow, rule *hba.Rule, c hba.Conn) bool {
 	if !slices.Contains(r.Rules, rule) || r.Method != rule.Method() {
 		return false
 	}
 	switch {
 	case c.Local:
-		if r.Transport != "local" {
+		if r.Transport != TransportLocal {
 			return false
 		}
 	default:
-		cls := "plain"
+		cls := TransportPlain
 		if c.SSL {
-			cls = "ssl"
+			cls = TransportSSL
 		} else if c.GSS {
-			cls = "gss"
+			cls = TransportGSS
 		}
-		if r.Transport != "tcp" && !(strings.HasPrefix(r.Transport, "tcp:") && slices.Contains(strings.Split(r.Transport[4:], ","), cls)) {
+		if r.Transport&TransportLocal != 0 || !r.Transport.Has(cls) {
 			return false
 		}
 		if !rowHasAddr(r, c.Addr) {
 			return false
 		}
 	}
-	if c.Replication == PhysicalReplication {
-		if !slices.Equal(r.Databases, []string{"replication"}) {
+	if c.Replication == hba.PhysicalReplication {
+		if !physical(r.Databases) {
 			return false
 		}
 	} else {
@@ -92,7 +94,7 @@ func rowShows(r *ExposureRow, rule *Rule, c Conn) bool {
 		if db == "" {
 			db = c.User
 		}
-		if slices.Equal(r.Databases, []string{"replication"}) || !wordsHave(r.Databases, db) {
+		if physical(r.Databases) || !wordsHave(r.Databases, db) {
 			return false
 		}
 	}
@@ -118,11 +120,14 @@ func rowHasAddr(r *ExposureRow, a netip.Addr) bool {
 	return in
 }
 
-func wordsHave(ws []string, name string) bool {
-	if len(ws) > 0 && ws[0] == "all" {
-		return !slices.Contains(ws[1:], "!"+nameWord(name))
+// physical reports whether n is the database of physical replication rows.
+func physical(n NameSet) bool { return !n.All && slices.Equal(n.Tokens, []string{"replication"}) }
+
+func wordsHave(n NameSet, name string) bool {
+	if n.All {
+		return !slices.Contains(n.Except, nameWord(name))
 	}
-	for _, w := range ws {
+	for _, w := range n.Tokens {
 		if w == nameWord(name) {
 			return true
 		}
@@ -146,7 +151,7 @@ func TestMergePrefixes(t *testing.T) {
 }
 
 func TestExposureOrder(t *testing.T) {
-	var p Parser
+	var p hba.Parser
 	f := p.ParseBytes("/pg_hba.conf", []byte(`local all all peer
 host all all 10.0.0.0/24 scram-sha-256
 host all all 10.0.0.0/8 md5
@@ -171,5 +176,55 @@ host all all 0.0.0.0/0 reject
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("order:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestTransportAndNameSetString: the words of the CLI's exposure table and
+// JSON output come from these methods.
+func TestTransportAndNameSetString(t *testing.T) {
+	for tr, want := range map[Transport]string{
+		TransportLocal: "local", TransportTCP: "tcp", TransportSSL: "tcp:ssl",
+		TransportPlain | TransportGSS: "tcp:plain,gss", TransportPlain | TransportSSL: "tcp:plain,ssl",
+	} {
+		if got := tr.String(); got != want {
+			t.Errorf("Transport(%d).String() = %q, want %q", tr, got, want)
+		}
+	}
+	if !TransportTCP.Has(TransportSSL) || TransportSSL.Has(TransportTCP) || TransportLocal.Has(TransportPlain) {
+		t.Error("Has")
+	}
+	for _, c := range []struct {
+		n    NameSet
+		want string
+	}{
+		{NameSet{All: true}, "all"},
+		{NameSet{All: true, Except: []string{"a", `"all"`}}, `all except a, "all"`},
+		{NameSet{Tokens: []string{"app", "+admins", "/^x"}}, "app, +admins, /^x"},
+		{NameSet{}, ""},
+	} {
+		if got := c.n.String(); got != c.want {
+			t.Errorf("%+v.String() = %q, want %q", c.n, got, c.want)
+		}
+	}
+}
+
+// TestExposureRowTypes: a hostnossl rule's row is plain and GSS TCP, a local
+// rule's is local, and names left out of all are in Except.
+func TestExposureRowTypes(t *testing.T) {
+	var p hba.Parser
+	f := p.ParseBytes("/pg_hba.conf", []byte("host secret all 0.0.0.0/0 reject\nhostnossl all all 0.0.0.0/0 md5\nlocal all all peer\n"))
+	if len(f.Errors) > 0 {
+		t.Fatal(f.Errors)
+	}
+	got := map[hba.Method]ExposureRow{}
+	for _, r := range Exposure(f, ExposureOptions{}) {
+		got[r.Method] = r
+	}
+	md5 := got[hba.MD5]
+	if md5.Transport != TransportPlain|TransportGSS || !md5.Databases.All || !slices.Equal(md5.Databases.Except, []string{"secret"}) || !md5.Users.All {
+		t.Errorf("md5 row %+v", md5)
+	}
+	if peer := got[hba.Peer]; peer.Transport != TransportLocal || !peer.Databases.All || len(peer.Databases.Except) != 0 {
+		t.Errorf("peer row %+v", peer)
 	}
 }

@@ -1,4 +1,4 @@
-package hba_test
+package audit_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 )
 
 func TestParsePolicy(t *testing.T) {
@@ -22,7 +23,7 @@ allow hostssl 10.0.0.1 user=alice line=conf.d/app.conf:2
 deny hostgssenc ::1 user=repl replication=physical method=reject
 allow hostnossl 10.0.0.1 db="my ""db""" user="a b"
 `
-	exps, err := hba.ParsePolicy("policy.txt", []byte(src))
+	exps, err := audit.ParsePolicy("policy.txt", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,13 +71,13 @@ allow hostnossl 10.0.0.1 db="my ""db""" user="a b"
 		{"allow local user=a replication=yes", `replication="yes": want physical or logical`},
 		{`allow local user="a`, "unterminated quoted value"},
 	} {
-		_, err := hba.ParsePolicy("p", []byte("allow local user=ok\n"+tc.line+"\n"))
+		_, err := audit.ParsePolicy("p", []byte("allow local user=ok\n"+tc.line+"\n"))
 		var list hba.ErrorList
 		if !errors.As(err, &list) || len(list) != 1 {
 			t.Errorf("%q: error %v", tc.line, err)
 			continue
 		}
-		if list[0].Msg != tc.msg || list[0].Pos.Line != 2 || !errors.Is(err, hba.ErrPolicy) {
+		if list[0].Msg != tc.msg || list[0].Pos.Line != 2 || !errors.Is(err, audit.ErrPolicy) {
 			t.Errorf("%q: %v\nwant p:2: %s", tc.line, list[0], tc.msg)
 		}
 	}
@@ -97,7 +98,7 @@ include conf.d/app.conf
 	if err != nil {
 		t.Fatal(err)
 	}
-	exps, err := hba.ParsePolicy("policy", []byte(`allow local user=postgres method=peer line=1
+	exps, err := audit.ParsePolicy("policy", []byte(`allow local user=postgres method=peer line=1
 deny host 10.1.2.3 db=app user=alice line=2 method=reject
 allow host 192.168.1.1 db=app user=alice method=scram-sha-256 line=3
 allow host 10.1.2.3 db=app user=alice
@@ -112,7 +113,7 @@ allow host 172.16.0.1 user=bob line=1
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := rs.CheckPolicy(context.Background(), exps)
+	res := audit.CheckPolicy(context.Background(), rs, exps)
 	want := [][]string{
 		nil,
 		nil,
@@ -140,7 +141,7 @@ allow host 172.16.0.1 user=bob line=1
 	}
 	// With roles, the membership rule decides.
 	rs = rs.WithEnv(hba.Env{Roles: hba.RoleGraph{"bob": {"grp"}}})
-	res = rs.CheckPolicy(context.Background(), exps[9:10])
+	res = audit.CheckPolicy(context.Background(), rs, exps[9:10])
 	if !res[0].Passed() {
 		t.Errorf("with roles: %q", res[0].Problems)
 	}
@@ -154,7 +155,7 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte("deny local user=\"a \"\"b\"\"\" replication=physical # c\n\nallow hostgssenc ::1%eth0 user=x\n"))
 	f.Add([]byte("allow tcp\x00 \"unterminated\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		exps, err := hba.ParsePolicy("p", data)
+		exps, err := audit.ParsePolicy("p", data)
 		lines := strings.Count(string(data), "\n") + 1
 		var list hba.ErrorList
 		if err != nil {
@@ -162,13 +163,13 @@ func FuzzParsePolicy(f *testing.F) {
 				t.Fatalf("error %T", err)
 			}
 			for _, e := range list {
-				if e.Pos.Line < 1 || e.Pos.Line > lines || !errors.Is(e, hba.ErrPolicy) {
+				if e.Pos.Line < 1 || e.Pos.Line > lines || !errors.Is(e, audit.ErrPolicy) {
 					t.Fatalf("error at %v", e.Pos)
 				}
 			}
 		}
 		for _, e := range exps {
-			again, err := hba.ParsePolicy("p", []byte(e.Text))
+			again, err := audit.ParsePolicy("p", []byte(e.Text))
 			if err != nil || len(again) != 1 {
 				t.Fatalf("%q does not parse back: %v", e.Text, err)
 			}
@@ -180,10 +181,10 @@ func FuzzParsePolicy(f *testing.F) {
 	})
 }
 
-func ExampleRuleset_CheckPolicy() {
+func ExampleCheckPolicy() {
 	var p hba.Parser
 	rs, _ := p.LoadBytes("/etc/postgresql/pg_hba.conf", []byte("host all all 10.0.0.0/8 reject\nhost app all 0.0.0.0/0 md5\n"))
-	exps, err := hba.ParsePolicy("policy.txt", []byte(`
+	exps, err := audit.ParsePolicy("policy.txt", []byte(`
 allow host 192.0.2.1 db=app user=alice method=md5
 allow host 10.1.2.3  db=app user=alice method=md5 line=2
 `))
@@ -191,7 +192,7 @@ allow host 10.1.2.3  db=app user=alice method=md5 line=2
 		fmt.Println(err)
 		return
 	}
-	for _, r := range rs.CheckPolicy(context.Background(), exps) {
+	for _, r := range audit.CheckPolicy(context.Background(), rs, exps) {
 		fmt.Println(r.Expectation.Pos, r.Passed(), r.Problems)
 	}
 	// Output:
