@@ -16,7 +16,7 @@ func TestBuildRule(t *testing.T) {
 		err  bool
 	}{
 		{18, RuleSpec{Type: Host, Databases: []Name{Kw("all"), Lit("all"), Lit("a b"), Lit(`q"x`), Lit("@f"), Lit("+p"), Lit("x#y"), Lit("c,d"), Lit("")},
-			Users: []Name{{Value: "adm ins", Kind: NameMember}, {Value: "^a", Kind: NameRegex}, Lit("replication"), Lit("sameuser")},
+			Users:  []Name{{Value: "adm ins", Kind: NameMember}, {Value: "^a", Kind: NameRegex}, Lit("replication"), Lit("sameuser")},
 			Prefix: netip.MustParsePrefix("2001:db8::/32"), Method: ScramSHA256},
 			`host all,"all","a b","q""x","@f","+p","x#y","c,d","" +"adm ins",/^a,"replication","sameuser" 2001:db8::/32 scram-sha-256`, false},
 		{18, RuleSpec{Type: Host, Databases: all, Users: all, Prefix: netip.PrefixFrom(netip.MustParseAddr("2001:db8::1"), 128), Method: MD5},
