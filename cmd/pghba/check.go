@@ -30,6 +30,9 @@ not given, or a lookup failed; the server's answer cannot be known).
 Loading flags:
   -f FILE                  the pg_hba.conf to load (default $PGDATA/pg_hba.conf,
                            else ./pg_hba.conf)
+  --lines FILE.json        in place of -f: the pg_hba.conf as a JSON array of lines
+                           or {"segments": [{"name": N, "lines": [...]}, ...]};
+                           places are NAME[INDEX]; includes and @file are refused
   --pg-version N           PostgreSQL major version, 13 to 18 (default 18)
   --minor N                minor release, for the few rules that changed within a
                            major version (default: the newest)
