@@ -33,6 +33,8 @@ func TestBuildRule(t *testing.T) {
 		{18, RuleSpec{Type: Local, Databases: all, Users: all, Method: Peer, Options: []Option{{"bogus", "1"}}}, `unrecognized authentication option name: "bogus"`, true},
 		{18, RuleSpec{Type: Local, Databases: all, Users: all, Method: MD5, Options: []Option{{"map", "m"}}}, `authentication option "map" is only valid for`, true},
 		{18, RuleSpec{Type: Host, Databases: all, Users: all, Host: "ldap", Method: LDAP}, `authentication method "ldap" requires argument "ldapbasedn", "ldapprefix", or "ldapsuffix" to be set`, true},
+		{18, RuleSpec{Type: Host, Databases: all, Users: all, Host: "h", Method: RADIUS, Options: []Option{{"radiusservers", "r"}, {"radiussecrets", `s 1,s"2`}}},
+			`could not parse RADIUS secret list "s 1,s"2"`, true},
 		{13, RuleSpec{Type: Local, Databases: all, Users: all, Method: Cert}, "cert authentication is only supported on hostssl connections", true},
 		{16, RuleSpec{Type: Local, Databases: []Name{Lit("/x")}, Users: all, Method: Trust}, `database[0] "/x": from PostgreSQL 16`, true},
 		{15, RuleSpec{Type: Local, Databases: all, Users: []Name{{Value: "x", Kind: NameRegex}}, Method: Trust}, "user[0] regular expressions need PostgreSQL 16", true},
