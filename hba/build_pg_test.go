@@ -22,7 +22,7 @@ func TestBuiltRulesServer(t *testing.T) {
 	all := []hba.Name{hba.Kw("all")}
 	specs := []hba.RuleSpec{
 		{Type: hba.Host, Databases: []hba.Name{hba.Lit("all"), hba.Lit("my db"), hba.Lit(`q"x`), hba.Lit("@f"), hba.Lit("c,d#e")},
-			Users: []hba.Name{{Value: "adm ins", Kind: hba.NameMember}, hba.Lit("+p"), hba.Lit("replication")},
+			Users:  []hba.Name{{Value: "adm ins", Kind: hba.NameMember}, hba.Lit("+p"), hba.Lit("replication")},
 			Prefix: netip.MustParsePrefix("2001:db8::/32"), Method: hba.ScramSHA256},
 		{Type: hba.Host, Databases: all, Users: all, Prefix: netip.PrefixFrom(netip.MustParseAddr("2001:db8::1"), 128), Method: hba.MD5},
 		{Type: hba.HostSSL, Databases: []hba.Name{hba.Kw("sameuser"), hba.Kw("replication")}, Users: all,
