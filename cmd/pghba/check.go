@@ -250,7 +250,9 @@ type result struct {
 	Options *map[string]string `json:"options,omitempty"`
 	Message string             `json:"message,omitempty"`
 	Errors  []jsonError        `json:"errors,omitempty"`
-	Ident   *identResult       `json:"ident,omitempty"` // ident.go
+	Ident   *identResult       `json:"ident,omitempty"`   // ident.go
+	Segment string             `json:"segment,omitempty"` // --lines: segment and index replace file and line
+	Index   *int               `json:"index,omitempty"`
 
 	raw      string   // the rule's line, for human output
 	options  []string // the view options in order, for human output
@@ -267,6 +269,9 @@ func (ld *loaded) decide(c hba.Conn) *result {
 	if d.Rule != nil {
 		r := d.Rule
 		res.File, res.Line, res.raw = ld.rel(r.Pos().Filename), r.Pos().Line, r.Raw()
+		if at := ld.locate(r.Pos()); at.Segment != "" {
+			res.File, res.Line, res.Segment, res.Index = "", 0, at.Segment, &at.Index
+		}
 		for _, p := range r.IncludedFrom() {
 			res.included = append(res.included, ld.at(p).String())
 		}
@@ -302,7 +307,11 @@ func writeHuman(w io.Writer, r *result) {
 	case "no-match":
 		b.WriteString("no-match\n")
 	default:
-		fmt.Fprintf(&b, "%s: %s:%d: %s\n", r.Result, r.File, r.Line, strconv.Quote(r.raw))
+		if r.Segment != "" {
+			fmt.Fprintf(&b, "%s: %s[%d]: %s\n", r.Result, r.Segment, *r.Index, strconv.Quote(r.raw))
+		} else {
+			fmt.Fprintf(&b, "%s: %s:%d: %s\n", r.Result, r.File, r.Line, strconv.Quote(r.raw))
+		}
 		if len(r.included) > 0 {
 			fmt.Fprintf(&b, "included from: %s\n", strings.Join(r.included, ", "))
 		}
