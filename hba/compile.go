@@ -1,37 +1,10 @@
 package hba
 
+// Compiling: a File to a Ruleset. Load reads and compiles in one call.
+
 import (
 	"context"
-	"sync/atomic"
 )
-
-// File is the result of reading a pg_hba.conf and everything it includes:
-// every non-empty logical line with its rule or its error, in the order
-// PostgreSQL reads them. It is what the pg_hba_file_rules view shows.
-type File struct {
-	// Path is the absolute, cleaned path of the main file.
-	Path string
-	// Lines are the logical lines that were not empty after tokenising,
-	// includes expanded in place. A successful include directive has no line.
-	Lines []*Line
-	// Rules are the rules that loaded, in order (warning rules included).
-	Rules []*Rule
-	// Errors are every error, in line order. Loading fails when it is
-	// non-empty.
-	Errors ErrorList
-}
-
-// Line is one logical line of a file.
-type Line struct {
-	Pos          Position
-	IncludedFrom []Position
-	// Raw is the logical line (continuations joined).
-	Raw string
-	// Rule is the loaded rule, nil when the line failed.
-	Rule *Rule
-	// Err is the line's error, nil when it loaded.
-	Err *Error
-}
 
 // Load reads and compiles the pg_hba.conf at path with a zero Parser.
 func Load(path string) (*Ruleset, error) {
@@ -95,38 +68,4 @@ func (p *Parser) Compile(f *File) (*Ruleset, error) {
 	}
 	rs.idx = buildIndex(rs.rules)
 	return rs, nil
-}
-
-// Holder holds the current Ruleset for concurrent readers while a reloader
-// swaps in new ones. Matching never takes a lock. The zero value holds nil.
-type Holder struct {
-	p atomic.Pointer[Ruleset]
-}
-
-// NewHolder returns a Holder holding rs.
-func NewHolder(rs *Ruleset) *Holder {
-	h := new(Holder)
-	h.p.Store(rs)
-	return h
-}
-
-// Load returns the current Ruleset.
-func (h *Holder) Load() *Ruleset { return h.p.Load() }
-
-// Store makes rs the current Ruleset. A nil rs is ignored: a failed reload
-// keeps the previous rules, as PostgreSQL does.
-func (h *Holder) Store(rs *Ruleset) {
-	if rs != nil {
-		h.p.Store(rs)
-	}
-}
-
-// MatchContext matches with the current Ruleset. With no Ruleset it refuses
-// every connection (ErrNoEntry).
-func (h *Holder) MatchContext(ctx context.Context, c Conn) (*Rule, error) {
-	rs := h.p.Load()
-	if rs == nil {
-		return nil, &DenyError{Conn: c, Message: "no pg_hba.conf loaded"}
-	}
-	return rs.MatchContext(ctx, c)
 }

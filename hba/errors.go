@@ -1,5 +1,8 @@
 package hba
 
+// Errors: the positioned *Error of a load, its categories (the Err*
+// sentinels) and ErrorList.
+
 import (
 	"errors"
 	"sort"

@@ -1,5 +1,9 @@
 package hba
 
+// Parsing one record: a scanned line to a Rule, column by column, as
+// PostgreSQL's parse_hba_line does (the method and its options are in
+// options.go).
+
 import (
 	"net/netip"
 	"strings"
