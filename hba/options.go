@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/pghba/pghba/internal/cemu"
@@ -162,7 +163,71 @@ func (s *authState) require(m Method, name string) *Error {
 	return nil
 }
 
-// option applies one name=value option.
+// simpleOption is an option PostgreSQL's parse_hba_auth_opt handles by
+// checking the rule's method and assigning the value: a string, or a
+// boolean that only "1" sets.
+type simpleOption struct {
+	// methods are the methods the option is valid for; text names them in
+	// the error, "" for the one method's name.
+	methods []Method
+	text    string
+	// minVersion is the first major version with the option; an earlier
+	// one does not know its name.
+	minVersion int
+	set        optSet // recorded when the option is given; 0 for none
+	str        func(*AuthOptions) *string
+	flag       func(*AuthOptions) *bool
+}
+
+// simpleOptions are the options that need no more than their method and a
+// field to assign. The rest are in authState.option.
+var simpleOptions = map[string]simpleOption{
+	"pamservice":             {methods: []Method{PAM}, set: setPAMService, str: func(o *AuthOptions) *string { return &o.PAMService }},
+	"pam_use_hostname":       {methods: []Method{PAM}, flag: func(o *AuthOptions) *bool { return &o.PAMUseHostname }},
+	"ldaptls":                {methods: []Method{LDAP}, flag: func(o *AuthOptions) *bool { return &o.LDAPTLS }},
+	"ldapserver":             {methods: []Method{LDAP}, set: setLDAPServer, str: func(o *AuthOptions) *string { return &o.LDAPServer }},
+	"ldapbinddn":             {methods: []Method{LDAP}, set: setLDAPBindDN, str: func(o *AuthOptions) *string { return &o.LDAPBindDN }},
+	"ldapbindpasswd":         {methods: []Method{LDAP}, set: setLDAPBindPasswd, str: func(o *AuthOptions) *string { return &o.LDAPBindPasswd }},
+	"ldapsearchattribute":    {methods: []Method{LDAP}, set: setLDAPSearchAttribute, str: func(o *AuthOptions) *string { return &o.LDAPSearchAttribute }},
+	"ldapsearchfilter":       {methods: []Method{LDAP}, set: setLDAPSearchFilter, str: func(o *AuthOptions) *string { return &o.LDAPSearchFilter }},
+	"ldapbasedn":             {methods: []Method{LDAP}, set: setLDAPBaseDN, str: func(o *AuthOptions) *string { return &o.LDAPBaseDN }},
+	"ldapprefix":             {methods: []Method{LDAP}, set: setLDAPPrefix, str: func(o *AuthOptions) *string { return &o.LDAPPrefix }},
+	"ldapsuffix":             {methods: []Method{LDAP}, set: setLDAPSuffix, str: func(o *AuthOptions) *string { return &o.LDAPSuffix }},
+	"krb_realm":              {methods: []Method{GSS, SSPI}, text: "gssapi and sspi", set: setKrbRealm, str: func(o *AuthOptions) *string { return &o.KrbRealm }},
+	"include_realm":          {methods: []Method{GSS, SSPI}, text: "gssapi and sspi", flag: func(o *AuthOptions) *bool { return &o.IncludeRealm }},
+	"compat_realm":           {methods: []Method{SSPI}, flag: func(o *AuthOptions) *bool { return &o.CompatRealm }},
+	"upn_username":           {methods: []Method{SSPI}, flag: func(o *AuthOptions) *bool { return &o.UPNUsername }},
+	"issuer":                 {methods: []Method{OAuth}, minVersion: 18, set: setIssuer, str: func(o *AuthOptions) *string { return &o.Issuer }},
+	"scope":                  {methods: []Method{OAuth}, minVersion: 18, set: setScope, str: func(o *AuthOptions) *string { return &o.Scope }},
+	"validator":              {methods: []Method{OAuth}, minVersion: 18, set: setValidator, str: func(o *AuthOptions) *string { return &o.Validator }},
+	"delegate_ident_mapping": {methods: []Method{OAuth}, minVersion: 18, flag: func(o *AuthOptions) *bool { return &o.DelegateIdentMapping }},
+	// Any ldapscheme value but ldap and ldaps only logs `invalid ldapscheme
+	// value: "%s"` and is kept as written.
+	"ldapscheme": {methods: []Method{LDAP}, set: setLDAPScheme, str: func(o *AuthOptions) *string { return &o.LDAPScheme }},
+}
+
+// simple applies an option of simpleOptions.
+func (s *authState) simple(name, val string, so *simpleOption) *Error {
+	if s.p.version() < so.minVersion {
+		return unrecognized(name)
+	}
+	if !slices.Contains(so.methods, s.r.method) {
+		text := so.text
+		if text == "" {
+			text = so.methods[0].String()
+		}
+		return wrongMethod(name, text)
+	}
+	if so.str != nil {
+		*so.str(s.o) = val
+	} else {
+		*so.flag(s.o) = val == "1" // the only true boolean
+	}
+	s.set |= so.set
+	return nil
+}
+
+// option applies one name=value option, as parse_hba_auth_opt does.
 func (s *authState) option(name, val string) *Error {
 	p, r, o := s.p, s.r, s.o
 	v := p.version()
@@ -171,7 +236,9 @@ func (s *authState) option(name, val string) *Error {
 	if p.Features.Has(FeatureLDAP) && r.method == LDAP {
 		o.LDAPScope = ldapScopeSubtree
 	}
-	b := val == "1" // the only true boolean
+	if so, ok := simpleOptions[name]; ok {
+		return s.simple(name, val, &so)
+	}
 	switch name {
 	case "map":
 		switch r.method {
@@ -205,41 +272,11 @@ func (s *authState) option(name, val string) *Error {
 		default:
 			return logOnlyErr(`invalid value for clientname: "` + val + `"`)
 		}
-	case "pamservice":
-		if err := s.require(PAM, name); err != nil {
-			return err
-		}
-		o.PAMService = val
-		s.set |= setPAMService
-	case "pam_use_hostname":
-		if err := s.require(PAM, name); err != nil {
-			return err
-		}
-		o.PAMUseHostname = b
 	case "ldapurl":
 		if err := s.require(LDAP, name); err != nil {
 			return err
 		}
 		return s.ldapURL(val)
-	case "ldaptls":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPTLS = b
-	case "ldapscheme":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		// Any other value only logs `invalid ldapscheme value: "%s"` and is
-		// kept as written.
-		o.LDAPScheme = val
-		s.set |= setLDAPScheme
-	case "ldapserver":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPServer = val
-		s.set |= setLDAPServer
 	case "ldapport":
 		if err := s.require(LDAP, name); err != nil {
 			return err
@@ -248,74 +285,23 @@ func (s *authState) option(name, val string) *Error {
 		if o.LDAPPort == 0 {
 			return optionErr(`invalid LDAP port number: "` + val + `"`)
 		}
-	case "ldapbinddn":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPBindDN = val
-		s.set |= setLDAPBindDN
-	case "ldapbindpasswd":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPBindPasswd = val
-		s.set |= setLDAPBindPasswd
-	case "ldapsearchattribute":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPSearchAttribute = val
-		s.set |= setLDAPSearchAttribute
-	case "ldapsearchfilter":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPSearchFilter = val
-		s.set |= setLDAPSearchFilter
-	case "ldapbasedn":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPBaseDN = val
-		s.set |= setLDAPBaseDN
-	case "ldapprefix":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPPrefix = val
-		s.set |= setLDAPPrefix
-	case "ldapsuffix":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPSuffix = val
-		s.set |= setLDAPSuffix
-	case "krb_realm":
-		if r.method != GSS && r.method != SSPI {
-			return wrongMethod(name, "gssapi and sspi")
-		}
-		o.KrbRealm = val
-		s.set |= setKrbRealm
-	case "include_realm":
-		if r.method != GSS && r.method != SSPI {
-			return wrongMethod(name, "gssapi and sspi")
-		}
-		o.IncludeRealm = b
-	case "compat_realm":
-		if err := s.require(SSPI, name); err != nil {
-			return err
-		}
-		o.CompatRealm = b
-	case "upn_username":
-		if err := s.require(SSPI, name); err != nil {
-			return err
-		}
-		o.UPNUsername = b
-	case "radiusservers":
+	case "radiusservers", "radiusports", "radiussecrets", "radiusidentifiers":
 		if err := s.require(RADIUS, name); err != nil {
 			return err
 		}
-		list, ok := cemu.SplitGUCList(val, ',')
+		return s.radiusList(name, val)
+	default:
+		return unrecognized(name)
+	}
+	return nil
+}
+
+// radiusList applies one of the four RADIUS list options.
+func (s *authState) radiusList(name, val string) *Error {
+	o := s.o
+	list, ok := cemu.SplitGUCList(val, ',')
+	switch name {
+	case "radiusservers":
 		if !ok {
 			return logOnlyErr(`could not parse RADIUS server list "` + val + `"`)
 		}
@@ -327,10 +313,6 @@ func (s *authState) option(name, val string) *Error {
 		o.RADIUSServers, o.RADIUSServersText = list, val
 		s.set |= setRADIUSServers
 	case "radiusports":
-		if err := s.require(RADIUS, name); err != nil {
-			return err
-		}
-		list, ok := cemu.SplitGUCList(val, ',')
 		if !ok {
 			e := optionErr(`invalid RADIUS port number: "` + val + `"`)
 			e.Log = `could not parse RADIUS port list "` + val + `"`
@@ -344,47 +326,17 @@ func (s *authState) option(name, val string) *Error {
 		o.RADIUSPorts, o.RADIUSPortsText = list, val
 		s.set |= setRADIUSPorts
 	case "radiussecrets":
-		if err := s.require(RADIUS, name); err != nil {
-			return err
-		}
-		list, ok := cemu.SplitGUCList(val, ',')
 		if !ok {
 			return logOnlyErr(`could not parse RADIUS secret list "` + val + `"`)
 		}
 		o.RADIUSSecrets, o.RADIUSSecretsText = list, val
 		s.set |= setRADIUSSecrets
 	case "radiusidentifiers":
-		if err := s.require(RADIUS, name); err != nil {
-			return err
-		}
-		list, ok := cemu.SplitGUCList(val, ',')
 		if !ok {
 			return logOnlyErr(`could not parse RADIUS identifiers list "` + val + `"`)
 		}
 		o.RADIUSIdentifiers, o.RADIUSIdentifiersText = list, val
 		s.set |= setRADIUSIdentifiers
-	case "issuer", "scope", "validator", "delegate_ident_mapping":
-		if v < 18 {
-			return unrecognized(name)
-		}
-		if err := s.require(OAuth, name); err != nil {
-			return err
-		}
-		switch name {
-		case "issuer":
-			o.Issuer = val
-			s.set |= setIssuer
-		case "scope":
-			o.Scope = val
-			s.set |= setScope
-		case "validator":
-			o.Validator = val
-			s.set |= setValidator
-		default:
-			o.DelegateIdentMapping = b
-		}
-	default:
-		return unrecognized(name)
 	}
 	return nil
 }
