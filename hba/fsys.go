@@ -153,14 +153,24 @@ func fsPath(fsys fs.FS, abs string) (string, error) {
 	return strings.Join(stack, "/"), nil
 }
 
-// errRead marks a file that opened but could not be read (a directory).
-type readError struct{ errno string }
+// sysError is a file system call that failed, kept as the error the file
+// system returned. Its text is the C library's strerror text for it, which
+// is what PostgreSQL reports.
+type sysError struct{ err error }
 
-func (e *readError) Error() string { return e.errno }
+func (e *sysError) Error() string { return strerror(e.err) }
+func (e *sysError) Unwrap() error { return e.err }
+
+// readError is a file that opened but cannot be read as a file: a
+// directory (EISDIR).
+type readError struct{ errno syscall.Errno }
+
+func (e *readError) Error() string { return strerror(e.errno) }
+func (e *readError) Unwrap() error { return e.errno }
 
 // readFile returns the contents of an absolute path, within the load's
 // budgets. An open failure returns an error whose text is the C library's
-// strerror text; a directory a *readError; a FIFO, device or socket a
+// strerror text (a *sysError); a directory a *readError; a FIFO, device or socket a
 // *notRegularError (neither opened nor read); a spent budget a *limitError
 // (a file larger than what remains is refused before it is read).
 func (l *loader) readFile(abs string) ([]byte, error) {
@@ -199,24 +209,24 @@ func (l *loader) readFile(abs string) ([]byte, error) {
 func readOS(abs string, remain, max int64) ([]byte, error) {
 	fi, err := os.Stat(abs)
 	if err != nil {
-		return nil, errors.New(strerror(err))
+		return nil, &sysError{err}
 	}
 	if fi.IsDir() {
-		return nil, &readError{"Is a directory"}
+		return nil, &readError{syscall.EISDIR}
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, notRegular(fi.Mode())
 	}
 	f, err := os.OpenFile(abs, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, errors.New(strerror(err))
+		return nil, &sysError{err}
 	}
 	defer f.Close()
 	if fi, err = f.Stat(); err != nil {
-		return nil, errors.New(strerror(err))
+		return nil, &sysError{err}
 	}
 	if fi.IsDir() {
-		return nil, &readError{"Is a directory"}
+		return nil, &readError{syscall.EISDIR}
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, notRegular(fi.Mode())
@@ -229,26 +239,26 @@ func readOS(abs string, remain, max int64) ([]byte, error) {
 func readFS(fsys fs.FS, abs string, remain, max int64) ([]byte, error) {
 	name, err := fsPath(fsys, abs)
 	if err != nil {
-		return nil, errors.New(strerror(err))
+		return nil, &sysError{err}
 	}
 	fi, err := fs.Stat(fsys, name)
 	if err != nil {
-		return nil, errors.New(strerror(err))
+		return nil, &sysError{err}
 	}
 	if fi.IsDir() {
-		return nil, &readError{"Is a directory"}
+		return nil, &readError{syscall.EISDIR}
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, notRegular(fi.Mode())
 	}
 	f, err := fsys.Open(name)
 	if err != nil {
-		return nil, errors.New(strerror(err))
+		return nil, &sysError{err}
 	}
 	defer f.Close()
 	if ofi, err := f.Stat(); err == nil {
 		if ofi.IsDir() {
-			return nil, &readError{"Is a directory"}
+			return nil, &readError{syscall.EISDIR}
 		}
 		if !ofi.Mode().IsRegular() {
 			return nil, notRegular(ofi.Mode())
@@ -284,7 +294,7 @@ func readBounded(r io.Reader, size, remain, max int64) ([]byte, error) {
 			break
 		}
 		if err != nil {
-			return nil, errors.New(strerror(err))
+			return nil, &sysError{err}
 		}
 	}
 	if int64(len(buf)) > remain {
@@ -305,8 +315,15 @@ func strerror(err error) string {
 	return cemu.Strerror(err)
 }
 
+// isNotExist reports whether err is a file that does not exist: the error
+// whose strerror text is "No such file or directory" (ENOENT, or with no
+// errno, fs.ErrNotExist), decided on the value, not the text.
 func isNotExist(err error) bool {
-	return err != nil && err.Error() == "No such file or directory"
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno == syscall.ENOENT
+	}
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // listDir returns the .conf files of an include_dir in PostgreSQL's order.
@@ -366,6 +383,9 @@ func (p *Parser) listDir(dir string) (files []string, errPath string, err error)
 	return files, "", nil
 }
 
+// errCat is the category of the *Error for a file that could not be read:
+// ErrLimit for a spent budget, the context's error when loading stopped,
+// ErrFile otherwise.
 func errCat(err error) error {
 	var ce *Error
 	switch {
@@ -374,8 +394,6 @@ func errCat(err error) error {
 		return ErrLimit
 	case errors.As(err, &ce):
 		return ce.Err // the load's context ended
-	case strings.Contains(err.Error(), "maximum nesting depth"):
-		return ErrIncludeDepth
 	}
 	return ErrFile
 }

@@ -39,7 +39,7 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth
 		var re *readError
 		if errors.As(err, &re) {
 			if l.ver == 13 {
-				tl.err = &Error{Pos: tl.pos, Msg: `could not read file "` + full + `": ` + re.errno, Err: ErrFile}
+				tl.err = &Error{Pos: tl.pos, Msg: `could not read file "` + full + `": ` + re.Error(), Err: ErrFile}
 				return toks
 			}
 			data = nil
