@@ -43,9 +43,10 @@ type Error struct {
 	Err error
 }
 
-// Error returns "file:line: message".
+// Error returns "file:line: message". The column (Pos.Column) is left out,
+// so that the text is the place and message PostgreSQL logs.
 func (e *Error) Error() string {
-	return e.Pos.String() + ": " + e.Msg
+	return e.Pos.lineString() + ": " + e.Msg
 }
 
 // Unwrap returns the category.

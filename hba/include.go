@@ -20,18 +20,20 @@ const (
 
 // expandFile replaces an @file token by the tokens of every line of the
 // file, in order.
-func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth int) []token {
+func (l *loader) expandFile(tl *tokLine, toks []token, outer string, ref token, depth int) []token {
+	name := ref.s[1:]
+	at := tl.tokPos(ref)
 	full := l.p.relPath(name, outer)
 	if l.ver <= 14 {
 		full = l.p.relPathOld(name, outer)
 	}
 	if l.ver <= 15 {
 		if depth > maxDepthOld {
-			tl.err = &Error{Pos: tl.pos, Msg: `could not open secondary authentication file "@` + name + `" as "` + full + `": maximum nesting depth exceeded`, Err: ErrIncludeDepth}
+			tl.err = &Error{Pos: at, Msg: `could not open secondary authentication file "@` + name + `" as "` + full + `": maximum nesting depth exceeded`, Err: ErrIncludeDepth}
 			return toks
 		}
 	} else if depth > maxDepth {
-		tl.err = &Error{Pos: tl.pos, Msg: `could not open file "` + full + `": maximum nesting depth exceeded`, Err: ErrIncludeDepth}
+		tl.err = &Error{Pos: at, Msg: `could not open file "` + full + `": maximum nesting depth exceeded`, Err: ErrIncludeDepth}
 		return toks
 	}
 	data, err := l.readFile(full)
@@ -39,7 +41,7 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth
 		var re *readError
 		if errors.As(err, &re) {
 			if l.ver == 13 {
-				tl.err = &Error{Pos: tl.pos, Msg: `could not read file "` + full + `": ` + re.Error(), Err: ErrFile}
+				tl.err = &Error{Pos: at, Msg: `could not read file "` + full + `": ` + re.Error(), Err: ErrFile}
 				return toks
 			}
 			data = nil
@@ -48,7 +50,7 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth
 			if l.ver <= 15 {
 				msg = `could not open secondary authentication file "@` + name + `" as "` + full + `": ` + err.Error()
 			}
-			tl.err = &Error{Pos: tl.pos, Msg: msg, Err: errCat(err)}
+			tl.err = &Error{Pos: at, Msg: msg, Err: errCat(err)}
 			if tl.err.Err == ErrLimit {
 				l.halt(tl.err)
 			}
@@ -60,7 +62,7 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth
 	for _, il := range lines {
 		if il.err != nil {
 			e := *il.err
-			e.Pos = tl.pos
+			e.Pos = at
 			tl.err = &e
 			break
 		}
@@ -68,17 +70,17 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth
 			l.tokens += len(f)
 			l.expanded += len(f)
 			if l.expanded > l.lim.MaxExpandedTokens {
-				tl.err = &Error{Pos: tl.pos, Msg: `could not open file "` + full + `": pghba limit of ` + itoa(l.lim.MaxExpandedTokens) + ` expanded tokens exceeded`, Err: ErrLimit}
+				tl.err = &Error{Pos: at, Msg: `could not open file "` + full + `": pghba limit of ` + itoa(l.lim.MaxExpandedTokens) + ` expanded tokens exceeded`, Err: ErrLimit}
 				l.halt(tl.err)
 				return toks
 			}
 			if l.tokens > l.lim.MaxTokens {
-				tl.err = l.limitErr(tl, "tokens per load", l.lim.MaxTokens)
+				tl.err = l.limitErr(at, "tokens per load", l.lim.MaxTokens)
 				return toks
 			}
 			tl.ntok += len(f)
 			if tl.ntok > l.lim.MaxLineTokens {
-				tl.err = l.limitErr(tl, "tokens in one line", l.lim.MaxLineTokens)
+				tl.err = l.limitErr(at, "tokens in one line", l.lim.MaxLineTokens)
 				return toks
 			}
 			n := len(toks)
@@ -86,6 +88,7 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer, name string, depth
 			toks = append(toks, f...)
 			for i := n; i < len(toks); i++ {
 				toks[i].at = 0 // not in the referencing line
+				toks[i].col, toks[i].end = ref.col, ref.end
 			}
 		}
 	}
@@ -98,20 +101,21 @@ func (l *loader) directive(tl *tokLine, file string, depth int, inc []Position, 
 	kw := tl.fields[0][0].s
 	arg := tl.fields[1][0].s
 	here := append([]Position{tl.pos}, inc...)
+	at := tl.tokPos(tl.fields[1][0])
 	switch kw {
 	case "include", "include_if_exists":
 		msg, cat := l.includeFile(file, arg, depth+1, kw == "include_if_exists", here, out)
 		if msg == "" {
 			return true
 		}
-		tl.err = &Error{Pos: tl.pos, Msg: msg, Err: cat}
+		tl.err = &Error{Pos: at, Msg: msg, Err: cat}
 		if cat == ErrLimit {
 			l.halt(tl.err)
 		}
 		return false
 	case "include_dir":
 		if strings.Trim(arg, " \t\r\n") == "" {
-			tl.err = &Error{Pos: tl.pos, Msg: "empty configuration directory name",
+			tl.err = &Error{Pos: at, Msg: "empty configuration directory name",
 				Log: `empty configuration directory name: "` + arg + `"`, Err: ErrFile}
 			return false
 		}
@@ -122,18 +126,18 @@ func (l *loader) directive(tl *tokLine, file string, depth int, inc []Position, 
 		}
 		l.files++
 		if l.files > l.lim.MaxFiles {
-			tl.err = &Error{Pos: tl.pos, Msg: `could not open directory "` + dir + `": pghba limit of ` + itoa(l.lim.MaxFiles) + ` files opened per load exceeded`, Err: ErrLimit}
+			tl.err = &Error{Pos: at, Msg: `could not open directory "` + dir + `": pghba limit of ` + itoa(l.lim.MaxFiles) + ` files opened per load exceeded`, Err: ErrLimit}
 			l.halt(tl.err)
 			return false
 		}
 		files, badPath, err := l.p.listDir(dir)
 		if err != nil {
-			tl.err = &Error{Pos: tl.pos, Msg: `could not open directory "` + dir + `"`,
+			tl.err = &Error{Pos: at, Msg: `could not open directory "` + dir + `"`,
 				Log: `could not open configuration directory "` + dir + `": ` + strerror(err), Err: ErrFile}
 			return false
 		}
 		if badPath != "" {
-			tl.err = &Error{Pos: tl.pos, Msg: `could not stat file "` + badPath + `"`, Err: ErrFile}
+			tl.err = &Error{Pos: at, Msg: `could not stat file "` + badPath + `"`, Err: ErrFile}
 			return false
 		}
 		// PostgreSQL keeps the last error message across the loop, so a
@@ -156,7 +160,7 @@ func (l *loader) directive(tl *tokLine, file string, depth int, inc []Position, 
 		if len(msgs) == 0 {
 			return true
 		}
-		tl.err = &Error{Pos: tl.pos, Msg: strings.Join(msgs, "\n"), Err: cat}
+		tl.err = &Error{Pos: at, Msg: strings.Join(msgs, "\n"), Err: cat}
 		if cat == ErrLimit {
 			l.halt(tl.err)
 		}

@@ -40,9 +40,10 @@ func (l *loader) halt(e *Error) {
 	}
 }
 
-// limitErr returns the limit error for the line tl and halts the load.
-func (l *loader) limitErr(tl *tokLine, what string, n int) *Error {
-	e := &Error{Pos: tl.pos, Msg: "pghba limit of " + itoa(n) + " " + what + " exceeded", Err: ErrLimit}
+// limitErr returns the limit error placed at pos (the line, or the token
+// past the limit) and halts the load.
+func (l *loader) limitErr(pos Position, what string, n int) *Error {
+	e := &Error{Pos: pos, Msg: "pghba limit of " + itoa(n) + " " + what + " exceeded", Err: ErrLimit}
 	l.halt(e)
 	return e
 }

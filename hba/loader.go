@@ -14,6 +14,9 @@ type loader struct {
 	maxTok    int  // 13–15: a token may hold maxTok-1 bytes; 0 = unlimited
 	maxLine   int  // 13: fgets buffer size
 	tooLong13 bool // the last 13-style line read filled the buffer
+	// comment is 1 + the offset of the '#' that began a comment in the
+	// line being scanned, 0 when none did.
+	comment int32
 
 	// The budgets of the load (Parser.Limits resolved) and what is spent.
 	ctx       context.Context

@@ -89,31 +89,39 @@ func logOnlyErr(msg string) *Error { return &Error{Msg: msg, LogOnly: true, Err:
 // and clears r.Warning where PostgreSQL 18 does (oauth lines). The returned
 // error, if any, has Pos unset.
 func (p *Parser) parseAuth(r *Rule, method string, opts []string) *Error {
+	_, e := p.parseAuthAt(r, method, opts)
+	return e
+}
+
+// parseAuthAt is parseAuth, also returning what an error is about: -1 for
+// the method, i for opts[i], len(opts) for the options together (a check
+// made after the last one).
+func (p *Parser) parseAuthAt(r *Rule, method string, opts []string) (int, *Error) {
 	v := p.version()
 	m := parseMethod(method)
 	if m == 0 || (m == OAuth && v < 18) {
-		return methodErr(`invalid authentication method "` + method + `"`)
+		return -1, methodErr(`invalid authentication method "` + method + `"`)
 	}
 	if m == MD5 && v <= 16 && p.DBUserNamespace {
-		return methodErr(`MD5 authentication is not supported when "db_user_namespace" is enabled`)
+		return -1, methodErr(`MD5 authentication is not supported when "db_user_namespace" is enabled`)
 	}
 	if f := methodFeature(m); f != 0 && !p.Features.Has(f) {
-		return methodErr(`invalid authentication method "` + method + `": not supported by this build`)
+		return -1, methodErr(`invalid authentication method "` + method + `": not supported by this build`)
 	}
 	if r.typ == Local && m == Ident {
 		m = Peer
 	}
 	if r.typ == Local && m == GSS {
-		return methodErr("gssapi authentication is not supported on local sockets")
+		return -1, methodErr("gssapi authentication is not supported on local sockets")
 	}
 	if v == 13 && !p.atLeast(13, 2) && r.typ == HostGSSEnc && m != GSS && m != Reject && m != Trust {
-		return methodErr("GSSAPI encryption only supports gss, trust, or reject authentication")
+		return -1, methodErr("GSSAPI encryption only supports gss, trust, or reject authentication")
 	}
 	if r.typ != Local && m == Peer {
-		return methodErr("peer authentication is only supported on local sockets")
+		return -1, methodErr("peer authentication is only supported on local sockets")
 	}
 	if r.typ != HostSSL && m == Cert {
-		return methodErr("cert authentication is only supported on hostssl connections")
+		return -1, methodErr("cert authentication is only supported on hostssl connections")
 	}
 	r.method = m
 
@@ -133,21 +141,21 @@ func (p *Parser) parseAuth(r *Rule, method string, opts []string) *Error {
 		s.o.UPNUsername = false
 	}
 
-	for _, tok := range opts {
+	for i, tok := range opts {
 		name, val, ok := strings.Cut(tok, "=")
 		if !ok {
-			return optionErr("authentication option not in name=value format: " + tok)
+			return i, optionErr("authentication option not in name=value format: " + tok)
 		}
 		s.o.Raw = append(s.o.Raw, Option{Name: name, Value: val})
 		if err := s.option(name, val); err != nil {
-			return err
+			return i, err
 		}
 	}
 	if err := s.complete(); err != nil {
-		return err
+		return len(opts), err
 	}
 	s.o.view = s.view()
-	return nil
+	return 0, nil
 }
 
 // wrongMethod is PostgreSQL's "only valid for authentication methods" error.

@@ -11,25 +11,27 @@ import (
 	"github.com/pghba/pghba/internal/cemu"
 )
 
-// parseRule is PostgreSQL's parse_hba_line: it checks the fields of one
-// tokenized line in PostgreSQL's order and stops at the first problem. The
-// rule is built in *r, which must be zero; r is returned on success.
+// parseRule mirrors PostgreSQL's parse_hba_line (hba.c), the one long
+// function here: it checks the fields of one tokenized line in
+// PostgreSQL's order and stops at the first problem. The rule is built in
+// *r, which must be zero; r is returned on success. An error is placed on
+// the token or field at fault; a missing field has no column.
 func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 	r.raw, r.line = tl.raw, int32(tl.pos.Line)
-	fail := func(msg string, cat error) (*Rule, *Error) {
-		return nil, &Error{Pos: tl.pos, Msg: msg, Err: cat}
+	fail := func(pos Position, msg string, cat error) (*Rule, *Error) {
+		return nil, &Error{Pos: pos, Msg: msg, Err: cat}
 	}
 	hint := func(e *Error, h string) *Error { e.Hint = h; return e }
 	fields := tl.fields
 
 	// TYPE
 	if len(fields[0]) > 1 {
-		_, e := fail("multiple values specified for connection type", ErrMultiple)
+		_, e := fail(tl.fieldPos(fields[0]), "multiple values specified for connection type", ErrMultiple)
 		return nil, hint(e, "Specify exactly one connection type per line.")
 	}
 	r.typ = parseConnType(fields[0][0].s)
 	if !r.typ.IsValid() {
-		return fail(`invalid connection type "`+fields[0][0].s+`"`, ErrConnType)
+		return fail(tl.tokPos(fields[0][0]), `invalid connection type "`+fields[0][0].s+`"`, ErrConnType)
 	}
 	switch r.typ {
 	case HostSSL:
@@ -47,7 +49,7 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 
 	// DATABASE
 	if len(fields) == 0 {
-		return fail("end-of-line before database specification", ErrMissingField)
+		return fail(tl.pos, "end-of-line before database specification", ErrMissingField)
 	}
 	// The database and user columns share one slice of names, from an
 	// arena.
@@ -65,7 +67,7 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 
 	// USER
 	if len(fields) == 0 {
-		return fail("end-of-line before role specification", ErrMissingField)
+		return fail(tl.pos, "end-of-line before role specification", ErrMissingField)
 	}
 	if names, e = p.compileNames(tl, r, fields[0], false, names); e != nil {
 		return nil, e
@@ -76,10 +78,10 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 	// ADDRESS
 	if r.typ != Local {
 		if len(fields) == 0 {
-			return fail("end-of-line before IP address specification", ErrMissingField)
+			return fail(tl.pos, "end-of-line before IP address specification", ErrMissingField)
 		}
 		if len(fields[0]) > 1 {
-			_, e := fail("multiple values specified for host address", ErrMultiple)
+			_, e := fail(tl.fieldPos(fields[0]), "multiple values specified for host address", ErrMultiple)
 			return nil, hint(e, "Specify one address range per line.")
 		}
 		t := fields[0][0]
@@ -97,7 +99,7 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 			ip, ok := cemu.NumericHost(str)
 			if !ok {
 				if hasBits {
-					return fail(`specifying both host name and CIDR mask is invalid: "`+t.s+`"`, ErrBadAddress)
+					return fail(tl.tokPos(t), `specifying both host name and CIDR mask is invalid: "`+t.s+`"`, ErrBadAddress)
 				}
 				r.akind = AddrHostName
 				break
@@ -107,26 +109,26 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 			if hasBits {
 				n, ok := cidrBits(bits, ip.Is4())
 				if !ok {
-					return fail(`invalid CIDR mask in address "`+t.s+`"`, ErrBadAddress)
+					return fail(tl.tokPos(t), `invalid CIDR mask in address "`+t.s+`"`, ErrBadAddress)
 				}
 				r.bits = uint8(n)
 				break
 			}
 			if len(fields) == 0 {
-				_, e := fail("end-of-line before netmask specification", ErrMissingField)
+				_, e := fail(tl.pos, "end-of-line before netmask specification", ErrMissingField)
 				return nil, hint(e, "Specify an address range in CIDR notation, or provide a separate netmask.")
 			}
 			if len(fields[0]) > 1 {
-				return fail("multiple values specified for netmask", ErrMultiple)
+				return fail(tl.fieldPos(fields[0]), "multiple values specified for netmask", ErrMultiple)
 			}
 			mt := fields[0][0]
 			fields = fields[1:]
 			m, ok := cemu.NumericHost(mt.s)
 			if !ok {
-				return fail(`invalid IP mask "`+mt.s+`": Name or service not known`, ErrBadAddress)
+				return fail(tl.tokPos(mt), `invalid IP mask "`+mt.s+`": Name or service not known`, ErrBadAddress)
 			}
 			if m.Is4() != ip.Is4() {
-				return fail("IP address and mask do not match", ErrBadAddress)
+				return fail(tl.tokPos(mt), "IP address and mask do not match", ErrBadAddress)
 			}
 			r.setMask(m.WithZone(""))
 		}
@@ -134,21 +136,31 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 
 	// METHOD
 	if len(fields) == 0 {
-		return fail("end-of-line before authentication method", ErrMissingField)
+		return fail(tl.pos, "end-of-line before authentication method", ErrMissingField)
 	}
 	if len(fields[0]) > 1 {
-		_, e := fail("multiple values specified for authentication type", ErrMultiple)
+		_, e := fail(tl.fieldPos(fields[0]), "multiple values specified for authentication type", ErrMultiple)
 		return nil, hint(e, "Specify exactly one authentication type per line.")
 	}
-	method := fields[0][0].s
+	mtok := fields[0][0]
 	var opts []string
+	var buf [8]token // the option tokens, to place an error
+	otoks := buf[:0]
 	for _, f := range fields[1:] {
 		for _, t := range f {
 			opts = append(opts, t.s)
+			otoks = append(otoks, t)
 		}
 	}
-	if e := p.parseAuth(r, method, opts); e != nil {
-		e.Pos = tl.pos
+	if at, e := p.parseAuthAt(r, mtok.s, opts); e != nil {
+		switch {
+		case at < 0:
+			e.Pos = tl.tokPos(mtok)
+		case at < len(otoks):
+			e.Pos = tl.tokPos(otoks[at])
+		default: // the options together: the method to the last option
+			e.Pos = tl.fieldPos([]token{mtok, otoks[len(otoks)-1]})
+		}
 		if e.LogOnly && r.warn != warnNone {
 			// The view shows the earlier warning text on such a line.
 			e.Msg, e.Log, e.LogOnly = r.Warning(), e.LogText(), false
@@ -207,7 +219,7 @@ func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, out [
 		case regexOK && strings.HasPrefix(t.s, "/"):
 			re, err := p.compileRegex(t.s[1:])
 			if err != nil {
-				return nil, &Error{Pos: tl.pos, Msg: `invalid regular expression "` + t.s[1:] + `": ` + err.Error(), Err: ErrRegex}
+				return nil, &Error{Pos: tl.tokPos(t), Msg: `invalid regular expression "` + t.s[1:] + `": ` + err.Error(), Err: ErrRegex}
 			}
 			m.kind = nameRegex
 			x := r.extra()

@@ -19,6 +19,26 @@ type token struct {
 	// when s is not a substring of the line (quotes removed, or read from
 	// an @file).
 	at int32
+	// col and end place the token in its logical line: the 1-based byte
+	// column of its first byte (an opening quote included) and the column
+	// just past its last. A token read from an @file has the place of the
+	// @file token that named it.
+	col, end int32
+}
+
+// tokPos is the position of token t of line tl.
+func (tl *tokLine) tokPos(t token) Position {
+	p := tl.pos
+	p.Column, p.EndColumn = int(t.col), int(t.end)
+	return p
+}
+
+// fieldPos is the position of field f of line tl, its first token to its
+// last.
+func (tl *tokLine) fieldPos(f []token) Position {
+	p := tl.pos
+	p.Column, p.EndColumn = int(f[0].col), int(f[len(f)-1].end)
+	return p
 }
 
 // tokLine is one logical line after tokenising, PostgreSQL's
@@ -94,7 +114,7 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 		if len(tl.fields) > 0 || tl.err != nil {
 			l.lines++
 			if l.lines > l.lim.MaxLines && !l.halted {
-				tl.err = l.limitErr(tl, "lines per load", l.lim.MaxLines)
+				tl.err = l.limitErr(tl.pos, "lines per load", l.lim.MaxLines)
 			}
 		}
 		streaming := l.sink != nil && out == l.mainOut
@@ -256,7 +276,7 @@ func (l *loader) nextField(tl *tokLine, s string, i *int, file string, depth int
 	for {
 		t, ok, comma, tooLong := l.nextToken(s, i)
 		if tooLong {
-			tl.err = &Error{Pos: tl.pos, Msg: "authentication file token too long",
+			tl.err = &Error{Pos: tl.tokPos(t), Msg: "authentication file token too long",
 				Log: `authentication file token too long, skipping: "` + t.s + `"`, Err: ErrSyntax}
 			return l.keepTokens(toks)
 		}
@@ -265,17 +285,17 @@ func (l *loader) nextField(tl *tokLine, s string, i *int, file string, depth int
 		}
 		if !t.quoted && len(t.s) > 1 && t.s[0] == '@' {
 			// A copy, so that buf does not escape through the recursion.
-			toks = l.expandFile(tl, append([]token(nil), toks...), file, t.s[1:], depth+1)
+			toks = l.expandFile(tl, append([]token(nil), toks...), file, t, depth+1)
 		} else {
 			l.tokens++
 			tl.ntok++
 			// The line fails: its tokens are not needed.
 			if l.tokens > l.lim.MaxTokens {
-				tl.err = l.limitErr(tl, "tokens per load", l.lim.MaxTokens)
+				tl.err = l.limitErr(tl.tokPos(t), "tokens per load", l.lim.MaxTokens)
 				return nil
 			}
 			if tl.ntok > l.lim.MaxLineTokens {
-				tl.err = l.limitErr(tl, "tokens in one line", l.lim.MaxLineTokens)
+				tl.err = l.limitErr(tl.tokPos(t), "tokens in one line", l.lim.MaxLineTokens)
 				return nil
 			}
 			toks = growTokens(toks, 1)
@@ -308,20 +328,23 @@ func (l *loader) nextToken(s string, i *int) (t token, ok, comma, tooLong bool) 
 		} else if k > j {
 			*i = k
 			comma = k < len(s) && s[k] == ','
-			return token{s: s[j:k], at: int32(j + 1)}, true, comma, false
+			return token{s: s[j:k], at: int32(j + 1), col: int32(j + 1), end: int32(k + 1)}, true, comma, false
 		}
 	}
 	var out []byte
+	start, end := j, -1
 	inQuote, wasQuote, sawQuote, initialQuote := false, false, false, false
 	for j < len(s) && (!isBlank(s[j]) || inQuote) {
 		c := s[j]
 		if c == '#' && !inQuote {
+			l.comment = int32(j + 1)
+			end = j
 			j = len(s)
 			break
 		}
 		if l.maxTok > 0 && len(out) >= l.maxTok-1 {
 			*i = len(s)
-			return token{s: string(out)}, false, false, true
+			return token{s: string(out), col: int32(start + 1), end: int32(tokenEnd(s, j, inQuote) + 1)}, false, false, true
 		}
 		if c == ',' && !inQuote {
 			comma = true
@@ -344,11 +367,28 @@ func (l *loader) nextToken(s string, i *int) (t token, ok, comma, tooLong bool) 
 		}
 		j++
 	}
-	*i = j
-	if comma {
-		// The comma stays unread; the next call skips it.
+	*i = j // a comma ending the token stays unread; the next call skips it
+	if end < 0 {
+		end = j
 	}
-	return token{s: string(out), quoted: initialQuote}, sawQuote || len(out) > 0, comma, false
+	t = token{s: string(out), quoted: initialQuote, col: int32(start + 1), end: int32(end + 1)}
+	return t, sawQuote || len(out) > 0, comma, false
+}
+
+// tokenEnd returns the offset just past the token that runs through s[j],
+// inQuote telling whether s[j] is inside double quotes: where next_token
+// would have stopped reading it.
+func tokenEnd(s string, j int, inQuote bool) int {
+	for ; j < len(s) && (!isBlank(s[j]) || inQuote); j++ {
+		c := s[j]
+		if !inQuote && (c == '#' || c == ',') {
+			break
+		}
+		if c == '"' {
+			inQuote = !inQuote
+		}
+	}
+	return j
 }
 
 // growTokens makes room for n more tokens in a long list by doubling its
