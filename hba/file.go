@@ -25,6 +25,47 @@ type File struct {
 	// Errors are every error, in line order. Loading fails when it is
 	// non-empty.
 	Errors ErrorList
+	// Comments are the comments of the lines read, in the order read (the
+	// main file's, and those of included files and @files in place):
+	// comment-only lines and comments after a record alike. A comment in
+	// a line that failed before its end was reached (a token too long, a
+	// line too long in 13) is not kept.
+	Comments []Comment
+
+	dialect Dialect
+}
+
+// Comment is one comment: from a '#' outside double quotes to the end of
+// its logical line.
+type Comment struct {
+	// Pos is the line and the column of the '#'; EndColumn is the end of
+	// the logical line (see [Position] for lines continued with
+	// backslashes, where a comment ends the record).
+	Pos Position
+	// Text is the comment, the '#' included.
+	Text string
+}
+
+// Dialect is what a File was read for: the server facts its parsing
+// depended on, taken from the Parser (zero fields resolved as the Parser
+// documents them, except Features, kept as given).
+type Dialect struct {
+	Version                 int // the major version, 13 to 18
+	Minor                   int // 0 for the newest minor release
+	SSL                     bool
+	Features                Features // zero means DefaultFeatures
+	DBUserNamespace         bool
+	OAuthValidatorLibraries string
+}
+
+// Dialect returns the dialect the file was read for, so that an analysis
+// of the file needs no server facts of its own.
+func (f *File) Dialect() Dialect { return f.dialect }
+
+// dialect returns the facts of p that parsing depends on.
+func (p *Parser) dialect() Dialect {
+	return Dialect{Version: p.version(), Minor: p.Minor, SSL: p.SSL, Features: p.Features,
+		DBUserNamespace: p.DBUserNamespace, OAuthValidatorLibraries: p.OAuthValidatorLibraries}
 }
 
 // Line is one logical line of a file.
@@ -135,9 +176,10 @@ func (p *Parser) parseMain(l *loader, abs string, data []byte, withLines bool) *
 	// the tokenizer's buffers are reused. Lines and rules come from slabs
 	// sized by the main file's line count (more slabs for included files).
 	est := bytes.Count(data, []byte{'\n'}) + 1
-	f := &File{Path: abs, Rules: make([]*Rule, 0, est)}
+	f := &File{Path: abs, Rules: make([]*Rule, 0, est), dialect: p.dialect()}
 	if withLines {
 		f.Lines = make([]*Line, 0, est)
+		l.comments = &f.Comments
 	}
 	var lineSlab []Line
 	var ruleSlab []Rule
@@ -158,8 +200,13 @@ func (p *Parser) parseMain(l *loader, abs string, data []byte, withLines bool) *
 			}
 			ruleSlab[0].file = file
 			ruleSlab[0].opts = scratch
-			if r, err = p.parseRule(tl, &ruleSlab[0], &names); err != nil {
+			if r, err = p.parseRule(l.ctx, tl, &ruleSlab[0], &names); err != nil {
 				ruleSlab[0] = Rule{} // the slot is used by the next rule
+				if l.ctx.Err() != nil {
+					// A RADIUS lookup failed because the load's context
+					// ended: the load stops, it does not fail the line.
+					l.checkContext(tl.pos)
+				}
 			} else {
 				ruleSlab = ruleSlab[1:]
 				r.opts = l.shareOptions(r.method, r.opts)

@@ -17,6 +17,9 @@ type loader struct {
 	// comment is 1 + the offset of the '#' that began a comment in the
 	// line being scanned, 0 when none did.
 	comment int32
+	// comments, when set, receives the comments read (ParseFile and
+	// ParseBytes keep them; Load does not).
+	comments *[]Comment
 
 	// The budgets of the load (Parser.Limits resolved) and what is spent.
 	ctx       context.Context

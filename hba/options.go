@@ -70,6 +70,7 @@ const (
 
 // authState is the working state of one line's method and options.
 type authState struct {
+	ctx context.Context // the load's, for RADIUSResolver
 	p   *Parser
 	r   *Rule
 	o   *AuthOptions
@@ -89,14 +90,15 @@ func logOnlyErr(msg string) *Error { return &Error{Msg: msg, LogOnly: true, Err:
 // and clears r.Warning where PostgreSQL 18 does (oauth lines). The returned
 // error, if any, has Pos unset.
 func (p *Parser) parseAuth(r *Rule, method string, opts []string) *Error {
-	_, e := p.parseAuthAt(r, method, opts)
+	_, e := p.parseAuthAt(context.Background(), r, method, opts)
 	return e
 }
 
 // parseAuthAt is parseAuth, also returning what an error is about: -1 for
 // the method, i for opts[i], len(opts) for the options together (a check
 // made after the last one).
-func (p *Parser) parseAuthAt(r *Rule, method string, opts []string) (int, *Error) {
+// ctx is passed to p.RADIUSResolver.
+func (p *Parser) parseAuthAt(ctx context.Context, r *Rule, method string, opts []string) (int, *Error) {
 	v := p.version()
 	m := parseMethod(method)
 	if m == 0 || (m == OAuth && v < 18) {
@@ -132,7 +134,7 @@ func (p *Parser) parseAuthAt(r *Rule, method string, opts []string) (int, *Error
 	} else {
 		*r.opts = AuthOptions{}
 	}
-	s := &authState{p: p, r: r, o: r.opts}
+	s := &authState{ctx: ctx, p: p, r: r, o: r.opts}
 	if m == GSS || m == SSPI {
 		s.o.IncludeRealm = true
 	}
@@ -445,7 +447,7 @@ func (s *authState) resolveRADIUS(host string) *Error {
 		// glibc fails these without a lookup.
 		return fail("Name or service not known")
 	}
-	addrs, err := res.LookupNetIP(context.Background(), "ip", host)
+	addrs, err := res.LookupNetIP(s.ctx, "ip", host)
 	if err != nil {
 		return fail(gaiText(err))
 	}

@@ -5,6 +5,7 @@ package hba
 // options.go).
 
 import (
+	"context"
 	"net/netip"
 	"strings"
 
@@ -16,7 +17,7 @@ import (
 // PostgreSQL's order and stops at the first problem. The rule is built in
 // *r, which must be zero; r is returned on success. An error is placed on
 // the token or field at fault; a missing field has no column.
-func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
+func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 	r.raw, r.line = tl.raw, int32(tl.pos.Line)
 	fail := func(pos Position, msg string, cat error) (*Rule, *Error) {
 		return nil, &Error{Pos: pos, Msg: msg, Err: cat}
@@ -152,7 +153,7 @@ func (p *Parser) parseRule(tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
 			otoks = append(otoks, t)
 		}
 	}
-	if at, e := p.parseAuthAt(r, mtok.s, opts); e != nil {
+	if at, e := p.parseAuthAt(ctx, r, mtok.s, opts); e != nil {
 		switch {
 		case at < 0:
 			e.Pos = tl.tokPos(mtok)

@@ -154,6 +154,13 @@ type Parser struct {
 	// with a scope glibc rejects fails as "Name or service not known". Nil
 	// skips the lookups and accepts every name (a documented divergence:
 	// loading then never touches DNS).
+	//
+	// A lookup is passed the load's context: the one given to
+	// ParseFileContext or LoadContext, context.Background() for the other
+	// loading functions (ParseFile, ParseBytes, Load, LoadBytes), which
+	// then wait for each lookup as long as the resolver takes. A lookup that
+	// fails because that context ended stops the load with the context's
+	// error (see [Parser.ParseFileContext]) instead of failing the line.
 	RADIUSResolver Resolver
 }
 

@@ -1,5 +1,9 @@
 package hba
 
+import (
+	"strings"
+)
+
 // Position: a place in a configuration file.
 
 // Position is a place in a configuration file: a line, and on it, when
@@ -44,4 +48,69 @@ func (p Position) String() string {
 func (p Position) lineString() string {
 	p.Column = 0
 	return p.String()
+}
+
+// ColumnPos returns where column c of the rule is written in its logical
+// line (Raw): Column is its first token, EndColumn the end of its last, as
+// written (an @file token counts as one). ColumnType, ColumnSSL and
+// ColumnGSS are the TYPE column; ColumnAddress runs through a separate
+// netmask. The zero Position is returned for a column the rule does not
+// have (the address of a local rule) and for an invalid c.
+//
+// ColumnPos scans Raw again, so it allocates; Load keeps no positions.
+func (r *Rule) ColumnPos(c Column) Position {
+	field, n := 0, 1
+	switch c {
+	case ColumnType, ColumnSSL, ColumnGSS:
+	case ColumnDatabase:
+		field = 1
+	case ColumnUser:
+		field = 2
+	case ColumnAddress:
+		if r.akind == AddrNone {
+			return Position{}
+		}
+		field = 3
+		if r.akind == AddrIP && !strings.Contains(r.str(r.atext), "/") {
+			n = 2 // the netmask is a field of its own
+		}
+	default:
+		return Position{}
+	}
+	spans := fieldSpans(r.raw, field+n)
+	if len(spans) < field+n {
+		return Position{}
+	}
+	p := r.Pos()
+	p.Column, p.EndColumn = spans[field][0], spans[field+n-1][1]
+	return p
+}
+
+// fieldSpans returns the [Column, EndColumn) of the first n fields of the
+// logical line s, as the scanner reads them (no @file expansion).
+func fieldSpans(s string, n int) [][2]int {
+	var l loader // no token length limit: the line loaded
+	var spans [][2]int
+	i := 0
+	for i < len(s) && len(spans) < n {
+		start := -1
+		var end int
+		for {
+			t, ok, comma, _ := l.nextToken(s, &i)
+			if !ok {
+				break
+			}
+			if start < 0 {
+				start = int(t.col)
+			}
+			end = int(t.end)
+			if !comma {
+				break
+			}
+		}
+		if start >= 0 {
+			spans = append(spans, [2]int{start, end})
+		}
+	}
+	return spans
 }

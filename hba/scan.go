@@ -255,9 +255,11 @@ func stripCRLF(b []byte) []byte {
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 
 // scanFields splits the logical line into fields, expanding @files.
+// A comment ending the line is kept when the load keeps comments.
 func (l *loader) scanFields(tl *tokLine, file string, depth int) {
 	s := tl.raw
 	i := 0
+	l.comment = 0
 	var buf [8][]token
 	fields := buf[:0]
 	for i < len(s) && tl.err == nil {
@@ -267,6 +269,16 @@ func (l *loader) scanFields(tl *tokLine, file string, depth int) {
 		}
 	}
 	tl.fields = l.keepFields(fields)
+	if l.comment > 0 {
+		if l.comments != nil && tl.err == nil {
+			c := int(l.comment)
+			*l.comments = append(*l.comments, Comment{
+				Pos:  Position{Filename: file, Line: tl.pos.Line, Column: c, EndColumn: len(s) + 1},
+				Text: s[c-1:],
+			})
+		}
+		l.comment = 0
+	}
 }
 
 // nextField is next_field_expand: tokens joined by unquoted commas.
