@@ -155,7 +155,7 @@ func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameAre
 	}
 	if at, e := p.parseAuthAt(ctx, r, mtok.s, opts); e != nil {
 		switch {
-		case at < 0:
+		case at < 0 || len(otoks) == 0:
 			e.Pos = tl.tokPos(mtok)
 		case at < len(otoks):
 			e.Pos = tl.tokPos(otoks[at])

@@ -40,6 +40,7 @@ func TestErrorColumns(t *testing.T) {
 		{name: "second-option", line: "local all all peer map=m bad", at: "bad", msg: "not in name=value format"},
 		{name: "option-method", line: "local all all trust pamservice=x", at: "pamservice=x", msg: `"pamservice" is only valid for authentication methods pam`},
 		{name: "options-together", line: "host all all 0.0.0.0/0 ldap ldapserver=x ldaptls=1", at: "ldap ldapserver=x ldaptls=1", msg: `requires argument "ldapbasedn"`},
+		{name: "no-options", line: "host all all 0.0.0.0/0 ldap", at: "ldap", msg: `requires argument "ldapbasedn"`},
 		{name: "regex", version: 16, line: "local /( all trust", at: "/(", msg: "invalid regular expression"},
 		{name: "missing-field", line: "local all", msg: "end-of-line before role specification"},
 		{name: "token-too-long", version: 13, minor: 11, line: "local " + long + " all trust", at: long, msg: "authentication file token too long"},

@@ -72,30 +72,9 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 		}
 		start := lineNum
 		lineStart := pos
-		var cont int
-		if l.ver == 13 {
-			buf = l.readLine13(data, &pos, buf[:0])
-			lineNum++
-		} else {
-			buf = buf[:0]
-			var ok bool
-			last := 0
-			for {
-				buf, ok = getLineAppend(data, &pos, buf)
-				if !ok {
-					break
-				}
-				buf = stripCRLF(buf)
-				if len(buf) > last && buf[len(buf)-1] == '\\' {
-					buf = buf[:len(buf)-1]
-					last = len(buf)
-					cont++
-					continue
-				}
-				break
-			}
-			lineNum += cont + 1
-		}
+		var n int
+		buf, n = l.readLogical(data, &pos, buf[:0])
+		lineNum += n
 		var raw string
 		if whole != "" && lineStart+len(buf) <= len(data) && bytes.Equal(data[lineStart:lineStart+len(buf)], buf) {
 			raw = whole[lineStart : lineStart+len(buf)]
@@ -192,10 +171,53 @@ func (l *loader) lineErr(tl *tokLine, msg string, cat error) *Error {
 	return &Error{Pos: tl.pos, Msg: msg, Err: cat}
 }
 
-// readLine13 emulates PostgreSQL 13's fgets into a MAX_LINE buffer: a line
-// that fills the buffer is an error, and its rest is read as the next line.
-func (l *loader) readLine13(data []byte, pos *int, buf []byte) []byte {
-	n := l.maxLine - 1
+// readLogical appends the next logical line of data to buf, line ends
+// removed, and returns it with the number of physical lines it took. In 13
+// a logical line is what one fgets into PostgreSQL's MAX_LINE buffer
+// reads: a line that fills the buffer is an error (l.tooLong13), and its
+// rest is read as the next line. From 14 it is what pg_get_line_append
+// reads, joined with the lines after it while it ends in a backslash.
+func (l *loader) readLogical(data []byte, pos *int, buf []byte) ([]byte, int) {
+	if l.ver == 13 {
+		n := l.maxLine - 1
+		chunk := fgets(data, pos, n)
+		l.tooLong13 = len(chunk) == n
+		return stripCRLF(append(buf, chunk...)), 1
+	}
+	lines, last := 0, 0
+	for {
+		orig := len(buf)
+		// pg_get_line_append: fgets until the line read ends in a newline
+		// (a NUL byte drops the rest of its physical line, newline
+		// included, and so joins the next one).
+		for *pos < len(data) {
+			buf = append(buf, fgets(data, pos, 0)...)
+			if len(buf) > orig && buf[len(buf)-1] == '\n' {
+				break
+			}
+		}
+		if len(buf) == orig {
+			// The end of data: a final backslash joined nothing, but
+			// counts a line.
+			return buf, lines + 1
+		}
+		lines++
+		buf = stripCRLF(buf)
+		if len(buf) > last && buf[len(buf)-1] == '\\' {
+			buf = buf[:len(buf)-1]
+			last = len(buf)
+			continue
+		}
+		return buf, lines
+	}
+}
+
+// fgets reads one physical line as C's fgets into a buffer of max+1 bytes
+// followed by strlen does: the bytes up to and including the next newline,
+// at most max of them (0: no limit), cut at the first NUL byte. *pos moves
+// past every byte fgets read, the ones after a NUL included. It is the one
+// reader of physical lines.
+func fgets(data []byte, pos *int, max int) []byte {
 	rest := data[*pos:]
 	end := bytes.IndexByte(rest, '\n')
 	if end < 0 {
@@ -203,46 +225,15 @@ func (l *loader) readLine13(data []byte, pos *int, buf []byte) []byte {
 	} else {
 		end++
 	}
-	if end > n {
-		end = n
+	if max > 0 && end > max {
+		end = max
 	}
 	chunk := rest[:end]
 	*pos += end
 	if z := bytes.IndexByte(chunk, 0); z >= 0 {
 		chunk = chunk[:z]
 	}
-	l.tooLong13 = len(chunk) == n
-	buf = append(buf, chunk...)
-	for len(buf) > 0 && (buf[len(buf)-1] == '\n' || buf[len(buf)-1] == '\r') {
-		buf = buf[:len(buf)-1]
-	}
-	return buf
-}
-
-// getLineAppend emulates pg_get_line_append: it appends the next physical
-// line, newline included, to buf. A NUL byte drops the rest of its physical
-// line and joins the next one, as fgets plus strlen do.
-func getLineAppend(data []byte, pos *int, buf []byte) ([]byte, bool) {
-	orig := len(buf)
-	for *pos < len(data) {
-		rest := data[*pos:]
-		end := bytes.IndexByte(rest, '\n')
-		if end < 0 {
-			end = len(rest)
-		} else {
-			end++
-		}
-		chunk := rest[:end]
-		*pos += end
-		if z := bytes.IndexByte(chunk, 0); z >= 0 {
-			chunk = chunk[:z]
-		}
-		buf = append(buf, chunk...)
-		if len(buf) > orig && buf[len(buf)-1] == '\n' {
-			return buf, true
-		}
-	}
-	return buf, len(buf) > orig
+	return chunk
 }
 
 func stripCRLF(b []byte) []byte {
