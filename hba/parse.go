@@ -12,9 +12,10 @@ import (
 	"github.com/pghba/pghba/internal/cemu"
 )
 
-// parseRule mirrors PostgreSQL's parse_hba_line (hba.c), the one long
-// function here: it checks the fields of one tokenized line in
-// PostgreSQL's order and stops at the first problem. The rule is built in
+// parseRule is PostgreSQL's parse_hba_line (hba.c): it checks the fields
+// of one tokenized line in PostgreSQL's order and stops at the first
+// problem (the address in parseAddress, the method and options in
+// parseMethodColumn). The rule is built in
 // *r, which must be zero; r is returned on success. An error is placed on
 // the token or field at fault; a missing field has no column.
 func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
@@ -78,70 +79,95 @@ func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameAre
 
 	// ADDRESS
 	if r.typ != Local {
-		if len(fields) == 0 {
-			return fail(tl.pos, "end-of-line before IP address specification", ErrMissingField)
-		}
-		if len(fields[0]) > 1 {
-			_, e := fail(tl.fieldPos(fields[0]), "multiple values specified for host address", ErrMultiple)
-			return nil, hint(e, "Specify one address range per line.")
-		}
-		t := fields[0][0]
-		fields = fields[1:]
-		r.atext = r.spanOf(t)
-		switch {
-		case !t.quoted && t.s == "all":
-			r.akind = AddrAll
-		case !t.quoted && t.s == "samehost":
-			r.akind = AddrSameHost
-		case !t.quoted && t.s == "samenet":
-			r.akind = AddrSameNet
-		default:
-			str, bits, hasBits := strings.Cut(t.s, "/")
-			ip, ok := cemu.NumericHost(str)
-			if !ok {
-				if hasBits {
-					return fail(tl.tokPos(t), `specifying both host name and CIDR mask is invalid: "`+t.s+`"`, ErrBadAddress)
-				}
-				r.akind = AddrHostName
-				break
-			}
-			r.akind = AddrIP
-			r.ip = ip
-			if hasBits {
-				n, ok := cidrBits(bits, ip.Is4())
-				if !ok {
-					return fail(tl.tokPos(t), `invalid CIDR mask in address "`+t.s+`"`, ErrBadAddress)
-				}
-				r.bits = uint8(n)
-				break
-			}
-			if len(fields) == 0 {
-				_, e := fail(tl.pos, "end-of-line before netmask specification", ErrMissingField)
-				return nil, hint(e, "Specify an address range in CIDR notation, or provide a separate netmask.")
-			}
-			if len(fields[0]) > 1 {
-				return fail(tl.fieldPos(fields[0]), "multiple values specified for netmask", ErrMultiple)
-			}
-			mt := fields[0][0]
-			fields = fields[1:]
-			m, ok := cemu.NumericHost(mt.s)
-			if !ok {
-				return fail(tl.tokPos(mt), `invalid IP mask "`+mt.s+`": Name or service not known`, ErrBadAddress)
-			}
-			if m.Is4() != ip.Is4() {
-				return fail(tl.tokPos(mt), "IP address and mask do not match", ErrBadAddress)
-			}
-			r.setMask(m.WithZone(""))
+		if fields, e = parseAddress(tl, r, fields); e != nil {
+			return nil, e
 		}
 	}
 
 	// METHOD
+	if e := p.parseMethodColumn(ctx, tl, r, fields); e != nil {
+		return nil, e
+	}
+	return r, nil
+}
+
+// parseAddress reads the ADDRESS column of a host rule, and its netmask
+// column when the address has no CIDR length; it returns the fields after
+// them.
+func parseAddress(tl *tokLine, r *Rule, fields [][]token) ([][]token, *Error) {
+	fail := func(pos Position, msg string, cat error) ([][]token, *Error) {
+		return nil, &Error{Pos: pos, Msg: msg, Err: cat}
+	}
 	if len(fields) == 0 {
-		return fail(tl.pos, "end-of-line before authentication method", ErrMissingField)
+		return fail(tl.pos, "end-of-line before IP address specification", ErrMissingField)
 	}
 	if len(fields[0]) > 1 {
-		_, e := fail(tl.fieldPos(fields[0]), "multiple values specified for authentication type", ErrMultiple)
-		return nil, hint(e, "Specify exactly one authentication type per line.")
+		_, e := fail(tl.fieldPos(fields[0]), "multiple values specified for host address", ErrMultiple)
+		e.Hint = "Specify one address range per line."
+		return nil, e
+	}
+	t := fields[0][0]
+	fields = fields[1:]
+	r.atext = r.spanOf(t)
+	switch {
+	case !t.quoted && t.s == "all":
+		r.akind = AddrAll
+		return fields, nil
+	case !t.quoted && t.s == "samehost":
+		r.akind = AddrSameHost
+		return fields, nil
+	case !t.quoted && t.s == "samenet":
+		r.akind = AddrSameNet
+		return fields, nil
+	}
+	str, bits, hasBits := strings.Cut(t.s, "/")
+	ip, ok := cemu.NumericHost(str)
+	if !ok {
+		if hasBits {
+			return fail(tl.tokPos(t), `specifying both host name and CIDR mask is invalid: "`+t.s+`"`, ErrBadAddress)
+		}
+		r.akind = AddrHostName
+		return fields, nil
+	}
+	r.akind = AddrIP
+	r.ip = ip
+	if hasBits {
+		n, ok := cidrBits(bits, ip.Is4())
+		if !ok {
+			return fail(tl.tokPos(t), `invalid CIDR mask in address "`+t.s+`"`, ErrBadAddress)
+		}
+		r.bits = uint8(n)
+		return fields, nil
+	}
+	if len(fields) == 0 {
+		_, e := fail(tl.pos, "end-of-line before netmask specification", ErrMissingField)
+		e.Hint = "Specify an address range in CIDR notation, or provide a separate netmask."
+		return nil, e
+	}
+	if len(fields[0]) > 1 {
+		return fail(tl.fieldPos(fields[0]), "multiple values specified for netmask", ErrMultiple)
+	}
+	mt := fields[0][0]
+	m, ok := cemu.NumericHost(mt.s)
+	if !ok {
+		return fail(tl.tokPos(mt), `invalid IP mask "`+mt.s+`": Name or service not known`, ErrBadAddress)
+	}
+	if m.Is4() != ip.Is4() {
+		return fail(tl.tokPos(mt), "IP address and mask do not match", ErrBadAddress)
+	}
+	r.setMask(m.WithZone(""))
+	return fields[1:], nil
+}
+
+// parseMethodColumn reads the METHOD column and the options after it
+// (options.go), and places an error on the token it is about.
+func (p *Parser) parseMethodColumn(ctx context.Context, tl *tokLine, r *Rule, fields [][]token) *Error {
+	if len(fields) == 0 {
+		return &Error{Pos: tl.pos, Msg: "end-of-line before authentication method", Err: ErrMissingField}
+	}
+	if len(fields[0]) > 1 {
+		return &Error{Pos: tl.fieldPos(fields[0]), Msg: "multiple values specified for authentication type", Err: ErrMultiple,
+			Hint: "Specify exactly one authentication type per line."}
 	}
 	mtok := fields[0][0]
 	var opts []string
@@ -153,22 +179,23 @@ func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameAre
 			otoks = append(otoks, t)
 		}
 	}
-	if at, e := p.parseAuthAt(ctx, r, mtok.s, opts); e != nil {
-		switch {
-		case at < 0 || len(otoks) == 0:
-			e.Pos = tl.tokPos(mtok)
-		case at < len(otoks):
-			e.Pos = tl.tokPos(otoks[at])
-		default: // the options together: the method to the last option
-			e.Pos = tl.fieldPos([]token{mtok, otoks[len(otoks)-1]})
-		}
-		if e.LogOnly && r.warn != warnNone {
-			// The view shows the earlier warning text on such a line.
-			e.Msg, e.Log, e.LogOnly = r.Warning(), e.LogText(), false
-		}
-		return nil, e
+	at, e := p.parseAuthAt(ctx, r, mtok.s, opts)
+	if e == nil {
+		return nil
 	}
-	return r, nil
+	switch {
+	case at < 0 || len(otoks) == 0:
+		e.Pos = tl.tokPos(mtok)
+	case at < len(otoks):
+		e.Pos = tl.tokPos(otoks[at])
+	default: // the options together: the method to the last option
+		e.Pos = tl.fieldPos([]token{mtok, otoks[len(otoks)-1]})
+	}
+	if e.LogOnly && r.warn != warnNone {
+		// The view shows the earlier warning text on such a line.
+		e.Msg, e.Log, e.LogOnly = r.Warning(), e.LogText(), false
+	}
+	return e
 }
 
 // setMask stores the mask of an AddrIP rule: as a prefix length when it is
