@@ -1,10 +1,9 @@
 package hba
 
-import (
-	"strings"
-)
+// Position: a place in a configuration file, down to the token, and where
+// each column of a Rule is written.
 
-// Position: a place in a configuration file.
+import "strings"
 
 // Position is a place in a configuration file: a line, and on it, when
 // Column is non-zero, the bytes [Column, EndColumn) of a token.
