@@ -171,12 +171,9 @@ func (p *Parser) parseMethodColumn(ctx context.Context, tl *tokLine, r *Rule, fi
 	}
 	mtok := fields[0][0]
 	var opts []string
-	var buf [8]token // the option tokens, to place an error
-	otoks := buf[:0]
 	for _, f := range fields[1:] {
 		for _, t := range f {
 			opts = append(opts, t.s)
-			otoks = append(otoks, t)
 		}
 	}
 	at, e := p.parseAuthAt(ctx, r, mtok.s, opts)
@@ -184,18 +181,29 @@ func (p *Parser) parseMethodColumn(ctx context.Context, tl *tokLine, r *Rule, fi
 		return nil
 	}
 	switch {
-	case at < 0 || len(otoks) == 0:
+	case at < 0 || len(opts) == 0:
 		e.Pos = tl.tokPos(mtok)
-	case at < len(otoks):
-		e.Pos = tl.tokPos(otoks[at])
+	case at < len(opts):
+		e.Pos = tl.tokPos(optionToken(fields[1:], at))
 	default: // the options together: the method to the last option
-		e.Pos = tl.fieldPos([]token{mtok, otoks[len(otoks)-1]})
+		e.Pos = tl.fieldPos([]token{mtok, optionToken(fields[1:], len(opts)-1)})
 	}
 	if e.LogOnly && r.warn != warnNone {
 		// The view shows the earlier warning text on such a line.
 		e.Msg, e.Log, e.LogOnly = r.Warning(), e.LogText(), false
 	}
 	return e
+}
+
+// optionToken returns the i-th option token of the option fields.
+func optionToken(fields [][]token, i int) token {
+	for _, f := range fields {
+		if i < len(f) {
+			return f[i]
+		}
+		i -= len(f)
+	}
+	return token{}
 }
 
 // setMask stores the mask of an AddrIP rule: as a prefix length when it is
