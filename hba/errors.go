@@ -41,6 +41,10 @@ type Error struct {
 	Hint string
 	// Err is the category (one of the Err* sentinels).
 	Err error
+
+	// cause is, for a file that could not be read, the error reading it
+	// gave (the file system's *fs.PathError, say), nil otherwise.
+	cause error
 }
 
 // Error returns "file:line: message". The column (Pos.Column) is left out,
@@ -49,8 +53,15 @@ func (e *Error) Error() string {
 	return e.Pos.lineString() + ": " + e.Msg
 }
 
-// Unwrap returns the category.
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap returns the category and, when the error is a file that could not
+// be read, the error reading it gave, so that errors.Is(err,
+// fs.ErrNotExist) and errors.As with an *fs.PathError see it.
+func (e *Error) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Err, e.cause}
+}
 
 // LogText returns the message as the server log shows it.
 func (e *Error) LogText() string {

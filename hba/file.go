@@ -154,7 +154,7 @@ func (l *loader) readMain(abs, what13 string) ([]byte, error) {
 	if l.ver <= 15 {
 		what = what13
 	}
-	return nil, &Error{Pos: Position{Filename: abs}, Msg: `could not open ` + what + ` "` + abs + `": ` + err.Error(), Err: errCat(err)}
+	return nil, fileErr(Position{Filename: abs}, `could not open `+what+` "`+abs+`": `+err.Error(), err)
 }
 
 // tokenizeMain returns the logical lines of a main file, includes expanded.

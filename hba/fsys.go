@@ -384,16 +384,30 @@ func (p *Parser) listDir(dir string) (files []string, errPath string, err error)
 }
 
 // errCat is the category of the *Error for a file that could not be read:
-// ErrLimit for a spent budget, the context's error when loading stopped,
-// ErrFile otherwise.
+// ErrLimit for a spent budget, ErrIncludeDepth for nesting too deep, the
+// context's error when loading stopped, ErrFile otherwise.
 func errCat(err error) error {
 	var ce *Error
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrLimit):
 		return ErrLimit
+	case errors.Is(err, ErrIncludeDepth):
+		return ErrIncludeDepth
 	case errors.As(err, &ce):
 		return ce.Err // the load's context ended
 	}
 	return ErrFile
+}
+
+// fileErr is the *Error at pos for a file that could not be read, err
+// being what reading it gave: categorised by errCat, with err kept as the
+// cause when it is the file system's.
+func fileErr(pos Position, msg string, err error) *Error {
+	e := &Error{Pos: pos, Msg: msg, Err: errCat(err)}
+	var ce *Error
+	if !errors.As(err, &ce) && err != e.Err {
+		e.cause = err
+	}
+	return e
 }

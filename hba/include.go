@@ -41,7 +41,7 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer string, ref token, 
 		var re *readError
 		if errors.As(err, &re) {
 			if l.ver == 13 {
-				tl.err = &Error{Pos: at, Msg: `could not read file "` + full + `": ` + re.Error(), Err: ErrFile}
+				tl.err = fileErr(at, `could not read file "`+full+`": `+re.Error(), re)
 				return toks
 			}
 			data = nil
@@ -50,7 +50,7 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer string, ref token, 
 			if l.ver <= 15 {
 				msg = `could not open secondary authentication file "@` + name + `" as "` + full + `": ` + err.Error()
 			}
-			tl.err = &Error{Pos: at, Msg: msg, Err: errCat(err)}
+			tl.err = fileErr(at, msg, err)
 			if tl.err.Err == ErrLimit {
 				l.halt(tl.err)
 			}
@@ -104,12 +104,12 @@ func (l *loader) directive(tl *tokLine, file string, depth int, inc []Position, 
 	at := tl.tokPos(tl.fields[1][0])
 	switch kw {
 	case "include", "include_if_exists":
-		msg, cat := l.includeFile(file, arg, depth+1, kw == "include_if_exists", here, out)
+		msg, cause := l.includeFile(file, arg, depth+1, kw == "include_if_exists", here, out)
 		if msg == "" {
 			return true
 		}
-		tl.err = &Error{Pos: at, Msg: msg, Err: cat}
-		if cat == ErrLimit {
+		tl.err = fileErr(at, msg, cause)
+		if tl.err.Err == ErrLimit {
 			l.halt(tl.err)
 		}
 		return false
@@ -144,14 +144,14 @@ func (l *loader) directive(tl *tokLine, file string, depth int, inc []Position, 
 		// failure is repeated for every later file, failing or not.
 		var msgs []string
 		last := ""
-		var cat error = ErrFile
+		var cause error
 		for _, f := range files {
 			if l.halted {
 				break
 			}
 			msg, c := l.includeFile(file, f, depth+1, false, here, out)
 			if msg != "" {
-				last, cat = msg, c
+				last, cause = msg, c
 			}
 			if last != "" {
 				msgs = append(msgs, last)
@@ -160,8 +160,8 @@ func (l *loader) directive(tl *tokLine, file string, depth int, inc []Position, 
 		if len(msgs) == 0 {
 			return true
 		}
-		tl.err = &Error{Pos: at, Msg: strings.Join(msgs, "\n"), Err: cat}
-		if cat == ErrLimit {
+		tl.err = fileErr(at, strings.Join(msgs, "\n"), cause)
+		if tl.err.Err == ErrLimit {
 			l.halt(tl.err)
 		}
 		return false
@@ -170,7 +170,7 @@ func (l *loader) directive(tl *tokLine, file string, depth int, inc []Position, 
 }
 
 // includeFile tokenizes an included file into out. It returns the error
-// message for the directive line, "" on success.
+// message for the directive line, "" on success, and what caused it.
 func (l *loader) includeFile(outer, name string, depth int, missingOK bool, inc []Position, out *[]*tokLine) (string, error) {
 	full := l.p.relPath(name, outer)
 	if depth > maxDepth {
@@ -183,7 +183,7 @@ func (l *loader) includeFile(outer, name string, depth int, missingOK bool, inc 
 			if missingOK && isNotExist(err) {
 				return "", nil
 			}
-			return `could not open file "` + full + `": ` + err.Error(), errCat(err)
+			return `could not open file "` + full + `": ` + err.Error(), err
 		}
 		data = nil
 	}

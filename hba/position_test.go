@@ -3,6 +3,7 @@ package hba_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"net/netip"
 	"strings"
 	"testing"
@@ -295,5 +296,36 @@ func TestRADIUSLookupStopsLoad(t *testing.T) {
 	var he *hba.Error
 	if rs != nil || !errors.Is(err, context.Canceled) || !errors.As(err, &he) || he.Pos.Line != 1 {
 		t.Fatalf("LoadContext = %v, %v; want the context's error at line 1", rs, err)
+	}
+}
+
+// TestFileErrorCause checks that an error for a file that could not be
+// read keeps the file system's error as a value beside its category.
+func TestFileErrorCause(t *testing.T) {
+	p := hba.Parser{Version: 16, FS: fstest.MapFS{"dir/x.conf": {Data: []byte("local all all trust\n")}}}
+	for _, line := range []string{"local @missing all trust", "include missing.conf"} {
+		f := p.ParseBytes("pg_hba.conf", []byte(line+"\n"))
+		if len(f.Errors) != 1 {
+			t.Fatalf("%q: errors %v", line, f.Errors)
+		}
+		e := f.Errors[0]
+		var pe *fs.PathError
+		if !errors.Is(e, hba.ErrFile) || !errors.Is(e, fs.ErrNotExist) || !errors.As(e, &pe) {
+			t.Errorf("%q: %v: want ErrFile, fs.ErrNotExist and an *fs.PathError", line, e)
+		}
+		if !strings.HasSuffix(e.Msg, ": No such file or directory") {
+			t.Errorf("%q: message %q", line, e.Msg)
+		}
+	}
+	if _, err := p.ParseFile("nosuch.conf"); !errors.Is(err, hba.ErrFile) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("main file: %v", err)
+	}
+	f := p.ParseBytes("pg_hba.conf", []byte("include dir\n"))
+	if len(f.Errors) != 0 {
+		t.Errorf("a directory included: %v", f.Errors)
+	}
+	f = p.ParseBytes("pg_hba.conf", []byte("local all all trust\nhost all all 0.0.0.0/0 bogus\n"))
+	if e := f.Errors[0]; errors.Is(e, fs.ErrNotExist) || !errors.Is(e, hba.ErrMethod) {
+		t.Errorf("a parse error: %v", e)
 	}
 }
