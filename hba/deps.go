@@ -1,5 +1,8 @@
 package hba
 
+// Outside sources: the role, resolver and interface sources matching asks,
+// as small interfaces that standard library types satisfy, and Env.
+
 import (
 	"context"
 	"net"

@@ -201,42 +201,6 @@ func (a Address) Contains(ip netip.Addr) bool {
 	return true
 }
 
-// Position is a place in a configuration file. Line is 1-based; Column, when
-// non-zero, is a 1-based byte column.
-//
-// Segment is set only for a line of a file given as lists of lines (see
-// [Composed]): it names the list, Index is the element's 0-based index in
-// it, and Filename and Line stay those of the rendered file.
-type Position struct {
-	Filename string
-	Line     int
-	Column   int
-	Segment  string
-	Index    int
-}
-
-// IsValid reports whether the position names a line.
-func (p Position) IsValid() bool { return p.Line > 0 }
-
-// String returns "file:line" or "file:line:col"; "segment[index]" when
-// Segment is set.
-func (p Position) String() string {
-	if p.Segment != "" {
-		return p.Segment + "[" + itoa(p.Index) + "]"
-	}
-	s := p.Filename
-	if s == "" {
-		s = "-"
-	}
-	if p.Line > 0 {
-		s += ":" + itoa(p.Line)
-		if p.Column > 0 {
-			s += ":" + itoa(p.Column)
-		}
-	}
-	return s
-}
-
 func itoa(n int) string {
 	if n == 0 {
 		return "0"

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 )
 
 // AdmissionReview is admission.k8s.io/v1 AdmissionReview, the fields used.
@@ -173,8 +174,8 @@ func Review(obj []byte) *AdmissionResponse {
 // "segment[index]: check: message".
 func lintWarnings(p *hba.Parser, f *hba.File, comp *hba.Composed) []string {
 	var out []string
-	for _, fd := range hba.Lint(f, hba.LintOptions{Version: p.Version}) {
-		out = append(out, comp.Locate(fd.Pos).String()+": "+fd.Check+": "+fd.Message)
+	for _, fd := range audit.Lint(f, audit.LintOptions{Version: p.Version}) {
+		out = append(out, comp.Locate(fd.Pos).String()+": "+string(fd.Check)+": "+fd.Message)
 	}
 	return out
 }
