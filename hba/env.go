@@ -1,6 +1,7 @@
 package hba
 
-// The outside sources matching asks: Env, Roles, Resolver, Interfaces.
+// Outside sources: Env and the role, resolver and interface sources
+// matching asks, as small interfaces that standard library types satisfy.
 
 import (
 	"context"

@@ -1,5 +1,8 @@
 package hba
 
+// Errors: the positioned *Error of a load, its categories (the Err*
+// sentinels) and ErrorList.
+
 import (
 	"cmp"
 	"errors"
@@ -39,15 +42,27 @@ type Error struct {
 	Hint string
 	// Err is the category (one of the Err* sentinels).
 	Err error
+
+	// cause is, for a file that could not be read, the error reading it
+	// gave (the file system's *fs.PathError, say), nil otherwise.
+	cause error
 }
 
-// Error returns "file:line: message".
+// Error returns "file:line: message". The column (Pos.Column) is left out,
+// so that the text is the place and message PostgreSQL logs.
 func (e *Error) Error() string {
-	return e.Pos.String() + ": " + e.Msg
+	return e.Pos.lineString() + ": " + e.Msg
 }
 
-// Unwrap returns the category.
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap returns the category and, when the error is a file that could not
+// be read, the error reading it gave, so that errors.Is(err,
+// fs.ErrNotExist) and errors.As with an *fs.PathError see it.
+func (e *Error) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Err, e.cause}
+}
 
 // LogText returns the message as the server log shows it.
 func (e *Error) LogText() string {

@@ -1,5 +1,7 @@
 package hba
 
+// Formatting: a Rule back to one pg_hba.conf line in canonical form.
+
 import (
 	"io"
 	"strings"

@@ -1,18 +1,19 @@
 package hba
 
+// Options: the METHOD column and the name=value options after it, validated
+// as PostgreSQL's parse_hba_line (from the method on) and parse_hba_auth_opt
+// do. The view's options column is computed in options_view.go.
+
 import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/pghba/pghba/internal/cemu"
 	"github.com/pghba/pghba/internal/ldapurl"
 )
-
-// This file validates the METHOD column and the options that follow it, as
-// PostgreSQL's parse_hba_line (from the method on) and parse_hba_auth_opt do,
-// and computes the options column of pg_hba_file_rules.
 
 // methodFeature is the build feature a method needs, zero when none.
 func methodFeature(m Method) Features {
@@ -69,6 +70,7 @@ const (
 
 // authState is the working state of one line's method and options.
 type authState struct {
+	ctx context.Context // the load's, for RADIUSResolver
 	p   *Parser
 	r   *Rule
 	o   *AuthOptions
@@ -88,31 +90,40 @@ func logOnlyErr(msg string) *Error { return &Error{Msg: msg, LogOnly: true, Err:
 // and clears r.Warning where PostgreSQL 18 does (oauth lines). The returned
 // error, if any, has Pos unset.
 func (p *Parser) parseAuth(r *Rule, method string, opts []string) *Error {
+	_, e := p.parseAuthAt(context.Background(), r, method, opts)
+	return e
+}
+
+// parseAuthAt is parseAuth, also returning what an error is about: -1 for
+// the method, i for opts[i], len(opts) for the options together (a check
+// made after the last one).
+// ctx is passed to p.RADIUSResolver.
+func (p *Parser) parseAuthAt(ctx context.Context, r *Rule, method string, opts []string) (int, *Error) {
 	v := p.version()
 	m := parseMethod(method)
 	if m == 0 || (m == OAuth && v < 18) {
-		return methodErr(`invalid authentication method "` + method + `"`)
+		return -1, methodErr(`invalid authentication method "` + method + `"`)
 	}
 	if m == MD5 && v <= 16 && p.DBUserNamespace {
-		return methodErr(`MD5 authentication is not supported when "db_user_namespace" is enabled`)
+		return -1, methodErr(`MD5 authentication is not supported when "db_user_namespace" is enabled`)
 	}
 	if f := methodFeature(m); f != 0 && !p.Features.Has(f) {
-		return methodErr(`invalid authentication method "` + method + `": not supported by this build`)
+		return -1, methodErr(`invalid authentication method "` + method + `": not supported by this build`)
 	}
 	if r.typ == Local && m == Ident {
 		m = Peer
 	}
 	if r.typ == Local && m == GSS {
-		return methodErr("gssapi authentication is not supported on local sockets")
+		return -1, methodErr("gssapi authentication is not supported on local sockets")
 	}
 	if v == 13 && !p.atLeast(13, 2) && r.typ == HostGSSEnc && m != GSS && m != Reject && m != Trust {
-		return methodErr("GSSAPI encryption only supports gss, trust, or reject authentication")
+		return -1, methodErr("GSSAPI encryption only supports gss, trust, or reject authentication")
 	}
 	if r.typ != Local && m == Peer {
-		return methodErr("peer authentication is only supported on local sockets")
+		return -1, methodErr("peer authentication is only supported on local sockets")
 	}
 	if r.typ != HostSSL && m == Cert {
-		return methodErr("cert authentication is only supported on hostssl connections")
+		return -1, methodErr("cert authentication is only supported on hostssl connections")
 	}
 	r.method = m
 
@@ -123,7 +134,7 @@ func (p *Parser) parseAuth(r *Rule, method string, opts []string) *Error {
 	} else {
 		*r.opts = AuthOptions{}
 	}
-	s := &authState{p: p, r: r, o: r.opts}
+	s := &authState{ctx: ctx, p: p, r: r, o: r.opts}
 	if m == GSS || m == SSPI {
 		s.o.IncludeRealm = true
 	}
@@ -132,21 +143,21 @@ func (p *Parser) parseAuth(r *Rule, method string, opts []string) *Error {
 		s.o.UPNUsername = false
 	}
 
-	for _, tok := range opts {
+	for i, tok := range opts {
 		name, val, ok := strings.Cut(tok, "=")
 		if !ok {
-			return optionErr("authentication option not in name=value format: " + tok)
+			return i, optionErr("authentication option not in name=value format: " + tok)
 		}
 		s.o.Raw = append(s.o.Raw, Option{Name: name, Value: val})
 		if err := s.option(name, val); err != nil {
-			return err
+			return i, err
 		}
 	}
 	if err := s.complete(); err != nil {
-		return err
+		return len(opts), err
 	}
 	s.o.view = s.view()
-	return nil
+	return 0, nil
 }
 
 // wrongMethod is PostgreSQL's "only valid for authentication methods" error.
@@ -162,7 +173,71 @@ func (s *authState) require(m Method, name string) *Error {
 	return nil
 }
 
-// option applies one name=value option.
+// simpleOption is an option PostgreSQL's parse_hba_auth_opt handles by
+// checking the rule's method and assigning the value: a string, or a
+// boolean that only "1" sets.
+type simpleOption struct {
+	// methods are the methods the option is valid for; text names them in
+	// the error, "" for the one method's name.
+	methods []Method
+	text    string
+	// minVersion is the first major version with the option; an earlier
+	// one does not know its name.
+	minVersion int
+	set        optSet // recorded when the option is given; 0 for none
+	str        func(*AuthOptions) *string
+	flag       func(*AuthOptions) *bool
+}
+
+// simpleOptions are the options that need no more than their method and a
+// field to assign. The rest are in authState.option.
+var simpleOptions = map[string]simpleOption{
+	"pamservice":             {methods: []Method{PAM}, set: setPAMService, str: func(o *AuthOptions) *string { return &o.PAMService }},
+	"pam_use_hostname":       {methods: []Method{PAM}, flag: func(o *AuthOptions) *bool { return &o.PAMUseHostname }},
+	"ldaptls":                {methods: []Method{LDAP}, flag: func(o *AuthOptions) *bool { return &o.LDAPTLS }},
+	"ldapserver":             {methods: []Method{LDAP}, set: setLDAPServer, str: func(o *AuthOptions) *string { return &o.LDAPServer }},
+	"ldapbinddn":             {methods: []Method{LDAP}, set: setLDAPBindDN, str: func(o *AuthOptions) *string { return &o.LDAPBindDN }},
+	"ldapbindpasswd":         {methods: []Method{LDAP}, set: setLDAPBindPasswd, str: func(o *AuthOptions) *string { return &o.LDAPBindPasswd }},
+	"ldapsearchattribute":    {methods: []Method{LDAP}, set: setLDAPSearchAttribute, str: func(o *AuthOptions) *string { return &o.LDAPSearchAttribute }},
+	"ldapsearchfilter":       {methods: []Method{LDAP}, set: setLDAPSearchFilter, str: func(o *AuthOptions) *string { return &o.LDAPSearchFilter }},
+	"ldapbasedn":             {methods: []Method{LDAP}, set: setLDAPBaseDN, str: func(o *AuthOptions) *string { return &o.LDAPBaseDN }},
+	"ldapprefix":             {methods: []Method{LDAP}, set: setLDAPPrefix, str: func(o *AuthOptions) *string { return &o.LDAPPrefix }},
+	"ldapsuffix":             {methods: []Method{LDAP}, set: setLDAPSuffix, str: func(o *AuthOptions) *string { return &o.LDAPSuffix }},
+	"krb_realm":              {methods: []Method{GSS, SSPI}, text: "gssapi and sspi", set: setKrbRealm, str: func(o *AuthOptions) *string { return &o.KrbRealm }},
+	"include_realm":          {methods: []Method{GSS, SSPI}, text: "gssapi and sspi", flag: func(o *AuthOptions) *bool { return &o.IncludeRealm }},
+	"compat_realm":           {methods: []Method{SSPI}, flag: func(o *AuthOptions) *bool { return &o.CompatRealm }},
+	"upn_username":           {methods: []Method{SSPI}, flag: func(o *AuthOptions) *bool { return &o.UPNUsername }},
+	"issuer":                 {methods: []Method{OAuth}, minVersion: 18, set: setIssuer, str: func(o *AuthOptions) *string { return &o.Issuer }},
+	"scope":                  {methods: []Method{OAuth}, minVersion: 18, set: setScope, str: func(o *AuthOptions) *string { return &o.Scope }},
+	"validator":              {methods: []Method{OAuth}, minVersion: 18, set: setValidator, str: func(o *AuthOptions) *string { return &o.Validator }},
+	"delegate_ident_mapping": {methods: []Method{OAuth}, minVersion: 18, flag: func(o *AuthOptions) *bool { return &o.DelegateIdentMapping }},
+	// Any ldapscheme value but ldap and ldaps only logs `invalid ldapscheme
+	// value: "%s"` and is kept as written.
+	"ldapscheme": {methods: []Method{LDAP}, set: setLDAPScheme, str: func(o *AuthOptions) *string { return &o.LDAPScheme }},
+}
+
+// simple applies an option of simpleOptions.
+func (s *authState) simple(name, val string, so *simpleOption) *Error {
+	if s.p.version() < so.minVersion {
+		return unrecognized(name)
+	}
+	if !slices.Contains(so.methods, s.r.method) {
+		text := so.text
+		if text == "" {
+			text = so.methods[0].String()
+		}
+		return wrongMethod(name, text)
+	}
+	if so.str != nil {
+		*so.str(s.o) = val
+	} else {
+		*so.flag(s.o) = val == "1" // the only true boolean
+	}
+	s.set |= so.set
+	return nil
+}
+
+// option applies one name=value option, as parse_hba_auth_opt does.
 func (s *authState) option(name, val string) *Error {
 	p, r, o := s.p, s.r, s.o
 	v := p.version()
@@ -171,7 +246,9 @@ func (s *authState) option(name, val string) *Error {
 	if p.Features.Has(FeatureLDAP) && r.method == LDAP {
 		o.LDAPScope = ldapScopeSubtree
 	}
-	b := val == "1" // the only true boolean
+	if so, ok := simpleOptions[name]; ok {
+		return s.simple(name, val, &so)
+	}
 	switch name {
 	case "map":
 		switch r.method {
@@ -205,41 +282,11 @@ func (s *authState) option(name, val string) *Error {
 		default:
 			return logOnlyErr(`invalid value for clientname: "` + val + `"`)
 		}
-	case "pamservice":
-		if err := s.require(PAM, name); err != nil {
-			return err
-		}
-		o.PAMService = val
-		s.set |= setPAMService
-	case "pam_use_hostname":
-		if err := s.require(PAM, name); err != nil {
-			return err
-		}
-		o.PAMUseHostname = b
 	case "ldapurl":
 		if err := s.require(LDAP, name); err != nil {
 			return err
 		}
 		return s.ldapURL(val)
-	case "ldaptls":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPTLS = b
-	case "ldapscheme":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		// Any other value only logs `invalid ldapscheme value: "%s"` and is
-		// kept as written.
-		o.LDAPScheme = val
-		s.set |= setLDAPScheme
-	case "ldapserver":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPServer = val
-		s.set |= setLDAPServer
 	case "ldapport":
 		if err := s.require(LDAP, name); err != nil {
 			return err
@@ -248,74 +295,23 @@ func (s *authState) option(name, val string) *Error {
 		if o.LDAPPort == 0 {
 			return optionErr(`invalid LDAP port number: "` + val + `"`)
 		}
-	case "ldapbinddn":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPBindDN = val
-		s.set |= setLDAPBindDN
-	case "ldapbindpasswd":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPBindPasswd = val
-		s.set |= setLDAPBindPasswd
-	case "ldapsearchattribute":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPSearchAttribute = val
-		s.set |= setLDAPSearchAttribute
-	case "ldapsearchfilter":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPSearchFilter = val
-		s.set |= setLDAPSearchFilter
-	case "ldapbasedn":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPBaseDN = val
-		s.set |= setLDAPBaseDN
-	case "ldapprefix":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPPrefix = val
-		s.set |= setLDAPPrefix
-	case "ldapsuffix":
-		if err := s.require(LDAP, name); err != nil {
-			return err
-		}
-		o.LDAPSuffix = val
-		s.set |= setLDAPSuffix
-	case "krb_realm":
-		if r.method != GSS && r.method != SSPI {
-			return wrongMethod(name, "gssapi and sspi")
-		}
-		o.KrbRealm = val
-		s.set |= setKrbRealm
-	case "include_realm":
-		if r.method != GSS && r.method != SSPI {
-			return wrongMethod(name, "gssapi and sspi")
-		}
-		o.IncludeRealm = b
-	case "compat_realm":
-		if err := s.require(SSPI, name); err != nil {
-			return err
-		}
-		o.CompatRealm = b
-	case "upn_username":
-		if err := s.require(SSPI, name); err != nil {
-			return err
-		}
-		o.UPNUsername = b
-	case "radiusservers":
+	case "radiusservers", "radiusports", "radiussecrets", "radiusidentifiers":
 		if err := s.require(RADIUS, name); err != nil {
 			return err
 		}
-		list, ok := cemu.SplitGUCList(val, ',')
+		return s.radiusList(name, val)
+	default:
+		return unrecognized(name)
+	}
+	return nil
+}
+
+// radiusList applies one of the four RADIUS list options.
+func (s *authState) radiusList(name, val string) *Error {
+	o := s.o
+	list, ok := cemu.SplitGUCList(val, ',')
+	switch name {
+	case "radiusservers":
 		if !ok {
 			return logOnlyErr(`could not parse RADIUS server list "` + val + `"`)
 		}
@@ -327,10 +323,6 @@ func (s *authState) option(name, val string) *Error {
 		o.RADIUSServers, o.RADIUSServersText = list, val
 		s.set |= setRADIUSServers
 	case "radiusports":
-		if err := s.require(RADIUS, name); err != nil {
-			return err
-		}
-		list, ok := cemu.SplitGUCList(val, ',')
 		if !ok {
 			e := optionErr(`invalid RADIUS port number: "` + val + `"`)
 			e.Log = `could not parse RADIUS port list "` + val + `"`
@@ -344,47 +336,17 @@ func (s *authState) option(name, val string) *Error {
 		o.RADIUSPorts, o.RADIUSPortsText = list, val
 		s.set |= setRADIUSPorts
 	case "radiussecrets":
-		if err := s.require(RADIUS, name); err != nil {
-			return err
-		}
-		list, ok := cemu.SplitGUCList(val, ',')
 		if !ok {
 			return logOnlyErr(`could not parse RADIUS secret list "` + val + `"`)
 		}
 		o.RADIUSSecrets, o.RADIUSSecretsText = list, val
 		s.set |= setRADIUSSecrets
 	case "radiusidentifiers":
-		if err := s.require(RADIUS, name); err != nil {
-			return err
-		}
-		list, ok := cemu.SplitGUCList(val, ',')
 		if !ok {
 			return logOnlyErr(`could not parse RADIUS identifiers list "` + val + `"`)
 		}
 		o.RADIUSIdentifiers, o.RADIUSIdentifiersText = list, val
 		s.set |= setRADIUSIdentifiers
-	case "issuer", "scope", "validator", "delegate_ident_mapping":
-		if v < 18 {
-			return unrecognized(name)
-		}
-		if err := s.require(OAuth, name); err != nil {
-			return err
-		}
-		switch name {
-		case "issuer":
-			o.Issuer = val
-			s.set |= setIssuer
-		case "scope":
-			o.Scope = val
-			s.set |= setScope
-		case "validator":
-			o.Validator = val
-			s.set |= setValidator
-		default:
-			o.DelegateIdentMapping = b
-		}
-	default:
-		return unrecognized(name)
 	}
 	return nil
 }
@@ -485,7 +447,7 @@ func (s *authState) resolveRADIUS(host string) *Error {
 		// glibc fails these without a lookup.
 		return fail("Name or service not known")
 	}
-	addrs, err := res.LookupNetIP(context.Background(), "ip", host)
+	addrs, err := res.LookupNetIP(s.ctx, "ip", host)
 	if err != nil {
 		return fail(gaiText(err))
 	}
@@ -614,115 +576,4 @@ func (s *authState) checkValidator() *Error {
 		}
 	}
 	return optionErr(`validator "` + s.o.Validator + `" is not permitted by oauth_validator_libraries`)
-}
-
-// view returns the pg_hba_file_rules options column, nil for NULL.
-func (s *authState) view() []string {
-	p, r, o := s.p, s.r, s.o
-	var out []string
-	add := func(name, val string) { out = append(out, name+"="+val) }
-	if r.method == GSS || r.method == SSPI {
-		if o.IncludeRealm {
-			out = append(out, "include_realm=true")
-		}
-		if s.set&setKrbRealm != 0 {
-			add("krb_realm", o.KrbRealm)
-		}
-	}
-	if s.set&setMap != 0 {
-		add("map", o.Map)
-	}
-	switch o.ClientCert {
-	case ClientCertVerifyCA:
-		add("clientcert", "verify-ca")
-	case ClientCertVerifyFull:
-		add("clientcert", "verify-full")
-	}
-	if s.set&setPAMService != 0 {
-		add("pamservice", o.PAMService)
-	}
-	switch r.method {
-	case LDAP:
-		if s.set&setLDAPServer != 0 {
-			add("ldapserver", o.LDAPServer)
-		}
-		if o.LDAPPort != 0 {
-			add("ldapport", itoa(o.LDAPPort))
-		}
-		if s.set&setLDAPScheme != 0 && p.viewShowsLDAPScheme() {
-			add("ldapscheme", o.LDAPScheme)
-		}
-		if o.LDAPTLS {
-			out = append(out, "ldaptls=true")
-		}
-		if s.set&setLDAPPrefix != 0 {
-			add("ldapprefix", o.LDAPPrefix)
-		}
-		if s.set&setLDAPSuffix != 0 {
-			add("ldapsuffix", o.LDAPSuffix)
-		}
-		if s.set&setLDAPBaseDN != 0 {
-			add("ldapbasedn", o.LDAPBaseDN)
-		}
-		if s.set&setLDAPBindDN != 0 {
-			add("ldapbinddn", o.LDAPBindDN)
-		}
-		if s.set&setLDAPBindPasswd != 0 {
-			add("ldapbindpasswd", o.LDAPBindPasswd)
-		}
-		if s.set&setLDAPSearchAttribute != 0 {
-			add("ldapsearchattribute", o.LDAPSearchAttribute)
-		}
-		if s.set&setLDAPSearchFilter != 0 {
-			add("ldapsearchfilter", o.LDAPSearchFilter)
-		}
-		if o.LDAPScope != 0 {
-			add("ldapscope", itoa(o.LDAPScope))
-		}
-	case RADIUS:
-		if s.set&setRADIUSServers != 0 {
-			add("radiusservers", o.RADIUSServersText)
-		}
-		if s.set&setRADIUSSecrets != 0 {
-			add("radiussecrets", o.RADIUSSecretsText)
-		}
-		if s.set&setRADIUSIdentifiers != 0 {
-			add("radiusidentifiers", o.RADIUSIdentifiersText)
-		}
-		if s.set&setRADIUSPorts != 0 {
-			add("radiusports", o.RADIUSPortsText)
-		}
-	case OAuth:
-		if s.set&setIssuer != 0 {
-			add("issuer", o.Issuer)
-		}
-		if s.set&setScope != 0 {
-			add("scope", o.Scope)
-		}
-		if s.set&setValidator != 0 {
-			add("validator", o.Validator)
-		}
-		if o.DelegateIdentMapping {
-			out = append(out, "delegate_ident_mapping=true")
-		}
-	}
-	return out
-}
-
-// viewShowsLDAPScheme reports whether the view lists ldapscheme=, which
-// PostgreSQL added in minor releases of every supported branch.
-func (p *Parser) viewShowsLDAPScheme() bool {
-	switch p.version() {
-	case 13:
-		return p.atLeast(13, 19)
-	case 14:
-		return p.atLeast(14, 16)
-	case 15:
-		return p.atLeast(15, 11)
-	case 16:
-		return p.atLeast(16, 7)
-	case 17:
-		return p.atLeast(17, 3)
-	}
-	return true
 }

@@ -1,132 +1,296 @@
 package hba
 
+// Parsing one record: a scanned line to a Rule, column by column, as
+// PostgreSQL's parse_hba_line does (the method and its options are in
+// options.go).
+
 import (
 	"context"
-	"sync/atomic"
+	"net/netip"
+	"strings"
+
+	"github.com/pghba/pghba/internal/cemu"
 )
 
-// File is the result of reading a pg_hba.conf and everything it includes:
-// every non-empty logical line with its rule or its error, in the order
-// PostgreSQL reads them. It is what the pg_hba_file_rules view shows.
-type File struct {
-	// Path is the absolute, cleaned path of the main file.
-	Path string
-	// Lines are the logical lines that were not empty after tokenising,
-	// includes expanded in place. A successful include directive has no line.
-	Lines []*Line
-	// Rules are the rules that loaded, in order (warning rules included).
-	Rules []*Rule
-	// Errors are every error, in line order. Loading fails when it is
-	// non-empty.
-	Errors ErrorList
-}
-
-// Line is one logical line of a file.
-type Line struct {
-	Pos          Position
-	IncludedFrom []Position
-	// Raw is the logical line (continuations joined).
-	Raw string
-	// Rule is the loaded rule, nil when the line failed.
-	Rule *Rule
-	// Err is the line's error, nil when it loaded.
-	Err *Error
-}
-
-// Load reads and compiles the pg_hba.conf at path with a zero Parser.
-func Load(path string) (*Ruleset, error) {
-	var p Parser
-	return p.Load(path)
-}
-
-// Load reads the pg_hba.conf at path with everything it includes and
-// compiles it. Any error in any line fails the load: the error is then an
-// ErrorList of every error, as PostgreSQL logs them, and the Ruleset is nil.
-//
-// Loading is bounded by p.Limits; it is LoadContext with
-// context.Background().
-func (p *Parser) Load(path string) (*Ruleset, error) {
-	return p.LoadContext(context.Background(), path)
-}
-
-// LoadContext is Load, stopping when ctx ends (see
-// [Parser.ParseFileContext] for when the context is checked). When ctx ends
-// first, the error is an *Error that matches ctx.Err() with errors.Is.
-func (p *Parser) LoadContext(ctx context.Context, path string) (*Ruleset, error) {
-	abs := p.absPath(path)
-	l := p.newLoader(ctx)
-	data, err := l.readMain(abs, "configuration file")
-	if err != nil {
-		return nil, err
+// parseRule is PostgreSQL's parse_hba_line (hba.c): it checks the fields
+// of one tokenized line in PostgreSQL's order and stops at the first
+// problem (the address in parseAddress, the method and options in
+// parseMethodColumn). The rule is built in
+// *r, which must be zero; r is returned on success. An error is placed on
+// the token or field at fault; a missing field has no column.
+func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
+	r.raw, r.line = tl.raw, int32(tl.pos.Line)
+	fail := func(pos Position, msg string, cat error) (*Rule, *Error) {
+		return nil, &Error{Pos: pos, Msg: msg, Err: cat}
 	}
-	f := p.parseMain(l, abs, data, false)
-	if l.stopped != nil {
-		return nil, l.stopped
+	hint := func(e *Error, h string) *Error { e.Hint = h; return e }
+	fields := tl.fields
+
+	// TYPE
+	if len(fields[0]) > 1 {
+		_, e := fail(tl.fieldPos(fields[0]), "multiple values specified for connection type", ErrMultiple)
+		return nil, hint(e, "Specify exactly one connection type per line.")
 	}
-	return p.Compile(f)
+	r.typ = parseConnType(fields[0][0].s)
+	if !r.typ.IsValid() {
+		return fail(tl.tokPos(fields[0][0]), `invalid connection type "`+fields[0][0].s+`"`, ErrConnType)
+	}
+	switch r.typ {
+	case HostSSL:
+		if !p.Features.Has(FeatureSSL) {
+			r.warn, r.never = warnSSLNotSupported, true
+		} else if !p.SSL {
+			r.warn, r.never = warnSSLDisabled, true
+		}
+	case HostGSSEnc:
+		if !p.Features.Has(FeatureGSSAPI) {
+			r.warn, r.never = warnGSSNotSupported, true
+		}
+	}
+	fields = fields[1:]
+
+	// DATABASE
+	if len(fields) == 0 {
+		return fail(tl.pos, "end-of-line before database specification", ErrMissingField)
+	}
+	// The database and user columns share one slice of names, from an
+	// arena.
+	nd, nu := len(fields[0]), 0
+	if len(fields) > 1 {
+		nu = len(fields[1])
+	}
+	names := a.take(nd + nu)
+	var e *Error
+	if names, e = p.compileNames(tl, r, fields[0], true, names); e != nil {
+		return nil, e
+	}
+	r.names, r.ndb = names, int32(nd)
+	fields = fields[1:]
+
+	// USER
+	if len(fields) == 0 {
+		return fail(tl.pos, "end-of-line before role specification", ErrMissingField)
+	}
+	if names, e = p.compileNames(tl, r, fields[0], false, names); e != nil {
+		return nil, e
+	}
+	r.names = names[:len(names):len(names)]
+	fields = fields[1:]
+
+	// ADDRESS
+	if r.typ != Local {
+		if fields, e = parseAddress(tl, r, fields); e != nil {
+			return nil, e
+		}
+	}
+
+	// METHOD
+	if e := p.parseMethodColumn(ctx, tl, r, fields); e != nil {
+		return nil, e
+	}
+	return r, nil
 }
 
-// LoadBytes is Load with the main file's contents given; name places it
-// (includes and @files are resolved relative to its directory).
-func (p *Parser) LoadBytes(name string, data []byte) (*Ruleset, error) {
-	return p.Compile(p.parseMain(p.newLoader(nil), p.absPath(name), data, false))
+// parseAddress reads the ADDRESS column of a host rule, and its netmask
+// column when the address has no CIDR length; it returns the fields after
+// them.
+func parseAddress(tl *tokLine, r *Rule, fields [][]token) ([][]token, *Error) {
+	fail := func(pos Position, msg string, cat error) ([][]token, *Error) {
+		return nil, &Error{Pos: pos, Msg: msg, Err: cat}
+	}
+	if len(fields) == 0 {
+		return fail(tl.pos, "end-of-line before IP address specification", ErrMissingField)
+	}
+	if len(fields[0]) > 1 {
+		_, e := fail(tl.fieldPos(fields[0]), "multiple values specified for host address", ErrMultiple)
+		e.Hint = "Specify one address range per line."
+		return nil, e
+	}
+	t := fields[0][0]
+	fields = fields[1:]
+	r.atext = r.spanOf(t)
+	switch {
+	case !t.quoted && t.s == "all":
+		r.akind = AddrAll
+		return fields, nil
+	case !t.quoted && t.s == "samehost":
+		r.akind = AddrSameHost
+		return fields, nil
+	case !t.quoted && t.s == "samenet":
+		r.akind = AddrSameNet
+		return fields, nil
+	}
+	str, bits, hasBits := strings.Cut(t.s, "/")
+	ip, ok := cemu.NumericHost(str)
+	if !ok {
+		if hasBits {
+			return fail(tl.tokPos(t), `specifying both host name and CIDR mask is invalid: "`+t.s+`"`, ErrBadAddress)
+		}
+		r.akind = AddrHostName
+		return fields, nil
+	}
+	r.akind = AddrIP
+	r.ip = ip
+	if hasBits {
+		n, ok := cidrBits(bits, ip.Is4())
+		if !ok {
+			return fail(tl.tokPos(t), `invalid CIDR mask in address "`+t.s+`"`, ErrBadAddress)
+		}
+		r.bits = uint8(n)
+		return fields, nil
+	}
+	if len(fields) == 0 {
+		_, e := fail(tl.pos, "end-of-line before netmask specification", ErrMissingField)
+		e.Hint = "Specify an address range in CIDR notation, or provide a separate netmask."
+		return nil, e
+	}
+	if len(fields[0]) > 1 {
+		return fail(tl.fieldPos(fields[0]), "multiple values specified for netmask", ErrMultiple)
+	}
+	mt := fields[0][0]
+	m, ok := cemu.NumericHost(mt.s)
+	if !ok {
+		return fail(tl.tokPos(mt), `invalid IP mask "`+mt.s+`": Name or service not known`, ErrBadAddress)
+	}
+	if m.Is4() != ip.Is4() {
+		return fail(tl.tokPos(mt), "IP address and mask do not match", ErrBadAddress)
+	}
+	r.setMask(m.WithZone(""))
+	return fields[1:], nil
 }
 
-// Compile turns a parsed file into a Ruleset. It refuses a file with any
-// error, and a file without rules, as PostgreSQL does.
-func (p *Parser) Compile(f *File) (*Ruleset, error) {
-	if err := f.Errors.Err(); err != nil {
-		return nil, err
+// parseMethodColumn reads the METHOD column and the options after it
+// (options.go), and places an error on the token it is about.
+func (p *Parser) parseMethodColumn(ctx context.Context, tl *tokLine, r *Rule, fields [][]token) *Error {
+	if len(fields) == 0 {
+		return &Error{Pos: tl.pos, Msg: "end-of-line before authentication method", Err: ErrMissingField}
 	}
-	if len(f.Rules) == 0 {
-		var l ErrorList
-		l = append(l, &Error{Pos: Position{Filename: f.Path}, Msg: `configuration file "` + f.Path + `" contains no entries`, LogOnly: true, Err: ErrNoEntries})
-		return nil, l
+	if len(fields[0]) > 1 {
+		return &Error{Pos: tl.fieldPos(fields[0]), Msg: "multiple values specified for authentication type", Err: ErrMultiple,
+			Hint: "Specify exactly one authentication type per line."}
 	}
-	rs := &Ruleset{
-		rules:    f.Rules,
-		env:      p.Env,
-		version:  p.version(),
-		minor:    p.Minor,
-		features: p.Features,
-		ssl:      p.SSL,
-		dbUserNS: p.DBUserNamespace,
-		path:     f.Path,
+	mtok := fields[0][0]
+	var opts []string
+	for _, f := range fields[1:] {
+		for _, t := range f {
+			opts = append(opts, t.s)
+		}
 	}
-	rs.idx = buildIndex(rs.rules)
-	return rs, nil
+	at, e := p.parseAuthAt(ctx, r, mtok.s, opts)
+	if e == nil {
+		return nil
+	}
+	switch {
+	case at < 0 || len(opts) == 0:
+		e.Pos = tl.tokPos(mtok)
+	case at < len(opts):
+		e.Pos = tl.tokPos(optionToken(fields[1:], at))
+	default: // the options together: the method to the last option
+		e.Pos = tl.fieldPos([]token{mtok, optionToken(fields[1:], len(opts)-1)})
+	}
+	if e.LogOnly && r.warn != warnNone {
+		// The view shows the earlier warning text on such a line.
+		e.Msg, e.Log, e.LogOnly = r.Warning(), e.LogText(), false
+	}
+	return e
 }
 
-// Holder holds the current Ruleset for concurrent readers while a reloader
-// swaps in new ones. Matching never takes a lock. The zero value holds nil.
-type Holder struct {
-	p atomic.Pointer[Ruleset]
-}
-
-// NewHolder returns a Holder holding rs.
-func NewHolder(rs *Ruleset) *Holder {
-	h := new(Holder)
-	h.p.Store(rs)
-	return h
-}
-
-// Load returns the current Ruleset.
-func (h *Holder) Load() *Ruleset { return h.p.Load() }
-
-// Store makes rs the current Ruleset. A nil rs is ignored: a failed reload
-// keeps the previous rules, as PostgreSQL does.
-func (h *Holder) Store(rs *Ruleset) {
-	if rs != nil {
-		h.p.Store(rs)
+// optionToken returns the i-th option token of the option fields.
+func optionToken(fields [][]token, i int) token {
+	for _, f := range fields {
+		if i < len(f) {
+			return f[i]
+		}
+		i -= len(f)
 	}
+	return token{}
 }
 
-// MatchContext matches with the current Ruleset. With no Ruleset it refuses
-// every connection (ErrNoEntry).
-func (h *Holder) MatchContext(ctx context.Context, c Conn) (*Rule, error) {
-	rs := h.p.Load()
-	if rs == nil {
-		return nil, &DenyError{Conn: c, Message: "no pg_hba.conf loaded"}
+// setMask stores the mask of an AddrIP rule: as a prefix length when it is
+// contiguous, in the side record otherwise.
+func (r *Rule) setMask(m netip.Addr) {
+	if n, ok := maskBits(m); ok {
+		r.bits = uint8(n)
+		return
 	}
-	return rs.MatchContext(ctx, c)
+	r.bits = noBits
+	r.extra().mask = m
+}
+
+// extra returns the rule's side record, making it when needed.
+func (r *Rule) extra() *ruleExt {
+	if r.ext == nil {
+		r.ext = new(ruleExt)
+	}
+	return r.ext
+}
+
+// nameArena hands out the name slices of rules from shared chunks, so that
+// a large file does not cost an allocation per rule. A nil arena allocates
+// each time.
+type nameArena struct {
+	names []name
+}
+
+// take returns an empty slice with room for n names.
+func (a *nameArena) take(n int) []name {
+	if a == nil || n > 64 {
+		return make([]name, 0, n)
+	}
+	if len(a.names)+n > cap(a.names) {
+		a.names = make([]name, 0, 4096)
+	}
+	m := a.names[len(a.names) : len(a.names) : len(a.names)+n]
+	a.names = a.names[:len(a.names)+n]
+	return m
+}
+
+// compileNames classifies the tokens of a database or user column,
+// appending to out; the regular expressions go to r's side record.
+func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, out []name) ([]name, *Error) {
+	regexOK := p.version() >= 16
+	for _, t := range toks {
+		m := name{sp: r.spanOf(t), kind: nameLiteral, quoted: t.quoted}
+		switch {
+		case regexOK && strings.HasPrefix(t.s, "/"):
+			re, err := p.compileRegex(t.s[1:])
+			if err != nil {
+				return nil, &Error{Pos: tl.tokPos(t), Msg: `invalid regular expression "` + t.s[1:] + `": ` + err.Error(), Err: ErrRegex}
+			}
+			m.kind = nameRegex
+			x := r.extra()
+			for len(x.res) < len(out) {
+				x.res = append(x.res, nil)
+			}
+			x.res = append(x.res, re)
+		case t.quoted:
+		case t.s == "all":
+			m.kind = nameAll
+		case db && t.s == "sameuser":
+			m.kind = nameSameUser
+		case db && (t.s == "samerole" || t.s == "samegroup"):
+			m.kind = nameSameRole
+		case db && t.s == "replication":
+			m.kind = nameReplication
+		case !db && strings.HasPrefix(t.s, "+"):
+			m.kind = nameRole
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// cidrBits parses the bits after the slash as PostgreSQL's
+// pg_sockaddr_cidr_mask does, with C's strtol (leading white space, a sign,
+// decimal digits, nothing after), and returns the prefix length.
+func cidrBits(s string, v4 bool) (int, bool) {
+	n, digits, full := cemu.StrtolFull(s)
+	max := int64(128)
+	if v4 {
+		max = 32
+	}
+	if !digits || !full || n < 0 || n > max {
+		return 0, false
+	}
+	return int(n), true
 }

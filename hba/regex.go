@@ -1,5 +1,7 @@
 package hba
 
+// Regular expressions: /regex tokens compiled in the dialect's ARE flavour.
+
 import "github.com/pghba/pghba/internal/pgre"
 
 // compileRegex compiles a /regex token's pattern (without the slash) as

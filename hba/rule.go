@@ -1,7 +1,7 @@
 package hba
 
 // A loaded pg_hba.conf record: Rule and the types of its columns
-// (ConnType, Method, Token, Address, AuthOptions) and Position.
+// (ConnType, Method, Token, Address, AuthOptions).
 
 import (
 	"encoding/binary"
@@ -202,32 +202,6 @@ func (a Address) Contains(ip netip.Addr) bool {
 		}
 	}
 	return true
-}
-
-// Position is a place in a configuration file. Line is 1-based; Column, when
-// non-zero, is a 1-based byte column.
-type Position struct {
-	Filename string
-	Line     int
-	Column   int
-}
-
-// IsValid reports whether the position names a line.
-func (p Position) IsValid() bool { return p.Line > 0 }
-
-// String returns "file:line" or "file:line:col".
-func (p Position) String() string {
-	s := p.Filename
-	if s == "" {
-		s = "-"
-	}
-	if p.Line > 0 {
-		s += ":" + itoa(p.Line)
-		if p.Column > 0 {
-			s += ":" + itoa(p.Column)
-		}
-	}
-	return s
 }
 
 func itoa(n int) string {

@@ -30,6 +30,9 @@ not given, or a lookup failed; the server's answer cannot be known).
 Loading flags:
   -f FILE                  the pg_hba.conf to load (default $PGDATA/pg_hba.conf,
                            else ./pg_hba.conf)
+  --lines FILE.json        in place of -f: the pg_hba.conf as a JSON array of lines
+                           or {"segments": [{"name": N, "lines": [...]}, ...]};
+                           places are NAME[INDEX]; includes and @file are refused
   --pgdata DIR             read the server's own configuration from its data
                            directory: PG_VERSION, postgresql.conf and
                            postgresql.auto.conf (with their includes), for the
@@ -37,7 +40,7 @@ Loading flags:
                            listen_addresses, password_encryption,
                            db_user_namespace and oauth_validator_libraries; the
                            flags given explicitly win over what it read
-  --config-file FILE            the same from a postgresql.conf outside the data
+  --config-file FILE       the same from a postgresql.conf outside the data
                            directory (Debian: /etc/postgresql/N/main), whose
                            data_directory names the data
   --dsn URL                a running server (libpq URL or key=value string;
@@ -268,7 +271,9 @@ type result struct {
 	Options *map[string]string `json:"options,omitempty"`
 	Message string             `json:"message,omitempty"`
 	Errors  []jsonError        `json:"errors,omitempty"`
-	Ident   *identResult       `json:"ident,omitempty"` // ident.go
+	Ident   *identResult       `json:"ident,omitempty"`   // ident.go
+	Segment string             `json:"segment,omitempty"` // --lines: segment and index replace file and line
+	Index   *int               `json:"index,omitempty"`
 
 	raw      string   // the rule's line, for human output
 	options  []string // the view options in order, for human output
@@ -285,6 +290,9 @@ func (ld *loaded) decide(c hba.Conn) *result {
 	if d.Rule != nil {
 		r := d.Rule
 		res.File, res.Line, res.raw = ld.rel(r.Pos().Filename), r.Pos().Line, r.Raw()
+		if at := ld.locate(r.Pos()); at.Segment != "" {
+			res.File, res.Line, res.Segment, res.Index = "", 0, at.Segment, &at.Index
+		}
 		for _, p := range r.IncludedFrom() {
 			res.included = append(res.included, ld.at(p).String())
 		}
@@ -320,7 +328,11 @@ func writeHuman(w io.Writer, r *result) {
 	case "no-match":
 		b.WriteString("no-match\n")
 	default:
-		fmt.Fprintf(&b, "%s: %s:%d: %s\n", r.Result, r.File, r.Line, strconv.Quote(r.raw))
+		if r.Segment != "" {
+			fmt.Fprintf(&b, "%s: %s[%d]: %s\n", r.Result, r.Segment, *r.Index, strconv.Quote(r.raw))
+		} else {
+			fmt.Fprintf(&b, "%s: %s:%d: %s\n", r.Result, r.File, r.Line, strconv.Quote(r.raw))
+		}
 		if len(r.included) > 0 {
 			fmt.Fprintf(&b, "included from: %s\n", strings.Join(r.included, ", "))
 		}

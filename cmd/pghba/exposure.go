@@ -39,6 +39,7 @@ table may overstate exposure, never understate it.
 
 Flags:
   -f FILE          the pg_hba.conf (default $PGDATA/pg_hba.conf, else ./pg_hba.conf)
+  --lines FILE.json  in place of -f: a JSON array of lines, or {"segments": [...]}
   --json           {"exposure":[{"method":...,"transport":...,"addresses":[...],
                    "except":[...],"databases":[...],"users":[...],
                    "rules":[{"file":...,"line":N}]}]}

@@ -58,6 +58,9 @@ up to the repository root (docs/lint.md lists its keys); flags override it.
 
 Flags:
   -f FILE                  the pg_hba.conf when no FILE is given
+  --lines FILE.json        in place of -f: the pg_hba.conf as a JSON array of lines
+                           or {"segments": [{"name": N, "lines": [...]}, ...]};
+                           places are NAME[INDEX]; includes and @file are refused
   --format FORMAT          text (default), json, sarif (SARIF 2.1.0, one run
                            for every file), github (workflow commands),
                            checkstyle or junit (XML)
@@ -158,6 +161,9 @@ type lintJSONFinding struct {
 	// suppressions exist); a suppressed finding is in the JSON and SARIF
 	// output only.
 	Suppressions []lintSuppression `json:"suppressions,omitempty"`
+	// --lines: segment and index replace file and line.
+	Segment string `json:"-"`
+	Index   int    `json:"-"`
 }
 
 func lintCase(c *hba.Conn) *lintJSONCase {
@@ -417,7 +423,11 @@ func lintIdent(p *hba.Parser, name string) (*hba.IdentMaps, []*hba.Error) {
 func writeLintText(w io.Writer, out []lintJSONFinding) {
 	var b strings.Builder
 	for _, j := range out {
-		fmt.Fprintf(&b, "%s:%d: %s: %s: %s\n", j.File, j.Line, j.Severity, j.Check, j.Message)
+		if j.Segment != "" {
+			fmt.Fprintf(&b, "%s[%d]: %s: %s: %s\n", j.Segment, j.Index, j.Severity, j.Check, j.Message)
+		} else {
+			fmt.Fprintf(&b, "%s:%d: %s: %s: %s\n", j.File, j.Line, j.Severity, j.Check, j.Message)
+		}
 		writePlaces(&b, "\tsee", j.Related)
 		writePlaces(&b, "\tincluded from", j.Included)
 	}

@@ -488,7 +488,7 @@ func TestPreCommitHook(t *testing.T) {
 // suppressions, and left out of the other formats.
 func TestLintSuppressionsCarried(t *testing.T) {
 	rep := &lintReport{cwd: "/r", root: "/r"}
-	nm := rep.namerFor(namer{"/r"}, false)
+	nm := rep.namerFor(namer{dir: "/r"}, false)
 	rep.files = []lintPlace{nm.place(hba.Position{Filename: "/r/pg_hba.conf"})}
 	for i, sup := range [][]lintSuppression{nil, {{Kind: "inSource", Justification: "operator-owned"}}} {
 		r := lintResult{lintPlace: nm.place(hba.Position{Filename: "/r/pg_hba.conf", Line: i + 1}), severity: audit.SeverityWarning,
@@ -522,7 +522,7 @@ func TestLintSuppressionsCarried(t *testing.T) {
 // without gets none.
 func TestLintColumnsWritten(t *testing.T) {
 	rep := &lintReport{cwd: "/r", root: "/r"}
-	nm := rep.namerFor(namer{"/r"}, false)
+	nm := rep.namerFor(namer{dir: "/r"}, false)
 	lr := &lintRun{raw: map[hba.Position]string{{Filename: "/r/pg_hba.conf", Line: 1}: "host é all 0.0.0.0/0 md5"}, findings: []audit.Finding{
 		{Pos: hba.Position{Filename: "/r/pg_hba.conf", Line: 1, Column: 23}, Severity: audit.SeverityWarning, Check: audit.CheckMD5, Message: "m"},
 		{Pos: hba.Position{Filename: "/r/pg_hba.conf", Line: 1}, Severity: audit.SeverityWarning, Check: audit.CheckWideOpen, Message: "w"},

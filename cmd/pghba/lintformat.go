@@ -35,6 +35,8 @@ type lintPlace struct {
 	file      string // display name
 	uri       string // SARIF and github name: a slash path from the root (or --path-prefix), else absolute
 	line, col int
+	seg       string // --lines: the segment and index of the line
+	idx       int
 }
 
 // lintResult is one finding as reported.
@@ -71,6 +73,9 @@ func (rep *lintReport) namerFor(n namer, legacy bool) lintNamer {
 // root, or --path-prefix and the path from the working directory.
 func (nm lintNamer) place(p hba.Position) lintPlace {
 	lp := lintPlace{line: p.Line, col: p.Column}
+	if l := nm.main.locate(p); l.Segment != "" {
+		lp.seg, lp.idx = l.Segment, l.Index
+	}
 	if nm.legacy {
 		lp.file = nm.main.rel(p.Filename)
 	} else {
@@ -191,12 +196,12 @@ func (rep *lintReport) write(w io.Writer) {
 
 func (r *lintResult) jsonFinding() lintJSONFinding {
 	j := lintJSONFinding{File: r.file, Line: r.line, Column: r.col, Severity: r.severity.String(), Check: r.check,
-		Message: r.message, Witness: r.witness, Suppressions: r.suppressions}
+		Message: r.message, Witness: r.witness, Suppressions: r.suppressions, Segment: r.seg, Index: r.idx}
 	for _, p := range r.related {
-		j.Related = append(j.Related, filePos{File: p.file, Line: p.line})
+		j.Related = append(j.Related, filePos{File: p.file, Line: p.line, Segment: p.seg, Index: p.idx})
 	}
 	for _, p := range r.included {
-		j.Included = append(j.Included, filePos{File: p.file, Line: p.line})
+		j.Included = append(j.Included, filePos{File: p.file, Line: p.line, Segment: p.seg, Index: p.idx})
 	}
 	return j
 }

@@ -18,11 +18,15 @@ import (
 // absolute. err is non-nil when the file could not be read at all; its
 // errors are then named by errorsOf(err, path).
 func readMain(p *hba.Parser, path string) (*hba.File, namer, error) {
+	if lfs, ok := p.FS.(*linesFS); ok {
+		f, n := readComposed(p, lfs)
+		return f, n, nil
+	}
 	f, err := p.ParseFile(path)
 	if err != nil {
 		return nil, namerFor(path), err
 	}
-	return f, namer{filepath.Dir(f.Path)}, nil
+	return f, namer{dir: filepath.Dir(f.Path)}, nil
 }
 
 // loaded is the outcome of loading the configuration: the main file read
@@ -38,6 +42,8 @@ type jsonError struct {
 	File    string `json:"file"`
 	Line    int    `json:"line"`
 	Message string `json:"message"`
+	Segment string `json:"-"` // --lines: segment and index replace file and line
+	Index   int    `json:"-"`
 }
 
 // load reads and compiles the configuration.
@@ -66,7 +72,8 @@ func (n namer) loadErrors(err error, path string) []jsonError {
 func (n namer) jsonErrors(errs []*hba.Error) []jsonError {
 	var out []jsonError
 	for _, e := range errs {
-		out = append(out, jsonError{File: n.rel(e.Pos.Filename), Line: e.Pos.Line, Message: e.Msg})
+		pos := n.locate(e.Pos)
+		out = append(out, jsonError{File: n.rel(e.Pos.Filename), Line: e.Pos.Line, Message: e.Msg, Segment: pos.Segment, Index: pos.Index})
 	}
 	return out
 }
@@ -106,6 +113,10 @@ func hbaErrors(err error, path string) []*hba.Error {
 func writeLoadErrors(w io.Writer, errs []jsonError) {
 	var b strings.Builder
 	for _, e := range errs {
+		if e.Segment != "" {
+			fmt.Fprintf(&b, "%s[%d]: %s\n", e.Segment, e.Index, e.Message)
+			continue
+		}
 		fmt.Fprintf(&b, "%s:%d: %s\n", e.File, e.Line, e.Message)
 	}
 	io.WriteString(w, b.String())

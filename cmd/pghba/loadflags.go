@@ -48,6 +48,7 @@ type loadFlags struct {
 
 	// Server flags, taken by every command.
 	file            string // -f; "" for the default (path)
+	lines           string // --lines: the main file as lists of lines (lines.go)
 	version, minor  int
 	serverSSL       bool
 	missing         string
@@ -85,6 +86,7 @@ type loadFlags struct {
 func (lf *loadFlags) register(fs *flag.FlagSet, opts loadOpts) {
 	lf.opts = opts
 	fs.StringVar(&lf.file, "f", "", "")
+	fs.StringVar(&lf.lines, "lines", "", "")
 	fs.IntVar(&lf.version, "pg-version", hba.DefaultVersion, "")
 	fs.IntVar(&lf.minor, "minor", 0, "")
 	fs.Func("server-ssl", "", func(s string) error {
@@ -130,6 +132,9 @@ func (lf *loadFlags) validate(given map[string]bool) error {
 	if lf.version < hba.MinVersion || lf.version > hba.MaxVersion {
 		return badUsage("--pg-version %d: want %d to %d", lf.version, hba.MinVersion, hba.MaxVersion)
 	}
+	if given["f"] && given["lines"] {
+		return badUsage("-f and --lines: give one main file")
+	}
 	if lf.minor < 0 {
 		return badUsage("--minor %d: want 0 or more", lf.minor)
 	}
@@ -158,6 +163,13 @@ func (lf *loadFlags) parser() (*hba.Parser, error) {
 		Features:                lf.features,
 		DBUserNamespace:         lf.dbUserNamespace,
 		OAuthValidatorLibraries: lf.oauthValidators,
+	}
+	if lf.lines != "" {
+		c, err := readLines(lf.lines)
+		if err != nil {
+			return nil, fmt.Errorf("--lines: %w", err)
+		}
+		p.FS = &linesFS{c}
 	}
 	if lf.live != nil && lf.rolesFile == "" {
 		p.Env.Roles = hba.RoleGraph(lf.live.Roles)
@@ -399,6 +411,9 @@ func (lf *loadFlags) serverListen(l *listenFlag) error {
 func (lf *loadFlags) path() string {
 	if lf.file != "" {
 		return lf.file
+	}
+	if lf.lines != "" {
+		return lf.lines
 	}
 	if d := os.Getenv("PGDATA"); d != "" {
 		return filepath.Join(d, "pg_hba.conf")

@@ -13,11 +13,22 @@ import (
 
 // A namer names files relative to the directory of the main file, which it
 // holds (absolute); the main file itself is then its base name.
-type namer struct{ dir string }
+type namer struct {
+	dir string
+	c   *hba.Composed // --lines: places in it are NAME[INDEX]
+}
+
+// locate is p with its segment and index, for --lines.
+func (n namer) locate(p hba.Position) hba.Position {
+	if n.c == nil {
+		return p
+	}
+	return n.c.Locate(p)
+}
 
 // namerFor is the namer for the main file path before it is read: the
 // directory of path made absolute.
-func namerFor(path string) namer { return namer{filepath.Dir(absPath(path))} }
+func namerFor(path string) namer { return namer{dir: filepath.Dir(absPath(path))} }
 
 // rel names the file name. A name that cannot be made relative (another
 // volume) is returned as it is, and so is "".
@@ -33,7 +44,8 @@ func (n namer) rel(name string) string {
 
 // at is p as the JSON output gives it.
 func (n namer) at(p hba.Position) filePos {
-	return filePos{File: n.rel(p.Filename), Line: p.Line}
+	l := n.locate(p)
+	return filePos{File: n.rel(p.Filename), Line: p.Line, Segment: l.Segment, Index: l.Index}
 }
 
 // inMessage names the place p in the library's message msg, which names
@@ -56,9 +68,16 @@ func absPath(path string) string {
 // filePos is a place in a file as the JSON output gives it, the file named
 // by a namer.
 type filePos struct {
-	File string `json:"file"`
-	Line int    `json:"line"`
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Segment string `json:"-"` // --lines: segment and index replace file and line
+	Index   int    `json:"-"`
 }
 
-// String is file:line.
-func (p filePos) String() string { return p.File + ":" + strconv.Itoa(p.Line) }
+// String is file:line, or segment[index].
+func (p filePos) String() string {
+	if p.Segment != "" {
+		return p.Segment + "[" + strconv.Itoa(p.Index) + "]"
+	}
+	return p.File + ":" + strconv.Itoa(p.Line)
+}

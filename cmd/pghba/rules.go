@@ -26,6 +26,9 @@ rule that loads but can never match shows its warning as the error.
 Loading flags:
   -f FILE                  the pg_hba.conf to read (default $PGDATA/pg_hba.conf,
                            else ./pg_hba.conf)
+  --lines FILE.json        in place of -f: the pg_hba.conf as a JSON array of lines
+                           or {"segments": [{"name": N, "lines": [...]}, ...]};
+                           places are NAME[INDEX]; includes and @file are refused
   --ident FILE             read this pg_ident.conf instead
   --pgdata DIR             read the server's own configuration from its data
                            directory: PG_VERSION, postgresql.conf and
@@ -148,7 +151,7 @@ func fileNamer(relative bool, main string) func(string) string {
 	if !relative {
 		return func(s string) string { return s }
 	}
-	n := namer{filepath.Dir(main)}
+	n := namer{dir: filepath.Dir(main)}
 	return func(s string) string { return filepath.ToSlash(n.rel(s)) }
 }
 

@@ -39,8 +39,8 @@ asserts the deciding rule's method, line=N its line in the main file,
 line=FILE:N its line in FILE (relative to the main file's directory).
 Values may be double-quoted; # starts a comment.
 
-Loading flags are those of pghba rules (-f, --pgdata DIR, --config-file FILE,
---dsn URL, --pg-version, --minor, --server-ssl, --missing,
+Loading flags are those of pghba rules (-f, --lines, --pgdata DIR,
+--config-file FILE, --dsn URL, --pg-version, --minor, --server-ssl, --missing,
 --oauth-validators, --db-user-namespace, --hosts);
 --roles and --server-addrs are those of pghba check.
 

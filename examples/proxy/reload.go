@@ -56,11 +56,18 @@ func (p *Proxy) logLoadError(file string, err error) {
 		return
 	}
 	for _, e := range list {
-		attrs := []any{"pos", e.Pos.String()}
+		// file:line as the server logs it; the token's column, when the
+		// error has one, is an attribute of its own.
+		line := e.Pos
+		line.Column, line.EndColumn = 0, 0
+		attrs := []any{"pos", line.String()}
+		if e.Pos.Column > 0 {
+			attrs = append(attrs, "column", e.Pos.Column)
+		}
 		if e.Hint != "" {
 			attrs = append(attrs, "hint", e.Hint)
 		}
-		p.log.Error(e.Pos.String()+": "+e.LogText(), attrs...)
+		p.log.Error(line.String()+": "+e.LogText(), attrs...)
 	}
 }
 

@@ -187,12 +187,17 @@ func (l *linter) reportIncomplete() {
 			": no proof that earlier rules shadow these lines is claimed"
 		l.out = append(l.out, Finding{Pos: first.Pos(), IncludedFrom: first.IncludedFrom(), Severity: SeverityInfo, Check: CheckIncomplete, Message: msg})
 	}
-	// Keep file order.
-	order := make(map[hba.Position]int, len(l.f.Lines))
-	for k, ln := range l.f.Lines {
-		order[ln.Pos] = k
+	// Keep file order: by line, whatever column a finding points at.
+	type lineKey struct {
+		file string
+		line int
 	}
-	slices.SortStableFunc(l.out, func(a, b Finding) int { return order[a.Pos] - order[b.Pos] })
+	key := func(p hba.Position) lineKey { return lineKey{p.Filename, p.Line} }
+	order := make(map[lineKey]int, len(l.f.Lines))
+	for k, ln := range l.f.Lines {
+		order[key(ln.Pos)] = k
+	}
+	slices.SortStableFunc(l.out, func(a, b Finding) int { return order[key(a.Pos)] - order[key(b.Pos)] })
 }
 
 func (l *linter) loadError(e *hba.Error, inc []hba.Position) {

@@ -1,0 +1,405 @@
+package hba
+
+// Scanning: a file's bytes to logical lines, and each logical line to fields
+// of tokens, as PostgreSQL's tokenize_auth_file, next_field_expand and
+// next_token do. @file tokens and include directives are expanded in
+// include.go.
+
+import (
+	"bytes"
+	"slices"
+)
+
+// token is one scanned token: its de-quoted text and whether it started
+// with a double quote.
+type token struct {
+	s      string
+	quoted bool
+	// at is 1 + the offset of s in the logical line it was read from, 0
+	// when s is not a substring of the line (quotes removed, or read from
+	// an @file).
+	at int32
+	// col and end place the token in its logical line: the 1-based byte
+	// column of its first byte (an opening quote included) and the column
+	// just past its last. A token read from an @file has the place of the
+	// @file token that named it.
+	col, end int32
+}
+
+// tokPos is the position of token t of line tl.
+func (tl *tokLine) tokPos(t token) Position {
+	p := tl.pos
+	p.Column, p.EndColumn = int(t.col), int(t.end)
+	return p
+}
+
+// fieldPos is the position of field f of line tl, its first token to its
+// last.
+func (tl *tokLine) fieldPos(f []token) Position {
+	p := tl.pos
+	p.Column, p.EndColumn = int(f[0].col), int(f[len(f)-1].end)
+	return p
+}
+
+// tokLine is one logical line after tokenising, PostgreSQL's
+// TokenizedAuthLine.
+type tokLine struct {
+	pos    Position
+	inc    []Position
+	raw    string
+	fields [][]token
+	err    *Error
+	ntok   int // tokens in fields, @file expansion included
+}
+
+// tokenize reads one file's logical lines into out. Include directives
+// (16+) insert the included file's lines in place.
+func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, out *[]*tokLine) {
+	pos := 0
+	lineNum := 1
+	var buf []byte
+	// In a large file, a logical line that is the same bytes as its place
+	// in the file is a substring of one copy of the file, not a copy of its
+	// own. Small files copy each line, so that their comments are not kept.
+	var whole string
+	if len(data) >= 64<<10 {
+		whole = string(data)
+	}
+	for pos < len(data) && !l.halted {
+		l.ticks++
+		if l.ticks&255 == 0 && l.checkContext(Position{Filename: file, Line: lineNum}) != nil {
+			return
+		}
+		start := lineNum
+		lineStart := pos
+		var n int
+		buf, n = l.readLogical(data, &pos, buf[:0])
+		lineNum += n
+		var raw string
+		if whole != "" && lineStart+len(buf) <= len(data) && bytes.Equal(data[lineStart:lineStart+len(buf)], buf) {
+			raw = whole[lineStart : lineStart+len(buf)]
+		} else {
+			raw = string(buf)
+		}
+		tl := l.newTokLine()
+		*tl = tokLine{pos: Position{Filename: file, Line: start}, inc: inc, raw: raw}
+		if l.ver == 13 && l.maxLine > 0 && l.tooLong13 {
+			l.tooLong13 = false
+			tl.err = l.lineErr(tl, "authentication file line too long", ErrSyntax)
+		}
+		if tl.err == nil {
+			l.scanFields(tl, file, depth)
+		}
+		if len(tl.fields) > 0 || tl.err != nil {
+			l.lines++
+			if l.lines > l.lim.MaxLines && !l.halted {
+				tl.err = l.limitErr(tl.pos, "lines per load", l.lim.MaxLines)
+			}
+		}
+		streaming := l.sink != nil && out == l.mainOut
+		if len(tl.fields) == 0 && tl.err == nil {
+			if streaming {
+				l.tlFree = append(l.tlFree, tl)
+			}
+			continue
+		}
+		if tl.err == nil && l.ver >= 16 && len(tl.fields) == 2 && !l.halted {
+			if l.directive(tl, file, depth, inc, out) {
+				if streaming {
+					l.tlFree = append(l.tlFree, tl)
+				}
+				continue
+			}
+		}
+		if streaming {
+			// Nothing refers to the line or its fields once the sink has
+			// them: an enclosing include directive has read its own fields
+			// before the included lines come.
+			l.sink(tl)
+			l.tlFree = append(l.tlFree, tl)
+			l.tokChunk = l.tokChunk[:0]
+			l.fieldChunk = l.fieldChunk[:0]
+			continue
+		}
+		*out = append(*out, tl)
+	}
+}
+
+const chunkLen = 512
+
+func (l *loader) newTokLine() *tokLine {
+	if n := len(l.tlFree); n > 0 {
+		tl := l.tlFree[n-1]
+		l.tlFree = l.tlFree[:n-1]
+		return tl
+	}
+	if len(l.tlChunk) == 0 {
+		l.tlChunk = make([]tokLine, chunkLen)
+	}
+	tl := &l.tlChunk[0]
+	l.tlChunk = l.tlChunk[1:]
+	return tl
+}
+
+// keepTokens copies a field's tokens into the current chunk.
+func (l *loader) keepTokens(t []token) []token {
+	if len(t) == 0 {
+		return nil
+	}
+	if cap(l.tokChunk)-len(l.tokChunk) < len(t) {
+		l.tokChunk = make([]token, 0, max(chunkLen*4, len(t)))
+	}
+	n := len(l.tokChunk)
+	l.tokChunk = append(l.tokChunk, t...)
+	return l.tokChunk[n:len(l.tokChunk):len(l.tokChunk)]
+}
+
+// keepFields copies a line's fields into the current chunk.
+func (l *loader) keepFields(f [][]token) [][]token {
+	if len(f) == 0 {
+		return nil
+	}
+	if cap(l.fieldChunk)-len(l.fieldChunk) < len(f) {
+		l.fieldChunk = make([][]token, 0, max(chunkLen*4, len(f)))
+	}
+	n := len(l.fieldChunk)
+	l.fieldChunk = append(l.fieldChunk, f...)
+	return l.fieldChunk[n:len(l.fieldChunk):len(l.fieldChunk)]
+}
+
+func (l *loader) lineErr(tl *tokLine, msg string, cat error) *Error {
+	return &Error{Pos: tl.pos, Msg: msg, Err: cat}
+}
+
+// readLogical appends the next logical line of data to buf, line ends
+// removed, and returns it with the number of physical lines it took. In 13
+// a logical line is what one fgets into PostgreSQL's MAX_LINE buffer
+// reads: a line that fills the buffer is an error (l.tooLong13), and its
+// rest is read as the next line. From 14 it is what pg_get_line_append
+// reads, joined with the lines after it while it ends in a backslash.
+func (l *loader) readLogical(data []byte, pos *int, buf []byte) ([]byte, int) {
+	if l.ver == 13 {
+		n := l.maxLine - 1
+		chunk := fgets(data, pos, n)
+		l.tooLong13 = len(chunk) == n
+		return stripCRLF(append(buf, chunk...)), 1
+	}
+	lines, last := 0, 0
+	for {
+		orig := len(buf)
+		// pg_get_line_append: fgets until the line read ends in a newline
+		// (a NUL byte drops the rest of its physical line, newline
+		// included, and so joins the next one).
+		for *pos < len(data) {
+			buf = append(buf, fgets(data, pos, 0)...)
+			if len(buf) > orig && buf[len(buf)-1] == '\n' {
+				break
+			}
+		}
+		if len(buf) == orig {
+			// The end of data: a final backslash joined nothing, but
+			// counts a line.
+			return buf, lines + 1
+		}
+		lines++
+		buf = stripCRLF(buf)
+		if len(buf) > last && buf[len(buf)-1] == '\\' {
+			buf = buf[:len(buf)-1]
+			last = len(buf)
+			continue
+		}
+		return buf, lines
+	}
+}
+
+// fgets reads one physical line as C's fgets into a buffer of max+1 bytes
+// followed by strlen does: the bytes up to and including the next newline,
+// at most max of them (0: no limit), cut at the first NUL byte. *pos moves
+// past every byte fgets read, the ones after a NUL included. It is the one
+// reader of physical lines.
+func fgets(data []byte, pos *int, max int) []byte {
+	rest := data[*pos:]
+	end := bytes.IndexByte(rest, '\n')
+	if end < 0 {
+		end = len(rest)
+	} else {
+		end++
+	}
+	if max > 0 && end > max {
+		end = max
+	}
+	chunk := rest[:end]
+	*pos += end
+	if z := bytes.IndexByte(chunk, 0); z >= 0 {
+		chunk = chunk[:z]
+	}
+	return chunk
+}
+
+func stripCRLF(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+
+// scanFields splits the logical line into fields, expanding @files.
+// A comment ending the line is kept when the load keeps comments.
+func (l *loader) scanFields(tl *tokLine, file string, depth int) {
+	s := tl.raw
+	i := 0
+	l.comment = 0
+	var buf [8][]token
+	fields := buf[:0]
+	for i < len(s) && tl.err == nil {
+		fld := l.nextField(tl, s, &i, file, depth)
+		if len(fld) > 0 {
+			fields = append(fields, fld)
+		}
+	}
+	tl.fields = l.keepFields(fields)
+	if l.comment > 0 {
+		if l.comments != nil && tl.err == nil {
+			c := int(l.comment)
+			*l.comments = append(*l.comments, Comment{
+				Pos:  Position{Filename: file, Line: tl.pos.Line, Column: c, EndColumn: len(s) + 1},
+				Text: s[c-1:],
+			})
+		}
+		l.comment = 0
+	}
+}
+
+// nextField is next_field_expand: tokens joined by unquoted commas.
+func (l *loader) nextField(tl *tokLine, s string, i *int, file string, depth int) []token {
+	var buf [4]token
+	toks := buf[:0]
+	for {
+		t, ok, comma, tooLong := l.nextToken(s, i)
+		if tooLong {
+			tl.err = &Error{Pos: tl.tokPos(t), Msg: "authentication file token too long",
+				Log: `authentication file token too long, skipping: "` + t.s + `"`, Err: ErrSyntax}
+			return l.keepTokens(toks)
+		}
+		if !ok {
+			break
+		}
+		if !t.quoted && len(t.s) > 1 && t.s[0] == '@' {
+			// A copy, so that buf does not escape through the recursion.
+			toks = l.expandFile(tl, append([]token(nil), toks...), file, t, depth+1)
+		} else {
+			l.tokens++
+			tl.ntok++
+			// The line fails: its tokens are not needed.
+			if l.tokens > l.lim.MaxTokens {
+				tl.err = l.limitErr(tl.tokPos(t), "tokens per load", l.lim.MaxTokens)
+				return nil
+			}
+			if tl.ntok > l.lim.MaxLineTokens {
+				tl.err = l.limitErr(tl.tokPos(t), "tokens in one line", l.lim.MaxLineTokens)
+				return nil
+			}
+			toks = growTokens(toks, 1)
+			toks = append(toks, t)
+		}
+		if !comma || tl.err != nil {
+			break
+		}
+	}
+	return l.keepTokens(toks)
+}
+
+// nextToken is PostgreSQL's next_token. It reports whether a token was
+// found, whether an unquoted comma ended it, and the 13–15 length error.
+func (l *loader) nextToken(s string, i *int) (t token, ok, comma, tooLong bool) {
+	j := *i
+	for j < len(s) && (isBlank(s[j]) || s[j] == ',') {
+		j++
+	}
+	// Fast path: a token of plain bytes, ended by a blank, a comma or the
+	// end of the line, is a substring of the line.
+	k := j
+	for k < len(s) && !isBlank(s[k]) && s[k] != ',' && s[k] != '"' && s[k] != '#' {
+		k++
+	}
+	if k == len(s) || isBlank(s[k]) || s[k] == ',' {
+		n := k - j
+		if l.maxTok > 0 && (n >= l.maxTok || n == l.maxTok-1 && k < len(s) && s[k] == ',') {
+			// Leave it to the exact loop, which reports the overflow.
+		} else if k > j {
+			*i = k
+			comma = k < len(s) && s[k] == ','
+			return token{s: s[j:k], at: int32(j + 1), col: int32(j + 1), end: int32(k + 1)}, true, comma, false
+		}
+	}
+	var out []byte
+	start, end := j, -1
+	inQuote, wasQuote, sawQuote, initialQuote := false, false, false, false
+	for j < len(s) && (!isBlank(s[j]) || inQuote) {
+		c := s[j]
+		if c == '#' && !inQuote {
+			l.comment = int32(j + 1)
+			end = j
+			j = len(s)
+			break
+		}
+		if l.maxTok > 0 && len(out) >= l.maxTok-1 {
+			*i = len(s)
+			return token{s: string(out), col: int32(start + 1), end: int32(tokenEnd(s, j, inQuote) + 1)}, false, false, true
+		}
+		if c == ',' && !inQuote {
+			comma = true
+			break
+		}
+		if c != '"' || wasQuote {
+			out = append(out, c)
+		}
+		if inQuote && c == '"' {
+			wasQuote = !wasQuote
+		} else {
+			wasQuote = false
+		}
+		if c == '"' {
+			inQuote = !inQuote
+			sawQuote = true
+			if len(out) == 0 {
+				initialQuote = true
+			}
+		}
+		j++
+	}
+	*i = j // a comma ending the token stays unread; the next call skips it
+	if end < 0 {
+		end = j
+	}
+	t = token{s: string(out), quoted: initialQuote, col: int32(start + 1), end: int32(end + 1)}
+	return t, sawQuote || len(out) > 0, comma, false
+}
+
+// tokenEnd returns the offset just past the token that runs through s[j],
+// inQuote telling whether s[j] is inside double quotes: where next_token
+// would have stopped reading it.
+func tokenEnd(s string, j int, inQuote bool) int {
+	for ; j < len(s) && (!isBlank(s[j]) || inQuote); j++ {
+		c := s[j]
+		if !inQuote && (c == '#' || c == ',') {
+			break
+		}
+		if c == '"' {
+			inQuote = !inQuote
+		}
+	}
+	return j
+}
+
+// growTokens makes room for n more tokens in a long list by doubling its
+// capacity, so that a list of a million tokens allocates about twice its
+// size, not the five times append's growth of large slices costs.
+func growTokens(t []token, n int) []token {
+	if len(t)+n > cap(t) && len(t) >= 1024 {
+		return slices.Grow(t, max(n, len(t)))
+	}
+	return t
+}
