@@ -673,7 +673,8 @@ func (p *Proxy) handle(ctx context.Context, c net.Conn, local, pp bool) {
 	// Bound the decision: a host-name rule may wait for DNS.
 	mctx, cancel := context.WithTimeout(ctx, p.cfg.DialTimeout)
 	t0 := time.Now()
-	rule, err := p.rules.MatchContext(mctx, hc)
+	rs := p.rules.Load()
+	rule, err := rs.MatchContext(mctx, hc)
 	p.metrics.decisionSeconds.Observe(time.Since(t0).Seconds())
 	cancel()
 	if err == nil && rule == nil {
@@ -707,12 +708,14 @@ func (p *Proxy) handle(ctx context.Context, c net.Conn, local, pp bool) {
 		// The proxy can do peer authentication itself: it knows the OS
 		// user on the other end of its Unix socket. (The upstream, which
 		// sees a TCP connection from the proxy, cannot.)
-		res, ok := p.checkPeer(ctx, c, rule, hc.User)
+		// The user name as the server shows it (63 bytes, db_user_namespace).
+		user, _ := rs.Names(hc)
+		res, ok := p.checkPeer(ctx, c, rule, hc.User, user)
 		if !ok {
 			p.metrics.decisions.WithLabelValues("peer-failed", ruleLabel).Inc()
 			p.log.Info("refused", append(attrs, "outcome", "peer-failed", "system_user", res.SystemUser,
 				"map", res.Map, "detail", res.Message)...)
-			p.refuse(conn, st, "28000", `Peer authentication failed for user "`+truncName(hc.User)+`"`)
+			p.refuse(conn, st, "28000", `Peer authentication failed for user "`+user+`"`)
 			return
 		}
 		attrs = append(attrs, "system_user", res.SystemUser)
