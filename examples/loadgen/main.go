@@ -549,6 +549,35 @@ func bench(o options) error {
 	if err := waitPort(e.pg, e.pgPrt); err != nil {
 		return err
 	}
+	if err := e.createRoles(); err != nil {
+		return err
+	}
+	rep := &report{opts: o, started: time.Now().UTC()}
+	rep.machine()
+	e.writeUserlist()
+	e.write("pgbouncer.log", "")
+
+	l := launcher{e: e, o: o}
+	total := time.Now()
+	if err := rep.bySize(l); err != nil {
+		return err
+	}
+	if err := rep.interleave(l); err != nil {
+		return err
+	}
+	// Where PgBouncer decides differently from PostgreSQL on one file.
+	if err := rep.divergences(e, l.proxy, l.bouncer); err != nil {
+		return err
+	}
+	rep.elapsed = time.Since(total)
+	pblog, _ := os.ReadFile(filepath.Join(e.dir, "pgbouncer.log"))
+	rep.pgbouncerLog = string(pblog)
+	return os.WriteFile(o.out, []byte(rep.markdown()), 0o644)
+}
+
+// createRoles creates the roles and databases the benchmark's and the
+// probes' clients connect as.
+func (e *env) createRoles() error {
 	for _, q := range []string{
 		"CREATE ROLE trustuser LOGIN", "CREATE ROLE scramuser LOGIN PASSWORD 'secret'", "CREATE ROLE rejuser LOGIN",
 		"CREATE ROLE nobody LOGIN", "CREATE ROLE grp", "CREATE ROLE member1 LOGIN IN ROLE grp",
@@ -560,10 +589,28 @@ func bench(o options) error {
 			return err
 		}
 	}
-	rep := &report{opts: o, started: time.Now().UTC()}
-	rep.machine()
-	pbIni := func(port int, hbaPath string) string {
-		return fmt.Sprintf(`[databases]
+	return nil
+}
+
+// writeUserlist writes PgBouncer's auth_file with every client's password.
+func (e *env) writeUserlist() {
+	users := []string{"trustuser", "scramuser", "rejuser", "nobody", "member1", "listed", "fileuser", "samehostuser",
+		"localhostuser", "maskuser", "quoteduser", "Mixed", "postgres"}
+	var ul strings.Builder
+	for _, u := range users {
+		pw := "x"
+		if u == "scramuser" {
+			pw = "secret"
+		}
+		fmt.Fprintf(&ul, "%q %q\n", u, pw)
+	}
+	e.write("userlist.txt", ul.String())
+}
+
+// bouncerIni is PgBouncer's configuration for a listener on port, deciding
+// with the pg_hba.conf at hbaPath and pooling to e's server.
+func (e *env) bouncerIni(port int, hbaPath string) string {
+	return fmt.Sprintf(`[databases]
 * = host=127.0.0.1 port=%d
 [pgbouncer]
 listen_addr = 127.0.0.1
@@ -579,76 +626,81 @@ max_db_connections = 0
 logfile = %s
 pidfile =
 `, e.pgPrt, port, hbaPath, filepath.Join(e.dir, "userlist.txt"), filepath.Join(e.dir, "pgbouncer.log"))
-	}
-	users := []string{"trustuser", "scramuser", "rejuser", "nobody", "member1", "listed", "fileuser", "samehostuser",
-		"localhostuser", "maskuser", "quoteduser", "Mixed", "postgres"}
-	var ul strings.Builder
-	for _, u := range users {
-		pw := "x"
-		if u == "scramuser" {
-			pw = "secret"
-		}
-		fmt.Fprintf(&ul, "%q %q\n", u, pw)
-	}
-	e.write("userlist.txt", ul.String())
-	e.write("pgbouncer.log", "")
+}
 
-	// Subjects with a rules file of n rules; each started afresh per size.
-	startProxy := func(hbaPath string, extra ...string) (*proc, int, error) {
-		port, err := freePort()
-		if err != nil {
-			return nil, 0, err
-		}
-		px, err := start("proxy", nil, filepath.Join(e.dir, "proxy.log"), o.proxy, "-listen", "127.0.0.1:"+strconv.Itoa(port),
-			"-upstream", "127.0.0.1:"+strconv.Itoa(e.pgPrt), "-hba", hbaPath, "-pg-version", "15", "-poll", "0", "-max-conns", "2000")
-		if len(extra) > 0 {
-			px.stop()
-			px, err = start("proxy", nil, filepath.Join(e.dir, "proxy.log"), o.proxy, append([]string{"-listen", "127.0.0.1:" + strconv.Itoa(port),
-				"-upstream", "127.0.0.1:" + strconv.Itoa(e.pgPrt), "-hba", hbaPath, "-pg-version", "15", "-poll", "0", "-max-conns", "2000"}, extra...)...)
-		}
-		if err != nil {
-			return nil, 0, err
-		}
-		if err := waitPort(px, port); err != nil {
-			px.stop()
-			return nil, 0, err
-		}
-		return px, port, nil
+// launcher starts the subjects under test, the proxy and PgBouncer, in
+// front of e's server, each on a free port it waits for.
+type launcher struct {
+	e *env
+	o options
+}
+
+// proxy starts the pghba proxy deciding with hbaPath, with extra flags.
+func (l launcher) proxy(hbaPath string, extra ...string) (*proc, int, error) {
+	e, o := l.e, l.o
+	port, err := freePort()
+	if err != nil {
+		return nil, 0, err
 	}
-	startBouncer := func(hbaPath string) (*proc, int, error) {
-		port, err := freePort()
-		if err != nil {
-			return nil, 0, err
-		}
-		ini := e.write("pgbouncer.ini", pbIni(port, hbaPath))
-		pb, err := start("pgbouncer", e.cred, filepath.Join(e.dir, "pgbouncer.out"), o.pgbouncer, ini)
-		if err != nil {
-			return nil, 0, err
-		}
-		if err := waitPort(pb, port); err != nil {
-			pb.stop()
-			out, _ := os.ReadFile(filepath.Join(e.dir, "pgbouncer.out"))
-			return nil, 0, fmt.Errorf("%w\n%s", err, out)
-		}
-		return pb, port, nil
+	px, err := start("proxy", nil, filepath.Join(e.dir, "proxy.log"), o.proxy, "-listen", "127.0.0.1:"+strconv.Itoa(port),
+		"-upstream", "127.0.0.1:"+strconv.Itoa(e.pgPrt), "-hba", hbaPath, "-pg-version", "15", "-poll", "0", "-max-conns", "2000")
+	if len(extra) > 0 {
+		px.stop()
+		px, err = start("proxy", nil, filepath.Join(e.dir, "proxy.log"), o.proxy, append([]string{"-listen", "127.0.0.1:" + strconv.Itoa(port),
+			"-upstream", "127.0.0.1:" + strconv.Itoa(e.pgPrt), "-hba", hbaPath, "-pg-version", "15", "-poll", "0", "-max-conns", "2000"}, extra...)...)
 	}
-	startSubjects := func(hbaPath string) (px, pb *proc, pxPort, pbPort int, err error) {
-		if px, pxPort, err = startProxy(hbaPath); err != nil {
-			return
-		}
-		if pb, pbPort, err = startBouncer(hbaPath); err != nil {
-			px.stop()
-		}
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := waitPort(px, port); err != nil {
+		px.stop()
+		return nil, 0, err
+	}
+	return px, port, nil
+}
+
+// bouncer starts PgBouncer deciding with hbaPath.
+func (l launcher) bouncer(hbaPath string) (*proc, int, error) {
+	e, o := l.e, l.o
+	port, err := freePort()
+	if err != nil {
+		return nil, 0, err
+	}
+	ini := e.write("pgbouncer.ini", e.bouncerIni(port, hbaPath))
+	pb, err := start("pgbouncer", e.cred, filepath.Join(e.dir, "pgbouncer.out"), o.pgbouncer, ini)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := waitPort(pb, port); err != nil {
+		pb.stop()
+		out, _ := os.ReadFile(filepath.Join(e.dir, "pgbouncer.out"))
+		return nil, 0, fmt.Errorf("%w\n%s", err, out)
+	}
+	return pb, port, nil
+}
+
+// both starts the proxy and PgBouncer deciding with hbaPath.
+func (l launcher) both(hbaPath string) (px, pb *proc, pxPort, pbPort int, err error) {
+	if px, pxPort, err = l.proxy(hbaPath); err != nil {
 		return
 	}
+	if pb, pbPort, err = l.bouncer(hbaPath); err != nil {
+		px.stop()
+	}
+	return
+}
 
-	total := time.Now()
+// bySize measures every subject, kind of connection and number of clients
+// for each file size in o.rules, the proxy and PgBouncer started afresh per
+// size.
+func (rep *report) bySize(l launcher) error {
+	e, o := l.e, l.o
 	for _, n := range o.rules {
 		hbaPath, err := e.setHBA(n)
 		if err != nil {
 			return err
 		}
-		px, pb, pxPort, pbPort, err := startSubjects(hbaPath)
+		px, pb, pxPort, pbPort, err := l.both(hbaPath)
 		if err != nil {
 			return err
 		}
@@ -681,69 +733,66 @@ pidfile =
 		px.stop()
 		pb.stop()
 	}
+	return nil
+}
 
-	// The proxy at 10 and at 10,000 rules, interleaved (both proxies up at
-	// once, PostgreSQL on the 10-rule file) so that the machine's drift
-	// falls on both alike.
-	if slices.Contains(o.rules, 10) && slices.Contains(o.rules, 10000) {
-		small, err := e.setHBA(10)
-		if err != nil {
-			return err
-		}
-		big := e.write("pg_hba_10000.conf", hbaFile(10000))
-		mS, err := freePort()
-		if err != nil {
-			return err
-		}
-		mB, err := freePort()
-		if err != nil {
-			return err
-		}
-		pxS, pS, err := startProxy(small, "-metrics", "127.0.0.1:"+strconv.Itoa(mS))
-		if err != nil {
-			return err
-		}
-		pxB, pB, err := startProxy(big, "-metrics", "127.0.0.1:"+strconv.Itoa(mB))
-		if err != nil {
-			return err
-		}
-		ro := o
-		ro.cell = o.roundCell
-		for _, k := range []kind{kinds[0], kinds[2]} {
-			for r := 0; r < o.rounds; r++ {
-				type sub struct {
-					rules, port, pid, metrics int
-				}
-				order := []sub{{10, pS, pxS.pid(), mS}, {10000, pB, pxB.pid(), mB}}
-				if r%2 == 1 {
-					// ABBA: a steady drift of the machine falls on both alike.
-					order[0], order[1] = order[1], order[0]
-				}
-				for _, v := range order {
-					sum0, n0 := decisionTime(v.metrics)
-					c := measure("pghba proxy", v.port, v.rules, k, 16, ro, []watched{{"proxy", v.pid, false}, {"postgres", e.pg.pid(), true}})
-					sum1, n1 := decisionTime(v.metrics)
-					if n1 > n0 {
-						c.decision = time.Duration((sum1 - sum0) / (n1 - n0) * 1e9)
-					}
-					c.round = r
-					rep.interleaved = append(rep.interleaved, c)
-				}
-			}
-			logf("interleaved %s done", k.name)
-		}
-		pxS.stop()
-		pxB.stop()
+// interleave measures the proxy at 10 and at 10,000 rules, interleaved (both
+// proxies up at once, PostgreSQL on the 10-rule file) so that the machine's
+// drift falls on both alike. It does nothing unless o.rules has both sizes.
+func (rep *report) interleave(l launcher) error {
+	e, o := l.e, l.o
+	if !slices.Contains(o.rules, 10) || !slices.Contains(o.rules, 10000) {
+		return nil
 	}
-
-	// Where PgBouncer decides differently from PostgreSQL on one file.
-	if err := rep.divergences(e, startProxy, startBouncer); err != nil {
+	small, err := e.setHBA(10)
+	if err != nil {
 		return err
 	}
-	rep.elapsed = time.Since(total)
-	pblog, _ := os.ReadFile(filepath.Join(e.dir, "pgbouncer.log"))
-	rep.pgbouncerLog = string(pblog)
-	return os.WriteFile(o.out, []byte(rep.markdown()), 0o644)
+	big := e.write("pg_hba_10000.conf", hbaFile(10000))
+	mS, err := freePort()
+	if err != nil {
+		return err
+	}
+	mB, err := freePort()
+	if err != nil {
+		return err
+	}
+	pxS, pS, err := l.proxy(small, "-metrics", "127.0.0.1:"+strconv.Itoa(mS))
+	if err != nil {
+		return err
+	}
+	pxB, pB, err := l.proxy(big, "-metrics", "127.0.0.1:"+strconv.Itoa(mB))
+	if err != nil {
+		return err
+	}
+	ro := o
+	ro.cell = o.roundCell
+	for _, k := range []kind{kinds[0], kinds[2]} {
+		for r := 0; r < o.rounds; r++ {
+			type sub struct {
+				rules, port, pid, metrics int
+			}
+			order := []sub{{10, pS, pxS.pid(), mS}, {10000, pB, pxB.pid(), mB}}
+			if r%2 == 1 {
+				// ABBA: a steady drift of the machine falls on both alike.
+				order[0], order[1] = order[1], order[0]
+			}
+			for _, v := range order {
+				sum0, n0 := decisionTime(v.metrics)
+				c := measure("pghba proxy", v.port, v.rules, k, 16, ro, []watched{{"proxy", v.pid, false}, {"postgres", e.pg.pid(), true}})
+				sum1, n1 := decisionTime(v.metrics)
+				if n1 > n0 {
+					c.decision = time.Duration((sum1 - sum0) / (n1 - n0) * 1e9)
+				}
+				c.round = r
+				rep.interleaved = append(rep.interleaved, c)
+			}
+		}
+		logf("interleaved %s done", k.name)
+	}
+	pxS.stop()
+	pxB.stop()
+	return nil
 }
 
 // ---- PgBouncer versus PostgreSQL on one file ----
@@ -914,6 +963,18 @@ func median(xs []float64) float64 {
 func (rep *report) markdown() string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	rep.mdIntro(w)
+	rep.mdHeadline(w)
+	rep.mdTables(w)
+	rep.mdInterleaved(w)
+	rep.mdDivergences(w)
+	rep.mdPgbouncerLog(w)
+	return b.String()
+}
+
+// mdIntro writes the title and how the run was made: machine, versions,
+// cells, files and CPU accounting.
+func (rep *report) mdIntro(w func(format string, args ...any)) {
 	l, _ := os.ReadFile("/proc/loadavg")
 	w("# Connection setup: PostgreSQL 15, the pghba proxy and PgBouncer, side by side\n\n")
 	w("Written by `bash scripts/bench-proxy.sh` (examples/loadgen); do not edit by hand. Not part of CI.\n\n")
@@ -924,8 +985,11 @@ func (rep *report) markdown() string {
 	w("- Each cell: %v or %d connections, whichever comes first, after 3 warm-up connections. A connection is: TCP connect, startup packet, until ReadyForQuery (then Terminate) or the FATAL; the client resets the socket after. Trust and refused use raw startup packets, scram-sha-256 uses pgconn (its client-side SCRAM is in the latency).\n", rep.opts.cell, rep.opts.maxPerCell)
 	w("- pg_hba.conf of N rules: `local all all trust`, N−4 filler rules no client matches (other users, databases, IPv4/IPv6 addresses, `hostssl`), then the 3 rules that decide (`reject` for rejuser, `trust`, `scram-sha-256`), last, so every decision passes the whole file. \"no entry\" is a user no rule names.\n")
 	w("- CPU per connection: utime+stime deltas from `/proc/PID/stat` divided by connections. *postgres* is the postmaster with its reaped children (cutime+cstime: every exited backend) plus its live children; *proxy* and *pgbouncer* are their single processes; *loadgen* is the client (getrusage). Clock ticks are 10 ms, so small per-connection figures from short cells are coarse.\n\n")
+}
 
-	// Headline ratios.
+// mdHeadline writes the table of targets and the ratios this run measured
+// for them.
+func (rep *report) mdHeadline(w func(format string, args ...any)) {
 	w("## Headline ratios (this run)\n\n")
 	w("| target | measured | |\n|---|---|---|\n")
 	worst := 0.0
@@ -988,8 +1052,11 @@ func (rep *report) markdown() string {
 		}
 	}
 	w("\n")
+}
 
-	// Full tables.
+// mdTables writes one table per file size: every kind of connection,
+// number of clients and subject.
+func (rep *report) mdTables(w func(format string, args ...any)) {
 	for _, n := range rep.opts.rules {
 		w("## %d rules\n\n", n)
 		w("| connection | clients | subject | conn/s | p50 | p99 | CPU/conn: server side | CPU/conn: postgres | CPU/conn: loadgen | wrong |\n|---|---|---|---|---|---|---|---|---|---|\n")
@@ -1017,7 +1084,11 @@ func (rep *report) markdown() string {
 		}
 		w("\n")
 	}
+}
 
+// mdInterleaved writes the interleaved rounds of the proxy at 10 and 10,000
+// rules, if the run made them.
+func (rep *report) mdInterleaved(w func(format string, args ...any)) {
 	if len(rep.interleaved) > 0 {
 		w("## The proxy at 10 and 10,000 rules, interleaved\n\n")
 		w("Both proxies running at once, PostgreSQL on the 10-rule file (so that only the proxy's file differs); in each round both are measured, in the order 10, 10,000 in even rounds and 10,000, 10 in odd ones. 16 clients. Each measurement: %v or %d connections. Decision: the mean of the proxy's decision-time histogram over the measurement.\n\n", rep.opts.roundCell, rep.opts.maxPerCell)
@@ -1039,7 +1110,10 @@ func (rep *report) markdown() string {
 		}
 		w("\n")
 	}
+}
 
+// mdDivergences writes the probe file and, per probe, the three decisions.
+func (rep *report) mdDivergences(w func(format string, args ...any)) {
 	w("## Where PgBouncer decides differently from PostgreSQL\n\n")
 	w("One pg_hba.conf given to PostgreSQL 15 (directly), to the proxy (`-pg-version 15`) and to PgBouncer (`auth_hba_file`); every probe connects from 127.0.0.1 without SSL. Through PgBouncer a connection its own file allows still meets PostgreSQL's decision when PgBouncer logs in to the server (as the same user, from 127.0.0.1), so an \"allowed\" there means both allowed it.\n\n")
 	w("```\n%s```\n\n", rep.probeFile)
@@ -1064,6 +1138,11 @@ func (rep *report) markdown() string {
 		}
 		w("| %s | %s | %s | %s | %s | %s | %s; %s |\n", d.probe.feature, d.probe.user, d.probe.db, show(d.pg), show(d.px), show(d.pb), pbSame, pxSame)
 	}
+}
+
+// mdPgbouncerLog writes why PgBouncer did not start, if so, and its log
+// lines about its hba file, each distinct message once.
+func (rep *report) mdPgbouncerLog(w func(format string, args ...any)) {
 	if rep.pgbouncerStart != "" {
 		w("\nPgBouncer did not start with this file:\n\n```\n%s\n```\n", rep.pgbouncerStart)
 	}
@@ -1087,7 +1166,6 @@ func (rep *report) markdown() string {
 		}
 	}
 	w("```\n")
-	return b.String()
 }
 
 func pgbouncerVersion(bin string) string {
