@@ -1,3 +1,6 @@
+// Broken lines: lines meant to fail to parse, one writer per kind of error
+// (structural, option, unsupported method), as each version rejects them.
+
 package conformance
 
 import (

@@ -1,3 +1,6 @@
+// The case generator: Options, Generate, the generator's state, the files of
+// a case and their bodies, and the connections probed against them.
+
 package conformance
 
 import (
