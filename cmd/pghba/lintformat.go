@@ -35,6 +35,7 @@ type lintPlace struct {
 	file      string // display name
 	uri       string // SARIF and github name: a slash path from the root (or --path-prefix), else absolute
 	line, col int
+	endCol    int    // just past the token at fault; 0 with col
 	seg       string // --lines: the segment and index of the line
 	idx       int
 }
@@ -72,7 +73,7 @@ func (rep *lintReport) namerFor(n namer, legacy bool) lintNamer {
 // from the working directory (FILE arguments); the URI from the repository
 // root, or --path-prefix and the path from the working directory.
 func (nm lintNamer) place(p hba.Position) lintPlace {
-	lp := lintPlace{line: p.Line, col: p.Column}
+	lp := lintPlace{line: p.Line, col: p.Column, endCol: p.EndColumn}
 	if l := nm.main.locate(p); l.Segment != "" {
 		lp.seg, lp.idx = l.Segment, l.Index
 	}
@@ -134,7 +135,10 @@ func lintPolicy(lr *lintRun, s *lintSettings, changes *changedLines, nm lintName
 		r := lintResult{lintPlace: nm.place(fd.Pos), severity: sev, check: check,
 			message: fd.Message, witness: lintCase(fd.Witness)}
 		r.snippet = lr.raw[hba.Position{Filename: fd.Pos.Filename, Line: fd.Pos.Line}]
-		r.col = charColumn(r.snippet, r.col)
+		r.col, r.endCol = charColumn(r.snippet, r.col), charColumn(r.snippet, r.endCol)
+		if r.col == 0 || r.endCol <= r.col {
+			r.endCol = 0
+		}
 		for _, p := range fd.Related {
 			r.related = append(r.related, nm.place(p))
 		}
@@ -319,6 +323,7 @@ func (rep *lintReport) location(p lintPlace, snippet string) sarifPhysicalLocati
 	loc.Region = &sarifRegion{StartLine: max(p.line, 1)}
 	if p.line > 0 {
 		loc.Region.StartColumn = p.col // in code points: the run's columnKind
+		loc.Region.EndColumn = p.endCol
 		if snippet != "" {
 			loc.Region.Snippet = &sarifMessage{Text: snippet}
 		}
