@@ -345,6 +345,12 @@ func runLint(inv *invocation, args []string) int {
 		if lr.unreadable && !legacy {
 			worst(exitUsage)
 		}
+		if lr.supErr != nil {
+			for _, line := range strings.Split(lr.supErr.Error(), "\n") {
+				fmt.Fprintf(inv.stderr, "pghba lint: %s (valid: %s)\n", relOrAbs(cwd, line), lintCheckIDs())
+			}
+			worst(exitUsage)
+		}
 		nm := rep.namerFor(lr.namer, legacy)
 		results := lintPolicy(lr, settings, changes, nm)
 		for _, r := range results {
@@ -365,6 +371,11 @@ type lintRun struct {
 	namer      namer                   // for the main file's directory
 	raw        map[hba.Position]string // the logical line at each (Filename, Line)
 	unreadable bool                    // the main file could not be read at all
+	// file is the loaded file (nil when it could not be read), sups its
+	// suppression comments, supErr their unknown check ids.
+	file   *hba.File
+	sups   []audit.Suppression
+	supErr error
 }
 
 // lintFindings lints the main file path, read with p, and the --ident file
@@ -390,6 +401,8 @@ func lintFindings(p *hba.Parser, path, identFile string, opts audit.LintOptions)
 	}
 	if f != nil {
 		findings = append(audit.Lint(f, opts), findings...)
+		lr.file = f
+		lr.sups, lr.supErr = audit.Suppressions(f, func(id audit.CheckID) bool { return lintCheckIndex(string(id)) >= 0 })
 		for _, l := range f.Lines {
 			lr.raw[hba.Position{Filename: l.Pos.Filename, Line: l.Pos.Line}] = l.Raw
 		}

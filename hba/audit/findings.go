@@ -107,4 +107,7 @@ type Finding struct {
 	// rule would match and an earlier rule decides; nil when none could be
 	// built without host names, interfaces or role grants.
 	Witness *hba.Conn
+	// Suppressed, set by Suppress, is the suppression comment that waives
+	// the finding; nil when none does.
+	Suppressed *Suppression
 }
