@@ -52,6 +52,13 @@ docs/lint.md):
   missing-map         warning  map= names a map the --ident file lacks
   incomplete          info     the file was too fragmented for the analysis of
                                rules shadowed by several rules together
+  unused-suppression  info     a # pghba: ignore= comment waives nothing
+  bad-suppression     warning  a # pghba: comment that is not a suppression
+
+A comment "# pghba: ignore=ID[,ID...] [-- reason]" at the end of a rule's
+line or on a comment line directly above it waives those checks for the
+rule; "# pghba: ignore-file=ID[,ID...]" for the file. Suppressed findings
+are left out of every format but json and sarif, and never fail the run.
 
 Each file is linted with the nearest .pghba.json in its directory or above,
 up to the repository root (docs/lint.md lists its keys); flags override it.
