@@ -146,14 +146,14 @@ func parseSuppression(body string) (s Suppression, msg string) {
 	body, reason, hasReason := strings.Cut(body, "--")
 	s.Reason = strings.TrimSpace(reason)
 	word, ids, ok := strings.Cut(strings.TrimSpace(body), "=")
+	if !ok {
+		return s, "no ignore= or ignore-file="
+	}
 	switch strings.TrimSpace(word) {
 	case "ignore":
 	case "ignore-file":
 		s.File = true
 	default:
-		if !ok {
-			return s, "no ignore= or ignore-file="
-		}
 		return s, "unknown directive " + strconv.Quote(strings.TrimSpace(word))
 	}
 	if hasReason && s.Reason == "" {
