@@ -164,9 +164,9 @@ type lintJSONFinding struct {
 	Related  []filePos     `json:"related,omitempty"`
 	Included []filePos     `json:"included_from,omitempty"`
 	Witness  *lintJSONCase `json:"witness,omitempty"`
-	// Suppressions are the waivers of the finding (none until in-source
-	// suppressions exist); a suppressed finding is in the JSON and SARIF
-	// output only.
+	// Suppressions are the waivers of the finding (# pghba: ignore=
+	// comments); a suppressed finding is in the JSON and SARIF output
+	// only.
 	Suppressions []lintSuppression `json:"suppressions,omitempty"`
 	// --lines: segment and index replace file and line.
 	Segment string `json:"-"`
