@@ -352,13 +352,22 @@ func runLint(inv *invocation, args []string) int {
 		if lr.unreadable && !legacy {
 			worst(exitUsage)
 		}
+		nm := rep.namerFor(lr.namer, legacy)
 		if lr.supErr != nil {
-			for _, line := range strings.Split(lr.supErr.Error(), "\n") {
-				fmt.Fprintf(inv.stderr, "pghba lint: %s (valid: %s)\n", relOrAbs(cwd, line), lintCheckIDs())
+			errs := []error{lr.supErr}
+			if j, ok := lr.supErr.(interface{ Unwrap() []error }); ok {
+				errs = j.Unwrap()
+			}
+			for _, err := range errs {
+				var u *audit.UnknownCheckError
+				if errors.As(err, &u) {
+					p := nm.place(u.Pos)
+					fmt.Fprintf(inv.stderr, "pghba lint: %s:%d:%d: unknown check %q in suppression (valid: %s)\n",
+						p.file, p.line, charColumn(lr.raw[hba.Position{Filename: u.Pos.Filename, Line: u.Pos.Line}], p.col), u.Check, lintCheckIDs())
+				}
 			}
 			worst(exitUsage)
 		}
-		nm := rep.namerFor(lr.namer, legacy)
 		results := lintPolicy(lr, settings, changes, nm)
 		for _, r := range results {
 			if r.fails {

@@ -59,6 +59,18 @@ type Suppression struct {
 	Malformed string
 }
 
+// UnknownCheckError is a check id in a suppression that the caller of
+// Suppressions does not know.
+type UnknownCheckError struct {
+	Pos   hba.Position // the comment
+	Check CheckID
+}
+
+// Error returns "file:line:col: unknown check "ID" in suppression".
+func (e *UnknownCheckError) Error() string {
+	return e.Pos.String() + ": unknown check " + strconv.Quote(string(e.Check)) + " in suppression"
+}
+
 // unwaivable are the checks a suppression may not name.
 var unwaivable = []CheckID{CheckLoadError, CheckUnusedSuppression, CheckBadSuppression}
 
@@ -67,8 +79,8 @@ var unwaivable = []CheckID{CheckLoadError, CheckUnusedSuppression, CheckBadSuppr
 // not a valid suppression is returned with Malformed set.
 //
 // valid, if non-nil, tells the check ids the caller knows: every id it
-// rejects is in the error, one "file:line:col: unknown check ..." line
-// each, and those suppressions are left out. With valid nil, any id of
+// rejects is in the error, an [*UnknownCheckError] each (joined as
+// errors.Join does, one line each), and those suppressions are left out. With valid nil, any id of
 // lowercase letters, digits and hyphens is taken.
 func Suppressions(f *hba.File, valid func(CheckID) bool) ([]Suppression, error) {
 	type key struct {
@@ -111,7 +123,7 @@ func Suppressions(f *hba.File, valid func(CheckID) bool) ([]Suppression, error) 
 		unknown := false
 		for _, id := range s.Checks {
 			if valid != nil && !valid(id) {
-				errs = append(errs, errors.New(c.Pos.String()+": unknown check "+strconv.Quote(string(id))+" in suppression"))
+				errs = append(errs, &UnknownCheckError{Pos: c.Pos, Check: id})
 				unknown = true
 			}
 		}
