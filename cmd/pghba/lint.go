@@ -385,7 +385,7 @@ func runLint(inv *invocation, args []string) int {
 type lintRun struct {
 	findings   []audit.Finding
 	namer      namer                   // for the main file's directory
-	raw        map[hba.Position]string // the logical line at each (Filename, Line)
+	raw        map[hba.Position]string // the logical line at each (Filename, Line); a comment line's comment
 	unreadable bool                    // the main file could not be read at all
 	// file is the loaded file (nil when it could not be read), sups its
 	// suppression comments, supErr their unknown check ids.
@@ -421,6 +421,12 @@ func lintFindings(p *hba.Parser, path, identFile string, opts audit.LintOptions)
 		lr.sups, lr.supErr = audit.Suppressions(f, func(id audit.CheckID) bool { return lintCheckIndex(string(id)) >= 0 })
 		for _, l := range f.Lines {
 			lr.raw[hba.Position{Filename: l.Pos.Filename, Line: l.Pos.Line}] = l.Raw
+		}
+		for _, c := range f.Comments { // comment lines: what a suppression finding shows and is fingerprinted by
+			k := hba.Position{Filename: c.Pos.Filename, Line: c.Pos.Line}
+			if _, ok := lr.raw[k]; !ok && c.Pos.Column == 1 {
+				lr.raw[k] = c.Text
+			}
 		}
 	}
 	lr.findings = findings

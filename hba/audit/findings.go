@@ -93,7 +93,10 @@ const (
 
 // Finding is one lint result.
 type Finding struct {
-	// Pos is the line; IncludedFrom the include chain, innermost first.
+	// Pos is the line, with Column and EndColumn on the token at fault
+	// where one is (see the Check* constants; 0 when the finding is about
+	// the line or file as a whole); IncludedFrom the include chain,
+	// innermost first.
 	Pos          hba.Position
 	IncludedFrom []hba.Position
 	Severity     Severity
