@@ -550,15 +550,15 @@ func TestLintSuppressionsCarried(t *testing.T) {
 	}
 }
 
-// TestLintColumnsWritten: a finding whose position has a column (as the
-// library will give, in bytes) gets it, counted in code points, as
-// startColumn in SARIF, col= in github, column in JSON and checkstyle; one
+// TestLintColumnsWritten: a finding whose position has a column span (as
+// the library gives, in bytes) gets it, counted in code points, as
+// startColumn and endColumn in SARIF, col= in github, column in JSON and checkstyle; one
 // without gets none.
 func TestLintColumnsWritten(t *testing.T) {
 	rep := &lintReport{cwd: "/r", root: "/r"}
 	nm := rep.namerFor(namer{dir: "/r"}, false)
 	lr := &lintRun{raw: map[hba.Position]string{{Filename: "/r/pg_hba.conf", Line: 1}: "host é all 0.0.0.0/0 md5"}, findings: []audit.Finding{
-		{Pos: hba.Position{Filename: "/r/pg_hba.conf", Line: 1, Column: 23}, Severity: audit.SeverityWarning, Check: audit.CheckMD5, Message: "m"},
+		{Pos: hba.Position{Filename: "/r/pg_hba.conf", Line: 1, Column: 23, EndColumn: 26}, Severity: audit.SeverityWarning, Check: audit.CheckMD5, Message: "m"},
 		{Pos: hba.Position{Filename: "/r/pg_hba.conf", Line: 1}, Severity: audit.SeverityWarning, Check: audit.CheckWideOpen, Message: "w"},
 	}}
 	s := &lintSettings{enabled: map[string]bool{audit.CheckMD5: true, audit.CheckWideOpen: true}, failOn: audit.SeverityWarning}
@@ -570,7 +570,7 @@ func TestLintColumnsWritten(t *testing.T) {
 		rep.write(&b)
 		out[f] = b.String()
 	}
-	if strings.Count(out["sarif"], `"startColumn"`) != 1 || !strings.Contains(out["sarif"], `"startLine":1,"startColumn":22,`) {
+	if strings.Count(out["sarif"], `"startColumn"`) != 1 || !strings.Contains(out["sarif"], `"startLine":1,"startColumn":22,"endColumn":25,`) {
 		t.Errorf("sarif: want startColumn 22 (byte 23 after a two-byte é) on the md5 result only:\n%s", out["sarif"])
 	}
 	if !strings.Contains(out["github"], "line=1,col=22,title=pghba md5") || !strings.Contains(out["github"], "line=1,title=pghba wide-open") {
