@@ -200,21 +200,33 @@ func Suppress(f *hba.File, findings []Finding, sups []Suppression, ran func(Chec
 	for i := range sups {
 		used[i] = make([]bool, len(sups[i].Checks))
 	}
+	type key struct {
+		file string
+		line int
+	}
+	byTarget := map[key][]int{}  // ignore= suppressions by the line they waive
+	byFile := map[string][]int{} // ignore-file= suppressions by file
+	for i := range sups {
+		switch s := &sups[i]; {
+		case s.File:
+			byFile[s.Pos.Filename] = append(byFile[s.Pos.Filename], i)
+		case s.Target.Line > 0:
+			k := key{s.Target.Filename, s.Target.Line}
+			byTarget[k] = append(byTarget[k], i)
+		}
+	}
 	for k := range out {
 		fd := &out[k]
 		if slices.Contains(unwaivable, fd.Check) {
 			continue
 		}
-		for i := range sups {
-			s := &sups[i]
-			if s.File && fd.Pos.Filename != s.Pos.Filename ||
-				!s.File && (s.Target.Line == 0 || fd.Pos.Filename != s.Target.Filename || fd.Pos.Line != s.Target.Line) {
-				continue
-			}
-			if j := slices.Index(s.Checks, fd.Check); j >= 0 {
-				used[i][j] = true
-				if fd.Suppressed == nil {
-					fd.Suppressed = s
+		for _, list := range [][]int{byTarget[key{fd.Pos.Filename, fd.Pos.Line}], byFile[fd.Pos.Filename]} {
+			for _, i := range list {
+				if j := slices.Index(sups[i].Checks, fd.Check); j >= 0 {
+					used[i][j] = true
+					if fd.Suppressed == nil {
+						fd.Suppressed = &sups[i]
+					}
 				}
 			}
 		}
@@ -255,45 +267,47 @@ func mergeByLine(f *hba.File, findings, extra []Finding) []Finding {
 	if len(extra) == 0 {
 		return findings
 	}
-	type key struct {
-		file string
-		line int
-	}
-	order := map[key]int{}
-	byFile := map[string][]int{} // the lines of each file, in order
+	byFile := map[string][]int{} // the indexes in f.Lines of each file's lines, in line order
 	for k, ln := range f.Lines {
-		order[key{ln.Pos.Filename, ln.Pos.Line}] = k
-		byFile[ln.Pos.Filename] = append(byFile[ln.Pos.Filename], ln.Pos.Line)
+		byFile[ln.Pos.Filename] = append(byFile[ln.Pos.Filename], k)
 	}
-	// rank is the index of the first line of the file at or after p.
-	rank := func(p hba.Position) int {
-		for _, line := range byFile[p.Filename] {
-			if line >= p.Line {
-				return order[key{p.Filename, line}]
-			}
+	type ranked struct {
+		r, line int
+	}
+	// rankOf is the index in f.Lines of the first line of fd's file at
+	// or after fd's line (len(f.Lines) when none), then fd's line.
+	rankOf := func(fd Finding) ranked {
+		idx := byFile[fd.Pos.Filename]
+		n, _ := slices.BinarySearchFunc(idx, fd.Pos.Line, func(k, line int) int { return f.Lines[k].Pos.Line - line })
+		r := len(f.Lines)
+		if n < len(idx) {
+			r = idx[n]
 		}
-		return len(f.Lines)
+		return ranked{r, fd.Pos.Line}
 	}
-	less := func(a, b Finding) bool {
-		ra, rb := rank(a.Pos), rank(b.Pos)
-		return ra < rb || ra == rb && a.Pos.Line < b.Pos.Line
-	}
+	less := func(a, b ranked) bool { return a.r < b.r || a.r == b.r && a.line < b.line }
 	extra = slices.Clone(extra)
 	slices.SortStableFunc(extra, func(a, b Finding) int {
-		if less(a, b) {
+		ra, rb := rankOf(a), rankOf(b)
+		if less(ra, rb) {
 			return -1
 		}
-		if less(b, a) {
+		if less(rb, ra) {
 			return 1
 		}
 		return 0
 	})
+	extraRank := make([]ranked, len(extra))
+	for k, fd := range extra {
+		extraRank[k] = rankOf(fd)
+	}
 	// The findings keep their order; each extra one goes before the first
 	// finding that comes after it.
 	out := make([]Finding, 0, len(findings)+len(extra))
 	k := 0
 	for _, fd := range findings {
-		for k < len(extra) && less(extra[k], fd) {
+		r := rankOf(fd)
+		for k < len(extra) && less(extraRank[k], r) {
 			out = append(out, extra[k])
 			k++
 		}

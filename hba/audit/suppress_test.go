@@ -254,3 +254,33 @@ func TestScanFields(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSuppress: 20,000 disjoint md5 rules, every other one waived by
+// a comment above it and a tenth of the comments unused; Suppressions and
+// Suppress, not Lint.
+func BenchmarkSuppress(b *testing.B) {
+	var sb strings.Builder
+	for i := range 20000 {
+		switch {
+		case i%20 == 0:
+			sb.WriteString("# pghba: ignore=md5,ident-tcp -- half unused\n")
+		case i%2 == 0:
+			sb.WriteString("# pghba: ignore=md5 -- legacy\n")
+		}
+		fmt.Fprintf(&sb, "host db%d all 10.%d.%d.0/24 md5\n", i, i/256, i%256)
+	}
+	f := (&hba.Parser{}).ParseBytes("/pg_hba.conf", []byte(sb.String()))
+	findings := Lint(f, LintOptions{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		sups, err := Suppressions(f, knownCheck)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out := Suppress(f, findings, sups, nil)
+		if len(out) != len(findings)+1000 {
+			b.Fatalf("%d findings, want %d", len(out), len(findings)+1000)
+		}
+	}
+}
