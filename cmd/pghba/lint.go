@@ -52,6 +52,13 @@ docs/lint.md):
   missing-map         warning  map= names a map the --ident file lacks
   incomplete          info     the file was too fragmented for the analysis of
                                rules shadowed by several rules together
+  unused-suppression  info     a # pghba: ignore= comment waives nothing
+  bad-suppression     warning  a # pghba: comment that is not a suppression
+
+A comment "# pghba: ignore=ID[,ID...] [-- reason]" at the end of a rule's
+line or on a comment line directly above it waives those checks for the
+rule; "# pghba: ignore-file=ID[,ID...]" for the file. Suppressed findings
+are left out of every format but json and sarif, and never fail the run.
 
 Each file is linted with the nearest .pghba.json in its directory or above,
 up to the repository root (docs/lint.md lists its keys); flags override it.
@@ -157,9 +164,9 @@ type lintJSONFinding struct {
 	Related  []filePos     `json:"related,omitempty"`
 	Included []filePos     `json:"included_from,omitempty"`
 	Witness  *lintJSONCase `json:"witness,omitempty"`
-	// Suppressions are the waivers of the finding (none until in-source
-	// suppressions exist); a suppressed finding is in the JSON and SARIF
-	// output only.
+	// Suppressions are the waivers of the finding (# pghba: ignore=
+	// comments); a suppressed finding is in the JSON and SARIF output
+	// only.
 	Suppressions []lintSuppression `json:"suppressions,omitempty"`
 	// --lines: segment and index replace file and line.
 	Segment string `json:"-"`
@@ -346,6 +353,21 @@ func runLint(inv *invocation, args []string) int {
 			worst(exitUsage)
 		}
 		nm := rep.namerFor(lr.namer, legacy)
+		if lr.supErr != nil {
+			errs := []error{lr.supErr}
+			if j, ok := lr.supErr.(interface{ Unwrap() []error }); ok {
+				errs = j.Unwrap()
+			}
+			for _, err := range errs {
+				var u *audit.UnknownCheckError
+				if errors.As(err, &u) {
+					p := nm.place(u.Pos)
+					fmt.Fprintf(inv.stderr, "pghba lint: %s:%d:%d: unknown check %q in suppression (valid: %s)\n",
+						p.file, p.line, charColumn(lr.raw[hba.Position{Filename: u.Pos.Filename, Line: u.Pos.Line}], p.col), u.Check, lintCheckIDs())
+				}
+			}
+			worst(exitUsage)
+		}
 		results := lintPolicy(lr, settings, changes, nm)
 		for _, r := range results {
 			if r.fails {
@@ -363,8 +385,13 @@ func runLint(inv *invocation, args []string) int {
 type lintRun struct {
 	findings   []audit.Finding
 	namer      namer                   // for the main file's directory
-	raw        map[hba.Position]string // the logical line at each (Filename, Line)
+	raw        map[hba.Position]string // the logical line at each (Filename, Line); a comment line's comment
 	unreadable bool                    // the main file could not be read at all
+	// file is the loaded file (nil when it could not be read), sups its
+	// suppression comments, supErr their unknown check ids.
+	file   *hba.File
+	sups   []audit.Suppression
+	supErr error
 }
 
 // lintFindings lints the main file path, read with p, and the --ident file
@@ -390,8 +417,16 @@ func lintFindings(p *hba.Parser, path, identFile string, opts audit.LintOptions)
 	}
 	if f != nil {
 		findings = append(audit.Lint(f, opts), findings...)
+		lr.file = f
+		lr.sups, lr.supErr = audit.Suppressions(f, func(id audit.CheckID) bool { return lintCheckIndex(string(id)) >= 0 })
 		for _, l := range f.Lines {
 			lr.raw[hba.Position{Filename: l.Pos.Filename, Line: l.Pos.Line}] = l.Raw
+		}
+		for _, c := range f.Comments { // comment lines: what a suppression finding shows and is fingerprinted by
+			k := hba.Position{Filename: c.Pos.Filename, Line: c.Pos.Line}
+			if _, ok := lr.raw[k]; !ok && c.Pos.Column == 1 {
+				lr.raw[k] = c.Text
+			}
 		}
 	}
 	lr.findings = findings

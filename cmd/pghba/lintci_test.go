@@ -132,11 +132,15 @@ func TestLintSARIFValidator(t *testing.T) {
 	write("b/pg_hba_empty.conf", "# nothing\n")
 	write("c/pg_hba.conf", "hostssl all all 10.0.0.0/8 password\n")
 	write("sp ace/pg_hba.conf", "host all all 0.0.0.0/0 md5\n")
+	write("d/pg_hba.conf", "# pghba: ignore-file=host-name\nlocal all all peer\n"+
+		"host all all 10.0.0.0/8 md5 # pghba: ignore=md5 -- legacy clients\n# pghba: ignore=ident-tcp\nhost app bob 192.168.0.0/16 ident\n"+
+		"# pghba: ignroe=md5\nhost app bob 10.0.0.0/8 password\n")
 	cases := map[string][]string{
 		"dangerous":   {"lint", "--format", "sarif", "--listen", "*", "--ident", filepath.Join(root, "examples/pg_ident.conf"), filepath.Join(root, "examples/dangerous_pg_hba.conf")},
 		"many":        {"lint", "--format", "sarif", "--no-config", work, filepath.Join(work, "nosuch.conf")},
 		"path-prefix": {"lint", "--format", "sarif", "--path-prefix", "deploy/hba", "--severity", "md5=error", "a/pg_hba.conf", "c/pg_hba.conf"},
 		"empty":       {"lint", "--format", "sarif", "--enable", "md5", "c/pg_hba.conf"},
+		"suppressed":  {"lint", "--format", "sarif", "--no-config", "d/pg_hba.conf"},
 	}
 	// One validator run for every log: it takes a few seconds to start.
 	logs := t.TempDir()
@@ -258,36 +262,66 @@ func TestLintSARIFContent(t *testing.T) {
 	}
 }
 
-// TestLintColumns checks startColumn: once hba.Position.Column is filled
-// in, every result of the dangerous example has one, on the offending
-// token. Until then the findings carry no column and the test skips.
+// TestLintColumns: examples/dangerous_pg_hba.conf linted to SARIF shows
+// every planted problem (the ids after its "# LINT" markers, and nothing
+// else) with the column span of the token at fault: startColumn and
+// endColumn cover exactly the token each check points at.
 func TestLintColumns(t *testing.T) {
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
-	out, _ := lintOut(t, root, "lint", "--format", "sarif", "--listen", "*", "--ident", "examples/pg_ident.conf", "examples/dangerous_pg_hba.conf")
+	out, _ := lintOut(t, root, "lint", "--format", "sarif", "--no-config", "--listen", "*", "--ident", "examples/pg_ident.conf", "examples/dangerous_pg_hba.conf")
 	log := decodeSARIF(t, out)
-	with := 0
-	for _, r := range log.Runs[0].Results {
-		if r.Locations[0].PhysicalLocation.Region.StartColumn > 0 {
-			with++
+	data, err := os.ReadFile(filepath.Join(root, "examples", "dangerous_pg_hba.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	want := map[string]bool{} // "line id"
+	for k, line := range lines {
+		if _, ids, ok := strings.Cut(line, "# LINT "); ok {
+			for _, id := range strings.Split(strings.TrimSpace(ids), ",") {
+				want[strconv.Itoa(k+1)+" "+id] = true
+			}
 		}
 	}
-	if with == 0 {
-		t.Skip("hba.Position.Column is not filled in yet: no finding has a column, so SARIF has no startColumn (issue 16, columns)")
-	}
-	data, _ := os.ReadFile(filepath.Join(root, "examples", "dangerous_pg_hba.conf"))
-	lines := strings.Split(string(data), "\n")
+	got := map[string]bool{}
 	for _, r := range log.Runs[0].Results {
 		reg := r.Locations[0].PhysicalLocation.Region
-		if reg.StartColumn == 0 {
-			t.Errorf("line %d %s: no startColumn", reg.StartLine, r.RuleID)
-			continue
+		key := strconv.Itoa(reg.StartLine) + " " + r.RuleID
+		got[key] = true
+		if !want[key] {
+			t.Errorf("line %d: %s is not planted", reg.StartLine, r.RuleID)
 		}
 		line := lines[reg.StartLine-1]
-		if reg.StartColumn > len(line) || line[reg.StartColumn-1] == ' ' || line[reg.StartColumn-1] == '\t' {
-			t.Errorf("line %d %s: startColumn %d is not on a token of %q", reg.StartLine, r.RuleID, reg.StartColumn, line)
+		if reg.StartColumn < 1 || reg.EndColumn <= reg.StartColumn || reg.EndColumn-1 > len(line) {
+			t.Errorf("line %d %s: span [%d, %d) is not on %q", reg.StartLine, r.RuleID, reg.StartColumn, reg.EndColumn, line)
+			continue
 		}
-		if reg.EndColumn != 0 && reg.EndColumn <= reg.StartColumn {
-			t.Errorf("line %d %s: endColumn %d before startColumn %d", reg.StartLine, r.RuleID, reg.EndColumn, reg.StartColumn)
+		span := line[reg.StartColumn-1 : reg.EndColumn-1] // the file is ASCII: code points are bytes
+		rule, _, _ := strings.Cut(line, "#")
+		fields := strings.Fields(rule)
+		var token string
+		switch r.RuleID {
+		case "duplicate", "unreachable":
+			token = strings.TrimSpace(rule)
+		case "never-matches":
+			token = fields[0]
+		case "trust-remote", "wide-open", "replication-wide", "host-name", "unreachable-listen":
+			token = fields[3]
+		case "password-cleartext", "md5", "ident-tcp":
+			token = fields[4]
+		case "missing-map":
+			token = "map=dbas"
+		default:
+			t.Errorf("line %d: %s: no column expected for this check", reg.StartLine, r.RuleID)
+			continue
+		}
+		if span != token || strings.Index(line, token) != reg.StartColumn-1 {
+			t.Errorf("line %d %s: span [%d, %d) is %q, want %q", reg.StartLine, r.RuleID, reg.StartColumn, reg.EndColumn, span, token)
+		}
+	}
+	for key := range want {
+		if !got[key] {
+			t.Errorf("planted %s: not reported", key)
 		}
 	}
 }
@@ -516,15 +550,15 @@ func TestLintSuppressionsCarried(t *testing.T) {
 	}
 }
 
-// TestLintColumnsWritten: a finding whose position has a column (as the
-// library will give, in bytes) gets it, counted in code points, as
-// startColumn in SARIF, col= in github, column in JSON and checkstyle; one
+// TestLintColumnsWritten: a finding whose position has a column span (as
+// the library gives, in bytes) gets it, counted in code points, as
+// startColumn and endColumn in SARIF, col= in github, column in JSON and checkstyle; one
 // without gets none.
 func TestLintColumnsWritten(t *testing.T) {
 	rep := &lintReport{cwd: "/r", root: "/r"}
 	nm := rep.namerFor(namer{dir: "/r"}, false)
 	lr := &lintRun{raw: map[hba.Position]string{{Filename: "/r/pg_hba.conf", Line: 1}: "host é all 0.0.0.0/0 md5"}, findings: []audit.Finding{
-		{Pos: hba.Position{Filename: "/r/pg_hba.conf", Line: 1, Column: 23}, Severity: audit.SeverityWarning, Check: audit.CheckMD5, Message: "m"},
+		{Pos: hba.Position{Filename: "/r/pg_hba.conf", Line: 1, Column: 23, EndColumn: 26}, Severity: audit.SeverityWarning, Check: audit.CheckMD5, Message: "m"},
 		{Pos: hba.Position{Filename: "/r/pg_hba.conf", Line: 1}, Severity: audit.SeverityWarning, Check: audit.CheckWideOpen, Message: "w"},
 	}}
 	s := &lintSettings{enabled: map[string]bool{audit.CheckMD5: true, audit.CheckWideOpen: true}, failOn: audit.SeverityWarning}
@@ -536,7 +570,7 @@ func TestLintColumnsWritten(t *testing.T) {
 		rep.write(&b)
 		out[f] = b.String()
 	}
-	if strings.Count(out["sarif"], `"startColumn"`) != 1 || !strings.Contains(out["sarif"], `"startLine":1,"startColumn":22,`) {
+	if strings.Count(out["sarif"], `"startColumn"`) != 1 || !strings.Contains(out["sarif"], `"startLine":1,"startColumn":22,"endColumn":25,`) {
 		t.Errorf("sarif: want startColumn 22 (byte 23 after a two-byte é) on the md5 result only:\n%s", out["sarif"])
 	}
 	if !strings.Contains(out["github"], "line=1,col=22,title=pghba md5") || !strings.Contains(out["github"], "line=1,title=pghba wide-open") {

@@ -73,6 +73,10 @@ var lintChecks = []lintCheck{
 		"With --pgdata, --config-file or --dsn: a scram-sha-256 rule while the server has password_encryption = md5; passwords set from then on are stored as MD5, and scram-sha-256 refuses MD5 secrets."},
 	{audit.CheckNoSSLCA, "ClientCertificateWithoutCA", audit.SeverityWarning, "Client certificates without ssl_ca_file.",
 		"With --pgdata, --config-file or --dsn: a cert rule or a clientcert= option while the server has no ssl_ca_file; the line loads, and every connection it matches fails."},
+	{audit.CheckUnusedSuppression, "UnusedSuppression", audit.SeverityInfo, "A suppression comment waives nothing.",
+		"A # pghba: ignore= or ignore-file= comment names a check that has no finding on its rule (or in its file): the problem was fixed, or the comment is not on the rule's line or directly above it."},
+	{audit.CheckBadSuppression, "MalformedSuppression", audit.SeverityWarning, "A pghba: comment is not a valid suppression.",
+		"A comment starting with pghba: is not # pghba: ignore=ID[,ID...] [-- reason] or ignore-file=ID[,ID...], or it names load-error, which cannot be waived."},
 	{audit.CheckIncomplete, "IncompleteAnalysis", audit.SeverityInfo, "The file was too fragmented for the full analysis.",
 		"The file is too fragmented for the analysis of rules shadowed by several rules together within its work limit; the rules named were only compared with each earlier rule alone."},
 }

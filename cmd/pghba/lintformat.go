@@ -1,9 +1,9 @@
 package main
 
 // This file is what pghba lint reports and how: the findings of each file
-// turned into results by the one policy function (checks enabled,
-// severities, changed lines; in-source suppressions will be applied there
-// too), and the writers of every --format.
+// turned into results by the one policy function (in-source
+// suppressions, checks enabled, severities, changed lines), and the
+// writers of every --format.
 
 import (
 	"crypto/sha256"
@@ -35,6 +35,7 @@ type lintPlace struct {
 	file      string // display name
 	uri       string // SARIF and github name: a slash path from the root (or --path-prefix), else absolute
 	line, col int
+	endCol    int    // just past the token at fault; 0 with col
 	seg       string // --lines: the segment and index of the line
 	idx       int
 }
@@ -50,9 +51,9 @@ type lintResult struct {
 	witness     *lintJSONCase
 	snippet     string // the rule's logical line; "" when unknown
 	fingerprint string
-	// suppressions are the waivers that apply (none until in-source
-	// suppressions exist): a suppressed result is in the JSON and SARIF
-	// output only and never fails the run.
+	// suppressions are the waivers that apply (a # pghba: ignore=
+	// comment): a suppressed result is in the JSON and SARIF output only
+	// and never fails the run.
 	suppressions []lintSuppression
 	fails        bool // not suppressed, and at the fail-on level or worse
 }
@@ -72,7 +73,7 @@ func (rep *lintReport) namerFor(n namer, legacy bool) lintNamer {
 // from the working directory (FILE arguments); the URI from the repository
 // root, or --path-prefix and the path from the working directory.
 func (nm lintNamer) place(p hba.Position) lintPlace {
-	lp := lintPlace{line: p.Line, col: p.Column}
+	lp := lintPlace{line: p.Line, col: p.Column, endCol: p.EndColumn}
 	if l := nm.main.locate(p); l.Segment != "" {
 		lp.seg, lp.idx = l.Segment, l.Index
 	}
@@ -115,14 +116,18 @@ func relOrAbs(dir, name string) string {
 
 // lintPolicy turns the findings of one file into its results. It is the one
 // place where a finding is kept or dropped and gets its severity: the
-// enabled checks, the severities of the configuration and flags, the lines
-// --new-from-rev keeps. In-source suppressions (# pghba: ignore=...) are
-// to be applied here as well, once the parser keeps comments: they will
-// fill lintResult.suppressions.
+// in-source suppressions (# pghba: ignore=..., audit.Suppress: they fill
+// lintResult.suppressions and add unused-suppression and bad-suppression
+// findings), the enabled checks, the severities of the configuration and
+// flags, the lines --new-from-rev keeps.
 func lintPolicy(lr *lintRun, s *lintSettings, changes *changedLines, nm lintNamer) []lintResult {
 	var out []lintResult
 	seen := map[string]int{} // check and rule text: occurrences so far
-	for _, fd := range lr.findings {
+	findings := lr.findings
+	if lr.file != nil {
+		findings = audit.Suppress(lr.file, findings, lr.sups, func(id audit.CheckID) bool { return s.enabled[string(id)] })
+	}
+	for _, fd := range findings {
 		check := string(fd.Check)
 		if !s.enabled[check] || !changes.has(fd.Pos.Filename, fd.Pos.Line) {
 			continue
@@ -133,8 +138,14 @@ func lintPolicy(lr *lintRun, s *lintSettings, changes *changedLines, nm lintName
 		}
 		r := lintResult{lintPlace: nm.place(fd.Pos), severity: sev, check: check,
 			message: fd.Message, witness: lintCase(fd.Witness)}
+		if fd.Suppressed != nil {
+			r.suppressions = []lintSuppression{{Kind: "inSource", Justification: fd.Suppressed.Reason}}
+		}
 		r.snippet = lr.raw[hba.Position{Filename: fd.Pos.Filename, Line: fd.Pos.Line}]
-		r.col = charColumn(r.snippet, r.col)
+		r.col, r.endCol = charColumn(r.snippet, r.col), charColumn(r.snippet, r.endCol)
+		if r.col == 0 || r.endCol <= r.col {
+			r.endCol = 0
+		}
 		for _, p := range fd.Related {
 			r.related = append(r.related, nm.place(p))
 		}
@@ -319,6 +330,7 @@ func (rep *lintReport) location(p lintPlace, snippet string) sarifPhysicalLocati
 	loc.Region = &sarifRegion{StartLine: max(p.line, 1)}
 	if p.line > 0 {
 		loc.Region.StartColumn = p.col // in code points: the run's columnKind
+		loc.Region.EndColumn = p.endCol
 		if snippet != "" {
 			loc.Region.Snippet = &sarifMessage{Text: snippet}
 		}

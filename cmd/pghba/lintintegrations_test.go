@@ -172,9 +172,9 @@ func TestActionLintStep(t *testing.T) {
 		status                string
 		annotation            string
 	}{
-		{"db", "", "", "1", "::warning file=db/pg_hba.conf,line=2,title=pghba md5::"},
-		{"db/pg_hba.conf .", "", "none", "0", "::warning file=db/pg_hba.conf,line=2,title=pghba md5::"},
-		{"db", "strict.json", "error", "1", "::error file=db/pg_hba.conf,line=2,title=pghba md5::"},
+		{"db", "", "", "1", "::warning file=db/pg_hba.conf,line=2,col=25,title=pghba md5::"},
+		{"db/pg_hba.conf .", "", "none", "0", "::warning file=db/pg_hba.conf,line=2,col=25,title=pghba md5::"},
+		{"db", "strict.json", "error", "1", "::error file=db/pg_hba.conf,line=2,col=25,title=pghba md5::"},
 		{"db nosuch.conf", "", "", "2", "::error file=nosuch.conf,title=pghba load-error::"},
 	} {
 		output := filepath.Join(t.TempDir(), "output")

@@ -6,6 +6,9 @@
 //     and rules that earlier rules cover, alone or together: proved, with
 //     the covering lines and a witness connection) and settings that expose
 //     the server. Each [Finding] names its check with a [CheckID].
+//   - [Suppressions] reads the "# pghba: ignore=ID" comments of a file and
+//     [Suppress] applies them to the findings, reporting the unused and
+//     malformed ones.
 //   - [Exposure] summarises who can reach what: per method, [Transport],
 //     client addresses, databases and users (each a [NameSet]).
 //   - [ParsePolicy] reads allow/deny expectations and [CheckPolicy] checks

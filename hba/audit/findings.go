@@ -93,7 +93,18 @@ const (
 
 // Finding is one lint result.
 type Finding struct {
-	// Pos is the line; IncludedFrom the include chain, innermost first.
+	// Pos is the line, with Column and EndColumn (bytes of the logical
+	// line, see hba.Position) on what is at fault: the TYPE column for
+	// never-matches; the whole rule, TYPE to its last option, for
+	// duplicate, unreachable and incomplete; the ADDRESS column (with a
+	// separate netmask) for unreachable-listen, trust-remote, wide-open,
+	// replication-wide and host-name; the METHOD column for
+	// password-cleartext, md5, ident-tcp and password-encryption; the map=
+	// option for missing-map; the clientcert= option, else METHOD, for
+	// no-ssl-ca; the comment for unused-suppression and bad-suppression;
+	// the error's own token for load-error (0 when the error is about the
+	// line or file as a whole). IncludedFrom is the include chain,
+	// innermost first.
 	Pos          hba.Position
 	IncludedFrom []hba.Position
 	Severity     Severity
@@ -107,4 +118,7 @@ type Finding struct {
 	// rule would match and an earlier rule decides; nil when none could be
 	// built without host names, interfaces or role grants.
 	Witness *hba.Conn
+	// Suppressed, set by Suppress, is the suppression comment that waives
+	// the finding; nil when none does.
+	Suppressed *Suppression
 }

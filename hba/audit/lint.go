@@ -106,7 +106,7 @@ func (g lintRoles) IsMember(_ context.Context, role, group string) (bool, error)
 }
 
 func (l *linter) add(r *hba.Rule, sev Severity, check CheckID, msg string, related []hba.Position, w *hba.Conn) {
-	l.out = append(l.out, Finding{Pos: r.Pos(), IncludedFrom: r.IncludedFrom(), Severity: sev, Check: check, Message: msg, Related: related, Witness: w})
+	l.out = append(l.out, Finding{Pos: findingPos(r, check), IncludedFrom: r.IncludedFrom(), Severity: sev, Check: check, Message: msg, Related: related, Witness: w})
 }
 
 func (l *linter) run() {
@@ -179,13 +179,13 @@ func (l *linter) reportIncomplete() {
 		first, list := names(l.incomplete)
 		msg := "the analysis of rules shadowed by several earlier rules together gave up on " + list +
 			" (too many overlapping ranges); they were only compared with each earlier rule alone"
-		l.out = append(l.out, Finding{Pos: first.Pos(), IncludedFrom: first.IncludedFrom(), Severity: SeverityInfo, Check: CheckIncomplete, Message: msg})
+		l.out = append(l.out, Finding{Pos: findingPos(first, CheckIncomplete), IncludedFrom: first.IncludedFrom(), Severity: SeverityInfo, Check: CheckIncomplete, Message: msg})
 	}
 	if len(l.reUndecided) > 0 {
 		first, list := names(l.reUndecided)
 		msg := "regular expression too complex to evaluate against the database or user names of " + list +
 			": no proof that earlier rules shadow these lines is claimed"
-		l.out = append(l.out, Finding{Pos: first.Pos(), IncludedFrom: first.IncludedFrom(), Severity: SeverityInfo, Check: CheckIncomplete, Message: msg})
+		l.out = append(l.out, Finding{Pos: findingPos(first, CheckIncomplete), IncludedFrom: first.IncludedFrom(), Severity: SeverityInfo, Check: CheckIncomplete, Message: msg})
 	}
 	// Keep file order: by line, whatever column a finding points at.
 	type lineKey struct {
