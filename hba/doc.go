@@ -224,7 +224,13 @@
 //     user column of a reject rule, PostgreSQL 16 rejects a user name of
 //     62 a's at that rule after 0.8 s (measured on a 2-core machine).
 //     Which answer the server would give is not known at the bound, so
-//     none is guessed.
+//     none is guessed. The bound is some 0.5–0.9 s of CPU; Decide (and so
+//     Match, MatchContext and a Holder's) polls its context during such a
+//     match, every 65,536 units of work: once the context has ended the
+//     match stops (0.8 ms into a match, measured, against 0.5–0.8 s
+//     before) and the decision is Unresolved, ReasonRegexTooComplex, with
+//     an Err that matches ctx.Err() with errors.Is. Explain runs the match
+//     to the bound.
 //   - A Resolver failure or timeout (anything but "not found") and an
 //     Interfaces error refuse the connection at the rule (Unresolved),
 //     where the server logs the failure and treats the rule as not
