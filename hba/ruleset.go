@@ -362,7 +362,7 @@ func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolv
 			}
 		case nameReplication:
 		case nameRegex:
-			ok, err := matchRegex(r.regexp(i), db, st)
+			ok, err := r.regexp(i).MatchErrContext(st.regexCtx(), db)
 			if err != nil {
 				st.regexFailed(err)
 				return false, true
@@ -393,7 +393,7 @@ func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
 				return ok, un
 			}
 		case nameRegex:
-			ok, err := matchRegex(r.regexp(i), user, st)
+			ok, err := r.regexp(i).MatchErrContext(st.regexCtx(), user)
 			if err != nil {
 				st.regexFailed(err)
 				return false, true

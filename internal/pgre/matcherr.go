@@ -27,7 +27,7 @@ func (re *Regexp) MatchErr(s string) (bool, error) {
 // units of work (at most a few milliseconds of CPU) and, once it has
 // ended, returns false with a *CanceledError wrapping ctx.Err(), never a
 // match or a non-match. Without back-references it is MatchErr: matching
-// is polynomial and ctx is not looked at.
+// is polynomial and ctx is not looked at. A nil ctx is never polled.
 func (re *Regexp) MatchErrContext(ctx context.Context, s string) (bool, error) {
 	if !re.backref {
 		return re.search.matchAnywhere(s), nil

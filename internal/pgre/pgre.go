@@ -248,7 +248,8 @@ func (re *Regexp) findBackref(s string) (m []int, err error) {
 	return re.findBackrefContext(nil, s)
 }
 
-// findBackrefContext is findBackref, stopped when ctx (if not nil) ends:
+// findBackrefContext is findBackref, stopped when ctx ends (a nil ctx is
+// not polled):
 // the error is then a *CanceledError.
 func (re *Regexp) findBackrefContext(ctx context.Context, s string) (m []int, err error) {
 	if !re.search.matchAnywhere(s) {
