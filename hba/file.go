@@ -215,6 +215,7 @@ func (p *Parser) parseMain(l *loader, abs string, data []byte, withLines bool) *
 			}
 		}
 		if err != nil {
+			err = l.lineError(tl.pos, err)
 			f.Errors = append(f.Errors, err)
 		}
 		if withLines {

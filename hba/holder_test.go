@@ -156,3 +156,28 @@ func TestHolderZero(t *testing.T) {
 		t.Fatalf("zero Holder matched: %v, %v", r, err)
 	}
 }
+
+// TestNilHolderRefusesLikeZeroHolder: a nil *Holder does not panic; it
+// refuses as the zero Holder does, and Store on it is a no-op.
+func TestNilHolderRefusesLikeZeroHolder(t *testing.T) {
+	var h *Holder
+	var zero Holder
+	c := Conn{Addr: netip.MustParseAddr("10.0.0.1"), User: "u", Database: "d"}
+	rs, err := (&Parser{Version: 16}).LoadBytes("/x/pg_hba.conf", []byte("host all all 0.0.0.0/0 trust\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Store(rs)
+	if got := h.Load(); got != nil {
+		t.Fatalf("nil Holder Load = %v, want nil", got)
+	}
+	r, err := h.MatchContext(context.Background(), c)
+	zr, zerr := zero.MatchContext(context.Background(), c)
+	if r != nil || zr != nil {
+		t.Fatalf("nil Holder matched %v, zero Holder %v", r, zr)
+	}
+	var de, zde *DenyError
+	if !errors.As(err, &de) || !errors.As(zerr, &zde) || de.Error() != zde.Error() {
+		t.Fatalf("nil Holder error %v, zero Holder error %v: want the same DenyError", err, zerr)
+	}
+}

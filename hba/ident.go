@@ -148,9 +148,13 @@ func (p *Parser) parseIdentMain(l *loader, abs string, data []byte) *IdentFile {
 			}
 		}
 		if ln.Err != nil {
+			ln.Err = l.lineError(tl.pos, ln.Err)
 			f.Errors = append(f.Errors, ln.Err)
 		}
 		f.Lines = append(f.Lines, ln)
+		if l.halted && ln.Err != nil && ln.Err.Err == ErrLimit {
+			break
+		}
 	}
 	l.finish(&f.Errors)
 	return f

@@ -48,6 +48,21 @@ func (l *loader) limitErr(pos Position, what string, n int) *Error {
 	return e
 }
 
+// lineError counts the error err of the line at pos and returns what the
+// line records: err, or the limit error when err is one past MaxErrors
+// (the load then halts). An error recorded after the load halted (the
+// limit error itself, or the line that halted it) is not counted.
+func (l *loader) lineError(pos Position, err *Error) *Error {
+	if l.halted {
+		return err
+	}
+	l.nerrs++
+	if l.nerrs > l.lim.MaxErrors {
+		return l.limitErr(pos, "errors per load", l.lim.MaxErrors)
+	}
+	return err
+}
+
 // finish makes sure a load that reached a limit reports it: when the
 // line that reached it was hidden behind an earlier error of an @file, the
 // limit error is added.
@@ -103,6 +118,13 @@ type Limits struct {
 	// MaxExpandedTokens bounds the tokens @file expansion produces per load.
 	// Default 2,097,152.
 	MaxExpandedTokens int
+	// MaxErrors bounds the line errors of one load (in File.Errors,
+	// IdentFile.Errors or the ErrorList of a failed Load). The line whose
+	// error would be one past it gets the limit error in its place, and
+	// nothing after it is read: an error line retains some 300 bytes while
+	// a line of text may be 2, so without it a file of error lines costs
+	// more than a hundred times its size. Default 100,000.
+	MaxErrors int
 }
 
 // DefaultLimits are the limits a zero Limits field stands for.
@@ -113,6 +135,7 @@ var DefaultLimits = Limits{
 	MaxTokens:         16 << 20,
 	MaxLineTokens:     1 << 20,
 	MaxExpandedTokens: 2 << 20,
+	MaxErrors:         100_000,
 }
 
 // resolved returns l with zero fields set to their defaults and negative
@@ -133,6 +156,7 @@ func (l Limits) resolved() Limits {
 		MaxTokens:         pick(l.MaxTokens, DefaultLimits.MaxTokens),
 		MaxLineTokens:     pick(l.MaxLineTokens, DefaultLimits.MaxLineTokens),
 		MaxExpandedTokens: pick(l.MaxExpandedTokens, DefaultLimits.MaxExpandedTokens),
+		MaxErrors:         pick(l.MaxErrors, DefaultLimits.MaxErrors),
 	}
 	switch {
 	case l.MaxBytes == 0:

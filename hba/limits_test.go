@@ -407,8 +407,8 @@ func TestLoadContextCanceledInLongFile(t *testing.T) {
 }
 
 func TestLimitsNegativeMeansNoLimit(t *testing.T) {
-	r := Limits{MaxBytes: -1, MaxFiles: -1, MaxLines: -1, MaxTokens: -1, MaxLineTokens: -1, MaxExpandedTokens: -1}.resolved()
-	if r.MaxBytes < 1<<62 || r.MaxFiles < 1<<30 || r.MaxLines < 1<<30 || r.MaxTokens < 1<<30 || r.MaxLineTokens < 1<<30 || r.MaxExpandedTokens < 1<<30 {
+	r := Limits{MaxBytes: -1, MaxFiles: -1, MaxLines: -1, MaxTokens: -1, MaxLineTokens: -1, MaxExpandedTokens: -1, MaxErrors: -1}.resolved()
+	if r.MaxBytes < 1<<62 || r.MaxFiles < 1<<30 || r.MaxLines < 1<<30 || r.MaxTokens < 1<<30 || r.MaxLineTokens < 1<<30 || r.MaxExpandedTokens < 1<<30 || r.MaxErrors < 1<<30 {
 		t.Fatalf("%+v", r)
 	}
 	if (Limits{}).resolved() != DefaultLimits {
@@ -476,5 +476,86 @@ func BenchmarkHostileLoad(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestErrorBudgetStopsLoadAtFirstErrorPast: a file of error lines stops
+// at Limits.MaxErrors with a positioned limit error in place of the next
+// line's own error, and nothing after it is read; in ParseFile, Load and
+// ParseIdentFile alike. Raising or removing the limit reads the whole file.
+func TestErrorBudgetStopsLoadAtFirstErrorPast(t *testing.T) {
+	dir := t.TempDir()
+	// Lines 1-2 are good; 3, 4, 5, ... errors; the 4th error is line 6.
+	hbaConf := "local all all trust\nlocal all all trust\n" + strings.Repeat("x\n", 20) + "local all all trust\n"
+	identConf := "m a b\nm a b\n" + strings.Repeat("x\n", 20) + "m a b\n"
+	writeFiles(t, dir, map[string]string{"pg_hba.conf": hbaConf, "pg_ident.conf": identConf})
+	main, ident := filepath.Join(dir, "pg_hba.conf"), filepath.Join(dir, "pg_ident.conf")
+	const want = "pghba limit of 3 errors per load exceeded"
+	check := func(what string, errs ErrorList, nLines int) {
+		t.Helper()
+		if len(errs) != 4 {
+			t.Fatalf("%s: %d errors, want 3 and the limit: %v", what, len(errs), errs)
+		}
+		for _, e := range errs[:3] {
+			if errors.Is(e, ErrLimit) {
+				t.Errorf("%s: %v is a limit error", what, e)
+			}
+		}
+		e := errs[3]
+		if !errors.Is(e, ErrLimit) || e.Msg != want || e.Pos.Filename != main && e.Pos.Filename != ident || e.Pos.Line != 6 {
+			t.Errorf("%s: last error %v at %+v, want %q at line 6", what, e, e.Pos, want)
+		}
+		if nLines >= 0 && nLines != 6 {
+			t.Errorf("%s: %d lines read, want 6 (nothing past the limit)", what, nLines)
+		}
+	}
+	p := &Parser{Version: 16, Limits: Limits{MaxErrors: 3}}
+	f, err := p.ParseFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("ParseFile", f.Errors, len(f.Lines))
+	if len(f.Rules) != 2 {
+		t.Errorf("ParseFile: %d rules, want 2", len(f.Rules))
+	}
+	_, err = p.Load(main)
+	var list ErrorList
+	if !errors.As(err, &list) || !errors.Is(err, ErrLimit) {
+		t.Fatalf("Load: %v, want an ErrorList with the limit", err)
+	}
+	check("Load", list, -1)
+	idf, err := p.ParseIdentFile(ident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("ParseIdentFile", idf.Errors, len(idf.Lines))
+
+	for _, lim := range []int{20, -1} {
+		p.Limits.MaxErrors = lim
+		f, _ := p.ParseFile(main)
+		idf, _ := p.ParseIdentFile(ident)
+		if len(f.Errors) != 20 || errors.Is(f.Errors, ErrLimit) || len(f.Rules) != 3 ||
+			len(idf.Errors) != 20 || errors.Is(idf.Errors, ErrLimit) || len(idf.Mappings) != 3 {
+			t.Errorf("MaxErrors %d: hba %d errors %d rules, ident %d errors %d maps; want all read",
+				lim, len(f.Errors), len(f.Rules), len(idf.Errors), len(idf.Mappings))
+		}
+	}
+}
+
+// TestErrorLinesFailFastAtDefaultLimit is the red-team's file of 4,000,000
+// lines of `x` (8 MB): with the default limits it stops at the 100,001st
+// error line rather than holding four million errors.
+func TestErrorLinesFailFastAtDefaultLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("8 MB input")
+	}
+	data := []byte(strings.Repeat("x\n", 4_000_000))
+	f := (&Parser{Version: 16}).ParseBytes("/x/pg_hba.conf", data)
+	n := DefaultLimits.MaxErrors
+	if len(f.Errors) != n+1 || len(f.Lines) != n+1 {
+		t.Fatalf("%d errors, %d lines; want %d", len(f.Errors), len(f.Lines), n+1)
+	}
+	if e := f.Errors[n]; !errors.Is(e, ErrLimit) || e.Pos.Line != n+1 || e.Msg != "pghba limit of 100000 errors per load exceeded" {
+		t.Fatalf("%v at %+v", e, e.Pos)
 	}
 }

@@ -30,6 +30,7 @@ type loader struct {
 	tokens    int
 	expanded  int
 	ticks     int
+	nerrs     int // line errors recorded
 	// halted is set when a limit is reached or ctx ends: nothing more is
 	// read. haltErr is the first limit error, stopped the context's.
 	halted  bool

@@ -481,7 +481,7 @@ func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolv
 			}
 		case nameReplication:
 		case nameRegex:
-			ok, err := r.regexp(i).MatchErr(db)
+			ok, err := r.regexp(i).MatchErrContext(st.regexCtx(), db)
 			if err != nil {
 				st.regexFailed(err)
 				return false, true
@@ -512,7 +512,7 @@ func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
 				return ok, un
 			}
 		case nameRegex:
-			ok, err := r.regexp(i).MatchErr(user)
+			ok, err := r.regexp(i).MatchErrContext(st.regexCtx(), user)
 			if err != nil {
 				st.regexFailed(err)
 				return false, true

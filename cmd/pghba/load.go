@@ -4,11 +4,11 @@ package main
 // and the load errors they report when it does not load.
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 
 	"github.com/pghba/pghba/hba"
 )
@@ -110,14 +110,16 @@ func hbaErrors(err error, path string) []*hba.Error {
 }
 
 // writeLoadErrors prints load errors as file:line: message, one a line.
+// They are written through a small buffer as they go, not gathered into
+// one string first: a load holds at most Limits.MaxErrors of them.
 func writeLoadErrors(w io.Writer, errs []jsonError) {
-	var b strings.Builder
+	b := bufio.NewWriter(w)
 	for _, e := range errs {
 		if e.Segment != "" {
-			fmt.Fprintf(&b, "%s[%d]: %s\n", e.Segment, e.Index, e.Message)
+			fmt.Fprintf(b, "%s[%d]: %s\n", e.Segment, e.Index, e.Message)
 			continue
 		}
-		fmt.Fprintf(&b, "%s:%d: %s\n", e.File, e.Line, e.Message)
+		fmt.Fprintf(b, "%s:%d: %s\n", e.File, e.Line, e.Message)
 	}
-	io.WriteString(w, b.String())
+	b.Flush()
 }

@@ -29,9 +29,11 @@ checking the verdict and the assertions:
   allow      hostssl   10.0.0.1     user=alice line=conf.d/app.conf:2
   deny       host      10.1.2.3     user=repl replication=physical
 
-allow: a rule matched and its method is not reject. deny: a reject rule, no
-rule at all, or a rule that could not be evaluated (a +role or samerole rule
-without --roles, a host-name rule whose lookup failed). The type is local,
+allow: a rule matched and its method is not reject. deny: a reject rule or no
+rule at all. A decision that could not be evaluated (a +role or samerole rule
+without --roles, a host-name rule whose lookup failed, a regular expression
+too complex to evaluate) fails allow and deny alike, "could not be evaluated:
+REASON": the server might grant that connection. The type is local,
 host or hostnossl (TCP, unencrypted), hostssl (SSL) or hostgssenc (GSSAPI
 encryption); TCP types take the client's IP address. user= is required;
 db= defaults to the user name; replication=physical|logical. method=NAME

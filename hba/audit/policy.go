@@ -22,7 +22,12 @@ import (
 //	deny       host      10.1.2.3    user=repl replication=physical
 //
 // The verdict is allow (a rule matched and its method is not reject) or
-// deny (a reject rule, no rule, or a rule that could not be evaluated).
+// deny (a reject rule, or no rule). A decision that could not be evaluated
+// (Unresolved: a rule needed a source that was not given, a lookup failed,
+// a regular expression was too complex to evaluate) fails both verdicts
+// with "could not be evaluated: REASON": PostgreSQL refuses no such
+// connection for that reason, and might grant it, so a deny that passed
+// on it would be a false assurance.
 // The type is local (Unix-domain socket) or a TCP connection: host and
 // hostnossl are unencrypted, hostssl is SSL-encrypted, hostgssenc is
 // GSSAPI-encrypted. TCP types take the client's IP address next.
@@ -261,6 +266,8 @@ func CheckPolicy(ctx context.Context, rs *hba.Ruleset, exps []Expectation) []Pol
 		r := PolicyResult{Expectation: e, Decision: d, Message: rs.Message(d, e.Conn)}
 		allowed := d.Outcome == hba.Matched
 		switch {
+		case d.Outcome == hba.Unresolved:
+			r.Problems = append(r.Problems, unresolvedText(rs, d))
 		case e.Allow && !allowed:
 			r.Problems = append(r.Problems, "expected allow, got "+verdictText(d))
 		case !e.Allow && allowed:
@@ -286,6 +293,19 @@ func CheckPolicy(ctx context.Context, rs *hba.Ruleset, exps []Expectation) []Pol
 		out = append(out, r)
 	}
 	return out
+}
+
+// unresolvedText is the problem of an expectation whose decision could
+// not be evaluated, allow or deny alike.
+func unresolvedText(rs *hba.Ruleset, d hba.Decision) string {
+	msg := "could not be evaluated: " + d.Reason.String()
+	if d.Err != nil {
+		msg += ": " + d.Err.Error()
+	}
+	if d.Rule != nil {
+		msg += " (at " + relPos(rs, d.Rule.Pos()) + ")"
+	}
+	return msg
 }
 
 func verdictText(d hba.Decision) string {

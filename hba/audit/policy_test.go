@@ -124,8 +124,8 @@ allow host 172.16.0.1 user=bob line=1
 		nil,
 		{"expected allow, got deny (no matching rule)"},
 		{"expected the rule at line 2, but no rule decided"},
-		{"expected allow, got deny (unresolved: the rule tests role membership and no role source was given)"},
-		{"expected allow, got deny (unresolved: the rule tests role membership and no role source was given)",
+		{"could not be evaluated: the rule tests role membership and no role source was given (at conf.d/app.conf:1)"},
+		{"could not be evaluated: the rule tests role membership and no role source was given (at conf.d/app.conf:1)",
 			"expected the rule at line 1, got conf.d/app.conf:1"},
 	}
 	if len(res) != len(want) {
@@ -144,6 +144,61 @@ allow host 172.16.0.1 user=bob line=1
 	res = audit.CheckPolicy(context.Background(), rs, exps[9:10])
 	if !res[0].Passed() {
 		t.Errorf("with roles: %q", res[0].Problems)
+	}
+}
+
+// TestCheckPolicyUnresolvedFailsDenyAndAllow: a decision that could not be
+// evaluated (a role rule without roles, a host-name rule without a
+// resolver, a regular expression over the work bound) fails a deny
+// expectation as well as an allow one, with the reason and the rule: the
+// server might have granted the connection, so a passing deny would be a
+// false assurance. With the source given, the same deny holds.
+func TestCheckPolicyUnresolvedFailsDenyAndAllow(t *testing.T) {
+	conf := `host all +admins 10.0.0.0/8 reject
+host all "/^(a*)(a*)(a*)(a*)(a*)(a*)\6\5\4\3\2\1$" 192.168.0.0/16 reject
+host all all db.example.com reject
+host all all 0.0.0.0/0 trust
+`
+	rs, err := (&hba.Parser{Version: 16}).LoadBytes("/etc/pg_hba.conf", []byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("a", 62)
+	exps, err := audit.ParsePolicy("policy", []byte(`deny host 10.1.2.3 user=alice
+allow host 10.1.2.3 user=alice
+deny host 192.168.1.1 user=`+long+`
+deny host 172.16.0.1 user=bob
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"could not be evaluated: the rule tests role membership and no role source was given (at pg_hba.conf:1)",
+		"could not be evaluated: the rule tests role membership and no role source was given (at pg_hba.conf:1)",
+		"could not be evaluated: regular expression too complex to evaluate",
+		"could not be evaluated: the rule names a host and no resolver was given (at pg_hba.conf:3)",
+	}
+	res := audit.CheckPolicy(context.Background(), rs, exps)
+	if len(res) != len(want) {
+		t.Fatalf("%d results", len(res))
+	}
+	for i, r := range res {
+		got := strings.Join(r.Problems, "|")
+		if i == 2 {
+			// The regex reason carries the matcher's error and the rule.
+			if !strings.HasPrefix(got, want[i]) || !strings.HasSuffix(got, "(at pg_hba.conf:2)") || r.Decision.Outcome != hba.Unresolved {
+				t.Errorf("%d (%s): %q\nwant %q…(at pg_hba.conf:2)", i, r.Expectation.Text, got, want[i])
+			}
+			continue
+		}
+		if got != want[i] {
+			t.Errorf("%d (%s): %q\nwant %q", i, r.Expectation.Text, got, want[i])
+		}
+	}
+	// Given the roles, the first deny is decided (alice is an admin) and holds.
+	rs = rs.WithEnv(hba.Env{Roles: hba.RoleGraph{"alice": {"admins"}}})
+	if res := audit.CheckPolicy(context.Background(), rs, exps[:1]); !res[0].Passed() || res[0].Decision.Outcome != hba.Rejected {
+		t.Errorf("with roles: %v %q", res[0].Decision.Outcome, res[0].Problems)
 	}
 }
 

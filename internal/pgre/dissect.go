@@ -1,5 +1,7 @@
 package pgre
 
+import "context"
+
 // The dissector assigns capture positions inside a known overall match the
 // way PostgreSQL's regexec.c (cdissect and friends) does: concatenations
 // split at the longest (or, when the left side prefers shorter, shortest)
@@ -13,9 +15,19 @@ type dissector struct {
 	icase  bool
 	budget int  // remaining work units; <= 0 aborts; 0 at the start: no budget
 	exact  bool // no back-references: charge the bytes actually read
+	// ctx, when not nil, is polled whenever the budget falls below poll,
+	// every pollEvery units: once it has ended the match stops.
+	ctx  context.Context
+	poll int
 }
 
-type budgetExceeded struct{}
+// budgetExceeded is the panic that unwinds a match stopped by its budget
+// (err nil) or by its context (err the context's error).
+type budgetExceeded struct{ err error }
+
+// pollEvery is the work between two polls of a match's context: some
+// tens of microseconds to a few milliseconds of CPU.
+const pollEvery = 1 << 16
 
 // spend charges n units of work when a budget is set.
 func (d *dissector) spend(n int) {
@@ -25,6 +37,12 @@ func (d *dissector) spend(n int) {
 	d.budget -= n + 1
 	if d.budget <= 0 {
 		panic(budgetExceeded{})
+	}
+	if d.ctx != nil && d.budget < d.poll {
+		d.poll = d.budget - pollEvery
+		if err := d.ctx.Err(); err != nil {
+			panic(budgetExceeded{err})
+		}
 	}
 }
 

@@ -51,6 +51,7 @@
 package pgre
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -244,22 +245,33 @@ func (re *Regexp) bounds(s string) (int, int) {
 // it, and the first that verifies wins. Captures left over from failed
 // attempts are not reset between candidates, as in PostgreSQL.
 func (re *Regexp) findBackref(s string) (m []int, err error) {
+	return re.findBackrefContext(nil, s)
+}
+
+// findBackrefContext is findBackref, stopped when ctx ends (a nil ctx is
+// not polled):
+// the error is then a *CanceledError.
+func (re *Regexp) findBackrefContext(ctx context.Context, s string) (m []int, err error) {
 	if !re.search.matchAnywhere(s) {
 		return nil, nil
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			if _, ok := r.(budgetExceeded); !ok {
+			b, ok := r.(budgetExceeded)
+			if !ok {
 				panic(r)
 			}
 			m, err = nil, ErrMatchTooComplex
+			if b.err != nil {
+				err = &CanceledError{Err: b.err}
+			}
 		}
 	}()
 	m = make([]int, 2*(re.nsub+1))
 	for i := range m {
 		m[i] = -1
 	}
-	d := dissector{s: s, m: m, icase: re.icase, budget: matchBudget}
+	d := dissector{s: s, m: m, icase: re.icase, budget: matchBudget, ctx: ctx, poll: matchBudget - pollEvery}
 	// Rounds as in cfindloop: find the earliest end "close" of any
 	// (approximate) match starting at or after "from", try every begin in
 	// [from, close], then continue after close. Like PostgreSQL, stop once
