@@ -295,7 +295,8 @@ func (f *File) Replace(n int, text string) (*Line, error) {
 
 // CheckRule returns nil when text is one rule that loads alone, written on
 // one physical line; otherwise an error wrapping ErrBadRule and, when the
-// parser refused it, the parser's *hba.Error.
+// parser refused it, the parser's *hba.Error (positioned in a file of that
+// one line).
 func (f *File) CheckRule(text string) error {
 	switch {
 	case strings.ContainsAny(text, "\n\r\x00"):
@@ -304,14 +305,32 @@ func (f *File) CheckRule(text string) error {
 		return fmt.Errorf("%w: %q ends in a backslash, which joins the next line", ErrBadRule, text)
 	}
 	got := f.p.ParseBytes(f.Name, []byte(text+"\n"))
-	if err := got.Errors.Err(); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadRule, err)
+	if len(got.Errors) > 0 {
+		return &ruleError{text: text, err: got.Errors[0]}
 	}
 	if len(got.Lines) != 1 || got.Lines[0].Rule == nil || len(got.Lines[0].IncludedFrom) != 0 {
 		return fmt.Errorf("%w: %q is not a rule", ErrBadRule, text)
 	}
 	return nil
 }
+
+// ruleError is a rule the parser refused: its Error is "rule TEXT
+// refused: MESSAGE" (MESSAGE the server's, its column that of TEXT), and it
+// wraps ErrBadRule and the parser's *hba.Error.
+type ruleError struct {
+	text string
+	err  *hba.Error
+}
+
+func (e *ruleError) Error() string {
+	msg := e.err.Msg
+	if c := e.err.Pos.Column; c > 0 {
+		msg = fmt.Sprintf("column %d: %s", c, msg)
+	}
+	return fmt.Sprintf("rule %q refused: %s", e.text, msg)
+}
+
+func (e *ruleError) Unwrap() []error { return []error{ErrBadRule, e.err} }
 
 func (f *File) insertAt(i int, text string) (*Line, error) {
 	if err := f.CheckRule(text); err != nil {
