@@ -11,9 +11,9 @@ import (
 const fmtUsage = `usage: pghba fmt [-w] [--check] [--force] [server flags] FILE
 
 Fmt aligns the columns of FILE's rules the way the sample pg_hba.conf does:
-TYPE, DATABASE, USER and ADDRESS padded with spaces to a common width (at
-least 8, 16, 16 and 24 bytes), then METHOD, the options and any comment,
-one space apart. Tokens are kept as written; comment lines, blank lines,
+DATABASE, USER, ADDRESS (with its netmask) and METHOD start at columns 9,
+25, 41 and 65, or one space after a longer column before them; the options
+and any comment follow, one space apart. Tokens are kept as written; comment lines, blank lines,
 include directives, lines with errors and records continued with a
 backslash keep their bytes, so every line keeps its number. Formatting is
 idempotent, and checked: the formatted file has the view rows

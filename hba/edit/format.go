@@ -10,58 +10,49 @@ import (
 	"github.com/pghba/pghba/hba"
 )
 
-// Minimum widths of the TYPE, DATABASE, USER and ADDRESS columns, those of
-// the sample pg_hba.conf PostgreSQL installs.
-var sampleWidths = [4]int{8, 16, 16, 24}
+// Where the DATABASE, USER, ADDRESS and METHOD columns start in the sample
+// pg_hba.conf PostgreSQL installs: 0-based byte offsets in the line.
+var sampleStops = [4]int{8, 24, 40, 64}
 
 // Format aligns the columns of the file's rules as the sample pg_hba.conf
-// does: TYPE, DATABASE, USER and ADDRESS are each padded with spaces to one
-// width, the larger of the sample's (8, 16, 16 and 24 bytes) and one more
-// than the longest entry of the column in the file, and METHOD and the
-// options follow, separated by one space, then any comment, after one
-// space. Every token is kept as written (a list keeps its own spacing), as
-// is every line end; trailing blanks are dropped.
+// does: DATABASE, USER, ADDRESS and METHOD start at bytes 8, 24, 40 and 64
+// of the line (columns 9, 25, 41 and 65), padded with spaces; a column that
+// reaches the next one's start is followed by one space instead, which
+// moves that next column right (the columns after it go back to their
+// starts when they can). An address and its netmask are one
+// column, one space apart. The options follow the method, and any comment
+// the last column, one space apart. Every token is kept as written (a list
+// keeps its own spacing), as is every line end; trailing blanks are dropped.
 //
 // Only rules written on one physical line are formatted: comment lines,
 // blank lines, include directives, lines with errors and records continued
 // with backslashes keep their bytes, so every line keeps its number.
-// Format is idempotent. It checks its work: when the formatted file's view
-// rows (pg_hba_file_rules) are not those of the file, which would be a bug,
-// it returns an error and leaves the file unchanged.
+// Format is idempotent: a file in the sample's layout does not change. It
+// checks its work: when the formatted file's view rows (pg_hba_file_rules)
+// or errors are not those of the file, which would be a bug, it returns an
+// error and leaves the file unchanged.
 func (f *File) Format() error {
-	type cells struct {
-		l    *Line
-		c    [4]string
-		rest string // method, options and comment
-	}
-	var rows []cells
-	widths := sampleWidths
+	var out []byte
+	next := 0
 	for _, l := range f.Lines {
 		c, rest, ok := split(l)
 		if !ok {
 			continue
 		}
-		for k := range c {
-			widths[k] = max(widths[k], len(c[k])+1)
-		}
-		rows = append(rows, cells{l, c, rest})
-	}
-	if len(rows) == 0 {
-		return nil
-	}
-	var out []byte
-	next := 0
-	for _, r := range rows {
-		out = append(out, f.data[next:r.l.off]...)
+		out = append(out, f.data[next:l.off]...)
 		var b []byte
-		for k, s := range r.c {
+		for k, s := range c {
 			b = append(b, s...)
-			b = append(b, strings.Repeat(" ", widths[k]-len(s))...)
+			pad := 1
+			if len(b) < sampleStops[k] {
+				pad = sampleStops[k] - len(b)
+			}
+			b = append(b, strings.Repeat(" ", pad)...)
 		}
-		b = append(b, r.rest...)
+		b = append(b, rest...)
 		out = append(out, bytes.TrimRight(b, " ")...)
-		out = append(out, lineEnd(r.l.Text)...)
-		next = r.l.off + len(r.l.Text)
+		out = append(out, lineEnd(l.Text)...)
+		next = l.off + len(l.Text)
 	}
 	out = append(out, f.data[next:]...)
 	if bytes.Equal(out, f.data) {
