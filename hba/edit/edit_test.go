@@ -85,6 +85,18 @@ func TestRoundTrip(t *testing.T) {
 			if string(f.Bytes()) != in || string(joined) != in {
 				t.Fatalf("v%d: round trip of %q gave %q", v, in, joined)
 			}
+			// Every record the parser read is a line's record, at its line.
+			held := map[*hba.Line]int{}
+			for _, l := range f.Lines {
+				if l.Record != nil {
+					held[l.Record] = l.Line
+				}
+			}
+			for _, r := range f.Loaded().Lines {
+				if n, ok := held[r]; len(r.IncludedFrom) == 0 && (!ok || n != r.Pos.Line) {
+					t.Fatalf("v%d: %q: record at line %d is not held (%v)", v, in, r.Pos.Line, ok)
+				}
+			}
 		}
 	}
 }
