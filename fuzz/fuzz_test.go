@@ -324,6 +324,10 @@ func FuzzMatch(f *testing.F) {
 			if d.Outcome != ref.Outcome || d.Rule != ref.Rule {
 				t.Fatalf("conn %+v on\n%s\nhba: %v %v\nref: %v %v", c, conf.String(), d.Outcome, ruleLine(d.Rule), ref.Outcome, ruleLine(ref.Rule))
 			}
+			// Explain runs the same per-rule tests: the same decision.
+			if tr := rs.Explain(ctx, c); tr.Decision.Outcome != d.Outcome || tr.Decision.Rule != d.Rule || tr.Decision.Reason != d.Reason {
+				t.Fatalf("conn %+v on\n%s\nDecide: %v %v\nExplain: %v %v", c, conf.String(), d.Outcome, ruleLine(d.Rule), tr.Decision.Outcome, ruleLine(tr.Decision.Rule))
+			}
 			forward[i] = d
 		}
 		for i := len(conns) - 1; i >= 0; i-- {

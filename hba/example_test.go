@@ -1,6 +1,7 @@
 package hba_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -82,4 +83,52 @@ func ExampleHolder() {
 	// Output:
 	// /data/pg_hba.conf:1: authentication option not in name=value format: extra
 	// scram-sha-256
+}
+
+func ExampleRuleset_Decide() {
+	var p hba.Parser
+	rs, _ := p.LoadBytes("/etc/postgresql/pg_hba.conf", []byte(exampleConf+
+		"host    all       +ops   192.0.2.0/24   scram-sha-256\n"))
+	ctx := context.Background()
+	for _, c := range []hba.Conn{
+		{Addr: netip.MustParseAddr("10.1.2.3"), Database: "app", User: "alice"},
+		{Addr: netip.MustParseAddr("10.1.2.3"), Database: "app", User: "admin"},
+		{Addr: netip.MustParseAddr("192.0.2.9"), Database: "app", User: "bob"},
+	} {
+		// Decide builds no error values: the hot path of a proxy. A +role
+		// user needs Env.Roles; without one the rule is Unresolved and
+		// the connection must be refused.
+		d := rs.Decide(ctx, c)
+		switch d.Outcome {
+		case hba.Matched:
+			fmt.Printf("%s: line %d, %s\n", c.User, d.Rule.Pos().Line, d.Rule.Method())
+		case hba.Unresolved:
+			fmt.Printf("%s: refused at line %d: %s\n", c.User, d.Rule.Pos().Line, d.Reason)
+		default:
+			fmt.Printf("%s: %s\n", c.User, rs.Message(d, c))
+		}
+	}
+	// Output:
+	// alice: line 4, scram-sha-256
+	// admin: pg_hba.conf rejects connection for host "10.1.2.3", user "admin", database "app", no encryption
+	// bob: refused at line 5: the rule tests role membership and no role source was given
+}
+
+func ExampleIdentMaps_CheckRule() {
+	var p hba.Parser
+	rs, _ := p.LoadBytes("/etc/postgresql/pg_hba.conf", []byte("local all all peer map=staff\n"))
+	maps, _ := p.LoadIdentBytes("/etc/postgresql/pg_ident.conf", []byte(
+		"staff  alice      alice\n"+
+			"staff  /^(.*)-adm$ \\1\n"))
+	ctx := context.Background()
+	rule, _ := rs.Match(hba.Conn{Local: true, Database: "app", User: "bob"})
+	for _, sys := range []string{"bob-adm", "alice", "mallory"} {
+		// sys is the operating-system user the peer method found.
+		res := maps.CheckRule(ctx, rule, sys, "bob", hba.IdentOptions{})
+		fmt.Printf("%s as bob: %v %s\n", sys, res.Outcome, res.Pos())
+	}
+	// Output:
+	// bob-adm as bob: allowed /etc/postgresql/pg_ident.conf:2
+	// alice as bob: no-match -
+	// mallory as bob: no-match -
 }

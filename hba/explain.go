@@ -1,5 +1,8 @@
 package hba
 
+// Explaining a decision: Explain runs the matcher's per-rule tests
+// (match.go) with a recorder and puts each miss into words.
+
 import (
 	"context"
 	"net/netip"
@@ -63,9 +66,11 @@ type Trace struct {
 }
 
 // Explain decides c as Decide does and says why each rule before the
-// deciding one did not match. It evaluates the rules itself, in the same
-// order and with the same outside lookups as Decide, and always reaches
-// the same decision. It is meant for people and is not optimised.
+// deciding one did not match. It runs Decide's per-rule tests on every
+// rule in file order, without the index, so the outside sources see the
+// calls Decide makes and the decision is the same; the words are made from
+// what the tests saw, without further lookups. It is meant for people and
+// is not optimised.
 //
 // A rule that cannot be evaluated ends the trace there, as it ends the
 // decision: Decision is Unresolved at that rule with its Reason (for
@@ -79,108 +84,49 @@ func (rs *Ruleset) Explain(ctx context.Context, c Conn) Trace {
 		t.User, t.Database = c.names(MaxVersion, false)
 		return t
 	}
-	ex := explainer{ctx: ctx, env: &rs.env, conn: c, rs: rs}
-	ex.db, ex.user = rs.matchNames(c)
-	t := Trace{Database: ex.db, User: ex.user}
+	user, db := c.names(rs.version, rs.dbUserNS)
+	st := rs.newState(ctx, &c, user, db)
+	var rec matchRecord
+	st.rec = &rec
+	t := Trace{Database: db, User: user}
 	for _, r := range rs.rules {
-		col, reason, unresolved := ex.rule(r)
-		if unresolved {
-			t.Decision = Decision{Outcome: Unresolved, Rule: r, Reason: ex.reason, Err: ex.err}
+		v := r.test(&st)
+		if v == pass {
+			t.Decision = decided(r)
 			break
 		}
-		if col == 0 {
-			t.Decision = Decision{Outcome: Matched, Rule: r}
-			if r.Method() == Reject {
-				t.Decision.Outcome = Rejected
-			}
+		if v == undecidable {
+			t.Decision = Decision{Outcome: Unresolved, Rule: r, Reason: st.reason, Err: st.err}
 			break
 		}
-		t.Misses = append(t.Misses, Miss{Rule: r, Column: col, Reason: reason})
+		col := Column(v)
+		t.Misses = append(t.Misses, Miss{Rule: r, Column: col, Reason: rs.missReason(r, col, &st)})
 	}
 	t.Message = rs.Message(t.Decision, c)
 	return t
 }
 
-// matchNames returns the database and user names rules are compared with
-// (SEMANTICS §5.1).
-func (rs *Ruleset) matchNames(c Conn) (db, user string) {
-	user, db = c.names(rs.version, rs.dbUserNS)
-	return db, user
-}
-
-// explainer is the per-connection state of one explanation: the server's
-// host-name cache and the interface list, as Decide keeps them.
-type explainer struct {
-	ctx      context.Context
-	env      *Env
-	conn     Conn
-	db, user string
-	cur      *Rule // the rule being tested
-	rs       *Ruleset
-
-	host     hostState
-	hostname string
-	hostWhy  string // why host-name checks fail for this connection, once hostFailed
-	hostAt   *Rule  // the rule whose check failed
-	ifaddrs  []netip.Prefix
-	ifErr    error
-	ifLoaded bool
-	// ifCtxEnded: the context had ended when Interfaces failed, which
-	// refuses even with Env.FailuresDoNotMatch.
-	ifCtxEnded bool
-	reason     Reason
-	err        error
-}
-
-// rule runs the tests on r. col is 0 when r matches; otherwise it names the
-// failed test and reason says why. unresolved stops the decision at r.
-func (ex *explainer) rule(r *Rule) (col Column, reason string, unresolved bool) {
-	ex.cur = r
-	c := &ex.conn
-	if r.Never() {
-		col := ColumnSSL
-		if r.Type() == HostGSSEnc {
-			col = ColumnGSS
-		}
-		return col, r.Warning(), false
+// missReason puts into words why r failed the test of col, from the rule,
+// the connection and what the tests recorded in st.
+func (rs *Ruleset) missReason(r *Rule, col Column, st *matchState) string {
+	c := &st.conn
+	switch {
+	case r.never:
+		return r.Warning()
+	case col == ColumnType && c.Local:
+		return "connection type " + r.Type().String() + " is for TCP connections; this connection is over the Unix-domain socket"
+	case col == ColumnType:
+		return "connection type local is for Unix-domain socket connections; this connection is TCP from " + c.Addr.String()
+	case col == ColumnSSL:
+		return sslMiss(r.typ, c)
+	case col == ColumnGSS:
+		return gssMiss(r.typ, c)
+	case col == ColumnAddress:
+		return rs.addressMiss(r, st)
+	case col == ColumnDatabase:
+		return databaseMiss(r, st.user, st.db, c.Replication == PhysicalReplication)
 	}
-	if c.Local {
-		if r.Type() != Local {
-			return ColumnType, "connection type " + r.Type().String() + " is for TCP connections; this connection is over the Unix-domain socket", false
-		}
-	} else {
-		if r.Type() == Local {
-			return ColumnType, "connection type local is for Unix-domain socket connections; this connection is TCP from " + ex.addrText(), false
-		}
-		if why := sslMiss(r.Type(), c); why != "" {
-			return ColumnSSL, why, false
-		}
-		if why := gssMiss(r.Type(), c); why != "" {
-			return ColumnGSS, why, false
-		}
-		why, un := ex.address(r)
-		if un {
-			return 0, "", true
-		}
-		if why != "" {
-			return ColumnAddress, why, false
-		}
-	}
-	why, un := ex.database(r)
-	if un {
-		return 0, "", true
-	}
-	if why != "" {
-		return ColumnDatabase, why, false
-	}
-	why, un = ex.users(r)
-	if un {
-		return 0, "", true
-	}
-	if why != "" {
-		return ColumnUser, why, false
-	}
-	return 0, "", false
+	return userMiss(r, st.user)
 }
 
 // encryption describes a TCP connection's encryption.
@@ -195,26 +141,18 @@ func encryption(c *Conn) string {
 }
 
 func sslMiss(t ConnType, c *Conn) string {
-	switch {
-	case t == HostSSL && !c.SSL:
+	if t == HostSSL {
 		return "connection type hostssl needs SSL; this connection is " + encryption(c)
-	case t == HostNoSSL && c.SSL:
-		return "connection type hostnossl excludes SSL; this connection is SSL-encrypted"
 	}
-	return ""
+	return "connection type hostnossl excludes SSL; this connection is SSL-encrypted"
 }
 
 func gssMiss(t ConnType, c *Conn) string {
-	switch {
-	case t == HostGSSEnc && !c.GSS:
+	if t == HostGSSEnc {
 		return "connection type hostgssenc needs GSSAPI encryption; this connection is " + encryption(c)
-	case t == HostNoGSSEnc && c.GSS:
-		return "connection type hostnogssenc excludes GSSAPI encryption; this connection is GSSAPI-encrypted"
 	}
-	return ""
+	return "connection type hostnogssenc excludes GSSAPI encryption; this connection is GSSAPI-encrypted"
 }
-
-func (ex *explainer) addrText() string { return ex.conn.Addr.String() }
 
 // addressText is the rule's address column as written, with its mask
 // column when it has one.
@@ -232,176 +170,107 @@ func family(ip netip.Addr) string {
 	return "IPv6"
 }
 
-// address returns "" when the address test passes.
-func (ex *explainer) address(r *Rule) (why string, unresolved bool) {
+// addressMiss is why the address test failed.
+func (rs *Ruleset) addressMiss(r *Rule, st *matchState) string {
 	a := r.Address()
-	ip := ex.conn.Addr
+	ip := st.conn.Addr
 	switch a.Kind {
-	case AddrAll:
-		return "", false
 	case AddrIP:
-		if a.Contains(ip) {
-			return "", false
-		}
 		if a.IP.Is4() != ip.Is4() {
 			return "address " + addressText(&a) + " is " + family(a.IP) + " and " + ip.String() + " is " + family(ip) +
-				"; PostgreSQL does not match across address families", false
+				"; PostgreSQL does not match across address families"
 		}
-		return "address " + addressText(&a) + " does not contain " + ip.String(), false
+		return "address " + addressText(&a) + " does not contain " + ip.String()
 	case AddrSameHost, AddrSameNet:
-		return ex.sameHostNet(a.Kind, ip)
+		if err := st.rec.ifErr; err != nil {
+			return a.Kind.String() + ": the server's network interfaces could not be listed (" + err.Error() +
+				"), which Env.FailuresDoNotMatch counts as no match"
+		}
+		return sameHostNetMiss(a.Kind, st.ifaddrs, ip)
 	case AddrHostName:
-		return ex.hostName(a.Host)
+		return rs.hostNameMiss(r, st)
 	}
-	return "the rule has no address", false
+	return "the rule has no address"
 }
 
-func (ex *explainer) sameHostNet(kind AddrKind, ip netip.Addr) (why string, unresolved bool) {
-	if !ex.ifLoaded {
-		src := ex.env.Interfaces
-		if src == nil {
-			src = SystemInterfaces
-		}
-		ex.ifaddrs, ex.ifErr = src.InterfaceAddrs(ex.ctx)
-		if ex.ifErr != nil {
-			ex.ifaddrs = nil
-			ex.ifCtxEnded = ex.ctx.Err() != nil
-		}
-		ex.ifLoaded = true
-	}
-	if ex.ifErr != nil {
-		if !ex.env.FailuresDoNotMatch || ex.ifCtxEnded {
-			ex.reason, ex.err = ReasonInterfacesFailed, ex.ifErr
-			return "", true
-		}
-		return kind.String() + ": the server's network interfaces could not be listed (" + ex.ifErr.Error() +
-			"), which Env.FailuresDoNotMatch counts as no match", false
-	}
-	return ex.sameHostNetList(kind, ip), false
-}
-
-// sameHostNetList is sameHostNet once the interfaces are listed.
-func (ex *explainer) sameHostNetList(kind AddrKind, ip netip.Addr) string {
+// sameHostNetMiss is why ip is not samehost or samenet, listing the
+// server's addresses or networks of ip's family.
+func sameHostNetMiss(kind AddrKind, ifaddrs []netip.Prefix, ip netip.Addr) string {
 	var list []string
-	for _, p := range ex.ifaddrs {
+	for _, p := range ifaddrs {
 		if p.Addr().Is4() != ip.Is4() {
 			continue
 		}
 		if kind == AddrSameHost {
-			if p.Addr().WithZone("") == ip.WithZone("") {
-				return ""
-			}
 			list = append(list, p.Addr().WithZone("").String())
-			continue
+		} else {
+			list = append(list, interfaceNet(p).Masked().String())
 		}
-		bits := p.Bits()
-		if bits <= 0 {
-			bits = p.Addr().BitLen()
-		}
-		n := netip.PrefixFrom(p.Addr().WithZone(""), bits)
-		if n.Contains(ip.WithZone("")) {
-			return ""
-		}
-		list = append(list, n.Masked().String())
 	}
-	if len(list) == 0 {
+	switch {
+	case len(list) == 0:
 		return kind.String() + ": the server has no " + family(ip) + " interface address"
-	}
-	if kind == AddrSameHost {
+	case kind == AddrSameHost:
 		return "samehost: " + ip.String() + " is not an address of the server {" + strings.Join(list, ", ") + "}"
 	}
 	return "samenet: " + ip.String() + " is not in a network of the server {" + strings.Join(list, ", ") + "}"
 }
 
-// hostName follows the server's host-name check and its per-connection
-// cache (SEMANTICS §5.3).
-func (ex *explainer) hostName(h string) (why string, unresolved bool) {
-	ip := ex.conn.Addr
-	if ex.host == hostFailed {
-		at := ex.hostAt.Pos()
-		where := "line " + itoa(at.Line)
-		if at.Filename != ex.cur.Pos().Filename {
-			where = ex.rs.relPos(at)
+// hostNameMiss is why the host-name test failed (SEMANTICS §5.3): the
+// client's name differs, or the check failed for the connection at this
+// rule or at an earlier one.
+func (rs *Ruleset) hostNameMiss(r *Rule, st *matchState) string {
+	h := r.str(r.atext)
+	ip := st.conn.Addr.String()
+	if st.hstate != hostFailed {
+		if strings.HasPrefix(h, ".") {
+			return "host name rule: " + ip + " reverse-resolves to " + st.hostname + ", which does not end in " + h
+		}
+		return "host name rule: " + ip + " reverse-resolves to " + st.hostname + ", not " + h
+	}
+	why := hostFailureText(st)
+	if at := st.rec.hostAt; at != r {
+		where := "line " + itoa(at.Pos().Line)
+		if at.Pos().Filename != r.Pos().Filename {
+			where = rs.relPos(at.Pos())
 		}
 		return "host name rule " + h + ": not checked, as the host-name check of " + where +
-			" failed for this connection (" + ex.hostWhy + ")", false
+			" failed for this connection (" + why + ")"
 	}
-	res := ex.env.Resolver
-	if res == nil {
-		ex.reason = ReasonNoResolver
-		return "", true
-	}
-	if ex.host == hostUnknown {
-		names, err := res.LookupAddr(ex.ctx, ip.String())
-		if cerr := ex.ctx.Err(); cerr != nil {
-			ex.reason, ex.err = ReasonResolverCanceled, cerr
-			return "", true
+	return "host name rule " + h + ": " + why
+}
+
+// hostFailureText says how the host-name check failed for the connection.
+func hostFailureText(st *matchState) string {
+	rec := st.rec
+	ip, name, err := st.conn.Addr.String(), st.hostname, rec.hostErr
+	switch rec.hostFail {
+	case hostNoReverse:
+		switch {
+		case err != nil && !isNotFound(err):
+			return "the reverse lookup of " + ip + " failed (" + err.Error() + "), which Env.FailuresDoNotMatch counts as no match"
+		case err != nil:
+			return ip + " has no reverse DNS name: " + err.Error()
 		}
-		if err != nil && !ex.env.FailuresDoNotMatch && !isNotFound(err) {
-			ex.reason, ex.err = ReasonResolverFailed, err
-			return "", true
-		}
-		if err != nil || len(names) == 0 {
-			ex.host, ex.hostAt = hostFailed, ex.cur
-			ex.hostWhy = ip.String() + " has no reverse DNS name"
-			switch {
-			case err != nil && !isNotFound(err):
-				ex.hostWhy = "the reverse lookup of " + ip.String() + " failed (" + err.Error() + "), which Env.FailuresDoNotMatch counts as no match"
-			case err != nil:
-				ex.hostWhy += ": " + err.Error()
-			}
-			return "host name rule " + h + ": " + ex.hostWhy, false
-		}
-		ex.hostname = strings.TrimSuffix(names[0], ".")
-		ex.host = hostKnown
-	}
-	name := ex.hostname
-	if strings.HasPrefix(h, ".") {
-		if len(name) < len(h) || !strings.EqualFold(name[len(name)-len(h):], h) {
-			return "host name rule: " + ip.String() + " reverse-resolves to " + name + ", which does not end in " + h, false
-		}
-	} else if !strings.EqualFold(name, h) {
-		return "host name rule: " + ip.String() + " reverse-resolves to " + name + ", not " + h, false
-	}
-	if ex.host == hostVerified {
-		return "", false
-	}
-	addrs, err := res.LookupNetIP(ex.ctx, "ip", name)
-	if cerr := ex.ctx.Err(); cerr != nil {
-		ex.reason, ex.err = ReasonResolverCanceled, cerr
-		return "", true
-	}
-	if err != nil && !ex.env.FailuresDoNotMatch && !isNotFound(err) {
-		ex.reason, ex.err = ReasonResolverFailed, err
-		return "", true
-	}
-	if err != nil {
-		ex.host, ex.hostAt = hostFailed, ex.cur
-		ex.hostWhy = ip.String() + " reverse-resolves to " + name + ", but " + name + " does not resolve: " + err.Error()
+		return ip + " has no reverse DNS name"
+	case hostNoForward:
 		if !isNotFound(err) {
-			ex.hostWhy = ip.String() + " reverse-resolves to " + name + ", but the lookup of " + name + " failed (" + err.Error() +
+			return ip + " reverse-resolves to " + name + ", but the lookup of " + name + " failed (" + err.Error() +
 				"), which Env.FailuresDoNotMatch counts as no match"
 		}
-		return "host name rule " + h + ": " + ex.hostWhy, false
+		return ip + " reverse-resolves to " + name + ", but " + name + " does not resolve: " + err.Error()
 	}
 	var same []string
-	for _, a := range addrs {
-		a = a.Unmap() // as Decide does: Go's resolver maps IPv4 answers
-		if a.Is4() == ip.Is4() {
-			if a.WithZone("") == ip.WithZone("") {
-				ex.host = hostVerified
-				return "", false
-			}
+	for _, a := range rec.forward {
+		if a = a.Unmap(); a.Is4() == st.conn.Addr.Is4() {
 			same = append(same, a.String())
 		}
 	}
-	ex.host, ex.hostAt = hostFailed, ex.cur
-	got := "no " + family(ip) + " address"
+	got := "no " + family(st.conn.Addr) + " address"
 	if len(same) > 0 {
 		got = strings.Join(same, ", ")
 	}
-	ex.hostWhy = ip.String() + " reverse-resolves to " + name + ", but " + name + " resolves to " + got + ", not " + ip.String()
-	return "host name rule " + h + ": " + ex.hostWhy, false
+	return ip + " reverse-resolves to " + name + ", but " + name + " resolves to " + got + ", not " + ip
 }
 
 func tokenList(ts []Token) string {
@@ -412,114 +281,58 @@ func tokenList(ts []Token) string {
 	return "{" + strings.Join(s, ", ") + "}"
 }
 
-// member runs a membership test; unresolved sets ex.reason.
-func (ex *explainer) member(role, group string) (ok, unresolved bool) {
-	if ex.env.Roles == nil {
-		ex.reason = ReasonNoRoles
-		return false, true
-	}
-	ok, err := ex.env.Roles.IsMember(ex.ctx, role, group)
-	if err != nil {
-		ex.reason, ex.err = ReasonRolesFailed, err
-		return false, true
-	}
-	return ok, false
-}
-
-// database returns "" when the database test passes.
-func (ex *explainer) database(r *Rule) (why string, unresolved bool) {
-	if ex.conn.Replication == PhysicalReplication {
-		for i := range r.matchers(true) {
-			if r.matchers(true)[i].kind == nameReplication {
-				return "", false
-			}
-		}
+// databaseMiss is why the database test failed. Every token was tested
+// and none matched (a test stops at the first match), so each keyword,
+// membership and regular expression gets its note.
+func databaseMiss(r *Rule, user, db string, phys bool) string {
+	toks := r.Databases()
+	if phys {
 		return "a physical replication connection matches only the keyword replication, and the database column is " +
-			tokenList(r.Databases()), false
+			tokenList(toks)
 	}
 	var notes []string
-	for i := range r.matchers(true) {
-		m := &r.matchers(true)[i]
-		switch m.kind {
-		case nameAll:
-			return "", false
+	for i, n := range r.names[:r.ndb] {
+		switch n.kind {
 		case nameSameUser:
-			if ex.db == ex.user {
-				return "", false
-			}
-			notes = appendOnce(notes, "sameuser needs the database to be named like the user "+quote(ex.user))
+			notes = appendOnce(notes, "sameuser needs the database to be named like the user "+quote(user))
 		case nameSameRole:
-			ok, un := ex.member(ex.user, ex.db)
-			if un || ok {
-				return "", un
-			}
-			notes = appendOnce(notes, "samerole: user "+ex.user+" is not a member of role "+ex.db)
+			notes = appendOnce(notes, "samerole: user "+user+" is not a member of role "+db)
 		case nameReplication:
 			notes = appendOnce(notes, "replication matches only physical replication connections")
 		case nameRegex:
-			ok, err := m.re.MatchErr(ex.db)
-			if err != nil {
-				ex.reason, ex.err = ReasonRegexTooComplex, err
-				return "", true
-			}
-			if ok {
-				return "", false
-			}
-			notes = append(notes, "the regular expression "+r.Databases()[i].Value+" does not match "+quote(ex.db))
-		default:
-			if m.s == ex.db {
-				return "", false
-			}
+			notes = append(notes, "the regular expression "+toks[i].Value+" does not match "+quote(db))
 		}
 	}
-	why = "database " + quote(ex.db) + " is not in " + tokenList(r.Databases())
-	if len(r.Databases()) == 1 && len(notes) == 1 && r.matchers(true)[0].kind != nameLiteral {
-		return notes[0], false
+	if len(toks) == 1 && len(notes) == 1 && r.names[0].kind != nameLiteral {
+		return notes[0]
 	}
+	why := "database " + quote(db) + " is not in " + tokenList(toks)
 	if len(notes) > 0 {
 		why += "; " + strings.Join(notes, "; ")
 	}
-	return why, false
+	return why
 }
 
-// users returns "" when the user test passes.
-func (ex *explainer) users(r *Rule) (why string, unresolved bool) {
+// userMiss is why the user test failed, as databaseMiss.
+func userMiss(r *Rule, user string) string {
+	toks := r.Users()
 	var notes []string
-	for i := range r.matchers(false) {
-		m := &r.matchers(false)[i]
-		switch m.kind {
-		case nameAll:
-			return "", false
+	for i, n := range r.names[r.ndb:] {
+		switch n.kind {
 		case nameRole:
-			ok, un := ex.member(ex.user, m.s)
-			if un || ok {
-				return "", un
-			}
-			notes = appendOnce(notes, "user "+ex.user+" is not a member of role "+m.s)
+			notes = appendOnce(notes, "user "+user+" is not a member of role "+r.str(n.sp)[1:])
 		case nameRegex:
-			ok, err := m.re.MatchErr(ex.user)
-			if err != nil {
-				ex.reason, ex.err = ReasonRegexTooComplex, err
-				return "", true
-			}
-			if ok {
-				return "", false
-			}
-			notes = append(notes, "the regular expression "+r.Users()[i].Value+" does not match "+quote(ex.user))
-		default:
-			if m.s == ex.user {
-				return "", false
-			}
+			notes = append(notes, "the regular expression "+toks[i].Value+" does not match "+quote(user))
 		}
 	}
-	if len(r.matchers(false)) == 1 && len(notes) == 1 {
-		return notes[0], false
+	if len(toks) == 1 && len(notes) == 1 {
+		return notes[0]
 	}
-	why = "user " + quote(ex.user) + " is not in " + tokenList(r.Users())
+	why := "user " + quote(user) + " is not in " + tokenList(toks)
 	if len(notes) > 0 {
 		why += "; " + strings.Join(notes, "; ")
 	}
-	return why, false
+	return why
 }
 
 func appendOnce(list []string, s string) []string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -61,6 +62,7 @@ func TestExplainAgrees(t *testing.T) {
 	ctx := context.Background()
 	outcomes := map[hba.Outcome]int{}
 	columns := map[hba.Column]int{}
+	calls := 0
 	n := 3000
 	if testing.Short() {
 		n = 300
@@ -154,6 +156,14 @@ func TestExplainAgrees(t *testing.T) {
 						ref.Outcome, ruleLine(ref.Rule), tr.Decision.Outcome, ruleLine(tr.Decision.Rule))
 				}
 			}
+			// Explain runs Decide's tests: the sources see the same calls.
+			dl, el := &callLog{inner: env}, &callLog{inner: env}
+			rs.WithEnv(dl.env()).Decide(cctx, c)
+			rs.WithEnv(el.env()).Explain(cctx, c)
+			if !slices.Equal(dl.calls, el.calls) {
+				t.Fatalf("conn %+v on v%d\n%s\nDecide calls  %q\nExplain calls %q", c, version, conf.String(), dl.calls, el.calls)
+			}
+			calls += len(el.calls)
 			outcomes[tr.Decision.Outcome]++
 			for _, m := range tr.Misses {
 				columns[m.Column]++
@@ -184,7 +194,48 @@ func TestExplainAgrees(t *testing.T) {
 			t.Errorf("no miss on column %v generated", c)
 		}
 	}
-	t.Logf("outcomes %v, misses per column %v", outcomes, columns)
+	if calls == 0 {
+		t.Error("no source call generated")
+	}
+	t.Logf("outcomes %v, misses per column %v, source calls %d", outcomes, columns, calls)
+}
+
+// callLog wraps the sources of an Env and logs every call, in order.
+type callLog struct {
+	inner hba.Env
+	calls []string
+}
+
+func (l *callLog) env() hba.Env {
+	e := hba.Env{FailuresDoNotMatch: l.inner.FailuresDoNotMatch}
+	if l.inner.Roles != nil {
+		e.Roles = hba.RolesFunc(func(ctx context.Context, role, group string) (bool, error) {
+			l.calls = append(l.calls, "member "+role+" "+group)
+			return l.inner.Roles.IsMember(ctx, role, group)
+		})
+	}
+	if l.inner.Resolver != nil {
+		e.Resolver = logResolver{l}
+	}
+	if l.inner.Interfaces != nil {
+		e.Interfaces = hba.InterfacesFunc(func(ctx context.Context) ([]netip.Prefix, error) {
+			l.calls = append(l.calls, "interfaces")
+			return l.inner.Interfaces.InterfaceAddrs(ctx)
+		})
+	}
+	return e
+}
+
+type logResolver struct{ l *callLog }
+
+func (r logResolver) LookupAddr(ctx context.Context, addr string) ([]string, error) {
+	r.l.calls = append(r.l.calls, "reverse "+addr)
+	return r.l.inner.Resolver.LookupAddr(ctx, addr)
+}
+
+func (r logResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	r.l.calls = append(r.l.calls, "forward "+host)
+	return r.l.inner.Resolver.LookupNetIP(ctx, network, host)
 }
 
 func ruleLine(r *hba.Rule) int {

@@ -1,5 +1,8 @@
 package hba
 
+// CachingResolver: host-name answers shared between connections, with
+// single flight and bounds.
+
 import (
 	"context"
 	"errors"
@@ -259,9 +262,9 @@ func (c *CachingResolver) makeRoom(m map[string]*cacheEntry) {
 	}
 }
 
-// Len returns the number of cached reverse and forward answers, finished or
+// entries returns the number of cached reverse and forward answers, finished or
 // in flight.
-func (c *CachingResolver) Len() (reverse, forward int) {
+func (c *CachingResolver) entries() (reverse, forward int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.reverse), len(c.forward)

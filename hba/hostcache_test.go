@@ -220,7 +220,7 @@ func TestCachingResolverTimeout(t *testing.T) {
 	if _, err := c.LookupAddr(context.Background(), "192.0.2.7"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want the lookup's deadline error", err)
 	}
-	if rev, _ := c.Len(); rev != 0 {
+	if rev, _ := c.entries(); rev != 0 {
 		t.Errorf("a timed-out lookup was cached (%d entries)", rev)
 	}
 }
@@ -232,7 +232,7 @@ func TestCachingResolverMaxEntries(t *testing.T) {
 	for _, a := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"} {
 		c.LookupAddr(context.Background(), a)
 	}
-	if rev, _ := c.Len(); rev > 3 {
+	if rev, _ := c.entries(); rev > 3 {
 		t.Errorf("%d entries, want at most 3", rev)
 	}
 }
@@ -324,7 +324,7 @@ func TestCachingResolverBoundsInFlight(t *testing.T) {
 		default:
 			t.Fatalf("client %d: %v", i, err)
 		}
-		if rev, _ := c.Len(); rev > maxEntries {
+		if rev, _ := c.entries(); rev > maxEntries {
 			t.Fatalf("after %d clients: %d entries, want at most %d", i+1, rev, maxEntries)
 		}
 	}

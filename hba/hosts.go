@@ -1,5 +1,8 @@
 package hba
 
+// HostTable, a Resolver answering from fixed tables, and what counts as
+// a "not found" lookup answer.
+
 import (
 	"context"
 	"errors"

@@ -1,12 +1,14 @@
 package hba
 
+// The index over the rules of a Ruleset and the search of it that Decide
+// runs. Its building at compile time is in index_build.go.
+
 import (
 	"context"
 	"encoding/binary"
 	"hash/maphash"
 	"math"
 	"net/netip"
-	"slices"
 )
 
 // The index finds the rule the plain first-match loop (decideLinear) would
@@ -108,98 +110,8 @@ type partition struct {
 	lenMin  []int32
 }
 
-// Shapes a rule is filed under, for tests (indexShape).
-const (
-	shapeNone   = "none" // not in the partition
-	shapeLinear = "linear"
-	shapePureFB = "fallback"
-	shapeImpFB  = "fallback-impure"
-	shapeDB     = "db"
-	shapeDBImp  = "db-impure"
-	shapeUser   = "user"
-	shapeIP     = "ip"
-	noRule      = math.MaxInt32
-)
-
-// ruleInfo is the classification of one rule, computed once.
-type ruleInfo struct {
-	pure     bool
-	dbKey    bool // every database token is a literal
-	userKey  bool
-	ipKey    bool
-	inLocal  bool
-	in4, in6 bool
-}
-
-func classify(r *Rule) ruleInfo {
-	var ri ruleInfo
-	if r.never || !r.typ.IsValid() {
-		return ri
-	}
-	ri.pure = true
-	ri.dbKey = true
-	dbSourceFree := true
-	for i, n := range r.names[:r.ndb] {
-		switch n.kind {
-		case nameLiteral:
-		case nameSameRole:
-			ri.pure = false
-			dbSourceFree = false
-			ri.dbKey = false
-		case nameRegex:
-			if r.regexp(i).CanFail() {
-				ri.pure = false
-				dbSourceFree = false
-			}
-			ri.dbKey = false
-		default:
-			ri.dbKey = false
-		}
-	}
-	ri.userKey = dbSourceFree
-	for i, n := range r.names[r.ndb:] {
-		switch n.kind {
-		case nameLiteral:
-		case nameRole:
-			ri.pure = false
-			ri.userKey = false
-		case nameRegex:
-			if r.regexp(int(r.ndb) + i).CanFail() {
-				ri.pure = false
-			}
-			ri.userKey = false
-		default:
-			ri.userKey = false
-		}
-	}
-	if r.typ == Local {
-		ri.inLocal = true
-		return ri
-	}
-	switch r.akind {
-	case AddrAll:
-		ri.in4, ri.in6 = true, true
-	case AddrIP:
-		ri.in4, ri.in6 = r.ip.Is4(), !r.ip.Is4()
-		if r.bits != noBits {
-			ri.ipKey = true // the prefix r.ip/r.bits
-		}
-	case AddrSameHost, AddrSameNet, AddrHostName:
-		ri.in4, ri.in6 = true, true
-		ri.pure = false
-	default:
-		return ruleInfo{}
-	}
-	if !ri.pure {
-		// Only a database key can be checked before an impure rule's first
-		// source call; an address test may itself call one.
-		ri.userKey, ri.ipKey = false, false
-		if r.akind == AddrHostName || r.akind == AddrSameHost || r.akind == AddrSameNet {
-			ri.dbKey = false
-		}
-	}
-	return ri
-}
+// noRule is past every rule number.
+const noRule = math.MaxInt32
 
 func keyOf(a netip.Addr, bits int) ipKey {
 	if a.Is4() {
@@ -226,72 +138,11 @@ func keyOf(a netip.Addr, bits int) ipKey {
 	return ipKey{hi: hi, lo: lo, bits: uint8(bits)}
 }
 
-// bucketLimit is the bucket size above which a pure rule filed under its
-// database names moves to its user names, and from there to its address,
-// when it qualifies.
-const bucketLimit = 8
-
 // buckets maps a key to its rules. A value v >= 0 is the only rule; v < 0
 // is the list multi[-v-1], in file order.
 type buckets[K comparable] struct {
 	m     map[K]int32
 	multi [][]int32
-}
-
-func (b *buckets[K]) add(k K, rule int32) {
-	if b.m == nil {
-		b.m = make(map[K]int32)
-	}
-	v, ok := b.m[k]
-	switch {
-	case !ok:
-		b.m[k] = rule
-	case v == rule:
-		// The same name twice in one rule.
-	case v >= 0:
-		b.multi = append(b.multi, []int32{v, rule})
-		b.m[k] = -int32(len(b.multi))
-	default:
-		l := b.multi[-v-1]
-		if l[len(l)-1] != rule {
-			b.multi[-v-1] = append(l, rule)
-		}
-	}
-}
-
-func (b *buckets[K]) size(k K) int {
-	v, ok := b.m[k]
-	switch {
-	case !ok:
-		return 0
-	case v >= 0:
-		return 1
-	}
-	return len(b.multi[-v-1])
-}
-
-// keep drops from the multi-rule lists the rules for which keep is false.
-// (A dropped rule left as a key's only rule is harmless: candidates are
-// always tested in full.)
-func (b *buckets[K]) keep(keep func(int32) bool) {
-	for i, l := range b.multi {
-		out := l[:0]
-		for _, r := range l {
-			if keep(r) {
-				out = append(out, r)
-			}
-		}
-		b.multi[i] = out
-	}
-}
-
-// sort puts the multi-rule lists back in file order after rules were added
-// out of order.
-func (b *buckets[K]) sort() {
-	for i, l := range b.multi {
-		slices.Sort(l)
-		b.multi[i] = slices.Compact(l)
-	}
 }
 
 // lookup returns the rules of k; one is storage for a single rule.
@@ -307,210 +158,8 @@ func (b *buckets[K]) lookup(k K, one *[1]int32) []int32 {
 	return b.multi[-v-1]
 }
 
-// Filing of a rule in one partition.
-const (
-	kNone uint8 = iota
-	kDB
-	kUser
-	kIP
-)
-
-// buildIndex files every rule of rules.
-func buildIndex(rules []*Rule) *index {
-	infos := make([]ruleInfo, len(rules))
-	for i, r := range rules {
-		infos[i] = classify(r)
-	}
-	ix := new(index)
-	var filed []uint8
-	seed := maphash.MakeSeed()
-	for pi := range ix.parts {
-		p := &ix.parts[pi]
-		p.seed, p.userMin = seed, noRule
-		in := func(ri *ruleInfo) bool {
-			switch pi {
-			case partLocal:
-				return ri.inLocal
-			case part4:
-				return ri.in4
-			}
-			return ri.in6
-		}
-		n := 0
-		for i := range rules {
-			if in(&infos[i]) {
-				n++
-			}
-		}
-		if n == 0 {
-			continue
-		}
-		if n <= smallPartition {
-			p.small, p.pure = true, true
-			p.all = make([]int32, 0, n)
-			for i := range rules {
-				if in(&infos[i]) {
-					p.all = append(p.all, int32(i))
-					p.pure = p.pure && infos[i].pure
-				}
-			}
-			if pi == part4 {
-				p.pre4 = make([]pre4, len(p.all))
-				for k, i := range p.all {
-					r := rules[i]
-					if r.akind == AddrIP && r.ip.Is4() {
-						ip, m := r.ip.As4(), r.mask().As4()
-						mask := binary.BigEndian.Uint32(m[:])
-						p.pre4[k] = pre4{net: binary.BigEndian.Uint32(ip[:]) & mask, mask: mask}
-					}
-				}
-			}
-			continue
-		}
-		if filed == nil {
-			filed = make([]uint8, len(rules))
-		}
-		// Size the maps for their first filing.
-		var nDB, nDBImp, nUser, nIP int
-		for i := range rules {
-			switch ri := &infos[i]; {
-			case !in(ri):
-			case ri.dbKey && !ri.pure:
-				nDBImp += int(rules[i].ndb)
-			case ri.dbKey:
-				nDB += int(rules[i].ndb)
-			case ri.userKey:
-				nUser += len(rules[i].names) - int(rules[i].ndb)
-			case ri.ipKey:
-				nIP++
-			}
-		}
-		p.db.m = make(map[uint64]int32, nDB)
-		p.dbImp.m = make(map[uint64]int32, nDBImp)
-		p.user.m = make(map[uint64]int32, nUser)
-		p.ip.m = make(map[ipKey]int32, nIP)
-		// First choice: database names, then user names, then address.
-		var movedDB, movedUser bool
-		for i, r := range rules {
-			ri := &infos[i]
-			filed[i] = kNone
-			if !in(ri) {
-				continue
-			}
-			switch {
-			case ri.dbKey && !ri.pure:
-				filed[i] = kDB
-				for _, n := range r.names[:r.ndb] {
-					p.dbImp.add(p.hash(r.str(n.sp)), int32(i))
-				}
-			case ri.dbKey:
-				filed[i] = kDB
-				for _, n := range r.names[:r.ndb] {
-					p.db.add(p.hash(r.str(n.sp)), int32(i))
-				}
-			case ri.userKey:
-				filed[i] = kUser
-				for _, n := range r.names[r.ndb:] {
-					p.user.add(p.hash(r.str(n.sp)), int32(i))
-				}
-			case ri.ipKey:
-				filed[i] = kIP
-				p.addIP(keyOf(r.ip, int(r.bits)), int32(i))
-			case ri.pure:
-				p.pureFB = append(p.pureFB, int32(i))
-			default:
-				p.impFB = append(p.impFB, int32(i))
-			}
-		}
-		// Rules in crowded database buckets move on when they can.
-		if len(p.db.multi) > 0 {
-			for i, r := range rules {
-				ri := &infos[i]
-				if filed[i] != kDB || !ri.pure || !(ri.userKey || ri.ipKey) {
-					continue
-				}
-				crowded := false
-				for _, n := range r.names[:r.ndb] {
-					if p.db.size(p.hash(r.str(n.sp))) > bucketLimit {
-						crowded = true
-						break
-					}
-				}
-				if !crowded {
-					continue
-				}
-				movedDB = true
-				if ri.userKey {
-					filed[i] = kUser
-					for _, n := range r.names[r.ndb:] {
-						p.user.add(p.hash(r.str(n.sp)), int32(i))
-					}
-				} else {
-					filed[i] = kIP
-					p.addIP(keyOf(r.ip, int(r.bits)), int32(i))
-				}
-			}
-		}
-		if len(p.user.multi) > 0 {
-			for i, r := range rules {
-				ri := &infos[i]
-				if filed[i] != kUser || !ri.ipKey {
-					continue
-				}
-				crowded := false
-				for _, n := range r.names[r.ndb:] {
-					if p.user.size(p.hash(r.str(n.sp))) > bucketLimit {
-						crowded = true
-						break
-					}
-				}
-				if crowded {
-					movedUser = true
-					filed[i] = kIP
-					p.addIP(keyOf(r.ip, int(r.bits)), int32(i))
-				}
-			}
-		}
-		if movedDB {
-			p.db.keep(func(r int32) bool { return filed[r] == kDB })
-			p.user.sort()
-			p.ip.sort()
-		}
-		if movedUser {
-			p.user.keep(func(r int32) bool { return filed[r] == kUser })
-			p.ip.sort()
-		}
-		var lenMin [129]int32
-		for b := range lenMin {
-			lenMin[b] = noRule
-		}
-		p.userMin = noRule
-		for i := range rules {
-			switch filed[i] {
-			case kUser:
-				p.userMin = min(p.userMin, int32(i))
-			case kIP:
-				b := rules[i].bits
-				lenMin[b] = min(lenMin[b], int32(i))
-			}
-		}
-		for b := 128; b >= 0; b-- {
-			if p.ipLens[b] {
-				p.lens = append(p.lens, uint8(b))
-				p.lenMin = append(p.lenMin, lenMin[b])
-			}
-		}
-	}
-	return ix
-}
-
 // hash is the key a name is filed under.
 func (p *partition) hash(name string) uint64 { return maphash.String(p.seed, name) }
-
-func (p *partition) addIP(k ipKey, rule int32) {
-	p.ip.add(k, rule)
-	p.ipLens[k.bits] = true
-}
 
 // firstPure returns the first rule of list, before best, that matches.
 // Every rule of list is pure.
@@ -634,12 +283,11 @@ func (rs *Ruleset) scanPure(p *partition, c *Conn, user, db string) *Rule {
 // decideAt tests rule i; ok is false when the rule does not decide.
 func (rs *Ruleset) decideAt(st *matchState, i int32) (Decision, bool) {
 	r := rs.rules[i]
-	ok, unresolved := r.matches(st)
-	if unresolved {
-		return Decision{Outcome: Unresolved, Rule: r, Reason: st.reason, Err: st.err}, true
-	}
-	if ok {
+	switch r.test(st) {
+	case pass:
 		return decided(r), true
+	case undecidable:
+		return Decision{Outcome: Unresolved, Rule: r, Reason: st.reason, Err: st.err}, true
 	}
 	return Decision{}, false
 }
@@ -655,59 +303,4 @@ func decided(r *Rule) Decision {
 		}
 	}
 	return Decision{Outcome: o, Rule: r}
-}
-
-// indexShape tells how the index filed the rule with the given 1-based
-// number for connections of partition part ("local", "ipv4", "ipv6").
-func (rs *Ruleset) indexShape(part string, number int) string {
-	var p *partition
-	switch part {
-	case "local":
-		p = &rs.idx.parts[partLocal]
-	case "ipv4":
-		p = &rs.idx.parts[part4]
-	default:
-		p = &rs.idx.parts[part6]
-	}
-	i := int32(number - 1)
-	has := func(l []int32) bool {
-		for _, x := range l {
-			if x == i {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case has(p.all):
-		return shapeLinear
-	case has(p.pureFB):
-		return shapePureFB
-	case has(p.impFB):
-		return shapeImpFB
-	}
-	in := func(m map[uint64]int32, multi [][]int32) bool {
-		for _, v := range m {
-			if v == i || v < 0 && has(multi[-v-1]) {
-				return true
-			}
-		}
-		return false
-	}
-	// A rule moved out of a crowded bucket may stay behind as another key's
-	// only rule, so the later filings are looked at first.
-	for _, v := range p.ip.m {
-		if v == i || v < 0 && has(p.ip.multi[-v-1]) {
-			return shapeIP
-		}
-	}
-	switch {
-	case in(p.user.m, p.user.multi):
-		return shapeUser
-	case in(p.db.m, p.db.multi):
-		return shapeDB
-	case in(p.dbImp.m, p.dbImp.multi):
-		return shapeDBImp
-	}
-	return shapeNone
 }

@@ -382,3 +382,70 @@ func FuzzIndex(f *testing.F) {
 		}
 	})
 }
+
+// Shapes a rule is filed under, for tests (indexShape).
+const (
+	shapeNone   = "none" // not in the partition
+	shapeLinear = "linear"
+	shapePureFB = "fallback"
+	shapeImpFB  = "fallback-impure"
+	shapeDB     = "db"
+	shapeDBImp  = "db-impure"
+	shapeUser   = "user"
+	shapeIP     = "ip"
+)
+
+// indexShape tells how the index filed the rule with the given 1-based
+// number for connections of partition part ("local", "ipv4", "ipv6").
+func (rs *Ruleset) indexShape(part string, number int) string {
+	var p *partition
+	switch part {
+	case "local":
+		p = &rs.idx.parts[partLocal]
+	case "ipv4":
+		p = &rs.idx.parts[part4]
+	default:
+		p = &rs.idx.parts[part6]
+	}
+	i := int32(number - 1)
+	has := func(l []int32) bool {
+		for _, x := range l {
+			if x == i {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has(p.all):
+		return shapeLinear
+	case has(p.pureFB):
+		return shapePureFB
+	case has(p.impFB):
+		return shapeImpFB
+	}
+	in := func(m map[uint64]int32, multi [][]int32) bool {
+		for _, v := range m {
+			if v == i || v < 0 && has(multi[-v-1]) {
+				return true
+			}
+		}
+		return false
+	}
+	// A rule moved out of a crowded bucket may stay behind as another key's
+	// only rule, so the later filings are looked at first.
+	for _, v := range p.ip.m {
+		if v == i || v < 0 && has(p.ip.multi[-v-1]) {
+			return shapeIP
+		}
+	}
+	switch {
+	case in(p.user.m, p.user.multi):
+		return shapeUser
+	case in(p.db.m, p.db.multi):
+		return shapeDB
+	case in(p.dbImp.m, p.dbImp.multi):
+		return shapeDBImp
+	}
+	return shapeNone
+}

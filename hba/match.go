@@ -1,293 +1,544 @@
 package hba
 
+// The matcher: a Ruleset and Decide, PostgreSQL's first-match loop over
+// the rules, and the per-rule tests (check_hba's type, SSL, GSS, address,
+// database and user tests), written once for Decide and Explain.
+
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"strings"
-
-	"github.com/pghba/pghba/internal/pgre"
 )
 
-// Replication is the kind of replication connection.
-type Replication uint8
+// Ruleset is a loaded, compiled pg_hba.conf: the rules in file order, ready
+// for matching. A Ruleset is immutable and safe for concurrent use; no later
+// change to the files affects it. Reload by loading a new one and swapping
+// it, for example with a Holder.
+type Ruleset struct {
+	rules    []*Rule
+	env      Env
+	version  int
+	minor    int
+	features Features
+	ssl      bool
+	dbUserNS bool
+	path     string
+	idx      *index
+}
 
-// Replication kinds. The zero value is an ordinary connection.
+// Rules returns the rules in file order. The slice and the rules must not be
+// modified.
+func (rs *Ruleset) Rules() []*Rule { return rs.rules }
+
+// Path returns the absolute path of the main file.
+func (rs *Ruleset) Path() string { return rs.path }
+
+// Version returns the PostgreSQL major version the rules were read for.
+func (rs *Ruleset) Version() int { return rs.version }
+
+// Env returns the sources the Ruleset matches with.
+func (rs *Ruleset) Env() Env { return rs.env }
+
+// WithEnv returns a Ruleset sharing rs's rules that matches with env.
+func (rs *Ruleset) WithEnv(env Env) *Ruleset {
+	c := *rs
+	c.env = env
+	return &c
+}
+
+// nameKind is the shape of one database or user token.
+type nameKind uint8
+
 const (
-	NoReplication       Replication = iota
-	PhysicalReplication             // replication=true: matches only the replication keyword
-	LogicalReplication              // replication=database: matches by database name
+	nameLiteral     nameKind = iota // byte-equal
+	nameAll                         // all
+	nameSameUser                    // sameuser (database)
+	nameSameRole                    // samerole/samegroup (database)
+	nameReplication                 // replication (database)
+	nameRole                        // +role (user)
+	nameRegex                       // /regex (16+)
 )
 
-// String returns "", "physical" or "logical".
-func (r Replication) String() string {
-	switch r {
-	case PhysicalReplication:
-		return "physical"
-	case LogicalReplication:
-		return "logical"
+// regex is the compiled form of a /regex token as the analyses (lint,
+// exposure) read it: there MatchString false means "not certainly a
+// match", which a match abandoned at the matcher's work limit also is.
+// Matching a connection uses (*pgre.Regexp).MatchErr instead, so that an
+// abandoned match refuses (ReasonRegexTooComplex).
+type regex interface {
+	MatchString(s string) bool
+}
+
+// hostState is the per-connection host-name lookup cache, PostgreSQL's
+// remote_hostname_resolv.
+type hostState uint8
+
+const (
+	hostUnknown hostState = iota
+	hostKnown             // reverse lookup done, forward not yet
+	hostVerified
+	hostFailed // reverse failed, forward failed or forward mismatch
+)
+
+// matchState carries per-connection state through one decision: the
+// server's host-name cache and interface list, and why a test could not be
+// evaluated.
+type matchState struct {
+	ctx      context.Context
+	env      *Env
+	conn     Conn
+	db, user string
+	hstate   hostState
+	hostname string
+	ifaddrs  []netip.Prefix
+	iferr    error // Env.Interfaces failed (and Env.FailuresDoNotMatch is false, or the context ended)
+	ifloaded bool
+	reason   Reason
+	err      error
+	// rec, when set, receives what the tests saw that the state above
+	// does not keep, for Explain to put into words. Decide leaves it nil.
+	rec *matchRecord
+}
+
+// matchRecord is what the per-rule tests record for Explain beyond the
+// per-connection state: the outside answers behind a failed host-name
+// check and an interface list counted as empty. It holds only what a test
+// was given; Explain makes no call of its own.
+type matchRecord struct {
+	hostAt   *Rule        // the rule whose host-name check failed (hstate hostFailed)
+	hostFail hostFailure  // how it failed
+	hostErr  error        // the lookup error, if the lookup failed
+	forward  []netip.Addr // the forward answer, for hostMismatch
+	ifErr    error        // an Interfaces error Env.FailuresDoNotMatch counts as no match
+}
+
+// hostFailure is how a host-name check failed for a connection.
+type hostFailure uint8
+
+const (
+	hostNoReverse hostFailure = iota + 1 // the reverse lookup failed or gave no name
+	hostNoForward                        // the forward lookup of the name failed
+	hostMismatch                         // the name does not resolve to the client address
+)
+
+// verdict is the result of PostgreSQL's tests on one rule: pass, the
+// Column of the first test that failed, or undecidable.
+type verdict uint8
+
+const (
+	pass        verdict = 0    // every test passed: the rule matches
+	undecidable verdict = 0xff // a test could not be evaluated; matchState.reason says why
+)
+
+// Decide returns the decision for c without building error values. It never
+// allocates for rules that need no outside source.
+//
+// The decision is PostgreSQL's first match, found through an index built at
+// Compile (see index.go): rules are partitioned by connection kind and
+// address family, and filed by literal database name, literal user name or
+// address prefix, so a large file costs a few hash lookups instead of a
+// scan. Rules that consult a Roles, Resolver or Interfaces source are
+// tested in file order, exactly when the plain loop would test them, so
+// the sources see the same calls.
+//
+// Decide fails closed: a rule that cannot be evaluated (a source missing
+// or failing, a regular expression too complex to evaluate) gives
+// Unresolved at that rule, never a skipped rule; the package documentation
+// lists each case. A nil Ruleset gives NoMatch with no rule, the decision
+// of a zero [Holder].
+func (rs *Ruleset) Decide(ctx context.Context, c Conn) Decision {
+	if rs == nil {
+		return Decision{Outcome: NoMatch}
 	}
-	return ""
+	user, db := c.names(rs.version, rs.dbUserNS)
+	if rs.idx != nil {
+		if p := rs.idx.partitionOf(&c); p != nil {
+			if p.small && p.pure {
+				// The common small file: no per-connection state at all.
+				return decided(rs.scanPure(p, &c, user, db))
+			}
+			return rs.decideIndexed(ctx, p, &c, user, db)
+		}
+	}
+	st := rs.newState(ctx, &c, user, db)
+	return rs.decideLinear(&st)
 }
 
-// Conn describes an incoming connection as the server sees it when it picks
-// a pg_hba.conf rule.
-type Conn struct {
-	// Local is true for a Unix-domain socket connection; Addr is then ignored.
-	Local bool
-	// Addr is the client address of a TCP connection. An IPv4-mapped IPv6
-	// address is an IPv6 client, as on a PostgreSQL socket.
-	Addr netip.Addr
-	// SSL and GSS report SSL or GSSAPI encryption (TCP only).
-	SSL, GSS bool
-	// Database is the requested database; "" means the user name, as in
-	// PostgreSQL. Physical replication matches no database; there it only
-	// matters for db_user_namespace, which appends it to the user name.
-	Database string
-	// User is the requested role name.
-	User        string
-	Replication Replication
+// newState returns the per-connection state of one decision.
+func (rs *Ruleset) newState(ctx context.Context, c *Conn, user, db string) matchState {
+	return matchState{ctx: ctx, env: &rs.env, conn: *c, user: user, db: db}
 }
 
-// Outcome is the kind of a decision.
-type Outcome uint8
-
-// Outcomes.
-const (
-	// NoMatch: no rule matched; PostgreSQL refuses with "no pg_hba.conf entry".
-	NoMatch Outcome = iota
-	// Matched: a rule matched; its method decides.
-	Matched
-	// Rejected: the matched rule's method is reject.
-	Rejected
-	// Unresolved: a rule could not be evaluated, because a source in Env was
-	// missing or failed or because a regular expression was too complex to
-	// evaluate; the connection must be refused. Rule is then that rule.
-	Unresolved
-)
-
-var outcomeNames = [...]string{"no-match", "match", "reject", "unresolved"}
-
-// String returns "no-match", "match", "reject" or "unresolved".
-func (o Outcome) String() string { return outcomeNames[o] }
-
-// Reason is a static explanation for an Unresolved decision. The package
-// documentation ("Server facts and outside sources") lists which outcome of
-// which source gives which reason.
-type Reason uint8
-
-// Reasons.
-const (
-	ReasonNone             Reason = iota
-	ReasonNoRoles                 // a role-membership test needs Env.Roles
-	ReasonRolesFailed             // Env.Roles returned an error
-	ReasonNoResolver              // a host-name rule needs Env.Resolver
-	ReasonResolverCanceled        // the context ended during a host-name lookup
-	ReasonInterfacesFailed        // Env.Interfaces returned an error
-	ReasonRegexTooComplex         // a /regex token's match hit the matcher's work limit or failed
-	ReasonResolverFailed          // Env.Resolver failed or timed out (other than "not found")
-)
-
-var reasonTexts = [...]string{
-	"",
-	"the rule tests role membership and no role source was given",
-	"the role-membership lookup failed",
-	"the rule names a host and no resolver was given",
-	"the host-name lookup was canceled",
-	"the network interfaces could not be listed",
-	"regular expression too complex to evaluate",
-	"the host-name lookup failed",
+// decideLinear is the plain first-match loop over all rules.
+func (rs *Ruleset) decideLinear(st *matchState) Decision {
+	for _, r := range rs.rules {
+		switch r.test(st) {
+		case pass:
+			return decided(r)
+		case undecidable:
+			return Decision{Outcome: Unresolved, Rule: r, Reason: st.reason, Err: st.err}
+		}
+	}
+	return Decision{Outcome: NoMatch}
 }
 
-// String returns the reason in words.
-func (r Reason) String() string { return reasonTexts[r] }
-
-// Decision is the result of Ruleset.Decide.
-type Decision struct {
-	Outcome Outcome
-	// Rule is the matched rule (Matched, Rejected) or the rule that could not
-	// be evaluated (Unresolved); nil for NoMatch.
-	Rule *Rule
-	// Reason explains an Unresolved decision.
-	Reason Reason
-	// Err is, for Unresolved decisions, the error returned by the source
-	// (the context's error for ReasonResolverCanceled) or by the regular
-	// expression matcher (ReasonRegexTooComplex: ErrRegexTooComplex when it
-	// gave up at its work bound); nil when a source was missing.
-	Err error
+// test runs PostgreSQL's tests on r in the server's order: type, SSL, GSS,
+// address, database, user. It returns pass, the Column of the first test
+// that fails, or undecidable when a test needed a missing or failing source
+// or a regular expression could not be evaluated (st.reason says which).
+// It is the one implementation of the tests: Decide, through the index or
+// not, and Explain run it; matchesPure is the same tests for rules that
+// need no state.
+func (r *Rule) test(st *matchState) verdict {
+	c := &st.conn
+	if r.never {
+		return verdict(r.neverColumn())
+	}
+	if col := r.connTest(c); col != 0 {
+		return verdict(col)
+	}
+	if !c.Local {
+		ok, un := r.matchAddr(st)
+		if un {
+			return undecidable
+		}
+		if !ok {
+			return verdict(ColumnAddress)
+		}
+	}
+	ok, un := r.matchDB(c.Replication == PhysicalReplication, st.user, st.db, st)
+	if un {
+		return undecidable
+	}
+	if !ok {
+		return verdict(ColumnDatabase)
+	}
+	ok, un = r.matchUser(st.user, st)
+	if un {
+		return undecidable
+	}
+	if !ok {
+		return verdict(ColumnUser)
+	}
+	return pass
 }
 
-// Sentinel errors for errors.Is on the errors Match returns.
-var (
-	// ErrNoEntry: no rule matched the connection.
-	ErrNoEntry = errors.New("no pg_hba.conf entry")
-	// ErrRejected: the matched rule is a reject rule.
-	ErrRejected = errors.New("pg_hba.conf rejects connection")
-	// ErrUnresolved: a rule could not be evaluated; the connection is refused.
-	ErrUnresolved = errors.New("pg_hba.conf rule could not be evaluated")
-	// ErrRegexTooComplex is the Err of an Unresolved decision with
-	// ReasonRegexTooComplex when the regular expression matcher gave up at
-	// its work bound (a DenyError then also matches it with errors.Is).
-	ErrRegexTooComplex = pgre.ErrMatchTooComplex
-)
-
-// DenyError is the error Match returns when the connection is refused. Its
-// Error method returns PostgreSQL's client message.
-type DenyError struct {
-	Decision Decision
-	Conn     Conn
-	// Message is PostgreSQL's client message (for Unresolved, our own text).
-	Message string
+// neverColumn is the test a rule that can never match fails: hostssl
+// without SSL, hostgssenc without GSSAPI.
+func (r *Rule) neverColumn() Column {
+	if r.typ == HostGSSEnc {
+		return ColumnGSS
+	}
+	return ColumnSSL
 }
 
-func (e *DenyError) Error() string { return e.Message }
+// matchesPure is test for a rule the index classified pure: one that can
+// match and whose tests call no source and cannot be unresolved (see
+// index.go). It needs no per-connection state.
+func (r *Rule) matchesPure(c *Conn, user, db string) bool {
+	if !c.Local && r.akind == AddrIP && !r.contains(c.Addr) {
+		return false
+	}
+	return r.matchesPureNames(c, user, db)
+}
 
-// Is makes errors.Is(err, ErrNoEntry / ErrRejected / ErrUnresolved) work.
-func (e *DenyError) Is(target error) bool {
-	switch target {
-	case ErrNoEntry:
-		return e.Decision.Outcome == NoMatch
-	case ErrRejected:
-		return e.Decision.Outcome == Rejected
-	case ErrUnresolved:
-		return e.Decision.Outcome == Unresolved
+// matchesPureNames is matchesPure once the address is known to match.
+func (r *Rule) matchesPureNames(c *Conn, user, db string) bool {
+	if !r.typeMatches(c) {
+		return false
+	}
+	ok, _ := r.matchDB(c.Replication == PhysicalReplication, user, db, nil)
+	if !ok {
+		return false
+	}
+	ok, _ = r.matchUser(user, nil)
+	return ok
+}
+
+// typeMatches is the connection type test and the SSL and GSS tests.
+func (r *Rule) typeMatches(c *Conn) bool {
+	if c.Local {
+		return r.typ == Local
+	}
+	switch r.typ {
+	case Local:
+		return false
+	case HostSSL:
+		return c.SSL
+	case HostNoSSL:
+		return !c.SSL
+	case HostGSSEnc:
+		return c.GSS
+	case HostNoGSSEnc:
+		return !c.GSS
+	}
+	return true
+}
+
+// connTest is typeMatches with the Column of the test that fails (0 when
+// they pass): the type test when the connection's kind and the rule's
+// differ, else the SSL or the GSS test, whichever the rule's type names.
+func (r *Rule) connTest(c *Conn) Column {
+	switch {
+	case r.typeMatches(c):
+		return 0
+	case c.Local || r.typ == Local:
+		return ColumnType
+	case r.typ == HostSSL || r.typ == HostNoSSL:
+		return ColumnSSL
+	}
+	return ColumnGSS
+}
+
+// matchAddr is the address test of a TCP connection.
+func (r *Rule) matchAddr(st *matchState) (ok, unresolved bool) {
+	switch r.akind {
+	case AddrAll:
+		return true, false
+	case AddrIP:
+		return r.contains(st.conn.Addr), false
+	case AddrSameHost, AddrSameNet:
+		if !st.loadInterfaces() {
+			st.reason, st.err = ReasonInterfacesFailed, st.iferr
+			return false, true
+		}
+		return sameHostNet(r.akind, st.ifaddrs, st.conn.Addr), false
+	case AddrHostName:
+		return r.matchHostName(st)
+	}
+	return false, false
+}
+
+// loadInterfaces lists the server's interfaces once per connection. It is
+// false when the list failed and the failure refuses.
+func (st *matchState) loadInterfaces() bool {
+	if !st.ifloaded {
+		src := st.env.Interfaces
+		if src == nil {
+			src = SystemInterfaces
+		}
+		addrs, err := src.InterfaceAddrs(st.ctx)
+		if err != nil {
+			// PostgreSQL logs the failure and the rule does not match;
+			// we refuse unless told to follow the server. An error
+			// once the caller's context has ended always refuses: the
+			// decision was cut short, not answered.
+			addrs = nil
+			if !st.env.FailuresDoNotMatch || st.ctx.Err() != nil {
+				st.iferr = err
+			} else if st.rec != nil {
+				st.rec.ifErr = err
+			}
+		}
+		st.ifaddrs, st.ifloaded = addrs, true
+	}
+	return st.iferr == nil
+}
+
+// sameHostNet is the samehost (an address of the server) or samenet (in a
+// network of the server) test of ip against the interface list.
+func sameHostNet(kind AddrKind, ifaddrs []netip.Prefix, ip netip.Addr) bool {
+	for _, p := range ifaddrs {
+		if p.Addr().Is4() != ip.Is4() {
+			continue
+		}
+		if kind == AddrSameHost {
+			if p.Addr().WithZone("") == ip.WithZone("") {
+				return true
+			}
+			continue
+		}
+		if interfaceNet(p).Contains(ip.WithZone("")) {
+			return true
+		}
 	}
 	return false
 }
 
-// Unwrap returns the source's error for Unresolved decisions.
-func (e *DenyError) Unwrap() error { return e.Decision.Err }
-
-// Match decides the connection with a background context. See MatchContext.
-func (rs *Ruleset) Match(c Conn) (*Rule, error) {
-	return rs.MatchContext(context.Background(), c)
+// interfaceNet is the network of an interface address: its prefix, or the
+// address alone when the prefix length is missing.
+func interfaceNet(p netip.Prefix) netip.Prefix {
+	bits := p.Bits()
+	if bits <= 0 {
+		bits = p.Addr().BitLen()
+	}
+	return netip.PrefixFrom(p.Addr().WithZone(""), bits)
 }
 
-// MatchContext returns the rule that decides the connection. A rule whose
-// method is reject is returned together with a *DenyError (errors.Is
-// ErrRejected); no matching rule gives a nil rule and ErrNoEntry; a rule that
-// could not be evaluated gives ErrUnresolved. The error message is
-// PostgreSQL's client message.
-//
-// A nil Ruleset refuses every connection as a zero [Holder] does: a nil
-// rule and a *DenyError (errors.Is ErrNoEntry) with the message "no
-// pg_hba.conf loaded".
-func (rs *Ruleset) MatchContext(ctx context.Context, c Conn) (*Rule, error) {
-	if rs == nil {
-		return nil, &DenyError{Conn: c, Message: noRulesetMessage}
+// matchHostName is the host-name test with the server's per-connection
+// cache (SEMANTICS §5.3): one reverse lookup, and one forward confirmation
+// of the name it gave.
+func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
+	if st.hstate == hostFailed {
+		return false, false
 	}
-	d := rs.Decide(ctx, c)
-	if d.Outcome == Matched {
-		return d.Rule, nil
+	res := st.env.Resolver
+	if res == nil {
+		st.reason = ReasonNoResolver
+		return false, true
 	}
-	e := &DenyError{Decision: d, Conn: c, Message: rs.Message(d, c)}
-	if d.Outcome == Rejected {
-		return d.Rule, e
+	ip := st.conn.Addr
+	if st.hstate == hostUnknown {
+		names, err := res.LookupAddr(st.ctx, ip.String())
+		if st.lookupStops(err) {
+			return false, true
+		}
+		if err != nil || len(names) == 0 {
+			st.failHost(r, hostNoReverse, err, nil)
+			return false, false
+		}
+		st.hostname = strings.TrimSuffix(names[0], ".")
+		st.hstate = hostKnown
 	}
-	return nil, e
+	if !hostNameIs(st.hostname, r.str(r.atext)) {
+		return false, false
+	}
+	if st.hstate == hostVerified {
+		return true, false
+	}
+	addrs, err := res.LookupNetIP(st.ctx, "ip", st.hostname)
+	if st.lookupStops(err) {
+		return false, true
+	}
+	if err != nil {
+		st.failHost(r, hostNoForward, err, nil)
+		return false, false
+	}
+	for _, a := range addrs {
+		a = a.Unmap() // Go's resolver answers /etc/hosts IPv4 entries as ::ffff:a.b.c.d
+		if a.Is4() == ip.Is4() && a.WithZone("") == ip.WithZone("") {
+			st.hstate = hostVerified
+			return true, false
+		}
+	}
+	st.failHost(r, hostMismatch, nil, addrs)
+	return false, false
 }
 
-// Message returns the client message PostgreSQL sends for a refused
-// connection (Rejected, NoMatch); for Unresolved it explains the refusal in
-// the same shape. It returns "" for Matched. For a nil Ruleset it returns
-// "no pg_hba.conf loaded", as a zero [Holder] refuses.
-func (rs *Ruleset) Message(d Decision, c Conn) string {
-	if rs == nil {
-		if d.Outcome == Matched {
-			return ""
-		}
-		return noRulesetMessage
+// hostNameIs compares the client's host name with a rule's host name or
+// .suffix, without regard to case.
+func hostNameIs(name, h string) bool {
+	if strings.HasPrefix(h, ".") {
+		return len(name) >= len(h) && strings.EqualFold(name[len(name)-len(h):], h)
 	}
-	return denyMessage(rs.version, rs.dbUserNS, rs.features.Has(FeatureSSL), d, c)
+	return strings.EqualFold(name, h)
 }
 
-// noRulesetMessage is the refusal of a nil Ruleset (and of a zero Holder).
-const noRulesetMessage = "no pg_hba.conf loaded"
-
-func denyMessage(version int, dbUserNS, sslBuild bool, d Decision, c Conn) string {
-	host := "[local]"
-	if !c.Local {
-		host = c.Addr.String()
+// lookupStops reports whether a lookup's outcome stops the decision: the
+// context ended, or the lookup failed (other than "not found") and the
+// failure refuses. It sets st.reason.
+func (st *matchState) lookupStops(err error) bool {
+	if ctxErr := st.ctx.Err(); ctxErr != nil {
+		st.reason, st.err = ReasonResolverCanceled, ctxErr
+		return true
 	}
-	user, db := c.names(version, dbUserNS)
-	var enc string
-	if version >= 14 {
-		switch {
-		case c.GSS && !c.Local:
-			enc = "GSS encryption"
-		case c.SSL && !c.Local:
-			enc = "SSL encryption"
-		default:
-			enc = "no encryption"
-		}
-	} else if sslBuild {
-		if c.SSL && !c.Local {
-			enc = "SSL on"
-		} else {
-			enc = "SSL off"
-		}
+	if err != nil && !st.env.FailuresDoNotMatch && !isNotFound(err) {
+		st.reason, st.err = ReasonResolverFailed, err
+		return true
 	}
-	repl := c.Replication == PhysicalReplication || (version < 14 && c.Replication != NoReplication)
-	var b strings.Builder
-	switch d.Outcome {
-	case Matched:
-		return ""
-	case Rejected:
-		if repl {
-			b.WriteString(`pg_hba.conf rejects replication connection for host "` + host + `", user "` + user + `"`)
-		} else {
-			b.WriteString(`pg_hba.conf rejects connection for host "` + host + `", user "` + user + `", database "` + db + `"`)
-		}
-	case NoMatch:
-		if repl {
-			b.WriteString(`no pg_hba.conf entry for replication connection from host "` + host + `", user "` + user + `"`)
-		} else {
-			b.WriteString(`no pg_hba.conf entry for host "` + host + `", user "` + user + `", database "` + db + `"`)
-		}
-	case Unresolved:
-		b.WriteString(`pg_hba.conf rule ` + d.Rule.Pos().String() + ` could not be evaluated for host "` + host + `", user "` + user + `", database "` + db + `": ` + d.Reason.String())
-		if d.Err != nil && d.Err != ErrRegexTooComplex { // the reason says it
-			b.WriteString(": " + d.Err.Error())
-		}
-		return b.String()
-	}
-	if enc != "" {
-		b.WriteString(", " + enc)
-	}
-	return b.String()
+	return false
 }
 
-// names returns the user and database names PostgreSQL matches with, as
-// its startup-packet processing leaves them: the database defaults to the
-// user name; with db_user_namespace (13–16) a user name ending in its only
-// "@" loses it and any other gets "@database" appended (for physical
-// replication too, before the database is cleared); both are cut to 63
-// bytes; physical replication then has no database.
-func (c *Conn) names(version int, dbUserNS bool) (user, db string) {
-	user, db = c.User, c.Database
-	if db == "" {
-		db = user
+// failHost marks the host-name check failed for the connection, at rule r.
+func (st *matchState) failHost(r *Rule, how hostFailure, err error, forward []netip.Addr) {
+	st.hstate = hostFailed
+	if st.rec != nil {
+		*st.rec = matchRecord{hostAt: r, hostFail: how, hostErr: err, forward: forward, ifErr: st.rec.ifErr}
 	}
-	if dbUserNS && version <= 16 {
-		if i := strings.IndexByte(user, '@'); i >= 0 && i == len(user)-1 {
-			user = user[:i]
-		} else {
-			user = user + "@" + db
-		}
-	}
-	user, db = truncName(user), truncName(db)
-	if c.Replication == PhysicalReplication {
-		db = ""
-	}
-	return user, db
 }
 
-// namedatalen is PostgreSQL's NAMEDATALEN: names are cut to 63 bytes.
-const namedatalen = 64
-
-func truncName(s string) string {
-	if len(s) >= namedatalen {
-		return s[:namedatalen-1]
+// matchDB is the database test. st is needed only by samerole and by a
+// regular expression that may fail (neither is in a pure rule), which set
+// st.reason when unresolved. A regular expression that could not be
+// evaluated stops the test unresolved (ReasonRegexTooComplex): the server
+// would have gone on matching it, and its answer is not known.
+func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolved bool) {
+	dbs := r.names[:r.ndb]
+	if phys {
+		for i := range dbs {
+			if dbs[i].kind == nameReplication {
+				return true, false
+			}
+		}
+		return false, false
 	}
-	return s
+	for i := range dbs {
+		m := &dbs[i]
+		switch m.kind {
+		case nameLiteral:
+			if m.is(r, db) {
+				return true, false
+			}
+		case nameAll:
+			return true, false
+		case nameSameUser:
+			if db == user {
+				return true, false
+			}
+		case nameSameRole:
+			ok, un := st.isMember(user, db)
+			if un || ok {
+				return ok, un
+			}
+		case nameReplication:
+		case nameRegex:
+			ok, err := r.regexp(i).MatchErr(db)
+			if err != nil {
+				st.regexFailed(err)
+				return false, true
+			}
+			if ok {
+				return true, false
+			}
+		}
+	}
+	return false, false
+}
+
+// matchUser is the user test. st is needed only by +role and by a regular
+// expression that may fail, as for matchDB.
+func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
+	for i := int(r.ndb); i < len(r.names); i++ {
+		m := &r.names[i]
+		switch m.kind {
+		case nameLiteral:
+			if m.is(r, user) {
+				return true, false
+			}
+		case nameAll:
+			return true, false
+		case nameRole:
+			ok, un := st.isMember(user, r.str(m.sp)[1:])
+			if un || ok {
+				return ok, un
+			}
+		case nameRegex:
+			ok, err := r.regexp(i).MatchErr(user)
+			if err != nil {
+				st.regexFailed(err)
+				return false, true
+			}
+			if ok {
+				return true, false
+			}
+		}
+	}
+	return false, false
+}
+
+// regexFailed records a regular expression that could not be evaluated.
+func (st *matchState) regexFailed(err error) {
+	st.reason, st.err = ReasonRegexTooComplex, err
+}
+
+func (st *matchState) isMember(role, group string) (ok, unresolved bool) {
+	if st.env.Roles == nil {
+		st.reason = ReasonNoRoles
+		return false, true
+	}
+	ok, err := st.env.Roles.IsMember(st.ctx, role, group)
+	if err != nil {
+		st.reason, st.err = ReasonRolesFailed, err
+		return false, true
+	}
+	return ok, false
 }

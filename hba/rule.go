@@ -1,5 +1,8 @@
 package hba
 
+// A loaded pg_hba.conf record: Rule and the types of its columns
+// (ConnType, Method, Token, Address, AuthOptions).
+
 import (
 	"encoding/binary"
 	"net/netip"
@@ -397,8 +400,14 @@ func (r *Rule) mask() netip.Addr {
 // Method returns the authentication method (ident on a local rule is peer).
 func (r *Rule) Method() Method { return r.method }
 
-// Options returns the rule's validated options, never nil. Rules of one
-// load without options share one value; it must not be modified.
+// Options returns the rule's validated options, never nil. The value is
+// shared and must not be modified, nor the slices in it: the rules of one
+// load that have the same method and no option tokens share one
+// *AuthOptions (a change would reach all of them and every Ruleset built
+// from that load, while it is in use by other goroutines); a rule with
+// option tokens has its own. Loads never share options with each other.
+// Copy the value (o := *r.Options()) to change it; the slice fields of a
+// copy still share their arrays. TestOptionsSharing shows the sharing.
 func (r *Rule) Options() *AuthOptions { return r.opts }
 
 // Warning returns the non-fatal text PostgreSQL stores for a rule that

@@ -1,8 +1,10 @@
 package hba
 
 import (
+	"context"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -82,5 +84,83 @@ local sameuser,"sameuser" all peer map=m
 	}
 	if rs[0].Options() == rs[2].Options() {
 		t.Error("rules with different methods share options")
+	}
+}
+
+// TestOptionsSharing shows what Rule.Options documents: rules of one load
+// with the same method and no option tokens share one *AuthOptions, a rule
+// with options has its own, and two loads share nothing.
+func TestOptionsSharing(t *testing.T) {
+	const conf = "host all all 10.0.0.0/8 md5\n" +
+		"host db all 10.0.0.0/8 md5\n" +
+		"local all all peer map=m\n" +
+		"local db all peer map=m\n" +
+		"host all all all trust\n"
+	p := Parser{Version: 16}
+	a, err := p.LoadBytes("/x/pg_hba.conf", []byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.LoadBytes("/x/pg_hba.conf", []byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, rb := a.Rules(), b.Rules()
+	if ra[0].Options() != ra[1].Options() {
+		t.Error("two md5 rules without options do not share their options")
+	}
+	if ra[0].Options() == ra[4].Options() {
+		t.Error("rules with different methods share options")
+	}
+	if ra[2].Options() == ra[3].Options() || ra[2].Options().Map != "m" {
+		t.Error("rules with option tokens share options")
+	}
+	for i := range ra {
+		if ra[i].Options() == rb[i].Options() {
+			t.Errorf("rule %d: two loads share options", i+1)
+		}
+	}
+	// A copy is the caller's own; the rule keeps its value.
+	o := *ra[0].Options()
+	o.Map = "changed"
+	if ra[0].Options().Map != "" || ra[1].Options().Map != "" {
+		t.Error("changing a copy changed the rules")
+	}
+}
+
+// TestRulesetNames checks the exported name normalisation against what
+// Explain reports the rules were compared with, and its rewrites.
+func TestRulesetNames(t *testing.T) {
+	long := strings.Repeat("u", 70)
+	cases := []struct {
+		v        int
+		ns       bool
+		c        Conn
+		user, db string
+	}{
+		{16, false, Conn{User: "alice"}, "alice", "alice"},
+		{16, false, Conn{User: long, Database: long + "x"}, long[:63], long[:63]},
+		{16, true, Conn{User: "alice", Database: "db"}, "alice@db", "db"},
+		{16, true, Conn{User: "alice@", Database: "db"}, "alice", "db"},
+		{17, true, Conn{User: "alice", Database: "db"}, "alice", "db"}, // db_user_namespace is gone in 17
+		{16, false, Conn{User: "alice", Database: "db", Replication: PhysicalReplication}, "alice", ""},
+	}
+	for _, tc := range cases {
+		p := Parser{Version: tc.v, DBUserNamespace: tc.ns}
+		rs, err := p.LoadBytes("/x/pg_hba.conf", []byte("local all all password\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		user, db := rs.Names(tc.c)
+		if user != tc.user || db != tc.db {
+			t.Errorf("v%d ns=%v %+v: Names = %q, %q; want %q, %q", tc.v, tc.ns, tc.c, user, db, tc.user, tc.db)
+		}
+		if tr := rs.Explain(context.Background(), tc.c); tr.User != user || tr.Database != db {
+			t.Errorf("v%d %+v: Explain compared %q, %q; Names %q, %q", tc.v, tc.c, tr.User, tr.Database, user, db)
+		}
+	}
+	var nilRS *Ruleset
+	if u, d := nilRS.Names(Conn{User: "a@", Database: "b"}); u != "a@" || d != "b" {
+		t.Errorf("nil Ruleset: %q %q", u, d)
 	}
 }

@@ -1,5 +1,8 @@
 package hba
 
+// The pg_hba_file_rules view: ViewRow and File.ViewRows, and the
+// column names of both views.
+
 import (
 	"net/netip"
 	"strconv"

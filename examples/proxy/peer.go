@@ -43,22 +43,15 @@ func peerUser(c net.Conn) (string, error) {
 
 // checkPeer runs the peer method for a local connection matched by a peer
 // rule: the socket's OS user must map to the requested user under the
-// rule's map= (or equal it without one).
-func (p *Proxy) checkPeer(ctx context.Context, c net.Conn, rule *hba.Rule, pgUser string) (hba.IdentResult, bool) {
+// rule's map= (or equal it without one). user is pgUser as the server
+// shows it (hba.Ruleset.Names).
+func (p *Proxy) checkPeer(ctx context.Context, c net.Conn, rule *hba.Rule, pgUser, user string) (hba.IdentResult, bool) {
 	sys, err := peerUser(c)
 	if err != nil {
-		return hba.IdentResult{Map: rule.Options().Map, PGUser: truncName(pgUser), Message: err.Error()}, false
+		return hba.IdentResult{Map: rule.Options().Map, PGUser: user, Message: err.Error()}, false
 	}
 	res := p.ident.Load().CheckRule(ctx, rule, sys, pgUser, hba.IdentOptions{})
 	return res, res.Allowed
-}
-
-// truncName cuts a name to 63 bytes, as the server does.
-func truncName(s string) string {
-	if len(s) > 63 {
-		return s[:63]
-	}
-	return s
 }
 
 // loadIdent (re)reads pg_ident.conf; a file that does not load is logged and

@@ -1,3 +1,6 @@
+// Broken lines: lines meant to fail to parse, one writer per kind of error
+// (structural, option, unsupported method), as each version rejects them.
+
 package conformance
 
 import (
@@ -17,7 +20,30 @@ func (g *gen) brokenLine(f *fileBuilder, dir string, depth int) {
 		g.badOptionLine(f, dir)
 		return
 	}
-	kinds := []func() string{
+	kinds := g.brokenKinds(dir)
+	if g.v16() {
+		kinds = append(kinds, g.brokenKinds16(dir)...)
+		if depth == 0 && g.pct(20) {
+			kinds = append(kinds, func() string {
+				g.note("err-include-cycle")
+				return "include " + path.Base(f.path)
+			})
+		}
+	} else {
+		kinds = append(kinds, func() string {
+			g.note("err-token-too-long")
+			return "host " + strings.Repeat("d", pick(g.r, 10240, 10241)) + " all 127.0.0.1/32 trust"
+		})
+	}
+	t := kinds[g.r.IntN(len(kinds))]() + g.eol()
+	f.emit(t, t)
+}
+
+// brokenKinds returns the writers of broken lines every version rejects:
+// structural errors in each column, bad quoting and continuation, and bad
+// @file references. Each notes the kind it writes.
+func (g *gen) brokenKinds(dir string) []func() string {
+	return []func() string{
 		func() string { g.note("err-multiple-type"); return "host,local all all 127.0.0.1/32 trust" },
 		func() string {
 			g.note("err-conn-type")
@@ -100,44 +126,35 @@ func (g *gen) brokenLine(f *fileBuilder, dir string, depth int) {
 			return "host @" + p + " all 127.0.0.1/32 trust"
 		},
 	}
-	if g.v16() {
-		kinds = append(kinds,
-			func() string {
-				g.note("err-regex")
-				return pick(g.r, "host /( all 127.0.0.1/32 trust", "host all /a{2,1} 127.0.0.1/32 trust",
-					`host "/[z-a]" all 127.0.0.1/32 trust`, "host all /* 127.0.0.1/32 trust", `host all "/a{2,1}" 127.0.0.1/32 trust`)
-			},
-			func() string {
-				g.note("err-at-self")
-				p := g.name("self", ".txt")
-				g.plainFile(path.Join(dir, p), "a @"+p+"\n")
-				return "host @" + p + " all 127.0.0.1/32 trust"
-			},
-			func() string {
-				g.note("err-include-missing")
-				if g.pct(30) {
-					// include_dir of a file
-					p := g.name("plain", ".conf")
-					g.plainFile(path.Join(dir, p), "host all all all reject\n")
-					return "include_dir " + p
-				}
-				return pick(g.r, "include nope.conf", `include_dir ""`, "include_dir nodir", "include_dir \" \"")
-			},
-		)
-		if depth == 0 && g.pct(20) {
-			kinds = append(kinds, func() string {
-				g.note("err-include-cycle")
-				return "include " + path.Base(f.path)
-			})
-		}
-	} else {
-		kinds = append(kinds, func() string {
-			g.note("err-token-too-long")
-			return "host " + strings.Repeat("d", pick(g.r, 10240, 10241)) + " all 127.0.0.1/32 trust"
-		})
+}
+
+// brokenKinds16 returns the writers of broken lines that only 16 and later
+// reject: bad regular expressions, an @file naming itself, and a missing
+// include target.
+func (g *gen) brokenKinds16(dir string) []func() string {
+	return []func() string{
+		func() string {
+			g.note("err-regex")
+			return pick(g.r, "host /( all 127.0.0.1/32 trust", "host all /a{2,1} 127.0.0.1/32 trust",
+				`host "/[z-a]" all 127.0.0.1/32 trust`, "host all /* 127.0.0.1/32 trust", `host all "/a{2,1}" 127.0.0.1/32 trust`)
+		},
+		func() string {
+			g.note("err-at-self")
+			p := g.name("self", ".txt")
+			g.plainFile(path.Join(dir, p), "a @"+p+"\n")
+			return "host @" + p + " all 127.0.0.1/32 trust"
+		},
+		func() string {
+			g.note("err-include-missing")
+			if g.pct(30) {
+				// include_dir of a file
+				p := g.name("plain", ".conf")
+				g.plainFile(path.Join(dir, p), "host all all all reject\n")
+				return "include_dir " + p
+			}
+			return pick(g.r, "include nope.conf", `include_dir ""`, "include_dir nodir", "include_dir \" \"")
+		},
 	}
-	t := kinds[g.r.IntN(len(kinds))]() + g.eol()
-	f.emit(t, t)
 }
 
 // unsupportedMethod returns a line whose method this build lacks (or that

@@ -88,7 +88,9 @@ func ErrString(code Code) string {
 
 // Parse parses s as OpenLDAP's ldap_url_parse does with PostgreSQL's
 // flags. It returns OK, or the code of the first problem, with the fields
-// read until then.
+// read until then. It follows the steps of OpenLDAP's ldap_url_parse_ext
+// (libldap/url.c) in their order: prefix and scheme, enclosure, host and
+// port (parseHostPort), then dn, attributes, scope, filter and extensions.
 func Parse(s string) (URL, Code) {
 	var u URL
 	rest := s
@@ -128,42 +130,9 @@ func Parse(s string) (URL, Code) {
 		hostport, _, _ = strings.Cut(rest, "?")
 	}
 	if !ipc {
-		var portText string
-		hasPort := false
-		if strings.HasPrefix(hostport, "[") {
-			r := strings.IndexByte(hostport, ']')
-			if r < 0 {
-				return u, ErrBadURL
-			}
-			tail := hostport[r+1:]
-			if c := strings.IndexByte(tail, ':'); c >= 0 {
-				if c != 0 {
-					return u, ErrBadURL
-				}
-				portText, hasPort = tail[1:], true
-			}
-			hostport = hostport[1:r]
-		} else if c := strings.IndexByte(hostport, ':'); c >= 0 {
-			portText, hasPort = hostport[c+1:], true
-			hostport = hostport[:c]
-		}
-		if hasPort {
-			portText = hexUnescape(portText)
-			if portText == "" {
-				return u, ErrBadURL
-			}
-			n, digits, full := cemu.StrtolFull(portText)
-			if !digits || !full {
-				return u, ErrBadURL
-			}
-			u.Port = int(int32(n))
-		}
-		if u.Port == 0 {
-			if u.Scheme == "ldaps" {
-				u.Port = 636
-			} else {
-				u.Port = 389
-			}
+		var code Code
+		if hostport, code = parseHostPort(&u, hostport); code != OK {
+			return u, code
 		}
 	}
 	u.Host = hexUnescape(hostport)
@@ -228,6 +197,52 @@ func Parse(s string) (URL, Code) {
 		return u, ErrBadExts
 	}
 	return u, OK
+}
+
+// parseHostPort splits the host-port part of a non-ldapi URL as
+// ldap_url_parse_ext does: an IPv6 address in brackets, or a host before the
+// first ':'; the port (hex-unescaped) must be a whole decimal number, and 0 or
+// no port means the scheme's default. It sets u.Port and returns the host,
+// still escaped.
+func parseHostPort(u *URL, hostport string) (string, Code) {
+	var portText string
+	hasPort := false
+	if strings.HasPrefix(hostport, "[") {
+		r := strings.IndexByte(hostport, ']')
+		if r < 0 {
+			return hostport, ErrBadURL
+		}
+		tail := hostport[r+1:]
+		if c := strings.IndexByte(tail, ':'); c >= 0 {
+			if c != 0 {
+				return hostport, ErrBadURL
+			}
+			portText, hasPort = tail[1:], true
+		}
+		hostport = hostport[1:r]
+	} else if c := strings.IndexByte(hostport, ':'); c >= 0 {
+		portText, hasPort = hostport[c+1:], true
+		hostport = hostport[:c]
+	}
+	if hasPort {
+		portText = hexUnescape(portText)
+		if portText == "" {
+			return hostport, ErrBadURL
+		}
+		n, digits, full := cemu.StrtolFull(portText)
+		if !digits || !full {
+			return hostport, ErrBadURL
+		}
+		u.Port = int(int32(n))
+	}
+	if u.Port == 0 {
+		if u.Scheme == "ldaps" {
+			u.Port = 636
+		} else {
+			u.Port = 389
+		}
+	}
+	return hostport, OK
 }
 
 // scopeOf maps a scope word of an LDAP URL (case-insensitive) to its number.

@@ -183,6 +183,16 @@ func settle(t *testing.T, ctx context.Context, before int) {
 	waitJS(t, ctx, fmt.Sprintf(`Number(document.body.dataset.seq) > %d && document.body.dataset.busy === "false"`, before))
 }
 
+// settleTyped waits, after keys were sent to the editor, until the editor
+// holds all of them (key events can still be in the renderer's queue when
+// SendKeys returns) and the page has rendered the answer to that text.
+func settleTyped(t *testing.T, ctx context.Context, before int, typed string) {
+	t.Helper()
+	b, _ := json.Marshal(typed)
+	waitJS(t, ctx, `document.getElementById("editor").value.endsWith(`+string(b)+`)`)
+	settle(t, ctx, before)
+}
+
 func settleAudit(t *testing.T, ctx context.Context, before int) {
 	t.Helper()
 	waitJS(t, ctx, fmt.Sprintf(`Number(document.body.dataset.auditSeq) > %d && document.body.dataset.auditBusy === "false"`, before))
@@ -281,7 +291,7 @@ func TestTypeFileRulesErrorDecisionTrace(t *testing.T) {
 	typed := "host all alice 10.0.0.0/8 md5\nhost app all 10.0.0.0/8 frobnicate\nhost all all 10.0.0.0/8 scram-sha-256\n"
 	before := seq(t, ctx, "seq")
 	must(t, ctx, chromedp.SendKeys(chromedp.CSS("#editor"), typed))
-	settle(t, ctx, before)
+	settleTyped(t, ctx, before, typed)
 	var value string
 	js(t, ctx, `document.getElementById("editor").value`, &value)
 	if value != typed {
@@ -376,7 +386,7 @@ func TestIncludedFileTab(t *testing.T) {
 	}
 	before = seq(t, ctx, "seq")
 	must(t, ctx, chromedp.SendKeys(chromedp.CSS("#editor"), "frank erin"))
-	settle(t, ctx, before)
+	settleTyped(t, ctx, before, "frank erin")
 	if got := getDecision(t, ctx); got.Outcome != "matched" || got.Line != "pg_hba.conf:1" {
 		t.Errorf("erin listed in admins.txt: decision %+v, want matched at pg_hba.conf:1", got)
 	}

@@ -318,6 +318,10 @@ const AUDIT_DELAY_MS = 200;
 let auditTimer = 0;
 function changed(inputAt) {
   const st = readState();
+  // Busy from the edit on, until a result with nothing newer pending is
+  // rendered: a test (or a script) that sees busy false after its last
+  // keystroke reads the answer to exactly what it typed.
+  document.body.dataset.busy = "true";
   core.submit(st, inputAt);
   clearTimeout(auditTimer);
   auditTimer = setTimeout(() => {

@@ -1,7 +1,7 @@
 package hba
 
-// Outside sources: the role, resolver and interface sources matching asks,
-// as small interfaces that standard library types satisfy, and Env.
+// Outside sources: Env and the role, resolver and interface sources
+// matching asks, as small interfaces that standard library types satisfy.
 
 import (
 	"context"
