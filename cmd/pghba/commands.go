@@ -37,6 +37,13 @@ type command struct {
 // here and a file of its own.
 var commands = []*command{
 	{
+		name:        "add",
+		summary:     "insert a rule into a pg_hba.conf, keeping every other byte",
+		usage:       addUsage,
+		interleaved: true,
+		run:         runAdd,
+	},
+	{
 		name:    "check",
 		summary: "decide a connection as the server would",
 		usage:   checkUsage + identUsage,
@@ -50,11 +57,25 @@ var commands = []*command{
 		run:     runExposure,
 	},
 	{
+		name:        "fmt",
+		summary:     "align the columns of a pg_hba.conf, keeping comments and line numbers",
+		usage:       fmtUsage,
+		interleaved: true,
+		run:         runFmt,
+	},
+	{
 		name:        "lint",
 		summary:     "report load errors, rules that can never match and risky settings",
 		usage:       lintUsage,
 		interleaved: true,
 		run:         runLint,
+	},
+	{
+		name:        "remove",
+		summary:     "remove a record from a pg_hba.conf, keeping every other byte",
+		usage:       removeUsage,
+		interleaved: true,
+		run:         runRemove,
 	},
 	{
 		name:        "rules",
