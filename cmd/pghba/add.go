@@ -36,6 +36,8 @@ Flags:
   --pg-version N, --minor N, --server-ssl on|off, --missing LIST,
   --oauth-validators LIST, --db-user-namespace
                          as for pghba check: the server the file is read for
+  -f, --lines, --pgdata, --config-file, --dsn
+                         refused: the file to edit is the FILE argument
 
 Exit status: 0 when the rule was added (or would be, with --dry-run); 1 when
 FILE does not load, or would not after the edit; 2 for bad usage, a rule

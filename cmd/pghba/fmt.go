@@ -29,6 +29,8 @@ Flags:
   --pg-version N, --minor N, --server-ssl on|off, --missing LIST,
   --oauth-validators LIST, --db-user-namespace
             as for pghba check: the server the file is read for
+  -f, --lines, --pgdata, --config-file, --dsn
+            refused: the file to edit is the FILE argument
 
 Exit status: 0 when FILE is formatted (or is already); 1 with --check when
 it is not, or with -w when FILE does not load; 2 for bad usage or an I/O
