@@ -202,183 +202,221 @@ func listFlag(fs *flag.FlagSet, name string, dst *[]string) {
 	})
 }
 
-func runLint(inv *invocation, args []string) int {
-	var asJSON, noConfig bool
-	var format, identFile, configFile, severities, failOn, newFromRev, pathPrefix string
-	var include []string
-	var lf lintFlags
-	fs := inv.flags
-	fs.BoolVar(&asJSON, "json", false, "")
-	fs.StringVar(&format, "format", "text", "")
-	lf.listen.register(fs)
-	fs.StringVar(&identFile, "ident", "", "")
-	fs.StringVar(&configFile, "config", "", "")
-	fs.BoolVar(&noConfig, "no-config", false, "")
-	listFlag(fs, "enable", &lf.enable)
-	listFlag(fs, "disable", &lf.disable)
-	fs.StringVar(&severities, "severity", "", "")
-	fs.StringVar(&failOn, "fail-on", "", "")
-	listFlag(fs, "include", &include)
-	fs.StringVar(&newFromRev, "new-from-rev", "", "")
-	fs.StringVar(&pathPrefix, "path-prefix", "", "")
-	check := func() error {
-		if err := lf.listen.check(); err != nil {
+// lintArgs are the flags of pghba lint beyond the loading flags.
+type lintArgs struct {
+	asJSON, noConfig                                                          bool
+	format, identFile, configFile, severities, failOn, newFromRev, pathPrefix string
+	include                                                                   []string
+	lf                                                                        lintFlags
+}
+
+func (a *lintArgs) register(fs *flag.FlagSet) {
+	fs.BoolVar(&a.asJSON, "json", false, "")
+	fs.StringVar(&a.format, "format", "text", "")
+	a.lf.listen.register(fs)
+	fs.StringVar(&a.identFile, "ident", "", "")
+	fs.StringVar(&a.configFile, "config", "", "")
+	fs.BoolVar(&a.noConfig, "no-config", false, "")
+	listFlag(fs, "enable", &a.lf.enable)
+	listFlag(fs, "disable", &a.lf.disable)
+	fs.StringVar(&a.severities, "severity", "", "")
+	fs.StringVar(&a.failOn, "fail-on", "", "")
+	listFlag(fs, "include", &a.include)
+	fs.StringVar(&a.newFromRev, "new-from-rev", "", "")
+	fs.StringVar(&a.pathPrefix, "path-prefix", "", "")
+}
+
+// validate checks the lint flags against each other once they are parsed.
+func (a *lintArgs) validate(inv *invocation) error {
+	if err := a.lf.listen.check(); err != nil {
+		return err
+	}
+	if a.asJSON {
+		if inv.given["format"] && a.format != "json" {
+			return badUsage("--json and --format %s", a.format)
+		}
+		a.format = "json"
+	}
+	if !slices.Contains(lintFormats, a.format) {
+		return badUsage("--format %q: want one of %s", a.format, strings.Join(lintFormats, ", "))
+	}
+	if inv.given["config"] && a.noConfig {
+		return badUsage("--config and --no-config")
+	}
+	if inv.given["f"] && len(inv.args) > 0 {
+		return badUsage("-f and FILE arguments: give one or the other")
+	}
+	if err := checkIDs("--enable", a.lf.enable); err != nil {
+		return usageError(err.Error())
+	}
+	if err := checkIDs("--disable", a.lf.disable); err != nil {
+		return usageError(err.Error())
+	}
+	if inv.given["severity"] {
+		if err := a.parseSeverities(); err != nil {
 			return err
 		}
-		if asJSON {
-			if inv.given["format"] && format != "json" {
-				return badUsage("--json and --format %s", format)
-			}
-			format = "json"
-		}
-		if !slices.Contains(lintFormats, format) {
-			return badUsage("--format %q: want one of %s", format, strings.Join(lintFormats, ", "))
-		}
-		if inv.given["config"] && noConfig {
-			return badUsage("--config and --no-config")
-		}
-		if inv.given["f"] && len(inv.args) > 0 {
-			return badUsage("-f and FILE arguments: give one or the other")
-		}
-		if err := checkIDs("--enable", lf.enable); err != nil {
-			return usageError(err.Error())
-		}
-		if err := checkIDs("--disable", lf.disable); err != nil {
-			return usageError(err.Error())
-		}
-		if inv.given["severity"] {
-			lf.severity = map[string]audit.Severity{}
-			for _, f := range strings.Split(severities, ",") {
-				id, level, ok := strings.Cut(strings.TrimSpace(f), "=")
-				if err := checkSeverityID("--severity", id); err != nil {
-					return usageError(err.Error())
-				}
-				sev, valid := parseSeverityName(level)
-				if !ok || !valid {
-					return badUsage("--severity %s: want ID=error, ID=warning or ID=info", f)
-				}
-				lf.severity[id] = sev
-			}
-		}
-		if inv.given["fail-on"] {
-			v, ok := parseFailOn(failOn)
-			if !ok {
-				return badUsage("--fail-on %q: want error, warning, info or none", failOn)
-			}
-			lf.failOn = v
-		}
-		if inv.given["include"] {
-			for _, g := range include {
-				if _, err := globRegexp(g); err != nil {
-					return usageError("--include: " + err.Error())
-				}
-			}
-			if len(include) == 0 {
-				return badUsage("--include: no glob given")
-			}
-		} else {
-			include = defaultLintGlobs
-		}
-		if inv.given["new-from-rev"] && newFromRev == "" {
-			return badUsage("--new-from-rev: no revision given")
-		}
-		return nil
 	}
-	if _, err := inv.start(args, math.MaxInt, check); err != nil {
+	if inv.given["fail-on"] {
+		v, ok := parseFailOn(a.failOn)
+		if !ok {
+			return badUsage("--fail-on %q: want error, warning, info or none", a.failOn)
+		}
+		a.lf.failOn = v
+	}
+	if inv.given["include"] {
+		for _, g := range a.include {
+			if _, err := globRegexp(g); err != nil {
+				return usageError("--include: " + err.Error())
+			}
+		}
+		if len(a.include) == 0 {
+			return badUsage("--include: no glob given")
+		}
+	} else {
+		a.include = defaultLintGlobs
+	}
+	if inv.given["new-from-rev"] && a.newFromRev == "" {
+		return badUsage("--new-from-rev: no revision given")
+	}
+	return nil
+}
+
+// parseSeverities reads --severity ID=LEVEL,....
+func (a *lintArgs) parseSeverities() error {
+	a.lf.severity = map[string]audit.Severity{}
+	for _, f := range strings.Split(a.severities, ",") {
+		id, level, ok := strings.Cut(strings.TrimSpace(f), "=")
+		if err := checkSeverityID("--severity", id); err != nil {
+			return usageError(err.Error())
+		}
+		sev, valid := parseSeverityName(level)
+		if !ok || !valid {
+			return badUsage("--severity %s: want ID=error, ID=warning or ID=info", f)
+		}
+		a.lf.severity[id] = sev
+	}
+	return nil
+}
+
+// lintSession is one run of pghba lint over its files.
+type lintSession struct {
+	inv     *invocation
+	a       *lintArgs
+	fixed   *lintConfig // --config
+	changes *changedLines
+	legacy  bool // -f or the default file: named from its directory
+	finder  configFinder
+	rep     *lintReport
+	status  int
+}
+
+func (s *lintSession) worst(st int) { s.status = max(s.status, st) }
+
+func runLint(inv *invocation, args []string) int {
+	var a lintArgs
+	a.register(inv.flags)
+	if _, err := inv.start(args, math.MaxInt, func() error { return a.validate(inv) }); err != nil {
 		return inv.exit(err)
 	}
-	var fixed *lintConfig // --config
-	if configFile != "" {
-		c, err := readLintConfig(configFile)
+	s := &lintSession{inv: inv, a: &a, legacy: len(inv.args) == 0}
+	if a.configFile != "" {
+		c, err := readLintConfig(a.configFile)
 		if errors.Is(err, iofs.ErrNotExist) {
 			err = fmt.Errorf("--config: %w", err)
 		}
 		if err != nil {
 			return inv.exit(err)
 		}
-		fixed = c
+		s.fixed = c
 	}
 	cwd, _ := os.Getwd()
-	var changes *changedLines
-	if newFromRev != "" {
-		c, err := gitChanges(cwd, newFromRev)
+	if a.newFromRev != "" {
+		c, err := gitChanges(cwd, a.newFromRev)
 		if err != nil {
 			return inv.exit(err)
 		}
-		changes = c
+		s.changes = c
 	}
-
-	status := exitOK
-	worst := func(s int) { status = max(status, s) }
-	legacy := len(inv.args) == 0 // -f or the default file: named from its directory
 	var targets []lintTarget
-	if legacy {
+	if s.legacy {
 		targets = []lintTarget{{path: inv.load.path(), abs: absPath(inv.load.path())}}
 	} else {
 		var errs []error
-		targets, errs = lintTargets(inv.args, include)
+		targets, errs = lintTargets(inv.args, a.include)
 		for _, err := range errs {
 			fmt.Fprintf(inv.stderr, "pghba lint: %s\n", err)
-			worst(exitUsage)
+			s.worst(exitUsage)
 		}
 	}
-	rep := &lintReport{format: format, pathPrefix: pathPrefix, cwd: cwd}
-	rep.root = repoRoot(cwd)
-	if rep.root == "" {
-		rep.root = cwd
+	s.rep = &lintReport{format: a.format, pathPrefix: a.pathPrefix, cwd: cwd}
+	s.rep.root = repoRoot(cwd)
+	if s.rep.root == "" {
+		s.rep.root = cwd
 	}
-	var finder configFinder
 	for _, t := range targets {
-		cfg := fixed
-		if cfg == nil && !noConfig {
-			c, err := finder.find(t.abs)
-			if err != nil {
-				fmt.Fprintf(inv.stderr, "pghba lint: %s\n", err)
-				worst(exitUsage)
-				continue
-			}
-			cfg = c
-		}
-		if !legacy && cfg.excluded(t.abs) {
-			continue
-		}
-		settings, err := inv.lintSettings(cfg, &lf)
+		s.lintOne(t)
+	}
+	s.rep.write(inv.stdout)
+	return s.status
+}
+
+// lintOne lints one target file with its own configuration.
+func (s *lintSession) lintOne(t lintTarget) {
+	inv := s.inv
+	cfg := s.fixed
+	if cfg == nil && !s.a.noConfig {
+		c, err := s.finder.find(t.abs)
 		if err != nil {
 			fmt.Fprintf(inv.stderr, "pghba lint: %s\n", err)
-			worst(exitUsage)
-			continue
+			s.worst(exitUsage)
+			return
 		}
-		lr := lintFindings(settings.parser, t.path, identFile, settings.opts)
-		if lr.unreadable && !legacy {
-			worst(exitUsage)
-		}
-		nm := rep.namerFor(lr.namer, legacy)
-		if lr.supErr != nil {
-			errs := []error{lr.supErr}
-			if j, ok := lr.supErr.(interface{ Unwrap() []error }); ok {
-				errs = j.Unwrap()
-			}
-			for _, err := range errs {
-				var u *audit.UnknownCheckError
-				if errors.As(err, &u) {
-					p := nm.place(u.Pos)
-					fmt.Fprintf(inv.stderr, "pghba lint: %s:%d:%d: unknown check %q in suppression (valid: %s)\n",
-						p.file, p.line, charColumn(lr.raw[hba.Position{Filename: u.Pos.Filename, Line: u.Pos.Line}], p.col), u.Check, lintCheckIDs())
-				}
-			}
-			worst(exitUsage)
-		}
-		results := lintPolicy(lr, settings, changes, nm)
-		for _, r := range results {
-			if r.fails {
-				worst(1)
-			}
-		}
-		rep.files = append(rep.files, nm.place(hba.Position{Filename: absPath(t.path)}))
-		rep.results = append(rep.results, results...)
+		cfg = c
 	}
-	rep.write(inv.stdout)
-	return status
+	if !s.legacy && cfg.excluded(t.abs) {
+		return
+	}
+	settings, err := inv.lintSettings(cfg, &s.a.lf)
+	if err != nil {
+		fmt.Fprintf(inv.stderr, "pghba lint: %s\n", err)
+		s.worst(exitUsage)
+		return
+	}
+	lr := lintFindings(settings.parser, t.path, s.a.identFile, settings.opts)
+	if lr.unreadable && !s.legacy {
+		s.worst(exitUsage)
+	}
+	nm := s.rep.namerFor(lr.namer, s.legacy)
+	if lr.supErr != nil {
+		s.unknownSuppressions(lr, nm)
+	}
+	results := lintPolicy(lr, settings, s.changes, nm)
+	for _, r := range results {
+		if r.fails {
+			s.worst(1)
+		}
+	}
+	s.rep.files = append(s.rep.files, nm.place(hba.Position{Filename: absPath(t.path)}))
+	s.rep.results = append(s.rep.results, results...)
+}
+
+// unknownSuppressions reports each unknown check id of a suppression
+// comment, exit 2; the file is still linted without that suppression.
+func (s *lintSession) unknownSuppressions(lr *lintRun, nm lintNamer) {
+	errs := []error{lr.supErr}
+	if j, ok := lr.supErr.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, err := range errs {
+		var u *audit.UnknownCheckError
+		if errors.As(err, &u) {
+			p := nm.place(u.Pos)
+			fmt.Fprintf(s.inv.stderr, "pghba lint: %s:%d:%d: unknown check %q in suppression (valid: %s)\n",
+				p.file, p.line, charColumn(lr.raw[hba.Position{Filename: u.Pos.Filename, Line: u.Pos.Line}], p.col), u.Check, lintCheckIDs())
+		}
+	}
+	s.worst(exitUsage)
 }
 
 // lintRun is what lintFindings found in one file.

@@ -268,17 +268,7 @@ func (c *lintConfig) set(key string, raw json.RawMessage) error {
 			err = fmt.Errorf("%q: %d: want 0 or more", key, *c.minor)
 		}
 	case "server-ssl":
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return fmt.Errorf("%q: want \"on\" or \"off\"", key)
-		}
-		{
-			v, ok := map[string]bool{"on": true, "off": false}[s]
-			if !ok {
-				return fmt.Errorf("%q: %q: want \"on\" or \"off\"", key, s)
-			}
-			c.serverSSL = &v
-		}
+		return c.setServerSSL(key, raw)
 	case "listen":
 		var s string
 		if s, err = str(); err == nil {
@@ -322,26 +312,7 @@ func (c *lintConfig) set(key string, raw json.RawMessage) error {
 			}
 		}
 	case "severity":
-		var m map[string]string
-		if json.Unmarshal(raw, &m) != nil || m == nil {
-			return fmt.Errorf("%q: want an object from check id to \"error\", \"warning\" or \"info\"", key)
-		}
-		c.severity = map[string]audit.Severity{}
-		ids := make([]string, 0, len(m))
-		for id := range m {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			if err := checkSeverityID(strconv.Quote(key), id); err != nil {
-				return err
-			}
-			s, ok := parseSeverityName(m[id])
-			if !ok {
-				return fmt.Errorf("%q: %s: %q: want \"error\", \"warning\" or \"info\"", key, id, m[id])
-			}
-			c.severity[id] = s
-		}
+		return c.setSeverity(key, raw)
 	case "fail-on":
 		var s string
 		if s, err = str(); err == nil {
@@ -365,6 +336,45 @@ func (c *lintConfig) set(key string, raw json.RawMessage) error {
 		return fmt.Errorf("unknown key %q (valid: %s)", key, strings.Join(configKeys, ", "))
 	}
 	return err
+}
+
+// setServerSSL sets "server-ssl": "on" or "off".
+func (c *lintConfig) setServerSSL(key string, raw json.RawMessage) error {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return fmt.Errorf("%q: want \"on\" or \"off\"", key)
+	}
+	v, ok := map[string]bool{"on": true, "off": false}[s]
+	if !ok {
+		return fmt.Errorf("%q: %q: want \"on\" or \"off\"", key, s)
+	}
+	c.serverSSL = &v
+	return nil
+}
+
+// setSeverity sets "severity": an object from check id to a level.
+func (c *lintConfig) setSeverity(key string, raw json.RawMessage) error {
+	var m map[string]string
+	if json.Unmarshal(raw, &m) != nil || m == nil {
+		return fmt.Errorf("%q: want an object from check id to \"error\", \"warning\" or \"info\"", key)
+	}
+	c.severity = map[string]audit.Severity{}
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if err := checkSeverityID(strconv.Quote(key), id); err != nil {
+			return err
+		}
+		s, ok := parseSeverityName(m[id])
+		if !ok {
+			return fmt.Errorf("%q: %s: %q: want \"error\", \"warning\" or \"info\"", key, id, m[id])
+		}
+		c.severity[id] = s
+	}
+	return nil
 }
 
 // lineCol is the 1-based line and byte column of the offset off in data.
