@@ -534,7 +534,7 @@ func (inv *invocation) lintSettings(c *lintConfig, lf *lintFlags) (*lintSettings
 		return nil, fmt.Errorf("%s: %s", c.name, strings.Replace(err.Error(), "--", "", 1))
 	}
 	s := &lintSettings{config: c, parser: p, failOn: audit.SeverityWarning, enabled: map[string]bool{}, severity: map[string]audit.Severity{}}
-	s.opts = audit.LintOptions{Version: load.version, DBUserNamespace: load.dbUserNamespace, Listen: listen,
+	s.opts = audit.LintOptions{Listen: listen,
 		Settings: load.settings()}
 	// --enable or --disable replaces both lists of the file: a check the
 	// command line enables is not disabled by the file.

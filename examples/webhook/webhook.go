@@ -174,7 +174,7 @@ func Review(obj []byte) *AdmissionResponse {
 // "segment[index]: check: message".
 func lintWarnings(p *hba.Parser, f *hba.File, comp *hba.Composed) []string {
 	var out []string
-	for _, fd := range audit.Lint(f, audit.LintOptions{Version: p.Version}) {
+	for _, fd := range audit.Lint(f, audit.LintOptions{}) {
 		out = append(out, comp.Locate(fd.Pos).String()+": "+string(fd.Check)+": "+fd.Message)
 	}
 	return out

@@ -12,12 +12,10 @@ import (
 )
 
 // LintOptions are the facts Lint uses beyond the file. The zero value
-// assumes nothing.
+// assumes nothing. The server facts parsing depended on (version,
+// db_user_namespace, ...) are not repeated here: Lint takes them from the
+// file (hba.File.Dialect).
 type LintOptions struct {
-	// Version and DBUserNamespace are the Parser's, for building witness
-	// connections (db_user_namespace rewrites user names).
-	Version         int
-	DBUserNamespace bool
 	// Listen, if non-nil, is the server's listen_addresses: see Listen.
 	Listen *Listen
 	// Ident, if non-nil, is the loaded pg_ident.conf: rules whose map= it
@@ -56,21 +54,20 @@ type LintOptions struct {
 // overlapping rules is bounded by a work limit per rule and per call
 // (CheckIncomplete).
 func Lint(f *hba.File, opts LintOptions) []Finding {
-	// TODO(issue 13): take the dialect from the File (File.Dialect, being
-	// added on the load side) instead of LintOptions.Version and
-	// DBUserNamespace.
-	l := &linter{f: f, opts: opts, work: totalWork,
-		compiler: &hba.Parser{Version: opts.Version, DBUserNamespace: opts.DBUserNamespace}}
+	d := f.Dialect()
+	l := &linter{f: f, opts: opts, work: totalWork, dbUserNS: d.DBUserNamespace,
+		compiler: &hba.Parser{Version: d.Version, DBUserNamespace: d.DBUserNamespace}}
 	l.run()
 	return l.out
 }
 
 type linter struct {
-	f      *hba.File
-	opts   LintOptions
-	out    []Finding
-	spaces []ruleSpace
-	dead   []bool // unreachable, duplicate or never-matching
+	f        *hba.File
+	opts     LintOptions
+	dbUserNS bool // the file's db_user_namespace (witness user names)
+	out      []Finding
+	spaces   []ruleSpace
+	dead     []bool // unreachable, duplicate or never-matching
 	// work is what is left of totalWork; incomplete lists the rules
 	// whose union analysis gave up.
 	work       int

@@ -215,7 +215,7 @@ func TestLintUnreachableProved(t *testing.T) {
 		if len(f.Errors) > 0 || len(f.Rules) == 0 {
 			continue
 		}
-		findings := Lint(f, LintOptions{Version: p.Version, DBUserNamespace: p.DBUserNamespace})
+		findings := Lint(f, LintOptions{})
 		dead := map[int]*Finding{}
 		for k := range findings {
 			fd := &findings[k]
@@ -440,7 +440,6 @@ func TestLintGolden(t *testing.T) {
 					opts.Listen = l
 				case "version":
 					fmt.Sscan(v, &p.Version)
-					opts.Version = p.Version
 				case "ssl":
 					p.SSL = v == "on"
 				case "ident":
@@ -602,7 +601,7 @@ func FuzzLint(f *testing.F) {
 		p := hba.Parser{Version: 18, SSL: true, FS: fstest.MapFS{}, Env: env}
 		file := p.ParseBytes("/pg_hba.conf", []byte(text))
 		l, _ := ParseListen("localhost")
-		findings := Lint(file, LintOptions{Version: 18, Listen: l})
+		findings := Lint(file, LintOptions{Listen: l})
 		lines := map[int]bool{}
 		for _, ln := range file.Lines {
 			lines[ln.Pos.Line] = true
@@ -754,7 +753,7 @@ func TestLintRegexTooComplex(t *testing.T) {
 	}
 	got := map[int][]string{}
 	var incomplete string
-	for _, fd := range Lint(f, LintOptions{Version: 16}) {
+	for _, fd := range Lint(f, LintOptions{}) {
 		got[fd.Pos.Line] = append(got[fd.Pos.Line], string(fd.Check))
 		if fd.Check == CheckIncomplete {
 			incomplete = fd.Message

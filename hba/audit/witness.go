@@ -79,7 +79,7 @@ func (l *linter) witness(i int, prefer []int, matchFirst bool) (*hba.Conn, int) 
 					if c.Replication == hba.PhysicalReplication {
 						c.Database = ""
 					}
-					if l.opts.DBUserNamespace && c.Replication != hba.PhysicalReplication {
+					if l.dbUserNS && c.Replication != hba.PhysicalReplication {
 						if strings.Contains(u, "@") {
 							continue
 						}

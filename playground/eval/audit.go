@@ -61,7 +61,7 @@ func Audit(st *State) *AuditResult {
 		r.Micros = time.Since(start).Microseconds()
 		return r
 	}
-	for _, f := range audit.Lint(s.f, audit.LintOptions{Version: st.Version, Ident: s.maps}) {
+	for _, f := range audit.Lint(s.f, audit.LintOptions{Ident: s.maps}) {
 		x := Finding{File: fileName(f.Pos.Filename), Line: f.Pos.Line, Severity: f.Severity.String(), Check: string(f.Check), Message: f.Message}
 		for _, p := range f.Related {
 			x.Related = append(x.Related, ref(p))
