@@ -233,7 +233,9 @@ func (p *parser) prefixes() {
 	}
 }
 
-// next reads the next token into nexttype/nextvalue.
+// next reads the next token into nexttype/nextvalue. It mirrors next() in
+// PostgreSQL's src/backend/regex/regc_lex.c, case for case, and is kept as
+// one function, like the C it follows.
 func (p *parser) next() {
 	p.lasttype = p.nexttype
 	if p.cflags&fEXPANDED != 0 && (p.lexcon == lERE || p.lexcon == lEBND || p.lexcon == lBRE || p.lexcon == lBBND) {

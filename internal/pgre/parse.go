@@ -270,6 +270,10 @@ func (p *parser) item(top *subre, n *node) *subre {
 	return top
 }
 
+// parseqatom parses one quantified atom. It mirrors parseqatom() in
+// PostgreSQL's src/backend/regex/regcomp.c, case for case, so that the
+// same pattern builds the same automaton; it is kept as one function, like
+// the C it follows.
 func (p *parser) parseqatom(stopper int, lacon bool, top *subre, first bool) *subre {
 	var atom *subre
 	var atomExpr *node
