@@ -214,11 +214,8 @@ func Diff(old, new *hba.File, opts DiffOptions) DiffResult {
 	var res DiffResult
 	oldRS, oldErr := compileFile(old)
 	newRS, newErr := compileFile(new)
-	if oldErr != "" || newErr != "" {
-		c := Change{Kind: Changed, Region: everything(), Before: loadedSide(oldErr), After: loadedSide(newErr)}
-		c.Reason = strings.TrimSpace(strings.Join(slices.DeleteFunc([]string{oldErr, newErr}, func(s string) bool { return s == "" }), "; "))
-		c.Witness = witnessOf(hba.Conn{Local: true, Database: "postgres", User: "postgres"})
-		res.Changes = append(res.Changes, c)
+	if oldErr != nil || newErr != nil {
+		res.Changes = append(res.Changes, NotLoaded(oldErr, newErr, oldRS, newRS))
 		return res
 	}
 	d.oldEnv, d.newEnv = envFor(old, opts.OldEnv), envFor(new, opts.NewEnv)
@@ -312,32 +309,60 @@ type piece struct {
 	why              string
 }
 
-func compileFile(f *hba.File) (*hba.Ruleset, string) {
+// NotLoaded is the change Diff reports when a side does not load: every
+// connection, not-loaded on the side with errors (oldErrs, newErrs; nil
+// for a side that loaded), the errors as the reason. The side that loaded
+// (its Ruleset oldRS or newRS; nil when unknown) gives the witness's
+// decision.
+func NotLoaded(oldErrs, newErrs []string, oldRS, newRS *hba.Ruleset) Change {
+	w := hba.Conn{Local: true, Database: "postgres", User: "postgres"}
+	c := Change{Kind: Changed, Region: everything(), Before: loadedSide(oldErrs, oldRS, w), After: loadedSide(newErrs, newRS, w)}
+	var why []string
+	if oldErrs != nil {
+		why = append(why, "old: "+strings.Join(oldErrs, "; "))
+	}
+	if newErrs != nil {
+		why = append(why, "new: "+strings.Join(newErrs, "; "))
+	}
+	c.Reason = strings.Join(why, "; ")
+	c.Witness = witnessOf(w)
+	return c
+}
+
+func compileFile(f *hba.File) (*hba.Ruleset, []string) {
 	if f == nil {
-		return nil, "no file"
+		return nil, []string{"no file"}
 	}
 	if len(f.Errors) > 0 {
 		var s []string
 		for _, e := range f.Errors {
 			s = append(s, e.Error())
 		}
-		return nil, strings.Join(s, "; ")
+		return nil, s
 	}
 	dl := f.Dialect()
 	p := hba.Parser{Version: dl.Version, Minor: dl.Minor, SSL: dl.SSL, Features: dl.Features,
 		DBUserNamespace: dl.DBUserNamespace, OAuthValidatorLibraries: dl.OAuthValidatorLibraries}
 	rs, err := p.Compile(f)
 	if err != nil {
-		return nil, err.Error()
+		return nil, []string{err.Error()}
 	}
-	return rs, ""
+	return rs, nil
 }
 
-func loadedSide(err string) Side {
-	if err != "" {
+func loadedSide(errs []string, rs *hba.Ruleset, w hba.Conn) Side {
+	if errs != nil || rs == nil {
 		return Side{Outcome: "not-loaded"}
 	}
-	return Side{Outcome: "loaded"}
+	d := rs.Decide(context.Background(), w)
+	if d.Rule == nil {
+		return Side{Outcome: "no-entry"}
+	}
+	s := sideOf(d.Rule)
+	if d.Outcome == hba.Unresolved {
+		s.Outcome = "unresolved"
+	}
+	return s
 }
 
 // everything is the region of every connection (as two regions cannot be
@@ -603,7 +628,10 @@ func (d *differ) side(rules []*hba.Rule, k int) Side {
 	if k < 0 {
 		return Side{Outcome: "no-entry"}
 	}
-	r := rules[k]
+	return sideOf(rules[k])
+}
+
+func sideOf(r *hba.Rule) Side {
 	s := Side{Outcome: "matched", File: r.Pos().Filename, Line: r.Pos().Line, Method: r.Method().String(),
 		Options: strings.Join(r.ViewOptions(), " ")}
 	if r.Method() == hba.Reject {
