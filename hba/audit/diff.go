@@ -417,10 +417,11 @@ func decisionKey(r *hba.Rule) string {
 	return r.Method().String() + "\x00" + strings.Join(r.ViewOptions(), "\x00")
 }
 
-// alignRules marks a common subsequence of rules with equal keys: the
-// common head and tail, and a longest common subsequence of the middle
-// when it is small enough (otherwise the middle stays unaligned, which
-// costs time, not exactness).
+// alignRules marks a common subsequence of rules with equal keys (an
+// alignment's quality costs time, never exactness): the common head and
+// tail, then rules whose key is unique in both files, in increasing
+// order on both sides (patience anchors), and between anchors the same
+// again, ending in a longest common subsequence where the gap is small.
 func alignRules(a, b []*hba.Rule) (ao, an []bool) {
 	ao, an = make([]bool, len(a)), make([]bool, len(b))
 	ka, kb := make([]string, len(a)), make([]string, len(b))
@@ -430,26 +431,100 @@ func alignRules(a, b []*hba.Rule) (ao, an []bool) {
 	for j, r := range b {
 		kb[j] = ruleKey(r)
 	}
-	lo := 0
-	for lo < len(a) && lo < len(b) && ka[lo] == kb[lo] {
-		ao[lo], an[lo] = true, true
-		lo++
+	alignRange(ka, kb, 0, len(a), 0, len(b), ao, an, 0)
+	return ao, an
+}
+
+func alignRange(ka, kb []string, alo, ahi, blo, bhi int, ao, an []bool, depth int) {
+	for alo < ahi && blo < bhi && ka[alo] == kb[blo] {
+		ao[alo], an[blo] = true, true
+		alo++
+		blo++
 	}
-	ha, hb := len(a), len(b)
-	for ha > lo && hb > lo && ka[ha-1] == kb[hb-1] {
-		ha--
-		hb--
-		ao[ha], an[hb] = true, true
+	for ahi > alo && bhi > blo && ka[ahi-1] == kb[bhi-1] {
+		ahi--
+		bhi--
+		ao[ahi], an[bhi] = true, true
 	}
-	n, m := ha-lo, hb-lo
-	if n == 0 || m == 0 || n*m > 4<<20 {
-		return ao, an
+	n, m := ahi-alo, bhi-blo
+	if n == 0 || m == 0 {
+		return
 	}
-	// LCS table, m+1 wide.
+	if n*m <= 1<<20 {
+		lcs(ka, kb, alo, ahi, blo, bhi, ao, an)
+		return
+	}
+	if depth > 64 {
+		return
+	}
+	// Patience anchors: keys unique on both sides.
+	count := map[string][2]int{}
+	for i := alo; i < ahi; i++ {
+		c := count[ka[i]]
+		c[0]++
+		count[ka[i]] = c
+	}
+	pos := map[string]int{}
+	for j := blo; j < bhi; j++ {
+		if c, ok := count[kb[j]]; ok {
+			c[1]++
+			count[kb[j]] = c
+			pos[kb[j]] = j
+		}
+	}
+	type pair struct{ i, j int }
+	var ps []pair
+	for i := alo; i < ahi; i++ {
+		if c := count[ka[i]]; c[0] == 1 && c[1] == 1 {
+			ps = append(ps, pair{i, pos[ka[i]]})
+		}
+	}
+	if len(ps) == 0 {
+		return
+	}
+	// Longest increasing subsequence of j (patience sorting).
+	tails, prev := []int{}, make([]int, len(ps))
+	for k, p := range ps {
+		lo, hi := 0, len(tails)
+		for lo < hi {
+			mid := (lo + hi) / 2
+			if ps[tails[mid]].j < p.j {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		prev[k] = -1
+		if lo > 0 {
+			prev[k] = tails[lo-1]
+		}
+		if lo == len(tails) {
+			tails = append(tails, k)
+		} else {
+			tails[lo] = k
+		}
+	}
+	var chain []pair
+	for k := tails[len(tails)-1]; k >= 0; k = prev[k] {
+		chain = append(chain, ps[k])
+	}
+	slices.Reverse(chain)
+	ai, bj := alo, blo
+	for _, p := range chain {
+		ao[p.i], an[p.j] = true, true
+		alignRange(ka, kb, ai, p.i, bj, p.j, ao, an, depth+1)
+		ai, bj = p.i+1, p.j+1
+	}
+	alignRange(ka, kb, ai, ahi, bj, bhi, ao, an, depth+1)
+}
+
+// lcs marks a longest common subsequence of ka[alo:ahi] and kb[blo:bhi].
+func lcs(ka, kb []string, alo, ahi, blo, bhi int, ao, an []bool) {
+	n, m := ahi-alo, bhi-blo
 	t := make([]int32, (n+1)*(m+1))
 	for i := n - 1; i >= 0; i-- {
 		for j := m - 1; j >= 0; j-- {
-			if ka[lo+i] == kb[lo+j] {
+			if ka[alo+i] == kb[blo+j] {
 				t[i*(m+1)+j] = t[(i+1)*(m+1)+j+1] + 1
 			} else {
 				t[i*(m+1)+j] = max(t[(i+1)*(m+1)+j], t[i*(m+1)+j+1])
@@ -458,8 +533,8 @@ func alignRules(a, b []*hba.Rule) (ao, an []bool) {
 	}
 	for i, j := 0, 0; i < n && j < m; {
 		switch {
-		case ka[lo+i] == kb[lo+j]:
-			ao[lo+i], an[lo+j] = true, true
+		case ka[alo+i] == kb[blo+j]:
+			ao[alo+i], an[blo+j] = true, true
 			i++
 			j++
 		case t[(i+1)*(m+1)+j] >= t[i*(m+1)+j+1]:
@@ -468,7 +543,6 @@ func alignRules(a, b []*hba.Rule) (ao, an []bool) {
 			j++
 		}
 	}
-	return ao, an
 }
 
 // vocabulary is every literal name of both files, so that a witness for
