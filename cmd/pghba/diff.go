@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -292,6 +293,54 @@ func regionWords(r *audit.Region) string {
 }
 
 func addrWordsList(as []string) string {
+	if len(as) == 2 && as[0] == "0.0.0.0/0" && as[1] == "::/0" {
+		return "anywhere"
+	}
+	// Per family: the smallest range holding them all, less its holes,
+	// when that is shorter ("10.0.0.0/8 except 10.1.0.0/16").
+	var words []string
+	var v4, v6, other []netip.Prefix
+	var rest []string
+	for _, a := range as {
+		p, err := netip.ParsePrefix(a)
+		switch {
+		case err != nil:
+			rest = append(rest, a)
+		case p.Addr().Is4():
+			v4 = append(v4, p)
+		default:
+			v6 = append(v6, p)
+		}
+	}
+	_ = other
+	for _, ps := range [][]netip.Prefix{v4, v6} {
+		if len(ps) == 0 {
+			continue
+		}
+		cover := ps[0]
+		for _, p := range ps[1:] {
+			for !cover.Contains(p.Addr()) || cover.Bits() > p.Bits() {
+				cover = netip.PrefixFrom(cover.Addr(), cover.Bits()-1).Masked()
+			}
+		}
+		holes := prefixHoles(cover, ps, 0)
+		if len(holes) >= 0 && len(holes) < len(ps) {
+			w := cover.String()
+			if len(holes) > 0 {
+				var hs []string
+				for _, h := range holes {
+					hs = append(hs, h.String())
+				}
+				w += " except " + strings.Join(hs, ", ")
+			}
+			words = append(words, w)
+			continue
+		}
+		for _, p := range ps {
+			words = append(words, p.String())
+		}
+	}
+	as = append(words, rest...)
 	switch {
 	case len(as) == 2 && as[0] == "0.0.0.0/0" && as[1] == "::/0":
 		return "anywhere"
@@ -312,6 +361,43 @@ func namesWords(n audit.NameList, one, many string) string {
 		return one + " " + n.Only[0]
 	}
 	return many + " " + strings.Join(n.Only, ", ")
+}
+
+// prefixHoles returns the parts of cover no prefix of ps holds (ps are
+// disjoint), or more than len(ps) of them when there are many.
+func prefixHoles(cover netip.Prefix, ps []netip.Prefix, depth int) []netip.Prefix {
+	meets := false
+	for _, p := range ps {
+		if p.Bits() <= cover.Bits() && p.Contains(cover.Addr()) {
+			return nil
+		}
+		if p.Overlaps(cover) {
+			meets = true
+		}
+	}
+	if !meets {
+		return []netip.Prefix{cover}
+	}
+	if depth > 128 || cover.Bits() >= cover.Addr().BitLen() {
+		return nil
+	}
+	lo := netip.PrefixFrom(cover.Addr(), cover.Bits()+1)
+	hiAddr := cover.Addr().As16()
+	bit := cover.Bits()
+	if cover.Addr().Is4() {
+		bit += 96
+	}
+	hiAddr[bit/8] |= 0x80 >> (bit % 8)
+	ha := netip.AddrFrom16(hiAddr)
+	if cover.Addr().Is4() {
+		ha = ha.Unmap()
+	}
+	hi := netip.PrefixFrom(ha, cover.Bits()+1)
+	out := prefixHoles(lo, ps, depth+1)
+	if len(out) > len(ps) {
+		return out
+	}
+	return append(out, prefixHoles(hi, ps, depth+1)...)
 }
 
 // shellWord quotes s for a POSIX shell when it needs it.

@@ -22,6 +22,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -253,13 +254,29 @@ func Diff(old, new *hba.File, opts DiffOptions) DiffResult {
 			addCand(&d.ns[j])
 		}
 	}
+	// Pieces with the same decisions and columns but other classes are
+	// one region (they are disjoint, so the union of classes is exact).
+	var out []piece
+	at := map[string]int{}
 	for _, p := range cand {
 		for _, q := range d.walk(p, d.os, func(q *piece, k int) { q.oldRule = k }) {
 			q.newRule = -1
 			for _, r := range d.walk(q, d.ns, func(r *piece, k int) { r.newRule = k }) {
-				d.report(&res, &r)
+				if sameDecision(ruleAt(d.or, r.oldRule), ruleAt(d.nr, r.newRule)) {
+					continue
+				}
+				k := pieceKey(&r)
+				if i, ok := at[k]; ok {
+					out[i].b.cls |= r.b.cls
+					continue
+				}
+				at[k] = len(out)
+				out = append(out, r)
 			}
 		}
+	}
+	for i := range out {
+		d.report(&res, &out[i])
 	}
 	if d.work < 0 {
 		res.Incomplete = true
@@ -746,6 +763,13 @@ func (d *differ) report(res *DiffResult, p *piece) {
 		}
 		res.Changes = append(res.Changes, c)
 	}
+}
+
+// pieceKey is a piece less its classes.
+func pieceKey(p *piece) string {
+	phys := p.b.cls&clsNormal == 0
+	r := regionsOf(&box{cls: clsPlain, addr: p.b.addr, db: p.b.db, user: p.b.user})[0]
+	return fmt.Sprint(p.oldRule, p.newRule, p.exact, p.why, phys, r.Addrs, r.DBs, r.Users, p.b.addr.local)
 }
 
 // splitClasses splits a box into boxes whose classes one Region can state.
