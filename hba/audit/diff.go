@@ -694,6 +694,7 @@ func (d *differ) walk(p piece, spaces []ruleSpace, set func(*piece, int)) []piec
 		if len(sp.boxes) == 0 {
 			continue
 		}
+		d.work -= len(rem) // the quick tests count too, so work stays bounded
 		meets := false
 		for i := range rem {
 			if !quickDisjoint([]box{rem[i].b}, sp.boxes) {
