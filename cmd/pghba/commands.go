@@ -51,6 +51,13 @@ var commands = []*command{
 		run:     runCheck,
 	},
 	{
+		name:    "diff",
+		summary: "report the connections whose decision changes between two files or two servers",
+		usage:   diffUsage,
+		loading: withHosts | withWorld,
+		run:     runDiff,
+	},
+	{
 		name:    "exposure",
 		summary: "summarise who can reach which databases, from where, by which method",
 		usage:   exposureUsage,

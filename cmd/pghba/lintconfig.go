@@ -51,6 +51,8 @@ var lintChecks = []lintCheck{
 		"An earlier rule has the same type, database, user and address columns, so this rule can never match."},
 	{audit.CheckUnreachable, "ShadowedRule", audit.SeverityWarning, "Earlier rules match every connection this rule matches.",
 		"Earlier rules, one or several together, match every connection this rule matches, in any environment: the rule can never match."},
+	{audit.CheckNoEffect, "RuleWithoutEffect", audit.SeverityInfo, "Removing the rule changes no decision.",
+		"The rule is reachable, but every connection it decides would be decided by later rules with the same method and options: removing it changes no decision. The finding names those rules."},
 	{audit.CheckUnreachableListen, "UnreachableUnderListenAddresses", audit.SeverityInfo, "No client the rule admits can connect under listen_addresses.",
 		"With the server's listen_addresses (--listen, or listen in .pghba.json), no client that the rule's address admits can connect."},
 	{audit.CheckTrustRemote, "TrustForRemoteClients", audit.SeverityWarning, "trust for clients other than loopback ones.",

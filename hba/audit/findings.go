@@ -45,6 +45,12 @@ const (
 	// CheckUnreachable: earlier rules, one or several together, match every
 	// connection this rule matches. Warning.
 	CheckUnreachable = "unreachable"
+	// CheckNoEffect: the rule is reachable, but removing it changes no
+	// decision: every connection it decides would be decided by later
+	// rules with the same method and options (the finding names them).
+	// Proved only where no outside source (roles, DNS, interfaces, regular
+	// expressions against every name) takes part. Info.
+	CheckNoEffect = "no-effect"
 	// CheckUnreachableListen: with the given listen_addresses no client
 	// that the rule's address admits can connect. Info.
 	CheckUnreachableListen = "unreachable-listen"

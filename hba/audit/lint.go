@@ -55,7 +55,7 @@ type LintOptions struct {
 // (CheckIncomplete).
 func Lint(f *hba.File, opts LintOptions) []Finding {
 	d := f.Dialect()
-	l := &linter{f: f, opts: opts, work: totalWork, dbUserNS: d.DBUserNamespace,
+	l := &linter{f: f, opts: opts, work: totalWork, noEffectWork: noEffectWork, dbUserNS: d.DBUserNamespace,
 		compiler: &hba.Parser{Version: d.Version, DBUserNamespace: d.DBUserNamespace}}
 	l.run()
 	return l.out
@@ -87,6 +87,10 @@ type linter struct {
 	roleFirst map[string]int
 	// order is the index of each rule in f.Rules.
 	order map[*hba.Rule]int
+	// noEffectWork is what is left of noEffectWork; lastByDecision the
+	// last rule of each method and options (noeffect.go).
+	noEffectWork   int
+	lastByDecision map[string]int
 }
 
 // lintRoles is the role source of witnesses: the roles named as +role
@@ -236,6 +240,7 @@ func (l *linter) rule(i int) {
 	if l.dead[i] {
 		return
 	}
+	l.noEffect(i)
 	if r.Method() == hba.MD5 {
 		l.add(r, SeverityWarning, CheckMD5, "md5 is deprecated (PostgreSQL 18): use scram-sha-256 (an md5 line already uses SCRAM for passwords stored as SCRAM)", nil, nil)
 	}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pghba/pghba/hba/audit"
+)
+
+func runDiffCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(append([]string{"diff"}, args...), strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestDiffCommand: exit statuses, the text blocks, the JSON contract and
+// the usage errors of pghba diff.
+func TestDiffCommand(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	base := write("base.conf", "local all all peer\nhost all all all scram-sha-256\n")
+	after := write("after.conf", "local all all peer\nhost all all all scram-sha-256\nhost app all 10.0.0.0/8 reject\n")
+	before := write("before.conf", "local all all peer\nhost app all 10.0.0.0/8 reject\nhost all all all scram-sha-256\n")
+	bad := write("bad.conf", "host all all 10.0.0.0/33 md5\n")
+	regex := write("regex.conf", "host all /^a 10.0.0.0/8 reject\nhost all all all md5\n")
+
+	if code, out, _ := runDiffCmd(t, base, base); code != 0 || out != "no decision changes\n" {
+		t.Fatalf("identical: %d %q", code, out)
+	}
+	// A rule after a catch-all changes nothing: exit 0.
+	if code, out, _ := runDiffCmd(t, base, after); code != 0 || !strings.Contains(out, "no decision changes") {
+		t.Fatalf("no-effect block: %d %q", code, out)
+	}
+	code, out, _ := runDiffCmd(t, base, before)
+	if code != 1 || !strings.Contains(out, "changed: tcp from 10.0.0.0/8, database app, every user\n") ||
+		!strings.Contains(out, "base.conf:2 scram-sha-256 -> ") || !strings.Contains(out, "before.conf:2 reject") ||
+		!strings.Contains(out, "witness: pghba check -f ") {
+		t.Fatalf("changed: %d\n%s", code, out)
+	}
+	// The witness line is a command that runs and decides as the block says.
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "witness:"))
+		if !strings.HasPrefix(line, "pghba check ") {
+			continue
+		}
+		var o, e bytes.Buffer
+		if c := run(splitArgs(strings.TrimPrefix(line, "pghba ")), strings.NewReader(""), &o, &e); c != 0 {
+			t.Fatalf("%s: exit %d %s", line, c, e.String())
+		}
+		want := "scram-sha-256"
+		if strings.Contains(line, "before.conf") {
+			want = "reject"
+		}
+		if !strings.Contains(o.String(), want) {
+			t.Fatalf("%s: %s, want %s", line, o.String(), want)
+		}
+	}
+	code, out, _ = runDiffCmd(t, "--json", base, before)
+	var res audit.DiffResult
+	if err := json.Unmarshal([]byte(out), &res); code != 1 || err != nil || len(res.Changes) != 1 {
+		t.Fatalf("json: %d %v %s", code, err, out)
+	}
+	for _, key := range []string{`"kind":"changed"`, `"ssl":null`, `"dbs":{"only":["app"]}`, `"users":{"except":[]}`, `"replication":["none","logical"]`, `"outcome":"rejected"`, `"incomplete":false`} {
+		if !strings.Contains(out, key) {
+			t.Errorf("json lacks %s: %s", key, out)
+		}
+	}
+	if code, out, _ = runDiffCmd(t, base, bad); code != 1 || !strings.Contains(out, "not-loaded") || !strings.Contains(out, "invalid CIDR mask") {
+		t.Fatalf("not loaded: %d %s", code, out)
+	}
+	if code, out, _ = runDiffCmd(t, "--pg-version", "15", base, regex); code != 1 || !strings.Contains(out, "changed:") {
+		t.Fatalf("15 regex file: %d %s", code, out)
+	}
+	// One file read by 15 and by 16: from 16 /^a is a regular expression.
+	if code, out, _ = runDiffCmd(t, "--from-version", "15", "--to-version", "16", regex); code != 1 || !strings.Contains(out, "may-change:") {
+		t.Fatalf("15 -> 16: %d %s", code, out)
+	}
+	code, _, errOut := runDiffCmd(t, "--from-version", "15", "--to-version", "16", base, before)
+	if code != 2 || !strings.Contains(errOut, "with two files") {
+		t.Fatalf("--from-version with two files: %d %s", code, errOut)
+	}
+	if code, _, _ = runDiffCmd(t, base); code != 2 {
+		t.Fatalf("one file without versions: %d", code)
+	}
+}

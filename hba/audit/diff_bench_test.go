@@ -1,0 +1,63 @@
+package audit
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/pghba/pghba/hba"
+)
+
+// diffBenchPair returns lintOverlapFile(n) and the same file under a
+// handful of edits of the kinds a review sees: a changed method, a
+// narrowed address, a rule inserted before its tenant's rules, a rule
+// deleted, a rule moved.
+func diffBenchPair(n int) (oldText, newText []byte) {
+	oldText = lintOverlapFile(n)
+	lines := bytes.Split(bytes.TrimSuffix(oldText, []byte("\n")), []byte("\n"))
+	rng := rand.New(rand.NewPCG(benchSeed, 14))
+	out := make([][]byte, len(lines))
+	copy(out, lines)
+	for e := 0; e < 8; e++ {
+		i := 1 + rng.IntN(len(out)-6)
+		switch e % 4 {
+		case 0:
+			out[i] = bytes.Replace(out[i], []byte("scram-sha-256"), []byte("md5"), 1)
+		case 1:
+			out[i] = bytes.Replace(out[i], []byte(".0/24"), []byte(".0/26"), 1)
+		case 2:
+			ins := []byte(fmt.Sprintf("host all user_%d 10.%d.%d.0/24 reject", i, i>>8&255, i&255))
+			out = append(out[:i], append([][]byte{ins}, out[i:]...)...)
+		case 3:
+			l := out[i]
+			out = append(out[:i], out[i+1:]...)
+			j := 1 + rng.IntN(len(out)-6)
+			out = append(out[:j], append([][]byte{l}, out[j:]...)...)
+		}
+	}
+	return oldText, append(bytes.Join(out, []byte("\n")), '\n')
+}
+
+func benchmarkDiff(b *testing.B, n int) {
+	oldText, newText := diffBenchPair(n)
+	p := hba.Parser{SSL: true}
+	of := p.ParseBytes("/old/pg_hba.conf", oldText)
+	nf := p.ParseBytes("/new/pg_hba.conf", newText)
+	if len(of.Errors)+len(nf.Errors) > 0 {
+		b.Fatal(of.Errors, nf.Errors)
+	}
+	res := Diff(of, nf, DiffOptions{})
+	if res.Incomplete || len(res.Changes) == 0 {
+		b.Fatalf("incomplete %v, %d changes", res.Incomplete, len(res.Changes))
+	}
+	b.ReportMetric(float64(len(res.Changes)), "changes")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		Diff(of, nf, DiffOptions{})
+	}
+}
+
+func BenchmarkDiff1000(b *testing.B)  { benchmarkDiff(b, 1000) }
+func BenchmarkDiff10000(b *testing.B) { benchmarkDiff(b, 10000) }
