@@ -6,7 +6,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/hba/audit"
 
 	"github.com/pghba/pghba/hba/edit"
 )
@@ -21,7 +27,9 @@ keyword. The rule is checked by the parser before anything is written: it
 must be one rule that loads, for the server the flags describe. Every other
 byte of FILE is kept (a last line without a line end gets one).
 
-The change is printed as file:line: - old and file:line: + new lines.
+The change is printed as file:line: - old and file:line: + new lines, then
+the decisions it changes, as pghba diff prints them (each region, before ->
+after, a witness connection), and a "decisions:" summary line.
 
 The write is atomic: a temporary file in FILE's directory, synced, given
 FILE's mode and owner, renamed over FILE (a symbolic link stays a link and
@@ -103,6 +111,7 @@ func finishEdit(inv *invocation, t *editTarget, ef editFlags) int {
 		return editFail(inv, exitNotLoaded, fmt.Errorf("%s would not load after the edit (%v); not written", t.name, errs[0]))
 	}
 	printEdit(inv.stdout, t.name, old, new)
+	io.WriteString(inv.stdout, editDecisions(t, old, new))
 	if ef.dryRun {
 		return exitOK
 	}
@@ -110,4 +119,60 @@ func finishEdit(inv *invocation, t *editTarget, ef editFlags) int {
 		return editFail(inv, exitUsage, err)
 	}
 	return exitOK
+}
+
+// editDecisions is the safety check of an edit: the decisions it changes,
+// as pghba diff reports them (audit.Diff of the file before and after), or
+// "" when either side does not load (the edit then says so itself).
+func editDecisions(t *editTarget, old, new []byte) string {
+	of, nf := t.p.ParseBytes(t.abs, old), t.p.ParseBytes(t.abs, new)
+	ors, oerr := t.p.Compile(of)
+	nrs, nerr := t.p.Compile(nf)
+	if oerr != nil || nerr != nil {
+		return ""
+	}
+	n := namer{dir: filepath.Dir(t.abs)}
+	ol, nl := &loaded{namer: n, file: of, rs: ors}, &loaded{namer: n, file: nf, rs: nrs}
+	res := audit.Diff(of, nf, audit.DiffOptions{})
+	checkFlags := func(side string) string {
+		s := "pghba check -f " + shellWord(t.name)
+		if t.p.Version != 0 && t.p.Version != hba.DefaultVersion {
+			s += " --pg-version " + strconv.Itoa(t.p.Version)
+		}
+		if t.p.SSL {
+			s += " --server-ssl on"
+		}
+		return s
+	}
+	var sb strings.Builder
+	var changed, may, moved int
+	for _, c := range res.Changes {
+		switch c.Kind {
+		case audit.Changed:
+			changed++
+		case audit.MayChange:
+			may++
+		case audit.Moved:
+			moved++
+		}
+		// One file before and after: the two witness command lines of
+		// pghba diff are the same line here; it is run before the edit
+		// (--dry-run) and after it.
+		lines := strings.SplitAfter(diffBlock(&c, ol, nl, checkFlags), "\n")
+		for i, l := range lines {
+			if i > 0 && strings.HasPrefix(lines[i-1], "  witness: ") && strings.TrimSpace(l) == strings.TrimSpace(strings.TrimPrefix(lines[i-1], "  witness: ")) {
+				continue
+			}
+			sb.WriteString(l)
+		}
+	}
+	switch {
+	case res.Incomplete:
+		fmt.Fprintf(&sb, "decisions: %d changed, %d may change, %d moved; incomplete: the work bound was reached\n", changed, may, moved)
+	case changed+may+moved == 0:
+		sb.WriteString("decisions: no decision changes\n")
+	default:
+		fmt.Fprintf(&sb, "decisions: %d changed, %d may change, %d moved\n", changed, may, moved)
+	}
+	return sb.String()
 }

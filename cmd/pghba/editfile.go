@@ -27,6 +27,8 @@ type editTarget struct {
 	info   fs.FileInfo
 	data   []byte
 	file   *edit.File
+	p      *hba.Parser // the parser the file is read with
+	abs    string      // its absolute name, as the parser reads it
 }
 
 // editFlags are the flags fmt -w, add and remove share.
@@ -80,7 +82,7 @@ func openEdit(p *hba.Parser, name string) (*editTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &editTarget{name: name, target: target, info: info, data: data, file: edit.Parse(p, abs, data)}, nil
+	return &editTarget{name: name, target: target, info: info, data: data, file: edit.Parse(p, abs, data), p: p, abs: abs}, nil
 }
 
 // refuseUnloadable returns an error naming the first load error of the
