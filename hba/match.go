@@ -481,13 +481,8 @@ func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolv
 			}
 		case nameReplication:
 		case nameRegex:
-			ok, err := r.regexp(i).MatchErrContext(st.regexCtx(), db)
-			if err != nil {
-				st.regexFailed(err)
-				return false, true
-			}
-			if ok {
-				return true, false
+			if ok, un := r.matchRegex(i, db, st); ok || un {
+				return ok, un
 			}
 		}
 	}
@@ -512,17 +507,25 @@ func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
 				return ok, un
 			}
 		case nameRegex:
-			ok, err := r.regexp(i).MatchErrContext(st.regexCtx(), user)
-			if err != nil {
-				st.regexFailed(err)
-				return false, true
-			}
-			if ok {
-				return true, false
+			if ok, un := r.matchRegex(i, user, st); ok || un {
+				return ok, un
 			}
 		}
 	}
 	return false, false
+}
+
+// matchRegex is the test of the /regex name i against s, for the database
+// and user tests alike: a match that could not be evaluated (the work
+// bound, or the decision's context ending) is unresolved, recorded in st,
+// never a miss.
+func (r *Rule) matchRegex(i int, s string, st *matchState) (ok, unresolved bool) {
+	ok, err := r.regexp(i).MatchErrContext(st.regexCtx(), s)
+	if err != nil {
+		st.regexFailed(err)
+		return false, true
+	}
+	return ok, false
 }
 
 // regexFailed records a regular expression that could not be evaluated.

@@ -74,12 +74,9 @@ func runAdd(inv *invocation, args []string) int {
 	if err != nil {
 		return inv.exit(err)
 	}
-	t, err := openEdit(p, inv.args[0])
-	if err != nil {
-		return editFail(inv, exitUsage, err)
-	}
-	if err := t.refuseUnloadable(ef.force); err != nil {
-		return editFail(inv, exitNotLoaded, err)
+	t, status := openRecordEdit(inv, p, ef)
+	if t == nil {
+		return status
 	}
 	text := strings.Join(inv.args[1:], " ")
 	switch {

@@ -85,6 +85,20 @@ func openEdit(p *hba.Parser, name string) (*editTarget, error) {
 	return &editTarget{name: name, target: target, info: info, data: data, file: edit.Parse(p, abs, data), p: p, abs: abs}, nil
 }
 
+// openRecordEdit opens the FILE argument of add or remove for editing: nil
+// and the exit status when it cannot be read (2) or does not load and
+// --force was not given (1).
+func openRecordEdit(inv *invocation, p *hba.Parser, ef editFlags) (*editTarget, int) {
+	t, err := openEdit(p, inv.args[0])
+	if err != nil {
+		return nil, editFail(inv, exitUsage, err)
+	}
+	if err := t.refuseUnloadable(ef.force); err != nil {
+		return nil, editFail(inv, exitNotLoaded, err)
+	}
+	return t, exitOK
+}
+
 // refuseUnloadable returns an error naming the first load error of the
 // file as read, unless force.
 func (t *editTarget) refuseUnloadable(force bool) error {

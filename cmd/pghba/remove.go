@@ -53,12 +53,9 @@ func runRemove(inv *invocation, args []string) int {
 	if err != nil {
 		return inv.exit(err)
 	}
-	t, err := openEdit(p, inv.args[0])
-	if err != nil {
-		return editFail(inv, exitUsage, err)
-	}
-	if err := t.refuseUnloadable(ef.force); err != nil {
-		return editFail(inv, exitNotLoaded, err)
+	t, status := openRecordEdit(inv, p, ef)
+	if t == nil {
+		return status
 	}
 	l, _, err := t.file.Find(line)
 	if err != nil {
