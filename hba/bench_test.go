@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -87,6 +88,83 @@ func retainedHeap() uint64 {
 	return m.HeapAlloc
 }
 
+// loadShape is a benchmark file written to a temp dir with its side files.
+type loadShape struct {
+	name  string
+	path  string // the main file
+	bytes int64  // main and side files
+	rules int
+	p     Parser
+}
+
+// loadShapes writes the two benchmark files of issue 20 into dir:
+// "tenant" (gen.MultiTenant, 100,000 tenant rules, 6.7 MB) and "realistic"
+// (gen.Realistic for PostgreSQL 15 with ssl = on, 100,000 rules, 8.3 MB
+// plus its @files). scripts/bench.sh and internal/gen/benchmd have
+// PostgreSQL read the same files.
+func loadShapes(tb testing.TB, dir string) []*loadShape {
+	tb.Helper()
+	write := func(name string, data []byte) {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	t := gen.MultiTenant(100000, benchSeed)
+	write("tenant/pg_hba.conf", t.Data)
+	r := gen.Realistic(100000, benchSeed, gen.Target{Major: 15})
+	write("realistic/pg_hba.conf", r.Main)
+	for name, data := range r.Side {
+		write("realistic/"+name, data)
+	}
+	return []*loadShape{
+		{name: "tenant", path: filepath.Join(dir, "tenant", "pg_hba.conf"), bytes: int64(len(t.Data)), rules: t.Tenants + 2,
+			p: Parser{Version: 15}},
+		{name: "realistic", path: filepath.Join(dir, "realistic", "pg_hba.conf"), bytes: int64(r.Bytes()), rules: r.Rules,
+			// MaxFiles: until an @file is read once per load, each of the
+			// file's ~25,000 references opens it again, past the default
+			// 16,384 (PostgreSQL has no such limit).
+			p: Parser{Version: 15, SSL: true, Limits: Limits{MaxFiles: 1 << 20}}},
+	}
+}
+
+// benchLoad loads s.path b.N times from disk and reports MB/s (main plus
+// side bytes) and the retained heap per rule of one live Ruleset.
+func benchLoad(b *testing.B, s *loadShape) {
+	p := s.p
+	before := retainedHeap()
+	rs, err := p.Load(s.path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	after := retainedHeap()
+	if got := len(rs.Rules()); got != s.rules {
+		b.Fatalf("%s: %d rules, want %d", s.name, got, s.rules)
+	}
+	runtime.KeepAlive(rs)
+	perRule := float64(int64(after)-int64(before)) / float64(len(rs.Rules()))
+	rs = nil
+	b.SetBytes(s.bytes)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sinkRuleset, err = p.Load(s.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	sinkRuleset = nil
+	b.ReportMetric(perRule, "B/rule")
+}
+
+// BenchmarkLoad: rules=100000 parses and compiles gen.MultiTenant from
+// memory (LoadBytes); shape=tenant and shape=realistic load the files of
+// loadShapes from disk (Load), so that @file reads count as they do for
+// PostgreSQL. GOMAXPROCS is whatever the run says.
 func BenchmarkLoad(b *testing.B) {
 	for _, n := range []int{100000} {
 		b.Run("rules="+strconv.Itoa(n), func(b *testing.B) {
@@ -115,6 +193,21 @@ func BenchmarkLoad(b *testing.B) {
 			b.StopTimer()
 			sinkRuleset = nil
 			b.ReportMetric(perRule, "B/rule")
+		})
+	}
+	for _, s := range loadShapes(b, b.TempDir()) {
+		b.Run("shape="+s.name, func(b *testing.B) { benchLoad(b, s) })
+	}
+}
+
+// BenchmarkLoadSingleCore is BenchmarkLoad/shape=* with GOMAXPROCS=1 for
+// the duration of each sub-benchmark: the single-core throughput (MB/s) of
+// issue 20, whatever -cpu says.
+func BenchmarkLoadSingleCore(b *testing.B) {
+	for _, s := range loadShapes(b, b.TempDir()) {
+		b.Run("shape="+s.name, func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			benchLoad(b, s)
 		})
 	}
 }
