@@ -35,7 +35,9 @@ import (
 // nil fields are sources it cannot enumerate.
 type envResolver struct {
 	roles  hba.RoleGraph
-	names  []string // every role of roles, sorted
+	names  []string            // every role of roles, sorted
+	grants map[string][]string // role -> the roles directly members of it
+	exists map[string]bool     // every role of roles
 	hosts  *hba.HostTable
 	ifaces []netip.Prefix
 	hasIf  bool
@@ -65,6 +67,13 @@ func newEnvResolver(e *hba.Env) *envResolver {
 			}
 		}
 		sort.Strings(r.names)
+		r.exists = seen
+		r.grants = map[string][]string{}
+		for k, ps := range g {
+			for _, p := range ps {
+				r.grants[p] = append(r.grants[p], k)
+			}
+		}
 	}
 	switch t := e.Resolver.(type) {
 	case hba.HostTable:
@@ -85,16 +94,33 @@ func newEnvResolver(e *hba.Env) *envResolver {
 	return r
 }
 
-// members returns the roles of the graph that are members of group.
+// members returns the roles of the graph that are members of group, as
+// RoleGraph.IsMember answers: group itself when it exists, and every role
+// from which group is reachable through grants (a walk of the grants
+// backwards from group, so that samerole over a large graph stays linear
+// per role).
 func (r *envResolver) members(group string) []string {
 	if m, ok := r.member[group]; ok {
 		return m
 	}
 	var out []string
-	for _, n := range r.names {
-		if ok, _ := r.roles.IsMember(context.Background(), n, group); ok {
-			out = append(out, n)
+	if r.exists[group] {
+		seen := map[string]bool{group: true}
+		queue := []string{group}
+		for len(queue) > 0 {
+			g := queue[0]
+			queue = queue[1:]
+			if len(g) < namedatalen {
+				out = append(out, g)
+			}
+			for _, m := range r.grants[g] {
+				if !seen[m] {
+					seen[m] = true
+					queue = append(queue, m)
+				}
+			}
 		}
+		sort.Strings(out)
 	}
 	r.member[group] = out
 	return out
@@ -147,6 +173,9 @@ func (r *envResolver) ifaceAddrs(kind hba.AddrKind) []netip.Prefix {
 	var out []netip.Prefix
 	for _, p := range r.ifaces {
 		a := p.Addr().WithZone("")
+		if !a.IsValid() {
+			continue // the matcher's family test never passes for it
+		}
 		if kind == hba.AddrSameHost {
 			out = append(out, netip.PrefixFrom(a, a.BitLen()))
 			continue
@@ -259,10 +288,10 @@ func (r *envResolver) resolveBox(b box) []box {
 // that resolved alike.
 func (r *envResolver) resolveSpaces(rs []*hba.Rule) ([]ruleSpace, []string) {
 	out := spacesOfRules(rs)
-	sig := make([]string, len(rs))
 	if r == nil {
-		return out, sig
+		return out, nil
 	}
+	sig := make([]string, len(rs))
 	for i := range out {
 		sp := &out[i]
 		if !slices.ContainsFunc(sp.boxes, func(b box) bool { return hasAtoms(&b) }) {
