@@ -239,10 +239,15 @@ func Diff(old, new *hba.File, opts DiffOptions) DiffResult {
 	d.ns, nsig = newEnvResolver(opts.NewEnv).resolveSpaces(new.Rules)
 	ao, an := alignRules(old.Rules, new.Rules, osig, nsig)
 	d.vocab = vocabulary(old.Rules, new.Rules)
+	// The names resolution brought in (members of a role) too.
 	for _, sps := range [][]ruleSpace{d.os, d.ns} {
 		for i := range sps {
-			for _, b := range sps[i].boxes {
-				for _, l := range append(slices.Clone(b.db.lits), b.user.lits...) {
+			for k := range sps[i].boxes {
+				b := &sps[i].boxes[k]
+				for _, l := range b.db.lits {
+					d.vocab[l] = true
+				}
+				for _, l := range b.user.lits {
 					d.vocab[l] = true
 				}
 			}
