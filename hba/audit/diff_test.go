@@ -129,6 +129,42 @@ func TestDiffProvedSources(t *testing.T) {
 	}
 }
 
+// TestDiffProvedSourcesChange is TestDiffProvedSources with the sources
+// changed between the two sides (a grant added and one removed, another
+// interface, a host entry moved): rules that read alike but match other
+// connections in the new environment are compared as changed rules, and
+// the exactness assertions still hold.
+func TestDiffProvedSourcesChange(t *testing.T) {
+	pairs := 300
+	if testing.Short() {
+		pairs = 80
+	}
+	oldEnv := diffSources()
+	g := conformance.FixtureGraph("postgres")
+	g["alice"] = append(g["alice"], "grp")
+	g["bob"] = nil
+	ht := conformance.HostTable(conformance.HostsFile)
+	ht.Reverse["127.0.0.5"] = []string{"db.example.com"}
+	ht.Forward["db.example.com"] = append(ht.Forward["db.example.com"], "127.0.0.5")
+	newEnv := hba.Env{Roles: g, Resolver: ht,
+		Interfaces: hba.StaticInterfaces{netip.MustParsePrefix("127.168.1.1/16"), netip.MustParsePrefix("::1/128")}}
+	v := diffcorpus.Sources(true)
+	opts := DiffOptions{OldEnv: &oldEnv, NewEnv: &newEnv}
+	prs := v.Pairs(14, pairs)
+	st := proveDiff2(t, &v, prs, oldEnv, &newEnv, opts, true)
+	if st.may != 0 || st.changed < pairs/2 || st.differ == 0 {
+		t.Fatalf("corpus too weak or not exact: %+v", st)
+	}
+	// The same file on both sides: only the sources change.
+	for i := range prs {
+		prs[i].New = prs[i].Old
+	}
+	st = proveDiff2(t, &v, prs, oldEnv, &newEnv, opts, true)
+	if st.may != 0 || st.changed == 0 || st.differ == 0 {
+		t.Fatalf("same files, other sources: %+v", st)
+	}
+}
+
 // TestDiffSourcesDiffer: one file read with two role graphs (a grant
 // added) changes the decisions of the new member, exactly.
 func TestDiffSourcesDiffer(t *testing.T) {
@@ -160,13 +196,19 @@ type diffStats struct {
 // differing connection must be in exactly one changed region, atoms or
 // not.
 func proveDiff(t *testing.T, v *diffcorpus.Vocab, pairs int, env hba.Env, opts DiffOptions, exact bool) diffStats {
+	return proveDiff2(t, v, v.Pairs(14, pairs), env, nil, opts, exact)
+}
+
+// proveDiff2 is proveDiff on the pairs prs, with the new file decided in
+// newEnv (nil: env).
+func proveDiff2(t *testing.T, v *diffcorpus.Vocab, prs []diffcorpus.Pair, env hba.Env, newEnv *hba.Env, opts DiffOptions, exact bool) diffStats {
 	t.Helper()
 	conns := v.Conns()
 	p := hba.Parser{Version: 18, SSL: true}
 	p.Env = env
 	ctx := context.Background()
 	var st diffStats
-	for _, pr := range v.Pairs(14, pairs) {
+	for _, pr := range prs {
 		oldText, newText := pr.Old, pr.New
 		of := p.ParseBytes("/pg_hba.conf", []byte(oldText))
 		nf := p.ParseBytes("/pg_hba.conf", []byte(newText))
@@ -180,6 +222,9 @@ func proveDiff(t *testing.T, v *diffcorpus.Vocab, pairs int, env hba.Env, opts D
 		}
 		ors, _ := p.Compile(of)
 		nrs, _ := p.Compile(nf)
+		if newEnv != nil {
+			nrs = nrs.WithEnv(*newEnv)
+		}
 		res := Diff(of, nf, opts)
 		// The JSON contract round-trips.
 		b, err := json.Marshal(res)
