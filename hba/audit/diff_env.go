@@ -51,9 +51,9 @@ func newEnvResolver(e *hba.Env) *envResolver {
 		return nil
 	}
 	r := &envResolver{member: map[string][]string{}}
-	any := false
+	found := false
 	if g, ok := e.Roles.(hba.RoleGraph); ok && g != nil {
-		r.roles, any = g, true
+		r.roles, found = g, true
 		seen := map[string]bool{}
 		for k, ps := range g {
 			seen[k] = true
@@ -78,17 +78,17 @@ func newEnvResolver(e *hba.Env) *envResolver {
 	switch t := e.Resolver.(type) {
 	case hba.HostTable:
 		if t.Validate() == nil {
-			r.hosts, any = &t, true
+			r.hosts, found = &t, true
 		}
 	case *hba.HostTable:
 		if t != nil && t.Validate() == nil {
-			r.hosts, any = t, true
+			r.hosts, found = t, true
 		}
 	}
 	if s, ok := e.Interfaces.(hba.StaticInterfaces); ok {
-		r.ifaces, r.hasIf, any = s, true, true
+		r.ifaces, r.hasIf, found = s, true, true
 	}
-	if !any {
+	if !found {
 		return nil
 	}
 	return r
