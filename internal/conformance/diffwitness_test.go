@@ -61,9 +61,11 @@ func TestDiffWitnesses(t *testing.T) {
 			{"TestDiffProved", &plain, env.Int("DIFF_PAIRS", 150)},
 			{"TestDiffProvedSources", &sources, env.Int("DIFF_SOURCE_PAIRS", 75)},
 		} {
+			before := st.checked
 			for i, pr := range corpus.v.Pairs(14, corpus.pairs) {
 				tg.diffWitnesses(t, &st, fmt.Sprintf("%s pair %d", corpus.name, i), pr, srcEnv)
 			}
+			t.Logf("pg%d: %s corpus, %d pairs: %d witnesses checked", inst.Major, corpus.name, corpus.pairs, st.checked-before)
 		}
 		var ex []string
 		for k, n := range st.excluded {
