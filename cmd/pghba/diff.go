@@ -27,8 +27,9 @@ witness connection as a pghba check command line.
 Kinds of change:
   changed     every connection of the region is decided differently
   may-change  some may be: the region depends on +role, samerole, host names,
-              samehost, samenet or a regular expression the analysis cannot
-              compare; the reason says which
+              samehost or samenet without the source that answers them
+              (--roles, --hosts, --server-addrs), or on a regular
+              expression the analysis cannot compare; the reason says which
   moved       a rule moved and decides as before (informational)
 
 A side that does not load is one change whose outcome is not-loaded, with
@@ -43,9 +44,12 @@ Flags:
                          the server's ssl setting for each side (default
                          --server-ssl)
   --roles FILE, --hosts FILE, --server-addrs LIST
-                         as for pghba check: the witnesses are decided with
-                         them (the regions that depend on them stay
-                         may-change)
+                         as for pghba check (both sides). The analysis uses
+                         them: with --roles (or --dsn's roles) +role and
+                         samerole regions, with --hosts host-name regions,
+                         with --server-addrs samehost and samenet regions
+                         are exact (changed, or not reported) instead of
+                         may-change. The witnesses are decided with them.
   --pg-version N, --minor N, --server-ssl on|off, --missing LIST,
   --oauth-validators LIST, --db-user-namespace, --pgdata DIR,
   --config-file FILE, --dsn URL, -f FILE, --lines FILE.json

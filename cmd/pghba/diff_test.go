@@ -94,3 +94,38 @@ func TestDiffCommand(t *testing.T) {
 		t.Fatalf("one file without versions: %d", code)
 	}
 }
+
+// TestDiffSources: --roles, --hosts and --server-addrs make the regions
+// of +role, samerole, host-name, samehost and samenet rules exact.
+func TestDiffSources(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	roles := write("roles.json", `{"bob": ["admins"], "carol": [], "admins": []}`)
+	hosts := write("hosts.json", `{"reverse": {"192.0.2.7": ["db.example.com"]}, "forward": {"db.example.com": ["192.0.2.7"]}}`)
+	tail := "host all all all scram-sha-256\n"
+	for _, c := range []struct {
+		name, rule, flag, val, region string
+	}{
+		{"role", "host all +admins all reject\n", "--roles", roles, "changed: tcp from anywhere, every database, users admins, bob\n"},
+		{"samerole", "host samerole all all reject\n", "--roles", roles, "changed: tcp from anywhere, database admins, users admins, bob\n"},
+		{"host", "host all all db.example.com reject\n", "--hosts", hosts, "changed: tcp from 192.0.2.7/32, every database, every user\n"},
+		{"samenet", "host all all samenet reject\n", "--server-addrs", "10.1.2.3/16", "changed: tcp from 10.1.0.0/16, every database, every user\n"},
+	} {
+		old := write(c.name+"-old.conf", tail)
+		new := write(c.name+"-new.conf", c.rule+tail)
+		code, out, errOut := runDiffCmd(t, old, new)
+		if code != 1 || !strings.Contains(out, "may-change:") || strings.Contains(out, "\nchanged:") {
+			t.Errorf("%s without %s: %d\n%s%s", c.name, c.flag, code, out, errOut)
+		}
+		code, out, errOut = runDiffCmd(t, c.flag, c.val, old, new)
+		if code != 1 || strings.Contains(out, "may-change:") || !strings.Contains(out, c.region) {
+			t.Errorf("%s with %s: %d\n%s%s\nwant %q", c.name, c.flag, code, out, errOut, c.region)
+		}
+	}
+}

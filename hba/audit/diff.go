@@ -175,10 +175,18 @@ type DiffResult struct {
 
 // DiffOptions are the options of Diff.
 type DiffOptions struct {
-	// OldEnv and NewEnv are the outside sources the witnesses are decided
-	// with. Zero: roles named by the files exist without grants, no host
-	// name resolves, the server has no interfaces. The symbolic analysis
-	// does not consult them: regions that depend on them are may-change.
+	// OldEnv and NewEnv are the outside sources of each side: the
+	// witnesses are decided with them, and the sources the analysis can
+	// enumerate are used by the analysis itself. A RoleGraph resolves
+	// +role and samerole/samegroup, a HostTable (valid, see
+	// HostTable.Validate) resolves host names, StaticInterfaces resolve
+	// samehost and samenet: the regions that depend on them are then
+	// exact (changed, or not reported). Other sources (a live server's
+	// roles behind another Roles, DNS, the system's interfaces) are only
+	// asked about witnesses: their regions stay may-change. Nil: roles
+	// named by the files exist without grants, no host name resolves, the
+	// server has no interfaces, and every region that depends on them is
+	// may-change.
 	OldEnv, NewEnv *hba.Env
 	// Work bounds the analysis, in box operations; zero means the default
 	// (the bound of one Lint call).
@@ -195,7 +203,9 @@ type DiffOptions struct {
 // file depends on an outside source, lies in exactly one Changed region.
 // Connections whose decision may depend on one (+role, samerole, host
 // names, samehost, samenet, regular expressions compared with a column
-// that is not a list of names) are in MayChange regions, with the reason.
+// that is not a list of names) are in MayChange regions, with the reason,
+// unless DiffOptions gives the source in a form the analysis can
+// enumerate: then they too are in exactly one Changed region.
 // A connection in no Changed or MayChange region is decided the same.
 // Each Changed witness is checked with Ruleset.Decide on both files; a
 // witness that does not confirm turns its change into MayChange.
@@ -222,9 +232,27 @@ func Diff(old, new *hba.File, opts DiffOptions) DiffResult {
 	d.oldEnv, d.newEnv = envFor(old, opts.OldEnv), envFor(new, opts.NewEnv)
 	d.old, d.new = oldRS.WithEnv(d.oldEnv), newRS.WithEnv(d.newEnv)
 	d.or, d.nr = old.Rules, new.Rules
-	d.os, d.ns = spacesOfRules(old.Rules), spacesOfRules(new.Rules)
-	ao, an := alignRules(old.Rules, new.Rules)
+	// With sources Diff can enumerate, the tokens that depend on them are
+	// resolved first (diff_env.go), so their regions are exact.
+	var osig, nsig []string
+	d.os, osig = newEnvResolver(opts.OldEnv).resolveSpaces(old.Rules)
+	d.ns, nsig = newEnvResolver(opts.NewEnv).resolveSpaces(new.Rules)
+	ao, an := alignRules(old.Rules, new.Rules, osig, nsig)
 	d.vocab = vocabulary(old.Rules, new.Rules)
+	// The names resolution brought in (members of a role) too.
+	for _, sps := range [][]ruleSpace{d.os, d.ns} {
+		for i := range sps {
+			for k := range sps[i].boxes {
+				b := &sps[i].boxes[k]
+				for _, l := range b.db.lits {
+					d.vocab[l] = true
+				}
+				for _, l := range b.user.lits {
+					d.vocab[l] = true
+				}
+			}
+		}
+	}
 
 	// The candidate space: what the unaligned rules match, made disjoint.
 	var cand []piece
@@ -439,14 +467,24 @@ func decisionKey(r *hba.Rule) string {
 // tail, then rules whose key is unique in both files, in increasing
 // order on both sides (patience anchors), and between anchors the same
 // again, ending in a longest common subsequence where the gap is small.
-func alignRules(a, b []*hba.Rule) (ao, an []bool) {
+//
+// sa and sb, when not nil, are added to the keys: what the environment made
+// of each rule (resolveSpaces), so that rules that read alike but match
+// differently in their two environments are not aligned.
+func alignRules(a, b []*hba.Rule, sa, sb []string) (ao, an []bool) {
 	ao, an = make([]bool, len(a)), make([]bool, len(b))
 	ka, kb := make([]string, len(a)), make([]string, len(b))
 	for i, r := range a {
 		ka[i] = ruleKey(r)
+		if sa != nil {
+			ka[i] += "\x00" + sa[i]
+		}
 	}
 	for j, r := range b {
 		kb[j] = ruleKey(r)
+		if sb != nil {
+			kb[j] += "\x00" + sb[j]
+		}
 	}
 	alignRange(ka, kb, 0, len(a), 0, len(b), ao, an, 0)
 	return ao, an

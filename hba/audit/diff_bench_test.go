@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/pghba/pghba/hba"
@@ -61,3 +62,46 @@ func benchmarkDiff(b *testing.B, n int) {
 
 func BenchmarkDiff1000(b *testing.B)  { benchmarkDiff(b, 1000) }
 func BenchmarkDiff10000(b *testing.B) { benchmarkDiff(b, 10000) }
+
+// BenchmarkDiffRoles1000 is BenchmarkDiff1000 with the admin_N users
+// written +grp_N and a role graph of every user_K and admin_K given, so
+// that Diff resolves the +role rules (diff_env.go) before the analysis.
+func BenchmarkDiffRoles1000(b *testing.B) {
+	oldText, newText := diffBenchPair(1000)
+	oldText = bytes.ReplaceAll(oldText, []byte(" admin_"), []byte(" +grp_"))
+	newText = bytes.ReplaceAll(newText, []byte(" admin_"), []byte(" +grp_"))
+	g := hba.RoleGraph{}
+	for k := 0; k < 1000; k++ {
+		g["user_"+strconv.Itoa(k)] = []string{"grp_" + strconv.Itoa(k%50)}
+	}
+	for k := 0; k < 50; k++ {
+		g["admin_"+strconv.Itoa(k)] = []string{"grp_" + strconv.Itoa(k)}
+	}
+	env := hba.Env{Roles: g}
+	opts := DiffOptions{OldEnv: &env, NewEnv: &env}
+	p := hba.Parser{SSL: true}
+	of := p.ParseBytes("/old/pg_hba.conf", oldText)
+	nf := p.ParseBytes("/new/pg_hba.conf", newText)
+	if len(of.Errors)+len(nf.Errors) > 0 {
+		b.Fatal(of.Errors, nf.Errors)
+	}
+	res := Diff(of, nf, opts)
+	if res.Incomplete || len(res.Changes) == 0 {
+		b.Fatalf("incomplete %v, %d changes", res.Incomplete, len(res.Changes))
+	}
+	may := 0
+	for _, c := range res.Changes {
+		if c.Kind == MayChange {
+			may++
+		}
+	}
+	if may > 0 {
+		b.Fatalf("%d may-change with the role graph given", may)
+	}
+	b.ReportMetric(float64(len(res.Changes)), "changes")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		Diff(of, nf, opts)
+	}
+}

@@ -11,121 +11,17 @@ import (
 	"testing"
 
 	"github.com/pghba/pghba/hba"
+	"github.com/pghba/pghba/internal/conformance"
+	"github.com/pghba/pghba/internal/diffcorpus"
 )
-
-// The vocabulary of the generated diff corpus.
-var (
-	dgTypes  = []string{"local", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc"}
-	dgAddrs  = []string{"all", "0.0.0.0/0", "::/0", "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "192.168.0.0/16", "127.0.0.1/32", "::1/128", "10.1.2.3/32"}
-	dgDBs    = []string{"all", "app", "db1", "app,db1", "db2", "replication", "replication,app", "all"}
-	dgUsers  = []string{"all", "admin", "bob", "bob,admin", "carol", "all"}
-	dgMeth   = []string{"trust", "reject", "md5", "scram-sha-256", "password", "md5 clientcert=verify-ca"}
-	dgAtoms  = []string{"+admins", "/^b"}
-	dgTestIP = []string{"10.0.0.5", "10.1.0.5", "10.1.2.3", "10.1.2.9", "192.168.1.1", "172.16.0.1", "127.0.0.1", "::1", "2001:db8::1"}
-)
-
-// dgRule returns a random rule line; with atoms, a user column may be an
-// atom (+role or a regular expression), which diff reports as may-change.
-func dgRule(rng *rand.Rand, atoms bool) string {
-	t := dgTypes[rng.IntN(len(dgTypes))]
-	db := dgDBs[rng.IntN(len(dgDBs))]
-	user := dgUsers[rng.IntN(len(dgUsers))]
-	if atoms && rng.IntN(6) == 0 {
-		user = dgAtoms[rng.IntN(len(dgAtoms))]
-	}
-	m := dgMeth[rng.IntN(len(dgMeth))]
-	if t == "local" {
-		if strings.Contains(m, "clientcert") {
-			m = "md5"
-		}
-		return fmt.Sprintf("%s %s %s %s", t, db, user, m)
-	}
-	if t != "hostssl" && strings.Contains(m, "clientcert") {
-		m = "scram-sha-256"
-	}
-	return fmt.Sprintf("%s %s %s %s %s", t, db, user, dgAddrs[rng.IntN(len(dgAddrs))], m)
-}
-
-// dgEdit applies one random edit of the kinds the issue lists.
-func dgEdit(rng *rand.Rand, lines []string, atoms bool) []string {
-	out := slices.Clone(lines)
-	if len(out) == 0 {
-		return append(out, dgRule(rng, atoms))
-	}
-	i := rng.IntN(len(out))
-	f := strings.Fields(out[i])
-	local := f[0] == "local"
-	switch rng.IntN(7) {
-	case 0: // insert
-		out = slices.Insert(out, rng.IntN(len(out)+1), dgRule(rng, atoms))
-	case 1: // delete
-		if len(out) > 1 {
-			out = slices.Delete(out, i, i+1)
-		}
-	case 2: // move
-		l := out[i]
-		out = slices.Delete(out, i, i+1)
-		out = slices.Insert(out, rng.IntN(len(out)+1), l)
-	case 3: // change method
-		mi := 4
-		if local {
-			mi = 3
-		}
-		m := dgMeth[rng.IntN(len(dgMeth)-1)]
-		out[i] = strings.Join(append(f[:mi:mi], m), " ")
-	case 4: // widen or narrow the address
-		if !local {
-			f[3] = dgAddrs[rng.IntN(len(dgAddrs))]
-			out[i] = strings.Join(f, " ")
-		}
-	case 5: // change a name list
-		if rng.IntN(2) == 0 {
-			f[1] = dgDBs[rng.IntN(len(dgDBs))]
-		} else {
-			f[2] = dgUsers[rng.IntN(len(dgUsers))]
-		}
-		out[i] = strings.Join(f, " ")
-	case 6: // flip the type
-		if !local {
-			f[0] = dgTypes[1+rng.IntN(len(dgTypes)-1)]
-			if f[0] != "hostssl" && strings.Contains(out[i], "clientcert") {
-				f = f[:5]
-			}
-			out[i] = strings.Join(f, " ")
-		}
-	}
-	return out
-}
-
-// dgConns enumerates connections over the corpus vocabulary.
-func dgConns() []hba.Conn {
-	var out []hba.Conn
-	dbs := []string{"app", "db1", "db2", "other"}
-	users := []string{"admin", "bob", "carol", "bert"}
-	for _, repl := range []hba.Replication{hba.NoReplication, hba.PhysicalReplication, hba.LogicalReplication} {
-		for _, db := range dbs {
-			if repl == hba.PhysicalReplication && db != "app" {
-				continue
-			}
-			for _, u := range users {
-				out = append(out, hba.Conn{Local: true, Database: db, User: u, Replication: repl})
-				for _, a := range dgTestIP {
-					for _, enc := range []int{0, 1, 2} {
-						c := hba.Conn{Addr: netip.MustParseAddr(a), SSL: enc == 1, GSS: enc == 2, Database: db, User: u, Replication: repl}
-						if repl == hba.PhysicalReplication {
-							c.Database = ""
-						}
-						out = append(out, c)
-					}
-				}
-			}
-		}
-	}
-	return out
-}
 
 // inRegion reports whether c is in r, reading r's JSON form.
-func inRegion(t *testing.T, r *Region, c hba.Conn) bool {
+// In a changed region every token is a name (the fixture has roles named
+// "+grp" and "all"); a may-change region's tokens that are not names
+// (+role, /regex, same*; host names, samehost, samenet) may hold any.
+func inRegion(t *testing.T, ch *Change, c hba.Conn) bool {
+	r := &ch.Region
+	atoms := ch.Kind != Changed
 	if r.Local != c.Local {
 		return false
 	}
@@ -137,7 +33,13 @@ func inRegion(t *testing.T, r *Region, c hba.Conn) bool {
 		for _, s := range r.Addrs {
 			p, err := netip.ParsePrefix(s)
 			if err != nil {
-				t.Fatalf("region address %q: %v", s, err)
+				// A may-change region's address atom (a host name,
+				// samehost, samenet) may hold any address.
+				if !atoms || strings.Contains(s, "/") {
+					t.Fatalf("region address %q: %v", s, err)
+				}
+				in = true
+				continue
 			}
 			if p.Contains(c.Addr) {
 				in = true
@@ -157,7 +59,7 @@ func inRegion(t *testing.T, r *Region, c hba.Conn) bool {
 		}
 		// Tokens that are not names (a may-change region's atoms) may hold
 		// any name.
-		return slices.Contains(n.Only, s) || slices.ContainsFunc(n.Only, func(x string) bool {
+		return slices.Contains(n.Only, s) || atoms && slices.ContainsFunc(n.Only, func(x string) bool {
 			return strings.HasPrefix(x, "/") || strings.HasPrefix(x, "+") || strings.HasPrefix(x, "same")
 		})
 	}
@@ -184,32 +86,146 @@ func TestDiffProved(t *testing.T) {
 	if testing.Short() {
 		pairs = 150
 	}
-	rng := rand.New(rand.NewPCG(14, 14))
-	conns := dgConns()
-	p := hba.Parser{Version: 18, SSL: true}
 	env := hba.Env{Roles: noRoles{}, Resolver: hba.HostTable{}, Interfaces: hba.StaticInterfaces{}}
+	st := proveDiff(t, &diffcorpus.Plain, pairs, env, DiffOptions{}, false)
+	if st.changed < pairs/2 || st.witnesses == 0 || st.differ == 0 {
+		t.Fatalf("corpus too weak: %+v", st)
+	}
+}
+
+// diffSources are the outside sources of the proofs with sources: the
+// conformance role fixture and host table, and two interfaces.
+func diffSources() hba.Env {
+	return hba.Env{Roles: conformance.FixtureGraph("postgres"), Resolver: conformance.HostTable(conformance.HostsFile),
+		Interfaces: hba.StaticInterfaces{netip.MustParsePrefix("127.1.2.3/24"), netip.MustParsePrefix("::1/128")}}
+}
+
+// TestDiffProvedSources is TestDiffProved on files whose rules use +role,
+// samerole, host names, samehost and samenet, with the role graph, host
+// table and interface list given to Diff: the analysis resolves them, so
+// every region is exact. Every connection that differs is in exactly one
+// changed region, none is in a may-change region, and the connections in
+// no region decide the same.
+func TestDiffProvedSources(t *testing.T) {
+	pairs := 500
+	if testing.Short() {
+		pairs = 120
+	}
+	env := diffSources()
+	v := diffcorpus.Sources(true)
+	st := proveDiff(t, &v, pairs, env, DiffOptions{OldEnv: &env, NewEnv: &env}, true)
+	if st.may != 0 {
+		t.Fatalf("%d may-change regions with every source given", st.may)
+	}
+	if st.changed < pairs/2 || st.witnesses == 0 || st.differ == 0 || st.atomRules == 0 {
+		t.Fatalf("corpus too weak: %+v", st)
+	}
+	// Without the sources, the same corpus is not exact: what depends on
+	// them is may-change, never dropped (proveDiff checks that every
+	// differing connection is in some region).
+	st = proveDiff(t, &v, pairs/4, env, DiffOptions{}, false)
+	if st.may == 0 {
+		t.Fatalf("no may-change region without the sources: %+v", st)
+	}
+}
+
+// TestDiffProvedSourcesChange is TestDiffProvedSources with the sources
+// changed between the two sides (a grant added and one removed, another
+// interface, a host entry moved): rules that read alike but match other
+// connections in the new environment are compared as changed rules, and
+// the exactness assertions still hold.
+func TestDiffProvedSourcesChange(t *testing.T) {
+	pairs := 300
+	if testing.Short() {
+		pairs = 80
+	}
+	oldEnv := diffSources()
+	g := conformance.FixtureGraph("postgres")
+	g["alice"] = append(g["alice"], "grp")
+	g["bob"] = nil
+	ht := conformance.HostTable(conformance.HostsFile)
+	ht.Reverse["127.0.0.5"] = []string{"db.example.com"}
+	ht.Forward["db.example.com"] = append(ht.Forward["db.example.com"], "127.0.0.5")
+	newEnv := hba.Env{Roles: g, Resolver: ht,
+		Interfaces: hba.StaticInterfaces{netip.MustParsePrefix("127.168.1.1/16"), netip.MustParsePrefix("::1/128")}}
+	v := diffcorpus.Sources(true)
+	opts := DiffOptions{OldEnv: &oldEnv, NewEnv: &newEnv}
+	prs := v.Pairs(14, pairs)
+	st := proveDiff2(t, &v, prs, oldEnv, &newEnv, opts, true)
+	if st.may != 0 || st.changed < pairs/2 || st.differ == 0 {
+		t.Fatalf("corpus too weak or not exact: %+v", st)
+	}
+	// The same file on both sides: only the sources change.
+	for i := range prs {
+		prs[i].New = prs[i].Old
+	}
+	st = proveDiff2(t, &v, prs, oldEnv, &newEnv, opts, true)
+	if st.may != 0 || st.changed == 0 || st.differ == 0 {
+		t.Fatalf("same files, other sources: %+v", st)
+	}
+}
+
+// TestDiffSourcesDiffer: one file read with two role graphs (a grant
+// added) changes the decisions of the new member, exactly.
+func TestDiffSourcesDiffer(t *testing.T) {
+	p := hba.Parser{Version: 18, SSL: true}
+	f := p.ParseBytes("/pg_hba.conf", []byte("host all +grp 127.0.0.0/8 scram-sha-256\nhost all all 127.0.0.0/8 reject\n"))
+	g1 := hba.RoleGraph{"bob": {"grp"}, "alice": nil, "grp": nil}
+	g2 := hba.RoleGraph{"bob": {"grp"}, "alice": {"grp"}, "grp": nil}
+	e1, e2 := hba.Env{Roles: g1}, hba.Env{Roles: g2}
+	res := Diff(f, f, DiffOptions{OldEnv: &e1, NewEnv: &e2})
+	var got []string
+	for _, c := range res.Changes {
+		if c.Kind != Moved {
+			got = append(got, fmt.Sprintf("%s %v %s->%s", c.Kind, c.Region.Users, c.Before.Outcome, c.After.Outcome))
+		}
+	}
+	want := "changed {false [alice] []} rejected->matched"
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("got %q, want [%q]", got, want)
+	}
+}
+
+// diffStats counts what proveDiff checked.
+type diffStats struct {
+	pairs, changed, may, witnesses, differ, same, atomRules int
+}
+
+// proveDiff runs Diff with opts on the pairs of v and checks each result
+// against the matcher with env, over v's connections. With exact, a
+// differing connection must be in exactly one changed region, atoms or
+// not.
+func proveDiff(t *testing.T, v *diffcorpus.Vocab, pairs int, env hba.Env, opts DiffOptions, exact bool) diffStats {
+	return proveDiff2(t, v, v.Pairs(14, pairs), env, nil, opts, exact)
+}
+
+// proveDiff2 is proveDiff on the pairs prs, with the new file decided in
+// newEnv (nil: env).
+func proveDiff2(t *testing.T, v *diffcorpus.Vocab, prs []diffcorpus.Pair, env hba.Env, newEnv *hba.Env, opts DiffOptions, exact bool) diffStats {
+	t.Helper()
+	conns := v.Conns()
+	p := hba.Parser{Version: 18, SSL: true}
 	p.Env = env
 	ctx := context.Background()
-	var nPairs, nChanged, nMay, nDiffer, nWitness, nSame int
-	for n := 0; n < pairs; n++ {
-		atoms := n%5 == 4
-		var lines []string
-		for k := 0; k < 2+rng.IntN(8); k++ {
-			lines = append(lines, dgRule(rng, atoms))
-		}
-		edited := lines
-		for k := 0; k < 1+rng.IntN(3); k++ {
-			edited = dgEdit(rng, edited, atoms)
-		}
-		oldText, newText := strings.Join(lines, "\n")+"\n", strings.Join(edited, "\n")+"\n"
+	var st diffStats
+	for _, pr := range prs {
+		oldText, newText := pr.Old, pr.New
 		of := p.ParseBytes("/pg_hba.conf", []byte(oldText))
 		nf := p.ParseBytes("/pg_hba.conf", []byte(newText))
 		if len(of.Errors) > 0 || len(nf.Errors) > 0 {
 			t.Fatalf("generated file does not load:\n%s%v\n%s%v", oldText, of.Errors, newText, nf.Errors)
 		}
+		for _, r := range append(slices.Clone(of.Rules), nf.Rules...) {
+			if strings.ContainsAny(r.Raw(), "+") || strings.Contains(r.Raw(), "same") || strings.Contains(r.Raw(), "example") || strings.Contains(r.Raw(), "localhost") || strings.Contains(r.Raw(), "dbalias") {
+				st.atomRules++
+			}
+		}
 		ors, _ := p.Compile(of)
 		nrs, _ := p.Compile(nf)
-		res := Diff(of, nf, DiffOptions{})
+		if newEnv != nil {
+			nrs = nrs.WithEnv(*newEnv)
+		}
+		res := Diff(of, nf, opts)
 		// The JSON contract round-trips.
 		b, err := json.Marshal(res)
 		if err != nil {
@@ -220,7 +236,7 @@ func TestDiffProved(t *testing.T) {
 			t.Fatal(err)
 		}
 		res = back
-		nPairs++
+		st.pairs++
 		fail := func(format string, a ...any) {
 			t.Helper()
 			t.Fatalf("old:\n%s\nnew:\n%s\n%s\n%s", oldText, newText, fmt.Sprintf(format, a...), b)
@@ -232,9 +248,9 @@ func TestDiffProved(t *testing.T) {
 			ch := &res.Changes[k]
 			switch ch.Kind {
 			case Changed:
-				nChanged++
+				st.changed++
 			case MayChange:
-				nMay++
+				st.may++
 				if ch.Reason == "" {
 					fail("may-change without a reason")
 				}
@@ -251,7 +267,7 @@ func TestDiffProved(t *testing.T) {
 				if decisionText(od) == decisionText(nd) {
 					fail("witness %+v decides the same: %s", c, decisionText(od))
 				}
-				if !inRegion(t, &ch.Region, c) {
+				if !inRegion(t, ch, c) {
 					fail("witness %+v outside its region", c)
 				}
 				if od.Rule == nil && ch.Before.Outcome != "no-entry" || od.Rule != nil && od.Rule.Pos().Line != ch.Before.Line {
@@ -260,7 +276,7 @@ func TestDiffProved(t *testing.T) {
 				if nd.Rule == nil && ch.After.Outcome != "no-entry" || nd.Rule != nil && nd.Rule.Pos().Line != ch.After.Line {
 					fail("witness %+v: new decides %v, change says %+v", c, nd.Rule, ch.After)
 				}
-				nWitness++
+				st.witnesses++
 			}
 		}
 		for _, c := range conns {
@@ -269,7 +285,7 @@ func TestDiffProved(t *testing.T) {
 			inChanged, inMay := 0, 0
 			for k := range res.Changes {
 				ch := &res.Changes[k]
-				if ch.Kind == Moved || !inRegion(t, &ch.Region, c) {
+				if ch.Kind == Moved || !inRegion(t, ch, c) {
 					continue
 				}
 				if ch.Kind == Changed {
@@ -289,19 +305,18 @@ func TestDiffProved(t *testing.T) {
 				fail("%+v decides %s then %s, in no region", c, decisionText(od), decisionText(nd))
 			case differ && inChanged > 1:
 				fail("%+v in %d changed regions", c, inChanged)
-			case differ && inChanged == 0 && !atoms:
-				fail("%+v differs but is only in may-change regions of a file without outside sources", c)
+			case differ && inChanged == 0 && (exact || !pr.Atoms):
+				fail("%+v differs but is only in may-change regions of a file whose sources are known", c)
 			case differ:
-				nDiffer++
+				st.differ++
 			default:
-				nSame++
+				st.same++
 			}
 		}
 	}
-	t.Logf("%d pairs: %d changed, %d may-change regions; %d witnesses confirmed; %d differing and %d same connections checked", nPairs, nChanged, nMay, nWitness, nDiffer, nSame)
-	if nChanged < pairs/2 || nWitness == 0 || nDiffer == 0 {
-		t.Fatalf("corpus too weak: %d changed, %d differing", nChanged, nDiffer)
-	}
+	t.Logf("%d pairs (%d rules with atoms): %d changed, %d may-change regions; %d witnesses confirmed; %d differing and %d same connections checked",
+		st.pairs, st.atomRules, st.changed, st.may, st.witnesses, st.differ, st.same)
+	return st
 }
 
 func TestDiffIdenticalAndNotLoaded(t *testing.T) {
@@ -334,7 +349,8 @@ func TestDiffIdenticalAndNotLoaded(t *testing.T) {
 // Diff of the file and the file without the rule reports no change.
 func TestLintNoEffectProved(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 15))
-	conns := dgConns()
+	v := &diffcorpus.Plain
+	conns := v.Conns()
 	p := hba.Parser{Version: 18, SSL: true}
 	p.Env = hba.Env{Roles: noRoles{}, Resolver: hba.HostTable{}, Interfaces: hba.StaticInterfaces{}}
 	ctx := context.Background()
@@ -342,7 +358,7 @@ func TestLintNoEffectProved(t *testing.T) {
 	for n := 0; n < 2000; n++ {
 		var lines []string
 		for k := 0; k < 3+rng.IntN(7); k++ {
-			lines = append(lines, dgRule(rng, n%5 == 4))
+			lines = append(lines, v.Rule(rng, n%5 == 4))
 		}
 		text := strings.Join(lines, "\n") + "\n"
 		f := p.ParseBytes("/pg_hba.conf", []byte(text))
