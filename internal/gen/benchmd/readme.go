@@ -27,6 +27,8 @@ type figures struct {
 	CPU   string `json:"cpu"`
 	Cores int    `json:"cores"`
 	PG    string `json:"postgresql"`
+	// LoadMax is the highest 1-minute load average sampled in the run.
+	LoadMax float64 `json:"load_max"`
 	// pghba's Load against PostgreSQL's view query and reload, median of
 	// the per-round ratios (PostgreSQL time / pghba time).
 	TenantView      float64 `json:"tenant_view_ratio"`
@@ -71,7 +73,8 @@ func (r *run) figures() *figures {
 		Date:              r.mach.date[:10],
 		CPU:               r.mach.cpu,
 		Cores:             r.mach.ncpu,
-		PG:                pgSide.version,
+		PG:                strings.Fields(pgSide.version + " ?")[0],
+		LoadMax:           round(r.mach.loadMax, 1),
 		TenantView:        round(medianOf(t.ratioView), 1),
 		TenantReload:      round(medianOf(t.ratioReload), 1),
 		RealisticView:     round(medianOf(re.ratioView), 1),
@@ -101,6 +104,9 @@ func renderText(f *figures) string {
 	fmt.Fprintf(&b, "100,000-rule file (`@file`s, IPv6, options of every method) %s than the view and\n", faster(f.RealisticView))
 	fmt.Fprintf(&b, "%s than a reload. A `Ruleset` keeps %.0f bytes per rule (tenant) and %.0f (realistic);\n", faster(f.RealisticReload), f.TenantBPerRule, f.RealisticBPerRule)
 	fmt.Fprintf(&b, "matching among 100,000 rules costs %.1f× matching among 10, allocating nothing.\n", f.MatchScale)
+	if f.LoadMax > 1 {
+		fmt.Fprintf(&b, "**That run was on a busy machine (1-minute load average up to %.1f): the ratios are noisy.**\n", f.LoadMax)
+	}
 	fmt.Fprintf(&b, "Absolute times, the method and the targets: [BENCHMARKS.md](BENCHMARKS.md).\n")
 	return b.String()
 }

@@ -68,7 +68,7 @@ func (r *run) report(w io.Writer, fig *figures) {
 	p("| CPU | %s |\n", m.cpu)
 	p("| Cores | %d |\n", m.ncpu)
 	p("| Go | %s |\n", m.goVersion)
-	p("| PostgreSQL | %s (ssl = on) |\n", pgSide.version)
+	p("| PostgreSQL | %s, ssl = on |\n", pgSide.version)
 	if m.nSamples > 0 {
 		p("| Load average (1 min) during the run | %.2f median, %.2f–%.2f over %d samples |\n\n", m.loadMedian, m.loadMin, m.loadMax, m.nSamples)
 	} else {
