@@ -209,9 +209,32 @@ const (
 
 // buildIndex files every rule of rules.
 func buildIndex(rules []*Rule) *index {
+	// One pass classifies every rule and counts the members of each
+	// partition; a second lists them.
 	infos := make([]ruleInfo, len(rules))
+	var count [3]int
 	for i, r := range rules {
-		infos[i] = classify(r)
+		ri := classify(r)
+		infos[i] = ri
+		count[partLocal] += b2i(ri.inLocal)
+		count[part4] += b2i(ri.in4)
+		count[part6] += b2i(ri.in6)
+	}
+	var members [3][]int32
+	for pi, n := range count {
+		members[pi] = make([]int32, 0, n)
+	}
+	for i := range infos {
+		ri := &infos[i]
+		if ri.inLocal {
+			members[partLocal] = append(members[partLocal], int32(i))
+		}
+		if ri.in4 {
+			members[part4] = append(members[part4], int32(i))
+		}
+		if ri.in6 {
+			members[part6] = append(members[part6], int32(i))
+		}
 	}
 	ix := new(index)
 	var filed []uint8
@@ -220,44 +243,33 @@ func buildIndex(rules []*Rule) *index {
 	for pi := range ix.parts {
 		p := &ix.parts[pi]
 		p.seed, p.ipSeed, p.userMin = seed, ipSeed, noRule
-		in := func(ri *ruleInfo) bool {
-			switch pi {
-			case partLocal:
-				return ri.inLocal
-			case part4:
-				return ri.in4
-			}
-			return ri.in6
-		}
-		n := 0
-		for i := range rules {
-			if in(&infos[i]) {
-				n++
-			}
-		}
-		switch {
-		case n == 0:
-		case n <= smallPartition:
-			p.buildSmall(rules, infos, in, n, pi == part4)
+		switch m := members[pi]; {
+		case len(m) == 0:
+		case len(m) <= smallPartition:
+			p.buildSmall(rules, infos, m, pi == part4)
 		default:
 			if filed == nil {
 				filed = make([]uint8, len(rules))
 			}
-			p.buildKeyed(rules, infos, in, filed)
+			p.buildKeyed(rules, infos, m, filed)
 		}
 	}
 	return ix
 }
 
-// buildSmall makes p a partition scanned linearly, of the n rules in it.
-func (p *partition) buildSmall(rules []*Rule, infos []ruleInfo, in func(*ruleInfo) bool, n int, ipv4 bool) {
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// buildSmall makes p a partition scanned linearly, of the rules m.
+func (p *partition) buildSmall(rules []*Rule, infos []ruleInfo, m []int32, ipv4 bool) {
 	p.small, p.pure = true, true
-	p.all = make([]int32, 0, n)
-	for i := range rules {
-		if in(&infos[i]) {
-			p.all = append(p.all, int32(i))
-			p.pure = p.pure && infos[i].pure
-		}
+	p.all = m
+	for _, i := range m {
+		p.pure = p.pure && infos[i].pure
 	}
 	if !ipv4 {
 		return
@@ -273,17 +285,14 @@ func (p *partition) buildSmall(rules []*Rule, infos []ruleInfo, in func(*ruleInf
 	}
 }
 
-// buildKeyed files the rules of a large partition: first choice database
+// buildKeyed files the rules m of a large partition: first choice database
 // names, then user names, then address; then rules in crowded buckets
 // move on when they can. filed is scratch space, one entry per rule.
-func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, in func(*ruleInfo) bool, filed []uint8) {
-	nDB, nDBImp := 0, 0
-	for i, r := range rules {
-		ri := &infos[i]
+func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8) {
+	nDB, nDBImp, nUser, nIP := 0, 0, 0, 0
+	for _, i := range m {
+		r, ri := rules[i], &infos[i]
 		filed[i] = kNone
-		if !in(ri) {
-			continue
-		}
 		switch {
 		case ri.dbKey && !ri.pure:
 			nDBImp += int(r.ndb)
@@ -292,63 +301,68 @@ func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, in func(*ruleInf
 			nDB += int(r.ndb)
 		case ri.userKey:
 			filed[i] = kUser
+			nUser += len(r.names) - int(r.ndb)
 		case ri.ipKey:
 			filed[i] = kIP
+			nIP++
 		case ri.pure:
-			p.pureFB = append(p.pureFB, int32(i))
+			p.pureFB = append(p.pureFB, i)
 		default:
-			p.impFB = append(p.impFB, int32(i))
+			p.impFB = append(p.impFB, i)
 		}
 	}
 	if nDBImp > 0 {
 		b := newTableBuilder(nDBImp)
-		for i, r := range rules {
-			if ri := &infos[i]; ri.dbKey && !ri.pure && in(ri) {
+		for _, i := range m {
+			if r, ri := rules[i], &infos[i]; ri.dbKey && !ri.pure {
 				p.fileNames(b, r, r.names[:r.ndb], i)
 			}
 		}
 		p.dbImp, _ = b.finish()
 	}
 	var largest int
-	p.db, largest = p.fileAll(rules, filed, kDB, nDB)
-	if largest > bucketLimit && p.moveCrowdedDB(rules, infos, filed) {
-		p.db, _ = p.fileAll(rules, filed, kDB, nDB)
+	p.db, largest = p.fileAll(rules, m, filed, kDB, nDB)
+	if largest > bucketLimit && p.moveCrowdedDB(rules, infos, m, filed) {
+		p.db, _ = p.fileAll(rules, m, filed, kDB, -1)
+		nUser, nIP = -1, -1
 	}
-	p.user, largest = p.fileAll(rules, filed, kUser, -1)
-	if largest > bucketLimit && p.moveCrowdedUser(rules, infos, filed) {
-		p.user, _ = p.fileAll(rules, filed, kUser, -1)
+	p.user, largest = p.fileAll(rules, m, filed, kUser, nUser)
+	if largest > bucketLimit && p.moveCrowdedUser(rules, infos, m, filed) {
+		p.user, _ = p.fileAll(rules, m, filed, kUser, -1)
+		nIP = -1
 	}
-	var ipLens [129]bool
-	nIP := 0
-	for i := range rules {
-		if filed[i] == kIP {
-			nIP++
+	if nIP < 0 {
+		nIP = 0
+		for _, i := range m {
+			nIP += b2i(filed[i] == kIP)
 		}
 	}
+	var ipLens [129]bool
 	if nIP > 0 {
 		b := newTableBuilder(nIP)
-		for i, r := range rules {
+		for _, i := range m {
 			if filed[i] == kIP {
-				b.add(p.ipHash(keyOf(r.ip, int(r.bits))), int32(i))
+				r := rules[i]
+				b.add(p.ipHash(keyOf(r.ip, int(r.bits))), i)
 				ipLens[r.bits] = true
 			}
 		}
 		p.ip, _ = b.finish()
 	}
-	p.firstFiled(rules, filed, &ipLens)
+	p.firstFiled(rules, m, filed, &ipLens)
 }
 
 // fileNames files rule i under each of names.
-func (p *partition) fileNames(b *tableBuilder, r *Rule, names []name, i int) {
+func (p *partition) fileNames(b *tableBuilder, r *Rule, names []name, i int32) {
 	for _, n := range names {
-		b.add(p.hash(r.str(n.sp)), int32(i))
+		b.add(p.hash(r.str(n.sp)), i)
 	}
 }
 
 // fileAll builds the table of the rules filed under k (kDB or kUser), by
 // their database or their user names; n is the number of names, or -1 to
 // count them.
-func (p *partition) fileAll(rules []*Rule, filed []uint8, k uint8, n int) (table, int) {
+func (p *partition) fileAll(rules []*Rule, m []int32, filed []uint8, k uint8, n int) (table, int) {
 	names := func(r *Rule) []name {
 		if k == kDB {
 			return r.names[:r.ndb]
@@ -357,9 +371,9 @@ func (p *partition) fileAll(rules []*Rule, filed []uint8, k uint8, n int) (table
 	}
 	if n < 0 {
 		n = 0
-		for i, r := range rules {
+		for _, i := range m {
 			if filed[i] == k {
-				n += len(names(r))
+				n += len(names(rules[i]))
 			}
 		}
 	}
@@ -367,9 +381,9 @@ func (p *partition) fileAll(rules []*Rule, filed []uint8, k uint8, n int) (table
 		return table{}, 0
 	}
 	b := newTableBuilder(n)
-	for i, r := range rules {
+	for _, i := range m {
 		if filed[i] == k {
-			p.fileNames(b, r, names(r), i)
+			p.fileNames(b, rules[i], names(rules[i]), i)
 		}
 	}
 	return b.finish()
@@ -388,10 +402,10 @@ func (p *partition) crowded(t *table, r *Rule, names []name) bool {
 // moveCrowdedDB moves the pure rules of crowded database buckets to their
 // user names or their address, when they qualify. It reports whether a
 // rule moved.
-func (p *partition) moveCrowdedDB(rules []*Rule, infos []ruleInfo, filed []uint8) bool {
+func (p *partition) moveCrowdedDB(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8) bool {
 	moved := false
-	for i, r := range rules {
-		ri := &infos[i]
+	for _, i := range m {
+		r, ri := rules[i], &infos[i]
 		if filed[i] != kDB || !ri.pure || !(ri.userKey || ri.ipKey) || !p.crowded(&p.db, r, r.names[:r.ndb]) {
 			continue
 		}
@@ -407,10 +421,10 @@ func (p *partition) moveCrowdedDB(rules []*Rule, infos []ruleInfo, filed []uint8
 
 // moveCrowdedUser moves the rules of crowded user buckets to their
 // address, when they qualify. It reports whether a rule moved.
-func (p *partition) moveCrowdedUser(rules []*Rule, infos []ruleInfo, filed []uint8) bool {
+func (p *partition) moveCrowdedUser(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8) bool {
 	moved := false
-	for i, r := range rules {
-		if filed[i] == kUser && infos[i].ipKey && p.crowded(&p.user, r, r.names[r.ndb:]) {
+	for _, i := range m {
+		if r := rules[i]; filed[i] == kUser && infos[i].ipKey && p.crowded(&p.user, r, r.names[r.ndb:]) {
 			filed[i] = kIP
 			moved = true
 		}
@@ -420,19 +434,19 @@ func (p *partition) moveCrowdedUser(rules []*Rule, infos []ruleInfo, filed []uin
 
 // firstFiled records the first rule filed under user names and under each
 // prefix length, and the prefix lengths present, longest first.
-func (p *partition) firstFiled(rules []*Rule, filed []uint8, ipLens *[129]bool) {
+func (p *partition) firstFiled(rules []*Rule, m []int32, filed []uint8, ipLens *[129]bool) {
 	var lenMin [129]int32
 	for b := range lenMin {
 		lenMin[b] = noRule
 	}
 	p.userMin = noRule
-	for i := range rules {
+	for _, i := range m {
 		switch filed[i] {
 		case kUser:
-			p.userMin = min(p.userMin, int32(i))
+			p.userMin = min(p.userMin, i)
 		case kIP:
 			b := rules[i].bits
-			lenMin[b] = min(lenMin[b], int32(i))
+			lenMin[b] = min(lenMin[b], i)
 		}
 	}
 	for b := 128; b >= 0; b-- {
