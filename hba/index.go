@@ -93,16 +93,16 @@ type partition struct {
 
 	pureFB []int32 // pure rules filed under no key
 	impFB  []int32 // impure rules filed under no key
-	// Names are filed by hash: a collision only adds candidates, which
-	// are always tested in full (and are rejected before any source call,
-	// as a rule the linear loop tests would be).
+	// Names and prefixes are filed by hash: a collision only adds
+	// candidates, which are always tested in full (and are rejected before
+	// any source call, as a rule the linear loop tests would be).
 	seed   maphash.Seed
-	db     buckets[uint64]
-	dbImp  buckets[uint64]
-	user   buckets[uint64]
-	ip     buckets[ipKey]
+	ipSeed uint64
+	db     table
+	dbImp  table
+	user   table
+	ip     table
 	lens   []uint8 // prefix lengths present in ip, longest first
-	ipLens [129]bool
 	// The first rule filed under user names, and under each prefix length
 	// in lens: a structure whose first rule comes after the best match so
 	// far is not looked up.
@@ -138,28 +138,62 @@ func keyOf(a netip.Addr, bits int) ipKey {
 	return ipKey{hi: hi, lo: lo, bits: uint8(bits)}
 }
 
-// buckets maps a key to its rules. A value v >= 0 is the only rule; v < 0
-// is the list multi[-v-1], in file order.
-type buckets[K comparable] struct {
-	m     map[K]int32
-	multi [][]int32
+// table maps the hash of a key to its rules: an open-addressing table
+// (linear probing) of tagged slots, built once (index_build.go). A slot is 0
+// when empty, else a tag (the hash's high half, never 0) above a value v:
+// v >= 0 is the key's only rule, v < 0 the list post[offs[-v-1]:offs[-v]],
+// in file order. Two keys whose hashes agree in their slot and tag share one
+// list of candidates, which is harmless: candidates are tested in full.
+type table struct {
+	slots []uint64
+	mask  uint64 // len(slots)-1; len(slots) is a power of two
+	offs  []int32
+	post  []int32
 }
 
-// lookup returns the rules of k; one is storage for a single rule.
-func (b *buckets[K]) lookup(k K, one *[1]int32) []int32 {
-	v, ok := b.m[k]
-	switch {
-	case !ok:
+// tagOf is the tag a hash is stored under.
+func tagOf(h uint64) uint32 { return uint32(h>>32) | 1 }
+
+// lookup returns the rules filed under hash h; one is storage for a single
+// rule.
+func (t *table) lookup(h uint64, one *[1]int32) []int32 {
+	if t.slots == nil {
 		return nil
-	case v >= 0:
-		one[0] = v
-		return one[:]
 	}
-	return b.multi[-v-1]
+	tag := tagOf(h)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := t.slots[i]
+		switch {
+		case s == 0:
+			return nil
+		case uint32(s>>32) != tag:
+			continue
+		}
+		v := int32(uint32(s))
+		if v >= 0 {
+			one[0] = v
+			return one[:]
+		}
+		return t.post[t.offs[-v-1]:t.offs[-v]]
+	}
 }
 
 // hash is the key a name is filed under.
 func (p *partition) hash(name string) uint64 { return maphash.String(p.seed, name) }
+
+// ipHash is the key a prefix is filed under.
+func (p *partition) ipHash(k ipKey) uint64 {
+	return mix64(mix64(mix64(p.ipSeed^k.hi)^k.lo) ^ uint64(k.bits))
+}
+
+// mix64 is the SplitMix64 finalizer.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
 
 // firstPure returns the first rule of list, before best, that matches.
 // Every rule of list is pure.
@@ -208,7 +242,7 @@ func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, use
 	best := int32(noRule)
 	best = rs.firstPure(c, user, db, p.pureFB, best)
 	phys := c.Replication == PhysicalReplication
-	if !phys && p.db.m != nil {
+	if !phys && p.db.slots != nil {
 		best = rs.firstPure(c, user, db, p.db.lookup(p.hash(db), &one), best)
 	}
 	if p.userMin < best {
@@ -218,7 +252,7 @@ func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, use
 		a := c.Addr
 		for k, bits := range p.lens {
 			if p.lenMin[k] < best {
-				best = rs.firstPure(c, user, db, p.ip.lookup(keyOf(a, int(bits)), &one), best)
+				best = rs.firstPure(c, user, db, p.ip.lookup(p.ipHash(keyOf(a, int(bits))), &one), best)
 			}
 		}
 	}
@@ -228,7 +262,7 @@ func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, use
 	fb := p.impFB
 	var dbl []int32
 	var oneImp [1]int32
-	if !phys && len(p.dbImp.m) > 0 {
+	if !phys && p.dbImp.slots != nil {
 		dbl = p.dbImp.lookup(p.hash(db), &oneImp)
 	}
 	if (len(fb) > 0 && fb[0] < best) || (len(dbl) > 0 && dbl[0] < best) {

@@ -7,7 +7,6 @@ package hba
 import (
 	"encoding/binary"
 	"hash/maphash"
-	"slices"
 )
 
 // ruleInfo is the classification of one rule, computed once.
@@ -95,60 +94,109 @@ func classify(r *Rule) ruleInfo {
 // when it qualifies.
 const bucketLimit = 8
 
-func (b *buckets[K]) add(k K, rule int32) {
-	if b.m == nil {
-		b.m = make(map[K]int32)
+// tableBuilder builds a table by counted construction: add places each
+// key in its slot and counts the key's distinct rules, finish lays out the
+// lists and fills them. Rules are added in file order, a rule's keys
+// together.
+type tableBuilder struct {
+	t   table
+	cnt []int32  // per slot: distinct rules, then the list's write position
+	fs  []placed // every filing kept, in order
+}
+
+// placed is one key of one rule, with the slot the key is in.
+type placed struct {
+	rule int32
+	slot uint32
+}
+
+// newTableBuilder returns a builder for at most n filings.
+func newTableBuilder(n int) *tableBuilder {
+	size := 8
+	for size < n+n/4 {
+		size <<= 1
 	}
-	v, ok := b.m[k]
-	switch {
-	case !ok:
-		b.m[k] = rule
-	case v == rule:
-		// The same name twice in one rule.
-	case v >= 0:
-		b.multi = append(b.multi, []int32{v, rule})
-		b.m[k] = -int32(len(b.multi))
-	default:
-		l := b.multi[-v-1]
-		if l[len(l)-1] != rule {
-			b.multi[-v-1] = append(l, rule)
+	return &tableBuilder{
+		t:   table{slots: make([]uint64, size), mask: uint64(size - 1)},
+		cnt: make([]int32, size),
+		fs:  make([]placed, 0, n),
+	}
+}
+
+// add files rule under the key of hash h.
+func (b *tableBuilder) add(h uint64, rule int32) {
+	t := &b.t
+	tag := tagOf(h)
+	i := h & t.mask
+	for {
+		s := t.slots[i]
+		if s == 0 {
+			t.slots[i] = uint64(tag)<<32 | uint64(uint32(rule))
+			b.cnt[i] = 1
+			break
 		}
-	}
-}
-
-func (b *buckets[K]) size(k K) int {
-	v, ok := b.m[k]
-	switch {
-	case !ok:
-		return 0
-	case v >= 0:
-		return 1
-	}
-	return len(b.multi[-v-1])
-}
-
-// keep drops from the multi-rule lists the rules for which keep is false.
-// (A dropped rule left as a key's only rule is harmless: candidates are
-// always tested in full.)
-func (b *buckets[K]) keep(keep func(int32) bool) {
-	for i, l := range b.multi {
-		out := l[:0]
-		for _, r := range l {
-			if keep(r) {
-				out = append(out, r)
+		if uint32(s>>32) == tag {
+			// The same name twice in one rule counts once.
+			for k := len(b.fs) - 1; k >= 0 && b.fs[k].rule == rule; k-- {
+				if b.fs[k].slot == uint32(i) {
+					return
+				}
 			}
+			b.cnt[i]++
+			break
 		}
-		b.multi[i] = out
+		i = (i + 1) & t.mask
 	}
+	b.fs = append(b.fs, placed{rule: rule, slot: uint32(i)})
 }
 
-// sort puts the multi-rule lists back in file order after rules were added
-// out of order.
-func (b *buckets[K]) sort() {
-	for i, l := range b.multi {
-		slices.Sort(l)
-		b.multi[i] = slices.Compact(l)
+// finish returns the table and the size of its largest bucket.
+func (b *tableBuilder) finish() (t table, largest int) {
+	t = b.t
+	if len(b.fs) == 0 {
+		return table{}, 0
 	}
+	nlist, npost := 0, 0
+	for _, c := range b.cnt {
+		if c > 1 {
+			nlist++
+			npost += int(c)
+			largest = max(largest, int(c))
+		}
+	}
+	if nlist == 0 {
+		return t, 1
+	}
+	// Lay out the lists of the keys with more than one rule; cnt becomes
+	// each list's write position (-1: a single rule, in its slot).
+	t.offs = make([]int32, 0, nlist+1)
+	t.post = make([]int32, npost)
+	at := int32(0)
+	for i, c := range b.cnt {
+		if c > 1 {
+			k := int32(len(t.offs))
+			t.offs = append(t.offs, at)
+			t.slots[i] = t.slots[i]&^0xffffffff | uint64(uint32(-k-1))
+			b.cnt[i] = at
+			at += c
+		} else {
+			b.cnt[i] = -1
+		}
+	}
+	t.offs = append(t.offs, at)
+	for _, f := range b.fs {
+		if w := b.cnt[f.slot]; w >= 0 {
+			t.post[w] = f.rule
+			b.cnt[f.slot] = w + 1
+		}
+	}
+	return t, largest
+}
+
+// size is the number of rules filed under hash h.
+func (t *table) size(h uint64) int {
+	var one [1]int32
+	return len(t.lookup(h, &one))
 }
 
 // Filing of a rule in one partition.
@@ -161,54 +209,67 @@ const (
 
 // buildIndex files every rule of rules.
 func buildIndex(rules []*Rule) *index {
+	// One pass classifies every rule and counts the members of each
+	// partition; a second lists them.
 	infos := make([]ruleInfo, len(rules))
+	var count [3]int
 	for i, r := range rules {
-		infos[i] = classify(r)
+		ri := classify(r)
+		infos[i] = ri
+		count[partLocal] += b2i(ri.inLocal)
+		count[part4] += b2i(ri.in4)
+		count[part6] += b2i(ri.in6)
+	}
+	var members [3][]int32
+	for pi, n := range count {
+		members[pi] = make([]int32, 0, n)
+	}
+	for i := range infos {
+		ri := &infos[i]
+		if ri.inLocal {
+			members[partLocal] = append(members[partLocal], int32(i))
+		}
+		if ri.in4 {
+			members[part4] = append(members[part4], int32(i))
+		}
+		if ri.in6 {
+			members[part6] = append(members[part6], int32(i))
+		}
 	}
 	ix := new(index)
 	var filed []uint8
 	seed := maphash.MakeSeed()
+	ipSeed := maphash.String(seed, "ip")
 	for pi := range ix.parts {
 		p := &ix.parts[pi]
-		p.seed, p.userMin = seed, noRule
-		in := func(ri *ruleInfo) bool {
-			switch pi {
-			case partLocal:
-				return ri.inLocal
-			case part4:
-				return ri.in4
-			}
-			return ri.in6
-		}
-		n := 0
-		for i := range rules {
-			if in(&infos[i]) {
-				n++
-			}
-		}
-		switch {
-		case n == 0:
-		case n <= smallPartition:
-			p.buildSmall(rules, infos, in, n, pi == part4)
+		p.seed, p.ipSeed, p.userMin = seed, ipSeed, noRule
+		switch m := members[pi]; {
+		case len(m) == 0:
+		case len(m) <= smallPartition:
+			p.buildSmall(rules, infos, m, pi == part4)
 		default:
 			if filed == nil {
 				filed = make([]uint8, len(rules))
 			}
-			p.buildKeyed(rules, infos, in, filed)
+			p.buildKeyed(rules, infos, m, filed)
 		}
 	}
 	return ix
 }
 
-// buildSmall makes p a partition scanned linearly, of the n rules in it.
-func (p *partition) buildSmall(rules []*Rule, infos []ruleInfo, in func(*ruleInfo) bool, n int, ipv4 bool) {
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// buildSmall makes p a partition scanned linearly, of the rules m.
+func (p *partition) buildSmall(rules []*Rule, infos []ruleInfo, m []int32, ipv4 bool) {
 	p.small, p.pure = true, true
-	p.all = make([]int32, 0, n)
-	for i := range rules {
-		if in(&infos[i]) {
-			p.all = append(p.all, int32(i))
-			p.pure = p.pure && infos[i].pure
-		}
+	p.all = m
+	for _, i := range m {
+		p.pure = p.pure && infos[i].pure
 	}
 	if !ipv4 {
 		return
@@ -224,83 +285,114 @@ func (p *partition) buildSmall(rules []*Rule, infos []ruleInfo, in func(*ruleInf
 	}
 }
 
-// buildKeyed files the rules of a large partition: first choice database
+// buildKeyed files the rules m of a large partition: first choice database
 // names, then user names, then address; then rules in crowded buckets
 // move on when they can. filed is scratch space, one entry per rule.
-func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, in func(*ruleInfo) bool, filed []uint8) {
-	p.sizeMaps(rules, infos, in)
-	for i, r := range rules {
-		ri := &infos[i]
+func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8) {
+	nDB, nDBImp, nUser, nIP := 0, 0, 0, 0
+	for _, i := range m {
+		r, ri := rules[i], &infos[i]
 		filed[i] = kNone
-		if !in(ri) {
-			continue
-		}
 		switch {
 		case ri.dbKey && !ri.pure:
-			filed[i] = kDB
-			p.fileNames(&p.dbImp, r, r.names[:r.ndb], i)
+			nDBImp += int(r.ndb)
 		case ri.dbKey:
 			filed[i] = kDB
-			p.fileNames(&p.db, r, r.names[:r.ndb], i)
+			nDB += int(r.ndb)
 		case ri.userKey:
 			filed[i] = kUser
-			p.fileNames(&p.user, r, r.names[r.ndb:], i)
+			nUser += len(r.names) - int(r.ndb)
 		case ri.ipKey:
 			filed[i] = kIP
-			p.addIP(keyOf(r.ip, int(r.bits)), int32(i))
-		case ri.pure:
-			p.pureFB = append(p.pureFB, int32(i))
-		default:
-			p.impFB = append(p.impFB, int32(i))
-		}
-	}
-	movedDB := p.moveCrowdedDB(rules, infos, filed)
-	movedUser := p.moveCrowdedUser(rules, infos, filed)
-	if movedDB {
-		p.db.keep(func(r int32) bool { return filed[r] == kDB })
-		p.user.sort()
-		p.ip.sort()
-	}
-	if movedUser {
-		p.user.keep(func(r int32) bool { return filed[r] == kUser })
-		p.ip.sort()
-	}
-	p.firstFiled(rules, filed)
-}
-
-// sizeMaps makes p's maps, sized for their first filing.
-func (p *partition) sizeMaps(rules []*Rule, infos []ruleInfo, in func(*ruleInfo) bool) {
-	var nDB, nDBImp, nUser, nIP int
-	for i := range rules {
-		switch ri := &infos[i]; {
-		case !in(ri):
-		case ri.dbKey && !ri.pure:
-			nDBImp += int(rules[i].ndb)
-		case ri.dbKey:
-			nDB += int(rules[i].ndb)
-		case ri.userKey:
-			nUser += len(rules[i].names) - int(rules[i].ndb)
-		case ri.ipKey:
 			nIP++
+		case ri.pure:
+			p.pureFB = append(p.pureFB, i)
+		default:
+			p.impFB = append(p.impFB, i)
 		}
 	}
-	p.db.m = make(map[uint64]int32, nDB)
-	p.dbImp.m = make(map[uint64]int32, nDBImp)
-	p.user.m = make(map[uint64]int32, nUser)
-	p.ip.m = make(map[ipKey]int32, nIP)
+	if nDBImp > 0 {
+		b := newTableBuilder(nDBImp)
+		for _, i := range m {
+			if r, ri := rules[i], &infos[i]; ri.dbKey && !ri.pure {
+				p.fileNames(b, r, r.names[:r.ndb], i)
+			}
+		}
+		p.dbImp, _ = b.finish()
+	}
+	var largest int
+	p.db, largest = p.fileAll(rules, m, filed, kDB, nDB)
+	if largest > bucketLimit && p.moveCrowdedDB(rules, infos, m, filed) {
+		p.db, _ = p.fileAll(rules, m, filed, kDB, -1)
+		nUser, nIP = -1, -1
+	}
+	p.user, largest = p.fileAll(rules, m, filed, kUser, nUser)
+	if largest > bucketLimit && p.moveCrowdedUser(rules, infos, m, filed) {
+		p.user, _ = p.fileAll(rules, m, filed, kUser, -1)
+		nIP = -1
+	}
+	if nIP < 0 {
+		nIP = 0
+		for _, i := range m {
+			nIP += b2i(filed[i] == kIP)
+		}
+	}
+	var ipLens [129]bool
+	if nIP > 0 {
+		b := newTableBuilder(nIP)
+		for _, i := range m {
+			if filed[i] == kIP {
+				r := rules[i]
+				b.add(p.ipHash(keyOf(r.ip, int(r.bits))), i)
+				ipLens[r.bits] = true
+			}
+		}
+		p.ip, _ = b.finish()
+	}
+	p.firstFiled(rules, m, filed, &ipLens)
 }
 
-// fileNames files rule i of rules under each of names in b.
-func (p *partition) fileNames(b *buckets[uint64], r *Rule, names []name, i int) {
+// fileNames files rule i under each of names.
+func (p *partition) fileNames(b *tableBuilder, r *Rule, names []name, i int32) {
 	for _, n := range names {
-		b.add(p.hash(r.str(n.sp)), int32(i))
+		b.add(p.hash(r.str(n.sp)), i)
 	}
 }
 
-// crowded reports whether one of names has a bucket in b over bucketLimit.
-func (p *partition) crowded(b *buckets[uint64], r *Rule, names []name) bool {
+// fileAll builds the table of the rules filed under k (kDB or kUser), by
+// their database or their user names; n is the number of names, or -1 to
+// count them.
+func (p *partition) fileAll(rules []*Rule, m []int32, filed []uint8, k uint8, n int) (table, int) {
+	names := func(r *Rule) []name {
+		if k == kDB {
+			return r.names[:r.ndb]
+		}
+		return r.names[r.ndb:]
+	}
+	if n < 0 {
+		n = 0
+		for _, i := range m {
+			if filed[i] == k {
+				n += len(names(rules[i]))
+			}
+		}
+	}
+	if n == 0 {
+		return table{}, 0
+	}
+	b := newTableBuilder(n)
+	for _, i := range m {
+		if filed[i] == k {
+			p.fileNames(b, rules[i], names(rules[i]), i)
+		}
+	}
+	return b.finish()
+}
+
+// crowded reports whether one of names has a bucket in t over bucketLimit.
+func (p *partition) crowded(t *table, r *Rule, names []name) bool {
 	for _, n := range names {
-		if b.size(p.hash(r.str(n.sp))) > bucketLimit {
+		if t.size(p.hash(r.str(n.sp))) > bucketLimit {
 			return true
 		}
 	}
@@ -310,23 +402,18 @@ func (p *partition) crowded(b *buckets[uint64], r *Rule, names []name) bool {
 // moveCrowdedDB moves the pure rules of crowded database buckets to their
 // user names or their address, when they qualify. It reports whether a
 // rule moved.
-func (p *partition) moveCrowdedDB(rules []*Rule, infos []ruleInfo, filed []uint8) bool {
-	if len(p.db.multi) == 0 {
-		return false
-	}
+func (p *partition) moveCrowdedDB(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8) bool {
 	moved := false
-	for i, r := range rules {
-		ri := &infos[i]
+	for _, i := range m {
+		r, ri := rules[i], &infos[i]
 		if filed[i] != kDB || !ri.pure || !(ri.userKey || ri.ipKey) || !p.crowded(&p.db, r, r.names[:r.ndb]) {
 			continue
 		}
 		moved = true
 		if ri.userKey {
 			filed[i] = kUser
-			p.fileNames(&p.user, r, r.names[r.ndb:], i)
 		} else {
 			filed[i] = kIP
-			p.addIP(keyOf(r.ip, int(r.bits)), int32(i))
 		}
 	}
 	return moved
@@ -334,48 +421,38 @@ func (p *partition) moveCrowdedDB(rules []*Rule, infos []ruleInfo, filed []uint8
 
 // moveCrowdedUser moves the rules of crowded user buckets to their
 // address, when they qualify. It reports whether a rule moved.
-func (p *partition) moveCrowdedUser(rules []*Rule, infos []ruleInfo, filed []uint8) bool {
-	if len(p.user.multi) == 0 {
-		return false
-	}
+func (p *partition) moveCrowdedUser(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8) bool {
 	moved := false
-	for i, r := range rules {
-		if filed[i] != kUser || !infos[i].ipKey || !p.crowded(&p.user, r, r.names[r.ndb:]) {
-			continue
+	for _, i := range m {
+		if r := rules[i]; filed[i] == kUser && infos[i].ipKey && p.crowded(&p.user, r, r.names[r.ndb:]) {
+			filed[i] = kIP
+			moved = true
 		}
-		moved = true
-		filed[i] = kIP
-		p.addIP(keyOf(r.ip, int(r.bits)), int32(i))
 	}
 	return moved
 }
 
 // firstFiled records the first rule filed under user names and under each
 // prefix length, and the prefix lengths present, longest first.
-func (p *partition) firstFiled(rules []*Rule, filed []uint8) {
+func (p *partition) firstFiled(rules []*Rule, m []int32, filed []uint8, ipLens *[129]bool) {
 	var lenMin [129]int32
 	for b := range lenMin {
 		lenMin[b] = noRule
 	}
 	p.userMin = noRule
-	for i := range rules {
+	for _, i := range m {
 		switch filed[i] {
 		case kUser:
-			p.userMin = min(p.userMin, int32(i))
+			p.userMin = min(p.userMin, i)
 		case kIP:
 			b := rules[i].bits
-			lenMin[b] = min(lenMin[b], int32(i))
+			lenMin[b] = min(lenMin[b], i)
 		}
 	}
 	for b := 128; b >= 0; b-- {
-		if p.ipLens[b] {
+		if ipLens[b] {
 			p.lens = append(p.lens, uint8(b))
 			p.lenMin = append(p.lenMin, lenMin[b])
 		}
 	}
-}
-
-func (p *partition) addIP(k ipKey, rule int32) {
-	p.ip.add(k, rule)
-	p.ipLens[k.bits] = true
 }

@@ -424,27 +424,25 @@ func (rs *Ruleset) indexShape(part string, number int) string {
 	case has(p.impFB):
 		return shapeImpFB
 	}
-	in := func(m map[uint64]int32, multi [][]int32) bool {
-		for _, v := range m {
-			if v == i || v < 0 && has(multi[-v-1]) {
+	in := func(t *table) bool {
+		for _, s := range t.slots {
+			if s == 0 {
+				continue
+			}
+			if v := int32(uint32(s)); v == i || v < 0 && has(t.post[t.offs[-v-1]:t.offs[-v]]) {
 				return true
 			}
 		}
 		return false
 	}
-	// A rule moved out of a crowded bucket may stay behind as another key's
-	// only rule, so the later filings are looked at first.
-	for _, v := range p.ip.m {
-		if v == i || v < 0 && has(p.ip.multi[-v-1]) {
-			return shapeIP
-		}
-	}
 	switch {
-	case in(p.user.m, p.user.multi):
+	case in(&p.ip):
+		return shapeIP
+	case in(&p.user):
 		return shapeUser
-	case in(p.db.m, p.db.multi):
+	case in(&p.db):
 		return shapeDB
-	case in(p.dbImp.m, p.dbImp.multi):
+	case in(&p.dbImp):
 		return shapeDBImp
 	}
 	return shapeNone
