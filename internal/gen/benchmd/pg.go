@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pghba/pghba/hba"
@@ -51,6 +53,11 @@ type shapeResult struct {
 	load        []time.Duration // pghba Parser.Load of the same path, in this process
 	ratioView   []float64       // exec[i] / load[i]
 	ratioReload []float64       // reload[i] / load[i]
+	// CPU time of the same steps: the admin backend's during the EXPLAIN
+	// query, the postmaster's during the reload, this process's during the
+	// load (all its threads). Other work on the machine moves these much
+	// less than wall-clock times.
+	cpuExec, cpuReload, cpuLoad []time.Duration
 }
 
 // pgInfo is the server side of the run.
@@ -115,9 +122,11 @@ func measureShape(c *pgtest.Cluster, s shape, runs int) (*shapeResult, error) {
 	path := filepath.Join(c.Dir(), "pg_hba.conf")
 	p := s.parser
 	load := func() (time.Duration, error) {
+		c0 := selfCPU()
 		t0 := time.Now()
 		rs, err := p.Load(path)
 		d := time.Since(t0)
+		lastLoadCPU = selfCPU() - c0
 		if err != nil {
 			return 0, err
 		}
@@ -127,9 +136,11 @@ func measureShape(c *pgtest.Cluster, s shape, runs int) (*shapeResult, error) {
 		return d, nil
 	}
 	reload := func() (time.Duration, error) {
+		c0 := procCPU(c.PID())
 		t0 := time.Now()
 		rr, err := c.Reload()
 		d := time.Since(t0)
+		lastReloadCPU = procCPU(c.PID()) - c0
 		if err != nil {
 			return 0, err
 		}
@@ -149,10 +160,12 @@ func measureShape(c *pgtest.Cluster, s shape, runs int) (*shapeResult, error) {
 		return nil, err
 	}
 	for i := 0; i < runs; i++ {
+		c0 := procCPU(c.AdminPID())
 		rows, err := c.Query("EXPLAIN (ANALYZE, TIMING OFF) SELECT count(*) FROM pg_hba_file_rules")
 		if err != nil {
 			return nil, err
 		}
+		execCPU := procCPU(c.AdminPID()) - c0
 		var exec time.Duration
 		for _, r := range rows {
 			if r[0] == nil {
@@ -187,8 +200,44 @@ func measureShape(c *pgtest.Cluster, s shape, runs int) (*shapeResult, error) {
 		res.load = append(res.load, ld)
 		res.ratioView = append(res.ratioView, float64(exec)/float64(ld))
 		res.ratioReload = append(res.ratioReload, float64(rl)/float64(ld))
+		res.cpuExec = append(res.cpuExec, execCPU)
+		res.cpuReload = append(res.cpuReload, lastReloadCPU)
+		res.cpuLoad = append(res.cpuLoad, lastLoadCPU)
 	}
 	return res, nil
+}
+
+var lastLoadCPU, lastReloadCPU time.Duration
+
+// selfCPU is this process's user and system time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU is a process's user and system time so far, from
+// /proc/PID/stat (in clock ticks of 10 ms on Linux; 0 if unreadable).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: fields count from its ")".
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64) // field 14
+	st, _ := strconv.ParseInt(f[12], 10, 64) // field 15
+	return time.Duration(ut+st) * (time.Second / 100)
 }
 
 func medianDur(d []time.Duration) time.Duration {

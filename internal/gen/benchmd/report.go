@@ -140,6 +140,14 @@ func (r *run) report(w io.Writer, fig *figures) {
 		}
 		return fmt.Sprintf("%.1f×", float64(medianDur(pg))/x.nsOp)
 	}
+	cpu := func(pg, pgh []time.Duration) string {
+		if len(pg) == 0 || medianDur(pgh) == 0 {
+			return "not measured"
+		}
+		return fmt.Sprintf("%.1f× (%s / %s)", float64(medianDur(pg))/float64(medianDur(pgh)), fmtDur(medianDur(pg)), fmtDur(medianDur(pgh)))
+	}
+	p("| CPU time: view query backend / pghba process (medians) | %s | %s |\n", cpu(tenant.cpuExec, tenant.cpuLoad), cpu(real.cpuExec, real.cpuLoad))
+	p("| CPU time: reload postmaster / pghba process (medians) | %s | %s |\n", cpu(tenant.cpuReload, tenant.cpuLoad), cpu(real.cpuReload, real.cpuLoad))
 	p("| ratio: view query / `BenchmarkLoad` (medians) | %s | %s |\n", gb(tenant.exec, lt), gb(real.exec, lr))
 	p("| ratio: reload / `BenchmarkLoad` (medians) | %s | %s |\n\n", gb(tenant.reload, lt), gb(real.reload, lr))
 
@@ -149,7 +157,11 @@ func (r *run) report(w io.Writer, fig *figures) {
 	p("query without EXPLAIN (round trip), a reload (SIGHUP until the postmaster answers a new\n")
 	p("connection; it re-reads postgresql.conf and the SSL certificate too), and pghba's `Parser.Load`\n")
 	p("of the same path in benchmd's process. The ratios are the medians of the per-round ratios, so\n")
-	p("that a change in the machine's load moves both sides alike.\n\n")
+	p("that a change in the machine's load moves both sides alike. The CPU-time rows compare what\n")
+	p("each side spent on the processor (the admin backend's and the postmaster's user+system time from\n")
+	p("/proc, in 10 ms ticks; pghba's whole process from getrusage, all threads): other work on a\n")
+	p("shared machine moves them much less than it moves wall-clock time, but they are not the\n")
+	p("issue's targets, which are wall-clock (a parallel load spends more CPU than wall time).\n\n")
 	for _, s := range []*shapeResult{tenant, real} {
 		p("- %s: view %s; round trip %s; reload %s; pghba %s; view ratios %s; reload ratios %s.\n",
 			s.name, durList(s.exec), durList(s.wall), durList(s.reload), durList(s.load), ratioList(s.ratioView), ratioList(s.ratioReload))
