@@ -33,6 +33,9 @@ Kinds of change:
               expression the analysis cannot compare; the reason says which
   moved       a rule moved and decides as before (informational)
 
+sameuser needs no source: its regions are exact, and say "database equal
+to the user name" (or "other than the user name"; in JSON "db_is_user").
+
 A side that does not load is one change whose outcome is not-loaded, with
 the load errors.
 
