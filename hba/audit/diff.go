@@ -706,7 +706,7 @@ func (d *differ) cut(ps []piece, sp *ruleSpace, take func(piece)) []piece {
 			for _, q := range cur {
 				d.work -= 1 + len(q.b.addr.pfx)
 				if q.rel != relAny || ar != relAny {
-					next = d.cutRel(q, relBox{b: *a, rel: ar}, take, next)
+					next = d.cutRel(&q, a, ar, take, next)
 					continue
 				}
 				if q.b.disjoint(a) {
@@ -742,24 +742,23 @@ func (d *differ) cut(ps []piece, sp *ruleSpace, take func(piece)) []piece {
 
 // cutRel is one step of cut where q or a has a relation: what a holds of
 // q is passed to take, and what is left of q appended to next.
-func (d *differ) cutRel(q piece, a relBox, take func(piece), next []piece) []piece {
-	x := relBox{b: q.b, rel: q.rel}
-	if relDisjoint(x, a) {
-		return append(next, q)
+func (d *differ) cutRel(q *piece, a *box, ar rel, take func(piece), next []piece) []piece {
+	y, meet := relMeet(&q.b, q.rel, a, ar)
+	if !meet {
+		return append(next, *q)
 	}
-	ok, why := exactWith(&q.b, &a.b)
+	ok, why := exactWith(&q.b, a)
 	if take != nil {
-		if y, nonEmpty := relInter(x, a); nonEmpty {
-			in := q
-			in.b, in.rel = y.b, y.rel
-			if !ok && in.exact {
-				in.exact, in.why = false, why
-			}
-			take(in)
+		in := *q
+		in.b, in.rel = y.b, y.rel
+		if !ok && in.exact {
+			in.exact, in.why = false, why
 		}
+		take(in)
 	}
-	for _, y := range relMinus(x, a, nil) {
-		r := q
+	x, ab := relBox{b: q.b, rel: q.rel}, relBox{b: *a, rel: ar}
+	for _, y := range relMinus(&x, &ab, nil) {
+		r := *q
 		r.b, r.rel = y.b, y.rel
 		if !ok && r.exact {
 			r.exact, r.why = false, why

@@ -126,6 +126,7 @@ func canonRel(x relBox) (relBox, bool) {
 			if d.all {
 				x.b.db = nameSet{lits: slices.Clone(lits)}
 			}
+		case d.all && u.all && slices.Equal(d.not, u.not):
 		case d.all && u.all:
 			not := slices.Clone(d.not)
 			for _, s := range u.not {
@@ -170,32 +171,30 @@ func filterNames(lits []string, n *nameSet) []string {
 	return out
 }
 
-// relInter is x ∩ a, and false when it is empty.
-func relInter(x, a relBox) (relBox, bool) {
-	r, ok := relOf(x.rel, a.rel)
-	if !ok {
+// relMeet returns x ∩ a, and false when x and a certainly share no
+// connection.
+func relMeet(x *box, xr rel, a *box, ar rel) (relBox, bool) {
+	r, ok := relOf(xr, ar)
+	if !ok || quickBoxDisjoint(x, a) {
 		return relBox{}, false
 	}
-	return canonRel(relBox{b: x.b.inter(&a.b), rel: r})
+	return canonRel(relBox{b: x.inter(a), rel: r})
 }
 
 // relDisjoint reports whether x and a certainly share no connection.
-func relDisjoint(x, a relBox) bool {
+func relDisjoint(x, a *relBox) bool {
 	if x.rel == relAny && a.rel == relAny {
 		return x.b.disjoint(&a.b)
 	}
-	if x.b.disjoint(&a.b) {
-		return true
-	}
-	_, ok := relInter(x, a)
+	_, ok := relMeet(&x.b, x.rel, &a.b, a.rel)
 	return !ok
 }
 
 // relMinus appends to out boxes holding x ∖ a, for boxes relDisjoint does
 // not tell apart.
-func relMinus(x, a relBox, out []relBox) []relBox {
+func relMinus(x, a *relBox, out []relBox) []relBox {
 	if x.rel != relAny && a.rel == x.rel.not() {
-		return append(out, x) // they exclude each other
+		return append(out, *x) // they exclude each other
 	}
 	for _, b := range x.b.minusMeeting(&a.b, nil) {
 		if y, ok := canonRel(relBox{b: b, rel: x.rel}); ok {
@@ -252,11 +251,11 @@ func splitSameUser(sp *ruleSpace) ([]box, []rel) {
 		for i := range out {
 			var next []relBox
 			for _, q := range cur {
-				if relDisjoint(q, out[i]) {
+				if relDisjoint(&q, &out[i]) {
 					next = append(next, q)
 					continue
 				}
-				next = relMinus(q, out[i], next)
+				next = relMinus(&q, &out[i], next)
 			}
 			cur = next
 		}
