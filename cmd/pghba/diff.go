@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,6 +32,9 @@ Kinds of change:
               (--roles, --hosts, --server-addrs), or on a regular
               expression the analysis cannot compare; the reason says which
   moved       a rule moved and decides as before (informational)
+
+sameuser needs no source: its regions are exact, and say "database equal
+to the user name" (or "other than the user name"; in JSON "db_is_user").
 
 A side that does not load is one change whose outcome is not-loaded, with
 the load errors.
@@ -287,12 +291,26 @@ func regionWords(r *audit.Region) string {
 		parts = append(parts, t+" from "+addrWordsList(r.Addrs))
 	}
 	phys := len(r.Replication) == 1 && r.Replication[0] == "physical"
-	if phys {
+	eq := r.DBIsUser != nil && *r.DBIsUser
+	// With sameuser's relation: "database equal to the user name" says
+	// the database list when it is every name or the user list.
+	sameList := r.DBs.All == r.Users.All && slices.Equal(r.DBs.Only, r.Users.Only) && slices.Equal(r.DBs.Except, r.Users.Except)
+	switch {
+	case phys:
 		parts = append(parts, "physical replication")
-	} else {
+	case eq && (sameList || r.DBs.All && len(r.DBs.Except) == 0):
+		parts = append(parts, "database equal to the user name")
+		eq = false
+	default:
 		parts = append(parts, namesWords(r.DBs, "database", "databases"))
 	}
 	parts = append(parts, namesWords(r.Users, "user", "users"))
+	switch {
+	case eq:
+		parts = append(parts, "database equal to the user name")
+	case r.DBIsUser != nil && !*r.DBIsUser:
+		parts = append(parts, "database other than the user name")
+	}
 	return strings.Join(parts, ", ")
 }
 

@@ -129,3 +129,81 @@ func TestDiffSources(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffSameUser: a sameuser rule is exact: changed, with db_is_user in
+// JSON and "database equal to the user name" in words, and a witness
+// whose database is named like its user that pghba check decides as the
+// block says.
+func TestDiffSameUser(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	old := write("old.conf", "host all all all scram-sha-256\n")
+	new := write("new.conf", "host sameuser all 10.0.0.0/8 trust\nhost all all all scram-sha-256\n")
+	code, out, errOut := runDiffCmd(t, old, new)
+	want := "changed: tcp from 10.0.0.0/8, database equal to the user name, every user\n" +
+		"  old.conf:1 scram-sha-256 -> new.conf:1 trust\n"
+	if code != 1 || !strings.HasPrefix(out, want) || strings.Contains(out, "may-change") || !strings.HasSuffix(out, "1 changed, 0 may change, 0 moved\n") {
+		t.Fatalf("%d\n%s%s\nwant it to start %q", code, out, errOut, want)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "witness:"))
+		if !strings.HasPrefix(line, "pghba check ") {
+			continue
+		}
+		args := splitArgs(strings.TrimPrefix(line, "pghba "))
+		var db, user string
+		for i := range args[:len(args)-1] {
+			switch args[i] {
+			case "--db":
+				db = args[i+1]
+			case "--user":
+				user = args[i+1]
+			}
+		}
+		if db == "" || db != user {
+			t.Fatalf("%s: the witness's database is not its user name", line)
+		}
+		var o, e bytes.Buffer
+		if c := run(args, strings.NewReader(""), &o, &e); c != 0 {
+			t.Fatalf("%s: exit %d %s", line, c, e.String())
+		}
+		want := "scram-sha-256"
+		if strings.Contains(line, "new.conf") {
+			want = "trust"
+		}
+		if !strings.Contains(o.String(), want) {
+			t.Fatalf("%s: %s, want %s", line, o.String(), want)
+		}
+	}
+	code, out, _ = runDiffCmd(t, "--json", old, new)
+	var res audit.DiffResult
+	if err := json.Unmarshal([]byte(out), &res); code != 1 || err != nil || len(res.Changes) != 1 {
+		t.Fatalf("json: %d %v %s", code, err, out)
+	}
+	if r := res.Changes[0].Region; r.DBIsUser == nil || !*r.DBIsUser || !strings.Contains(out, `"db_is_user":true`) {
+		t.Fatalf("json: no db_is_user: %s", out)
+	}
+	// sameuser with app: the database app, and the databases named like
+	// their user (less app, listed apart); the rest of 10.0.0.0/8 is the
+	// databases other than app and than the user name.
+	other := write("other.conf", "host sameuser,app all 10.0.0.0/8 reject\nhost all all all trust\n")
+	code, out, _ = runDiffCmd(t, new, other)
+	for _, w := range []string{
+		"changed: tcp from 10.0.0.0/8, database app, user app\n  new.conf:1 trust -> other.conf:1 reject\n",
+		"changed: tcp from 10.0.0.0/8, database equal to the user name, every user except app\n  new.conf:1 trust -> other.conf:1 reject\n",
+		"changed: tcp from 10.0.0.0/8, database app, every user except app\n  new.conf:2 scram-sha-256 -> other.conf:1 reject\n",
+		"changed: tcp from 10.0.0.0/8, every database except app, every user, database other than the user name\n  new.conf:2 scram-sha-256 -> other.conf:2 trust\n",
+		"changed: tcp from 0.0.0.0/0 except 10.0.0.0/8, ::/0, every database, every user\n  new.conf:2 scram-sha-256 -> other.conf:2 trust\n",
+		"5 changed, 0 may change, 0 moved\n",
+	} {
+		if code != 1 || !strings.Contains(out, w) {
+			t.Errorf("%d\n%s\nwant %q", code, out, w)
+		}
+	}
+}

@@ -14,8 +14,10 @@ package audit
 //
 // A piece is exact when every operation that made it was exact: no
 // address atom (host name, samehost, samenet, non-contiguous mask) and no
-// name atom (+role, sameuser, samerole, samegroup; a regular expression
-// except against literal names it was evaluated on) took part. An exact
+// name atom (+role, samerole, samegroup; a regular expression except
+// against literal names it was evaluated on) took part. sameuser is no
+// atom here: it is a relation between the database and the user name,
+// held exactly (diff_sameuser.go). An exact
 // piece is reported as changed: each of its connections differs. A piece
 // that is not exact is reported as may-change with the reason.
 
@@ -82,12 +84,16 @@ type Region struct {
 	Users NameList `json:"users"`
 	// Replication lists the kinds: none, physical, logical.
 	Replication []string `json:"replication"`
+	// DBIsUser, when set, relates the two name columns: true, the
+	// database equals the user name (sameuser); false, it differs. Nil
+	// (absent in JSON): no relation.
+	DBIsUser *bool `json:"db_is_user,omitempty"`
 }
 
 // NameList is either Only these names, or every name Except these. In a
 // may-change region it may hold tokens that are not names (+role,
-// /regex, sameuser, samerole, samegroup): the parts the analysis could
-// not resolve.
+// /regex, samerole, samegroup): the parts the analysis could not
+// resolve.
 type NameList struct {
 	All  bool
 	Only []string
@@ -237,6 +243,9 @@ func Diff(old, new *hba.File, opts DiffOptions) DiffResult {
 	var osig, nsig []string
 	d.os, osig = newEnvResolver(opts.OldEnv).resolveSpaces(old.Rules)
 	d.ns, nsig = newEnvResolver(opts.NewEnv).resolveSpaces(new.Rules)
+	// sameuser becomes a relation of the two name columns, exactly.
+	d.relateSpaces(d.os)
+	d.relateSpaces(d.ns)
 	ao, an := alignRules(old.Rules, new.Rules, osig, nsig)
 	d.vocab = vocabulary(old.Rules, new.Rules)
 	// The names resolution brought in (members of a role) too.
@@ -259,8 +268,9 @@ func Diff(old, new *hba.File, opts DiffOptions) DiffResult {
 	var seen []*ruleSpace
 	addCand := func(sp *ruleSpace) {
 		rem := make([]piece, 0, len(sp.boxes))
-		for _, b := range sp.boxes {
-			q := piece{b: b, exact: true}
+		rels := d.relsOf(sp)
+		for k, b := range sp.boxes {
+			q := piece{b: b, rel: relAt(rels, k), exact: true}
 			if hasAtoms(&b) {
 				q.exact, q.why = false, atomReason(&b)
 			}
@@ -329,6 +339,7 @@ func Diff(old, new *hba.File, opts DiffOptions) DiffResult {
 				Reason: "rule moved from line " + strconv.Itoa(d.or[i].Pos().Line) + " to line " + strconv.Itoa(r.Pos().Line)}
 			if len(d.ns[j].boxes) > 0 {
 				c.Region = regionsOf(&d.ns[j].boxes[0])[0]
+				c.Region.DBIsUser = dbIsUser(relAt(d.relsOf(&d.ns[j]), 0))
 			}
 			res.Changes = append(res.Changes, c)
 		}
@@ -343,12 +354,17 @@ type differ struct {
 	or, nr         []*hba.Rule
 	os, ns         []ruleSpace
 	vocab          map[string]bool
+	// rels: the relations of the boxes of the rule spaces of os and ns
+	// that list sameuser (relateSpaces); a space not in it is all relAny.
+	rels map[*ruleSpace][]rel
 }
 
-// piece is a box with the old and new rules deciding it (-1: none yet or
-// no rule) and whether it was computed exactly.
+// piece is a box, with the relation of its name columns, with the old and
+// new rules deciding it (-1: none yet or no rule) and whether it was
+// computed exactly.
 type piece struct {
 	b                box
+	rel              rel
 	oldRule, newRule int
 	exact            bool
 	why              string
@@ -680,13 +696,19 @@ func (x *box) isEmpty() bool {
 // passed, intersected with sp, to take (when non-nil).
 func (d *differ) cut(ps []piece, sp *ruleSpace, take func(piece)) []piece {
 	var out []piece
+	rels := d.relsOf(sp)
 	for _, p := range ps {
 		cur := []piece{p}
 		for i := range sp.boxes {
 			a := &sp.boxes[i]
+			ar := relAt(rels, i)
 			var next []piece
 			for _, q := range cur {
 				d.work -= 1 + len(q.b.addr.pfx)
+				if q.rel != relAny || ar != relAny {
+					next = d.cutRel(&q, a, ar, take, next)
+					continue
+				}
 				if q.b.disjoint(a) {
 					next = append(next, q)
 					continue
@@ -716,6 +738,34 @@ func (d *differ) cut(ps []piece, sp *ruleSpace, take func(piece)) []piece {
 		out = append(out, cur...)
 	}
 	return out
+}
+
+// cutRel is one step of cut where q or a has a relation: what a holds of
+// q is passed to take, and what is left of q appended to next.
+func (d *differ) cutRel(q *piece, a *box, ar rel, take func(piece), next []piece) []piece {
+	y, meet := relMeet(&q.b, q.rel, a, ar)
+	if !meet {
+		return append(next, *q)
+	}
+	ok, why := exactWith(&q.b, a)
+	if take != nil {
+		in := *q
+		in.b, in.rel = y.b, y.rel
+		if !ok && in.exact {
+			in.exact, in.why = false, why
+		}
+		take(in)
+	}
+	x, ab := relBox{b: q.b, rel: q.rel}, relBox{b: *a, rel: ar}
+	for _, y := range relMinus(&x, &ab, nil) {
+		r := *q
+		r.b, r.rel = y.b, y.rel
+		if !ok && r.exact {
+			r.exact, r.why = false, why
+		}
+		next = append(next, r)
+	}
+	return next
 }
 
 // walk splits p among the rules of spaces in order: each part is passed to
@@ -790,6 +840,7 @@ func (d *differ) report(res *DiffResult, p *piece) {
 	}
 	for _, b := range splitClasses(&p.b) {
 		c := Change{Kind: Changed, Region: regionsOf(&b)[0], Before: d.side(d.or, p.oldRule), After: d.side(d.nr, p.newRule)}
+		c.Region.DBIsUser = dbIsUser(p.rel)
 		w, ok := d.witness(&b, p)
 		if w != nil {
 			c.Witness = witnessOf(*w)
@@ -808,7 +859,7 @@ func (d *differ) report(res *DiffResult, p *piece) {
 func pieceKey(p *piece) string {
 	phys := p.b.cls&clsNormal == 0
 	r := regionsOf(&box{cls: clsPlain, addr: p.b.addr, db: p.b.db, user: p.b.user})[0]
-	return fmt.Sprint(p.oldRule, p.newRule, p.exact, p.why, phys, r.Addrs, r.DBs, r.Users, p.b.addr.local)
+	return fmt.Sprint(p.oldRule, p.newRule, p.exact, p.why, phys, r.Addrs, r.DBs, r.Users, p.b.addr.local, p.rel)
 }
 
 // splitClasses splits a box into boxes whose classes one Region can state.
@@ -918,13 +969,20 @@ func (d *differ) witness(b *box, p *piece) (*hba.Conn, bool) {
 		c.Addr = a
 	}
 	var ok bool
-	if c.Replication != hba.PhysicalReplication {
-		if c.Database, ok = d.nameIn(&b.db, "db"); !ok {
+	switch {
+	case p.rel != relAny:
+		if c.Database, c.User, ok = d.relNames(b, p.rel); !ok {
 			return nil, false
 		}
-	}
-	if c.User, ok = d.nameIn(&b.user, "user"); !ok {
-		return nil, false
+	default:
+		if c.Replication != hba.PhysicalReplication {
+			if c.Database, ok = d.nameIn(&b.db, "db"); !ok {
+				return nil, false
+			}
+		}
+		if c.User, ok = d.nameIn(&b.user, "user"); !ok {
+			return nil, false
+		}
 	}
 	ctx := context.Background()
 	return &c, d.confirms(d.old.Decide(ctx, c), ruleAt(d.or, p.oldRule)) && d.confirms(d.new.Decide(ctx, c), ruleAt(d.nr, p.newRule))

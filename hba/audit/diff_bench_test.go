@@ -105,3 +105,50 @@ func BenchmarkDiffRoles1000(b *testing.B) {
 		Diff(of, nf, opts)
 	}
 }
+
+// BenchmarkDiffSameUser1000 is BenchmarkDiff1000 with the database column
+// of every hostssl rule written sameuser,tenant_K (the shape of
+// internal/gen's realistic files), and in the new file a sameuser rule
+// for every user inserted at the top: Diff holds sameuser exactly, as a
+// relation of the database and the user name (diff_sameuser.go).
+func BenchmarkDiffSameUser1000(b *testing.B)  { benchmarkDiffSameUser(b, 1000) }
+func BenchmarkDiffSameUser10000(b *testing.B) { benchmarkDiffSameUser(b, 10000) }
+
+func benchmarkDiffSameUser(b *testing.B, n int) {
+	oldText, newText := diffBenchPair(n)
+	oldText = bytes.ReplaceAll(oldText, []byte("hostssl tenant_"), []byte("hostssl sameuser,tenant_"))
+	newText = bytes.ReplaceAll(newText, []byte("hostssl tenant_"), []byte("hostssl sameuser,tenant_"))
+	// And a sameuser rule for every user, inserted after the first line.
+	i := bytes.IndexByte(newText, '\n') + 1
+	newText = append(newText[:i:i], append([]byte("host sameuser all 10.0.0.0/9 trust\n"), newText[i:]...)...)
+	p := hba.Parser{SSL: true}
+	of := p.ParseBytes("/old/pg_hba.conf", oldText)
+	nf := p.ParseBytes("/new/pg_hba.conf", newText)
+	if len(of.Errors)+len(nf.Errors) > 0 {
+		b.Fatal(of.Errors, nf.Errors)
+	}
+	res := Diff(of, nf, DiffOptions{})
+	if res.Incomplete || len(res.Changes) == 0 {
+		b.Fatalf("incomplete %v, %d changes", res.Incomplete, len(res.Changes))
+	}
+	related := 0
+	for _, c := range res.Changes {
+		// The file's +dba rule is may-change (no role graph), nothing else.
+		if c.Kind == MayChange && c.Reason != "+dba (role membership)" {
+			b.Fatalf("may-change: %+v", c)
+		}
+		if c.Kind == Changed && c.Region.DBIsUser != nil {
+			related++
+		}
+	}
+	if related == 0 {
+		b.Fatal("no changed region with db_is_user")
+	}
+	b.ReportMetric(float64(len(res.Changes)), "changes")
+	b.ReportMetric(float64(related), "related")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		Diff(of, nf, DiffOptions{})
+	}
+}

@@ -53,6 +53,14 @@ func inRegion(t *testing.T, ch *Change, c hba.Conn) bool {
 	if !slices.Contains(r.Replication, kind) {
 		return false
 	}
+	if r.DBIsUser != nil {
+		if c.Replication == hba.PhysicalReplication {
+			t.Fatalf("db_is_user in a physical replication region: %+v", r)
+		}
+		if (c.Database == c.User) != *r.DBIsUser {
+			return false
+		}
+	}
 	has := func(n NameList, s string) bool {
 		if n.All {
 			return !slices.Contains(n.Except, s)
@@ -81,6 +89,8 @@ func decisionText(d hba.Decision) string {
 // exactly one changed region (or, for files with atoms, a may-change
 // region), every connection in no region decides the same, and every
 // witness is decided as its change says, differently in the two files.
+// The rules list sameuser too, which is exact: its regions relate the
+// database to the user name (db_is_user), none is may-change.
 func TestDiffProved(t *testing.T) {
 	pairs := 600
 	if testing.Short() {
@@ -90,6 +100,54 @@ func TestDiffProved(t *testing.T) {
 	st := proveDiff(t, &diffcorpus.Plain, pairs, env, DiffOptions{}, false)
 	if st.changed < pairs/2 || st.witnesses == 0 || st.differ == 0 {
 		t.Fatalf("corpus too weak: %+v", st)
+	}
+	if st.sameUserPairs < pairs/10 || st.dbIsUser == 0 || st.dbIsNotUser == 0 || st.sameUserDiffer == 0 || st.sameUserWitnesses == 0 {
+		t.Fatalf("sameuser too rare in the corpus: %+v", st)
+	}
+}
+
+// TestDiffSameUser: sameuser regions are exact, related to the user name,
+// with witnesses that satisfy the relation.
+func TestDiffSameUser(t *testing.T) {
+	p := hba.Parser{Version: 18, SSL: true}
+	parse := func(s string) *hba.File { return p.ParseBytes("/pg_hba.conf", []byte(s)) }
+	tail := "host all all all md5\n"
+	old := parse(tail)
+	for _, c := range []struct {
+		rule string
+		want []string // kind, db_is_user, dbs, users, before -> after, witness db=user?
+	}{
+		{"host sameuser all all reject\n", []string{"changed true {true [] []} {true [] []} 1->1 eq"}},
+		{"host sameuser bob,admin 127.0.0.0/8 reject\n", []string{"changed true {false [admin bob] []} {false [admin bob] []} 1->1 eq"}},
+		{"host sameuser bob 127.0.0.0/8 reject\n", []string{"changed nil {false [bob] []} {false [bob] []} 1->1 eq"}},
+		{"host sameuser,app all all reject\n", []string{"changed nil {false [app] []} {true [] []} 1->1 ne", "changed true {true [] [app]} {true [] [app]} 1->1 eq"}},
+	} {
+		res := Diff(old, parse(c.rule+tail), DiffOptions{})
+		var got []string
+		for _, ch := range res.Changes {
+			rel := "nil"
+			if ch.Region.DBIsUser != nil {
+				rel = fmt.Sprint(*ch.Region.DBIsUser)
+			}
+			w := "ne"
+			if ch.Witness != nil && ch.Witness.DB == ch.Witness.User {
+				w = "eq"
+			}
+			got = append(got, fmt.Sprintf("%s %s %v %v %d->%d %s", ch.Kind, rel, ch.Region.DBs, ch.Region.Users, ch.Before.Line, ch.After.Line, w))
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: got %q, want %q", c.rule, got, c.want)
+		}
+	}
+	// The relation round-trips in JSON, and is absent without sameuser.
+	b, _ := json.Marshal(Diff(old, parse("host sameuser all all reject\n"+tail), DiffOptions{}))
+	if !strings.Contains(string(b), `"db_is_user":true`) {
+		t.Errorf("no db_is_user: %s", b)
+	}
+	b, _ = json.Marshal(Diff(old, parse("host app all all reject\n"+tail), DiffOptions{}))
+	if strings.Contains(string(b), `db_is_user`) {
+		t.Errorf("db_is_user without sameuser: %s", b)
 	}
 }
 
@@ -189,6 +247,10 @@ func TestDiffSourcesDiffer(t *testing.T) {
 // diffStats counts what proveDiff checked.
 type diffStats struct {
 	pairs, changed, may, witnesses, differ, same, atomRules int
+	// sameuser: pairs whose rules list it, changes with db_is_user true
+	// and false, differing connections with the database named like the
+	// user in those pairs, witnesses of regions with db_is_user.
+	sameUserPairs, dbIsUser, dbIsNotUser, sameUserDiffer, sameUserWitnesses int
 }
 
 // proveDiff runs Diff with opts on the pairs of v and checks each result
@@ -216,9 +278,13 @@ func proveDiff2(t *testing.T, v *diffcorpus.Vocab, prs []diffcorpus.Pair, env hb
 			t.Fatalf("generated file does not load:\n%s%v\n%s%v", oldText, of.Errors, newText, nf.Errors)
 		}
 		for _, r := range append(slices.Clone(of.Rules), nf.Rules...) {
-			if strings.ContainsAny(r.Raw(), "+") || strings.Contains(r.Raw(), "same") || strings.Contains(r.Raw(), "example") || strings.Contains(r.Raw(), "localhost") || strings.Contains(r.Raw(), "dbalias") {
+			if strings.ContainsAny(r.Raw(), "+") || strings.Contains(strings.ReplaceAll(r.Raw(), "sameuser", ""), "same") || strings.Contains(r.Raw(), "example") || strings.Contains(r.Raw(), "localhost") || strings.Contains(r.Raw(), "dbalias") {
 				st.atomRules++
 			}
+		}
+		sameUser := strings.Contains(oldText+newText, "sameuser")
+		if sameUser {
+			st.sameUserPairs++
 		}
 		ors, _ := p.Compile(of)
 		nrs, _ := p.Compile(nf)
@@ -254,6 +320,20 @@ func proveDiff2(t *testing.T, v *diffcorpus.Vocab, prs []diffcorpus.Pair, env hb
 				if ch.Reason == "" {
 					fail("may-change without a reason")
 				}
+				// sameuser depends on no outside source: never the reason.
+				if strings.Contains(ch.Reason, "sameuser") || slices.Contains(ch.Region.DBs.Only, "sameuser") {
+					fail("may-change for sameuser: %+v", ch)
+				}
+			}
+			if ch.Region.DBIsUser != nil && ch.Kind != Moved {
+				if !sameUser {
+					fail("db_is_user without sameuser: %+v", ch)
+				}
+				if *ch.Region.DBIsUser {
+					st.dbIsUser++
+				} else {
+					st.dbIsNotUser++
+				}
 			}
 			if ch.Kind == Moved || ch.Witness == nil {
 				if ch.Kind == Changed {
@@ -277,6 +357,9 @@ func proveDiff2(t *testing.T, v *diffcorpus.Vocab, prs []diffcorpus.Pair, env hb
 					fail("witness %+v: new decides %v, change says %+v", c, nd.Rule, ch.After)
 				}
 				st.witnesses++
+				if ch.Region.DBIsUser != nil {
+					st.sameUserWitnesses++
+				}
 			}
 		}
 		for _, c := range conns {
@@ -309,6 +392,9 @@ func proveDiff2(t *testing.T, v *diffcorpus.Vocab, prs []diffcorpus.Pair, env hb
 				fail("%+v differs but is only in may-change regions of a file whose sources are known", c)
 			case differ:
 				st.differ++
+				if sameUser && c.Database == c.User {
+					st.sameUserDiffer++
+				}
 			default:
 				st.same++
 			}
@@ -316,6 +402,8 @@ func proveDiff2(t *testing.T, v *diffcorpus.Vocab, prs []diffcorpus.Pair, env hb
 	}
 	t.Logf("%d pairs (%d rules with atoms): %d changed, %d may-change regions; %d witnesses confirmed; %d differing and %d same connections checked",
 		st.pairs, st.atomRules, st.changed, st.may, st.witnesses, st.differ, st.same)
+	t.Logf("sameuser: %d pairs, %d regions with db_is_user true and %d false (%d witnesses), %d differing connections named like their user",
+		st.sameUserPairs, st.dbIsUser, st.dbIsNotUser, st.sameUserWitnesses, st.sameUserDiffer)
 	return st
 }
 

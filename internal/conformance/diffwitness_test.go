@@ -37,7 +37,9 @@ import (
 // the change says; the library confirms the moved one first), else it is
 // not probed. GSS-encrypted witnesses are not probed (the probes speak no
 // GSSAPI). Both are counted in the log. May-change regions make no claim a
-// probe could check.
+// probe could check. The witnesses of sameuser regions (db_is_user: the
+// database named like the user, or not) are counted apart, and must be
+// some.
 func TestDiffWitnesses(t *testing.T) {
 	env.Majors(t, []int{15, 18}, 15, func(t *testing.T, inst *pgtest.Install) {
 		tg := startTarget(t, inst.Major, profile{})
@@ -61,21 +63,24 @@ func TestDiffWitnesses(t *testing.T) {
 			{"TestDiffProved", &plain, env.Int("DIFF_PAIRS", 150)},
 			{"TestDiffProvedSources", &sources, env.Int("DIFF_SOURCE_PAIRS", 75)},
 		} {
-			before := st.checked
+			before, beforeSU := st.checked, st.sameUser
 			for i, pr := range corpus.v.Pairs(14, corpus.pairs) {
 				tg.diffWitnesses(t, &st, fmt.Sprintf("%s pair %d", corpus.name, i), pr, srcEnv)
 			}
-			t.Logf("pg%d: %s corpus, %d pairs: %d witnesses checked", inst.Major, corpus.name, corpus.pairs, st.checked-before)
+			t.Logf("pg%d: %s corpus, %d pairs: %d witnesses checked (%d of sameuser regions)", inst.Major, corpus.name, corpus.pairs, st.checked-before, st.sameUser-beforeSU)
 		}
 		var ex []string
 		for k, n := range st.excluded {
 			ex = append(ex, fmt.Sprintf("%d %s", n, k))
 		}
 		sort.Strings(ex)
-		t.Logf("pg%d (%s): %d pairs, %d changed regions, %d witnesses checked on the server (%d of them moved to a loopback address of their region; %d probes: old and new file), %d may-change regions not probed; witnesses not probed: %s",
-			inst.Major, inst.Version(), st.pairs, st.changed, st.checked, st.relocated, st.probes, st.may, strings.Join(ex, ", "))
+		t.Logf("pg%d (%s): %d pairs, %d changed regions, %d witnesses checked on the server (%d of them moved to a loopback address of their region; %d probes: old and new file; %d of sameuser regions, %d with the database named like the user), %d may-change regions not probed; witnesses not probed: %s",
+			inst.Major, inst.Version(), st.pairs, st.changed, st.checked, st.relocated, st.probes, st.sameUser, st.sameUserEq, st.may, strings.Join(ex, ", "))
 		if st.checked < 200 {
 			t.Errorf("pg%d: only %d witnesses checked: corpus too weak", inst.Major, st.checked)
+		}
+		if st.sameUserEq == 0 || st.sameUser == st.sameUserEq {
+			t.Errorf("pg%d: %d sameuser witnesses checked, %d named like their user: corpus too weak", inst.Major, st.sameUser, st.sameUserEq)
 		}
 	})
 }
@@ -83,6 +88,7 @@ func TestDiffWitnesses(t *testing.T) {
 type witnessStats struct {
 	pairs, changed, may, checked, probes int
 	relocated                            int
+	sameUser, sameUserEq                 int // witnesses checked of regions with db_is_user (true)
 	excluded                             map[string]int
 	cases                                int
 }
@@ -203,6 +209,15 @@ func (tg *target) diffWitnesses(t *testing.T, st *witnessStats, what string, pr 
 			}
 			st.relocated++
 			c = lc
+		}
+		if r := ch.Region.DBIsUser; r != nil {
+			if *r != (c.Database == c.User) {
+				t.Fatalf("%s: witness %+v of a region with db_is_user %v", what, c, *r)
+			}
+			st.sameUser++
+			if *r {
+				st.sameUserEq++
+			}
 		}
 		conns = append(conns, Conn{Local: c.Local, Addr: c.Addr, SSL: c.SSL, Repl: c.Replication, User: c.User, Database: c.Database})
 		before, after = append(before, expect(ch.Before)), append(after, expect(ch.After))

@@ -36,31 +36,33 @@ type Vocab struct {
 	ConnAddrs, ConnDBs, ConnUsers []string
 }
 
-// Plain is the vocabulary of TestDiffProved: literal names, address
-// ranges, and in one pair out of five +grp or a regular expression.
+// Plain is the vocabulary of TestDiffProved: literal names, sameuser,
+// address ranges, and in one pair out of five +grp or a regular
+// expression. The connections' databases include user names (bob, one
+// the rules list; bert, one they do not) so that sameuser matches.
 var Plain = Vocab{
 	Types:     []string{"local", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc"},
 	Addrs:     []string{"all", "0.0.0.0/0", "::/0", "127.0.0.0/8", "127.1.0.0/16", "127.1.2.0/24", "127.168.0.0/16", "127.0.0.1/32", "::1/128", "127.1.2.3/32"},
-	DBs:       []string{"all", "app", "db1", "app,db1", "db2", "replication", "replication,app", "all"},
+	DBs:       []string{"all", "app", "db1", "app,db1", "db2", "replication", "replication,app", "all", "sameuser", "sameuser,app"},
 	Users:     []string{"all", "admin", "bob", "bob,admin", "carol", "all"},
 	Methods:   []string{"trust", "reject", "md5", "scram-sha-256", "password", "md5 clientcert=verify-ca"},
 	Atoms:     []string{"+grp", "/^b"},
 	AtomEvery: 5,
 	ConnAddrs: []string{"127.0.0.5", "127.1.0.5", "127.1.2.3", "127.1.2.9", "127.168.1.1", "172.16.0.1", "127.0.0.1", "::1", "2001:db8::1"},
-	ConnDBs:   []string{"app", "db1", "db2", "other"},
+	ConnDBs:   []string{"app", "db1", "db2", "other", "bob", "bert"},
 	ConnUsers: []string{"admin", "bob", "carol", "bert"},
 }
 
 // Sources is the vocabulary of the proofs with outside sources: every pair
 // has rules with +role, samerole and (with hosts) host names, samehost
 // and samenet, whose extent the role fixture, the conformance host table
-// and the interface list give.
+// and the interface list give, and sameuser, alone and with samerole.
 func Sources(hosts bool) Vocab {
 	v := Plain
 	v.Users = []string{"all", "admin", "bob", "bob,admin", "dave", "alice", "all"}
 	v.DBs = []string{"all", "app", "db1", "grp", "app,grp", "replication", "replication,app", "all"}
 	v.Atoms = []string{"+grp", "+sub", "+db1", "bob,+sub", "+nosuch"}
-	v.DBAtoms = []string{"samerole", "samegroup,app", "samerole,grp"}
+	v.DBAtoms = []string{"samerole", "samegroup,app", "samerole,grp", "sameuser", "samerole,sameuser"}
 	v.AddrAtoms = []string{"samehost", "samenet"}
 	if hosts {
 		v.AddrAtoms = append(v.AddrAtoms, "db.example.com", ".example.com", "localhost", "dbalias", "web.example.com")
