@@ -352,6 +352,10 @@ func blankLines(chunk []byte, base int, deferred []parRange) []byte {
 // lines that the load's own loader must read, in order, with their first
 // lines counted from 0 at start.
 func scanChunk(data []byte, start, end, ver int, radius bool) (int, []parRange) {
+	if ver < 16 && !radius && bytes.IndexByte(data[start:end], '@') < 0 {
+		// No line can need the load's loader.
+		return bytes.Count(data[start:end], []byte{'\n'}), nil
+	}
 	var deferred []parRange
 	line := 0       // physical lines before pos
 	ls, ll := -1, 0 // the logical line's start and first line

@@ -514,3 +514,49 @@ func TestParallelRace(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// BenchmarkParallelParse reads the 100,000-rule tenant file as Load does,
+// without compiling it, in one pass (seq) and in chunks on two workers
+// (par, whatever GOMAXPROCS is: run with -cpu 2 for a real comparison).
+func BenchmarkParallelParse(b *testing.B) {
+	data := gen.MultiTenant(100000, 1).Data
+	p := &Parser{Version: 15}
+	abs := p.absPath("/bench/pg_hba.conf")
+	for _, mode := range []struct {
+		name  string
+		procs int
+	}{{"seq", 1}, {"par", 2}} {
+		b.Run(mode.name, func(b *testing.B) {
+			old := parProcs
+			parProcs = mode.procs
+			defer func() { parProcs = old }()
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				f := p.parseMain(p.newLoader(nil), abs, data, false)
+				if len(f.Rules) != 100002 {
+					b.Fatal(len(f.Rules))
+				}
+			}
+		})
+	}
+}
+
+// FuzzParallel: any input, read in chunks of any size, gives what one
+// pass gives (or falls back to one pass).
+func FuzzParallel(f *testing.F) {
+	for _, pc := range append(append([]string{}, parPieces...), parPieces16...) {
+		f.Add([]byte(pc+pc+"local all all trust # x\n"+pc), uint8(7), uint8(18))
+	}
+	f.Add([]byte(strings.Join(parErrorPieces[:6], "")), uint8(3), uint8(13))
+	f.Fuzz(func(t *testing.T, data []byte, size, v uint8) {
+		if len(data) > 4096 {
+			return
+		}
+		parKnobsMu.Lock()
+		defer parKnobsMu.Unlock()
+		withParKnobs(t, 1+int(size)%64, 2+int(size)%3)
+		p := &Parser{Version: 13 + int(v)%6, SSL: size&1 == 0, FS: parFS(data)}
+		loadBoth(t, p, "pg_hba.conf", data, size&2 == 0)
+	})
+}
