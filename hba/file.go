@@ -93,7 +93,10 @@ func (p *Parser) ParseFile(name string) (*File, error) {
 // and file of an include_dir) and every 256 lines read; a read itself is
 // bounded (see [Limits]) and cannot block, since only regular files are
 // read. When ctx ends first, the *File is nil and the error an *Error,
-// placed where loading stopped, that matches ctx.Err() with errors.Is.
+// placed where loading stopped, that matches ctx.Err() with errors.Is. (A
+// large file is read in chunks at once, each checking the context at the
+// same 256-line marks: the place is then the first chunk in file order
+// that saw the context end.)
 func (p *Parser) ParseFileContext(ctx context.Context, name string) (*File, error) {
 	abs := p.absPath(name)
 	l := p.newLoader(ctx)
