@@ -250,7 +250,11 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 		c := &chunks[i]
 		sub := p.newLoader(ctx)
 		c.sub = sub
-		b := newBuilder(p, sub, c.newlines+1, withLines)
+		est := c.newlines + 1 // the chunk's lines, less the deferred ones
+		for _, d := range c.deferred {
+			est -= d.newlines
+		}
+		b := newBuilder(p, sub, max(est, 1), withLines)
 		b.par, b.lineBase = true, c.first-1
 		c.b = b
 		// The context is checked every 256 lines of the file, as in one
