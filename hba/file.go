@@ -196,7 +196,7 @@ func (p *Parser) parseMain(l *loader, abs string, data []byte, withLines bool) *
 				ruleSlab = make([]Rule, max(est, 64))
 			}
 			if file == nil || file.name != tl.pos.Filename || !slices.Equal(file.inc, tl.inc) {
-				file = &ruleFile{name: tl.pos.Filename, inc: tl.inc}
+				file = &ruleFile{name: tl.pos.Filename, inc: tl.inc, strs: l.strTable()}
 			}
 			ruleSlab[0].file = file
 			ruleSlab[0].opts = scratch

@@ -40,6 +40,10 @@ type loader struct {
 	// options are the shared options of rules without option tokens, by
 	// method (see shareOptions).
 	options [len(methodNames)]*AuthOptions
+	// at caches the @files and included files read (include.go); strs
+	// holds the rules' strings that are not in their lines (rule.go).
+	at   *atCache
+	strs *strTable
 	// Chunks the tokenizer carves its short-lived values from, so that a
 	// large file costs a few large allocations instead of several small
 	// ones per line.

@@ -257,18 +257,37 @@ type Rule struct {
 type ruleFile struct {
 	name string
 	inc  []Position
+	strs *strTable // the load's strings that are not in a rule's line
 }
 
 // ruleExt holds the parts of a rule that few rules have.
 type ruleExt struct {
 	mask netip.Addr     // a mask that is not a prefix
 	res  []*pgre.Regexp // compiled /regex names, aligned with Rule.names
-	strs []string       // strings that are not substrings of the raw line
+}
+
+// strTable holds the strings of one load's rules that are not substrings
+// of their lines: de-quoted tokens, and the tokens of @files, each of which
+// is here once however many rules name the file. It only grows while the
+// load runs and is not changed after.
+type strTable struct{ s []string }
+
+// maxStrIndex bounds strTable: a span's offset and a token's at hold an
+// index into it.
+const maxStrIndex = 1<<31 - 2
+
+// strTable returns the load's string table.
+func (l *loader) strTable() *strTable {
+	if l.strs == nil {
+		l.strs = new(strTable)
+	}
+	return l.strs
 }
 
 // span is one string of a rule: bytes [off, off+n) of its raw line, or
-// ext.strs[off] when n is extSpan. Most tokens are substrings of the line,
-// so a rule does not keep a string header for each.
+// the string file.strs.s[off] when n is extSpan. Most tokens are
+// substrings of the line, so a rule does not keep a string header for
+// each.
 type span struct{ off, n uint32 }
 
 const extSpan = ^uint32(0)
@@ -276,20 +295,24 @@ const extSpan = ^uint32(0)
 // str returns the string of s.
 func (r *Rule) str(s span) string {
 	if s.n == extSpan {
-		return r.ext.strs[s.off]
+		return r.file.strs.s[s.off]
 	}
 	return r.raw[s.off : s.off+s.n]
 }
 
-// spanOf returns the span of token t, keeping a copy of the string when it
-// is not a substring of the line.
+// spanOf returns the span of token t: its place in the line, its string
+// in the load's table (an @file's token, there already), or a new entry
+// of the table.
 func (r *Rule) spanOf(t token) span {
-	if t.at > 0 {
+	switch {
+	case t.at > 0:
 		return span{off: uint32(t.at - 1), n: uint32(len(t.s))}
+	case t.at < 0:
+		return span{off: uint32(-t.at - 1), n: extSpan}
 	}
-	x := r.extra()
-	x.strs = append(x.strs, t.s)
-	return span{off: uint32(len(x.strs) - 1), n: extSpan}
+	tab := r.file.strs
+	tab.s = append(tab.s, t.s)
+	return span{off: uint32(len(tab.s) - 1), n: extSpan}
 }
 
 // noBits in Rule.bits means the mask is not contiguous.
@@ -305,7 +328,7 @@ type name struct {
 // is reports whether the name of rule r is s.
 func (n *name) is(r *Rule, s string) bool {
 	if n.sp.n == extSpan {
-		return r.ext.strs[n.sp.off] == s
+		return r.file.strs.s[n.sp.off] == s
 	}
 	return int(n.sp.n) == len(s) && r.raw[n.sp.off:n.sp.off+n.sp.n] == s
 }

@@ -78,9 +78,25 @@ local sameuser,"sameuser" all peer map=m
 	if rs[4].Method() != Peer || rs[4].Options().Map != "m" || !slices.Equal(rs[4].ViewOptions(), []string{"map=m"}) {
 		t.Errorf("options: %v %+v", rs[4].Method(), rs[4].Options())
 	}
-	// Only strings that are not in the line take room of their own.
-	if rs[3].ext != nil || rs[2].ext == nil || rs[0].ext == nil || len(rs[0].ext.strs) != 4 {
+	// Only strings that are not in the line take room of their own, in
+	// the load's table; only a mask that is not a prefix needs a side
+	// record.
+	if rs[3].ext != nil || rs[2].ext == nil || rs[0].ext != nil {
 		t.Errorf("side records: %+v, %+v, %+v", rs[3].ext, rs[2].ext, rs[0].ext)
+	}
+	for i, want := range []int{4, 2, 0, 0, 1} {
+		n := 0
+		for _, m := range rs[i].names {
+			if m.sp.n == extSpan {
+				n++
+			}
+		}
+		if n != want {
+			t.Errorf("rule %d: %d names outside the line, want %d", i, n, want)
+		}
+	}
+	if rs[0].file.strs != rs[4].file.strs || len(rs[0].file.strs.s) != 7 {
+		t.Errorf("the load's string table: %p %p %q", rs[0].file.strs, rs[4].file.strs, rs[0].file.strs.s)
 	}
 	if rs[0].Options() == rs[2].Options() {
 		t.Error("rules with different methods share options")
