@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pghba/pghba/internal/cemu"
+	"github.com/pghba/pghba/internal/pgre"
 )
 
 // parseRule is PostgreSQL's parse_hba_line (hba.c): it checks the fields
@@ -61,7 +62,7 @@ func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameAre
 	}
 	names := a.take(nd + nu)
 	var e *Error
-	if names, e = p.compileNames(tl, r, fields[0], true, names); e != nil {
+	if names, e = p.compileNames(tl, r, fields[0], true, names, a); e != nil {
 		return nil, e
 	}
 	r.names, r.ndb = names, int32(nd)
@@ -71,7 +72,7 @@ func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameAre
 	if len(fields) == 0 {
 		return fail(tl.pos, "end-of-line before role specification", ErrMissingField)
 	}
-	if names, e = p.compileNames(tl, r, fields[0], false, names); e != nil {
+	if names, e = p.compileNames(tl, r, fields[0], false, names, a); e != nil {
 		return nil, e
 	}
 	r.names = names[:len(names):len(names)]
@@ -226,10 +227,35 @@ func (r *Rule) extra() *ruleExt {
 }
 
 // nameArena hands out the name slices of rules from shared chunks, so that
-// a large file does not cost an allocation per rule. A nil arena allocates
-// each time.
+// a large file does not cost an allocation per rule, and keeps the /regex
+// names compiled in the load, so that rules with the same pattern share
+// one compiled expression (a *pgre.Regexp is immutable and safe for
+// concurrent use). A nil arena allocates and compiles each time.
 type nameArena struct {
 	names []name
+	res   map[string]compiledRegex
+}
+
+// compiledRegex is the result of compiling one pattern.
+type compiledRegex struct {
+	re  *pgre.Regexp
+	err error
+}
+
+// regex compiles pattern for p, once per load.
+func (a *nameArena) regex(p *Parser, pattern string) (*pgre.Regexp, error) {
+	if a == nil {
+		return p.compileRegex(pattern)
+	}
+	if c, ok := a.res[pattern]; ok {
+		return c.re, c.err
+	}
+	re, err := p.compileRegex(pattern)
+	if a.res == nil {
+		a.res = map[string]compiledRegex{}
+	}
+	a.res[pattern] = compiledRegex{re, err}
+	return re, err
 }
 
 // take returns an empty slice with room for n names.
@@ -247,13 +273,13 @@ func (a *nameArena) take(n int) []name {
 
 // compileNames classifies the tokens of a database or user column,
 // appending to out; the regular expressions go to r's side record.
-func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, out []name) ([]name, *Error) {
+func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, out []name, a *nameArena) ([]name, *Error) {
 	regexOK := p.version() >= 16
 	for _, t := range toks {
 		m := name{sp: r.spanOf(t), kind: nameLiteral, quoted: t.quoted}
 		switch {
 		case regexOK && strings.HasPrefix(t.s, "/"):
-			re, err := p.compileRegex(t.s[1:])
+			re, err := a.regex(p, t.s[1:])
 			if err != nil {
 				return nil, &Error{Pos: tl.tokPos(t), Msg: `invalid regular expression "` + t.s[1:] + `": ` + err.Error(), Err: ErrRegex}
 			}

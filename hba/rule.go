@@ -5,7 +5,9 @@ package hba
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/pghba/pghba/internal/pgre"
@@ -426,9 +428,11 @@ func (r *Rule) Method() Method { return r.method }
 // Options returns the rule's validated options, never nil. The value is
 // shared and must not be modified, nor the slices in it: the rules of one
 // load that have the same method and no option tokens share one
-// *AuthOptions (a change would reach all of them and every Ruleset built
-// from that load, while it is in use by other goroutines); a rule with
-// option tokens has its own. Loads never share options with each other.
+// *AuthOptions, and so do the rules of one load whose options are equal
+// in every field (the same method and option tokens give that), so a
+// change would reach all of them and every Ruleset built from that load,
+// while it is in use by other goroutines. Loads never share options with
+// each other.
 // Copy the value (o := *r.Options()) to change it; the slice fields of a
 // copy still share their arrays. TestOptionsSharing shows the sharing.
 func (r *Rule) Options() *AuthOptions { return r.opts }
@@ -517,6 +521,40 @@ type AuthOptions struct {
 
 	// view is the pg_hba_file_rules options column, computed at load.
 	view []string
+}
+
+// equal reports whether o and x hold the same options, field by field
+// (TestAuthOptionsEqual checks that every field is compared).
+func (o *AuthOptions) equal(x *AuthOptions) bool {
+	return slices.Equal(o.Raw, x.Raw) && slices.Equal(o.view, x.view) &&
+		o.Map == x.Map && o.IncludeRealm == x.IncludeRealm && o.KrbRealm == x.KrbRealm &&
+		o.CompatRealm == x.CompatRealm && o.UPNUsername == x.UPNUsername &&
+		o.ClientCert == x.ClientCert && o.ClientName == x.ClientName &&
+		o.PAMService == x.PAMService && o.PAMUseHostname == x.PAMUseHostname &&
+		o.LDAPServer == x.LDAPServer && o.LDAPPort == x.LDAPPort && o.LDAPScheme == x.LDAPScheme &&
+		o.LDAPTLS == x.LDAPTLS && o.LDAPPrefix == x.LDAPPrefix && o.LDAPSuffix == x.LDAPSuffix &&
+		o.LDAPBaseDN == x.LDAPBaseDN && o.LDAPBindDN == x.LDAPBindDN &&
+		o.LDAPBindPasswd == x.LDAPBindPasswd && o.LDAPSearchAttribute == x.LDAPSearchAttribute &&
+		o.LDAPSearchFilter == x.LDAPSearchFilter && o.LDAPScope == x.LDAPScope &&
+		slices.Equal(o.RADIUSServers, x.RADIUSServers) && slices.Equal(o.RADIUSSecrets, x.RADIUSSecrets) &&
+		slices.Equal(o.RADIUSIdentifiers, x.RADIUSIdentifiers) && slices.Equal(o.RADIUSPorts, x.RADIUSPorts) &&
+		o.RADIUSServersText == x.RADIUSServersText && o.RADIUSSecretsText == x.RADIUSSecretsText &&
+		o.RADIUSIdentifiersText == x.RADIUSIdentifiersText && o.RADIUSPortsText == x.RADIUSPortsText &&
+		o.Issuer == x.Issuer && o.Scope == x.Scope && o.Validator == x.Validator &&
+		o.DelegateIdentMapping == x.DelegateIdentMapping
+}
+
+// hash is a hash of the option tokens of o, for finding equal options.
+func (o *AuthOptions) hash(seed maphash.Seed) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	for _, t := range o.Raw {
+		h.WriteString(t.Name)
+		h.WriteByte(0)
+		h.WriteString(t.Value)
+		h.WriteByte(0)
+	}
+	return h.Sum64()
 }
 
 // contains reports whether ip is inside the range of an AddrIP rule; false

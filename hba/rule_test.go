@@ -3,10 +3,12 @@ package hba
 import (
 	"context"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unsafe"
 )
 
 // TestRuleColumns checks what the compact rule gives back: tokens that are
@@ -111,7 +113,8 @@ func TestOptionsSharing(t *testing.T) {
 		"host db all 10.0.0.0/8 md5\n" +
 		"local all all peer map=m\n" +
 		"local db all peer map=m\n" +
-		"host all all all trust\n"
+		"host all all all trust\n" +
+		"local db all peer map=n\n"
 	p := Parser{Version: 16}
 	a, err := p.LoadBytes("/x/pg_hba.conf", []byte(conf))
 	if err != nil {
@@ -128,8 +131,11 @@ func TestOptionsSharing(t *testing.T) {
 	if ra[0].Options() == ra[4].Options() {
 		t.Error("rules with different methods share options")
 	}
-	if ra[2].Options() == ra[3].Options() || ra[2].Options().Map != "m" {
-		t.Error("rules with option tokens share options")
+	if ra[2].Options() != ra[3].Options() || ra[2].Options().Map != "m" {
+		t.Error("rules with the same option tokens do not share options")
+	}
+	if ra[2].Options() == ra[5].Options() || ra[5].Options().Map != "n" {
+		t.Error("rules with different option tokens share options")
 	}
 	for i := range ra {
 		if ra[i].Options() == rb[i].Options() {
@@ -178,5 +184,37 @@ func TestRulesetNames(t *testing.T) {
 	var nilRS *Ruleset
 	if u, d := nilRS.Names(Conn{User: "a@", Database: "b"}); u != "a@" || d != "b" {
 		t.Errorf("nil Ruleset: %q %q", u, d)
+	}
+}
+
+// TestAuthOptionsEqual checks that equal, which decides whether two rules
+// share options, compares every field of AuthOptions.
+func TestAuthOptionsEqual(t *testing.T) {
+	base := AuthOptions{}
+	typ := reflect.TypeOf(base)
+	for i := 0; i < typ.NumField(); i++ {
+		x := base
+		f := reflect.ValueOf(&x).Elem().Field(i)
+		f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("x")
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Int:
+			f.SetInt(1)
+		case reflect.Uint8:
+			f.SetUint(1)
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+		default:
+			t.Fatalf("field %s: kind %v not covered by the test", typ.Field(i).Name, f.Kind())
+		}
+		if base.equal(&x) || x.equal(&base) {
+			t.Errorf("equal ignores field %s", typ.Field(i).Name)
+		}
+	}
+	if !base.equal(&AuthOptions{}) {
+		t.Error("zero options differ")
 	}
 }
