@@ -258,8 +258,41 @@ func TestAtFileReadOnce(t *testing.T) {
 		if r.file.strs != f.Rules[0].file.strs || len(r.file.strs.s) != 2 {
 			t.Errorf("version %d: the load keeps %d strings, want 2", v, len(r.file.strs.s))
 		}
-		if !reflect.DeepEqual(r.names[:r.ndb], f.Rules[0].names[:f.Rules[0].ndb]) {
+		if !reflect.DeepEqual(r.dbNames(), f.Rules[0].dbNames()) {
 			t.Errorf("version %d: the rules' names differ", v)
+		}
+		// A column of @file names only is one slice for the whole load.
+		if &r.dbNames()[0] != &f.Rules[0].dbNames()[0] {
+			t.Errorf("version %d: the database columns are not shared", v)
+		}
+	}
+	// Shared columns: the same @file in the same column; not shared: a
+	// column with a name of its own line, or the same file in the other
+	// column (keywords differ by column).
+	fsys = fstest.MapFS{
+		"pg_hba.conf": {Data: []byte("host a @u 10.0.0.0/8 md5\nhost b @u 10.0.0.0/8 md5\n" +
+			"host c @u,x 10.0.0.0/8 md5\nhost @u @u 10.0.0.0/8 md5\nhost all @u 10.0.0.0/8 md5\n")},
+		"u": {Data: []byte("u1,+g,all,/^r\n")},
+	}
+	for _, v := range []int{15, 16} {
+		p := &Parser{Version: v, FS: fsys}
+		f, err := p.ParseFile("pg_hba.conf")
+		if err != nil || len(f.Errors) != 0 {
+			t.Fatalf("version %d: %v %v", v, err, f.Errors)
+		}
+		rs := f.Rules
+		col := func(r *Rule) *name { return &r.userNames()[0] }
+		if col(rs[0]) != col(rs[1]) || col(rs[0]) != col(rs[3]) || col(rs[0]) != col(rs[4]) {
+			t.Errorf("version %d: the user columns of @u are not shared", v)
+		}
+		if col(rs[0]) == col(rs[2]) || &rs[3].dbNames()[0] == col(rs[3]) {
+			t.Errorf("version %d: columns that differ are shared", v)
+		}
+		if rs[3].dbNames()[1].kind != nameLiteral || rs[3].userNames()[1].kind != nameRole {
+			t.Errorf("version %d: +g is %v in the database column, %v in the user column", v, rs[3].dbNames()[1].kind, rs[3].userNames()[1].kind)
+		}
+		if v >= 16 && (rs[1].regexp(int(rs[1].ndb)+3) == nil || rs[3].regexp(3) == nil || rs[3].regexp(int(rs[3].ndb)+3) == nil) {
+			t.Errorf("version %d: a /regex of a shared column has no compiled expression", v)
 		}
 	}
 }

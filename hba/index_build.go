@@ -28,7 +28,7 @@ func classify(r *Rule) ruleInfo {
 	ri.pure = true
 	ri.dbKey = true
 	dbSourceFree := true
-	for i, n := range r.names[:r.ndb] {
+	for i, n := range r.dbNames() {
 		switch n.kind {
 		case nameLiteral:
 		case nameSameRole:
@@ -46,7 +46,7 @@ func classify(r *Rule) ruleInfo {
 		}
 	}
 	ri.userKey = dbSourceFree
-	for i, n := range r.names[r.ndb:] {
+	for i, n := range r.userNames() {
 		switch n.kind {
 		case nameLiteral:
 		case nameRole:
@@ -238,13 +238,13 @@ func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, in func(*ruleInf
 		switch {
 		case ri.dbKey && !ri.pure:
 			filed[i] = kDB
-			p.fileNames(&p.dbImp, r, r.names[:r.ndb], i)
+			p.fileNames(&p.dbImp, r, r.dbNames(), i)
 		case ri.dbKey:
 			filed[i] = kDB
-			p.fileNames(&p.db, r, r.names[:r.ndb], i)
+			p.fileNames(&p.db, r, r.dbNames(), i)
 		case ri.userKey:
 			filed[i] = kUser
-			p.fileNames(&p.user, r, r.names[r.ndb:], i)
+			p.fileNames(&p.user, r, r.userNames(), i)
 		case ri.ipKey:
 			filed[i] = kIP
 			p.addIP(keyOf(r.ip, int(r.bits)), int32(i))
@@ -279,7 +279,7 @@ func (p *partition) sizeMaps(rules []*Rule, infos []ruleInfo, in func(*ruleInfo)
 		case ri.dbKey:
 			nDB += int(rules[i].ndb)
 		case ri.userKey:
-			nUser += len(rules[i].names) - int(rules[i].ndb)
+			nUser += int(rules[i].nuser)
 		case ri.ipKey:
 			nIP++
 		}
@@ -317,13 +317,13 @@ func (p *partition) moveCrowdedDB(rules []*Rule, infos []ruleInfo, filed []uint8
 	moved := false
 	for i, r := range rules {
 		ri := &infos[i]
-		if filed[i] != kDB || !ri.pure || !(ri.userKey || ri.ipKey) || !p.crowded(&p.db, r, r.names[:r.ndb]) {
+		if filed[i] != kDB || !ri.pure || !(ri.userKey || ri.ipKey) || !p.crowded(&p.db, r, r.dbNames()) {
 			continue
 		}
 		moved = true
 		if ri.userKey {
 			filed[i] = kUser
-			p.fileNames(&p.user, r, r.names[r.ndb:], i)
+			p.fileNames(&p.user, r, r.userNames(), i)
 		} else {
 			filed[i] = kIP
 			p.addIP(keyOf(r.ip, int(r.bits)), int32(i))
@@ -340,7 +340,7 @@ func (p *partition) moveCrowdedUser(rules []*Rule, infos []ruleInfo, filed []uin
 	}
 	moved := false
 	for i, r := range rules {
-		if filed[i] != kUser || !infos[i].ipKey || !p.crowded(&p.user, r, r.names[r.ndb:]) {
+		if filed[i] != kUser || !infos[i].ipKey || !p.crowded(&p.user, r, r.userNames()) {
 			continue
 		}
 		moved = true

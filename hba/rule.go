@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/pghba/pghba/internal/pgre"
 )
@@ -237,22 +238,26 @@ func itoa(n int) string {
 // (warnings, regular expressions, non-contiguous masks) sit in a side
 // record that most rules do not have.
 type Rule struct {
-	file   *ruleFile
-	raw    string
-	names  []name // the database column's names, then the user column's
-	ip     netip.Addr
-	opts   *AuthOptions
-	ext    *ruleExt
-	atext  span // the address token as written
-	line   int32
-	number int32
-	ndb    int32 // names[:ndb] are the database column
-	typ    ConnType
-	method Method
-	akind  AddrKind
-	bits   uint8 // prefix length of a contiguous mask; noBits when ext.mask holds the mask
-	warn   ruleWarning
-	never  bool
+	file *ruleFile
+	raw  string
+	// The database and the user column: nuser names from users, ndb from
+	// dbs (see dbNames). A column of @file names only may be shared with
+	// other rules of the load that name the same file.
+	dbs, users *name
+	ip         netip.Addr
+	opts       *AuthOptions
+	ext        *ruleExt
+	atext      span // the address token as written
+	line       int32
+	number     int32
+	ndb        uint32
+	nuser      uint32
+	typ        ConnType
+	method     Method
+	akind      AddrKind
+	bits       uint8 // prefix length of a contiguous mask; noBits when ext.mask holds the mask
+	warn       ruleWarning
+	never      bool
 }
 
 // ruleFile is what the rules of one file share.
@@ -265,7 +270,7 @@ type ruleFile struct {
 // ruleExt holds the parts of a rule that few rules have.
 type ruleExt struct {
 	mask netip.Addr     // a mask that is not a prefix
-	res  []*pgre.Regexp // compiled /regex names, aligned with Rule.names
+	res  []*pgre.Regexp // compiled /regex names, aligned with dbNames() then userNames()
 }
 
 // strTable holds the strings of one load's rules that are not substrings
@@ -375,10 +380,18 @@ func (r *Rule) Number() int { return int(r.number) }
 func (r *Rule) Type() ConnType { return r.typ }
 
 // Databases returns the database column's tokens after @file expansion.
-func (r *Rule) Databases() []Token { return r.tokens(r.names[:r.ndb]) }
+func (r *Rule) Databases() []Token { return r.tokens(r.dbNames()) }
 
 // Users returns the user column's tokens after @file expansion.
-func (r *Rule) Users() []Token { return r.tokens(r.names[r.ndb:]) }
+func (r *Rule) Users() []Token { return r.tokens(r.userNames()) }
+
+// dbNames returns the names of the database column. The slice is shared
+// and must not be modified.
+func (r *Rule) dbNames() []name { return unsafe.Slice(r.dbs, r.ndb) }
+
+// userNames returns the names of the user column, shared as dbNames. The
+// regular expression of userNames()[j] is regexp(ndb+j).
+func (r *Rule) userNames() []name { return unsafe.Slice(r.users, r.nuser) }
 
 func (r *Rule) tokens(ns []name) []Token {
 	t := make([]Token, len(ns))
@@ -594,13 +607,13 @@ type nameMatcher struct {
 
 // matchers returns the database (db) or user column as nameMatchers.
 func (r *Rule) matchers(db bool) []nameMatcher {
-	lo, hi := 0, int(r.ndb)
+	ns, lo := r.dbNames(), 0
 	if !db {
-		lo, hi = hi, len(r.names)
+		ns, lo = r.userNames(), int(r.ndb)
 	}
-	out := make([]nameMatcher, 0, hi-lo)
-	for i := lo; i < hi; i++ {
-		n := r.names[i]
+	out := make([]nameMatcher, 0, len(ns))
+	for j, n := range ns {
+		i := lo + j
 		m := nameMatcher{kind: n.kind, s: r.str(n.sp)}
 		switch n.kind {
 		case nameRole:

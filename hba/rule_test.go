@@ -88,7 +88,7 @@ local sameuser,"sameuser" all peer map=m
 	}
 	for i, want := range []int{4, 2, 0, 0, 1} {
 		n := 0
-		for _, m := range rs[i].names {
+		for _, m := range append(rs[i].dbNames(), rs[i].userNames()...) {
 			if m.sp.n == extSpan {
 				n++
 			}
