@@ -494,7 +494,7 @@ func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolv
 func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
 	us := r.userNames()
 	for j := range us {
-		m, i := &us[j], int(r.ndb)+j
+		m := &us[j]
 		switch m.kind {
 		case nameLiteral:
 			if m.is(r, user) {
@@ -508,7 +508,7 @@ func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
 				return ok, un
 			}
 		case nameRegex:
-			if ok, un := r.matchRegex(i, user, st); ok || un {
+			if ok, un := r.matchRegex(int(r.ndb)+j, user, st); ok || un {
 				return ok, un
 			}
 		}

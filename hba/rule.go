@@ -387,11 +387,25 @@ func (r *Rule) Users() []Token { return r.tokens(r.userNames()) }
 
 // dbNames returns the names of the database column. The slice is shared
 // and must not be modified.
-func (r *Rule) dbNames() []name { return unsafe.Slice(r.dbs, r.ndb) }
+func (r *Rule) dbNames() []name {
+	if r.dbs == nil {
+		return nil
+	}
+	return (*[maxNames]name)(unsafe.Pointer(r.dbs))[:r.ndb:r.ndb]
+}
+
+// maxNames bounds the names of one column (MaxLineTokens cannot be set
+// higher in practice: a line holds all its tokens at once).
+const maxNames = 1 << 30
 
 // userNames returns the names of the user column, shared as dbNames. The
 // regular expression of userNames()[j] is regexp(ndb+j).
-func (r *Rule) userNames() []name { return unsafe.Slice(r.users, r.nuser) }
+func (r *Rule) userNames() []name {
+	if r.users == nil {
+		return nil
+	}
+	return (*[maxNames]name)(unsafe.Pointer(r.users))[:r.nuser:r.nuser]
+}
 
 func (r *Rule) tokens(ns []name) []Token {
 	t := make([]Token, len(ns))
