@@ -69,7 +69,7 @@ func classify(r *Rule) ruleInfo {
 	case AddrAll:
 		ri.in4, ri.in6 = true, true
 	case AddrIP:
-		ri.in4, ri.in6 = r.ip.Is4(), !r.ip.Is4()
+		ri.in4, ri.in6 = r.v4, !r.v4
 		if r.bits != noBits {
 			ri.ipKey = true // the prefix r.ip/r.bits
 		}
@@ -216,8 +216,8 @@ func (p *partition) buildSmall(rules []*Rule, infos []ruleInfo, in func(*ruleInf
 	p.pre4 = make([]pre4, len(p.all))
 	for k, i := range p.all {
 		r := rules[i]
-		if r.akind == AddrIP && r.ip.Is4() {
-			ip, m := r.ip.As4(), r.mask().As4()
+		if r.akind == AddrIP && r.v4 {
+			ip, m := r.addr().As4(), r.mask().As4()
 			mask := binary.BigEndian.Uint32(m[:])
 			p.pre4[k] = pre4{net: binary.BigEndian.Uint32(ip[:]) & mask, mask: mask}
 		}
@@ -247,7 +247,7 @@ func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, in func(*ruleInf
 			p.fileNames(&p.user, r, r.userNames(), i)
 		case ri.ipKey:
 			filed[i] = kIP
-			p.addIP(keyOf(r.ip, int(r.bits)), int32(i))
+			p.addIP(keyOf(r.addr(), int(r.bits)), int32(i))
 		case ri.pure:
 			p.pureFB = append(p.pureFB, int32(i))
 		default:
@@ -326,7 +326,7 @@ func (p *partition) moveCrowdedDB(rules []*Rule, infos []ruleInfo, filed []uint8
 			p.fileNames(&p.user, r, r.userNames(), i)
 		} else {
 			filed[i] = kIP
-			p.addIP(keyOf(r.ip, int(r.bits)), int32(i))
+			p.addIP(keyOf(r.addr(), int(r.bits)), int32(i))
 		}
 	}
 	return moved
@@ -345,7 +345,7 @@ func (p *partition) moveCrowdedUser(rules []*Rule, infos []ruleInfo, filed []uin
 		}
 		moved = true
 		filed[i] = kIP
-		p.addIP(keyOf(r.ip, int(r.bits)), int32(i))
+		p.addIP(keyOf(r.addr(), int(r.bits)), int32(i))
 	}
 	return moved
 }

@@ -122,7 +122,7 @@ func parseAddress(tl *tokLine, r *Rule, fields [][]token) ([][]token, *Error) {
 		return fields, nil
 	}
 	r.akind = AddrIP
-	r.ip = ip
+	r.setAddr(ip)
 	if hasBits {
 		n, ok := cidrBits(bits, ip.Is4())
 		if !ok {

@@ -244,20 +244,23 @@ type Rule struct {
 	// dbs (see dbNames). A column of @file names only may be shared with
 	// other rules of the load that name the same file.
 	dbs, users *name
-	ip         netip.Addr
-	opts       *AuthOptions
-	ext        *ruleExt
-	atext      span // the address token as written
-	line       int32
-	number     int32
-	ndb        uint32
-	nuser      uint32
-	typ        ConnType
-	method     Method
-	akind      AddrKind
-	bits       uint8 // prefix length of a contiguous mask; noBits when ext.mask holds the mask
-	warn       ruleWarning
-	never      bool
+	// ip is the address of an AddrIP rule: 16 bytes for IPv6, the first
+	// 4 for IPv4 (v4 set). Addresses have no zone.
+	ip     [16]byte
+	opts   *AuthOptions
+	ext    *ruleExt
+	atext  span // the address token as written
+	line   int32
+	number int32
+	ndb    uint32
+	nuser  uint32
+	typ    ConnType
+	method Method
+	akind  AddrKind
+	bits   uint8 // prefix length of a contiguous mask; noBits when ext.mask holds the mask
+	warn   ruleWarning
+	never  bool
+	v4     bool
 }
 
 // ruleFile is what the rules of one file share.
@@ -423,11 +426,30 @@ func (r *Rule) Address() Address {
 	a := Address{Kind: r.akind, Text: r.str(r.atext)}
 	switch r.akind {
 	case AddrIP:
-		a.IP, a.Mask = r.ip, r.mask()
+		a.IP, a.Mask = r.addr(), r.mask()
 	case AddrHostName:
 		a.Host = a.Text
 	}
 	return a
+}
+
+// addr returns the address of an AddrIP rule.
+func (r *Rule) addr() netip.Addr {
+	if r.v4 {
+		return netip.AddrFrom4([4]byte(r.ip[:4]))
+	}
+	return netip.AddrFrom16(r.ip)
+}
+
+// setAddr stores the address of an AddrIP rule (without a zone).
+func (r *Rule) setAddr(a netip.Addr) {
+	r.v4 = a.Is4()
+	if r.v4 {
+		b := a.As4()
+		copy(r.ip[:], b[:])
+		return
+	}
+	r.ip = a.As16()
 }
 
 // mask returns the mask of an AddrIP rule.
@@ -437,7 +459,7 @@ func (r *Rule) mask() netip.Addr {
 	}
 	var b [16]byte
 	n := 4
-	if r.ip.Is6() {
+	if !r.v4 {
 		n = 16
 	}
 	for i := 0; i < int(r.bits); i++ {
@@ -587,20 +609,20 @@ func (o *AuthOptions) hash(seed maphash.Seed) uint64 {
 // contains reports whether ip is inside the range of an AddrIP rule; false
 // across address families, as in PostgreSQL. The zone is ignored.
 func (r *Rule) contains(ip netip.Addr) bool {
-	if ip.Is4() != r.ip.Is4() {
+	if ip.Is4() != r.v4 {
 		return false
 	}
 	if r.bits == noBits {
-		return Address{Kind: AddrIP, IP: r.ip, Mask: r.ext.mask}.Contains(ip)
+		return Address{Kind: AddrIP, IP: r.addr(), Mask: r.ext.mask}.Contains(ip)
 	}
 	if ip.Is4() {
-		x, y := ip.As4(), r.ip.As4()
-		d := uint32(x[0]^y[0])<<24 | uint32(x[1]^y[1])<<16 | uint32(x[2]^y[2])<<8 | uint32(x[3]^y[3])
+		x := ip.As4()
+		d := binary.BigEndian.Uint32(x[:]) ^ binary.BigEndian.Uint32(r.ip[:4])
 		return d>>(32-uint(r.bits)) == 0
 	}
-	x, y := ip.As16(), r.ip.As16()
-	hi := binary.BigEndian.Uint64(x[:8]) ^ binary.BigEndian.Uint64(y[:8])
-	lo := binary.BigEndian.Uint64(x[8:]) ^ binary.BigEndian.Uint64(y[8:])
+	x := ip.As16()
+	hi := binary.BigEndian.Uint64(x[:8]) ^ binary.BigEndian.Uint64(r.ip[:8])
+	lo := binary.BigEndian.Uint64(x[8:]) ^ binary.BigEndian.Uint64(r.ip[8:])
 	switch b := uint(r.bits); {
 	case b == 0:
 		return true
