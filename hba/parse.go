@@ -306,7 +306,12 @@ func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, a *na
 	if !db {
 		base = int(r.ndb)
 	}
-	out, key, share := a.shared(toks, db)
+	var out []name
+	var key colKey
+	share := false
+	if len(toks) > 0 && toks[0].at < 0 {
+		out, key, share = a.shared(toks, db)
+	}
 	if out != nil {
 		// The names are shared; the regular expressions are the rule's.
 		for j := range out {
