@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"hash/maphash"
 	"slices"
 )
 
@@ -272,7 +273,7 @@ func (b *builder) add(tl *tokLine) {
 		}
 		slot := &b.ruleSlab[0]
 		if b.file == nil || b.file.name != tl.pos.Filename || !slices.Equal(b.file.inc, tl.inc) {
-			b.file = &ruleFile{name: tl.pos.Filename, inc: tl.inc}
+			b.file = &ruleFile{name: tl.pos.Filename, inc: tl.inc, strs: l.strTable()}
 		}
 		slot.file = b.file
 		slot.opts = b.scratch
@@ -330,17 +331,33 @@ func mainLine(tl *tokLine) int32 {
 
 // shareOptions returns a heap copy of *o. Rules written without options
 // have options that depend only on their method (and the parser), so
-// those share one value per method and load.
+// those share one value per method and load; rules with options share
+// one value per load when their options are equal.
 func (l *loader) shareOptions(m Method, o *AuthOptions) *AuthOptions {
 	if len(o.Raw) == 0 && int(m) < len(l.options) {
 		if s := l.options[m]; s != nil {
 			return s
 		}
 	}
+	var h uint64
+	if len(o.Raw) > 0 {
+		if l.optsByRaw == nil {
+			l.optsByRaw = map[uint64][]*AuthOptions{}
+			l.optsSeed = maphash.MakeSeed()
+		}
+		h = o.hash(l.optsSeed)
+		for _, s := range l.optsByRaw[h] {
+			if s.equal(o) {
+				return s
+			}
+		}
+	}
 	c := new(AuthOptions)
 	*c = *o
 	if len(o.Raw) == 0 && int(m) < len(l.options) {
 		l.options[m] = c
+	} else if len(o.Raw) > 0 {
+		l.optsByRaw[h] = append(l.optsByRaw[h], c)
 	}
 	return c
 }

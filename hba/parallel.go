@@ -492,13 +492,13 @@ func mergeChunks(p *Parser, l *loader, abs string, chunks []parChunk, seq *build
 	var file *ruleFile
 	for i, r := range f.Rules {
 		r.number = int32(i + 1)
-		if file == nil || file.name != r.file.name || !slices.Equal(file.inc, r.file.inc) {
-			file = &ruleFile{name: r.file.name, inc: r.file.inc}
+		// A chunk's rules keep their chunk's string table (their spans
+		// index it); the rules of one file and one table share a ruleFile.
+		if file == nil || file.name != r.file.name || file.strs != r.file.strs || !slices.Equal(file.inc, r.file.inc) {
+			file = &ruleFile{name: r.file.name, inc: r.file.inc, strs: r.file.strs}
 		}
 		r.file = file
-		if len(r.opts.Raw) == 0 {
-			r.opts = l.shareOptions(r.method, r.opts)
-		}
+		r.opts = l.shareOptions(r.method, r.opts)
 	}
 
 	if withLines {
