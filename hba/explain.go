@@ -291,7 +291,7 @@ func databaseMiss(r *Rule, user, db string, phys bool) string {
 			tokenList(toks)
 	}
 	var notes []string
-	for i, n := range r.names[:r.ndb] {
+	for i, n := range r.dbNames() {
 		switch n.kind {
 		case nameSameUser:
 			notes = appendOnce(notes, "sameuser needs the database to be named like the user "+quote(user))
@@ -303,7 +303,7 @@ func databaseMiss(r *Rule, user, db string, phys bool) string {
 			notes = append(notes, "the regular expression "+toks[i].Value+" does not match "+quote(db))
 		}
 	}
-	if len(toks) == 1 && len(notes) == 1 && r.names[0].kind != nameLiteral {
+	if len(toks) == 1 && len(notes) == 1 && r.dbNames()[0].kind != nameLiteral {
 		return notes[0]
 	}
 	why := "database " + quote(db) + " is not in " + tokenList(toks)
@@ -317,7 +317,7 @@ func databaseMiss(r *Rule, user, db string, phys bool) string {
 func userMiss(r *Rule, user string) string {
 	toks := r.Users()
 	var notes []string
-	for i, n := range r.names[r.ndb:] {
+	for i, n := range r.userNames() {
 		switch n.kind {
 		case nameRole:
 			notes = appendOnce(notes, "user "+user+" is not a member of role "+r.str(n.sp)[1:])

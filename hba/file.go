@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"hash/maphash"
 	"slices"
 )
 
@@ -93,7 +94,10 @@ func (p *Parser) ParseFile(name string) (*File, error) {
 // and file of an include_dir) and every 256 lines read; a read itself is
 // bounded (see [Limits]) and cannot block, since only regular files are
 // read. When ctx ends first, the *File is nil and the error an *Error,
-// placed where loading stopped, that matches ctx.Err() with errors.Is.
+// placed where loading stopped, that matches ctx.Err() with errors.Is. (A
+// large file is read in chunks at once, each checking the context at the
+// same 256-line marks: the place is then the first chunk in file order
+// that saw the context end.)
 func (p *Parser) ParseFileContext(ctx context.Context, name string) (*File, error) {
 	abs := p.absPath(name)
 	l := p.newLoader(ctx)
@@ -170,87 +174,190 @@ func (l *loader) tokenizeMain(abs string, data []byte) []*tokLine {
 }
 
 // parseMain parses a main file. Without withLines the File has no Lines
-// (Load and LoadBytes, which keep only the rules, do not need them).
+// (Load and LoadBytes, which keep only the rules, do not need them). A
+// large main file is read in parallel chunks when it can be (parallel.go),
+// with the same result as reading it in one pass.
 func (p *Parser) parseMain(l *loader, abs string, data []byte, withLines bool) *File {
-	// Each line becomes a Line (and a Rule) as soon as it is read, so that
-	// the tokenizer's buffers are reused. Lines and rules come from slabs
-	// sized by the main file's line count (more slabs for included files).
-	est := bytes.Count(data, []byte{'\n'}) + 1
-	f := &File{Path: abs, Rules: make([]*Rule, 0, est), dialect: p.dialect()}
-	if withLines {
-		f.Lines = make([]*Line, 0, est)
-		l.comments = &f.Comments
-	}
-	var lineSlab []Line
-	var ruleSlab []Rule
-	scratch := new(AuthOptions) // parseAuth's storage until shareOptions
-	var names nameArena
-	var file *ruleFile
-	var lines []*tokLine
-	l.mainOut = &lines
-	l.sink = func(tl *tokLine) {
-		err := tl.err
-		var r *Rule
-		if err == nil {
-			if len(ruleSlab) == 0 {
-				ruleSlab = make([]Rule, max(est, 64))
-			}
-			if file == nil || file.name != tl.pos.Filename || !slices.Equal(file.inc, tl.inc) {
-				file = &ruleFile{name: tl.pos.Filename, inc: tl.inc}
-			}
-			ruleSlab[0].file = file
-			ruleSlab[0].opts = scratch
-			if r, err = p.parseRule(l.ctx, tl, &ruleSlab[0], &names); err != nil {
-				ruleSlab[0] = Rule{} // the slot is used by the next rule
-				if l.ctx.Err() != nil {
-					// A RADIUS lookup failed because the load's context
-					// ended: the load stops, it does not fail the line.
-					l.checkContext(tl.pos)
-				}
-			} else {
-				ruleSlab = ruleSlab[1:]
-				r.opts = l.shareOptions(r.method, r.opts)
-				r.number = int32(len(f.Rules) + 1)
-				f.Rules = append(f.Rules, r)
-			}
-		}
-		if err != nil {
-			err = l.lineError(tl.pos, err)
-			f.Errors = append(f.Errors, err)
-		}
-		if withLines {
-			if len(lineSlab) == 0 {
-				lineSlab = make([]Line, max(est, 64))
-			}
-			ln := &lineSlab[0]
-			lineSlab = lineSlab[1:]
-			*ln = Line{Pos: tl.pos, IncludedFrom: tl.inc, Raw: tl.raw, Rule: r, Err: err}
-			f.Lines = append(f.Lines, ln)
-		}
-		est = 256 // later slabs are for included files
-	}
 	if l.files == 0 {
 		// Data the caller gave (ParseBytes); readMain counted its own.
 		l.readBytes += int64(len(data))
 	}
+	if f := p.parseParallel(l, abs, data, withLines); f != nil {
+		return f
+	}
+	return p.parseSeq(l, abs, data, withLines)
+}
+
+// parseSeq parses a main file in one pass, its bytes already counted.
+func (p *Parser) parseSeq(l *loader, abs string, data []byte, withLines bool) *File {
+	// Each line becomes a Line (and a Rule) as soon as it is read, so that
+	// the tokenizer's buffers are reused. Lines and rules come from slabs
+	// sized by the main file's line count (more slabs for included files).
+	est := bytes.Count(data, []byte{'\n'}) + 1
+	f := &File{Path: abs, dialect: p.dialect()}
+	b := newBuilder(p, l, est, withLines)
+	if withLines {
+		l.comments = &f.Comments
+	}
+	var lines []*tokLine
+	l.mainOut = &lines
+	l.sink = b.add
 	l.tokenize(abs, data, 0, nil, &lines)
+	f.Rules, f.Lines, f.Errors = b.rules, b.lines, b.errs
 	l.finish(&f.Errors)
 	return f
 }
 
+// builder turns each scanned line into a Line and a Rule as soon as it is
+// read (the loader's sink). In a parallel load, each chunk has its own,
+// and the first error stops it (the load is then read again in one pass).
+type builder struct {
+	p         *Parser
+	l         *loader
+	withLines bool
+	est       int // the size of the next slab
+	lineSlab  []Line
+	ruleSlab  []Rule
+	scratch   *AuthOptions // parseAuth's storage until shareOptions
+	names     nameArena
+	file      *ruleFile
+
+	rules []*Rule
+	lines []*Line
+	errs  ErrorList
+
+	// Set in parallel loads only (parallel.go).
+	par      bool    // stop at the first error, setting failed
+	failed   bool    // a line failed
+	lineBase int     // added to the line number of every line
+	keys     bool    // record ruleKey and lineKey
+	ruleKey  []int32 // the main-file line each rule was read for
+	lineKey  []int32 // the same for lines
+	// sentinels are the lines that only mark a place in the comments
+	// (the main file's lines, ascending); cuts receives the number of
+	// comments read when each was reached.
+	progress      func(line int) // called after each line of the main file
+	sentinels     []int
+	sentinelLines []int // all of them, for the merge
+	cuts          []int
+}
+
+func newBuilder(p *Parser, l *loader, est int, withLines bool) *builder {
+	b := &builder{p: p, l: l, withLines: withLines, est: est, scratch: new(AuthOptions)}
+	b.rules = make([]*Rule, 0, est)
+	if withLines {
+		b.lines = make([]*Line, 0, est)
+	}
+	return b
+}
+
+// add is the loader's sink: it builds tl's Line and Rule.
+func (b *builder) add(tl *tokLine) {
+	l := b.l
+	if len(b.sentinels) > 0 && tl.inc == nil && tl.pos.Line == b.sentinels[0] {
+		n := 0
+		if l.comments != nil {
+			n = len(*l.comments)
+		}
+		b.cuts = append(b.cuts, n)
+		b.sentinels = b.sentinels[1:]
+		b.progress(tl.pos.Line)
+		return
+	}
+	tl.pos.Line += b.lineBase
+	err := tl.err
+	var r *Rule
+	if err == nil {
+		if len(b.ruleSlab) == 0 {
+			b.ruleSlab = make([]Rule, max(b.est, 64))
+		}
+		slot := &b.ruleSlab[0]
+		if b.file == nil || b.file.name != tl.pos.Filename || !slices.Equal(b.file.inc, tl.inc) {
+			b.file = &ruleFile{name: tl.pos.Filename, inc: tl.inc, strs: l.strTable()}
+		}
+		slot.file = b.file
+		slot.opts = b.scratch
+		if r, err = b.p.parseRule(l.ctx, tl, slot, &b.names); err != nil {
+			*slot = Rule{} // the slot is used by the next rule
+			if l.ctx.Err() != nil {
+				// A RADIUS lookup failed because the load's context
+				// ended: the load stops, it does not fail the line.
+				l.checkContext(tl.pos)
+			}
+		} else {
+			b.ruleSlab = b.ruleSlab[1:]
+			r.opts = l.shareOptions(r.method, r.opts)
+			r.number = int32(len(b.rules) + 1)
+			b.rules = append(b.rules, r)
+			if b.keys {
+				b.ruleKey = append(b.ruleKey, mainLine(tl))
+			}
+		}
+	}
+	if err != nil {
+		if b.par {
+			b.failed, l.halted = true, true
+			return
+		}
+		err = l.lineError(tl.pos, err)
+		b.errs = append(b.errs, err)
+	}
+	if b.withLines {
+		if len(b.lineSlab) == 0 {
+			b.lineSlab = make([]Line, max(b.est, 64))
+		}
+		ln := &b.lineSlab[0]
+		b.lineSlab = b.lineSlab[1:]
+		*ln = Line{Pos: tl.pos, IncludedFrom: tl.inc, Raw: tl.raw, Rule: r, Err: err}
+		b.lines = append(b.lines, ln)
+		if b.keys {
+			b.lineKey = append(b.lineKey, mainLine(tl))
+		}
+	}
+	b.est = 256 // later slabs are for included files
+	if b.progress != nil && tl.inc == nil {
+		b.progress(tl.pos.Line)
+	}
+}
+
+// mainLine is the line of the main file that tl was read for: its own, or
+// that of the include directive it came through.
+func mainLine(tl *tokLine) int32 {
+	if n := len(tl.inc); n > 0 {
+		return int32(tl.inc[n-1].Line)
+	}
+	return int32(tl.pos.Line)
+}
+
 // shareOptions returns a heap copy of *o. Rules written without options
 // have options that depend only on their method (and the parser), so
-// those share one value per method and load.
+// those share one value per method and load; rules with options share
+// one value per load when their options are equal.
 func (l *loader) shareOptions(m Method, o *AuthOptions) *AuthOptions {
 	if len(o.Raw) == 0 && int(m) < len(l.options) {
 		if s := l.options[m]; s != nil {
 			return s
 		}
 	}
+	var h uint64
+	if len(o.Raw) > 0 {
+		if l.optsByRaw == nil {
+			l.optsByRaw = map[uint64][]*AuthOptions{}
+			l.optsSeed = maphash.MakeSeed()
+		}
+		h = o.hash(l.optsSeed)
+		for _, s := range l.optsByRaw[h] {
+			if s.equal(o) {
+				return s
+			}
+		}
+	}
 	c := new(AuthOptions)
 	*c = *o
 	if len(o.Raw) == 0 && int(m) < len(l.options) {
 		l.options[m] = c
+	} else if len(o.Raw) > 0 {
+		l.optsByRaw[h] = append(l.optsByRaw[h], c)
 	}
 	return c
 }

@@ -5,6 +5,7 @@ package hba
 
 import (
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -44,7 +45,7 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer string, ref token, 
 		tl.err = &Error{Pos: at, Msg: `could not open file "` + full + `": maximum nesting depth exceeded`, Err: ErrIncludeDepth}
 		return toks
 	}
-	data, err := l.readFile(full)
+	data, err := l.readCached(full)
 	if err != nil {
 		var re *readError
 		if errors.As(err, &re) {
@@ -65,40 +66,198 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer string, ref token, 
 			return toks
 		}
 	}
+	return l.expansion(full, data, depth).apply(l, tl, toks, at, ref, full)
+}
+
+// atExpansion is what the lines of one @file give the line that names it:
+// the tokens of its lines up to the first line that failed, that line's
+// error, and what tokenizing the file spent of the load's budgets.
+type atExpansion struct {
+	toks  []token // every field's tokens, in order
+	flens []int32 // the length of each field in toks
+	err   *Error  // the first failed line's error, as placed in the file
+	// What tokenizing the file added to loader.lines, .tokens and
+	// .expanded (nested @files included).
+	lines, tokens, expanded int
+	comments                []Comment // the comments read, when kept
+	scanned                 bool      // a line was scanned (loader.comment reset)
+}
+
+// atKey names one tokenization of an @file: its resolved path as
+// PostgreSQL opens it, and the nesting depth it is read at (which decides
+// whether an @file it names is refused for depth).
+type atKey struct {
+	path  string
+	depth int
+}
+
+// atCache is what one load has read of @files and included files, so that
+// a file named many times is read and tokenized once. Within a load a file
+// is assumed to keep its bytes: PostgreSQL reads it again for every
+// reference, and the cache gives what such a read would give.
+type atCache struct {
+	files map[string]cachedFile
+	exps  map[atKey]*atExpansion
+	// strs holds the strings of @file tokens (see token.at), shared by
+	// every rule that names the file.
+	strs *strTable
+}
+
+// cachedFile is the result of reading one path: its bytes, or the error
+// the read gave (never a limit or context error, which end the load).
+type cachedFile struct {
+	data []byte
+	err  error
+}
+
+// noFileCache turns the cache off (tests compare loads with and without it).
+var noFileCache = false
+
+// readCached is readFile for @files and included files: the first read of
+// a path counts against MaxFiles and MaxBytes; a later one gives the same
+// bytes, or the same error, and counts nothing. The context is checked
+// every time, as before a read.
+func (l *loader) readCached(full string) ([]byte, error) {
+	if noFileCache {
+		return l.readFile(full)
+	}
+	c := l.cache()
+	if f, ok := c.files[full]; ok {
+		if err := l.checkContext(Position{Filename: full}); err != nil {
+			return nil, err
+		}
+		return f.data, f.err
+	}
+	data, err := l.readFile(full)
+	if err != nil && (l.halted || errors.Is(err, ErrLimit)) {
+		return data, err
+	}
+	c.files[full] = cachedFile{data, err}
+	return data, err
+}
+
+func (l *loader) cache() *atCache {
+	if l.at == nil {
+		l.at = &atCache{files: map[string]cachedFile{}, exps: map[atKey]*atExpansion{}, strs: l.strTable()}
+	}
+	return l.at
+}
+
+// expansion returns the expansion of the @file full read at depth, from
+// the cache when its budgets still fit: replaying it then spends what
+// tokenizing the file again would. Otherwise the file is tokenized again,
+// from the bytes read, so that a limit is reached exactly where a re-read
+// would reach it.
+func (l *loader) expansion(full string, data []byte, depth int) *atExpansion {
+	if noFileCache {
+		return l.tokenizeAt(full, data, depth)
+	}
+	c := l.cache()
+	k := atKey{full, depth}
+	if e := c.exps[k]; e != nil {
+		if !l.halted && l.lines+e.lines <= l.lim.MaxLines && l.tokens+e.tokens <= l.lim.MaxTokens &&
+			l.expanded+e.expanded <= l.lim.MaxExpandedTokens {
+			l.lines += e.lines
+			l.tokens += e.tokens
+			l.expanded += e.expanded
+			if l.comments != nil {
+				*l.comments = append(*l.comments, e.comments...)
+			}
+			if e.scanned {
+				l.comment = 0
+			}
+			return e
+		}
+		return l.tokenizeAt(full, data, depth)
+	}
+	e := l.tokenizeAt(full, data, depth)
+	if !l.halted {
+		c.exps[k] = e
+		// The tokens' strings go to the load's table once, and the
+		// rules that name the file share them.
+		for i := range e.toks {
+			if n := len(c.strs.s); e.toks[i].at >= 0 && n < maxStrIndex {
+				c.strs.s = append(c.strs.s, e.toks[i].s)
+				e.toks[i].at = -int32(n + 1)
+			}
+		}
+	}
+	return e
+}
+
+// tokenizeAt tokenizes the @file full at depth and records its expansion.
+func (l *loader) tokenizeAt(full string, data []byte, depth int) *atExpansion {
+	e := &atExpansion{}
+	lines0, tokens0, expanded0 := l.lines, l.tokens, l.expanded
+	ncom := 0
+	if l.comments != nil {
+		ncom = len(*l.comments)
+	}
 	var lines []*tokLine
+	// scanFields resets loader.comment: -1 tells whether a line was
+	// scanned.
+	saved := l.comment
+	l.comment = -1
 	l.tokenize(full, data, depth, nil, &lines)
+	e.scanned = l.comment != -1
+	if !e.scanned {
+		l.comment = saved
+	}
+	e.lines, e.tokens, e.expanded = l.lines-lines0, l.tokens-tokens0, l.expanded-expanded0
+	if l.comments != nil && len(*l.comments) > ncom {
+		e.comments = slices.Clone((*l.comments)[ncom:])
+	}
 	for _, il := range lines {
 		if il.err != nil {
-			e := *il.err
-			e.Pos = at
-			tl.err = &e
+			e.err = il.err
 			break
 		}
 		for _, f := range il.fields {
-			l.tokens += len(f)
-			l.expanded += len(f)
-			if l.expanded > l.lim.MaxExpandedTokens {
-				tl.err = &Error{Pos: at, Msg: `could not open file "` + full + `": pghba limit of ` + itoa(l.lim.MaxExpandedTokens) + ` expanded tokens exceeded`, Err: ErrLimit}
-				l.halt(tl.err)
-				return toks
-			}
-			if l.tokens > l.lim.MaxTokens {
-				tl.err = l.limitErr(at, "tokens per load", l.lim.MaxTokens)
-				return toks
-			}
-			tl.ntok += len(f)
-			if tl.ntok > l.lim.MaxLineTokens {
-				tl.err = l.limitErr(at, "tokens in one line", l.lim.MaxLineTokens)
-				return toks
-			}
-			n := len(toks)
-			toks = growTokens(toks, len(f))
-			toks = append(toks, f...)
-			for i := n; i < len(toks); i++ {
-				toks[i].at = 0 // not in the referencing line
-				toks[i].col, toks[i].end = ref.col, ref.end
-			}
+			e.toks = append(e.toks, f...)
+			e.flens = append(e.flens, int32(len(f)))
 		}
+	}
+	return e
+}
+
+// apply appends the expansion to the tokens of the field being read, from
+// the place of the @file token ref, spending the budgets of the copied
+// tokens field by field.
+func (e *atExpansion) apply(l *loader, tl *tokLine, toks []token, at Position, ref token, full string) []token {
+	off := 0
+	for _, n := range e.flens {
+		f := e.toks[off : off+int(n)]
+		off += int(n)
+		l.tokens += len(f)
+		l.expanded += len(f)
+		if l.expanded > l.lim.MaxExpandedTokens {
+			tl.err = &Error{Pos: at, Msg: `could not open file "` + full + `": pghba limit of ` + itoa(l.lim.MaxExpandedTokens) + ` expanded tokens exceeded`, Err: ErrLimit}
+			l.halt(tl.err)
+			return toks
+		}
+		if l.tokens > l.lim.MaxTokens {
+			tl.err = l.limitErr(at, "tokens per load", l.lim.MaxTokens)
+			return toks
+		}
+		tl.ntok += len(f)
+		if tl.ntok > l.lim.MaxLineTokens {
+			tl.err = l.limitErr(at, "tokens in one line", l.lim.MaxLineTokens)
+			return toks
+		}
+		k := len(toks)
+		toks = growTokens(toks, len(f))
+		toks = append(toks, f...)
+		for i := k; i < len(toks); i++ {
+			if toks[i].at > 0 {
+				toks[i].at = 0 // not in the referencing line
+			}
+			toks[i].col, toks[i].end = ref.col, ref.end
+		}
+	}
+	if e.err != nil {
+		x := *e.err
+		x.Pos = at
+		tl.err = &x
 	}
 	return toks
 }
@@ -187,7 +346,7 @@ func (l *loader) includeFile(outer, name string, depth int, missingOK bool, inc 
 		}
 		return `could not open file "` + full + `": maximum nesting depth exceeded`, ErrIncludeDepth
 	}
-	data, err := l.readFile(full)
+	data, err := l.readCached(full)
 	if err != nil {
 		var re *readError
 		if !errors.As(err, &re) {

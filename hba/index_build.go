@@ -27,7 +27,7 @@ func classify(r *Rule) ruleInfo {
 	ri.pure = true
 	ri.dbKey = true
 	dbSourceFree := true
-	for i, n := range r.names[:r.ndb] {
+	for i, n := range r.dbNames() {
 		switch n.kind {
 		case nameLiteral:
 		case nameSameRole:
@@ -45,7 +45,7 @@ func classify(r *Rule) ruleInfo {
 		}
 	}
 	ri.userKey = dbSourceFree
-	for i, n := range r.names[r.ndb:] {
+	for i, n := range r.userNames() {
 		switch n.kind {
 		case nameLiteral:
 		case nameRole:
@@ -68,7 +68,7 @@ func classify(r *Rule) ruleInfo {
 	case AddrAll:
 		ri.in4, ri.in6 = true, true
 	case AddrIP:
-		ri.in4, ri.in6 = r.ip.Is4(), !r.ip.Is4()
+		ri.in4, ri.in6 = r.v4, !r.v4
 		if r.bits != noBits {
 			ri.ipKey = true // the prefix r.ip/r.bits
 		}
@@ -277,8 +277,8 @@ func (p *partition) buildSmall(rules []*Rule, infos []ruleInfo, m []int32, ipv4 
 	p.pre4 = make([]pre4, len(p.all))
 	for k, i := range p.all {
 		r := rules[i]
-		if r.akind == AddrIP && r.ip.Is4() {
-			ip, m := r.ip.As4(), r.mask().As4()
+		if r.akind == AddrIP && r.v4 {
+			ip, m := r.addr().As4(), r.mask().As4()
 			mask := binary.BigEndian.Uint32(m[:])
 			p.pre4[k] = pre4{net: binary.BigEndian.Uint32(ip[:]) & mask, mask: mask}
 		}
@@ -301,7 +301,7 @@ func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, m []int32, filed
 			nDB += int(r.ndb)
 		case ri.userKey:
 			filed[i] = kUser
-			nUser += len(r.names) - int(r.ndb)
+			nUser += int(r.nuser)
 		case ri.ipKey:
 			filed[i] = kIP
 			nIP++
@@ -315,7 +315,7 @@ func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, m []int32, filed
 		b := newTableBuilder(nDBImp)
 		for _, i := range m {
 			if r, ri := rules[i], &infos[i]; ri.dbKey && !ri.pure {
-				p.fileNames(b, r, r.names[:r.ndb], i)
+				p.fileNames(b, r, r.dbNames(), i)
 			}
 		}
 		p.dbImp, _ = b.finish()
@@ -343,7 +343,7 @@ func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, m []int32, filed
 		for _, i := range m {
 			if filed[i] == kIP {
 				r := rules[i]
-				b.add(p.ipHash(keyOf(r.ip, int(r.bits))), i)
+				b.add(p.ipHash(keyOf(r.addr(), int(r.bits))), i)
 				ipLens[r.bits] = true
 			}
 		}
@@ -365,9 +365,9 @@ func (p *partition) fileNames(b *tableBuilder, r *Rule, names []name, i int32) {
 func (p *partition) fileAll(rules []*Rule, m []int32, filed []uint8, k uint8, n int) (table, int) {
 	names := func(r *Rule) []name {
 		if k == kDB {
-			return r.names[:r.ndb]
+			return r.dbNames()
 		}
-		return r.names[r.ndb:]
+		return r.userNames()
 	}
 	if n < 0 {
 		n = 0
@@ -406,7 +406,7 @@ func (p *partition) moveCrowdedDB(rules []*Rule, infos []ruleInfo, m []int32, fi
 	moved := false
 	for _, i := range m {
 		r, ri := rules[i], &infos[i]
-		if filed[i] != kDB || !ri.pure || !(ri.userKey || ri.ipKey) || !p.crowded(&p.db, r, r.names[:r.ndb]) {
+		if filed[i] != kDB || !ri.pure || !(ri.userKey || ri.ipKey) || !p.crowded(&p.db, r, r.dbNames()) {
 			continue
 		}
 		moved = true
@@ -424,7 +424,7 @@ func (p *partition) moveCrowdedDB(rules []*Rule, infos []ruleInfo, m []int32, fi
 func (p *partition) moveCrowdedUser(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8) bool {
 	moved := false
 	for _, i := range m {
-		if r := rules[i]; filed[i] == kUser && infos[i].ipKey && p.crowded(&p.user, r, r.names[r.ndb:]) {
+		if r := rules[i]; filed[i] == kUser && infos[i].ipKey && p.crowded(&p.user, r, r.userNames()) {
 			filed[i] = kIP
 			moved = true
 		}

@@ -91,19 +91,26 @@ func (l *loader) finish(errs *ErrorList) {
 // multi-tenant file of 69 MB, 6 tokens a rule) with room to spare.
 type Limits struct {
 	// MaxBytes bounds the bytes read from files per load, the main file
-	// included, counted every time a file is read (an @file named twice
-	// counts twice). A file larger than what remains is refused from its
+	// included. An @file or included file is read once per load however
+	// often it is named (a path, as PostgreSQL resolves it, gives the same
+	// bytes for the whole load), so its bytes count once. A file larger than what remains is refused from its
 	// size, before it is read; a file whose size is not known is read at
 	// most one byte past the remainder. Data given to ParseBytes or
 	// LoadBytes counts too. Default 512 MiB.
 	MaxBytes int64
 	// MaxFiles bounds the files and directories opened per load: the main
-	// file, every @file reference, every include and every include_dir
-	// directory and file; an include or @file refused for its nesting
-	// depth counts too, though nothing is opened. Default 16,384.
+	// file, every distinct @file and included file (a path named again is
+	// not opened again, and its failure to open is given again without
+	// counting), every include_dir directory; an include or @file refused
+	// for its nesting depth counts too, though nothing is opened.
+	// Default 16,384.
 	MaxFiles int
 	// MaxLines bounds the non-empty logical lines read per load, in every
-	// file (lines of @files and included files count). Default 4,194,304.
+	// file (lines of @files and included files count, an @file's every
+	// time it is named: its lines are tokenized once per load, but this
+	// budget, and the three token budgets below, count each expansion as
+	// if the file were read again, since they bound the work and memory
+	// of the expansions). Default 4,194,304.
 	MaxLines int
 	// MaxTokens bounds the tokens read per load, in every file, plus the
 	// tokens @file expansion copies into the lines that name the files.

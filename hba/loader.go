@@ -5,6 +5,7 @@ package hba
 
 import (
 	"context"
+	"hash/maphash"
 )
 
 // loader holds the state of one load.
@@ -40,6 +41,14 @@ type loader struct {
 	// options are the shared options of rules without option tokens, by
 	// method (see shareOptions).
 	options [len(methodNames)]*AuthOptions
+	// optsByRaw are the options of rules with option tokens, by the hash
+	// of their tokens, so that equal options are shared too.
+	optsByRaw map[uint64][]*AuthOptions
+	optsSeed  maphash.Seed
+	// at caches the @files and included files read (include.go); strs
+	// holds the rules' strings that are not in their lines (rule.go).
+	at   *atCache
+	strs *strTable
 	// Chunks the tokenizer carves its short-lived values from, so that a
 	// large file costs a few large allocations instead of several small
 	// ones per line.

@@ -452,7 +452,7 @@ func (st *matchState) failHost(r *Rule, how hostFailure, err error, forward []ne
 // evaluated stops the test unresolved (ReasonRegexTooComplex): the server
 // would have gone on matching it, and its answer is not known.
 func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolved bool) {
-	dbs := r.names[:r.ndb]
+	dbs := r.dbNames()
 	if phys {
 		for i := range dbs {
 			if dbs[i].kind == nameReplication {
@@ -492,8 +492,9 @@ func (r *Rule) matchDB(phys bool, user, db string, st *matchState) (ok, unresolv
 // matchUser is the user test. st is needed only by +role and by a regular
 // expression that may fail, as for matchDB.
 func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
-	for i := int(r.ndb); i < len(r.names); i++ {
-		m := &r.names[i]
+	us := r.userNames()
+	for j := range us {
+		m := &us[j]
 		switch m.kind {
 		case nameLiteral:
 			if m.is(r, user) {
@@ -507,7 +508,7 @@ func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
 				return ok, un
 			}
 		case nameRegex:
-			if ok, un := r.matchRegex(i, user, st); ok || un {
+			if ok, un := r.matchRegex(int(r.ndb)+j, user, st); ok || un {
 				return ok, un
 			}
 		}

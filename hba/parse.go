@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pghba/pghba/internal/cemu"
+	"github.com/pghba/pghba/internal/pgre"
 )
 
 // parseRule is PostgreSQL's parse_hba_line (hba.c): it checks the fields
@@ -53,28 +54,19 @@ func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameAre
 	if len(fields) == 0 {
 		return fail(tl.pos, "end-of-line before database specification", ErrMissingField)
 	}
-	// The database and user columns share one slice of names, from an
-	// arena.
-	nd, nu := len(fields[0]), 0
-	if len(fields) > 1 {
-		nu = len(fields[1])
-	}
-	names := a.take(nd + nu)
 	var e *Error
-	if names, e = p.compileNames(tl, r, fields[0], true, names); e != nil {
+	if e = p.compileNames(tl, r, fields[0], true, a); e != nil {
 		return nil, e
 	}
-	r.names, r.ndb = names, int32(nd)
 	fields = fields[1:]
 
 	// USER
 	if len(fields) == 0 {
 		return fail(tl.pos, "end-of-line before role specification", ErrMissingField)
 	}
-	if names, e = p.compileNames(tl, r, fields[0], false, names); e != nil {
+	if e = p.compileNames(tl, r, fields[0], false, a); e != nil {
 		return nil, e
 	}
-	r.names = names[:len(names):len(names)]
 	fields = fields[1:]
 
 	// ADDRESS
@@ -130,7 +122,7 @@ func parseAddress(tl *tokLine, r *Rule, fields [][]token) ([][]token, *Error) {
 		return fields, nil
 	}
 	r.akind = AddrIP
-	r.ip = ip
+	r.setAddr(ip)
 	if hasBits {
 		n, ok := cidrBits(bits, ip.Is4())
 		if !ok {
@@ -226,10 +218,31 @@ func (r *Rule) extra() *ruleExt {
 }
 
 // nameArena hands out the name slices of rules from shared chunks, so that
-// a large file does not cost an allocation per rule. A nil arena allocates
-// each time.
+// a large file does not cost an allocation per rule; keeps the columns
+// made only of @file names, so that rules naming the same file share them;
+// and keeps the /regex names compiled in the load, so that rules with the
+// same pattern share one compiled expression (a *pgre.Regexp is immutable
+// and safe for concurrent use). A nil arena allocates and compiles each
+// time.
 type nameArena struct {
 	names []name
+	cols  map[colKey][]name
+	res   map[string]compiledRegex
+}
+
+// colKey names a column whose tokens all sit in the load's string table
+// (token.at < 0): the table index of its first token, its length, and
+// whether it is the database column (which gives keywords other kinds).
+type colKey struct {
+	first int32
+	n     int
+	db    bool
+}
+
+// compiledRegex is the result of compiling one pattern.
+type compiledRegex struct {
+	re  *pgre.Regexp
+	err error
 }
 
 // take returns an empty slice with room for n names.
@@ -245,39 +258,127 @@ func (a *nameArena) take(n int) []name {
 	return m
 }
 
-// compileNames classifies the tokens of a database or user column,
-// appending to out; the regular expressions go to r's side record.
-func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, out []name) ([]name, *Error) {
-	regexOK := p.version() >= 16
-	for _, t := range toks {
-		m := name{sp: r.spanOf(t), kind: nameLiteral, quoted: t.quoted}
-		switch {
-		case regexOK && strings.HasPrefix(t.s, "/"):
-			re, err := p.compileRegex(t.s[1:])
-			if err != nil {
-				return nil, &Error{Pos: tl.tokPos(t), Msg: `invalid regular expression "` + t.s[1:] + `": ` + err.Error(), Err: ErrRegex}
-			}
-			m.kind = nameRegex
-			x := r.extra()
-			for len(x.res) < len(out) {
-				x.res = append(x.res, nil)
-			}
-			x.res = append(x.res, re)
-		case t.quoted:
-		case t.s == "all":
-			m.kind = nameAll
-		case db && t.s == "sameuser":
-			m.kind = nameSameUser
-		case db && (t.s == "samerole" || t.s == "samegroup"):
-			m.kind = nameSameRole
-		case db && t.s == "replication":
-			m.kind = nameReplication
-		case !db && strings.HasPrefix(t.s, "+"):
-			m.kind = nameRole
-		}
-		out = append(out, m)
+// regex compiles pattern for p, once per load.
+func (a *nameArena) regex(p *Parser, pattern string) (*pgre.Regexp, error) {
+	if a == nil {
+		return p.compileRegex(pattern)
 	}
-	return out, nil
+	if c, ok := a.res[pattern]; ok {
+		return c.re, c.err
+	}
+	re, err := p.compileRegex(pattern)
+	if a.res == nil {
+		a.res = map[string]compiledRegex{}
+	}
+	a.res[pattern] = compiledRegex{re, err}
+	return re, err
+}
+
+// shared returns the names made before for a column of exactly toks, all
+// of them in the load's string table, and the key to keep them under when
+// there are none yet (ok false when toks cannot be shared).
+func (a *nameArena) shared(toks []token, db bool) (ns []name, k colKey, ok bool) {
+	if a == nil || len(toks) == 0 {
+		return nil, k, false
+	}
+	for _, t := range toks {
+		if t.at >= 0 {
+			return nil, k, false
+		}
+	}
+	k = colKey{first: toks[0].at, n: len(toks), db: db}
+	ns = a.cols[k]
+	if ns == nil {
+		return nil, k, true
+	}
+	for j, t := range toks {
+		if ns[j].sp.off != uint32(-t.at-1) || ns[j].quoted != t.quoted {
+			return nil, k, false
+		}
+	}
+	return ns, k, true
+}
+
+// compileNames classifies the tokens of the database (db) or user column
+// and sets the column in r; the regular expressions go to r's side record.
+func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, a *nameArena) *Error {
+	base := 0
+	if !db {
+		base = int(r.ndb)
+	}
+	var out []name
+	var key colKey
+	share := false
+	if len(toks) > 0 && toks[0].at < 0 {
+		out, key, share = a.shared(toks, db)
+	}
+	if out != nil {
+		// The names are shared; the regular expressions are the rule's.
+		for j := range out {
+			if out[j].kind == nameRegex {
+				if e := p.ruleRegex(tl, r, toks[j], base+j, a); e != nil {
+					return e
+				}
+			}
+		}
+	} else {
+		out = a.take(len(toks))
+		regexOK := p.version() >= 16
+		for j, t := range toks {
+			m := name{sp: r.spanOf(t), kind: nameLiteral, quoted: t.quoted}
+			switch {
+			case regexOK && strings.HasPrefix(t.s, "/"):
+				if e := p.ruleRegex(tl, r, t, base+j, a); e != nil {
+					return e
+				}
+				m.kind = nameRegex
+			case t.quoted:
+			case t.s == "all":
+				m.kind = nameAll
+			case db && t.s == "sameuser":
+				m.kind = nameSameUser
+			case db && (t.s == "samerole" || t.s == "samegroup"):
+				m.kind = nameSameRole
+			case db && t.s == "replication":
+				m.kind = nameReplication
+			case !db && strings.HasPrefix(t.s, "+"):
+				m.kind = nameRole
+			}
+			out = append(out, m)
+		}
+		out = out[:len(out):len(out)]
+		if share {
+			if a.cols == nil {
+				a.cols = map[colKey][]name{}
+			}
+			a.cols[key] = out
+		}
+	}
+	var first *name
+	if len(out) > 0 {
+		first = &out[0]
+	}
+	if db {
+		r.dbs, r.ndb = first, uint32(len(out))
+	} else {
+		r.users, r.nuser = first, uint32(len(out))
+	}
+	return nil
+}
+
+// ruleRegex compiles the /regex token t, name i of r (database names
+// first), into r's side record.
+func (p *Parser) ruleRegex(tl *tokLine, r *Rule, t token, i int, a *nameArena) *Error {
+	re, err := a.regex(p, t.s[1:])
+	if err != nil {
+		return &Error{Pos: tl.tokPos(t), Msg: `invalid regular expression "` + t.s[1:] + `": ` + err.Error(), Err: ErrRegex}
+	}
+	x := r.extra()
+	for len(x.res) < i {
+		x.res = append(x.res, nil)
+	}
+	x.res = append(x.res, re)
+	return nil
 }
 
 // cidrBits parses the bits after the slash as PostgreSQL's

@@ -5,8 +5,11 @@ package hba
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"net/netip"
+	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/pghba/pghba/internal/pgre"
 )
@@ -235,40 +238,66 @@ func itoa(n int) string {
 // (warnings, regular expressions, non-contiguous masks) sit in a side
 // record that most rules do not have.
 type Rule struct {
-	file   *ruleFile
-	raw    string
-	names  []name // the database column's names, then the user column's
-	ip     netip.Addr
+	file *ruleFile
+	raw  string
+	// The database and the user column: nuser names from users, ndb from
+	// dbs (see dbNames). A column of @file names only may be shared with
+	// other rules of the load that name the same file.
+	dbs, users *name
+	// ip is the address of an AddrIP rule: 16 bytes for IPv6, the first
+	// 4 for IPv4 (v4 set). Addresses have no zone.
+	ip     [16]byte
 	opts   *AuthOptions
 	ext    *ruleExt
 	atext  span // the address token as written
 	line   int32
 	number int32
-	ndb    int32 // names[:ndb] are the database column
+	ndb    uint32
+	nuser  uint32
 	typ    ConnType
 	method Method
 	akind  AddrKind
 	bits   uint8 // prefix length of a contiguous mask; noBits when ext.mask holds the mask
 	warn   ruleWarning
 	never  bool
+	v4     bool
 }
 
 // ruleFile is what the rules of one file share.
 type ruleFile struct {
 	name string
 	inc  []Position
+	strs *strTable // the load's strings that are not in a rule's line
 }
 
 // ruleExt holds the parts of a rule that few rules have.
 type ruleExt struct {
 	mask netip.Addr     // a mask that is not a prefix
-	res  []*pgre.Regexp // compiled /regex names, aligned with Rule.names
-	strs []string       // strings that are not substrings of the raw line
+	res  []*pgre.Regexp // compiled /regex names, aligned with dbNames() then userNames()
+}
+
+// strTable holds the strings of one load's rules that are not substrings
+// of their lines: de-quoted tokens, and the tokens of @files, each of which
+// is here once however many rules name the file. It only grows while the
+// load runs and is not changed after.
+type strTable struct{ s []string }
+
+// maxStrIndex bounds strTable: a span's offset and a token's at hold an
+// index into it.
+const maxStrIndex = 1<<31 - 2
+
+// strTable returns the load's string table.
+func (l *loader) strTable() *strTable {
+	if l.strs == nil {
+		l.strs = new(strTable)
+	}
+	return l.strs
 }
 
 // span is one string of a rule: bytes [off, off+n) of its raw line, or
-// ext.strs[off] when n is extSpan. Most tokens are substrings of the line,
-// so a rule does not keep a string header for each.
+// the string file.strs.s[off] when n is extSpan. Most tokens are
+// substrings of the line, so a rule does not keep a string header for
+// each.
 type span struct{ off, n uint32 }
 
 const extSpan = ^uint32(0)
@@ -276,20 +305,24 @@ const extSpan = ^uint32(0)
 // str returns the string of s.
 func (r *Rule) str(s span) string {
 	if s.n == extSpan {
-		return r.ext.strs[s.off]
+		return r.file.strs.s[s.off]
 	}
 	return r.raw[s.off : s.off+s.n]
 }
 
-// spanOf returns the span of token t, keeping a copy of the string when it
-// is not a substring of the line.
+// spanOf returns the span of token t: its place in the line, its string
+// in the load's table (an @file's token, there already), or a new entry
+// of the table.
 func (r *Rule) spanOf(t token) span {
-	if t.at > 0 {
+	switch {
+	case t.at > 0:
 		return span{off: uint32(t.at - 1), n: uint32(len(t.s))}
+	case t.at < 0:
+		return span{off: uint32(-t.at - 1), n: extSpan}
 	}
-	x := r.extra()
-	x.strs = append(x.strs, t.s)
-	return span{off: uint32(len(x.strs) - 1), n: extSpan}
+	tab := r.file.strs
+	tab.s = append(tab.s, t.s)
+	return span{off: uint32(len(tab.s) - 1), n: extSpan}
 }
 
 // noBits in Rule.bits means the mask is not contiguous.
@@ -305,7 +338,7 @@ type name struct {
 // is reports whether the name of rule r is s.
 func (n *name) is(r *Rule, s string) bool {
 	if n.sp.n == extSpan {
-		return r.ext.strs[n.sp.off] == s
+		return r.file.strs.s[n.sp.off] == s
 	}
 	return int(n.sp.n) == len(s) && r.raw[n.sp.off:n.sp.off+n.sp.n] == s
 }
@@ -350,10 +383,32 @@ func (r *Rule) Number() int { return int(r.number) }
 func (r *Rule) Type() ConnType { return r.typ }
 
 // Databases returns the database column's tokens after @file expansion.
-func (r *Rule) Databases() []Token { return r.tokens(r.names[:r.ndb]) }
+func (r *Rule) Databases() []Token { return r.tokens(r.dbNames()) }
 
 // Users returns the user column's tokens after @file expansion.
-func (r *Rule) Users() []Token { return r.tokens(r.names[r.ndb:]) }
+func (r *Rule) Users() []Token { return r.tokens(r.userNames()) }
+
+// dbNames returns the names of the database column. The slice is shared
+// and must not be modified.
+func (r *Rule) dbNames() []name {
+	if r.dbs == nil {
+		return nil
+	}
+	return (*[maxNames]name)(unsafe.Pointer(r.dbs))[:r.ndb:r.ndb]
+}
+
+// maxNames bounds the names of one column (MaxLineTokens cannot be set
+// higher in practice: a line holds all its tokens at once).
+const maxNames = 1 << 30
+
+// userNames returns the names of the user column, shared as dbNames. The
+// regular expression of userNames()[j] is regexp(ndb+j).
+func (r *Rule) userNames() []name {
+	if r.users == nil {
+		return nil
+	}
+	return (*[maxNames]name)(unsafe.Pointer(r.users))[:r.nuser:r.nuser]
+}
 
 func (r *Rule) tokens(ns []name) []Token {
 	t := make([]Token, len(ns))
@@ -371,11 +426,30 @@ func (r *Rule) Address() Address {
 	a := Address{Kind: r.akind, Text: r.str(r.atext)}
 	switch r.akind {
 	case AddrIP:
-		a.IP, a.Mask = r.ip, r.mask()
+		a.IP, a.Mask = r.addr(), r.mask()
 	case AddrHostName:
 		a.Host = a.Text
 	}
 	return a
+}
+
+// addr returns the address of an AddrIP rule.
+func (r *Rule) addr() netip.Addr {
+	if r.v4 {
+		return netip.AddrFrom4([4]byte(r.ip[:4]))
+	}
+	return netip.AddrFrom16(r.ip)
+}
+
+// setAddr stores the address of an AddrIP rule (without a zone).
+func (r *Rule) setAddr(a netip.Addr) {
+	r.v4 = a.Is4()
+	if r.v4 {
+		b := a.As4()
+		copy(r.ip[:], b[:])
+		return
+	}
+	r.ip = a.As16()
 }
 
 // mask returns the mask of an AddrIP rule.
@@ -385,7 +459,7 @@ func (r *Rule) mask() netip.Addr {
 	}
 	var b [16]byte
 	n := 4
-	if r.ip.Is6() {
+	if !r.v4 {
 		n = 16
 	}
 	for i := 0; i < int(r.bits); i++ {
@@ -403,9 +477,11 @@ func (r *Rule) Method() Method { return r.method }
 // Options returns the rule's validated options, never nil. The value is
 // shared and must not be modified, nor the slices in it: the rules of one
 // load that have the same method and no option tokens share one
-// *AuthOptions (a change would reach all of them and every Ruleset built
-// from that load, while it is in use by other goroutines); a rule with
-// option tokens has its own. Loads never share options with each other.
+// *AuthOptions, and so do the rules of one load whose options are equal
+// in every field (the same method and option tokens give that), so a
+// change would reach all of them and every Ruleset built from that load,
+// while it is in use by other goroutines. Loads never share options with
+// each other.
 // Copy the value (o := *r.Options()) to change it; the slice fields of a
 // copy still share their arrays. TestOptionsSharing shows the sharing.
 func (r *Rule) Options() *AuthOptions { return r.opts }
@@ -496,23 +572,57 @@ type AuthOptions struct {
 	view []string
 }
 
+// equal reports whether o and x hold the same options, field by field
+// (TestAuthOptionsEqual checks that every field is compared).
+func (o *AuthOptions) equal(x *AuthOptions) bool {
+	return slices.Equal(o.Raw, x.Raw) && slices.Equal(o.view, x.view) &&
+		o.Map == x.Map && o.IncludeRealm == x.IncludeRealm && o.KrbRealm == x.KrbRealm &&
+		o.CompatRealm == x.CompatRealm && o.UPNUsername == x.UPNUsername &&
+		o.ClientCert == x.ClientCert && o.ClientName == x.ClientName &&
+		o.PAMService == x.PAMService && o.PAMUseHostname == x.PAMUseHostname &&
+		o.LDAPServer == x.LDAPServer && o.LDAPPort == x.LDAPPort && o.LDAPScheme == x.LDAPScheme &&
+		o.LDAPTLS == x.LDAPTLS && o.LDAPPrefix == x.LDAPPrefix && o.LDAPSuffix == x.LDAPSuffix &&
+		o.LDAPBaseDN == x.LDAPBaseDN && o.LDAPBindDN == x.LDAPBindDN &&
+		o.LDAPBindPasswd == x.LDAPBindPasswd && o.LDAPSearchAttribute == x.LDAPSearchAttribute &&
+		o.LDAPSearchFilter == x.LDAPSearchFilter && o.LDAPScope == x.LDAPScope &&
+		slices.Equal(o.RADIUSServers, x.RADIUSServers) && slices.Equal(o.RADIUSSecrets, x.RADIUSSecrets) &&
+		slices.Equal(o.RADIUSIdentifiers, x.RADIUSIdentifiers) && slices.Equal(o.RADIUSPorts, x.RADIUSPorts) &&
+		o.RADIUSServersText == x.RADIUSServersText && o.RADIUSSecretsText == x.RADIUSSecretsText &&
+		o.RADIUSIdentifiersText == x.RADIUSIdentifiersText && o.RADIUSPortsText == x.RADIUSPortsText &&
+		o.Issuer == x.Issuer && o.Scope == x.Scope && o.Validator == x.Validator &&
+		o.DelegateIdentMapping == x.DelegateIdentMapping
+}
+
+// hash is a hash of the option tokens of o, for finding equal options.
+func (o *AuthOptions) hash(seed maphash.Seed) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	for _, t := range o.Raw {
+		h.WriteString(t.Name)
+		h.WriteByte(0)
+		h.WriteString(t.Value)
+		h.WriteByte(0)
+	}
+	return h.Sum64()
+}
+
 // contains reports whether ip is inside the range of an AddrIP rule; false
 // across address families, as in PostgreSQL. The zone is ignored.
 func (r *Rule) contains(ip netip.Addr) bool {
-	if ip.Is4() != r.ip.Is4() {
+	if ip.Is4() != r.v4 {
 		return false
 	}
 	if r.bits == noBits {
-		return Address{Kind: AddrIP, IP: r.ip, Mask: r.ext.mask}.Contains(ip)
+		return Address{Kind: AddrIP, IP: r.addr(), Mask: r.ext.mask}.Contains(ip)
 	}
 	if ip.Is4() {
-		x, y := ip.As4(), r.ip.As4()
-		d := uint32(x[0]^y[0])<<24 | uint32(x[1]^y[1])<<16 | uint32(x[2]^y[2])<<8 | uint32(x[3]^y[3])
+		x := ip.As4()
+		d := binary.BigEndian.Uint32(x[:]) ^ binary.BigEndian.Uint32(r.ip[:4])
 		return d>>(32-uint(r.bits)) == 0
 	}
-	x, y := ip.As16(), r.ip.As16()
-	hi := binary.BigEndian.Uint64(x[:8]) ^ binary.BigEndian.Uint64(y[:8])
-	lo := binary.BigEndian.Uint64(x[8:]) ^ binary.BigEndian.Uint64(y[8:])
+	x := ip.As16()
+	hi := binary.BigEndian.Uint64(x[:8]) ^ binary.BigEndian.Uint64(r.ip[:8])
+	lo := binary.BigEndian.Uint64(x[8:]) ^ binary.BigEndian.Uint64(r.ip[8:])
 	switch b := uint(r.bits); {
 	case b == 0:
 		return true
@@ -533,13 +643,13 @@ type nameMatcher struct {
 
 // matchers returns the database (db) or user column as nameMatchers.
 func (r *Rule) matchers(db bool) []nameMatcher {
-	lo, hi := 0, int(r.ndb)
+	ns, lo := r.dbNames(), 0
 	if !db {
-		lo, hi = hi, len(r.names)
+		ns, lo = r.userNames(), int(r.ndb)
 	}
-	out := make([]nameMatcher, 0, hi-lo)
-	for i := lo; i < hi; i++ {
-		n := r.names[i]
+	out := make([]nameMatcher, 0, len(ns))
+	for j, n := range ns {
+		i := lo + j
 		m := nameMatcher{kind: n.kind, s: r.str(n.sp)}
 		switch n.kind {
 		case nameRole:

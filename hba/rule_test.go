@@ -3,10 +3,12 @@ package hba
 import (
 	"context"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unsafe"
 )
 
 // TestRuleColumns checks what the compact rule gives back: tokens that are
@@ -78,9 +80,25 @@ local sameuser,"sameuser" all peer map=m
 	if rs[4].Method() != Peer || rs[4].Options().Map != "m" || !slices.Equal(rs[4].ViewOptions(), []string{"map=m"}) {
 		t.Errorf("options: %v %+v", rs[4].Method(), rs[4].Options())
 	}
-	// Only strings that are not in the line take room of their own.
-	if rs[3].ext != nil || rs[2].ext == nil || rs[0].ext == nil || len(rs[0].ext.strs) != 4 {
+	// Only strings that are not in the line take room of their own, in
+	// the load's table; only a mask that is not a prefix needs a side
+	// record.
+	if rs[3].ext != nil || rs[2].ext == nil || rs[0].ext != nil {
 		t.Errorf("side records: %+v, %+v, %+v", rs[3].ext, rs[2].ext, rs[0].ext)
+	}
+	for i, want := range []int{4, 2, 0, 0, 1} {
+		n := 0
+		for _, m := range append(rs[i].dbNames(), rs[i].userNames()...) {
+			if m.sp.n == extSpan {
+				n++
+			}
+		}
+		if n != want {
+			t.Errorf("rule %d: %d names outside the line, want %d", i, n, want)
+		}
+	}
+	if rs[0].file.strs != rs[4].file.strs || len(rs[0].file.strs.s) != 7 {
+		t.Errorf("the load's string table: %p %p %q", rs[0].file.strs, rs[4].file.strs, rs[0].file.strs.s)
 	}
 	if rs[0].Options() == rs[2].Options() {
 		t.Error("rules with different methods share options")
@@ -95,7 +113,8 @@ func TestOptionsSharing(t *testing.T) {
 		"host db all 10.0.0.0/8 md5\n" +
 		"local all all peer map=m\n" +
 		"local db all peer map=m\n" +
-		"host all all all trust\n"
+		"host all all all trust\n" +
+		"local db all peer map=n\n"
 	p := Parser{Version: 16}
 	a, err := p.LoadBytes("/x/pg_hba.conf", []byte(conf))
 	if err != nil {
@@ -112,8 +131,11 @@ func TestOptionsSharing(t *testing.T) {
 	if ra[0].Options() == ra[4].Options() {
 		t.Error("rules with different methods share options")
 	}
-	if ra[2].Options() == ra[3].Options() || ra[2].Options().Map != "m" {
-		t.Error("rules with option tokens share options")
+	if ra[2].Options() != ra[3].Options() || ra[2].Options().Map != "m" {
+		t.Error("rules with the same option tokens do not share options")
+	}
+	if ra[2].Options() == ra[5].Options() || ra[5].Options().Map != "n" {
+		t.Error("rules with different option tokens share options")
 	}
 	for i := range ra {
 		if ra[i].Options() == rb[i].Options() {
@@ -162,5 +184,51 @@ func TestRulesetNames(t *testing.T) {
 	var nilRS *Ruleset
 	if u, d := nilRS.Names(Conn{User: "a@", Database: "b"}); u != "a@" || d != "b" {
 		t.Errorf("nil Ruleset: %q %q", u, d)
+	}
+}
+
+// TestAuthOptionsEqual checks that equal, which decides whether two rules
+// share options, compares every field of AuthOptions.
+func TestAuthOptionsEqual(t *testing.T) {
+	base := AuthOptions{}
+	typ := reflect.TypeOf(base)
+	for i := 0; i < typ.NumField(); i++ {
+		x := base
+		f := reflect.ValueOf(&x).Elem().Field(i)
+		f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("x")
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Int:
+			f.SetInt(1)
+		case reflect.Uint8:
+			f.SetUint(1)
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+		default:
+			t.Fatalf("field %s: kind %v not covered by the test", typ.Field(i).Name, f.Kind())
+		}
+		if base.equal(&x) || x.equal(&base) {
+			t.Errorf("equal ignores field %s", typ.Field(i).Name)
+		}
+	}
+	if !base.equal(&AuthOptions{}) {
+		t.Error("zero options differ")
+	}
+}
+
+// TestRuleSize guards the size of Rule, which a Ruleset holds for every
+// rule of its file (BenchmarkLoad's B/rule): 104 bytes on 64-bit systems.
+func TestRuleSize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("sizes are for 64-bit systems")
+	}
+	if n := unsafe.Sizeof(Rule{}); n > 104 {
+		t.Errorf("Rule is %d bytes, more than 104", n)
+	}
+	if n := unsafe.Sizeof(name{}); n > 12 {
+		t.Errorf("name is %d bytes, more than 12", n)
 	}
 }
