@@ -72,14 +72,23 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 		}
 		start := lineNum
 		lineStart := pos
-		var n int
-		buf, n = l.readLogical(data, &pos, buf[:0])
-		lineNum += n
 		var raw string
-		if whole != "" && lineStart+len(buf) <= len(data) && bytes.Equal(data[lineStart:lineStart+len(buf)], buf) {
-			raw = whole[lineStart : lineStart+len(buf)]
+		if line, ok := l.readPlain(data, &pos); ok {
+			lineNum++
+			if whole != "" {
+				raw = whole[lineStart : lineStart+len(line)]
+			} else {
+				raw = string(line)
+			}
 		} else {
-			raw = string(buf)
+			var n int
+			buf, n = l.readLogical(data, &pos, buf[:0])
+			lineNum += n
+			if whole != "" && lineStart+len(buf) <= len(data) && bytes.Equal(data[lineStart:lineStart+len(buf)], buf) {
+				raw = whole[lineStart : lineStart+len(buf)]
+			} else {
+				raw = string(buf)
+			}
 		}
 		tl := l.newTokLine()
 		*tl = tokLine{pos: Position{Filename: file, Line: start}, inc: inc, raw: raw}
@@ -171,6 +180,36 @@ func (l *loader) lineErr(tl *tokLine, msg string, cat error) *Error {
 	return &Error{Pos: tl.pos, Msg: msg, Err: cat}
 }
 
+// readPlain is readLogical's fast path for the common physical line: one
+// with no NUL byte that does not end in a backslash (14+), or that fits
+// the fgets buffer (13). It returns the line, line ends removed, as a
+// subslice of data and moves *pos past it; ok is false, with *pos
+// unchanged, when the line needs readLogical.
+func (l *loader) readPlain(data []byte, pos *int) (line []byte, ok bool) {
+	rest := data[*pos:]
+	next := bytes.IndexByte(rest, '\n') + 1
+	if next == 0 {
+		next = len(rest)
+	}
+	if l.ver == 13 && next >= l.maxLine-1 {
+		// fgets may fill the buffer: the exact reader decides.
+		return nil, false
+	}
+	line = rest[:next]
+	if bytes.IndexByte(line, 0) >= 0 {
+		return nil, false
+	}
+	line = stripCRLF(line)
+	if l.ver != 13 && len(line) > 0 && line[len(line)-1] == '\\' {
+		return nil, false
+	}
+	if l.ver == 13 {
+		l.tooLong13 = false
+	}
+	*pos += next
+	return line, true
+}
+
 // readLogical appends the next logical line of data to buf, line ends
 // removed, and returns it with the number of physical lines it took. In 13
 // a logical line is what one fgets into PostgreSQL's MAX_LINE buffer
@@ -249,8 +288,16 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 // A comment ending the line is kept when the load keeps comments.
 func (l *loader) scanFields(tl *tokLine, file string, depth int) {
 	s := tl.raw
-	i := 0
 	l.comment = 0
+	if !l.scanPlain(tl, s) {
+		l.scanExact(tl, file, depth)
+	}
+}
+
+// scanExact is scanFields for any line: next_field_expand token by token.
+func (l *loader) scanExact(tl *tokLine, file string, depth int) {
+	s := tl.raw
+	i := 0
 	var buf [8][]token
 	fields := buf[:0]
 	for i < len(s) && tl.err == nil {
@@ -270,6 +317,98 @@ func (l *loader) scanFields(tl *tokLine, file string, depth int) {
 		}
 		l.comment = 0
 	}
+}
+
+// Byte classes of the plain-line scanner.
+const (
+	clPlain   = iota // a byte of a token
+	clBlank          // ' ', '\t', '\r': isBlank
+	clComma          // ','
+	clSpecial        // '"', '#', NUL: the exact scanner decides
+)
+
+var scanClass = [256]uint8{' ': clBlank, '\t': clBlank, '\r': clBlank, ',': clComma, '"': clSpecial, '#': clSpecial, 0: clSpecial}
+
+// scanPlain is scanFields for a line of plain tokens: no quote, no '#', no
+// @file and no token at the 13–15 length limit, within the token budgets.
+// It splits the line in one pass into the fields nextField would give,
+// each token a substring of the line, written straight into the loader's
+// chunks. It reports false, having changed nothing, for any other line.
+func (l *loader) scanPlain(tl *tokLine, s string) bool {
+	// A line of n bytes holds at most (n+1)/2 tokens and as many fields.
+	most := (len(s) + 1) / 2
+	if cap(l.tokChunk)-len(l.tokChunk) < most {
+		l.tokChunk = make([]token, 0, max(chunkLen*4, most))
+	}
+	if cap(l.fieldChunk)-len(l.fieldChunk) < most {
+		l.fieldChunk = make([][]token, 0, max(chunkLen*4, most))
+	}
+	toks := l.tokChunk[len(l.tokChunk):cap(l.tokChunk)]
+	fields := l.fieldChunk[len(l.fieldChunk):cap(l.fieldChunk)]
+	nt, nf := 0, 0
+	limit := len(s) + 1 // a token this long is at the length limit
+	if l.maxTok > 0 {
+		limit = l.maxTok - 1
+	}
+	i, n := 0, len(s)
+	for {
+		// Blanks and commas before a field's first token.
+		for ; i < n; i++ {
+			c := scanClass[s[i]]
+			if c == clPlain {
+				break
+			}
+			if c == clSpecial {
+				return false
+			}
+		}
+		if i == n {
+			break
+		}
+		first := nt
+		for {
+			j := i
+			for i < n && scanClass[s[i]] == clPlain {
+				i++
+			}
+			if i < n && scanClass[s[i]] == clSpecial || i-j >= limit || s[j] == '@' && i-j > 1 {
+				return false
+			}
+			toks[nt] = token{s: s[j:i], at: int32(j + 1), col: int32(j + 1), end: int32(i + 1)}
+			nt++
+			if i == n || s[i] != ',' {
+				break
+			}
+			// Blanks and commas after a comma: the field goes on.
+			for ; i < n; i++ {
+				c := scanClass[s[i]]
+				if c == clPlain {
+					break
+				}
+				if c == clSpecial {
+					return false
+				}
+			}
+			if i == n {
+				break
+			}
+		}
+		fields[nf] = toks[first:nt:nt]
+		nf++
+	}
+	if l.tokens+nt > l.lim.MaxTokens || tl.ntok+nt > l.lim.MaxLineTokens {
+		return false
+	}
+	l.tokens += nt
+	tl.ntok += nt
+	if nf == 0 {
+		tl.fields = nil
+		return true
+	}
+	l.tokChunk = l.tokChunk[:len(l.tokChunk)+nt]
+	l.fieldChunk = l.fieldChunk[:len(l.fieldChunk)+nf]
+	tl.fields = fields[:nf:nf]
+	return true
 }
 
 // nextField is next_field_expand: tokens joined by unquoted commas.
