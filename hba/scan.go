@@ -7,6 +7,7 @@ package hba
 
 import (
 	"bytes"
+	"math/bits"
 	"slices"
 )
 
@@ -368,9 +369,7 @@ func (l *loader) scanPlain(tl *tokLine, s string) bool {
 		first := nt
 		for {
 			j := i
-			for i < n && scanClass[s[i]] == clPlain {
-				i++
-			}
+			i = plainEnd(s, i)
 			if i < n && scanClass[s[i]] == clSpecial || i-j >= limit || s[j] == '@' && i-j > 1 {
 				return false
 			}
@@ -409,6 +408,28 @@ func (l *loader) scanPlain(tl *tokLine, s string) bool {
 	l.fieldChunk = l.fieldChunk[:len(l.fieldChunk)+nf]
 	tl.fields = fields[:nf:nf]
 	return true
+}
+
+// plainEnd returns the end of the run of clPlain bytes at s[i:]. Every
+// byte of another class is below ',' + 1, so it tests eight bytes at a time
+// for one below that (the first byte the test flags is exact: a borrow
+// runs only from a byte that is below) and finishes byte by byte.
+func plainEnd(s string, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i+8 <= len(s) {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		if m := (x - ones*(','+1)) &^ x & highs; m != 0 {
+			i += bits.TrailingZeros64(m) / 8
+			break
+		}
+		i += 8
+	}
+	for i < len(s) && scanClass[s[i]] == clPlain {
+		i++
+	}
+	return i
 }
 
 // nextField is next_field_expand: tokens joined by unquoted commas.

@@ -122,3 +122,27 @@ func TestReadPlainMatchesReadLogical(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainEnd(t *testing.T) {
+	// Every byte at every place of a word and of the tail, after plain
+	// bytes of both sides of ','.
+	for c := 0; c < 256; c++ {
+		for at := 0; at < 20; at++ {
+			b := []byte("abcdefghijklmnopqrstuvwxyz0123456789")
+			for k := range b[:at] {
+				b[k] = "+-.~\x80\xff"[k%6]
+			}
+			b[at] = byte(c)
+			s := string(b)
+			for i := 0; i <= at; i++ {
+				want := i
+				for want < len(s) && scanClass[s[want]] == clPlain {
+					want++
+				}
+				if got := plainEnd(s, i); got != want {
+					t.Fatalf("plainEnd(%q, %d) = %d, want %d", s, i, got, want)
+				}
+			}
+		}
+	}
+}
