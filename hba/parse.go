@@ -317,19 +317,25 @@ func numericHost(s string) (netip.Addr, bool) {
 func ipv4CIDR(s string) (ip netip.Addr, bits int, hasBits, ok bool) {
 	var a [4]byte
 	i := 0
-	for k := 0; k < 4; k++ {
+	for k := range a {
 		if k > 0 {
 			if i >= len(s) || s[i] != '.' {
 				return
 			}
 			i++
 		}
-		start, v := i, 0
-		for i < len(s) && i-start < 4 && s[i] >= '0' && s[i] <= '9' {
-			v = v*10 + int(s[i]-'0')
+		if i >= len(s) || s[i]-'0' > 9 {
+			return
+		}
+		v := uint(s[i] - '0')
+		i++
+		// A leading 0 is a part of its own (or octal: the next byte is
+		// then not a separator, and the exact path reads it).
+		for n := 1; v != 0 && n < 3 && i < len(s) && s[i]-'0' <= 9; n++ {
+			v = v*10 + uint(s[i]-'0')
 			i++
 		}
-		if n := i - start; n == 0 || n > 3 || v > 255 || n > 1 && s[start] == '0' {
+		if v > 255 {
 			return
 		}
 		a[k] = byte(v)
@@ -340,7 +346,7 @@ func ipv4CIDR(s string) (ip netip.Addr, bits int, hasBits, ok bool) {
 		}
 		i++
 		start := i
-		for i < len(s) && i-start < 4 && s[i] >= '0' && s[i] <= '9' {
+		for i < len(s) && i-start < 4 && s[i]-'0' <= 9 {
 			bits = bits*10 + int(s[i]-'0')
 			i++
 		}

@@ -66,6 +66,8 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 	if len(data) >= 64<<10 {
 		whole = string(data)
 	}
+	// Without a NUL byte in the file, no line needs the test for one.
+	noNUL := bytes.IndexByte(data, 0) < 0
 	for pos < len(data) && !l.halted {
 		l.ticks++
 		if l.ticks&255 == 0 && l.checkContext(Position{Filename: file, Line: lineNum}) != nil {
@@ -74,7 +76,7 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 		start := lineNum
 		lineStart := pos
 		var raw string
-		if line, ok := l.readPlain(data, &pos); ok {
+		if line, ok := l.readPlain(data, &pos, noNUL); ok {
 			lineNum++
 			if whole != "" {
 				raw = whole[lineStart : lineStart+len(line)]
@@ -92,7 +94,7 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 			}
 		}
 		tl := l.newTokLine()
-		*tl = tokLine{pos: Position{Filename: file, Line: start}, inc: inc, raw: raw}
+		tl.reset(file, start, inc, raw)
 		if l.ver == 13 && l.maxLine > 0 && l.tooLong13 {
 			l.tooLong13 = false
 			tl.err = l.lineErr(tl, "authentication file line too long", ErrSyntax)
@@ -133,6 +135,22 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 		}
 		*out = append(*out, tl)
 	}
+}
+
+// reset makes tl the line tokLine{pos: Position{Filename: file, Line:
+// line}, inc: inc, raw: raw}, field by field: a reused tokLine is on the
+// heap, where storing a whole struct costs a bulk write barrier while the
+// collector runs. TestTokLineReset keeps it in step with the struct.
+func (tl *tokLine) reset(file string, line int, inc []Position, raw string) {
+	tl.pos.Filename = file
+	tl.pos.Line = line
+	tl.pos.Column, tl.pos.EndColumn, tl.pos.Index = 0, 0, 0
+	tl.pos.Segment = ""
+	tl.inc = inc
+	tl.raw = raw
+	tl.fields = nil
+	tl.err = nil
+	tl.ntok = 0
 }
 
 const chunkLen = 512
@@ -185,8 +203,9 @@ func (l *loader) lineErr(tl *tokLine, msg string, cat error) *Error {
 // with no NUL byte that does not end in a backslash (14+), or that fits
 // the fgets buffer (13). It returns the line, line ends removed, as a
 // subslice of data and moves *pos past it; ok is false, with *pos
-// unchanged, when the line needs readLogical.
-func (l *loader) readPlain(data []byte, pos *int) (line []byte, ok bool) {
+// unchanged, when the line needs readLogical. noNUL says that data has no
+// NUL byte.
+func (l *loader) readPlain(data []byte, pos *int, noNUL bool) (line []byte, ok bool) {
 	rest := data[*pos:]
 	next := bytes.IndexByte(rest, '\n') + 1
 	if next == 0 {
@@ -197,7 +216,7 @@ func (l *loader) readPlain(data []byte, pos *int) (line []byte, ok bool) {
 		return nil, false
 	}
 	line = rest[:next]
-	if bytes.IndexByte(line, 0) >= 0 {
+	if !noNUL && bytes.IndexByte(line, 0) >= 0 {
 		return nil, false
 	}
 	line = stripCRLF(line)
@@ -373,7 +392,11 @@ func (l *loader) scanPlain(tl *tokLine, s string) bool {
 			if i < n && scanClass[s[i]] == clSpecial || i-j >= limit || s[j] == '@' && i-j > 1 {
 				return false
 			}
-			toks[nt] = token{s: s[j:i], at: int32(j + 1), col: int32(j + 1), end: int32(i + 1)}
+			// Field by field: a struct store into the heap chunk costs a
+			// bulk write barrier while the collector runs.
+			tk := &toks[nt]
+			tk.s, tk.quoted = s[j:i], false
+			tk.at, tk.col, tk.end = int32(j+1), int32(j+1), int32(i+1)
 			nt++
 			if i == n || s[i] != ',' {
 				break
