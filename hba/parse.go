@@ -112,8 +112,12 @@ func parseAddress(tl *tokLine, r *Rule, fields [][]token) ([][]token, *Error) {
 		r.akind = AddrSameNet
 		return fields, nil
 	}
+	if ip, n, hasBits, ok := ipv4CIDR(t.s); ok && hasBits {
+		r.akind, r.ip, r.bits = AddrIP, ip, uint8(n)
+		return fields, nil
+	}
 	str, bits, hasBits := strings.Cut(t.s, "/")
-	ip, ok := cemu.NumericHost(str)
+	ip, ok := numericHost(str)
 	if !ok {
 		if hasBits {
 			return fail(tl.tokPos(t), `specifying both host name and CIDR mask is invalid: "`+t.s+`"`, ErrBadAddress)
@@ -140,7 +144,7 @@ func parseAddress(tl *tokLine, r *Rule, fields [][]token) ([][]token, *Error) {
 		return fail(tl.fieldPos(fields[0]), "multiple values specified for netmask", ErrMultiple)
 	}
 	mt := fields[0][0]
-	m, ok := cemu.NumericHost(mt.s)
+	m, ok := numericHost(mt.s)
 	if !ok {
 		return fail(tl.tokPos(mt), `invalid IP mask "`+mt.s+`": Name or service not known`, ErrBadAddress)
 	}
@@ -394,4 +398,63 @@ func cidrBits(s string, v4 bool) (int, bool) {
 		return 0, false
 	}
 	return int(n), true
+}
+
+// numericHost is cemu.NumericHost, with ipv4CIDR's fast path for a plain
+// dotted quad.
+func numericHost(s string) (netip.Addr, bool) {
+	if ip, _, hasBits, ok := ipv4CIDR(s); ok && !hasBits {
+		return ip, true
+	}
+	return cemu.NumericHost(s)
+}
+
+// ipv4CIDR is the fast path of the address column for its common form: a
+// dotted quad of four decimal parts of at most 255 without leading zeros,
+// and optionally a slash and a prefix length of one to three decimal
+// digits, at most 32. For such text, it gives what cemu.NumericHost and
+// cidrBits give; ok is false for any other text, which the exact path
+// reads.
+func ipv4CIDR(s string) (ip netip.Addr, bits int, hasBits, ok bool) {
+	var a [4]byte
+	i := 0
+	for k := range a {
+		if k > 0 {
+			if i >= len(s) || s[i] != '.' {
+				return
+			}
+			i++
+		}
+		if i >= len(s) || s[i]-'0' > 9 {
+			return
+		}
+		v := uint(s[i] - '0')
+		i++
+		// A leading 0 is a part of its own (or octal: the next byte is
+		// then not a separator, and the exact path reads it).
+		for n := 1; v != 0 && n < 3 && i < len(s) && s[i]-'0' <= 9; n++ {
+			v = v*10 + uint(s[i]-'0')
+			i++
+		}
+		if v > 255 {
+			return
+		}
+		a[k] = byte(v)
+	}
+	if i < len(s) {
+		if s[i] != '/' {
+			return
+		}
+		i++
+		start := i
+		for i < len(s) && i-start < 4 && s[i]-'0' <= 9 {
+			bits = bits*10 + int(s[i]-'0')
+			i++
+		}
+		if n := i - start; n == 0 || n > 3 || i < len(s) || bits > 32 {
+			return
+		}
+		hasBits = true
+	}
+	return netip.AddrFrom4(a), bits, hasBits, true
 }

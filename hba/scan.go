@@ -7,6 +7,7 @@ package hba
 
 import (
 	"bytes"
+	"math/bits"
 	"slices"
 )
 
@@ -65,6 +66,8 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 	if len(data) >= 64<<10 {
 		whole = string(data)
 	}
+	// Without a NUL byte in the file, no line needs the test for one.
+	noNUL := bytes.IndexByte(data, 0) < 0
 	for pos < len(data) && !l.halted {
 		l.ticks++
 		if l.ticks&255 == 0 && l.checkContext(Position{Filename: file, Line: lineNum}) != nil {
@@ -72,17 +75,26 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 		}
 		start := lineNum
 		lineStart := pos
-		var n int
-		buf, n = l.readLogical(data, &pos, buf[:0])
-		lineNum += n
 		var raw string
-		if whole != "" && lineStart+len(buf) <= len(data) && bytes.Equal(data[lineStart:lineStart+len(buf)], buf) {
-			raw = whole[lineStart : lineStart+len(buf)]
+		if line, ok := l.readPlain(data, &pos, noNUL); ok {
+			lineNum++
+			if whole != "" {
+				raw = whole[lineStart : lineStart+len(line)]
+			} else {
+				raw = string(line)
+			}
 		} else {
-			raw = string(buf)
+			var n int
+			buf, n = l.readLogical(data, &pos, buf[:0])
+			lineNum += n
+			if whole != "" && lineStart+len(buf) <= len(data) && bytes.Equal(data[lineStart:lineStart+len(buf)], buf) {
+				raw = whole[lineStart : lineStart+len(buf)]
+			} else {
+				raw = string(buf)
+			}
 		}
 		tl := l.newTokLine()
-		*tl = tokLine{pos: Position{Filename: file, Line: start}, inc: inc, raw: raw}
+		tl.reset(file, start, inc, raw)
 		if l.ver == 13 && l.maxLine > 0 && l.tooLong13 {
 			l.tooLong13 = false
 			tl.err = l.lineErr(tl, "authentication file line too long", ErrSyntax)
@@ -123,6 +135,22 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 		}
 		*out = append(*out, tl)
 	}
+}
+
+// reset makes tl the line tokLine{pos: Position{Filename: file, Line:
+// line}, inc: inc, raw: raw}, field by field: a reused tokLine is on the
+// heap, where storing a whole struct costs a bulk write barrier while the
+// collector runs. TestTokLineReset keeps it in step with the struct.
+func (tl *tokLine) reset(file string, line int, inc []Position, raw string) {
+	tl.pos.Filename = file
+	tl.pos.Line = line
+	tl.pos.Column, tl.pos.EndColumn, tl.pos.Index = 0, 0, 0
+	tl.pos.Segment = ""
+	tl.inc = inc
+	tl.raw = raw
+	tl.fields = nil
+	tl.err = nil
+	tl.ntok = 0
 }
 
 const chunkLen = 512
@@ -169,6 +197,37 @@ func (l *loader) keepFields(f [][]token) [][]token {
 
 func (l *loader) lineErr(tl *tokLine, msg string, cat error) *Error {
 	return &Error{Pos: tl.pos, Msg: msg, Err: cat}
+}
+
+// readPlain is readLogical's fast path for the common physical line: one
+// with no NUL byte that does not end in a backslash (14+), or that fits
+// the fgets buffer (13). It returns the line, line ends removed, as a
+// subslice of data and moves *pos past it; ok is false, with *pos
+// unchanged, when the line needs readLogical. noNUL says that data has no
+// NUL byte.
+func (l *loader) readPlain(data []byte, pos *int, noNUL bool) (line []byte, ok bool) {
+	rest := data[*pos:]
+	next := bytes.IndexByte(rest, '\n') + 1
+	if next == 0 {
+		next = len(rest)
+	}
+	if l.ver == 13 && next >= l.maxLine-1 {
+		// fgets may fill the buffer: the exact reader decides.
+		return nil, false
+	}
+	line = rest[:next]
+	if !noNUL && bytes.IndexByte(line, 0) >= 0 {
+		return nil, false
+	}
+	line = stripCRLF(line)
+	if l.ver != 13 && len(line) > 0 && line[len(line)-1] == '\\' {
+		return nil, false
+	}
+	if l.ver == 13 {
+		l.tooLong13 = false
+	}
+	*pos += next
+	return line, true
 }
 
 // readLogical appends the next logical line of data to buf, line ends
@@ -249,8 +308,16 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 // A comment ending the line is kept when the load keeps comments.
 func (l *loader) scanFields(tl *tokLine, file string, depth int) {
 	s := tl.raw
-	i := 0
 	l.comment = 0
+	if !l.scanPlain(tl, s) {
+		l.scanExact(tl, file, depth)
+	}
+}
+
+// scanExact is scanFields for any line: next_field_expand token by token.
+func (l *loader) scanExact(tl *tokLine, file string, depth int) {
+	s := tl.raw
+	i := 0
 	var buf [8][]token
 	fields := buf[:0]
 	for i < len(s) && tl.err == nil {
@@ -270,6 +337,122 @@ func (l *loader) scanFields(tl *tokLine, file string, depth int) {
 		}
 		l.comment = 0
 	}
+}
+
+// Byte classes of the plain-line scanner.
+const (
+	clPlain   = iota // a byte of a token
+	clBlank          // ' ', '\t', '\r': isBlank
+	clComma          // ','
+	clSpecial        // '"', '#', NUL: the exact scanner decides
+)
+
+var scanClass = [256]uint8{' ': clBlank, '\t': clBlank, '\r': clBlank, ',': clComma, '"': clSpecial, '#': clSpecial, 0: clSpecial}
+
+// scanPlain is scanFields for a line of plain tokens: no quote, no '#', no
+// @file and no token at the 13–15 length limit, within the token budgets.
+// It splits the line in one pass into the fields nextField would give,
+// each token a substring of the line, written straight into the loader's
+// chunks. It reports false, having changed nothing, for any other line.
+func (l *loader) scanPlain(tl *tokLine, s string) bool {
+	// A line of n bytes holds at most (n+1)/2 tokens and as many fields.
+	most := (len(s) + 1) / 2
+	if cap(l.tokChunk)-len(l.tokChunk) < most {
+		l.tokChunk = make([]token, 0, max(chunkLen*4, most))
+	}
+	if cap(l.fieldChunk)-len(l.fieldChunk) < most {
+		l.fieldChunk = make([][]token, 0, max(chunkLen*4, most))
+	}
+	toks := l.tokChunk[len(l.tokChunk):cap(l.tokChunk)]
+	fields := l.fieldChunk[len(l.fieldChunk):cap(l.fieldChunk)]
+	nt, nf := 0, 0
+	limit := len(s) + 1 // a token this long is at the length limit
+	if l.maxTok > 0 {
+		limit = l.maxTok - 1
+	}
+	i, n := 0, len(s)
+	for {
+		// Blanks and commas before a field's first token.
+		for ; i < n; i++ {
+			c := scanClass[s[i]]
+			if c == clPlain {
+				break
+			}
+			if c == clSpecial {
+				return false
+			}
+		}
+		if i == n {
+			break
+		}
+		first := nt
+		for {
+			j := i
+			i = plainEnd(s, i)
+			if i < n && scanClass[s[i]] == clSpecial || i-j >= limit || s[j] == '@' && i-j > 1 {
+				return false
+			}
+			// Field by field: a struct store into the heap chunk costs a
+			// bulk write barrier while the collector runs.
+			tk := &toks[nt]
+			tk.s, tk.quoted = s[j:i], false
+			tk.at, tk.col, tk.end = int32(j+1), int32(j+1), int32(i+1)
+			nt++
+			if i == n || s[i] != ',' {
+				break
+			}
+			// Blanks and commas after a comma: the field goes on.
+			for ; i < n; i++ {
+				c := scanClass[s[i]]
+				if c == clPlain {
+					break
+				}
+				if c == clSpecial {
+					return false
+				}
+			}
+			if i == n {
+				break
+			}
+		}
+		fields[nf] = toks[first:nt:nt]
+		nf++
+	}
+	if l.tokens+nt > l.lim.MaxTokens || tl.ntok+nt > l.lim.MaxLineTokens {
+		return false
+	}
+	l.tokens += nt
+	tl.ntok += nt
+	if nf == 0 {
+		tl.fields = nil
+		return true
+	}
+	l.tokChunk = l.tokChunk[:len(l.tokChunk)+nt]
+	l.fieldChunk = l.fieldChunk[:len(l.fieldChunk)+nf]
+	tl.fields = fields[:nf:nf]
+	return true
+}
+
+// plainEnd returns the end of the run of clPlain bytes at s[i:]. Every
+// byte of another class is below ',' + 1, so it tests eight bytes at a time
+// for one below that (the first byte the test flags is exact: a borrow
+// runs only from a byte that is below) and finishes byte by byte.
+func plainEnd(s string, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i+8 <= len(s) {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		if m := (x - ones*(','+1)) &^ x & highs; m != 0 {
+			i += bits.TrailingZeros64(m) / 8
+			break
+		}
+		i += 8
+	}
+	for i < len(s) && scanClass[s[i]] == clPlain {
+		i++
+	}
+	return i
 }
 
 // nextField is next_field_expand: tokens joined by unquoted commas.
