@@ -113,7 +113,8 @@ func parseAddress(tl *tokLine, r *Rule, fields [][]token) ([][]token, *Error) {
 		return fields, nil
 	}
 	if ip, n, hasBits, ok := ipv4CIDR(t.s); ok && hasBits {
-		r.akind, r.ip, r.bits = AddrIP, ip, uint8(n)
+		r.akind, r.bits = AddrIP, uint8(n)
+		r.setAddr(ip)
 		return fields, nil
 	}
 	str, bits, hasBits := strings.Cut(t.s, "/")
