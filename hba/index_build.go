@@ -113,7 +113,7 @@ type placed struct {
 // newTableBuilder returns a builder for at most n filings.
 func newTableBuilder(n int) *tableBuilder {
 	size := 8
-	for size < n+n/4 {
+	for size < n+n/2 {
 		size <<= 1
 	}
 	return &tableBuilder{
