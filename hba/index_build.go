@@ -277,14 +277,19 @@ func (p *partition) buildSmall(rules []*Rule, infos []ruleInfo, m []int32, ipv4 
 	p.ipv4 = ipv4
 	p.scan = make([]scanRule, len(m))
 	p.pre = make([]scanPre, len(m))
+	n := 0
+	for _, i := range m {
+		n += len(rules[i].names)
+	}
+	strs := make([]string, 0, n) // every rule's literal names, in one array
 	for k, i := range m {
-		p.scan[k], p.pre[k] = newScanRule(rules[i], ipv4)
+		p.scan[k], p.pre[k] = newScanRule(rules[i], ipv4, &strs)
 	}
 }
 
 // newScanRule lays out the tests of the pure rule r of a small partition
-// (the IPv4 one when ipv4).
-func newScanRule(r *Rule, ipv4 bool) (scanRule, scanPre) {
+// (the IPv4 one when ipv4), appending its literal names to strs.
+func newScanRule(r *Rule, ipv4 bool, strs *[]string) (scanRule, scanPre) {
 	f := scanRule{r: r}
 	conn := uint8(0xff) // the connBits the rule's type passes
 	switch r.typ {
@@ -310,10 +315,11 @@ func newScanRule(r *Rule, ipv4 bool) (scanRule, scanPre) {
 			f.slow = true // r.contains
 		}
 	}
+	at := len(*strs)
 	for _, n := range r.names[:r.ndb] {
 		switch n.kind {
 		case nameLiteral:
-			f.dbs = append(f.dbs, r.str(n.sp))
+			*strs = append(*strs, r.str(n.sp))
 		case nameAll:
 			f.db |= scanDBAll
 		case nameSameUser:
@@ -324,16 +330,19 @@ func newScanRule(r *Rule, ipv4 bool) (scanRule, scanPre) {
 			f.slow = true
 		}
 	}
+	f.dbs = (*strs)[at:len(*strs):len(*strs)]
+	at = len(*strs)
 	for _, n := range r.names[r.ndb:] {
 		switch n.kind {
 		case nameLiteral:
-			f.users = append(f.users, r.str(n.sp))
+			*strs = append(*strs, r.str(n.sp))
 		case nameAll:
 			f.userAll = true
 		default:
 			f.slow = true
 		}
 	}
+	f.users = (*strs)[at:len(*strs):len(*strs)]
 	return f, pre
 }
 
