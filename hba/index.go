@@ -207,8 +207,9 @@ func keyOf(a netip.Addr, bits int) ipKey {
 // (linear probing) of tagged slots, built once (index_build.go). A slot is 0
 // when empty, else a tag (the hash's high half, never 0) above a value v:
 // v >= 0 is the key's only rule, v < 0 the list post[offs[-v-1]:offs[-v]],
-// in file order. Two keys whose hashes agree in their slot and tag share one
-// list of candidates, which is harmless: candidates are tested in full.
+// in file order. Two keys with the same tag whose probe sequences meet
+// share one list of candidates (for random 64-bit hashes about as rare as a
+// full hash collision), which is harmless: candidates are tested in full.
 type table struct {
 	slots []uint64
 	mask  uint64 // len(slots)-1; len(slots) is a power of two
