@@ -70,8 +70,72 @@ const (
 // below it a scan costs less than the hash lookups.
 const smallPartition = 12
 
-// pre4 is a quick IPv4 address test run before the full rule test.
-type pre4 struct{ net, mask uint32 }
+// scanPre is the first test of a scanRule, run on a key made of the
+// client's IPv4 address (low half, 0 outside the IPv4 partition) and its
+// connBit (bits 32-39): the rule can match only if key&mask == net. mask
+// holds the rule's IPv4 netmask (0 when the rule has no IPv4 address; in
+// the IPv4 partition it is the whole address test) and, above it, the
+// connection states the type, SSL and GSS tests refuse.
+type scanPre struct{ mask, net uint64 }
+
+// scanRule is the rest of the tests of one rule of a small partition of
+// pure rules, laid out flat.
+type scanRule struct {
+	db      uint8    // scanDB* flags
+	userAll bool     // the user column has all
+	slow    bool     // the names or the address need the rule's own tests
+	dbs     []string // the literal database names
+	users   []string // the literal user names
+	r       *Rule
+}
+
+// Database-column flags of a scanRule.
+const (
+	scanDBAll      uint8 = 1 << iota // all
+	scanDBSameUser                   // sameuser
+	scanDBRepl                       // replication
+)
+
+// connBit is the state of a connection that scanRule.conn tests: a local
+// connection is bit 0 (in the local partition every rule is local), a TCP
+// one the bit of its SSL and GSS encryption.
+func connBit(c *Conn) uint8 {
+	if c.Local {
+		return 1
+	}
+	i := uint8(0)
+	if c.SSL {
+		i |= 1
+	}
+	if c.GSS {
+		i |= 2
+	}
+	return 1 << i
+}
+
+// matches is matchesPure for the rule of f, once its scanPre passed.
+func (f *scanRule) matches(c *Conn, user, db string) bool {
+	if f.slow {
+		return f.r.matchesPure(c, user, db)
+	}
+	if c.Replication == PhysicalReplication {
+		if f.db&scanDBRepl == 0 {
+			return false
+		}
+	} else if f.db&scanDBAll == 0 && (f.db&scanDBSameUser == 0 || db != user) && !hasName(f.dbs, db) {
+		return false
+	}
+	return f.userAll || hasName(f.users, user)
+}
+
+func hasName(names []string, s string) bool {
+	for _, n := range names {
+		if n == s {
+			return true
+		}
+	}
+	return false
+}
 
 // ipKey is a masked address and its prefix length. An IPv4 address is in lo.
 type ipKey struct {
@@ -85,11 +149,12 @@ type partition struct {
 	small bool
 	pure  bool
 	all   []int32
-	// pre4 is, for each rule of all, an IPv4 network and mask the client
-	// must be in (mask 0 when the rule has no IPv4 address to check first).
-	// For the rules of a pure IPv4 partition (IPv4 ranges and all) it is
-	// the whole address test.
-	pre4 []pre4
+	// scan and pre are, for a small partition of pure rules, every rule
+	// of all as a scanRule and its first test; ipv4 tells that it is the
+	// IPv4 partition.
+	scan []scanRule
+	pre  []scanPre
+	ipv4 bool
 
 	pureFB []int32 // pure rules filed under no key
 	impFB  []int32 // impure rules filed under no key
@@ -142,8 +207,9 @@ func keyOf(a netip.Addr, bits int) ipKey {
 // (linear probing) of tagged slots, built once (index_build.go). A slot is 0
 // when empty, else a tag (the hash's high half, never 0) above a value v:
 // v >= 0 is the key's only rule, v < 0 the list post[offs[-v-1]:offs[-v]],
-// in file order. Two keys whose hashes agree in their slot and tag share one
-// list of candidates, which is harmless: candidates are tested in full.
+// in file order. Two keys with the same tag whose probe sequences meet
+// share one list of candidates (for random 64-bit hashes about as rare as a
+// full hash collision), which is harmless: candidates are tested in full.
 type table struct {
 	slots []uint64
 	mask  uint64 // len(slots)-1; len(slots) is a power of two
@@ -225,7 +291,7 @@ func (ix *index) partitionOf(c *Conn) *partition {
 
 // decideIndexed is decideLinear with the index, for a connection of
 // partition p, except a small partition of pure rules, which Decide scans
-// itself (scanPure). The per-connection state that source calls need is
+// itself (partition.scanPure). The per-connection state that source calls need is
 // made only when an impure rule has to be tested.
 func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, user, db string) Decision {
 	if p.small {
@@ -291,24 +357,19 @@ func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, use
 
 // scanPure returns the first rule of the small, pure partition p that
 // matches, or nil.
-func (rs *Ruleset) scanPure(p *partition, c *Conn, user, db string) *Rule {
-	if p.pre4 != nil {
+func (p *partition) scanPure(c *Conn, user, db string) *Rule {
+	key := uint64(connBit(c)) << 32
+	if p.ipv4 {
 		b := c.Addr.As4()
-		ip := binary.BigEndian.Uint32(b[:])
-		for k, i := range p.all {
-			if f := p.pre4[k]; ip&f.mask != f.net {
-				continue
-			}
-			// pre4 was the whole address test.
-			if r := rs.rules[i]; r.matchesPureNames(c, user, db) {
-				return r
-			}
-		}
-		return nil
+		key |= uint64(binary.BigEndian.Uint32(b[:]))
 	}
-	for _, i := range p.all {
-		if r := rs.rules[i]; r.matchesPure(c, user, db) {
-			return r
+	pre := p.pre
+	for k := range pre {
+		if key&pre[k].mask != pre[k].net {
+			continue
+		}
+		if f := &p.scan[k]; f.matches(c, user, db) {
+			return f.r
 		}
 	}
 	return nil

@@ -113,7 +113,7 @@ type placed struct {
 // newTableBuilder returns a builder for at most n filings.
 func newTableBuilder(n int) *tableBuilder {
 	size := 8
-	for size < n+n/4 {
+	for size < n+n/2 {
 		size <<= 1
 	}
 	return &tableBuilder{
@@ -271,18 +271,79 @@ func (p *partition) buildSmall(rules []*Rule, infos []ruleInfo, m []int32, ipv4 
 	for _, i := range m {
 		p.pure = p.pure && infos[i].pure
 	}
-	if !ipv4 {
+	if !p.pure {
 		return
 	}
-	p.pre4 = make([]pre4, len(p.all))
-	for k, i := range p.all {
-		r := rules[i]
-		if r.akind == AddrIP && r.v4 {
+	p.ipv4 = ipv4
+	p.scan = make([]scanRule, len(m))
+	p.pre = make([]scanPre, len(m))
+	n := 0
+	for _, i := range m {
+		n += int(rules[i].ndb + rules[i].nuser)
+	}
+	strs := make([]string, 0, n) // every rule's literal names, in one array
+	for k, i := range m {
+		p.scan[k], p.pre[k] = newScanRule(rules[i], ipv4, &strs)
+	}
+}
+
+// newScanRule lays out the tests of the pure rule r of a small partition
+// (the IPv4 one when ipv4), appending its literal names to strs.
+func newScanRule(r *Rule, ipv4 bool, strs *[]string) (scanRule, scanPre) {
+	f := scanRule{r: r}
+	conn := uint8(0xff) // the connBits the rule's type passes
+	switch r.typ {
+	case Local:
+		conn = 1
+	case HostSSL:
+		conn = 1<<1 | 1<<3
+	case HostNoSSL:
+		conn = 1<<0 | 1<<2
+	case HostGSSEnc:
+		conn = 1<<2 | 1<<3
+	case HostNoGSSEnc:
+		conn = 1<<0 | 1<<1
+	}
+	pre := scanPre{mask: uint64(^conn) << 32}
+	if r.typ != Local && r.akind == AddrIP {
+		if ipv4 && r.v4 {
 			ip, m := r.addr().As4(), r.mask().As4()
 			mask := binary.BigEndian.Uint32(m[:])
-			p.pre4[k] = pre4{net: binary.BigEndian.Uint32(ip[:]) & mask, mask: mask}
+			pre.mask |= uint64(mask)
+			pre.net = uint64(binary.BigEndian.Uint32(ip[:]) & mask)
+		} else {
+			f.slow = true // r.contains
 		}
 	}
+	at := len(*strs)
+	for _, n := range r.dbNames() {
+		switch n.kind {
+		case nameLiteral:
+			*strs = append(*strs, r.str(n.sp))
+		case nameAll:
+			f.db |= scanDBAll
+		case nameSameUser:
+			f.db |= scanDBSameUser
+		case nameReplication:
+			f.db |= scanDBRepl
+		default:
+			f.slow = true
+		}
+	}
+	f.dbs = (*strs)[at:len(*strs):len(*strs)]
+	at = len(*strs)
+	for _, n := range r.userNames() {
+		switch n.kind {
+		case nameLiteral:
+			*strs = append(*strs, r.str(n.sp))
+		case nameAll:
+			f.userAll = true
+		default:
+			f.slow = true
+		}
+	}
+	f.users = (*strs)[at:len(*strs):len(*strs)]
+	return f, pre
 }
 
 // buildKeyed files the rules m of a large partition: first choice database

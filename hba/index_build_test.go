@@ -1,11 +1,46 @@
 package hba
 
 import (
+	"slices"
 	"strconv"
 	"testing"
-
-	"github.com/pghba/pghba/internal/gen"
 )
+
+// TestTableBuilder checks the counted construction: every key's rules in
+// file order, a rule named twice under one key filed once, absent keys
+// empty.
+func TestTableBuilder(t *testing.T) {
+	// Keys with distinct tags (high halves) and colliding slots (low
+	// bits), so that they probe.
+	key := func(i int32) uint64 { return uint64(i+1)<<40 | uint64(i%2) }
+	b := newTableBuilder(80)
+	want := map[uint64][]int32{}
+	for r := int32(0); r < 20; r++ {
+		for _, k := range []uint64{key(r % 3), key(r % 3), key(3 + r%5), key(9)} {
+			b.add(k, r)
+			if l := want[k]; len(l) == 0 || l[len(l)-1] != r {
+				want[k] = append(l, r)
+			}
+		}
+	}
+	tb, largest := b.finish()
+	if largest != 20 {
+		t.Errorf("largest bucket %d, want 20", largest)
+	}
+	var one [1]int32
+	for k, w := range want {
+		if got := tb.lookup(k, &one); !slices.Equal(got, w) {
+			t.Errorf("key %#x: %v, want %v", k, got, w)
+		}
+	}
+	if got := tb.lookup(key(10), &one); got != nil {
+		t.Errorf("absent key: %v", got)
+	}
+	var empty table
+	if got := empty.lookup(1, &one); got != nil {
+		t.Errorf("empty table: %v", got)
+	}
+}
 
 // BenchmarkBuildIndex measures building the index alone, on the rules of
 // the multi-tenant benchmark file.
@@ -21,5 +56,3 @@ func BenchmarkBuildIndex(b *testing.B) {
 		})
 	}
 }
-
-var _ = gen.MultiTenant

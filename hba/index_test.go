@@ -204,8 +204,8 @@ func compareIndex(t *testing.T, rs *Ruleset, log *callLog, c Conn, what string) 
 	if p := rs.idx.partitionOf(&c); p == nil {
 		st = rs.newState(ctx, &c, user, db) // an invalid address has no partition
 		got = rs.decideLinear(&st)
-	} else if p.small && p.pure {
-		got = decided(rs.scanPure(p, &c, user, db)) // as Decide does
+	} else if p.scan != nil {
+		got = decided(p.scanPure(&c, user, db)) // as Decide does
 	} else {
 		got = rs.decideIndexed(ctx, p, &c, user, db)
 	}

@@ -149,12 +149,21 @@ func (rs *Ruleset) Decide(ctx context.Context, c Conn) Decision {
 	if rs == nil {
 		return Decision{Outcome: NoMatch}
 	}
-	user, db := c.names(rs.version, rs.dbUserNS)
+	var user, db string
+	if !rs.dbUserNS && c.Replication != PhysicalReplication && len(c.User) < namedatalen && len(c.Database) < namedatalen {
+		// c.names without a rewrite, inline.
+		user, db = c.User, c.Database
+		if db == "" {
+			db = user
+		}
+	} else {
+		user, db = c.names(rs.version, rs.dbUserNS)
+	}
 	if rs.idx != nil {
 		if p := rs.idx.partitionOf(&c); p != nil {
-			if p.small && p.pure {
+			if p.scan != nil {
 				// The common small file: no per-connection state at all.
-				return decided(rs.scanPure(p, &c, user, db))
+				return decided(p.scanPure(&c, user, db))
 			}
 			return rs.decideIndexed(ctx, p, &c, user, db)
 		}
