@@ -145,6 +145,9 @@ func (p *Parser) ParseIdentFileContext(ctx context.Context, name string) (*Ident
 func (l *loader) readMain(abs, what13 string) ([]byte, error) {
 	data, err := l.readFile(abs)
 	if err == nil {
+		// readFile's buffer is new and goes only to the parse: the loader
+		// owns it (see loader.own and ownedString).
+		l.own = data
 		return data, nil
 	}
 	if l.stopped != nil {

@@ -1,0 +1,73 @@
+package hba
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// TestOwnedString: the loader views only the buffer it read itself as a
+// string without a copy; any other bytes, a caller's among them, are
+// copied.
+func TestOwnedString(t *testing.T) {
+	var p Parser
+	l := p.newLoader(nil)
+	own := []byte("host all all 10.0.0.0/8 trust\nlocal all all peer\n")
+	other := append([]byte(nil), own...)
+	if got := l.ownedString(own); got != string(own) || unsafe.StringData(got) == unsafe.SliceData(own) {
+		t.Fatal("a buffer the loader does not own was not copied")
+	}
+	l.own = own
+	for _, sub := range [][]byte{own, own[5:], own[:7], own[len(own)-3:]} {
+		if got := l.ownedString(sub); got != string(sub) || unsafe.StringData(got) != unsafe.SliceData(sub) {
+			t.Fatalf("%q inside the owned buffer was copied", sub)
+		}
+	}
+	if got := l.ownedString(other); got != string(other) || unsafe.StringData(got) == unsafe.SliceData(other) {
+		t.Fatal("bytes outside the owned buffer were not copied")
+	}
+	// Bytes that run past the end of the owned buffer: a copy.
+	big := []byte(strings.Repeat("host all all all trust\n", 8))
+	l.own = big[:50]
+	if got := l.ownedString(big[40:60]); got != string(big[40:60]) || unsafe.StringData(got) == &big[40] {
+		t.Fatal("bytes past the owned buffer were viewed")
+	}
+}
+
+// TestOwnedCallerBytes: rules parsed from a large file a caller gave keep
+// their text when the caller changes the bytes afterwards, while Load from
+// a path gives the same rules.
+func TestOwnedCallerBytes(t *testing.T) {
+	var sb strings.Builder
+	for i := 0; sb.Len() < 80<<10; i++ {
+		sb.WriteString("host db_x user_x 10.1.2.0/24 scram-sha-256\n")
+	}
+	data := []byte(sb.String())
+	p := Parser{Version: 15}
+	f := p.ParseBytes("/x/pg_hba.conf", data)
+	if len(f.Errors) != 0 || len(f.Lines) == 0 {
+		t.Fatalf("%d errors, %d lines", len(f.Errors), len(f.Lines))
+	}
+	want := f.Lines[0].Raw
+	for i := range data {
+		if data[i] == 'x' {
+			data[i] = 'y'
+		}
+	}
+	if f.Lines[0].Raw != want || f.Rules[0].Databases()[0].Value != "db_x" {
+		t.Fatalf("caller bytes changed the parsed file: %q", f.Lines[0].Raw)
+	}
+	path := filepath.Join(t.TempDir(), "pg_hba.conf")
+	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, err := p.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Lines) != len(f.Lines) || g.Lines[0].Raw != want || len(g.Rules) != len(f.Rules) {
+		t.Fatalf("ParseFile: %d lines, first %q", len(g.Lines), g.Lines[0].Raw)
+	}
+}
