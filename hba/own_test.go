@@ -71,3 +71,38 @@ func TestOwnedCallerBytes(t *testing.T) {
 		t.Fatalf("ParseFile: %d lines, first %q", len(g.Lines), g.Lines[0].Raw)
 	}
 }
+
+// TestParseKeywords: parseConnType and parseMethod read every name of
+// connTypeNames and methodNames, and nothing else (not a prefix, another
+// case or the empty string).
+func TestParseKeywords(t *testing.T) {
+	for i, n := range connTypeNames {
+		if i == 0 {
+			continue
+		}
+		if got := parseConnType(n); got != ConnType(i) {
+			t.Errorf("parseConnType(%q) = %d, want %d", n, got, i)
+		}
+		for _, bad := range []string{strings.ToUpper(n), n[:len(n)-1], n + "x"} {
+			if got := parseConnType(bad); got != 0 {
+				t.Errorf("parseConnType(%q) = %d, want 0", bad, got)
+			}
+		}
+	}
+	for i, n := range methodNames {
+		if i == 0 {
+			continue
+		}
+		if got := parseMethod(n); got != Method(i) {
+			t.Errorf("parseMethod(%q) = %d, want %d", n, got, i)
+		}
+		for _, bad := range []string{strings.ToUpper(n), n[:len(n)-1], n + "x"} {
+			if got := parseMethod(bad); got != 0 {
+				t.Errorf("parseMethod(%q) = %d, want 0", bad, got)
+			}
+		}
+	}
+	if parseConnType("") != 0 || parseMethod("") != 0 {
+		t.Error("the empty string parsed")
+	}
+}
