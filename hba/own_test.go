@@ -3,6 +3,7 @@ package hba
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unsafe"
@@ -104,5 +105,57 @@ func TestParseKeywords(t *testing.T) {
 	}
 	if parseConnType("") != 0 || parseMethod("") != 0 {
 		t.Error("the empty string parsed")
+	}
+}
+
+// TestAuthMemo: rules without options, of every type and method and in an
+// order that makes the memo of each type change keyword, get what
+// parseAuth gives each of them alone, and the same errors.
+func TestAuthMemo(t *testing.T) {
+	types := []string{"local", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc"}
+	methods := []string{"trust", "peer", "ident", "md5", "cert", "gss", "scram-sha-256", "reject",
+		"ldap", "pam", "password", "sspi", "bsd", "radius", "oauth", "nosuch"}
+	var sb strings.Builder
+	for round := 0; round < 3; round++ {
+		for i, m := range methods {
+			for j, ty := range types {
+				m2 := methods[(i+j*round)%len(methods)]
+				for _, mm := range []string{m, m2, m} {
+					addr := " 10.0.0.0/8 "
+					if ty == "local" {
+						addr = " "
+					}
+					sb.WriteString(ty + " all all" + addr + mm + "\n")
+				}
+			}
+		}
+	}
+	for _, v := range []int{13, 15, 18} {
+		p := Parser{Version: v, SSL: true}
+		f := p.ParseBytes("/x/pg_hba.conf", []byte(sb.String()))
+		var nrules, nerrs int
+		for _, ln := range f.Lines {
+			tl := ln.Raw
+			fs := strings.Fields(tl)
+			fresh := &Rule{typ: parseConnType(fs[0])}
+			e := p.parseAuth(fresh, fs[len(fs)-1], nil)
+			if (e == nil) != (ln.Rule != nil) {
+				t.Fatalf("%d: %q: parseAuth error %v, loaded rule %v (err %v)", v, tl, e, ln.Rule != nil, ln.Err)
+			}
+			if e != nil {
+				nerrs++
+				if !strings.Contains(ln.Err.Error(), e.Msg) {
+					t.Fatalf("%d: %q: error %q, want %q", v, tl, ln.Err.Error(), e.Msg)
+				}
+				continue
+			}
+			nrules++
+			if ln.Rule.method != fresh.method || !reflect.DeepEqual(*ln.Rule.opts, *fresh.opts) {
+				t.Fatalf("%d: %q: method %v options %+v, want %v %+v", v, tl, ln.Rule.method, *ln.Rule.opts, fresh.method, *fresh.opts)
+			}
+		}
+		if nrules == 0 || nerrs == 0 {
+			t.Fatalf("%d: %d rules, %d errors: the file tests too little", v, nrules, nerrs)
+		}
 	}
 }
