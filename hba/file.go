@@ -145,6 +145,9 @@ func (p *Parser) ParseIdentFileContext(ctx context.Context, name string) (*Ident
 func (l *loader) readMain(abs, what13 string) ([]byte, error) {
 	data, err := l.readFile(abs)
 	if err == nil {
+		// readFile's buffer is new and goes only to the parse: the loader
+		// owns it (see loader.own and ownedString).
+		l.own = data
 		return data, nil
 	}
 	if l.stopped != nil {
@@ -220,6 +223,7 @@ type builder struct {
 	ruleSlab  []Rule
 	scratch   *AuthOptions // parseAuth's storage until shareOptions
 	names     nameArena
+	auth      authMemo
 	file      *ruleFile
 
 	rules []*Rule
@@ -244,6 +248,7 @@ type builder struct {
 
 func newBuilder(p *Parser, l *loader, est int, withLines bool) *builder {
 	b := &builder{p: p, l: l, withLines: withLines, est: est, scratch: new(AuthOptions)}
+	b.auth.l = l
 	b.rules = make([]*Rule, 0, est)
 	if withLines {
 		b.lines = make([]*Line, 0, est)
@@ -277,7 +282,7 @@ func (b *builder) add(tl *tokLine) {
 		}
 		slot.file = b.file
 		slot.opts = b.scratch
-		if r, err = b.p.parseRule(l.ctx, tl, slot, &b.names); err != nil {
+		if r, err = b.p.parseRule(l.ctx, tl, slot, &b.names, &b.auth); err != nil {
 			*slot = Rule{} // the slot is used by the next rule
 			if l.ctx.Err() != nil {
 				// A RADIUS lookup failed because the load's context

@@ -62,6 +62,12 @@ type loader struct {
 	mainOut    *[]*tokLine
 	tokChunk   []token
 	fieldChunk [][]token
+
+	// own is the main file's buffer when this loader read it itself
+	// (readMain): nobody else holds it and nothing writes to it after the
+	// read, so tokenize may view it as a string without a copy. It is
+	// never set for bytes a caller gave (ParseBytes, LoadBytes).
+	own []byte
 }
 
 func (p *Parser) newLoader(ctx context.Context) *loader {

@@ -19,7 +19,10 @@ import (
 // parseMethodColumn). The rule is built in
 // *r, which must be zero; r is returned on success. An error is placed on
 // the token or field at fault; a missing field has no column.
-func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameArena) (*Rule, *Error) {
+//
+// memo, when not nil, remembers the options of option-less rules (see
+// authMemo).
+func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameArena, memo *authMemo) (*Rule, *Error) {
 	r.raw, r.line = tl.raw, int32(tl.pos.Line)
 	fail := func(pos Position, msg string, cat error) (*Rule, *Error) {
 		return nil, &Error{Pos: pos, Msg: msg, Err: cat}
@@ -77,7 +80,7 @@ func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameAre
 	}
 
 	// METHOD
-	if e := p.parseMethodColumn(ctx, tl, r, fields); e != nil {
+	if e := p.parseMethodColumn(ctx, tl, r, fields, memo); e != nil {
 		return nil, e
 	}
 	return r, nil
@@ -158,7 +161,7 @@ func parseAddress(tl *tokLine, r *Rule, fields [][]token) ([][]token, *Error) {
 
 // parseMethodColumn reads the METHOD column and the options after it
 // (options.go), and places an error on the token it is about.
-func (p *Parser) parseMethodColumn(ctx context.Context, tl *tokLine, r *Rule, fields [][]token) *Error {
+func (p *Parser) parseMethodColumn(ctx context.Context, tl *tokLine, r *Rule, fields [][]token, memo *authMemo) *Error {
 	if len(fields) == 0 {
 		return &Error{Pos: tl.pos, Msg: "end-of-line before authentication method", Err: ErrMissingField}
 	}
@@ -167,6 +170,14 @@ func (p *Parser) parseMethodColumn(ctx context.Context, tl *tokLine, r *Rule, fi
 			Hint: "Specify exactly one authentication type per line."}
 	}
 	mtok := fields[0][0]
+	var slot *authMemoEntry
+	if memo != nil && len(fields) == 1 && int(r.typ) < len(memo.byType) {
+		slot = &memo.byType[r.typ]
+		if slot.opts != nil && slot.method == mtok.s {
+			r.method, r.opts = slot.m, slot.opts
+			return nil
+		}
+	}
 	var opts []string
 	for _, f := range fields[1:] {
 		for _, t := range f {
@@ -175,6 +186,10 @@ func (p *Parser) parseMethodColumn(ctx context.Context, tl *tokLine, r *Rule, fi
 	}
 	at, e := p.parseAuthAt(ctx, r, mtok.s, opts)
 	if e == nil {
+		if slot != nil {
+			r.opts = memo.l.shareOptions(r.method, r.opts)
+			*slot = authMemoEntry{method: mtok.s, m: r.method, opts: r.opts}
+		}
 		return nil
 	}
 	switch {
@@ -190,6 +205,24 @@ func (p *Parser) parseMethodColumn(ctx context.Context, tl *tokLine, r *Rule, fi
 		e.Msg, e.Log, e.LogOnly = r.Warning(), e.LogText(), false
 	}
 	return e
+}
+
+// authMemo remembers, per connection type, the last method keyword read
+// without options and what parseAuthAt made of it, so that the next such
+// rule skips parseAuthAt. Without options, what parseAuthAt gives
+// depends only on the parser, the connection type and the keyword, and
+// touches only r.method and r.opts; only successes are remembered. The
+// options are the load's shared ones (loader.shareOptions), which the
+// builder would give the rule anyway.
+type authMemo struct {
+	l      *loader
+	byType [HostNoGSSEnc + 1]authMemoEntry
+}
+
+type authMemoEntry struct {
+	method string // the keyword as written
+	m      Method
+	opts   *AuthOptions // nil: nothing remembered
 }
 
 // optionToken returns the i-th option token of the option fields.

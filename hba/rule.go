@@ -42,10 +42,21 @@ func (t ConnType) String() string {
 func (t ConnType) IsValid() bool { return t >= Local && t <= HostNoGSSEnc }
 
 func parseConnType(s string) ConnType {
-	for i, n := range connTypeNames {
-		if i > 0 && n == s {
-			return ConnType(i)
-		}
+	// A switch, which the compiler turns into a search by length and
+	// value; TestParseKeywords keeps it in step with connTypeNames.
+	switch s {
+	case "local":
+		return Local
+	case "host":
+		return Host
+	case "hostssl":
+		return HostSSL
+	case "hostnossl":
+		return HostNoSSL
+	case "hostgssenc":
+		return HostGSSEnc
+	case "hostnogssenc":
+		return HostNoGSSEnc
 	}
 	return 0
 }
@@ -87,10 +98,39 @@ func (m Method) String() string {
 func (m Method) IsValid() bool { return m >= Trust && m <= OAuth }
 
 func parseMethod(s string) Method {
-	for i, n := range methodNames {
-		if i > 0 && n == s {
-			return Method(i)
-		}
+	// A switch, as in parseConnType; TestParseKeywords keeps it in step
+	// with methodNames.
+	switch s {
+	case "trust":
+		return Trust
+	case "reject":
+		return Reject
+	case "md5":
+		return MD5
+	case "password":
+		return Password
+	case "scram-sha-256":
+		return ScramSHA256
+	case "gss":
+		return GSS
+	case "sspi":
+		return SSPI
+	case "ident":
+		return Ident
+	case "peer":
+		return Peer
+	case "pam":
+		return PAM
+	case "bsd":
+		return BSD
+	case "ldap":
+		return LDAP
+	case "radius":
+		return RADIUS
+	case "cert":
+		return Cert
+	case "oauth":
+		return OAuth
 	}
 	return 0
 }

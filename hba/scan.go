@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"math/bits"
 	"slices"
+	"unsafe"
 )
 
 // token is one scanned token: its de-quoted text and whether it started
@@ -64,7 +65,7 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 	// own. Small files copy each line, so that their comments are not kept.
 	var whole string
 	if len(data) >= 64<<10 {
-		whole = string(data)
+		whole = l.ownedString(data)
 	}
 	// Without a NUL byte in the file, no line needs the test for one.
 	noNUL := bytes.IndexByte(data, 0) < 0
@@ -135,6 +136,28 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 		}
 		*out = append(*out, tl)
 	}
+}
+
+// ownedString returns data as a string: without a copy when data lies in
+// the buffer the loader read itself (l.own), a copy otherwise. The view is
+// safe because that buffer is the loader's alone: readFile allocated it,
+// readMain hands it only to the parse, no code writes to it after the
+// read, and it is never returned to a caller. So the string's bytes never
+// change, as Go requires. Caller bytes (ParseBytes, LoadBytes), which the
+// caller may change afterwards, and buffers built from them are always
+// copied, as are the buffers of other loaders.
+func (l *loader) ownedString(data []byte) string {
+	if len(data) == 0 {
+		return ""
+	}
+	if len(l.own) > 0 {
+		base := uintptr(unsafe.Pointer(unsafe.SliceData(l.own)))
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+		if p >= base && p-base <= uintptr(len(l.own)) && uintptr(len(data)) <= uintptr(len(l.own))-(p-base) {
+			return unsafe.String(unsafe.SliceData(data), len(data))
+		}
+	}
+	return string(data)
 }
 
 // reset makes tl the line tokLine{pos: Position{Filename: file, Line:
