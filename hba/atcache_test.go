@@ -49,6 +49,14 @@ host @regex all 10.12.0.0/16 md5
 include inc.conf
 include inc.conf
 host @/ABS/names,@/ABS/sub/two all 10.14.0.0/16 md5
+host @names @badre 10.15.0.0/16 md5
+host @regex @badre 10.15.0.0/16 md5
+host @names @names
+local @names @sub/two
+local @names @names bogus
+host @names @names 10.16.0.0/16 ldap ldapserver=x ldapprefix=y
+include @incname
+include @incname
 `,
 	"names":     "alpha, \"b e\" # a comment in names\n+grp,beta\\\n,gamma\n@inner\n",
 	"inner":     "delta \"quoted,\"\"x\"\"\"\n",
@@ -63,6 +71,8 @@ host @/ABS/names,@/ABS/sub/two all 10.14.0.0/16 md5
 	"empty":     "",
 	"comments":  "# only a comment\n\n   # another\n",
 	"regex":     "/^re.*$\n\"/quoted\"\n",
+	"badre":     "ok /(\n",
+	"incname":   "inc.conf\n",
 	"inc.conf":  "host @names @sub/two 10.13.0.0/16 md5\nhost @names all 10.13.0.0/16 md5\n",
 }
 
@@ -93,7 +103,7 @@ func dumpFile(f *File) string {
 }
 
 func dumpErr(e *Error) string {
-	return fmt.Sprintf("%v %q log %q hint %q logonly %v cat %v: %s", e.Pos, e.Msg, e.Log, e.Hint, e.LogOnly, e.Err, e.Error())
+	return fmt.Sprintf("%v [%d,%d) %q log %q hint %q logonly %v cat %v: %s", e.Pos, e.Pos.Column, e.Pos.EndColumn, e.Msg, e.Log, e.Hint, e.LogOnly, e.Err, e.Error())
 }
 
 func dumpRule(r *Rule) string {

@@ -205,6 +205,7 @@ func (p *Parser) parseSeq(l *loader, abs string, data []byte, withLines bool) *F
 	var lines []*tokLine
 	l.mainOut = &lines
 	l.sink = b.add
+	l.lazyAt = true
 	l.tokenize(abs, data, 0, nil, &lines)
 	f.Rules, f.Lines, f.Errors = b.rules, b.lines, b.errs
 	l.finish(&f.Errors)
@@ -282,7 +283,16 @@ func (b *builder) add(tl *tokLine) {
 		}
 		slot.file = b.file
 		slot.opts = b.scratch
-		if r, err = b.p.parseRule(l.ctx, tl, slot, &b.names, &b.auth); err != nil {
+		r, err = b.p.parseRule(l.ctx, tl, slot, &b.names, &b.auth)
+		if err != nil && err.Pos.Column == 0 && tl.lazy != [2][2]int32{} {
+			// The error may be on a token of a lazy field, which has no
+			// place yet: place the fields and read the line again.
+			*slot = Rule{}
+			l.placeLazy(tl)
+			slot.file, slot.opts = b.file, b.scratch
+			r, err = b.p.parseRule(l.ctx, tl, slot, &b.names, &b.auth)
+		}
+		if err != nil {
 			*slot = Rule{} // the slot is used by the next rule
 			if l.ctx.Err() != nil {
 				// A RADIUS lookup failed because the load's context

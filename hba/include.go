@@ -20,8 +20,10 @@ const (
 )
 
 // expandFile replaces an @file token by the tokens of every line of the
-// file, in order.
-func (l *loader) expandFile(tl *tokLine, toks []token, outer string, ref token, depth int) []token {
+// file, in order. With lazy (toks empty, the field being ref alone), it
+// returns the cached expansion's tokens themselves when they need no
+// copy, and reports so (see atExpansion.lazy).
+func (l *loader) expandFile(tl *tokLine, toks []token, outer string, ref token, depth int, lazy bool) ([]token, bool) {
 	name := ref.s[1:]
 	at := tl.tokPos(ref)
 	full := l.p.relPath(name, outer)
@@ -36,14 +38,14 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer string, ref token, 
 			}
 			tl.err = &Error{Pos: at, Msg: msg, Err: ErrLimit}
 			l.halt(tl.err)
-			return toks
+			return toks, false
 		}
 		if l.ver <= 15 {
 			tl.err = &Error{Pos: at, Msg: `could not open secondary authentication file "@` + name + `" as "` + full + `": maximum nesting depth exceeded`, Err: ErrIncludeDepth}
-			return toks
+			return toks, false
 		}
 		tl.err = &Error{Pos: at, Msg: `could not open file "` + full + `": maximum nesting depth exceeded`, Err: ErrIncludeDepth}
-		return toks
+		return toks, false
 	}
 	data, err := l.readCached(full)
 	if err != nil {
@@ -51,7 +53,7 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer string, ref token, 
 		if errors.As(err, &re) {
 			if l.ver == 13 {
 				tl.err = fileErr(at, `could not read file "`+full+`": `+re.Error(), re)
-				return toks
+				return toks, false
 			}
 			data = nil
 		} else {
@@ -63,10 +65,16 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer string, ref token, 
 			if tl.err.Err == ErrLimit {
 				l.halt(tl.err)
 			}
-			return toks
+			return toks, false
 		}
 	}
-	return l.expansion(full, data, depth).apply(l, tl, toks, at, ref, full)
+	e := l.expansion(full, data, depth)
+	if lazy {
+		if ts, ok := e.lazy(l, tl); ok {
+			return ts, true
+		}
+	}
+	return e.apply(l, tl, toks, at, ref, full), false
 }
 
 // atExpansion is what the lines of one @file give the line that names it:
@@ -81,6 +89,10 @@ type atExpansion struct {
 	lines, tokens, expanded int
 	comments                []Comment // the comments read, when kept
 	scanned                 bool      // a line was scanned (loader.comment reset)
+	// clean: the expansion is cached, has no error and at least one
+	// token, and every token is in the load's string table with col and
+	// end 0, so that a field of it alone can be toks itself (lazy).
+	clean bool
 }
 
 // atKey names one tokenization of an @file: its resolved path as
@@ -175,14 +187,56 @@ func (l *loader) expansion(full string, data []byte, depth int) *atExpansion {
 		c.exps[k] = e
 		// The tokens' strings go to the load's table once, and the
 		// rules that name the file share them.
+		e.clean = e.err == nil && len(e.toks) > 0
 		for i := range e.toks {
 			if n := len(c.strs.s); e.toks[i].at >= 0 && n < maxStrIndex {
 				c.strs.s = append(c.strs.s, e.toks[i].s)
 				e.toks[i].at = -int32(n + 1)
 			}
+			if e.toks[i].at >= 0 {
+				e.clean = false
+			}
+			// apply places every token on the referencing line; a lazy
+			// field's tokens have no place (builder.add places them).
+			e.toks[i].col, e.toks[i].end = 0, 0
 		}
 	}
 	return e
+}
+
+// lazy is apply for a field that is exactly the @file: when the
+// expansion is clean and its tokens fit every budget, it spends what apply
+// would spend and returns the cached tokens themselves (capacity limited:
+// nothing may write to them), placed nowhere. Otherwise it spends nothing
+// and ok is false: apply then copies the tokens, failing exactly where it
+// fails. The budgets only grow, so the totals fitting means that apply's
+// field-by-field checks would all pass.
+func (e *atExpansion) lazy(l *loader, tl *tokLine) ([]token, bool) {
+	n := len(e.toks)
+	if !e.clean || l.expanded+n > l.lim.MaxExpandedTokens || l.tokens+n > l.lim.MaxTokens ||
+		tl.ntok+n > l.lim.MaxLineTokens {
+		return nil, false
+	}
+	l.tokens += n
+	l.expanded += n
+	tl.ntok += n
+	return e.toks[:n:n], true
+}
+
+// placeLazy copies the lazy fields of tl onto its line, each token at the
+// place of the @file token that named it, as apply places them.
+func (l *loader) placeLazy(tl *tokLine) {
+	for k, at := range tl.lazy {
+		if at == [2]int32{} {
+			continue
+		}
+		f := l.keepTokens(tl.fields[k+1])
+		for i := range f {
+			f[i].col, f[i].end = at[0], at[1]
+		}
+		tl.fields[k+1] = f
+	}
+	tl.lazy = [2][2]int32{}
 }
 
 // tokenizeAt tokenizes the @file full at depth and records its expansion.
@@ -265,6 +319,9 @@ func (e *atExpansion) apply(l *loader, tl *tokLine, toks []token, at Position, r
 // directive runs a 16+ include directive. It reports whether the line was
 // a successful directive (and so produces no line of its own).
 func (l *loader) directive(tl *tokLine, file string, depth int, inc []Position, out *[]*tokLine) bool {
+	if tl.lazy != [2][2]int32{} {
+		l.placeLazy(tl) // the argument's place is read below
+	}
 	kw := tl.fields[0][0].s
 	arg := tl.fields[1][0].s
 	here := append([]Position{tl.pos}, inc...)

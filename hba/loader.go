@@ -34,7 +34,11 @@ type loader struct {
 	nerrs     int // line errors recorded
 	// halted is set when a limit is reached or ctx ends: nothing more is
 	// read. haltErr is the first limit error, stopped the context's.
-	halted  bool
+	halted bool
+	// lazyAt lets a database or user field that is exactly one @file be
+	// the cached expansion itself (tokLine.lazy); set for loads whose
+	// lines all go to builder.add, which places such a field on an error.
+	lazyAt  bool
 	haltErr *Error
 	stopped *Error
 

@@ -237,6 +237,7 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 		var lines []*tokLine
 		l.mainOut = &lines
 		l.sink = seq.add
+		l.lazyAt = true
 		l.tokenize(abs, seqData, 0, nil, &lines)
 		if l.halted {
 			abort.Store(true)
@@ -271,6 +272,7 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 		var lines []*tokLine
 		sub.mainOut = &lines
 		sub.sink = b.add
+		sub.lazyAt = true
 		chunk := data[c.start:c.end]
 		if len(c.deferred) > 0 {
 			chunk = blankLines(chunk, c.start, c.deferred)

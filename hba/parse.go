@@ -58,7 +58,7 @@ func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameAre
 		return fail(tl.pos, "end-of-line before database specification", ErrMissingField)
 	}
 	var e *Error
-	if e = p.compileNames(tl, r, fields[0], true, a); e != nil {
+	if e = p.compileNames(tl, r, fields[0], true, a, tl.lazy[0] != [2]int32{}); e != nil {
 		return nil, e
 	}
 	fields = fields[1:]
@@ -67,7 +67,7 @@ func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameAre
 	if len(fields) == 0 {
 		return fail(tl.pos, "end-of-line before role specification", ErrMissingField)
 	}
-	if e = p.compileNames(tl, r, fields[0], false, a); e != nil {
+	if e = p.compileNames(tl, r, fields[0], false, a, tl.lazy[1] != [2]int32{}); e != nil {
 		return nil, e
 	}
 	fields = fields[1:]
@@ -265,7 +265,18 @@ func (r *Rule) extra() *ruleExt {
 type nameArena struct {
 	names []name
 	cols  map[colKey][]name
-	res   map[string]compiledRegex
+	// lazyCols are the columns that are one cached @file expansion
+	// (tokLine.lazy), by the expansion's tokens themselves.
+	lazyCols map[lazyKey][]name
+	res      map[string]compiledRegex
+}
+
+// lazyKey names a lazy column: the first of the cached expansion's
+// tokens (which no other expansion holds), and whether it is the database
+// column.
+type lazyKey struct {
+	first *token
+	db    bool
 }
 
 // colKey names a column whose tokens all sit in the load's string table
@@ -339,7 +350,8 @@ func (a *nameArena) shared(toks []token, db bool) (ns []name, k colKey, ok bool)
 
 // compileNames classifies the tokens of the database (db) or user column
 // and sets the column in r; the regular expressions go to r's side record.
-func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, a *nameArena) *Error {
+// lazy says that toks are a cached @file expansion itself (tokLine.lazy).
+func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, a *nameArena, lazy bool) *Error {
 	base := 0
 	if !db {
 		base = int(r.ndb)
@@ -347,7 +359,11 @@ func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, a *na
 	var out []name
 	var key colKey
 	share := false
-	if len(toks) > 0 && toks[0].at < 0 {
+	lk := lazyKey{db: db}
+	if lazy && a != nil {
+		lk.first = &toks[0]
+		out = a.lazyCols[lk]
+	} else if len(toks) > 0 && toks[0].at < 0 {
 		out, key, share = a.shared(toks, db)
 	}
 	if out != nil {
@@ -385,7 +401,12 @@ func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, a *na
 			out = append(out, m)
 		}
 		out = out[:len(out):len(out)]
-		if share {
+		if lk.first != nil {
+			if a.lazyCols == nil {
+				a.lazyCols = map[lazyKey][]name{}
+			}
+			a.lazyCols[lk] = out
+		} else if share {
 			if a.cols == nil {
 				a.cols = map[colKey][]name{}
 			}

@@ -635,15 +635,14 @@ func (o *AuthOptions) equal(x *AuthOptions) bool {
 
 // hash is a hash of the option tokens of o, for finding equal options.
 func (o *AuthOptions) hash(seed maphash.Seed) uint64 {
-	var h maphash.Hash
-	h.SetSeed(seed)
+	// One maphash.String per string, mixed: cheaper than a maphash.Hash
+	// fed byte by byte, and equal tokens still hash alike (equal decides).
+	h := uint64(len(o.Raw))
 	for _, t := range o.Raw {
-		h.WriteString(t.Name)
-		h.WriteByte(0)
-		h.WriteString(t.Value)
-		h.WriteByte(0)
+		h = (h^maphash.String(seed, t.Name))*0x9e3779b97f4a7c15 + 1
+		h = (h ^ maphash.String(seed, t.Value)) * 0xbf58476d1ce4e5b9
 	}
-	return h.Sum64()
+	return h
 }
 
 // contains reports whether ip is inside the range of an AddrIP rule; false

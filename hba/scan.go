@@ -52,6 +52,11 @@ type tokLine struct {
 	fields [][]token
 	err    *Error
 	ntok   int // tokens in fields, @file expansion included
+	// lazy holds the place (col, end) of the @file token that fields 1 and
+	// 2 (database, user) are exactly, when the field is the cached
+	// expansion itself rather than a copy placed on the line (its tokens
+	// then have col and end 0; see atExpansion.lazy). Zero otherwise.
+	lazy [2][2]int32
 }
 
 // tokenize reads one file's logical lines into out. Include directives
@@ -174,6 +179,7 @@ func (tl *tokLine) reset(file string, line int, inc []Position, raw string) {
 	tl.fields = nil
 	tl.err = nil
 	tl.ntok = 0
+	tl.lazy = [2][2]int32{}
 }
 
 const chunkLen = 512
@@ -344,7 +350,7 @@ func (l *loader) scanExact(tl *tokLine, file string, depth int) {
 	var buf [8][]token
 	fields := buf[:0]
 	for i < len(s) && tl.err == nil {
-		fld := l.nextField(tl, s, &i, file, depth)
+		fld := l.nextField(tl, s, &i, file, depth, len(fields))
 		if len(fld) > 0 {
 			fields = append(fields, fld)
 		}
@@ -479,7 +485,8 @@ func plainEnd(s string, i int) int {
 }
 
 // nextField is next_field_expand: tokens joined by unquoted commas.
-func (l *loader) nextField(tl *tokLine, s string, i *int, file string, depth int) []token {
+// fi is the index of the field in the line.
+func (l *loader) nextField(tl *tokLine, s string, i *int, file string, depth int, fi int) []token {
 	var buf [4]token
 	toks := buf[:0]
 	for {
@@ -493,8 +500,18 @@ func (l *loader) nextField(tl *tokLine, s string, i *int, file string, depth int
 			break
 		}
 		if !t.quoted && len(t.s) > 1 && t.s[0] == '@' {
+			if lazy := l.lazyAt && (fi == 1 || fi == 2) && len(toks) == 0 && !comma; lazy {
+				// The field is this @file alone: it may be the cached
+				// expansion itself.
+				out, ok := l.expandFile(tl, nil, file, t, depth+1, true)
+				if ok {
+					tl.lazy[fi-1] = [2]int32{t.col, t.end}
+					return out
+				}
+				return l.keepTokens(out)
+			}
 			// A copy, so that buf does not escape through the recursion.
-			toks = l.expandFile(tl, append([]token(nil), toks...), file, t, depth+1)
+			toks, _ = l.expandFile(tl, append([]token(nil), toks...), file, t, depth+1, false)
 		} else {
 			l.tokens++
 			tl.ntok++

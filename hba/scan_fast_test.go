@@ -152,8 +152,8 @@ func TestPlainEnd(t *testing.T) {
 // literal reset stands for. The field counts make a field added to
 // tokLine or Position fail here until reset and this test know it.
 func TestTokLineReset(t *testing.T) {
-	if n := reflect.TypeOf(tokLine{}).NumField(); n != 6 {
-		t.Fatalf("tokLine has %d fields: reset and this test know 6", n)
+	if n := reflect.TypeOf(tokLine{}).NumField(); n != 7 {
+		t.Fatalf("tokLine has %d fields: reset and this test know 7", n)
 	}
 	if n := reflect.TypeOf(Position{}).NumField(); n != 6 {
 		t.Fatalf("Position has %d fields: reset and this test know 6", n)
@@ -165,6 +165,7 @@ func TestTokLineReset(t *testing.T) {
 		fields: [][]token{{{s: "a"}}},
 		err:    &Error{Msg: "m"},
 		ntok:   5,
+		lazy:   [2][2]int32{{1, 2}, {3, 4}},
 	}
 	inc := []Position{{Filename: "a", Line: 2}}
 	tl.reset("f", 3, inc, "raw")
