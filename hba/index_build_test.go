@@ -55,4 +55,17 @@ func BenchmarkBuildIndex(b *testing.B) {
 			}
 		})
 	}
+	for _, s := range loadShapes(b, b.TempDir()) {
+		b.Run("shape="+s.name, func(b *testing.B) {
+			rs, err := s.p.Load(s.path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				rs.idx = buildIndex(rs.rules)
+			}
+		})
+	}
 }
