@@ -101,7 +101,7 @@ const bucketLimit = 8
 type tableBuilder struct {
 	t    table
 	cnt  []int32  // per slot: distinct rules, then the list's write position
-	last []int32  // per slot: 1 + the last rule filed there (0: none)
+	last []int32  // per slot: 1 + the last many-key rule filed there (0: none)
 	fs   []placed // every filing kept, in order
 }
 
@@ -118,15 +118,19 @@ func newTableBuilder(n int) *tableBuilder {
 		size <<= 1
 	}
 	return &tableBuilder{
-		t:    table{slots: make([]uint64, size), mask: uint64(size - 1)},
-		cnt:  make([]int32, size),
-		last: make([]int32, size),
-		fs:   make([]placed, 0, n),
+		t:   table{slots: make([]uint64, size), mask: uint64(size - 1)},
+		cnt: make([]int32, size),
+		fs:  make([]placed, 0, n),
 	}
 }
 
-// add files rule under the key of hash h.
-func (b *tableBuilder) add(h uint64, rule int32) {
+// manyKeys is the number of keys from which a rule's repeated key is
+// found through last rather than by looking back at its filings.
+const manyKeys = 8
+
+// add files rule under the key of hash h; many says that the rule has
+// manyKeys keys or more (the same for each of its keys).
+func (b *tableBuilder) add(h uint64, rule int32, many bool) {
 	t := &b.t
 	tag := tagOf(h)
 	i := h & t.mask
@@ -135,15 +139,25 @@ func (b *tableBuilder) add(h uint64, rule int32) {
 		if s == 0 {
 			t.slots[i] = uint64(tag)<<32 | uint64(uint32(rule))
 			b.cnt[i] = 1
-			b.last[i] = rule + 1
+			if many {
+				b.last[i] = rule + 1
+			}
 			break
 		}
 		if uint32(s>>32) == tag {
 			// The same name twice in one rule counts once.
-			if b.last[i] == rule+1 {
-				return
+			if many {
+				if b.last[i] == rule+1 {
+					return
+				}
+				b.last[i] = rule + 1
+			} else {
+				for k := len(b.fs) - 1; k >= 0 && b.fs[k].rule == rule; k-- {
+					if b.fs[k].slot == uint32(i) {
+						return
+					}
+				}
 			}
-			b.last[i] = rule + 1
 			b.cnt[i]++
 			break
 		}
@@ -407,7 +421,7 @@ func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, m []int32, filed
 		for _, i := range m {
 			if filed[i] == kIP {
 				r := rules[i]
-				b.add(p.ipHash(keyOf(r.addr(), int(r.bits))), i)
+				b.add(p.ipHash(keyOf(r.addr(), int(r.bits))), i, false)
 				ipLens[r.bits] = true
 			}
 		}
@@ -418,8 +432,12 @@ func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, m []int32, filed
 
 // fileNames files rule i under each of the name hashes hs.
 func fileNames(b *tableBuilder, hs []uint64, i int32) {
+	many := len(hs) >= manyKeys
+	if many && b.last == nil {
+		b.last = make([]int32, len(b.cnt))
+	}
 	for _, h := range hs {
-		b.add(h, i)
+		b.add(h, i, many)
 	}
 }
 
