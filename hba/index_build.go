@@ -99,9 +99,10 @@ const bucketLimit = 8
 // lists and fills them. Rules are added in file order, a rule's keys
 // together.
 type tableBuilder struct {
-	t   table
-	cnt []int32  // per slot: distinct rules, then the list's write position
-	fs  []placed // every filing kept, in order
+	t    table
+	cnt  []int32  // per slot: distinct rules, then the list's write position
+	last []int32  // per slot: 1 + the last many-key rule filed there (0: none)
+	fs   []placed // every filing kept, in order
 }
 
 // placed is one key of one rule, with the slot the key is in.
@@ -123,8 +124,13 @@ func newTableBuilder(n int) *tableBuilder {
 	}
 }
 
-// add files rule under the key of hash h.
-func (b *tableBuilder) add(h uint64, rule int32) {
+// manyKeys is the number of keys from which a rule's repeated key is
+// found through last rather than by looking back at its filings.
+const manyKeys = 8
+
+// add files rule under the key of hash h; many says that the rule has
+// manyKeys keys or more (the same for each of its keys).
+func (b *tableBuilder) add(h uint64, rule int32, many bool) {
 	t := &b.t
 	tag := tagOf(h)
 	i := h & t.mask
@@ -133,13 +139,23 @@ func (b *tableBuilder) add(h uint64, rule int32) {
 		if s == 0 {
 			t.slots[i] = uint64(tag)<<32 | uint64(uint32(rule))
 			b.cnt[i] = 1
+			if many {
+				b.last[i] = rule + 1
+			}
 			break
 		}
 		if uint32(s>>32) == tag {
 			// The same name twice in one rule counts once.
-			for k := len(b.fs) - 1; k >= 0 && b.fs[k].rule == rule; k-- {
-				if b.fs[k].slot == uint32(i) {
+			if many {
+				if b.last[i] == rule+1 {
 					return
+				}
+				b.last[i] = rule + 1
+			} else {
+				for k := len(b.fs) - 1; k >= 0 && b.fs[k].rule == rule; k-- {
+					if b.fs[k].slot == uint32(i) {
+						return
+					}
 				}
 			}
 			b.cnt[i]++
@@ -240,6 +256,7 @@ func buildIndex(rules []*Rule) *index {
 	var filed []uint8
 	seed := maphash.MakeSeed()
 	ipSeed := maphash.String(seed, "ip")
+	hc := &hashCache{seed: seed}
 	for pi := range ix.parts {
 		p := &ix.parts[pi]
 		p.seed, p.ipSeed, p.userMin = seed, ipSeed, noRule
@@ -251,7 +268,7 @@ func buildIndex(rules []*Rule) *index {
 			if filed == nil {
 				filed = make([]uint8, len(rules))
 			}
-			p.buildKeyed(rules, infos, m, filed)
+			p.buildKeyed(rules, infos, m, filed, hc)
 		}
 	}
 	return ix
@@ -349,7 +366,7 @@ func newScanRule(r *Rule, ipv4 bool, strs *[]string) (scanRule, scanPre) {
 // buildKeyed files the rules m of a large partition: first choice database
 // names, then user names, then address; then rules in crowded buckets
 // move on when they can. filed is scratch space, one entry per rule.
-func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8) {
+func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8, hc *hashCache) {
 	nDB, nDBImp, nUser, nIP := 0, 0, 0, 0
 	for _, i := range m {
 		r, ri := rules[i], &infos[i]
@@ -376,20 +393,20 @@ func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, m []int32, filed
 		b := newTableBuilder(nDBImp)
 		for _, i := range m {
 			if r, ri := rules[i], &infos[i]; ri.dbKey && !ri.pure {
-				p.fileNames(b, r, r.dbNames(), i)
+				fileNames(b, hc.hashes(r, r.dbNames()), i)
 			}
 		}
 		p.dbImp, _ = b.finish()
 	}
 	var largest int
-	p.db, largest = p.fileAll(rules, m, filed, kDB, nDB)
-	if largest > bucketLimit && p.moveCrowdedDB(rules, infos, m, filed) {
-		p.db, _ = p.fileAll(rules, m, filed, kDB, -1)
+	p.db, largest = fileAll(rules, m, filed, kDB, nDB, hc)
+	if largest > bucketLimit && p.moveCrowdedDB(rules, infos, m, filed, hc) {
+		p.db, _ = fileAll(rules, m, filed, kDB, -1, hc)
 		nUser, nIP = -1, -1
 	}
-	p.user, largest = p.fileAll(rules, m, filed, kUser, nUser)
-	if largest > bucketLimit && p.moveCrowdedUser(rules, infos, m, filed) {
-		p.user, _ = p.fileAll(rules, m, filed, kUser, -1)
+	p.user, largest = fileAll(rules, m, filed, kUser, nUser, hc)
+	if largest > bucketLimit && p.moveCrowdedUser(rules, infos, m, filed, hc) {
+		p.user, _ = fileAll(rules, m, filed, kUser, -1, hc)
 		nIP = -1
 	}
 	if nIP < 0 {
@@ -404,7 +421,7 @@ func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, m []int32, filed
 		for _, i := range m {
 			if filed[i] == kIP {
 				r := rules[i]
-				b.add(p.ipHash(keyOf(r.addr(), int(r.bits))), i)
+				b.add(p.ipHash(keyOf(r.addr(), int(r.bits))), i, false)
 				ipLens[r.bits] = true
 			}
 		}
@@ -413,17 +430,84 @@ func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, m []int32, filed
 	p.firstFiled(rules, m, filed, &ipLens)
 }
 
-// fileNames files rule i under each of names.
-func (p *partition) fileNames(b *tableBuilder, r *Rule, names []name, i int32) {
-	for _, n := range names {
-		b.add(p.hash(r.str(n.sp)), i)
+// fileNames files rule i under each of the name hashes hs.
+func fileNames(b *tableBuilder, hs []uint64, i int32) {
+	many := len(hs) >= manyKeys
+	if many && b.last == nil {
+		b.last = make([]int32, len(b.cnt))
 	}
+	for _, h := range hs {
+		b.add(h, i, many)
+	}
+}
+
+// hashCache hashes the names of rule columns (with the seed of every
+// partition) and keeps the hashes of a column that rules share (the names
+// of one @file: the same array, of strings of one table), so that they are
+// computed once per index.
+type hashCache struct {
+	seed   maphash.Seed
+	buf    []uint64
+	lastID colID
+	last   []uint64
+	cols   map[colID][]uint64
+}
+
+// colID is a column shared between rules: its first name, its length and
+// the string table its names index.
+type colID struct {
+	first *name
+	n     int
+	strs  *strTable
+}
+
+// sharedMin is the fewest names of a column whose hashes are kept.
+const sharedMin = 4
+
+// hashes returns the hashes of the names of r's column names, valid until
+// the next call unless the column is shared.
+func (c *hashCache) hashes(r *Rule, names []name) []uint64 {
+	if len(names) >= sharedMin && allExt(names) {
+		id := colID{first: &names[0], n: len(names), strs: r.file.strs}
+		if id == c.lastID {
+			return c.last
+		}
+		hs, ok := c.cols[id]
+		if !ok {
+			hs = make([]uint64, len(names))
+			for j, n := range names {
+				hs[j] = maphash.String(c.seed, r.str(n.sp))
+			}
+			if c.cols == nil {
+				c.cols = map[colID][]uint64{}
+			}
+			c.cols[id] = hs
+		}
+		c.lastID, c.last = id, hs
+		return hs
+	}
+	c.buf = c.buf[:0]
+	for _, n := range names {
+		c.buf = append(c.buf, maphash.String(c.seed, r.str(n.sp)))
+	}
+	return c.buf
+}
+
+// allExt reports whether every name of names is in the load's string
+// table: such a column reads the same strings in every rule that holds it.
+func allExt(names []name) bool {
+	for _, n := range names {
+		if n.sp.n != extSpan {
+			return false
+		}
+	}
+	return true
 }
 
 // fileAll builds the table of the rules filed under k (kDB or kUser), by
 // their database or their user names; n is the number of names, or -1 to
 // count them.
-func (p *partition) fileAll(rules []*Rule, m []int32, filed []uint8, k uint8, n int) (table, int) {
+func fileAll(rules []*Rule, m []int32, filed []uint8, k uint8, n int, hc *hashCache) (table, int) {
 	names := func(r *Rule) []name {
 		if k == kDB {
 			return r.dbNames()
@@ -444,16 +528,17 @@ func (p *partition) fileAll(rules []*Rule, m []int32, filed []uint8, k uint8, n 
 	b := newTableBuilder(n)
 	for _, i := range m {
 		if filed[i] == k {
-			p.fileNames(b, rules[i], names(rules[i]), i)
+			r := rules[i]
+			fileNames(b, hc.hashes(r, names(r)), i)
 		}
 	}
 	return b.finish()
 }
 
 // crowded reports whether one of names has a bucket in t over bucketLimit.
-func (p *partition) crowded(t *table, r *Rule, names []name) bool {
-	for _, n := range names {
-		if t.size(p.hash(r.str(n.sp))) > bucketLimit {
+func crowded(t *table, r *Rule, names []name, hc *hashCache) bool {
+	for _, h := range hc.hashes(r, names) {
+		if t.size(h) > bucketLimit {
 			return true
 		}
 	}
@@ -463,11 +548,11 @@ func (p *partition) crowded(t *table, r *Rule, names []name) bool {
 // moveCrowdedDB moves the pure rules of crowded database buckets to their
 // user names or their address, when they qualify. It reports whether a
 // rule moved.
-func (p *partition) moveCrowdedDB(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8) bool {
+func (p *partition) moveCrowdedDB(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8, hc *hashCache) bool {
 	moved := false
 	for _, i := range m {
 		r, ri := rules[i], &infos[i]
-		if filed[i] != kDB || !ri.pure || !(ri.userKey || ri.ipKey) || !p.crowded(&p.db, r, r.dbNames()) {
+		if filed[i] != kDB || !ri.pure || !(ri.userKey || ri.ipKey) || !crowded(&p.db, r, r.dbNames(), hc) {
 			continue
 		}
 		moved = true
@@ -482,10 +567,10 @@ func (p *partition) moveCrowdedDB(rules []*Rule, infos []ruleInfo, m []int32, fi
 
 // moveCrowdedUser moves the rules of crowded user buckets to their
 // address, when they qualify. It reports whether a rule moved.
-func (p *partition) moveCrowdedUser(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8) bool {
+func (p *partition) moveCrowdedUser(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8, hc *hashCache) bool {
 	moved := false
 	for _, i := range m {
-		if r := rules[i]; filed[i] == kUser && infos[i].ipKey && p.crowded(&p.user, r, r.userNames()) {
+		if r := rules[i]; filed[i] == kUser && infos[i].ipKey && crowded(&p.user, r, r.userNames(), hc) {
 			filed[i] = kIP
 			moved = true
 		}

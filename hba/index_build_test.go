@@ -15,9 +15,13 @@ func TestTableBuilder(t *testing.T) {
 	key := func(i int32) uint64 { return uint64(i+1)<<40 | uint64(i%2) }
 	b := newTableBuilder(80)
 	want := map[uint64][]int32{}
+	b.last = make([]int32, len(b.cnt))
 	for r := int32(0); r < 20; r++ {
+		// Both ways of finding a rule's repeated key: odd rules look back
+		// at their filings, even ones use last.
+		many := r%2 == 0
 		for _, k := range []uint64{key(r % 3), key(r % 3), key(3 + r%5), key(9)} {
-			b.add(k, r)
+			b.add(k, r, many)
 			if l := want[k]; len(l) == 0 || l[len(l)-1] != r {
 				want[k] = append(l, r)
 			}
@@ -48,6 +52,19 @@ func BenchmarkBuildIndex(b *testing.B) {
 	for _, n := range []int{10, 100000} {
 		b.Run("rules="+strconv.Itoa(n), func(b *testing.B) {
 			rs, _ := benchRuleset(b, n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				rs.idx = buildIndex(rs.rules)
+			}
+		})
+	}
+	for _, s := range loadShapes(b, b.TempDir()) {
+		b.Run("shape="+s.name, func(b *testing.B) {
+			rs, err := s.p.Load(s.path)
+			if err != nil {
+				b.Fatal(err)
+			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
