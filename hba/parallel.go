@@ -247,9 +247,11 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 
 	// Second pass: every chunk on a loader of its own, the deferred lines
 	// on l, on the caller's goroutine, before it reads chunks too.
+	own := l.own // set before the load, never written during it
 	parallelFor(len(chunks), procs, runSeq, func(i int) {
 		c := &chunks[i]
 		sub := p.newLoader(ctx)
+		sub.own = own // a chunk of bytes the load read itself is not copied
 		c.sub = sub
 		est := c.newlines + 1 // the chunk's lines, less the deferred ones
 		for _, d := range c.deferred {
