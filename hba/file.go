@@ -202,11 +202,7 @@ func (p *Parser) parseSeq(l *loader, abs string, data []byte, withLines bool) *F
 	if withLines {
 		l.comments = &f.Comments
 	}
-	var lines []*tokLine
-	l.mainOut = &lines
-	l.sink = b.add
-	l.lazyAt = true
-	l.tokenize(abs, data, 0, nil, &lines)
+	l.readInto(b, abs, data)
 	f.Rules, f.Lines, f.Errors = b.rules, b.lines, b.errs
 	l.finish(&f.Errors)
 	return f
@@ -375,4 +371,14 @@ func (l *loader) shareOptions(m Method, o *AuthOptions) *AuthOptions {
 		l.optsByRaw[h] = append(l.optsByRaw[h], c)
 	}
 	return c
+}
+
+// readInto tokenizes data as the main file abs, each line going to b as
+// soon as it is read (the sink), @file fields placed lazily.
+func (l *loader) readInto(b *builder, abs string, data []byte) {
+	var lines []*tokLine
+	l.mainOut = &lines
+	l.sink = b.add
+	l.lazyAt = true
+	l.tokenize(abs, data, 0, nil, &lines)
 }

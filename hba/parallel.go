@@ -234,11 +234,7 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 		if withLines {
 			l.comments = &seqComments
 		}
-		var lines []*tokLine
-		l.mainOut = &lines
-		l.sink = seq.add
-		l.lazyAt = true
-		l.tokenize(abs, seqData, 0, nil, &lines)
+		l.readInto(seq, abs, seqData)
 		if l.halted {
 			abort.Store(true)
 		}
@@ -271,15 +267,11 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 		if withLines {
 			sub.comments = &c.comments
 		}
-		var lines []*tokLine
-		sub.mainOut = &lines
-		sub.sink = b.add
-		sub.lazyAt = true
 		chunk := data[c.start:c.end]
 		if len(c.deferred) > 0 {
 			chunk = blankLines(chunk, c.start, c.deferred)
 		}
-		sub.tokenize(abs, chunk, 0, nil, &lines)
+		sub.readInto(b, abs, chunk)
 		for j := range c.comments {
 			c.comments[j].Pos.Line += b.lineBase
 		}

@@ -402,14 +402,9 @@ func (l *loader) scanPlain(tl *tokLine, s string) bool {
 	i, n := 0, len(s)
 	for {
 		// Blanks and commas before a field's first token.
-		for ; i < n; i++ {
-			c := scanClass[s[i]]
-			if c == clPlain {
-				break
-			}
-			if c == clSpecial {
-				return false
-			}
+		var ok bool
+		if i, ok = skipSeparators(s, i); !ok {
+			return false
 		}
 		if i == n {
 			break
@@ -431,14 +426,8 @@ func (l *loader) scanPlain(tl *tokLine, s string) bool {
 				break
 			}
 			// Blanks and commas after a comma: the field goes on.
-			for ; i < n; i++ {
-				c := scanClass[s[i]]
-				if c == clPlain {
-					break
-				}
-				if c == clSpecial {
-					return false
-				}
+			if i, ok = skipSeparators(s, i); !ok {
+				return false
 			}
 			if i == n {
 				break
@@ -625,4 +614,19 @@ func growTokens(t []token, n int) []token {
 		return slices.Grow(t, max(n, len(t)))
 	}
 	return t
+}
+
+// skipSeparators returns the offset of the first plain byte of s at or
+// after i (len(s) when none), skipping blanks and commas; false when a
+// byte the plain scan does not handle comes first.
+func skipSeparators(s string, i int) (int, bool) {
+	for ; i < len(s); i++ {
+		switch scanClass[s[i]] {
+		case clPlain:
+			return i, true
+		case clSpecial:
+			return i, false
+		}
+	}
+	return i, true
 }
