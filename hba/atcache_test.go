@@ -264,9 +264,16 @@ func TestAtFileReadOnce(t *testing.T) {
 		if got := len(r.Databases()); got != 6 {
 			t.Errorf("version %d: %d databases", v, got)
 		}
-		// The names of the @file are one string each for the whole load.
-		if r.file.strs != f.Rules[0].file.strs || len(r.file.strs.s) != 2 {
-			t.Errorf("version %d: the load keeps %d strings, want 2", v, len(r.file.strs.s))
+		// The names of the @file are one string each for the whole load
+		// (the other strings are the lines of this small file, copies).
+		n := len(r.file.strs.s)
+		for _, x := range f.Rules {
+			if x.raw.ext() {
+				n--
+			}
+		}
+		if r.file.strs != f.Rules[0].file.strs || n != 2 {
+			t.Errorf("version %d: the load keeps %d strings, want 2", v, n)
 		}
 		if !reflect.DeepEqual(r.dbNames(), f.Rules[0].dbNames()) {
 			t.Errorf("version %d: the rules' names differ", v)

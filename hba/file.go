@@ -274,8 +274,8 @@ func (b *builder) add(tl *tokLine) {
 			b.ruleSlab = make([]Rule, max(b.est, 64))
 		}
 		slot := &b.ruleSlab[0]
-		if b.file == nil || b.file.name != tl.pos.Filename || !slices.Equal(b.file.inc, tl.inc) {
-			b.file = &ruleFile{name: tl.pos.Filename, inc: tl.inc, strs: l.strTable()}
+		if b.file == nil || b.file.name != tl.pos.Filename || !sameText(b.file.text, l.text) || !slices.Equal(b.file.inc, tl.inc) {
+			b.file = b.newFile(tl)
 		}
 		slot.file = b.file
 		slot.opts = b.scratch
@@ -331,6 +331,21 @@ func (b *builder) add(tl *tokLine) {
 	}
 }
 
+// newFile returns the ruleFile of the rules of tl's file, whose text is
+// the loader's current one (loader.text).
+func (b *builder) newFile(tl *tokLine) *ruleFile {
+	f := &ruleFile{name: tl.pos.Filename, inc: tl.inc, strs: b.l.strTable()}
+	if len(b.l.text) < maxText {
+		f.text = b.l.text
+	}
+	if t := f.strs; cap(t.names) == 0 {
+		// Three names a rule, as in most files (trim gives back what
+		// is left unused).
+		t.names = make([]name, 0, 3*b.est)
+	}
+	return f
+}
+
 // mainLine is the line of the main file that tl was read for: its own, or
 // that of the include directive it came through.
 func mainLine(tl *tokLine) int32 {
@@ -381,4 +396,8 @@ func (l *loader) readInto(b *builder, abs string, data []byte) {
 	l.sink = b.add
 	l.lazyAt = true
 	l.tokenize(abs, data, 0, nil, &lines)
+	l.text = ""
+	if l.strs != nil {
+		l.strs.trim()
+	}
 }

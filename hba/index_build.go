@@ -497,7 +497,7 @@ func (c *hashCache) hashes(r *Rule, names []name) []uint64 {
 // table: such a column reads the same strings in every rule that holds it.
 func allExt(names []name) bool {
 	for _, n := range names {
-		if n.sp.n != extSpan {
+		if !n.sp.ext() {
 			return false
 		}
 	}

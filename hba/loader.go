@@ -72,6 +72,10 @@ type loader struct {
 	// read, so tokenize may view it as a string without a copy. It is
 	// never set for bytes a caller gave (ParseBytes, LoadBytes).
 	own []byte
+	// text is the string the raw lines given to the sink are substrings
+	// of, when they are (set by tokenize for its large files), so that a
+	// rule's line is a span of it.
+	text string
 }
 
 func (p *Parser) newLoader(ctx context.Context) *loader {

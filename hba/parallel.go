@@ -490,8 +490,9 @@ func mergeChunks(p *Parser, l *loader, abs string, chunks []parChunk, seq *build
 		r.number = int32(i + 1)
 		// A chunk's rules keep their chunk's string table (their spans
 		// index it); the rules of one file and one table share a ruleFile.
-		if file == nil || file.name != r.file.name || file.strs != r.file.strs || !slices.Equal(file.inc, r.file.inc) {
-			file = &ruleFile{name: r.file.name, inc: r.file.inc, strs: r.file.strs}
+		if file == nil || file.name != r.file.name || file.strs != r.file.strs || !sameText(file.text, r.file.text) || !slices.Equal(file.inc, r.file.inc) {
+			c := *r.file
+			file = &c
 		}
 		r.file = file
 		r.opts = l.shareOptions(r.method, r.opts)

@@ -114,29 +114,55 @@ func sameFile(a, b *File) string {
 	return ""
 }
 
-// sameStrings compares what two rules' spans resolve to.
+// sameStrings compares what two rules' spans and indices resolve to: a
+// chunk's rules index their chunk's text and tables (deepDiff skips
+// those fields, ruleSkip).
 func sameStrings(a, b *Rule) string {
+	if a.Raw() != b.Raw() {
+		return fmt.Sprintf("raw %q, want %q", b.Raw(), a.Raw())
+	}
 	if a.str(a.atext) != b.str(b.atext) {
 		return "address texts differ"
+	}
+	if a.akind == AddrIP && (a.addr() != b.addr() || a.mask() != b.mask()) {
+		return fmt.Sprintf("address %v mask %v, want %v %v", b.addr(), b.mask(), a.addr(), a.mask())
+	}
+	if !reflect.DeepEqual(a.Address(), b.Address()) {
+		return fmt.Sprintf("Address %+v, want %+v", b.Address(), a.Address())
 	}
 	for _, c := range [][2][]name{{a.dbNames(), b.dbNames()}, {a.userNames(), b.userNames()}} {
 		if len(c[0]) != len(c[1]) {
 			return "column lengths differ"
 		}
 		for k := range c[0] {
-			if x, y := a.str(c[0][k].sp), b.str(c[1][k].sp); x != y {
-				return fmt.Sprintf("name %q, want %q", y, x)
+			x, y := c[0][k], c[1][k]
+			if xs, ys := a.str(x.sp), b.str(y.sp); xs != ys {
+				return fmt.Sprintf("name %q, want %q", ys, xs)
 			}
+			if x.kind != y.kind || x.quoted != y.quoted {
+				return fmt.Sprintf("name %+v, want %+v", y, x)
+			}
+		}
+	}
+	if a.x {
+		ea, eb := a.file.strs.exts[a.ip], b.file.strs.exts[b.ip]
+		if d := deepDiff(reflect.ValueOf(ea), reflect.ValueOf(eb), "ext"); d != "" {
+			return d
 		}
 	}
 	return ""
 }
+
+// ruleSkip are the fields of Rule that index its chunk's text or tables;
+// sameStrings compares what they resolve to.
+var ruleSkip = map[string]bool{"dbs": true, "users": true, "ip": true, "raw": true, "atext": true}
 
 var (
 	regexpType    = reflect.TypeOf((*pgre.Regexp)(nil))
 	partitionType = reflect.TypeOf(partition{})
 	spanType      = reflect.TypeOf(span{})
 	ruleFileType  = reflect.TypeOf(ruleFile{})
+	ruleType      = reflect.TypeOf(Rule{})
 )
 
 // deepDiff is reflect.DeepEqual that says where two values differ, and
@@ -185,11 +211,14 @@ func deepDiff(a, b reflect.Value, path string) string {
 			}
 			return walk(a.Elem(), b.Elem(), path)
 		case reflect.Struct:
-			if a.Type() == spanType && a.Field(1).Uint() == uint64(extSpan) && b.Field(1).Uint() == uint64(extSpan) {
+			if a.Type() == spanType && spanExt(a) && spanExt(b) {
 				return "" // an index into a string table: see sameStrings
 			}
 			for i := range a.NumField() {
-				if a.Type() == ruleFileType && a.Type().Field(i).Name == "strs" {
+				if a.Type() == ruleFileType && (a.Type().Field(i).Name == "strs" || a.Type().Field(i).Name == "text") {
+					continue // see sameStrings
+				}
+				if a.Type() == ruleType && ruleSkip[a.Type().Field(i).Name] {
 					continue // see sameStrings
 				}
 				if a.Type() == partitionType {
@@ -591,4 +620,10 @@ func FuzzParallel(f *testing.F) {
 		p := &Parser{Version: 13 + int(v)%6, SSL: size&1 == 0, FS: parFS(data)}
 		loadBoth(t, p, "pg_hba.conf", data, size&2 == 0)
 	})
+}
+
+// spanExt reports whether the span value v is a table index.
+func spanExt(v reflect.Value) bool {
+	n := v.FieldByName("n")
+	return n.Index(0).Uint() == 0xff && n.Index(1).Uint() == 0xff
 }

@@ -23,7 +23,8 @@ import (
 // memo, when not nil, remembers the options of option-less rules (see
 // authMemo).
 func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameArena, memo *authMemo) (*Rule, *Error) {
-	r.raw, r.line = tl.raw, int32(tl.pos.Line)
+	r.setRaw(tl.raw)
+	r.line = int32(tl.pos.Line)
 	fail := func(pos Position, msg string, cat error) (*Rule, *Error) {
 		return nil, &Error{Pos: pos, Msg: msg, Err: cat}
 	}
@@ -247,29 +248,39 @@ func (r *Rule) setMask(m netip.Addr) {
 	r.extra().mask = m
 }
 
-// extra returns the rule's side record, making it when needed.
+// extra returns the rule's side record, making it when needed (it takes
+// the address over from r.ip). The pointer is valid until the next
+// record of the load is made.
 func (r *Rule) extra() *ruleExt {
-	if r.ext == nil {
-		r.ext = new(ruleExt)
+	tab := r.file.strs
+	if !r.x {
+		var e ruleExt
+		if r.akind == AddrIP {
+			e.ip = r.ip16()
+		}
+		tab.exts = append(tab.exts, e)
+		r.ip, r.x = uint32(len(tab.exts)-1), true
 	}
-	return r.ext
+	return &tab.exts[r.ip]
 }
 
-// nameArena hands out the name slices of rules from shared chunks, so that
-// a large file does not cost an allocation per rule; keeps the columns
-// made only of @file names, so that rules naming the same file share them;
-// and keeps the /regex names compiled in the load, so that rules with the
-// same pattern share one compiled expression (a *pgre.Regexp is immutable
-// and safe for concurrent use). A nil arena allocates and compiles each
-// time.
+// nameArena keeps the columns made only of @file names, so that rules
+// naming the same file share them (as offsets into the load's name slab,
+// strTable.names), and keeps the /regex names compiled in the load, so
+// that rules with the same pattern share one compiled expression (a
+// *pgre.Regexp is immutable and safe for concurrent use). A nil arena
+// shares nothing and compiles each time. One arena serves one builder,
+// whose rules all have the same loader's table.
 type nameArena struct {
-	names []name
-	cols  map[colKey][]name
+	cols map[colKey]colRef
 	// lazyCols are the columns that are one cached @file expansion
 	// (tokLine.lazy), by the expansion's tokens themselves.
-	lazyCols map[lazyKey][]name
+	lazyCols map[lazyKey]colRef
 	res      map[string]compiledRegex
 }
+
+// colRef is a column in the name slab: names [off, off+n).
+type colRef struct{ off, n uint32 }
 
 // lazyKey names a lazy column: the first of the cached expansion's
 // tokens (which no other expansion holds), and whether it is the database
@@ -294,19 +305,6 @@ type compiledRegex struct {
 	err error
 }
 
-// take returns an empty slice with room for n names.
-func (a *nameArena) take(n int) []name {
-	if a == nil || n > 64 {
-		return make([]name, 0, n)
-	}
-	if len(a.names)+n > cap(a.names) {
-		a.names = make([]name, 0, 4096)
-	}
-	m := a.names[len(a.names) : len(a.names) : len(a.names)+n]
-	a.names = a.names[:len(a.names)+n]
-	return m
-}
-
 // regex compiles pattern for p, once per load.
 func (a *nameArena) regex(p *Parser, pattern string) (*pgre.Regexp, error) {
 	if a == nil {
@@ -323,106 +321,136 @@ func (a *nameArena) regex(p *Parser, pattern string) (*pgre.Regexp, error) {
 	return re, err
 }
 
-// shared returns the names made before for a column of exactly toks, all
-// of them in the load's string table, and the key to keep them under when
-// there are none yet (ok false when toks cannot be shared).
-func (a *nameArena) shared(toks []token, db bool) (ns []name, k colKey, ok bool) {
+// shared returns the column made before from exactly toks, all of them in
+// the load's string table (ok), and the key to keep it under when there
+// is none yet (share false when toks cannot be shared).
+func (a *nameArena) shared(tab *strTable, toks []token, db bool) (c colRef, ok bool, k colKey, share bool) {
 	if a == nil || len(toks) == 0 {
-		return nil, k, false
+		return c, false, k, false
 	}
 	for _, t := range toks {
 		if t.at >= 0 {
-			return nil, k, false
+			return c, false, k, false
 		}
 	}
 	k = colKey{first: toks[0].at, n: len(toks), db: db}
-	ns = a.cols[k]
-	if ns == nil {
-		return nil, k, true
+	c, ok = a.cols[k]
+	if !ok {
+		return c, false, k, true
 	}
+	ns := tab.names[c.off : c.off+c.n]
 	for j, t := range toks {
-		if ns[j].sp.off != uint32(-t.at-1) || ns[j].quoted != t.quoted {
-			return nil, k, false
+		if ns[j].sp.off() != uint32(-t.at-1) || ns[j].quoted != t.quoted {
+			return c, false, k, false
 		}
 	}
-	return ns, k, true
+	return c, true, k, true
 }
 
 // compileNames classifies the tokens of the database (db) or user column
-// and sets the column in r; the regular expressions go to r's side record.
-// lazy says that toks are a cached @file expansion itself (tokLine.lazy).
+// and sets the column in r, its names appended to the load's name slab
+// (or shared with an earlier rule's); the regular expressions go to r's
+// side record. lazy says that toks are a cached @file expansion itself
+// (tokLine.lazy).
 func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, a *nameArena, lazy bool) *Error {
 	base := 0
 	if !db {
 		base = int(r.ndb)
 	}
-	var out []name
+	tab := r.file.strs
+	var c colRef
+	found := false
 	var key colKey
 	share := false
 	lk := lazyKey{db: db}
 	if lazy && a != nil {
 		lk.first = &toks[0]
-		out = a.lazyCols[lk]
+		c, found = a.lazyCols[lk]
 	} else if len(toks) > 0 && toks[0].at < 0 {
-		out, key, share = a.shared(toks, db)
+		c, found, key, share = a.shared(tab, toks, db)
 	}
-	if out != nil {
+	if found {
 		// The names are shared; the regular expressions are the rule's.
-		for j := range out {
-			if out[j].kind == nameRegex {
+		for j, n := range tab.names[c.off : c.off+c.n] {
+			if n.kind == nameRegex {
 				if e := p.ruleRegex(tl, r, toks[j], base+j, a); e != nil {
 					return e
 				}
 			}
 		}
 	} else {
-		out = a.take(len(toks))
+		c.off = uint32(len(tab.names))
 		regexOK := p.version() >= 16
-		for j, t := range toks {
-			m := name{sp: r.spanOf(t), kind: nameLiteral, quoted: t.quoted}
-			switch {
-			case regexOK && strings.HasPrefix(t.s, "/"):
-				if e := p.ruleRegex(tl, r, t, base+j, a); e != nil {
-					return e
-				}
-				m.kind = nameRegex
-			case t.quoted:
-			case t.s == "all":
-				m.kind = nameAll
-			case db && t.s == "sameuser":
-				m.kind = nameSameUser
-			case db && (t.s == "samerole" || t.s == "samegroup"):
-				m.kind = nameSameRole
-			case db && t.s == "replication":
-				m.kind = nameReplication
-			case !db && strings.HasPrefix(t.s, "+"):
-				m.kind = nameRole
+		for _, t := range toks {
+			m := name{sp: r.spanOf(t), quoted: t.quoted}
+			if len(t.s) > 0 && !t.quoted {
+				m.kind = keywordKind(t.s, db)
 			}
-			out = append(out, m)
+			if regexOK && len(t.s) > 0 && t.s[0] == '/' {
+				m.kind = nameRegex
+			}
+			tab.names = append(tab.names, m)
 		}
-		out = out[:len(out):len(out)]
+		c.n = uint32(len(toks))
+		// The regular expressions, once the names are in (ruleRegex may
+		// move the slab's side records, not the names).
+		if regexOK {
+			for j, t := range toks {
+				if len(t.s) > 0 && t.s[0] == '/' {
+					if e := p.ruleRegex(tl, r, t, base+j, a); e != nil {
+						return e
+					}
+				}
+			}
+		}
 		if lk.first != nil {
 			if a.lazyCols == nil {
-				a.lazyCols = map[lazyKey][]name{}
+				a.lazyCols = map[lazyKey]colRef{}
 			}
-			a.lazyCols[lk] = out
+			a.lazyCols[lk] = c
 		} else if share {
 			if a.cols == nil {
-				a.cols = map[colKey][]name{}
+				a.cols = map[colKey]colRef{}
 			}
-			a.cols[key] = out
+			a.cols[key] = c
 		}
 	}
-	var first *name
-	if len(out) > 0 {
-		first = &out[0]
-	}
 	if db {
-		r.dbs, r.ndb = first, uint32(len(out))
+		r.dbs, r.ndb = c.off, c.n
 	} else {
-		r.users, r.nuser = first, uint32(len(out))
+		r.users, r.nuser = c.off, c.n
 	}
 	return nil
+}
+
+// keywordKind is the kind of the unquoted token s of the database (db) or
+// user column that does not start with a slash in 16+: a keyword's, a
+// +role's, or nameLiteral.
+func keywordKind(s string, db bool) nameKind {
+	switch s[0] {
+	case 'a':
+		if s == "all" {
+			return nameAll
+		}
+	case 's':
+		if db {
+			switch s {
+			case "sameuser":
+				return nameSameUser
+			case "samerole", "samegroup":
+				return nameSameRole
+			}
+		}
+	case 'r':
+		if db && s == "replication" {
+			return nameReplication
+		}
+	case '+':
+		if !db {
+			return nameRole
+		}
+	}
+	return nameLiteral
 }
 
 // ruleRegex compiles the /regex token t, name i of r (database names

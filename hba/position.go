@@ -86,7 +86,7 @@ func (r *Rule) ColumnPos(c Column) Position {
 	default:
 		return Position{}
 	}
-	spans := fieldSpans(r.raw, field+n)
+	spans := fieldSpans(r.Raw(), field+n)
 	if len(spans) < field+n {
 		return Position{}
 	}

@@ -273,54 +273,75 @@ func itoa(n int) string {
 // are reached through methods, and the slices and options they return are
 // shared and must not be modified.
 //
-// A Rule is kept small, because a Ruleset holds every rule of its file:
-// columns are stored once, as the matcher reads them, and the rare parts
-// (warnings, regular expressions, non-contiguous masks) sit in a side
-// record that most rules do not have.
+// A Rule is kept small, and with few pointers (the collector marks every
+// pointer of every rule a Ruleset holds, at each cycle): its line and
+// names are spans of its file's text, its columns offsets into the load's
+// name slab, and the rare parts (warnings, regular expressions,
+// non-contiguous masks) sit in a side record that most rules do not have.
 type Rule struct {
 	file *ruleFile
-	raw  string
-	// The database and the user column: nuser names from users, ndb from
-	// dbs (see dbNames). A column of @file names only may be shared with
-	// other rules of the load that name the same file.
-	dbs, users *name
-	// ip is the address of an AddrIP rule: 16 bytes for IPv6, the first
-	// 4 for IPv4 (v4 set). Addresses have no zone.
-	ip     [16]byte
-	opts   *AuthOptions
-	ext    *ruleExt
-	atext  span // the address token as written
+	opts *AuthOptions
+	// The database and the user column: names file.strs.names[dbs:][:ndb]
+	// and [users:][:nuser] (see dbNames). A column of @file names only may
+	// be shared with other rules of the load that name the same file.
+	dbs, users uint32
+	ndb, nuser uint32
+	// ip is, for an AddrIP rule without a side record, the IPv4 address
+	// (big-endian value) when v4, else the index of the IPv6 address in
+	// file.strs.ip6; with a side record (x), the index of the record in
+	// file.strs.exts, which holds the address. Addresses have no zone.
+	ip     uint32
 	line   int32
 	number int32
-	ndb    uint32
-	nuser  uint32
+	raw    span // the logical line, in file.text or in the load's table
+	atext  span // the address token as written
 	typ    ConnType
 	method Method
 	akind  AddrKind
-	bits   uint8 // prefix length of a contiguous mask; noBits when ext.mask holds the mask
+	bits   uint8 // prefix length of a contiguous mask; noBits when the side record holds the mask
 	warn   ruleWarning
 	never  bool
 	v4     bool
+	x      bool // the rule has a side record (ip indexes file.strs.exts)
 }
 
 // ruleFile is what the rules of one file share.
 type ruleFile struct {
 	name string
 	inc  []Position
+	// text, when not empty, is the file's text that the rules' lines are
+	// substrings of (their raw spans index it); shorter than maxText.
+	text string
 	strs *strTable // the load's strings that are not in a rule's line
+}
+
+// maxText bounds ruleFile.text: a span's offset is 32 bits.
+const maxText = 1<<32 - 1
+
+// sameText reports whether a and b are the same string in memory.
+func sameText(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
 }
 
 // ruleExt holds the parts of a rule that few rules have.
 type ruleExt struct {
+	ip   [16]byte       // the address of an AddrIP rule (the first 4 bytes when v4)
 	mask netip.Addr     // a mask that is not a prefix
 	res  []*pgre.Regexp // compiled /regex names, aligned with dbNames() then userNames()
 }
 
-// strTable holds the strings of one load's rules that are not substrings
-// of their lines: de-quoted tokens, and the tokens of @files, each of which
-// is here once however many rules name the file. It only grows while the
-// load runs and is not changed after.
-type strTable struct{ s []string }
+// strTable holds what the rules of one load keep outside their structs:
+// the strings that are not substrings of their files' texts (lines that
+// are copies, de-quoted tokens, and the tokens of @files, each of which is
+// here once however many rules name the file), the names of their
+// database and user columns, IPv6 addresses, and side records. It only
+// grows while the load runs and is not changed after (but for trim).
+type strTable struct {
+	s     []string
+	names []name
+	ip6   [][16]byte
+	exts  []ruleExt
+}
 
 // maxStrIndex bounds strTable: a span's offset and a token's at hold an
 // index into it.
@@ -334,41 +355,101 @@ func (l *loader) strTable() *strTable {
 	return l.strs
 }
 
-// span is one string of a rule: bytes [off, off+n) of its raw line, or
-// the string file.strs.s[off] when n is extSpan. Most tokens are
-// substrings of the line, so a rule does not keep a string header for
-// each.
-type span struct{ off, n uint32 }
+// trim gives the name slab its length as capacity once a read is over, so
+// that a slab sized ahead keeps no unused room.
+func (t *strTable) trim() {
+	if n := len(t.names); cap(t.names)-n > n/16 {
+		c := make([]name, n)
+		copy(c, t.names)
+		t.names = c
+	}
+}
 
-const extSpan = ^uint32(0)
+// span is one string of a rule: bytes [off, off+len) of the rule's base
+// text (see Rule.base), or the string file.strs.s[off] when ext. Most
+// tokens are substrings of their file's text, so a rule does not keep a
+// string header for each. It is 6 bytes with byte alignment, so that a
+// name is 8.
+type span struct {
+	o [4]byte // the offset, little-endian
+	n [2]byte // the length, little-endian; extLen: o indexes the table
+}
+
+// extLen in a span's length marks a table index; longer strings go to the
+// table too.
+const extLen = 0xffff
+
+func mkSpan(off uint32, n int) span {
+	var s span
+	binary.LittleEndian.PutUint32(s.o[:], off)
+	binary.LittleEndian.PutUint16(s.n[:], uint16(n))
+	return s
+}
+
+func (s span) off() uint32 { return binary.LittleEndian.Uint32(s.o[:]) }
+func (s span) len() int    { return int(binary.LittleEndian.Uint16(s.n[:])) }
+func (s span) ext() bool   { return s.n == [2]byte{0xff, 0xff} }
+
+// base returns the text the rule's non-table spans index: its file's
+// text, or its line when the line is in the table.
+func (r *Rule) base() string {
+	if r.raw.ext() {
+		return r.file.strs.s[r.raw.off()]
+	}
+	return r.file.text
+}
 
 // str returns the string of s.
 func (r *Rule) str(s span) string {
-	if s.n == extSpan {
-		return r.file.strs.s[s.off]
+	if s.ext() {
+		return r.file.strs.s[s.off()]
 	}
-	return r.raw[s.off : s.off+s.n]
+	o := s.off()
+	return r.base()[o : o+uint32(s.len())]
+}
+
+// tableSpan returns the span of s as a new entry of the load's table.
+func (r *Rule) tableSpan(s string) span {
+	tab := r.file.strs
+	tab.s = append(tab.s, s)
+	return mkSpan(uint32(len(tab.s)-1), extLen)
+}
+
+// setRaw sets the rule's line: a span of its file's text when the line is
+// a substring of it, else a table entry.
+func (r *Rule) setRaw(s string) {
+	if t := r.file.text; len(s) > 0 && len(s) < extLen && len(t) > 0 {
+		b := uintptr(unsafe.Pointer(unsafe.StringData(t)))
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		if p >= b && p-b <= uintptr(len(t)) && uintptr(len(s)) <= uintptr(len(t))-(p-b) {
+			r.raw = mkSpan(uint32(p-b), len(s))
+			return
+		}
+	}
+	r.raw = r.tableSpan(s)
 }
 
 // spanOf returns the span of token t: its place in the line, its string
 // in the load's table (an @file's token, there already), or a new entry
-// of the table.
+// of the table. The line (setRaw) must be set.
 func (r *Rule) spanOf(t token) span {
 	switch {
-	case t.at > 0:
-		return span{off: uint32(t.at - 1), n: uint32(len(t.s))}
+	case t.at > 0 && len(t.s) < extLen:
+		o := uint32(t.at - 1)
+		if !r.raw.ext() {
+			o += r.raw.off()
+		}
+		return mkSpan(o, len(t.s))
 	case t.at < 0:
-		return span{off: uint32(-t.at - 1), n: extSpan}
+		return mkSpan(uint32(-t.at-1), extLen)
 	}
-	tab := r.file.strs
-	tab.s = append(tab.s, t.s)
-	return span{off: uint32(len(tab.s) - 1), n: extSpan}
+	return r.tableSpan(t.s)
 }
 
 // noBits in Rule.bits means the mask is not contiguous.
 const noBits = 0xff
 
-// name is one database or user token as the matcher reads it.
+// name is one database or user token as the matcher reads it: 8 bytes.
 type name struct {
 	sp     span // the token's text (for +role and /regex, with the sign)
 	kind   nameKind
@@ -377,10 +458,14 @@ type name struct {
 
 // is reports whether the name of rule r is s.
 func (n *name) is(r *Rule, s string) bool {
-	if n.sp.n == extSpan {
-		return r.file.strs.s[n.sp.off] == s
+	if n.sp.ext() {
+		return r.file.strs.s[n.sp.off()] == s
 	}
-	return int(n.sp.n) == len(s) && r.raw[n.sp.off:n.sp.off+n.sp.n] == s
+	if n.sp.len() != len(s) {
+		return false
+	}
+	o := n.sp.off()
+	return r.base()[o:o+uint32(len(s))] == s
 }
 
 // ruleWarning is one of the texts PostgreSQL stores for a rule that loads
@@ -413,7 +498,13 @@ func (r *Rule) IncludedFrom() []Position { return r.file.inc }
 
 // Raw returns the logical line as PostgreSQL keeps it: continuation
 // backslashes and line terminators removed.
-func (r *Rule) Raw() string { return r.raw }
+func (r *Rule) Raw() string {
+	if r.raw.ext() {
+		return r.file.strs.s[r.raw.off()]
+	}
+	o := r.raw.off()
+	return r.file.text[o : o+uint32(r.raw.len())]
+}
 
 // Number returns the 1-based position of the rule in the loaded list
 // (pg_hba_file_rules.rule_number for files without warnings).
@@ -431,23 +522,19 @@ func (r *Rule) Users() []Token { return r.tokens(r.userNames()) }
 // dbNames returns the names of the database column. The slice is shared
 // and must not be modified.
 func (r *Rule) dbNames() []name {
-	if r.dbs == nil {
+	if r.ndb == 0 {
 		return nil
 	}
-	return (*[maxNames]name)(unsafe.Pointer(r.dbs))[:r.ndb:r.ndb]
+	return r.file.strs.names[r.dbs : r.dbs+r.ndb : r.dbs+r.ndb]
 }
-
-// maxNames bounds the names of one column (MaxLineTokens cannot be set
-// higher in practice: a line holds all its tokens at once).
-const maxNames = 1 << 30
 
 // userNames returns the names of the user column, shared as dbNames. The
 // regular expression of userNames()[j] is regexp(ndb+j).
 func (r *Rule) userNames() []name {
-	if r.users == nil {
+	if r.nuser == 0 {
 		return nil
 	}
-	return (*[maxNames]name)(unsafe.Pointer(r.users))[:r.nuser:r.nuser]
+	return r.file.strs.names[r.users : r.users+r.nuser : r.users+r.nuser]
 }
 
 func (r *Rule) tokens(ns []name) []Token {
@@ -475,27 +562,54 @@ func (r *Rule) Address() Address {
 
 // addr returns the address of an AddrIP rule.
 func (r *Rule) addr() netip.Addr {
+	b := r.ip16()
 	if r.v4 {
-		return netip.AddrFrom4([4]byte(r.ip[:4]))
+		return netip.AddrFrom4([4]byte(b[:4]))
 	}
-	return netip.AddrFrom16(r.ip)
+	return netip.AddrFrom16(b)
 }
 
-// setAddr stores the address of an AddrIP rule (without a zone).
+// ip16 returns the address bytes of an AddrIP rule (the first 4 when v4).
+func (r *Rule) ip16() [16]byte {
+	var b [16]byte
+	switch {
+	case r.x:
+		return r.file.strs.exts[r.ip].ip
+	case r.v4:
+		binary.BigEndian.PutUint32(b[:4], r.ip)
+		return b
+	}
+	return r.file.strs.ip6[r.ip]
+}
+
+// setAddr stores the address of an AddrIP rule (without a zone): in the
+// side record when the rule has one, in r.ip when IPv4, else in the
+// load's table of IPv6 addresses.
 func (r *Rule) setAddr(a netip.Addr) {
 	r.v4 = a.Is4()
+	var b [16]byte
 	if r.v4 {
-		b := a.As4()
-		copy(r.ip[:], b[:])
-		return
+		x := a.As4()
+		copy(b[:], x[:])
+	} else {
+		b = a.As16()
 	}
-	r.ip = a.As16()
+	switch {
+	case r.x:
+		r.file.strs.exts[r.ip].ip = b
+	case r.v4:
+		r.ip = binary.BigEndian.Uint32(b[:4])
+	default:
+		tab := r.file.strs
+		tab.ip6 = append(tab.ip6, b)
+		r.ip = uint32(len(tab.ip6) - 1)
+	}
 }
 
 // mask returns the mask of an AddrIP rule.
 func (r *Rule) mask() netip.Addr {
 	if r.bits == noBits {
-		return r.ext.mask
+		return r.file.strs.exts[r.ip].mask
 	}
 	var b [16]byte
 	n := 4
@@ -541,7 +655,7 @@ func (r *Rule) Never() bool { return r.never }
 func (r *Rule) ViewOptions() []string { return r.opts.view }
 
 // regexp returns the compiled regular expression of names[i].
-func (r *Rule) regexp(i int) *pgre.Regexp { return r.ext.res[i] }
+func (r *Rule) regexp(i int) *pgre.Regexp { return r.file.strs.exts[r.ip].res[i] }
 
 // Option is one name=value option token as written.
 type Option struct {
@@ -652,16 +766,22 @@ func (r *Rule) contains(ip netip.Addr) bool {
 		return false
 	}
 	if r.bits == noBits {
-		return Address{Kind: AddrIP, IP: r.addr(), Mask: r.ext.mask}.Contains(ip)
+		return Address{Kind: AddrIP, IP: r.addr(), Mask: r.mask()}.Contains(ip)
 	}
 	if ip.Is4() {
 		x := ip.As4()
-		d := binary.BigEndian.Uint32(x[:]) ^ binary.BigEndian.Uint32(r.ip[:4])
+		a := r.ip
+		if r.x {
+			b := r.file.strs.exts[r.ip].ip
+			a = binary.BigEndian.Uint32(b[:4])
+		}
+		d := binary.BigEndian.Uint32(x[:]) ^ a
+		// A shift by 32 or more gives 0 in Go: /0 contains every address.
 		return d>>(32-uint(r.bits)) == 0
 	}
-	x := ip.As16()
-	hi := binary.BigEndian.Uint64(x[:8]) ^ binary.BigEndian.Uint64(r.ip[:8])
-	lo := binary.BigEndian.Uint64(x[8:]) ^ binary.BigEndian.Uint64(r.ip[8:])
+	x, y := ip.As16(), r.ip16()
+	hi := binary.BigEndian.Uint64(x[:8]) ^ binary.BigEndian.Uint64(y[:8])
+	lo := binary.BigEndian.Uint64(x[8:]) ^ binary.BigEndian.Uint64(y[8:])
 	switch b := uint(r.bits); {
 	case b == 0:
 		return true

@@ -83,13 +83,13 @@ local sameuser,"sameuser" all peer map=m
 	// Only strings that are not in the line take room of their own, in
 	// the load's table; only a mask that is not a prefix needs a side
 	// record.
-	if rs[3].ext != nil || rs[2].ext == nil || rs[0].ext != nil {
-		t.Errorf("side records: %+v, %+v, %+v", rs[3].ext, rs[2].ext, rs[0].ext)
+	if rs[3].x || !rs[2].x || rs[0].x {
+		t.Errorf("side records: %v, %v, %v", rs[3].x, rs[2].x, rs[0].x)
 	}
 	for i, want := range []int{4, 2, 0, 0, 1} {
 		n := 0
 		for _, m := range append(rs[i].dbNames(), rs[i].userNames()...) {
-			if m.sp.n == extSpan {
+			if m.sp.ext() {
 				n++
 			}
 		}
@@ -97,7 +97,8 @@ local sameuser,"sameuser" all peer map=m
 			t.Errorf("rule %d: %d names outside the line, want %d", i, n, want)
 		}
 	}
-	if rs[0].file.strs != rs[4].file.strs || len(rs[0].file.strs.s) != 7 {
+	// A small file's lines are copies, in the table too (5 of the 12).
+	if rs[0].file.strs != rs[4].file.strs || len(rs[0].file.strs.s) != 12 || rs[0].file.text != "" {
 		t.Errorf("the load's string table: %p %p %q", rs[0].file.strs, rs[4].file.strs, rs[0].file.strs.s)
 	}
 	if rs[0].Options() == rs[2].Options() {
@@ -220,15 +221,104 @@ func TestAuthOptionsEqual(t *testing.T) {
 }
 
 // TestRuleSize guards the size of Rule, which a Ruleset holds for every
-// rule of its file (BenchmarkLoad's B/rule): 104 bytes on 64-bit systems.
+// rule of its file (BenchmarkLoad's B/rule): 64 bytes on 64-bit systems,
+// two of them pointers; a name is 8 bytes.
 func TestRuleSize(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		t.Skip("sizes are for 64-bit systems")
 	}
-	if n := unsafe.Sizeof(Rule{}); n > 104 {
-		t.Errorf("Rule is %d bytes, more than 104", n)
+	if n := unsafe.Sizeof(Rule{}); n > 64 {
+		t.Errorf("Rule is %d bytes, more than 64", n)
 	}
-	if n := unsafe.Sizeof(name{}); n > 12 {
-		t.Errorf("name is %d bytes, more than 12", n)
+	if n := unsafe.Sizeof(name{}); n > 8 {
+		t.Errorf("name is %d bytes, more than 8", n)
+	}
+	// The collector marks what a Ruleset keeps: a rule has two pointers.
+	ptrs := 0
+	rt := reflect.TypeOf(Rule{})
+	for i := range rt.NumField() {
+		switch rt.Field(i).Type.Kind() {
+		case reflect.Pointer, reflect.String, reflect.Slice, reflect.Map, reflect.Interface:
+			ptrs++
+		}
+	}
+	if ptrs != 2 {
+		t.Errorf("Rule has %d pointer fields, want 2", ptrs)
+	}
+}
+
+// TestRuleCompactEdges loads a file large enough for its lines to be spans
+// of the file's text, with what falls back to the load's tables: a
+// continued line (a copy), a line and a token longer than a span's
+// length, an IPv6 address, side records (a /regex, a mask that is not a
+// prefix) before and after the address; each rule gives back what was
+// written.
+func TestRuleCompactEdges(t *testing.T) {
+	long := strings.Repeat("n", extLen+10)
+	type want struct {
+		raw        string
+		dbs, users []Token
+		ip, mask   string
+	}
+	tok := func(v string) Token { return Token{Value: v} }
+	cases := []want{
+		{raw: "host d1 u1 10.1.2.0/24 md5", dbs: []Token{tok("d1")}, users: []Token{tok("u1")}, ip: "10.1.2.0", mask: "255.255.255.0"},
+		{raw: "host d2 /^u[0-9]$ 10.1.3.0/24 md5", dbs: []Token{tok("d2")}, users: []Token{tok("/^u[0-9]$")}, ip: "10.1.3.0", mask: "255.255.255.0"},
+		{raw: "host d3 /^v$ 2001:db8::/48 md5", dbs: []Token{tok("d3")}, users: []Token{tok("/^v$")}, ip: "2001:db8::", mask: "ffff:ffff:ffff::"},
+		{raw: "host d4 u4 fd00:1:: ffff:0:ffff:: md5", dbs: []Token{tok("d4")}, users: []Token{tok("u4")}, ip: "fd00:1::", mask: "ffff:0:ffff::"},
+		{raw: "host d5 /^w$ 10.0.0.0 255.0.255.0 trust", dbs: []Token{tok("d5")}, users: []Token{tok("/^w$")}, ip: "10.0.0.0", mask: "255.0.255.0"},
+		{raw: "host d6 u6 2001:db8:1::/64 md5", dbs: []Token{tok("d6")}, users: []Token{tok("u6")}, ip: "2001:db8:1::", mask: "ffff:ffff:ffff:ffff::"},
+		{raw: "host " + long + " u7 10.0.0.7/32 md5", dbs: []Token{tok(long)}, users: []Token{tok("u7")}, ip: "10.0.0.7", mask: "255.255.255.255"},
+		{raw: "host d8,\"q 8\" u8 all md5 ", dbs: []Token{tok("d8"), {Value: "q 8", Quoted: true}}, users: []Token{tok("u8")}},
+	}
+	var b strings.Builder
+	for _, c := range cases {
+		b.WriteString(c.raw + "\n")
+	}
+	b.WriteString("host d9 \\\n u9 all md5\n") // continued: "host d9  u9 all md5"
+	for b.Len() < 80<<10 {
+		b.WriteString("# filler to make the file large enough\n")
+	}
+	p := &Parser{Version: 16}
+	f := p.ParseBytes("/x/pg_hba.conf", []byte(b.String()))
+	if len(f.Errors) != 0 || len(f.Rules) != len(cases)+1 {
+		t.Fatalf("%d rules, errors %v", len(f.Rules), f.Errors)
+	}
+	for i, c := range cases {
+		r := f.Rules[i]
+		if r.Raw() != c.raw || !slices.Equal(r.Databases(), c.dbs) || !slices.Equal(r.Users(), c.users) {
+			t.Errorf("rule %d: raw %.40q dbs %.40v users %v", i, r.Raw(), r.Databases(), r.Users())
+		}
+		if a := r.Address(); c.ip != "" && (a.Kind != AddrIP || a.IP.String() != c.ip || a.Mask.String() != c.mask) {
+			t.Errorf("rule %d: address %+v, want %s %s", i, a, c.ip, c.mask)
+		}
+		// A line shorter than a span's length is a span of the text.
+		if r.raw.ext() != (len(c.raw) >= extLen) {
+			t.Errorf("rule %d: line in the table %v", i, r.raw.ext())
+		}
+		for _, n := range r.Names(ColumnUser) {
+			if n.Kind == NameRegex {
+				if ok, _ := n.MatchRegex(strings.Trim(n.Value[1:], "^$[0-9]") + "1"); !ok && i == 1 {
+					t.Errorf("rule %d: regex %q does not match", i, n.Value)
+				}
+			}
+		}
+	}
+	r := f.Rules[len(cases)]
+	if r.Raw() != "host d9  u9 all md5" || !r.raw.ext() || r.Databases()[0].Value != "d9" || r.Users()[0].Value != "u9" {
+		t.Errorf("continued rule: raw %q dbs %v users %v", r.Raw(), r.Databases(), r.Users())
+	}
+	if f.Rules[0].file.text == "" || f.Rules[0].x || !f.Rules[1].x || !f.Rules[2].x || !f.Rules[4].x || f.Rules[5].x {
+		t.Errorf("text %d bytes; side records %v %v %v %v %v", len(f.Rules[0].file.text),
+			f.Rules[0].x, f.Rules[1].x, f.Rules[2].x, f.Rules[4].x, f.Rules[5].x)
+	}
+	// Matching reads the compact address forms the same way.
+	for i, c := range []struct {
+		addr string
+		ok   bool
+	}{{"10.1.2.9", true}, {"10.1.3.9", true}, {"2001:db8:0:ff::1", true}, {"fd00:ff:1::", false}, {"10.7.0.7", true}, {"2001:db8:1::9", true}, {"10.0.0.7", true}} {
+		if got := f.Rules[i].contains(netip.MustParseAddr(c.addr)); got != c.ok {
+			t.Errorf("rule %d contains %s = %v", i, c.addr, got)
+		}
 	}
 }

@@ -133,6 +133,7 @@ func (l *loader) tokenize(file string, data []byte, depth int, inc []Position, o
 			// Nothing refers to the line or its fields once the sink has
 			// them: an enclosing include directive has read its own fields
 			// before the included lines come.
+			l.text = whole
 			l.sink(tl)
 			l.tlFree = append(l.tlFree, tl)
 			l.tokChunk = l.tokChunk[:0]
