@@ -390,6 +390,13 @@ func (p *partition) buildKeyed(b *buildState, m []int32) {
 	if imp {
 		// Impure rules are tested in file order (index.go), so they are
 		// filed one by one, a shared column's rules too.
+		n := 0
+		for _, i := range m {
+			if ri := &infos[i]; ri.dbKey && !ri.pure {
+				n += int(rules[i].ndb)
+			}
+		}
+		b.reserve(n)
 		fs := b.fs[:0]
 		for _, i := range m {
 			if ri := &infos[i]; ri.dbKey && !ri.pure {
@@ -408,6 +415,11 @@ func (p *partition) buildKeyed(b *buildState, m []int32) {
 	p.byDB = p.db.slots != nil || p.dbG.slots != nil || p.dbImp.slots != nil
 
 	var ipLens [129]bool
+	nIP := 0
+	for _, i := range m {
+		nIP += b2i(filed[i] == kIP)
+	}
+	b.reserve(nIP)
 	fs := b.fs[:0]
 	for _, i := range m {
 		if filed[i] == kIP {
@@ -427,6 +439,17 @@ func (p *partition) buildKeyed(b *buildState, m []int32) {
 // names (from kDB) or their address, when they qualify.
 func (p *partition) fileByName(b *buildState, m []int32, k uint8) (t, gt table) {
 	rules, infos, filed := b.rules, b.infos, b.filed
+	n := 0 // filings, at most
+	for _, i := range m {
+		switch {
+		case filed[i] != k:
+		case k == kDB && infos[i].dbG == 0:
+			n += int(rules[i].ndb)
+		case k == kUser && infos[i].userG == 0:
+			n += int(rules[i].nuser)
+		}
+	}
+	b.reserve(n)
 	fs, used := b.fs[:0], b.used[:0]
 	for _, i := range m {
 		if filed[i] != k {
@@ -566,6 +589,13 @@ func tableSize(n int) int {
 		size <<= 1
 	}
 	return size
+}
+
+// reserve makes room for n filings in b.fs.
+func (b *buildState) reserve(n int) {
+	if cap(b.fs) < n {
+		b.fs = make([]filing, 0, n)
+	}
 }
 
 // sort returns fs sorted by sortFilings, in fs or in b.tmp.

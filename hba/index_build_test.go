@@ -1,11 +1,14 @@
 package hba
 
 import (
+	"fmt"
 	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // TestSortFilings checks sortFilings against its contract: a permutation
@@ -178,5 +181,56 @@ func BenchmarkBuildIndex(b *testing.B) {
 				rs.idx = buildIndex(rs.rules)
 			}
 		})
+	}
+}
+
+// TestIndexGroups checks the index against the linear loop on files whose
+// rules share @file columns (filed as groups): with overlapping literal
+// columns, crowded buckets, groups in every partition, several groups per
+// name, first matches across group and non-group lists.
+func TestIndexGroups(t *testing.T) {
+	rng := rand.New(rand.NewPCG(22, 1202))
+	fsys := fstest.MapFS{
+		"g/a.txt": {Data: []byte("db0, db1, u0, u1, g0\n")},
+		"g/b.txt": {Data: []byte("db1 db2 u1 u2 db3\n")},
+		"g/c.txt": {Data: []byte("db0\ndb3\nu3\nu0\nnodb\n")},
+		"g/d.txt": {Data: []byte("\"db2\", db0, u2, \"u3\", all\n")},
+	}
+	refs := []string{"@a.txt", "@b.txt", "@c.txt", "@d.txt", "@./a.txt", "@../g/b.txt"}
+	sets, conns, grouped := 300, 120, 0
+	if testing.Short() {
+		sets = 60
+	}
+	for set := 0; set < sets; set++ {
+		text := genFile(rng, 20+rng.IntN(200))
+		lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+		for i, l := range lines {
+			f := strings.Fields(l)
+			if rng.IntN(2) == 0 {
+				f[1] = pick(rng, refs) // database column
+			}
+			if rng.IntN(2) == 0 {
+				f[2] = pick(rng, refs) // user column
+			}
+			lines[i] = strings.Join(f, " ")
+		}
+		text = strings.Join(lines, "\n") + "\n"
+		log := new(callLog)
+		p := Parser{Version: 16, Env: genEnv(rng, log), FS: fsys}
+		rs, err := p.LoadBytes("g/pg_hba.conf", []byte(text))
+		if err != nil {
+			t.Fatalf("set %d: %v\n%s", set, err, text)
+		}
+		for _, part := range rs.idx.parts {
+			if len(part.goffs) > 1 {
+				grouped++
+			}
+		}
+		for k := 0; k < conns; k++ {
+			compareIndex(t, rs, log, genConn(rng), fmt.Sprintf("set %d:\n%s", set, text))
+		}
+	}
+	if grouped < sets {
+		t.Errorf("only %d partitions with groups in %d sets", grouped, sets)
 	}
 }
