@@ -167,7 +167,15 @@ type partition struct {
 	dbImp  table
 	user   table
 	ip     table
-	lens   []uint8 // prefix lengths present in ip, longest first
+	// byDB: db, dbG or dbImp holds rules.
+	byDB bool
+	// Groups: rules that share a column (one @file's names), filed
+	// together. dbG and userG map a name to the groups filed under it;
+	// group g's rules, in file order, are grules[goffs[g]:goffs[g+1]].
+	dbG, userG table
+	grules     []int32
+	goffs      []int32
+	lens       []uint8 // prefix lengths present in ip, longest first
 	// The first rule filed under user names, and under each prefix length
 	// in lens: a structure whose first rule comes after the best match so
 	// far is not looked up.
@@ -204,8 +212,9 @@ func keyOf(a netip.Addr, bits int) ipKey {
 }
 
 // table maps the hash of a key to its rules: an open-addressing table
-// (linear probing) of tagged slots, built once (index_build.go). A slot is 0
-// when empty, else a tag (the hash's high half, never 0) above a value v:
+// (linear probing) of tagged slots, built once (index_build.go). A key's
+// probe sequence starts at the slot of its hash's top bits. A slot is 0
+// when empty, else a tag (the hash's low half, never 0) above a value v:
 // v >= 0 is the key's only rule, v < 0 the list post[offs[-v-1]:offs[-v]],
 // in file order. Two keys with the same tag whose probe sequences meet
 // share one list of candidates (for random 64-bit hashes about as rare as a
@@ -213,12 +222,13 @@ func keyOf(a netip.Addr, bits int) ipKey {
 type table struct {
 	slots []uint64
 	mask  uint64 // len(slots)-1; len(slots) is a power of two
+	shift uint8  // 64 - log2(len(slots))
 	offs  []int32
 	post  []int32
 }
 
 // tagOf is the tag a hash is stored under.
-func tagOf(h uint64) uint32 { return uint32(h>>32) | 1 }
+func tagOf(h uint64) uint32 { return uint32(h) | 1 }
 
 // lookup returns the rules filed under hash h; one is storage for a single
 // rule.
@@ -227,7 +237,7 @@ func (t *table) lookup(h uint64, one *[1]int32) []int32 {
 		return nil
 	}
 	tag := tagOf(h)
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
+	for i := h >> t.shift; ; i = (i + 1) & t.mask {
 		s := t.slots[i]
 		switch {
 		case s == 0:
@@ -235,13 +245,18 @@ func (t *table) lookup(h uint64, one *[1]int32) []int32 {
 		case uint32(s>>32) != tag:
 			continue
 		}
-		v := int32(uint32(s))
-		if v >= 0 {
-			one[0] = v
-			return one[:]
-		}
-		return t.post[t.offs[-v-1]:t.offs[-v]]
+		return t.value(s, one)
 	}
+}
+
+// value returns the rules of the full slot s.
+func (t *table) value(s uint64, one *[1]int32) []int32 {
+	v := int32(uint32(s))
+	if v >= 0 {
+		one[0] = v
+		return one[:]
+	}
+	return t.post[t.offs[-v-1]:t.offs[-v]]
 }
 
 // hash is the key a name is filed under.
@@ -271,6 +286,15 @@ func (rs *Ruleset) firstPure(c *Conn, user, db string, list []int32, best int32)
 		if rs.rules[i].matchesPure(c, user, db) {
 			return i
 		}
+	}
+	return best
+}
+
+// firstInGroups returns the first rule of the groups gs of p, before
+// best, that matches: each group's rules are one more list for firstPure.
+func (rs *Ruleset) firstInGroups(c *Conn, user, db string, p *partition, gs []int32, best int32) int32 {
+	for _, g := range gs {
+		best = rs.firstPure(c, user, db, p.grules[p.goffs[g]:p.goffs[g+1]], best)
 	}
 	return best
 }
@@ -308,11 +332,20 @@ func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, use
 	best := int32(noRule)
 	best = rs.firstPure(c, user, db, p.pureFB, best)
 	phys := c.Replication == PhysicalReplication
-	if !phys && p.db.slots != nil {
-		best = rs.firstPure(c, user, db, p.db.lookup(p.hash(db), &one), best)
+	var hdb uint64
+	if !phys && p.byDB {
+		hdb = p.hash(db)
+		best = rs.firstPure(c, user, db, p.db.lookup(hdb, &one), best)
+		if p.dbG.slots != nil {
+			best = rs.firstInGroups(c, user, db, p, p.dbG.lookup(hdb, &one), best)
+		}
 	}
 	if p.userMin < best {
-		best = rs.firstPure(c, user, db, p.user.lookup(p.hash(user), &one), best)
+		hu := p.hash(user)
+		best = rs.firstPure(c, user, db, p.user.lookup(hu, &one), best)
+		if p.userG.slots != nil {
+			best = rs.firstInGroups(c, user, db, p, p.userG.lookup(hu, &one), best)
+		}
 	}
 	if len(p.lens) > 0 {
 		a := c.Addr
@@ -329,7 +362,7 @@ func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, use
 	var dbl []int32
 	var oneImp [1]int32
 	if !phys && p.dbImp.slots != nil {
-		dbl = p.dbImp.lookup(p.hash(db), &oneImp)
+		dbl = p.dbImp.lookup(hdb, &oneImp)
 	}
 	if (len(fb) > 0 && fb[0] < best) || (len(dbl) > 0 && dbl[0] < best) {
 		st := rs.newState(ctx, c, user, db)

@@ -5,8 +5,11 @@ package hba
 // connections it can match. index.go has the structure and its use.
 
 import (
+	"cmp"
 	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
+	"slices"
 )
 
 // ruleInfo is the classification of one rule, computed once.
@@ -17,6 +20,9 @@ type ruleInfo struct {
 	ipKey    bool
 	inLocal  bool
 	in4, in6 bool
+	// dbG and userG are 1 + the group (buildState.groups) of the
+	// database and the user column, 0 for a column that is not shared.
+	dbG, userG int32
 }
 
 func classify(r *Rule) ruleInfo {
@@ -91,129 +97,8 @@ func classify(r *Rule) ruleInfo {
 
 // bucketLimit is the bucket size above which a pure rule filed under its
 // database names moves to its user names, and from there to its address,
-// when it qualifies.
+// when it qualifies. A group (a shared column) counts as its rules.
 const bucketLimit = 8
-
-// tableBuilder builds a table by counted construction: add places each
-// key in its slot and counts the key's distinct rules, finish lays out the
-// lists and fills them. Rules are added in file order, a rule's keys
-// together.
-type tableBuilder struct {
-	t    table
-	cnt  []int32  // per slot: distinct rules, then the list's write position
-	last []int32  // per slot: 1 + the last many-key rule filed there (0: none)
-	fs   []placed // every filing kept, in order
-}
-
-// placed is one key of one rule, with the slot the key is in.
-type placed struct {
-	rule int32
-	slot uint32
-}
-
-// newTableBuilder returns a builder for at most n filings.
-func newTableBuilder(n int) *tableBuilder {
-	size := 8
-	for size < n+n/2 {
-		size <<= 1
-	}
-	return &tableBuilder{
-		t:   table{slots: make([]uint64, size), mask: uint64(size - 1)},
-		cnt: make([]int32, size),
-		fs:  make([]placed, 0, n),
-	}
-}
-
-// manyKeys is the number of keys from which a rule's repeated key is
-// found through last rather than by looking back at its filings.
-const manyKeys = 8
-
-// add files rule under the key of hash h; many says that the rule has
-// manyKeys keys or more (the same for each of its keys).
-func (b *tableBuilder) add(h uint64, rule int32, many bool) {
-	t := &b.t
-	tag := tagOf(h)
-	i := h & t.mask
-	for {
-		s := t.slots[i]
-		if s == 0 {
-			t.slots[i] = uint64(tag)<<32 | uint64(uint32(rule))
-			b.cnt[i] = 1
-			if many {
-				b.last[i] = rule + 1
-			}
-			break
-		}
-		if uint32(s>>32) == tag {
-			// The same name twice in one rule counts once.
-			if many {
-				if b.last[i] == rule+1 {
-					return
-				}
-				b.last[i] = rule + 1
-			} else {
-				for k := len(b.fs) - 1; k >= 0 && b.fs[k].rule == rule; k-- {
-					if b.fs[k].slot == uint32(i) {
-						return
-					}
-				}
-			}
-			b.cnt[i]++
-			break
-		}
-		i = (i + 1) & t.mask
-	}
-	b.fs = append(b.fs, placed{rule: rule, slot: uint32(i)})
-}
-
-// finish returns the table and the size of its largest bucket.
-func (b *tableBuilder) finish() (t table, largest int) {
-	t = b.t
-	if len(b.fs) == 0 {
-		return table{}, 0
-	}
-	nlist, npost := 0, 0
-	for _, c := range b.cnt {
-		if c > 1 {
-			nlist++
-			npost += int(c)
-			largest = max(largest, int(c))
-		}
-	}
-	if nlist == 0 {
-		return t, 1
-	}
-	// Lay out the lists of the keys with more than one rule; cnt becomes
-	// each list's write position (-1: a single rule, in its slot).
-	t.offs = make([]int32, 0, nlist+1)
-	t.post = make([]int32, npost)
-	at := int32(0)
-	for i, c := range b.cnt {
-		if c > 1 {
-			k := int32(len(t.offs))
-			t.offs = append(t.offs, at)
-			t.slots[i] = t.slots[i]&^0xffffffff | uint64(uint32(-k-1))
-			b.cnt[i] = at
-			at += c
-		} else {
-			b.cnt[i] = -1
-		}
-	}
-	t.offs = append(t.offs, at)
-	for _, f := range b.fs {
-		if w := b.cnt[f.slot]; w >= 0 {
-			t.post[w] = f.rule
-			b.cnt[f.slot] = w + 1
-		}
-	}
-	return t, largest
-}
-
-// size is the number of rules filed under hash h.
-func (t *table) size(h uint64) int {
-	var one [1]int32
-	return len(t.lookup(h, &one))
-}
 
 // Filing of a rule in one partition.
 const (
@@ -222,6 +107,121 @@ const (
 	kUser
 	kIP
 )
+
+// buildState is what the building of one index shares between its
+// partitions.
+type buildState struct {
+	rules  []*Rule
+	infos  []ruleInfo
+	filed  []uint8 // per rule: its filing in the partition being built
+	seed   maphash.Seed
+	groups []colGroup
+	// Scratch: the filings of one table, sorted into tmp or fs; the
+	// filings of a group table; the groups with rules in one table.
+	fs, tmp, gfs []filing
+	used         []int32
+}
+
+// colGroup is a column that several rules share: one @file's names, the
+// same array for each rule that names the file. The column's names are
+// hashed once per index, and in a partition the rules that are filed
+// under its names are filed as one group: the table of groups holds the
+// group under each name once, and the group lists its rules in file order.
+type colGroup struct {
+	hs []uint64 // the hashes of the column's distinct names
+	// While one table is built: the group's rules filed in it, whether a
+	// bucket of one of its names is crowded, and its number in the
+	// partition (-1: none).
+	members []int32
+	crowded bool
+	local   int32
+}
+
+// colID is a column that rules may share: its first name, its length, the
+// string table its names index and which column (0: database, 1: user)
+// it is.
+type colID struct {
+	first *name
+	n     int
+	strs  *strTable
+	user  bool
+}
+
+// sharedMin is the fewest names of a column filed as a group.
+const sharedMin = 4
+
+// findGroups sets the dbG and userG of every rule whose database or user
+// column may be filed by name and is shared with another rule: at least
+// sharedMin names of the load's string table (allExt), the same array in
+// each rule.
+func (b *buildState) findGroups() {
+	// ids maps a column to its group, or to -1 - (2*rule + user) for a
+	// column seen once so far.
+	var ids map[colID]int32
+	var lastID colID
+	lastG := int32(-1)
+	ref := func(i int, r *Rule, names []name, user bool) int32 {
+		if len(names) < sharedMin || !allExt(names) {
+			return 0
+		}
+		id := colID{first: &names[0], n: len(names), strs: r.file.strs, user: user}
+		if id == lastID && lastG >= 0 {
+			return lastG + 1
+		}
+		if ids == nil {
+			ids = map[colID]int32{}
+		}
+		g, ok := ids[id]
+		switch {
+		case !ok:
+			ids[id] = -1 - (2*int32(i) + int32(b2i(user)))
+			return 0
+		case g < 0:
+			// The second rule: make the group, and put the first in it.
+			first, firstUser := (-1-g)/2, (-1-g)%2 == 1
+			g = int32(len(b.groups))
+			b.groups = append(b.groups, colGroup{hs: b.hashNames(r, names), local: -1})
+			ids[id] = g
+			if firstUser {
+				b.infos[first].userG = g + 1
+			} else {
+				b.infos[first].dbG = g + 1
+			}
+		}
+		lastID, lastG = id, g
+		return g + 1
+	}
+	for i, r := range b.rules {
+		ri := &b.infos[i]
+		if ri.dbKey {
+			ri.dbG = ref(i, r, r.dbNames(), false)
+		}
+		if ri.userKey {
+			ri.userG = ref(i, r, r.userNames(), true)
+		}
+	}
+}
+
+// hashNames returns the distinct hashes of the names of r's column names.
+func (b *buildState) hashNames(r *Rule, names []name) []uint64 {
+	hs := make([]uint64, len(names))
+	for j, n := range names {
+		hs[j] = maphash.String(b.seed, r.str(n.sp))
+	}
+	slices.Sort(hs)
+	return slices.Clip(slices.Compact(hs))
+}
+
+// allExt reports whether every name of names is in the load's string
+// table: such a column reads the same strings in every rule that holds it.
+func allExt(names []name) bool {
+	for _, n := range names {
+		if !n.sp.ext() {
+			return false
+		}
+	}
+	return true
+}
 
 // buildIndex files every rule of rules.
 func buildIndex(rules []*Rule) *index {
@@ -253,10 +253,9 @@ func buildIndex(rules []*Rule) *index {
 		}
 	}
 	ix := new(index)
-	var filed []uint8
 	seed := maphash.MakeSeed()
 	ipSeed := maphash.String(seed, "ip")
-	hc := &hashCache{seed: seed}
+	var b *buildState
 	for pi := range ix.parts {
 		p := &ix.parts[pi]
 		p.seed, p.ipSeed, p.userMin = seed, ipSeed, noRule
@@ -265,10 +264,11 @@ func buildIndex(rules []*Rule) *index {
 		case len(m) <= smallPartition:
 			p.buildSmall(rules, infos, m, pi == part4)
 		default:
-			if filed == nil {
-				filed = make([]uint8, len(rules))
+			if b == nil {
+				b = &buildState{rules: rules, infos: infos, filed: make([]uint8, len(rules)), seed: seed}
+				b.findGroups()
 			}
-			p.buildKeyed(rules, infos, m, filed, hc)
+			p.buildKeyed(b, m)
 		}
 	}
 	return ix
@@ -364,218 +364,389 @@ func newScanRule(r *Rule, ipv4 bool, strs *[]string) (scanRule, scanPre) {
 }
 
 // buildKeyed files the rules m of a large partition: first choice database
-// names, then user names, then address; then rules in crowded buckets
-// move on when they can. filed is scratch space, one entry per rule.
-func (p *partition) buildKeyed(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8, hc *hashCache) {
-	nDB, nDBImp, nUser, nIP := 0, 0, 0, 0
+// names, then user names, then address; rules in crowded buckets move on
+// when they can.
+func (p *partition) buildKeyed(b *buildState, m []int32) {
+	rules, infos, filed := b.rules, b.infos, b.filed
+	imp := false
 	for _, i := range m {
-		r, ri := rules[i], &infos[i]
+		ri := &infos[i]
 		filed[i] = kNone
 		switch {
 		case ri.dbKey && !ri.pure:
-			nDBImp += int(r.ndb)
+			imp = true
 		case ri.dbKey:
 			filed[i] = kDB
-			nDB += int(r.ndb)
 		case ri.userKey:
 			filed[i] = kUser
-			nUser += int(r.nuser)
 		case ri.ipKey:
 			filed[i] = kIP
-			nIP++
 		case ri.pure:
 			p.pureFB = append(p.pureFB, i)
 		default:
 			p.impFB = append(p.impFB, i)
 		}
 	}
-	if nDBImp > 0 {
-		b := newTableBuilder(nDBImp)
+	if imp {
+		// Impure rules are tested in file order (index.go), so they are
+		// filed one by one, a shared column's rules too.
+		n := 0
 		for _, i := range m {
-			if r, ri := rules[i], &infos[i]; ri.dbKey && !ri.pure {
-				fileNames(b, hc.hashes(r, r.dbNames()), i)
+			if ri := &infos[i]; ri.dbKey && !ri.pure {
+				n += int(rules[i].ndb)
 			}
 		}
-		p.dbImp, _ = b.finish()
-	}
-	var largest int
-	p.db, largest = fileAll(rules, m, filed, kDB, nDB, hc)
-	if largest > bucketLimit && p.moveCrowdedDB(rules, infos, m, filed, hc) {
-		p.db, _ = fileAll(rules, m, filed, kDB, -1, hc)
-		nUser, nIP = -1, -1
-	}
-	p.user, largest = fileAll(rules, m, filed, kUser, nUser, hc)
-	if largest > bucketLimit && p.moveCrowdedUser(rules, infos, m, filed, hc) {
-		p.user, _ = fileAll(rules, m, filed, kUser, -1, hc)
-		nIP = -1
-	}
-	if nIP < 0 {
-		nIP = 0
+		b.reserve(n)
+		fs := b.fs[:0]
 		for _, i := range m {
-			nIP += b2i(filed[i] == kIP)
+			if ri := &infos[i]; ri.dbKey && !ri.pure {
+				fs = b.appendKeys(fs, i, ri.dbG, rules[i].dbNames())
+			}
 		}
+		b.fs = fs
+		p.dbImp = tableOf(b.sort(fs))
 	}
+	p.goffs = []int32{0}
+	p.db, p.dbG = p.fileByName(b, m, kDB)
+	p.user, p.userG = p.fileByName(b, m, kUser)
+	if len(p.goffs) == 1 {
+		p.goffs = nil
+	}
+	p.byDB = p.db.slots != nil || p.dbG.slots != nil || p.dbImp.slots != nil
+
 	var ipLens [129]bool
-	if nIP > 0 {
-		b := newTableBuilder(nIP)
-		for _, i := range m {
-			if filed[i] == kIP {
-				r := rules[i]
-				b.add(p.ipHash(keyOf(r.addr(), int(r.bits))), i, false)
-				ipLens[r.bits] = true
-			}
-		}
-		p.ip, _ = b.finish()
+	nIP := 0
+	for _, i := range m {
+		nIP += b2i(filed[i] == kIP)
 	}
+	b.reserve(nIP)
+	fs := b.fs[:0]
+	for _, i := range m {
+		if filed[i] == kIP {
+			r := rules[i]
+			fs = append(fs, filing{h: p.ipHash(keyOf(r.addr(), int(r.bits))), v: i})
+			ipLens[r.bits] = true
+		}
+	}
+	b.fs = fs
+	p.ip = tableOf(b.sort(fs))
 	p.firstFiled(rules, m, filed, &ipLens)
 }
 
-// fileNames files rule i under each of the name hashes hs.
-func fileNames(b *tableBuilder, hs []uint64, i int32) {
-	many := len(hs) >= manyKeys
-	if many && b.last == nil {
-		b.last = make([]int32, len(b.cnt))
-	}
-	for _, h := range hs {
-		b.add(h, i, many)
-	}
-}
-
-// hashCache hashes the names of rule columns (with the seed of every
-// partition) and keeps the hashes of a column that rules share (the names
-// of one @file: the same array, of strings of one table), so that they are
-// computed once per index.
-type hashCache struct {
-	seed   maphash.Seed
-	buf    []uint64
-	lastID colID
-	last   []uint64
-	cols   map[colID][]uint64
-}
-
-// colID is a column shared between rules: its first name, its length and
-// the string table its names index.
-type colID struct {
-	first *name
-	n     int
-	strs  *strTable
-}
-
-// sharedMin is the fewest names of a column whose hashes are kept.
-const sharedMin = 4
-
-// hashes returns the hashes of the names of r's column names, valid until
-// the next call unless the column is shared.
-func (c *hashCache) hashes(r *Rule, names []name) []uint64 {
-	if len(names) >= sharedMin && allExt(names) {
-		id := colID{first: &names[0], n: len(names), strs: r.file.strs}
-		if id == c.lastID {
-			return c.last
-		}
-		hs, ok := c.cols[id]
-		if !ok {
-			hs = make([]uint64, len(names))
-			for j, n := range names {
-				hs[j] = maphash.String(c.seed, r.str(n.sp))
-			}
-			if c.cols == nil {
-				c.cols = map[colID][]uint64{}
-			}
-			c.cols[id] = hs
-		}
-		c.lastID, c.last = id, hs
-		return hs
-	}
-	c.buf = c.buf[:0]
-	for _, n := range names {
-		c.buf = append(c.buf, maphash.String(c.seed, r.str(n.sp)))
-	}
-	return c.buf
-}
-
-// allExt reports whether every name of names is in the load's string
-// table: such a column reads the same strings in every rule that holds it.
-func allExt(names []name) bool {
-	for _, n := range names {
-		if !n.sp.ext() {
-			return false
-		}
-	}
-	return true
-}
-
-// fileAll builds the table of the rules filed under k (kDB or kUser), by
-// their database or their user names; n is the number of names, or -1 to
-// count them.
-func fileAll(rules []*Rule, m []int32, filed []uint8, k uint8, n int, hc *hashCache) (table, int) {
-	names := func(r *Rule) []name {
-		if k == kDB {
-			return r.dbNames()
-		}
-		return r.userNames()
-	}
-	if n < 0 {
-		n = 0
-		for _, i := range m {
-			if filed[i] == k {
-				n += len(names(rules[i]))
-			}
-		}
-	}
-	if n == 0 {
-		return table{}, 0
-	}
-	b := newTableBuilder(n)
+// fileByName builds the table of the rules of m filed under k (kDB or
+// kUser), by the names of that column, and the table of their groups.
+// First the rules of buckets over bucketLimit move on, to their user
+// names (from kDB) or their address, when they qualify.
+func (p *partition) fileByName(b *buildState, m []int32, k uint8) (t, gt table) {
+	rules, infos, filed := b.rules, b.infos, b.filed
+	n := 0 // filings, at most
 	for _, i := range m {
-		if filed[i] == k {
-			r := rules[i]
-			fileNames(b, hc.hashes(r, names(r)), i)
+		switch {
+		case filed[i] != k:
+		case k == kDB && infos[i].dbG == 0:
+			n += int(rules[i].ndb)
+		case k == kUser && infos[i].userG == 0:
+			n += int(rules[i].nuser)
 		}
 	}
-	return b.finish()
-}
-
-// crowded reports whether one of names has a bucket in t over bucketLimit.
-func crowded(t *table, r *Rule, names []name, hc *hashCache) bool {
-	for _, h := range hc.hashes(r, names) {
-		if t.size(h) > bucketLimit {
-			return true
-		}
-	}
-	return false
-}
-
-// moveCrowdedDB moves the pure rules of crowded database buckets to their
-// user names or their address, when they qualify. It reports whether a
-// rule moved.
-func (p *partition) moveCrowdedDB(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8, hc *hashCache) bool {
-	moved := false
+	b.reserve(n)
+	fs, used := b.fs[:0], b.used[:0]
 	for _, i := range m {
-		r, ri := rules[i], &infos[i]
-		if filed[i] != kDB || !ri.pure || !(ri.userKey || ri.ipKey) || !crowded(&p.db, r, r.dbNames(), hc) {
+		if filed[i] != k {
 			continue
 		}
-		moved = true
-		if ri.userKey {
-			filed[i] = kUser
-		} else {
-			filed[i] = kIP
+		names, g := rules[i].userNames(), infos[i].userG
+		if k == kDB {
+			names, g = rules[i].dbNames(), infos[i].dbG
+		}
+		if g == 0 {
+			fs = b.appendKeys(fs, i, 0, names)
+			continue
+		}
+		grp := &b.groups[g-1]
+		if len(grp.members) == 0 {
+			used = append(used, g-1)
+		}
+		grp.members = append(grp.members, i)
+	}
+	// A group is filed once under each of its names, after the rules (so
+	// that, in a bucket, rules come first and stay in file order).
+	for _, g := range used {
+		for _, h := range b.groups[g].hs {
+			fs = append(fs, filing{h: h, v: -1 - g})
 		}
 	}
-	return moved
+	b.fs, b.used = fs, used
+	if len(fs) == 0 {
+		return table{}, table{}
+	}
+	fs = b.sort(fs)
+
+	// Crowded buckets: their rules move on. A rule's filings in a bucket
+	// are next to each other, and count once.
+	for a := 0; a < len(fs); {
+		h, e, n, prev := fs[a].h, a, 0, int32(-1)
+		for ; e < len(fs) && fs[e].h == h; e++ {
+			if v := fs[e].v; v < 0 {
+				n += len(b.groups[-1-v].members)
+			} else if v != prev {
+				n++
+				prev = v
+			}
+		}
+		if n > bucketLimit {
+			for _, f := range fs[a:e] {
+				if f.v < 0 {
+					b.groups[-1-f.v].crowded = true
+				} else if filed[f.v] == k {
+					filed[f.v] = moveOn(&infos[f.v], k)
+				}
+			}
+		}
+		a = e
+	}
+	for _, g := range used {
+		grp := &b.groups[g]
+		if grp.crowded {
+			for _, i := range grp.members {
+				filed[i] = moveOn(&infos[i], k)
+			}
+		}
+		// The rules that stay make the group's list in the partition.
+		at := len(p.grules)
+		for _, i := range grp.members {
+			if filed[i] == k {
+				p.grules = append(p.grules, i)
+			}
+		}
+		if len(p.grules) > at {
+			grp.local = int32(len(p.goffs) - 1)
+			p.goffs = append(p.goffs, int32(len(p.grules)))
+		}
+	}
+
+	// The filings that stay, still sorted: the rules', and the groups' in
+	// gfs.
+	n, gfs := 0, b.gfs[:0]
+	for _, f := range fs {
+		if f.v >= 0 {
+			if filed[f.v] == k {
+				fs[n] = f
+				n++
+			}
+		} else if l := b.groups[-1-f.v].local; l >= 0 {
+			gfs = append(gfs, filing{h: f.h, v: l})
+		}
+	}
+	b.gfs = gfs
+	for _, g := range used {
+		grp := &b.groups[g]
+		grp.members, grp.crowded, grp.local = grp.members[:0], false, -1
+	}
+	return tableOf(fs[:n]), tableOf(gfs)
 }
 
-// moveCrowdedUser moves the rules of crowded user buckets to their
-// address, when they qualify. It reports whether a rule moved.
-func (p *partition) moveCrowdedUser(rules []*Rule, infos []ruleInfo, m []int32, filed []uint8, hc *hashCache) bool {
-	moved := false
-	for _, i := range m {
-		if r := rules[i]; filed[i] == kUser && infos[i].ipKey && crowded(&p.user, r, r.userNames(), hc) {
-			filed[i] = kIP
-			moved = true
+// moveOn returns where a rule filed under k goes from a crowded bucket:
+// its user names (from kDB), its address, or nowhere else (k).
+func moveOn(ri *ruleInfo, k uint8) uint8 {
+	switch {
+	case k == kDB && ri.userKey:
+		return kUser
+	case ri.ipKey:
+		return kIP
+	}
+	return k
+}
+
+// appendKeys appends to fs a filing of rule i under each of names, the
+// column of group g (1 + its number; 0 for none).
+func (b *buildState) appendKeys(fs []filing, i, g int32, names []name) []filing {
+	if g > 0 {
+		for _, h := range b.groups[g-1].hs {
+			fs = append(fs, filing{h: h, v: i})
+		}
+		return fs
+	}
+	r := b.rules[i]
+	for _, n := range names {
+		fs = append(fs, filing{h: maphash.String(b.seed, r.str(n.sp)), v: i})
+	}
+	return fs
+}
+
+// filing is one key of a table, by its hash, and one rule (or, v < 0 in
+// fileByName, the group -1-v) filed under it.
+type filing struct {
+	h uint64
+	v int32
+}
+
+// tableSize is the number of slots of a table of n keys: a power of two,
+// at most 2/3 full.
+func tableSize(n int) int {
+	size := 8
+	for size < n+n/2 {
+		size <<= 1
+	}
+	return size
+}
+
+// reserve makes room for n filings in b.fs.
+func (b *buildState) reserve(n int) {
+	if cap(b.fs) < n {
+		b.fs = make([]filing, 0, n)
+	}
+}
+
+// sort returns fs sorted by sortFilings, in fs or in b.tmp.
+func (b *buildState) sort(fs []filing) []filing {
+	if cap(b.tmp) < len(fs) {
+		b.tmp = make([]filing, len(fs))
+	}
+	return sortFilings(fs, b.tmp[:len(fs)])
+}
+
+// radixBits is the width of one pass of sortFilings.
+const radixBits = 11
+
+// sortFilings orders fs by the top bits of their hashes, at least as many
+// as a table of len(fs) keys takes its slot from, so that tableOf writes
+// the slots in order; the filings of one key are together and in the
+// order of fs. tmp is scratch of len(fs); the result is fs or tmp.
+func sortFilings(fs, tmp []filing) []filing {
+	n := len(fs)
+	byHash := func(x, y filing) int { return cmp.Compare(x.h, y.h) }
+	if n <= 32 {
+		slices.SortStableFunc(fs, byHash)
+		return fs
+	}
+	// Least significant digit first, radixBits at a time: stable.
+	passes := (bits.Len(uint(tableSize(n)-1)) + radixBits - 1) / radixBits
+	top := uint(passes * radixBits)
+	src, dst := fs, tmp
+	var cnt [1 << radixBits]int32
+	for pass := range passes {
+		shift := 64 - top + uint(pass)*radixBits
+		clear(cnt[:])
+		for _, f := range src {
+			cnt[f.h>>shift&(1<<radixBits-1)]++
+		}
+		at := int32(0)
+		for d, c := range cnt {
+			cnt[d] = at
+			at += c
+		}
+		for _, f := range src {
+			d := f.h >> shift & (1<<radixBits - 1)
+			dst[cnt[d]] = f
+			cnt[d]++
+		}
+		src, dst = dst, src
+	}
+	// Keys whose top bits are the same: sort them by the whole hash, so
+	// that each key's filings are together.
+	shift := 64 - top
+	for a := 0; a < n; {
+		e, mixed := a+1, false
+		for ; e < n && src[e].h>>shift == src[a].h>>shift; e++ {
+			mixed = mixed || src[e].h != src[a].h
+		}
+		if mixed {
+			slices.SortStableFunc(src[a:e], byHash)
+		}
+		a = e
+	}
+	return src
+}
+
+// tableOf builds the table of fs, sorted by sortFilings (or a
+// subsequence of such). The keys are placed in the order of their slots,
+// so the writes are local, and each key's rules are its filings' in
+// order, a rule's repeated filing once.
+func tableOf(fs []filing) table {
+	if len(fs) == 0 {
+		return table{}
+	}
+	keys, nlist, npost := 0, 0, 0
+	for a := 0; a < len(fs); {
+		h, e, c := fs[a].h, a+1, 1
+		for ; e < len(fs) && fs[e].h == h; e++ {
+			c += b2i(fs[e].v != fs[e-1].v)
+		}
+		keys++
+		if c > 1 {
+			nlist++
+			npost += c
+		}
+		a = e
+	}
+	size := tableSize(keys)
+	t := table{slots: make([]uint64, size), mask: uint64(size - 1), shift: uint8(64 - bits.TrailingZeros(uint(size)))}
+	if nlist > 0 {
+		t.offs = make([]int32, 1, nlist+1)
+		t.post = make([]int32, 0, npost)
+	}
+	// Two keys with the same tag whose probe sequences meet share a slot
+	// (lookup stops at the first slot of its tag): the second's rules are
+	// merged into the first's list afterwards. Rare: a 32-bit tag equal in
+	// one run of full slots.
+	var merges [][3]int
+	for a := 0; a < len(fs); {
+		h, e := fs[a].h, a+1
+		single := true
+		for ; e < len(fs) && fs[e].h == h; e++ {
+			single = single && fs[e].v == fs[a].v
+		}
+		tag := tagOf(h)
+		i := h >> t.shift
+		for t.slots[i] != 0 && uint32(t.slots[i]>>32) != tag {
+			i = (i + 1) & t.mask
+		}
+		switch {
+		case t.slots[i] != 0:
+			merges = append(merges, [3]int{int(i), a, e})
+		case single:
+			t.slots[i] = uint64(tag)<<32 | uint64(uint32(fs[a].v))
+		default:
+			t.slots[i] = uint64(tag)<<32 | uint64(t.addList(fs[a:e]))
+		}
+		a = e
+	}
+	for _, mg := range merges {
+		var one [1]int32
+		s := &t.slots[mg[0]]
+		merged := slices.Clone(t.value(*s, &one))
+		for _, f := range fs[mg[1]:mg[2]] {
+			merged = append(merged, f.v)
+		}
+		slices.Sort(merged)
+		merged = slices.Compact(merged)
+		list := make([]filing, len(merged))
+		for j, v := range merged {
+			list[j].v = v
+		}
+		*s = *s&^0xffffffff | uint64(t.addList(list))
+	}
+	return t
+}
+
+// addList appends the rules of fs (a rule's repeated filing once) to t's
+// lists and returns its slot value.
+func (t *table) addList(fs []filing) uint32 {
+	k := int32(len(t.offs) - 1)
+	if k < 0 {
+		t.offs = append(t.offs, 0)
+		k = 0
+	}
+	prev := int32(-1)
+	for _, f := range fs {
+		if f.v != prev {
+			t.post = append(t.post, f.v)
+			prev = f.v
 		}
 	}
-	return moved
+	t.offs = append(t.offs, int32(len(t.post)))
+	return uint32(-k - 1)
 }
 
 // firstFiled records the first rule filed under user names and under each
