@@ -498,13 +498,7 @@ func (r *Rule) IncludedFrom() []Position { return r.file.inc }
 
 // Raw returns the logical line as PostgreSQL keeps it: continuation
 // backslashes and line terminators removed.
-func (r *Rule) Raw() string {
-	if r.raw.ext() {
-		return r.file.strs.s[r.raw.off()]
-	}
-	o := r.raw.off()
-	return r.file.text[o : o+uint32(r.raw.len())]
-}
+func (r *Rule) Raw() string { return r.str(r.raw) }
 
 // Number returns the 1-based position of the rule in the loaded list
 // (pg_hba_file_rules.rule_number for files without warnings).
@@ -772,7 +766,7 @@ func (r *Rule) contains(ip netip.Addr) bool {
 		x := ip.As4()
 		a := r.ip
 		if r.x {
-			b := r.file.strs.exts[r.ip].ip
+			b := r.ip16()
 			a = binary.BigEndian.Uint32(b[:4])
 		}
 		d := binary.BigEndian.Uint32(x[:]) ^ a
