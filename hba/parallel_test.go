@@ -417,7 +417,9 @@ func TestParallelRandom(t *testing.T) {
 	parKnobsMu.Lock()
 	defer parKnobsMu.Unlock()
 	rng := rand.New(rand.NewPCG(20, 2026))
-	used, fell := 0, 0
+	used, fell, ahead := 0, 0, 0
+	parSeen = func(_ int, a bool) { ahead += b2i(a) }
+	defer func() { parSeen = nil }()
 	for iter := 0; iter < 250; iter++ {
 		withParKnobs(t, 1+rng.IntN(300), 2+rng.IntN(3))
 		v := 13 + iter%6
@@ -447,9 +449,9 @@ func TestParallelRandom(t *testing.T) {
 			fell++
 		}
 	}
-	t.Logf("parallel %d, one pass %d", used, fell)
-	if used < 60 || fell < 20 {
-		t.Fatalf("parallel %d, one pass %d: the random files do not exercise both", used, fell)
+	t.Logf("parallel %d (@files read ahead %d), one pass %d", used, ahead, fell)
+	if used < 60 || fell < 20 || ahead < 10 {
+		t.Fatalf("parallel %d (@files read ahead %d), one pass %d: the random files do not exercise both", used, ahead, fell)
 	}
 }
 
