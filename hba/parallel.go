@@ -5,12 +5,17 @@ package hba
 // the File a one-pass read gives.
 //
 // A chunk is read by a loader of its own, which has nothing to share: its
-// lines touch no file, no resolver and no budget but the line and token
-// counts. Lines that could touch more (an @file, an include directive, a
-// RADIUS server name with a resolver) are found first and read by the
-// load's own loader, one after the other in file order, from a copy of the
-// file in which every other line is left empty (so that line numbers stay
-// right), while the chunks are read around them. A chunk line that fails,
+// lines touch no file, no resolver and no budget but the line, token and
+// expanded-token counts. Lines that could touch more (an include
+// directive, a RADIUS server name with a resolver) are found first and
+// read by the load's own loader, one after the other in file order, from a
+// copy of the file in which every other line is left empty (so that line
+// numbers stay right), while the chunks are read around them. Lines that
+// name @files are read by their chunks when the load keeps no lines and
+// no line is read that way: the @files are then read and tokenized ahead,
+// once each and in the order they are first named, into a cache the chunks
+// share read-only (readAhead); otherwise they are read like an include
+// directive. A chunk line that fails,
 // a budget the parts spend together beyond its limit, or a context that
 // ends makes the load start again in one pass: a file with errors is read
 // as PostgreSQL reads it, and this file is rare.
