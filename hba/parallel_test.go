@@ -574,13 +574,31 @@ func TestParallelRace(t *testing.T) {
 	l := p.newLoader(nil)
 	l.readBytes += int64(len(data))
 	want := p.parseSeq(l, "/pg_hba.conf", data, true)
+	// Lines that name @files, read by the chunks from the shared cache
+	// when the load keeps no lines.
+	var a bytes.Buffer
+	for i := 0; a.Len() < 200<<10; i++ {
+		fmt.Fprintf(&a, "host @users,x%d @dbs 10.0.0.0/8 md5\nlocal \"d %d\" @./users trust\n", i, i)
+	}
+	ahead := a.Bytes()
+	pa := &Parser{FS: parFS(ahead)}
+	la := pa.newLoader(nil)
+	la.readBytes += int64(len(ahead))
+	wantAhead := pa.parseSeq(la, "/pg_hba.conf", ahead, false)
 	var wg sync.WaitGroup
 	for range 4 {
-		wg.Add(1)
+		wg.Add(2)
 		go func() {
 			defer wg.Done()
 			got := p.ParseBytes("pg_hba.conf", data)
 			if e := sameFile(want, got); e != "" {
+				t.Error(e)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			got := pa.parseMain(pa.newLoader(nil), "/pg_hba.conf", ahead, false)
+			if e := sameFile(wantAhead, got); e != "" {
 				t.Error(e)
 			}
 		}()
