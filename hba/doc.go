@@ -174,9 +174,10 @@
 //     [DefaultLimits], callers may raise or remove each): bytes read, the
 //     main file included (512 MiB; a file over what remains is refused from
 //     its size before it is read, a file of unknown size is read at most
-//     one byte past it); files and directories opened (16,384, every @file
-//     reference counting, and every include or @file refused for its
-//     nesting depth); non-empty logical lines (4 Mi); tokens (16 Mi);
+//     one byte past it); files and directories opened (16,384, an @file or
+//     included file counting once however often it is named — a load reads
+//     it once and assumes it does not change meanwhile —, and every include
+//     or @file refused for its nesting depth); non-empty logical lines (4 Mi); tokens (16 Mi);
 //     tokens in one logical line, @files expanded (1 Mi); tokens produced
 //     by @file expansion (2 Mi); line errors (100,000). The first line past
 //     a budget gets an error naming it ("pghba limit of 16384 files opened
@@ -184,8 +185,12 @@
 //     generated file of a million rules (69 MB).
 //   - Memory: a load holds each file it reads twice (its bytes and one
 //     string the rules share) plus the logical line being read and its
-//     tokens; a loaded rule retains about 250 bytes, a name of a database
-//     or user list 12. Measured with pghba check: a 50 MB main file of one
+//     tokens; a loaded rule retains about 185 bytes (the 100,000-rule
+//     benchmark file of BENCHMARKS.md, its line's text included), a name
+//     of a database or user list 8. A main file of 256 KiB or more is read
+//     in parallel chunks on every core; when a chunk fails, or the chunks
+//     together spend a budget past its limit, the file is read again in one
+//     pass, so that a load with an error reads its files at most twice. Measured with pghba check: a 50 MB main file of one
 //     `a,a,a,…` list fails on its line (tokens in one line) in 0.2 s at a
 //     peak of 195 MB; 50 MB of such lists of a million names each fail at
 //     the token budget in 1.1 s at 560 MB; a 50 MB file of 1.7 million

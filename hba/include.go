@@ -120,6 +120,7 @@ type atCache struct {
 type cachedFile struct {
 	data []byte
 	err  error
+	id   int // its place in the order of reads (loader.atUsed)
 }
 
 // noFileCache turns the cache off (tests compare loads with and without it).
@@ -133,6 +134,18 @@ func (l *loader) readCached(full string) ([]byte, error) {
 	if noFileCache {
 		return l.readFile(full)
 	}
+	if b := l.atBase; b != nil {
+		if f, ok := b.files[full]; ok {
+			if err := l.checkContext(Position{Filename: full}); err != nil {
+				return nil, err
+			}
+			l.useBase(f.id)
+			return f.data, f.err
+		}
+		if l.atFrozen {
+			return nil, l.frozenMiss()
+		}
+	}
 	c := l.cache()
 	if f, ok := c.files[full]; ok {
 		if err := l.checkContext(Position{Filename: full}); err != nil {
@@ -144,7 +157,7 @@ func (l *loader) readCached(full string) ([]byte, error) {
 	if err != nil && (l.halted || errors.Is(err, ErrLimit)) {
 		return data, err
 	}
-	c.files[full] = cachedFile{data, err}
+	c.files[full] = cachedFile{data, err, len(c.files)}
 	return data, err
 }
 
@@ -164,23 +177,19 @@ func (l *loader) expansion(full string, data []byte, depth int) *atExpansion {
 	if noFileCache {
 		return l.tokenizeAt(full, data, depth)
 	}
-	c := l.cache()
 	k := atKey{full, depth}
-	if e := c.exps[k]; e != nil {
-		if !l.halted && l.lines+e.lines <= l.lim.MaxLines && l.tokens+e.tokens <= l.lim.MaxTokens &&
-			l.expanded+e.expanded <= l.lim.MaxExpandedTokens {
-			l.lines += e.lines
-			l.tokens += e.tokens
-			l.expanded += e.expanded
-			if l.comments != nil {
-				*l.comments = append(*l.comments, e.comments...)
-			}
-			if e.scanned {
-				l.comment = 0
-			}
-			return e
+	if b := l.atBase; b != nil {
+		if e := b.exps[k]; e != nil {
+			return l.replay(e, full, data, depth)
 		}
-		return l.tokenizeAt(full, data, depth)
+		if l.atFrozen {
+			l.frozenMiss()
+			return &atExpansion{}
+		}
+	}
+	c := l.cache()
+	if e := c.exps[k]; e != nil {
+		return l.replay(e, full, data, depth)
 	}
 	e := l.tokenizeAt(full, data, depth)
 	if !l.halted {
@@ -202,6 +211,43 @@ func (l *loader) expansion(full string, data []byte, depth int) *atExpansion {
 		}
 	}
 	return e
+}
+
+// replay is expansion for a cached expansion e of the @file full read at
+// depth: it spends what tokenizing the file again would and returns e,
+// when the budgets still fit; otherwise it tokenizes the file again.
+func (l *loader) replay(e *atExpansion, full string, data []byte, depth int) *atExpansion {
+	if l.halted || l.lines+e.lines > l.lim.MaxLines || l.tokens+e.tokens > l.lim.MaxTokens ||
+		l.expanded+e.expanded > l.lim.MaxExpandedTokens {
+		return l.tokenizeAt(full, data, depth)
+	}
+	l.lines += e.lines
+	l.tokens += e.tokens
+	l.expanded += e.expanded
+	if l.comments != nil {
+		*l.comments = append(*l.comments, e.comments...)
+	}
+	if e.scanned {
+		l.comment = 0
+	}
+	return e
+}
+
+// useBase records that the load used file id of the shared cache
+// (loader.atBase).
+func (l *loader) useBase(id int) {
+	if l.atUsed == nil {
+		l.atUsed = make([]bool, len(l.atBase.files))
+	}
+	l.atUsed[id] = true
+}
+
+// frozenMiss fails a part of a parallel load that needs an @file the
+// shared cache does not hold (parallel.go): the part stops, and the load
+// is read again in one pass.
+func (l *loader) frozenMiss() error {
+	l.halted = true
+	return &limitError{"@file not read ahead"}
 }
 
 // lazy is apply for a field that is exactly the @file: when the

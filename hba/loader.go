@@ -53,6 +53,14 @@ type loader struct {
 	// holds the rules' strings that are not in their lines (rule.go).
 	at   *atCache
 	strs *strTable
+	// In a parallel load (parallel.go), atBase is the cache of the @files
+	// read ahead, shared by every part and read only: it is looked up
+	// before at, and atUsed records which of its files this loader used.
+	// atFrozen, set for the chunks, makes an @file that is not in atBase
+	// fail the part (the load is then read again in one pass).
+	atBase   *atCache
+	atUsed   []bool
+	atFrozen bool
 	// Chunks the tokenizer carves its short-lived values from, so that a
 	// large file costs a few large allocations instead of several small
 	// ones per line.

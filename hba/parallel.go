@@ -5,12 +5,17 @@ package hba
 // the File a one-pass read gives.
 //
 // A chunk is read by a loader of its own, which has nothing to share: its
-// lines touch no file, no resolver and no budget but the line and token
-// counts. Lines that could touch more (an @file, an include directive, a
-// RADIUS server name with a resolver) are found first and read by the
-// load's own loader, one after the other in file order, from a copy of the
-// file in which every other line is left empty (so that line numbers stay
-// right), while the chunks are read around them. A chunk line that fails,
+// lines touch no file, no resolver and no budget but the line, token and
+// expanded-token counts. Lines that could touch more (an include
+// directive, a RADIUS server name with a resolver) are found first and
+// read by the load's own loader, one after the other in file order, from a
+// copy of the file in which every other line is left empty (so that line
+// numbers stay right), while the chunks are read around them. Lines that
+// name @files are read by their chunks when the load keeps no lines and
+// no line is read that way: the @files are then read and tokenized ahead,
+// once each and in the order they are first named, into a cache the chunks
+// share read-only (readAhead); otherwise they are read like an include
+// directive. A chunk line that fails,
 // a budget the parts spend together beyond its limit, or a context that
 // ends makes the load start again in one pass: a file with errors is read
 // as PostgreSQL reads it, and this file is rare.
@@ -39,6 +44,9 @@ var (
 	// parProcs, when > 0, replaces GOMAXPROCS as the number of workers
 	// (tests set it to read in parallel on one core).
 	parProcs = 0
+	// parSeen, when set, is told how many lines the load's loader read
+	// and whether the @files were read ahead (tests).
+	parSeen func(deferred int, ahead bool)
 )
 
 // parChunk is one chunk of the main file and what reading it gave.
@@ -49,6 +57,12 @@ type parChunk struct {
 	newlines int        // '\n' bytes in the chunk
 	first    int        // the line number of its first line
 	deferred []parRange // lines the load's own loader reads
+	// atLines name @files and need nothing else of the load's loader;
+	// atNames are the names they name, in order, once each. When the
+	// @files are read ahead (readAhead), the chunk reads these lines
+	// itself; otherwise they join deferred.
+	atLines []parRange
+	atNames []string
 
 	// From the second pass.
 	sub      *loader
@@ -165,9 +179,34 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 	// load's loader must read.
 	parallelFor(len(chunks), procs, nil, func(i int) {
 		c := &chunks[i]
-		c.newlines, c.deferred = scanChunk(data, c.start, c.end, ver, radius)
+		c.newlines, c.deferred, c.atLines, c.atNames = scanChunk(data, c.start, c.end, ver, radius)
 	})
+	// The @files the chunks name are read ahead, so that the chunks can
+	// expand them; else their lines are read by the load's loader.
+	var base *atCache
+	var baseStrs []string
+	if !withLines {
+		base = p.readAhead(l, abs, chunks)
+		if l.stopped != nil {
+			return &File{Path: abs, dialect: p.dialect()}
+		}
+	}
+	if base != nil {
+		baseStrs = l.strs.s
+	}
+	for i := range chunks {
+		c := &chunks[i]
+		if base == nil && len(c.atLines) > 0 {
+			c.deferred = mergeRanges(c.deferred, c.atLines)
+		}
+		c.atLines, c.atNames = nil, nil
+	}
 	var deferred []parRange
+	defer func() {
+		if parSeen != nil {
+			parSeen(len(deferred), base != nil)
+		}
+	}()
 	// A chunk is read once the deferred lines up to its end have been:
 	// ready[i] is closed then, and readyAt[i] is the first line of the
 	// last deferred line up to chunk i's end (0: none).
@@ -248,6 +287,12 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 		c := &chunks[i]
 		sub := p.newLoader(ctx)
 		sub.own = own // a chunk of bytes the load read itself is not copied
+		if base != nil {
+			// The @file tokens are strings of the load's table, which
+			// each chunk's table starts with.
+			sub.atBase, sub.atFrozen = base, true
+			sub.strs = &strTable{s: baseStrs[:len(baseStrs):len(baseStrs)]}
+		}
 		c.sub = sub
 		est := c.newlines + 1 // the chunk's lines, less the deferred ones
 		for _, d := range c.deferred {
@@ -296,7 +341,7 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 	if l.halted || (seq != nil && (seq.failed || len(seq.cuts) != len(seq.sentinelLines))) {
 		return nil
 	}
-	nlines, ntok := l.lines, l.tokens
+	nlines, ntok, nexp := l.lines, l.tokens, l.expanded
 	for i := range chunks {
 		c := &chunks[i]
 		if c.sub.halted || c.b.failed {
@@ -304,7 +349,31 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 		}
 		nlines += c.sub.lines
 		ntok += c.sub.tokens
+		nexp += c.sub.expanded
 	}
+	if base != nil {
+		// The files read ahead count once each, when a part used them.
+		used := make([]bool, len(base.files))
+		for _, u := range append([][]bool{l.atUsed}, chunkUsed(chunks)...) {
+			for id, ok := range u {
+				used[id] = used[id] || ok
+			}
+		}
+		for _, f := range base.files {
+			if used[f.id] {
+				l.files++
+				l.readBytes += int64(len(f.data))
+			}
+		}
+		if l.files > l.lim.MaxFiles || l.readBytes > l.lim.MaxBytes {
+			return nil
+		}
+		l.atBase, l.atUsed = nil, nil
+	}
+	if nexp > l.lim.MaxExpandedTokens {
+		return nil
+	}
+	l.expanded = nexp
 	if seq != nil {
 		// A sentinel is a line of one token.
 		nlines -= len(seq.sentinelLines)
@@ -348,15 +417,101 @@ func blankLines(chunk []byte, base int, deferred []parRange) []byte {
 	return append(out, chunk[at:]...)
 }
 
+// chunkUsed returns which files of the shared @file cache each chunk used.
+func chunkUsed(chunks []parChunk) [][]bool {
+	u := make([][]bool, len(chunks))
+	for i := range chunks {
+		u[i] = chunks[i].sub.atUsed
+	}
+	return u
+}
+
+// mergeRanges merges two lists of lines, each in file order.
+func mergeRanges(a, b []parRange) []parRange {
+	out := make([]parRange, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if a[0].start < b[0].start {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
+// readAhead reads and tokenizes, on a loader of its own, the @files the
+// chunks' atLines name, as the main file's lines would (depth 1), and
+// returns the cache, which the parts of the load then share; the cache's
+// string table becomes the load's. It returns nil, having changed
+// nothing, when there is nothing to read or the read-ahead reached a
+// limit, the context's end, or an @file naming another: the lines are
+// then read by the load's loader, in order. A name that fails to read is
+// kept as failed: a line naming it fails its part, and the load is read
+// again in one pass. The read-ahead spends its own budgets; the files a
+// part used are counted once the parts are done.
+func (p *Parser) readAhead(l *loader, abs string, chunks []parChunk) *atCache {
+	if noFileCache || l.at != nil || l.strs != nil {
+		return nil
+	}
+	// Files are opened in the order of a one-pass read: the @files' in
+	// the order they are first named, which holds when no line before
+	// them opens a file of its own (an include directive).
+	for i := range chunks {
+		if len(chunks[i].deferred) > 0 {
+			return nil
+		}
+	}
+	s := p.newLoader(l.ctx)
+	s.files, s.readBytes = l.files, l.readBytes
+	c := s.cache()
+	seen := map[string]bool{}
+	for i := range chunks {
+		for _, name := range chunks[i].atNames {
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			full := p.relPath(name, abs)
+			if l.ver <= 14 {
+				full = p.relPathOld(name, abs)
+			}
+			data, err := s.readCached(full)
+			if s.halted {
+				return nil
+			}
+			if err != nil {
+				continue
+			}
+			n := len(c.files)
+			s.expansion(full, data, 1)
+			if s.halted || len(c.files) != n {
+				return nil
+			}
+		}
+	}
+	if len(c.files) == 0 {
+		return nil
+	}
+	// A context that ended while the files were read stops the load
+	// before its first line.
+	if l.checkContext(Position{Filename: abs}) != nil {
+		return nil
+	}
+	l.strs = s.strs
+	l.atBase = c
+	return c
+}
+
 // scanChunk counts the newlines of data[start:end] and finds its logical
-// lines that the load's own loader must read, in order, with their first
-// lines counted from 0 at start.
-func scanChunk(data []byte, start, end, ver int, radius bool) (int, []parRange) {
+// lines that the load's own loader must read, and those that only name
+// @files with the names they name, in order, with their first lines
+// counted from 0 at start.
+func scanChunk(data []byte, start, end, ver int, radius bool) (n int, deferred, atLines []parRange, names []string) {
 	if ver < 16 && !radius && bytes.IndexByte(data[start:end], '@') < 0 {
 		// No line can need the load's loader.
-		return bytes.Count(data[start:end], []byte{'\n'}), nil
+		return bytes.Count(data[start:end], []byte{'\n'}), nil, nil, nil
 	}
-	var deferred []parRange
+	var seen map[string]bool
 	line := 0       // physical lines before pos
 	ls, ll := -1, 0 // the logical line's start and first line
 	for pos := start; pos < end; {
@@ -372,20 +527,91 @@ func scanChunk(data []byte, start, end, ver int, radius bool) (int, []parRange) 
 			pos = next
 			continue
 		}
-		if needsSeq(data[ls:next], ver, radius) {
-			deferred = append(deferred, parRange{start: ls, end: next, line: ll, newlines: line - ll})
+		b := data[ls:next]
+		r := parRange{start: ls, end: next, line: ll, newlines: line - ll}
+		switch {
+		case mustSeq(b, ver, radius):
+			deferred = append(deferred, r)
+		case namesAt(b):
+			// A line of one physical line whose @file names are plain
+			// is read by its chunk when the @files are read ahead.
+			var ok bool
+			if r.newlines <= 1 {
+				names, ok = atNamesOf(b, names, &seen)
+			}
+			if ok {
+				atLines = append(atLines, r)
+			} else {
+				deferred = append(deferred, r)
+			}
 		}
 		pos, ls = next, -1
 	}
-	return line, deferred
+	return line, deferred, atLines, names
 }
 
-// needsSeq reports whether the logical line b (its physical lines as in the
-// file) may do more than build a line: name an @file (an unquoted token
-// starting with '@'), be an include directive (16+: a first token that
-// reads "include…"), or name a RADIUS server a resolver looks up. It may
-// say yes where the line does not.
-func needsSeq(b []byte, ver int, radius bool) bool {
+// atNamesOf appends to names the @file names of line b not in *seen: the
+// unquoted tokens that start with '@' and have more, outside quotes and
+// before a comment, as next_token reads them. It reports false, for a line
+// its chunk should not read, when a token starting with '@' holds a quote
+// (next_token would remove it) or the line ends in a backslash.
+func atNamesOf(b []byte, names []string, seen *map[string]bool) ([]string, bool) {
+	b = stripCRLF(b)
+	if len(b) > 0 && b[len(b)-1] == '\\' {
+		return names, false
+	}
+	inQuote := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '"' {
+			inQuote = !inQuote
+			continue
+		}
+		if inQuote {
+			continue
+		}
+		if c == '#' {
+			break
+		}
+		if c != '@' || i > 0 && !isBlank(b[i-1]) && b[i-1] != ',' {
+			continue
+		}
+		j := i + 1
+		for j < len(b) && !isBlank(b[j]) && b[j] != ',' && b[j] != '#' && b[j] != '"' {
+			j++
+		}
+		if j < len(b) && b[j] == '"' {
+			return names, false
+		}
+		if j > i+1 {
+			if *seen == nil {
+				*seen = map[string]bool{}
+			}
+			if name := b[i+1 : j]; !(*seen)[string(name)] {
+				(*seen)[string(name)] = true
+				names = append(names, string(name))
+			}
+		}
+		i = j - 1
+	}
+	return names, true
+}
+
+// mustSeq reports whether the logical line b (its physical lines as in the
+// file) may do more than build a line and name @files: be an include
+// directive (16+: a first token that reads "include…"), or name a RADIUS
+// server a resolver looks up. It may say yes where the line does not.
+func mustSeq(b []byte, ver int, radius bool) bool {
+	if ver >= 16 && loosePrefix(b, "include") {
+		return true
+	}
+	return radius && looseContains(b, "radiusservers")
+}
+
+// namesAt reports whether the logical line b may name an @file: hold an
+// unquoted token starting with '@'. It may say yes where the line does
+// not.
+func namesAt(b []byte) bool {
 	for i := 0; ; {
 		j := bytes.IndexByte(b[i:], '@')
 		if j < 0 {
@@ -401,10 +627,7 @@ func needsSeq(b []byte, ver int, radius bool) bool {
 		}
 		i++
 	}
-	if ver >= 16 && loosePrefix(b, "include") {
-		return true
-	}
-	return radius && looseContains(b, "radiusservers")
+	return false
 }
 
 // looseSkip reports the bytes that may stand between the letters of a

@@ -69,11 +69,9 @@ func loadBoth(t *testing.T, p *Parser, name string, data []byte, withLines bool)
 			t.Fatalf("parallel read (used %v) differs: %s\ninput:\n%q", used, err, trimInput(data))
 		}
 	}
-	if withLines {
-		if lp.lines != ls.lines || lp.tokens != ls.tokens || lp.files != ls.files || lp.readBytes != ls.readBytes {
-			t.Fatalf("budgets: parallel lines %d tokens %d files %d bytes %d, one pass %d %d %d %d",
-				lp.lines, lp.tokens, lp.files, lp.readBytes, ls.lines, ls.tokens, ls.files, ls.readBytes)
-		}
+	if lp.lines != ls.lines || lp.tokens != ls.tokens || lp.files != ls.files || lp.readBytes != ls.readBytes || lp.expanded != ls.expanded {
+		t.Fatalf("budgets (lines %v): parallel lines %d tokens %d files %d bytes %d expanded %d, one pass %d %d %d %d %d", withLines,
+			lp.lines, lp.tokens, lp.files, lp.readBytes, lp.expanded, ls.lines, ls.tokens, ls.files, ls.readBytes, ls.expanded)
 	}
 	rs1, err1 := p.Compile(seq)
 	rs2, err2 := p.Compile(par)
@@ -419,7 +417,9 @@ func TestParallelRandom(t *testing.T) {
 	parKnobsMu.Lock()
 	defer parKnobsMu.Unlock()
 	rng := rand.New(rand.NewPCG(20, 2026))
-	used, fell := 0, 0
+	used, fell, ahead := 0, 0, 0
+	parSeen = func(_ int, a bool) { ahead += b2i(a) }
+	defer func() { parSeen = nil }()
 	for iter := 0; iter < 250; iter++ {
 		withParKnobs(t, 1+rng.IntN(300), 2+rng.IntN(3))
 		v := 13 + iter%6
@@ -449,9 +449,9 @@ func TestParallelRandom(t *testing.T) {
 			fell++
 		}
 	}
-	t.Logf("parallel %d, one pass %d", used, fell)
-	if used < 60 || fell < 20 {
-		t.Fatalf("parallel %d, one pass %d: the random files do not exercise both", used, fell)
+	t.Logf("parallel %d (@files read ahead %d), one pass %d", used, ahead, fell)
+	if used < 60 || fell < 20 || ahead < 10 {
+		t.Fatalf("parallel %d (@files read ahead %d), one pass %d: the random files do not exercise both", used, ahead, fell)
 	}
 }
 
@@ -518,7 +518,8 @@ func TestParallelFallback(t *testing.T) {
 // TestParallelContext: a context that ends while the deferred lines are
 // read stops the load within the next lines (the chunks after a deferred
 // line wait for it; those before may still be read, and stop at their
-// next check).
+// next check). A load without lines (LoadContext) reads the @files ahead
+// of the lines: a context that ends then stops it before its first line.
 func TestParallelContext(t *testing.T) {
 	parKnobsMu.Lock()
 	defer parKnobsMu.Unlock()
@@ -535,11 +536,22 @@ func TestParallelContext(t *testing.T) {
 				"m":           {Data: []byte("x\n")},
 				"n":           {Data: []byte("x\n")},
 			}, at: "n", cancel: cancel, opened: &opened}}
-			_, err := p.LoadContext(ctx, "pg_hba.conf")
+			_, err := p.ParseFileContext(ctx, "pg_hba.conf")
 			cancel()
 			var e *Error
 			if !errors.Is(err, context.Canceled) || !errors.As(err, &e) || e.Pos.Line < 2 || e.Pos.Line > cut+1000 {
 				t.Fatalf("cut %d: %v", cut, err)
+			}
+			ctx, cancel = context.WithCancel(context.Background())
+			opened = nil
+			fsys := p.FS.(cancelFS)
+			fsys.cancel = cancel
+			p.FS = fsys
+			_, err = p.LoadContext(ctx, "pg_hba.conf")
+			cancel()
+			if !errors.Is(err, context.Canceled) || !errors.As(err, &e) || e.Pos != (Position{Filename: "/pg_hba.conf"}) ||
+				!slices.Equal(opened, []string{"pg_hba.conf", "m", "n"}) {
+				t.Fatalf("cut %d: Load: %v, opened %q", cut, err, opened)
 			}
 		}
 	}
@@ -562,13 +574,31 @@ func TestParallelRace(t *testing.T) {
 	l := p.newLoader(nil)
 	l.readBytes += int64(len(data))
 	want := p.parseSeq(l, "/pg_hba.conf", data, true)
+	// Lines that name @files, read by the chunks from the shared cache
+	// when the load keeps no lines.
+	var a bytes.Buffer
+	for i := 0; a.Len() < 200<<10; i++ {
+		fmt.Fprintf(&a, "host @users,x%d @dbs 10.0.0.0/8 md5\nlocal \"d %d\" @./users trust\n", i, i)
+	}
+	ahead := a.Bytes()
+	pa := &Parser{FS: parFS(ahead)}
+	la := pa.newLoader(nil)
+	la.readBytes += int64(len(ahead))
+	wantAhead := pa.parseSeq(la, "/pg_hba.conf", ahead, false)
 	var wg sync.WaitGroup
 	for range 4 {
-		wg.Add(1)
+		wg.Add(2)
 		go func() {
 			defer wg.Done()
 			got := p.ParseBytes("pg_hba.conf", data)
 			if e := sameFile(want, got); e != "" {
+				t.Error(e)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			got := pa.parseMain(pa.newLoader(nil), "/pg_hba.conf", ahead, false)
+			if e := sameFile(wantAhead, got); e != "" {
 				t.Error(e)
 			}
 		}()
@@ -626,4 +656,74 @@ func FuzzParallel(f *testing.F) {
 func spanExt(v reflect.Value) bool {
 	n := v.FieldByName("n")
 	return n.Index(0).Uint() == 0xff && n.Index(1).Uint() == 0xff
+}
+
+// TestParallelReadAhead: a load without lines reads the @files its lines
+// name ahead, once each, and the chunks read those lines; lines whose
+// @file names are not plain, and every line of a load that keeps lines,
+// are read by the load's loader. Either way the result is that of one
+// pass (loadBoth).
+func TestParallelReadAhead(t *testing.T) {
+	parKnobsMu.Lock()
+	defer parKnobsMu.Unlock()
+	withParKnobs(t, 512, 3)
+	var deferred int
+	var ahead bool
+	parSeen = func(d int, a bool) { deferred, ahead = d, a }
+	defer func() { parSeen = nil }()
+	var b strings.Builder
+	for i := range 400 {
+		switch i % 8 {
+		case 0:
+			fmt.Fprintf(&b, "host @users,x%d all 10.0.0.0/8 md5\n", i)
+		case 1:
+			fmt.Fprintf(&b, "host \"db %d\" @./users 10.0.0.0/8 md5 # @nothere\n", i)
+		case 2:
+			fmt.Fprintf(&b, "host @dbs @sub/../users 10.0.0.0/8 ldap ldapserver=h ldapprefix=\"@x \" ldapsuffix=s\n")
+		case 3:
+			fmt.Fprintf(&b, "local all \"a @notafile\",u%d trust\n", i)
+		default:
+			fmt.Fprintf(&b, "local db%d u%d trust\n", i, i)
+		}
+	}
+	plain := b.String()
+	for _, v := range []int{13, 15, 16, 18} {
+		for _, tc := range []struct {
+			name      string
+			data      string
+			withLines bool
+			ahead     bool
+			deferred  int
+		}{
+			{"plain", plain, false, true, 0},
+			// Every line that may name an @file (a quoted "@" too).
+			{"with lines", plain, true, false, 200},
+			// A quote inside an @file token: that line is read in order,
+			// and so are the others, so that files open in file order.
+			{"quoted name", plain + "host @\"users\" all 10.0.0.0/8 md5\n", false, false, 201},
+			// A file that is missing: the load fails and is read again.
+			{"missing", plain + "host @missing all 10.0.0.0/8 md5\n", false, true, -1},
+		} {
+			deferred, ahead = -1, false
+			p := &Parser{Version: v, FS: parFS([]byte(tc.data))}
+			used := loadBoth(t, p, "pg_hba.conf", []byte(tc.data), tc.withLines)
+			if used != (tc.deferred >= 0) || ahead != tc.ahead || (used && deferred != tc.deferred) {
+				t.Errorf("%d %s: parallel %v, read ahead %v, %d lines deferred; want %v %v %d", v, tc.name, used, ahead, deferred, tc.deferred >= 0, tc.ahead, tc.deferred)
+			}
+		}
+	}
+	// Each @file is opened once, whatever its spellings; the budgets
+	// count it once (loadBoth compares them with one pass).
+	opened := 0
+	p := &Parser{FS: openCounter{parFS([]byte(plain)), &opened}, Limits: Limits{MaxFiles: 2}}
+	if _, err := p.LoadBytes("/pg_hba.conf", []byte(plain)); err != nil || !ahead {
+		t.Fatalf("LoadBytes: %v, read ahead %v", err, ahead)
+	}
+	if opened != 2 {
+		t.Errorf("%d files opened, want 2 (users, dbs)", opened)
+	}
+	p.Limits.MaxFiles = 1
+	if _, err := p.LoadBytes("/pg_hba.conf", []byte(plain)); !errors.Is(err, ErrLimit) {
+		t.Errorf("MaxFiles 1 (two @files): %v, want a limit error", err)
+	}
 }

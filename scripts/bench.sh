@@ -3,8 +3,9 @@
 # reading the same two files (tenant and realistic, issue 20) next to pghba, in one run.
 #
 #   bash scripts/bench.sh                  # writes BENCHMARKS.md and the README figures block
-#   CHECK=1 bash scripts/bench.sh          # reruns, writes nothing, fails if a README figure
-#                                          # differs by more than 20% from the rerun
+#   CHECK=1 bash scripts/bench.sh          # reruns, fails if a README figure differs by more
+#                                          # than 20% from the rerun; writes nothing but the
+#                                          # rerun's row in the runs table of $OUT
 #   OUT=/tmp/b.md README= bash scripts/bench.sh   # elsewhere, README untouched
 #
 # Steps:
@@ -58,7 +59,7 @@ if [ -n "$CHECK" ]; then
 	echo "==> PostgreSQL 15; checking ${README:-README.md} against this run" >&2
 	cat /proc/loadavg >>"$WORK/loadavg.txt"
 	status=0
-	go run ./internal/gen/benchmd "${args[@]}" -check "${README:-README.md}" || status=$?
+	go run ./internal/gen/benchmd "${args[@]}" -check "${README:-README.md}" -record "$OUT" || status=$?
 else
 	echo "==> PostgreSQL 15, $OUT${README:+ and $README}" >&2
 	status=0

@@ -43,6 +43,7 @@ func main() {
 	check := flag.String("check", "", "compare this README's figures block with this run; exit 1 if one differs by more than -tolerance")
 	tolerance := flag.Float64("tolerance", 0.20, "relative difference -check accepts")
 	loadFile := flag.String("loadavg", "", "file of /proc/loadavg samples taken during the run (scripts/bench.sh writes it)")
+	record := flag.String("record", "", "with -check: add this run's row to the runs table of this BENCHMARKS.md")
 	flag.Parse()
 	if *goBench == "" {
 		log.Fatal("benchmd: -gobench is required")
@@ -85,6 +86,22 @@ func main() {
 
 	if *check != "" {
 		ok := compare(os.Stdout, oldBlock, fig, *tolerance)
+		if *record != "" {
+			verdict := "check: within " + fmt.Sprintf("%.0f%%", *tolerance*100)
+			if !ok {
+				verdict = "check: DIFFERS"
+			}
+			text, err := os.ReadFile(*record)
+			if err == nil {
+				text, err = recordRun(text, r.runRow(fig, verdict))
+			}
+			if err == nil {
+				err = os.WriteFile(*record, text, 0o644)
+			}
+			if err != nil {
+				log.Fatalf("benchmd: -record %s: %v", *record, err)
+			}
+		}
 		if !ok {
 			os.Exit(1)
 		}
@@ -92,6 +109,10 @@ func main() {
 	}
 	var w io.Writer = os.Stdout
 	if *out != "" {
+		// The runs on record so far stay in the new report.
+		if text, err := os.ReadFile(*out); err == nil {
+			r.oldRuns = oldRuns(text)
+		}
 		f, err := os.Create(*out)
 		if err != nil {
 			log.Fatal(err)
@@ -121,6 +142,8 @@ type run struct {
 	pg    []*shapeResult
 	mach  machineInfo
 	runs  int
+	// oldRuns are the rows of the runs table the report keeps.
+	oldRuns []string
 }
 
 func (r *run) get(name string) *result {

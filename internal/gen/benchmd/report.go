@@ -200,9 +200,16 @@ func (r *run) report(w io.Writer, fig *figures) {
 	p("The README quotes only ratios from one run and retained bytes per rule, in a block between\n")
 	p("`<!-- benchmd:begin … -->` and `<!-- benchmd:end -->` that this script writes; the block keeps its\n")
 	p("figures as JSON in an HTML comment and its text is rendered from them. `CHECK=1 bash scripts/bench.sh`\n")
-	p("reruns everything, writes nothing, and compares the README's figures with the rerun's: it fails\n")
+	p("reruns everything, writes nothing but its row in the runs table below, and compares the README's figures with the rerun's: it fails\n")
 	p("(exit 1) when one differs by more than 20%%, or when the block's text is not what its figures\n")
 	p("render to. The figures this run wrote: load vs view %.1f× / %.1f× (tenant / realistic), vs reload\n", fig.TenantView, fig.RealisticView)
 	p("%.1f× / %.1f×, %.0f / %.0f B/rule, Match 100,000 over 10 rules %.1f×.\n\n", fig.TenantReload, fig.RealisticReload, fig.TenantBPerRule, fig.RealisticBPerRule, fig.MatchScale)
-	p("Runs per pghba benchmark: %d. Raw `go test` output is in the script's working directory.\n", m10.runs)
+	p("Runs per pghba benchmark: %d. Raw `go test` output is in the script's working directory.\n\n", m10.runs)
+
+	p("## Runs on record\n\n")
+	p("Every run of the script adds its row here, newest first (the figures of a full run are the ones\n")
+	p("above); a `CHECK=1` run adds its row too, with its verdict, and changes nothing else. Ratios are\n")
+	p("PostgreSQL's time over pghba's load in the same run; the last two columns are absolute, so they\n")
+	p("compare only on one CPU.\n\n")
+	p("%s\n", runsTable(r.runRow(fig, "full"), r.oldRuns))
 }
