@@ -146,24 +146,6 @@ const (
 // lists each case. A nil Ruleset gives NoMatch with no rule, the decision
 // of a zero [Holder].
 func (rs *Ruleset) Decide(ctx context.Context, c Conn) Decision {
-	// The common small file first, in a frame of its own: names that
-	// need no rewrite, a small partition of pure rules, no per-connection
-	// state at all.
-	if rs != nil && rs.idx != nil && !rs.dbUserNS && c.Replication != PhysicalReplication &&
-		len(c.User) < namedatalen && len(c.Database) < namedatalen {
-		if p := rs.idx.partitionOf(&c); p != nil && p.scan != nil {
-			db := c.Database
-			if db == "" {
-				db = c.User
-			}
-			return decided(p.scanPure(&c, c.User, db))
-		}
-	}
-	return rs.decide(ctx, &c)
-}
-
-// decide is Decide for every connection but those of its first case.
-func (rs *Ruleset) decide(ctx context.Context, c *Conn) Decision {
 	if rs == nil {
 		return Decision{Outcome: NoMatch}
 	}
@@ -178,13 +160,21 @@ func (rs *Ruleset) decide(ctx context.Context, c *Conn) Decision {
 		user, db = c.names(rs.version, rs.dbUserNS)
 	}
 	if rs.idx != nil {
-		if p := rs.idx.partitionOf(c); p != nil {
+		if p := rs.idx.partitionOf(&c); p != nil {
 			if p.scan != nil {
-				return decided(p.scanPure(c, user, db))
+				// The common small file: no per-connection state at all.
+				return decided(p.scanPure(&c, user, db))
 			}
-			return rs.decideIndexed(ctx, p, c, user, db)
+			return rs.decideIndexed(ctx, p, &c, user, db)
 		}
 	}
+	return rs.decideUnindexed(ctx, &c, user, db)
+}
+
+// decideUnindexed is decideLinear for a connection the index does not
+// decide. (Its per-connection state is not in Decide's frame, which the
+// small-file path above would pay for.)
+func (rs *Ruleset) decideUnindexed(ctx context.Context, c *Conn, user, db string) Decision {
 	st := rs.newState(ctx, c, user, db)
 	return rs.decideLinear(&st)
 }
