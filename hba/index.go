@@ -442,9 +442,19 @@ func (p *partition) scanPure(c *Conn, user, db string) *Rule {
 		default:
 			ok := false
 			for i := range f.dbs {
-				if n := &f.dbs[i]; n.n == len(db) && n.eq(db) {
-					ok = true
-					break
+				if n := &f.dbs[i]; n.n == len(db) {
+					// n.eq(db), inline for 4 to 16 bytes.
+					switch {
+					case len(db) >= 8 && len(db) <= 16:
+						ok = le64(db) == n.w0 && le64(db[len(db)-8:]) == n.w1
+					case len(db) >= 4 && len(db) < 8:
+						ok = uint64(le32(db))|uint64(le32(db[len(db)-4:]))<<32 == n.w0
+					default:
+						ok = n.eq(db)
+					}
+					if ok {
+						break
+					}
 				}
 			}
 			if !ok {
@@ -455,8 +465,20 @@ func (p *partition) scanPure(c *Conn, user, db string) *Rule {
 			return f.r
 		}
 		for i := range f.users {
-			if n := &f.users[i]; n.n == len(user) && n.eq(user) {
-				return f.r
+			if n := &f.users[i]; n.n == len(user) {
+				// n.eq(user), inline for 4 to 16 bytes.
+				var ok bool
+				switch {
+				case len(user) >= 8 && len(user) <= 16:
+					ok = le64(user) == n.w0 && le64(user[len(user)-8:]) == n.w1
+				case len(user) >= 4 && len(user) < 8:
+					ok = uint64(le32(user))|uint64(le32(user[len(user)-4:]))<<32 == n.w0
+				default:
+					ok = n.eq(user)
+				}
+				if ok {
+					return f.r
+				}
 			}
 		}
 	}

@@ -483,7 +483,8 @@ func TestScanNameEq(t *testing.T) {
 func TestScanPureMatchesLinear(t *testing.T) {
 	names := []string{"", "a", "ab", "abc", "abd", "abcd", "abce", "abxd", "abcde", "abxde", "abcdefg", "abcxefg",
 		"abcdefgh", "abcdefgx", "xbcdefgh", "abcdefghi", "abcdxfghi", "abcdefghijklmnop", "abcdefghXjklmnop",
-		"abcdefghijklmnopq", "abcdefghijklmnopX", "abcdefghXjklmnopq", "tenant_8", "admin_8", "user_8"}
+		"abcdefghijklmnopq", "abcdefghijklmnopX", "abcdefghXjklmnopq", "tenant_8", "tenant_9", "admin_8", "admin_9",
+		"user_8", "abcdx", "abcdy", "abcdefx", "abcdefy", "abcdefghiX", "abcdefghiY"}
 	addrs := []string{"all", "10.1.2.0/24", "10.1.2.3/32", "10.0.0.0/8", "0.0.0.0/0", "10.1.2.128/25", "10.1.2.7/29",
 		"10.0.0.0 255.0.255.0", "10.1.0.0 255.255.0.255", "10.1.2.0 255.255.255.1", "192.168.0.0/16",
 		"::/0", "fd00::/8", "fd00::1/128"}
