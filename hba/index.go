@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"net/netip"
 )
 
@@ -70,22 +71,22 @@ const (
 // below it a scan costs less than the hash lookups.
 const smallPartition = 12
 
-// scanPre is the first test of a scanRule, run on a key made of the
-// client's IPv4 address (low half, 0 outside the IPv4 partition) and its
-// connBit (bits 32-39): the rule can match only if key&mask == net. mask
-// holds the rule's IPv4 netmask (0 when the rule has no IPv4 address; in
-// the IPv4 partition it is the whole address test) and, above it, the
-// connection states the type, SSL and GSS tests refuse.
-type scanPre struct{ mask, net uint64 }
+// scanSet is a set of the rules of a small partition of pure rules, bit k
+// for its kth rule.
+type scanSet = uint16
+
+// The set must hold every rule of a small partition.
+var _ [16 - smallPartition]struct{}
 
 // scanRule is the rest of the tests of one rule of a small partition of
-// pure rules, laid out flat.
+// pure rules, laid out flat, once its type, SSL, GSS and (in the IPv4
+// partition) address tests passed (partition.conn and v4).
 type scanRule struct {
-	db      uint8    // scanDB* flags
-	userAll bool     // the user column has all
-	slow    bool     // the names or the address need the rule's own tests
-	dbs     []string // the literal database names
-	users   []string // the literal user names
+	db      uint8      // scanDB* flags
+	userAll bool       // the user column has all
+	slow    bool       // the names or the address need the rule's own tests
+	dbs     []scanName // the literal database names
+	users   []scanName // the literal user names
 	r       *Rule
 }
 
@@ -96,45 +97,67 @@ const (
 	scanDBRepl                       // replication
 )
 
-// connBit is the state of a connection that scanRule.conn tests: a local
-// connection is bit 0 (in the local partition every rule is local), a TCP
-// one the bit of its SSL and GSS encryption.
-func connBit(c *Conn) uint8 {
-	if c.Local {
-		return 1
+// scanName is a literal name of a scanRule: its length and, for a name of
+// at most 16 bytes, its bytes as two words (its first and last 8 or 4
+// bytes, which overlap in a shorter name), so that a name of the same
+// length is compared in a few loads instead of a memequal call.
+type scanName struct {
+	w0, w1 uint64
+	n      int
+	s      string
+}
+
+func newScanName(s string) scanName {
+	n := scanName{n: len(s), s: s}
+	switch {
+	case len(s) > 16:
+	case len(s) >= 8:
+		n.w0, n.w1 = le64(s), le64(s[len(s)-8:])
+	case len(s) >= 4:
+		n.w0 = uint64(le32(s)) | uint64(le32(s[len(s)-4:]))<<32
 	}
-	i := uint8(0)
+	return n
+}
+
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func le32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// eq reports whether the name is s, a string of its length.
+func (n *scanName) eq(s string) bool {
+	switch {
+	case len(s) > 16:
+	case len(s) >= 8:
+		return le64(s) == n.w0 && le64(s[len(s)-8:]) == n.w1
+	case len(s) >= 4:
+		return uint64(le32(s))|uint64(le32(s[len(s)-4:]))<<32 == n.w0
+	}
+	return n.s == s
+}
+
+// connState is the state of a connection that the type, SSL and GSS tests
+// read, as an index of partition.conn: a local connection is 0 (in the
+// local partition every rule is local), a TCP one its SSL and GSS
+// encryption as bits 0 and 1.
+func connState(c *Conn) int {
+	i := 0
 	if c.SSL {
 		i |= 1
 	}
 	if c.GSS {
 		i |= 2
 	}
-	return 1 << i
-}
-
-// matches is matchesPure for the rule of f, once its scanPre passed.
-func (f *scanRule) matches(c *Conn, user, db string) bool {
-	if f.slow {
-		return f.r.matchesPure(c, user, db)
+	if c.Local {
+		i = 0
 	}
-	if c.Replication == PhysicalReplication {
-		if f.db&scanDBRepl == 0 {
-			return false
-		}
-	} else if f.db&scanDBAll == 0 && (f.db&scanDBSameUser == 0 || db != user) && !hasName(f.dbs, db) {
-		return false
-	}
-	return f.userAll || hasName(f.users, user)
-}
-
-func hasName(names []string, s string) bool {
-	for _, n := range names {
-		if n == s {
-			return true
-		}
-	}
-	return false
+	return i
 }
 
 // ipKey is a masked address and its prefix length. An IPv4 address is in lo.
@@ -149,12 +172,14 @@ type partition struct {
 	small bool
 	pure  bool
 	all   []int32
-	// scan and pre are, for a small partition of pure rules, every rule
-	// of all as a scanRule and its first test; ipv4 tells that it is the
-	// IPv4 partition.
+	// scan is, for a small partition of pure rules, every rule of all as
+	// a scanRule. conn[connState(c)] is the set of those rules whose type,
+	// SSL and GSS tests c passes; in the IPv4 partition v4[j][b] is the set
+	// of those whose address test passes byte j of the address being b
+	// (an address test is a test of each byte under the mask).
 	scan []scanRule
-	pre  []scanPre
-	ipv4 bool
+	conn [4]scanSet
+	v4   *[4][256]scanSet
 
 	pureFB []int32 // pure rules filed under no key
 	impFB  []int32 // impure rules filed under no key
@@ -391,18 +416,70 @@ func (rs *Ruleset) decideIndexed(ctx context.Context, p *partition, c *Conn, use
 // scanPure returns the first rule of the small, pure partition p that
 // matches, or nil.
 func (p *partition) scanPure(c *Conn, user, db string) *Rule {
-	key := uint64(connBit(c)) << 32
-	if p.ipv4 {
+	set := p.conn[connState(c)&3]
+	if t := p.v4; t != nil {
 		b := c.Addr.As4()
-		key |= uint64(binary.BigEndian.Uint32(b[:]))
+		set &= t[0][b[0]] & t[1][b[1]] & t[2][b[2]] & t[3][b[3]]
 	}
-	pre := p.pre
-	for k := range pre {
-		if key&pre[k].mask != pre[k].net {
+	phys := c.Replication == PhysicalReplication
+	for ; set != 0; set &= set - 1 {
+		// The rule's type, SSL, GSS and (in the IPv4 partition)
+		// address tests passed. The name tests are laid out flat here:
+		// as calls they would cost a good part of the whole scan.
+		f := &p.scan[bits.TrailingZeros16(set)]
+		if f.slow {
+			if f.r.matchesPure(c, user, db) {
+				return f.r
+			}
 			continue
 		}
-		if f := &p.scan[k]; f.matches(c, user, db) {
+		switch {
+		case phys:
+			if f.db&scanDBRepl == 0 {
+				continue
+			}
+		case f.db&scanDBAll != 0, f.db&scanDBSameUser != 0 && db == user:
+		default:
+			ok := false
+			for i := range f.dbs {
+				if n := &f.dbs[i]; n.n == len(db) {
+					// n.eq(db), inline for 4 to 16 bytes.
+					switch {
+					case len(db) >= 8 && len(db) <= 16:
+						ok = le64(db) == n.w0 && le64(db[len(db)-8:]) == n.w1
+					case len(db) >= 4 && len(db) < 8:
+						ok = uint64(le32(db))|uint64(le32(db[len(db)-4:]))<<32 == n.w0
+					default:
+						ok = n.eq(db)
+					}
+					if ok {
+						break
+					}
+				}
+			}
+			if !ok {
+				continue
+			}
+		}
+		if f.userAll {
 			return f.r
+		}
+		for i := range f.users {
+			if n := &f.users[i]; n.n == len(user) {
+				// n.eq(user), inline for 4 to 16 bytes.
+				var ok bool
+				switch {
+				case len(user) >= 8 && len(user) <= 16:
+					ok = le64(user) == n.w0 && le64(user[len(user)-8:]) == n.w1
+				case len(user) >= 4 && len(user) < 8:
+					ok = uint64(le32(user))|uint64(le32(user[len(user)-4:]))<<32 == n.w0
+				default:
+					ok = n.eq(user)
+				}
+				if ok {
+					return f.r
+				}
+			}
 		}
 	}
 	return nil

@@ -291,24 +291,48 @@ func (p *partition) buildSmall(rules []*Rule, infos []ruleInfo, m []int32, ipv4 
 	if !p.pure {
 		return
 	}
-	p.ipv4 = ipv4
 	p.scan = make([]scanRule, len(m))
-	p.pre = make([]scanPre, len(m))
 	n := 0
 	for _, i := range m {
 		n += int(rules[i].ndb + rules[i].nuser)
 	}
-	strs := make([]string, 0, n) // every rule's literal names, in one array
+	strs := make([]scanName, 0, n) // every rule's literal names, in one array
+	if ipv4 {
+		p.v4 = new([4][256]scanSet)
+	}
 	for k, i := range m {
-		p.scan[k], p.pre[k] = newScanRule(rules[i], ipv4, &strs)
+		var conn uint8
+		var mask, net uint32
+		p.scan[k], conn, mask, net = newScanRule(rules[i], ipv4, &strs)
+		bit := scanSet(1) << k
+		for s := range p.conn {
+			if conn&(1<<s) != 0 {
+				p.conn[s] |= bit
+			}
+		}
+		if p.v4 == nil {
+			continue
+		}
+		for j := range p.v4 {
+			sh := 24 - 8*j
+			mb, nb := byte(mask>>sh), byte(net>>sh)
+			for b := range p.v4[j] {
+				if byte(b)&mb == nb {
+					p.v4[j][b] |= bit
+				}
+			}
+		}
 	}
 }
 
 // newScanRule lays out the tests of the pure rule r of a small partition
-// (the IPv4 one when ipv4), appending its literal names to strs.
-func newScanRule(r *Rule, ipv4 bool, strs *[]string) (scanRule, scanPre) {
-	f := scanRule{r: r}
-	conn := uint8(0xff) // the connBits the rule's type passes
+// (the IPv4 one when ipv4), appending its literal names to strs. conn is
+// the set of connStates its type, SSL and GSS tests pass; in the IPv4
+// partition an address passes its address test when address&mask == net
+// (mask 0 when the rule has no address).
+func newScanRule(r *Rule, ipv4 bool, strs *[]scanName) (f scanRule, conn uint8, mask, net uint32) {
+	f = scanRule{r: r}
+	conn = 0xf
 	switch r.typ {
 	case Local:
 		conn = 1
@@ -321,13 +345,11 @@ func newScanRule(r *Rule, ipv4 bool, strs *[]string) (scanRule, scanPre) {
 	case HostNoGSSEnc:
 		conn = 1<<0 | 1<<1
 	}
-	pre := scanPre{mask: uint64(^conn) << 32}
 	if r.typ != Local && r.akind == AddrIP {
 		if ipv4 && r.v4 {
 			ip, m := r.addr().As4(), r.mask().As4()
-			mask := binary.BigEndian.Uint32(m[:])
-			pre.mask |= uint64(mask)
-			pre.net = uint64(binary.BigEndian.Uint32(ip[:]) & mask)
+			mask = binary.BigEndian.Uint32(m[:])
+			net = binary.BigEndian.Uint32(ip[:]) & mask
 		} else {
 			f.slow = true // r.contains
 		}
@@ -336,7 +358,7 @@ func newScanRule(r *Rule, ipv4 bool, strs *[]string) (scanRule, scanPre) {
 	for _, n := range r.dbNames() {
 		switch n.kind {
 		case nameLiteral:
-			*strs = append(*strs, r.str(n.sp))
+			*strs = append(*strs, newScanName(r.str(n.sp)))
 		case nameAll:
 			f.db |= scanDBAll
 		case nameSameUser:
@@ -352,7 +374,7 @@ func newScanRule(r *Rule, ipv4 bool, strs *[]string) (scanRule, scanPre) {
 	for _, n := range r.userNames() {
 		switch n.kind {
 		case nameLiteral:
-			*strs = append(*strs, r.str(n.sp))
+			*strs = append(*strs, newScanName(r.str(n.sp)))
 		case nameAll:
 			f.userAll = true
 		default:
@@ -360,7 +382,7 @@ func newScanRule(r *Rule, ipv4 bool, strs *[]string) (scanRule, scanPre) {
 		}
 	}
 	f.users = (*strs)[at:len(*strs):len(*strs)]
-	return f, pre
+	return f, conn, mask, net
 }
 
 // buildKeyed files the rules m of a large partition: first choice database

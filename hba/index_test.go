@@ -447,3 +447,103 @@ func (rs *Ruleset) indexShape(part string, number int) string {
 	}
 	return shapeNone
 }
+
+// TestScanNameEq checks the word comparison of a small partition's names
+// (scanName) against string equality: names of every length up to past 16
+// bytes, and every name of the same length that differs in one byte.
+func TestScanNameEq(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('a' + i)
+		}
+		s := string(b)
+		sn := newScanName(s)
+		is := func(o string) bool { return len(o) == sn.n && sn.eq(o) }
+		if sn.n != n || !is(strings.Clone(s)) {
+			t.Fatalf("%q: not equal to itself", s)
+		}
+		for i := 0; i < n; i++ {
+			for _, x := range []byte{0, 'A', b[i] ^ 0x80, b[i] + 1} {
+				o := []byte(s)
+				o[i] = x
+				if is(string(o)) || is(string(o[:n-1])) || is(s+"x") {
+					t.Fatalf("%q equals %q", s, o)
+				}
+			}
+		}
+	}
+}
+
+// TestScanPureMatchesLinear checks the scan of small partitions of pure
+// rules (partition.scanPure: candidate sets by connection state and by
+// address byte, names compared as words) against the linear loop, for
+// names of many lengths that share their first and last bytes and for
+// contiguous and non-contiguous IPv4 masks.
+func TestScanPureMatchesLinear(t *testing.T) {
+	names := []string{"", "a", "ab", "abc", "abd", "abcd", "abce", "abxd", "abcde", "abxde", "abcdefg", "abcxefg",
+		"abcdefgh", "abcdefgx", "xbcdefgh", "abcdefghi", "abcdxfghi", "abcdefghijklmnop", "abcdefghXjklmnop",
+		"abcdefghijklmnopq", "abcdefghijklmnopX", "abcdefghXjklmnopq", "tenant_8", "tenant_9", "admin_8", "admin_9",
+		"user_8", "abcdx", "abcdy", "abcdefx", "abcdefy", "abcdefghiX", "abcdefghiY"}
+	addrs := []string{"all", "10.1.2.0/24", "10.1.2.3/32", "10.0.0.0/8", "0.0.0.0/0", "10.1.2.128/25", "10.1.2.7/29",
+		"10.0.0.0 255.0.255.0", "10.1.0.0 255.255.0.255", "10.1.2.0 255.255.255.1", "192.168.0.0/16",
+		"::/0", "fd00::/8", "fd00::1/128"}
+	connAddrs := []string{"10.1.2.3", "10.1.2.4", "10.1.2.200", "10.200.2.3", "10.1.9.3", "11.1.2.3", "192.168.1.1",
+		"0.0.0.0", "255.255.255.255", "10.1.2.6", "fd00::1", "::1"}
+	types := []string{"host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc", "local"}
+	quote := func(s string) string {
+		if s == "" {
+			return `""`
+		}
+		return s
+	}
+	list := func(rng *rand.Rand, extra ...string) string {
+		k := 1 + rng.IntN(3)
+		parts := make([]string, k)
+		for i := range parts {
+			if rng.IntN(6) == 0 {
+				parts[i] = pick(rng, extra)
+			} else {
+				parts[i] = quote(pick(rng, names))
+			}
+		}
+		return strings.Join(parts, ",")
+	}
+	rng := rand.New(rand.NewPCG(20, 12))
+	for set := 0; set < 400; set++ {
+		var b strings.Builder
+		for i, n := 0, 1+rng.IntN(smallPartition); i < n; i++ {
+			typ := pick(rng, types)
+			db := list(rng, "all", "sameuser", "replication", "/^abc")
+			user := list(rng, "all", "/d$")
+			if typ == "local" {
+				fmt.Fprintf(&b, "local %s %s trust\n", db, user)
+				continue
+			}
+			fmt.Fprintf(&b, "%s %s %s %s %s\n", typ, db, user, pick(rng, addrs), pick(rng, []string{"trust", "reject", "md5"}))
+		}
+		p := Parser{Version: 16, SSL: true}
+		rs, err := p.LoadBytes("/gen/pg_hba.conf", []byte(b.String()))
+		if err != nil {
+			t.Fatalf("set %d: %v\n%s", set, err, b.String())
+		}
+		scanned := false
+		for _, part := range rs.idx.parts {
+			scanned = scanned || part.scan != nil
+		}
+		if !scanned {
+			t.Fatalf("set %d: no partition is scanned\n%s", set, b.String())
+		}
+		log := new(callLog)
+		for k := 0; k < 200; k++ {
+			c := Conn{Database: pick(rng, names), User: pick(rng, names), SSL: rng.IntN(2) == 0, GSS: rng.IntN(3) == 0,
+				Replication: Replication(rng.IntN(4) % 3)}
+			if rng.IntN(6) == 0 {
+				c.Local = true
+			} else {
+				c.Addr = netip.MustParseAddr(pick(rng, connAddrs))
+			}
+			compareIndex(t, rs, log, c, fmt.Sprintf("set %d:\n%s", set, b.String()))
+		}
+	}
+}

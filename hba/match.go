@@ -168,7 +168,14 @@ func (rs *Ruleset) Decide(ctx context.Context, c Conn) Decision {
 			return rs.decideIndexed(ctx, p, &c, user, db)
 		}
 	}
-	st := rs.newState(ctx, &c, user, db)
+	return rs.decideUnindexed(ctx, &c, user, db)
+}
+
+// decideUnindexed is decideLinear for a connection the index does not
+// decide. (Its per-connection state is not in Decide's frame, which the
+// small-file path above would pay for.)
+func (rs *Ruleset) decideUnindexed(ctx context.Context, c *Conn, user, db string) Decision {
+	st := rs.newState(ctx, c, user, db)
 	return rs.decideLinear(&st)
 }
 
