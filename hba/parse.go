@@ -172,11 +172,19 @@ func (p *Parser) parseMethodColumn(ctx context.Context, tl *tokLine, r *Rule, fi
 	}
 	mtok := fields[0][0]
 	var slot *authMemoEntry
+	var kw Method // the method keyword's, when it is one
 	if memo != nil && len(fields) == 1 && int(r.typ) < len(memo.byType) {
 		slot = &memo.byType[r.typ]
 		if slot.opts != nil && slot.method == mtok.s {
 			r.method, r.opts = slot.m, slot.opts
 			return nil
+		}
+		if kw = parseMethod(mtok.s); kw != 0 && int(kw) < len(methodNames) {
+			if k := memo.byMethod[r.typ][kw]; k.opts != nil {
+				r.method, r.opts = k.m, k.opts
+				*slot = authMemoEntry{method: mtok.s, m: k.m, opts: k.opts}
+				return nil
+			}
 		}
 	}
 	var key optsKey
@@ -209,6 +217,9 @@ func (p *Parser) parseMethodColumn(ctx context.Context, tl *tokLine, r *Rule, fi
 		case slot != nil:
 			r.opts = memo.l.shareOptions(r.method, r.opts)
 			*slot = authMemoEntry{method: mtok.s, m: r.method, opts: r.opts}
+			if kw != 0 && int(kw) < len(methodNames) {
+				memo.byMethod[r.typ][kw] = methodMemo{m: r.method, opts: r.opts}
+			}
 		case keyed && !(r.method == RADIUS && p.RADIUSResolver != nil):
 			// A RADIUS line with a resolver is looked up again each
 			// time, as PostgreSQL does.
@@ -234,14 +245,17 @@ func (p *Parser) parseMethodColumn(ctx context.Context, tl *tokLine, r *Rule, fi
 
 // authMemo remembers, per connection type, the last method keyword read
 // without options and what parseAuthAt made of it, so that the next such
-// rule skips parseAuthAt. Without options, what parseAuthAt gives
-// depends only on the parser, the connection type and the keyword, and
-// touches only r.method and r.opts; only successes are remembered. The
-// options are the load's shared ones (loader.shareOptions), which the
-// builder would give the rule anyway.
+// rule skips parseAuthAt; and the same for every method keyword of the
+// type (byMethod, which one keyword's Method indexes: only successes are
+// remembered, and an error is all that the keyword's spelling changes).
+// Without options, what parseAuthAt gives depends only on the parser,
+// the connection type and the keyword, and touches only r.method and
+// r.opts. The options are the load's shared ones (loader.shareOptions),
+// which the builder would give the rule anyway.
 type authMemo struct {
-	l      *loader
-	byType [HostNoGSSEnc + 1]authMemoEntry
+	l        *loader
+	byType   [HostNoGSSEnc + 1]authMemoEntry
+	byMethod [HostNoGSSEnc + 1][len(methodNames)]methodMemo
 	// byText are the rules with options (optsKey); entries is the slab
 	// their entries are carved from.
 	byText  map[optsKey]*optsEntry
@@ -254,6 +268,12 @@ type authMemoEntry struct {
 	method string // the keyword as written
 	m      Method
 	opts   *AuthOptions // nil: nothing remembered
+}
+
+// methodMemo is what parseAuthAt made of a method keyword without options.
+type methodMemo struct {
+	m    Method
+	opts *AuthOptions // nil: nothing remembered
 }
 
 // The memo of rules with option tokens. What parseAuthAt gives a rule
