@@ -3,9 +3,12 @@ package hba
 import (
 	"context"
 	"errors"
+	"maps"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -1038,4 +1041,98 @@ func (c lookupCounter) LookupAddr(ctx context.Context, addr string) ([]string, e
 func (c lookupCounter) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
 	*c.n++
 	return c.inner.LookupNetIP(ctx, network, host)
+}
+
+// TestOptionsMemoRandom is TestOptionsMemo over random lines from a small
+// vocabulary, so that equal and near-equal option lists recur often.
+func TestOptionsMemoRandom(t *testing.T) {
+	types := []string{"local", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc"}
+	common := []string{"map=a", "map=b", `map="a"`, `"map=a"`, "map=", "MAP=a", "clientcert=verify-ca", "clientcert=verify-full",
+		"clientcert=1", "clientname=DN", "bogus=1", "nonameval"}
+	// The options of each method, and a few of other methods.
+	methods := map[string][]string{
+		"trust": nil, "md5": nil, "Ident": nil, "ident": nil, "peer": nil, "cert": nil,
+		"gss":    {"include_realm=0", "include_realm=1", "krb_realm=X", "krb_realm=x", "compat_realm=0"},
+		"sspi":   {"include_realm=0", "krb_realm=X", "compat_realm=0", "upn_username=1"},
+		"pam":    {"pamservice=p", "pamservice=q", "pam_use_hostname=1", "ldapserver=a"},
+		"radius": {`radiusservers="a,b"`, "radiusservers=a", "radiussecrets=s", `radiussecrets="s,t"`, "radiusports=1812", "radiusidentifiers=i"},
+		"oauth":  {"issuer=https://x", "scope=s", "scope=t", "validator=v", "delegate_ident_mapping=1"},
+		"ldap": {"ldapserver=a", "ldapserver=b", "ldapbasedn=dc=x", `ldapbasedn="dc=x"`, "ldapprefix=u", "ldapsuffix=s",
+			"ldapurl=ldap://h/dc=y?cn?one", "ldapurl=ldaps:///", "ldapscheme=ldaps", "ldapport=0389", "ldaptls=1",
+			"ldapsearchattribute=uid", "ldapsearchfilter=(x)"},
+	}
+	names := slices.Sorted(maps.Keys(methods))
+	rng := rand.New(rand.NewPCG(20, 20))
+	pick := func(s []string) string { return s[rng.IntN(len(s))] }
+	var sb strings.Builder
+	for range 1500 {
+		ty := pick(types)
+		sb.WriteString(ty + " all all ")
+		if ty != "local" {
+			sb.WriteString("all ")
+		}
+		m := pick(names)
+		sb.WriteString(m)
+		for n := rng.IntN(5); n > 0; n-- {
+			sep := " "
+			if rng.IntN(5) == 0 {
+				sep = ","
+			}
+			vocab := methods[m]
+			if len(vocab) == 0 || rng.IntN(4) == 0 {
+				vocab = common
+			}
+			sb.WriteString(sep + pick(vocab))
+		}
+		sb.WriteString("\n")
+	}
+	conf := sb.String()
+	for _, pc := range []struct {
+		v   int
+		ssl bool
+	}{{13, true}, {16, false}, {18, false}, {18, true}} {
+		p := Parser{Version: pc.v, SSL: pc.ssl, OAuthValidatorLibraries: "v"}
+		f := p.ParseBytes("/x/pg_hba.conf", []byte(conf))
+		var rules []*Rule
+		for _, ln := range f.Lines {
+			alone := p.ParseBytes("/x/pg_hba.conf", []byte(strings.Repeat("\n", ln.Pos.Line-1)+ln.Raw+"\n")).Lines[0]
+			if (ln.Err == nil) != (alone.Err == nil) || (ln.Err != nil && (ln.Err.Error() != alone.Err.Error() || ln.Err.Pos != alone.Err.Pos)) {
+				t.Fatalf("%d: %q: error %v, alone %v", pc.v, ln.Raw, ln.Err, alone.Err)
+			}
+			if ln.Err != nil {
+				continue
+			}
+			got, w := ln.Rule, alone.Rule
+			if got.Method() != w.Method() || !reflect.DeepEqual(*got.Options(), *w.Options()) ||
+				!reflect.DeepEqual(got.ViewOptions(), w.ViewOptions()) || got.Warning() != w.Warning() {
+				t.Fatalf("%d: %q: %v %+v %q %q; alone %v %+v %q %q", pc.v, ln.Raw, got.Method(), *got.Options(), got.ViewOptions(), got.Warning(),
+					w.Method(), *w.Options(), w.ViewOptions(), w.Warning())
+			}
+			rules = append(rules, got)
+		}
+		if len(rules) < 100 {
+			t.Fatalf("%d: only %d rules of %d lines", pc.v, len(rules), len(f.Lines))
+		}
+		// Equal options are one value; without option tokens, one per
+		// method (TestOptionsSharing).
+		byOpts := map[*AuthOptions]Method{}
+		for _, r := range rules {
+			if m, ok := byOpts[r.Options()]; ok && len(r.Options().Raw) == 0 && m != r.Method() {
+				t.Fatalf("%d: methods %v and %v share options", pc.v, m, r.Method())
+			}
+			byOpts[r.Options()] = r.Method()
+		}
+		distinct := make([]*AuthOptions, 0, len(byOpts))
+		for o := range byOpts {
+			distinct = append(distinct, o)
+		}
+		for i, a := range distinct {
+			for _, b := range distinct[:i] {
+				if reflect.DeepEqual(*a, *b) && (len(a.Raw) > 0 || byOpts[a] == byOpts[b]) {
+					t.Fatalf("%d: equal options not shared: %+v", pc.v, *a)
+				}
+			}
+		}
+		t.Logf("%d: %d rules, %d distinct options", pc.v, len(rules), len(distinct))
+	}
 }
