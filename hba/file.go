@@ -393,6 +393,23 @@ func (l *loader) shareOptions(m Method, o *AuthOptions) *AuthOptions {
 	return c
 }
 
+// shareMerged is shareOptions for the merge of a parallel load, whose
+// rules hold their chunk's shared options: values that no one changes,
+// many rules holding each. What one of them is shared as is remembered
+// by its address (a chunk shares the options without tokens by method,
+// so one address has one method).
+func (l *loader) shareMerged(m Method, o *AuthOptions) *AuthOptions {
+	if s, ok := l.merged[o]; ok {
+		return s
+	}
+	s := l.shareOptions(m, o)
+	if l.merged == nil {
+		l.merged = map[*AuthOptions]*AuthOptions{}
+	}
+	l.merged[o] = s
+	return s
+}
+
 // cloneNil is a copy of s, nil when s is empty.
 func cloneNil[S ~[]E, E any](s S) S {
 	if len(s) == 0 {
