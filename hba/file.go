@@ -297,7 +297,9 @@ func (b *builder) add(tl *tokLine) {
 			}
 		} else {
 			b.ruleSlab = b.ruleSlab[1:]
-			r.opts = l.shareOptions(r.method, r.opts)
+			if r.opts == b.scratch { // not shared by parseMethodColumn's memo
+				r.opts = l.shareOptions(r.method, r.opts)
+			}
 			r.number = int32(len(b.rules) + 1)
 			b.rules = append(b.rules, r)
 			if b.keys {
@@ -380,12 +382,40 @@ func (l *loader) shareOptions(m Method, o *AuthOptions) *AuthOptions {
 	}
 	c := new(AuthOptions)
 	*c = *o
+	// o may be the builder's scratch, whose arrays parseAuth reuses; an
+	// empty list is nil, as parseAuth makes it for a rule of its own.
+	c.Raw, c.view = cloneNil(o.Raw), cloneNil(o.view)
 	if len(o.Raw) == 0 && int(m) < len(l.options) {
 		l.options[m] = c
 	} else if len(o.Raw) > 0 {
 		l.optsByRaw[h] = append(l.optsByRaw[h], c)
 	}
 	return c
+}
+
+// shareMerged is shareOptions for the merge of a parallel load, whose
+// rules hold their chunk's shared options: values that no one changes,
+// many rules holding each. What one of them is shared as is remembered
+// by its address (a chunk shares the options without tokens by method,
+// so one address has one method).
+func (l *loader) shareMerged(m Method, o *AuthOptions) *AuthOptions {
+	if s, ok := l.merged[o]; ok {
+		return s
+	}
+	s := l.shareOptions(m, o)
+	if l.merged == nil {
+		l.merged = map[*AuthOptions]*AuthOptions{}
+	}
+	l.merged[o] = s
+	return s
+}
+
+// cloneNil is a copy of s, nil when s is empty.
+func cloneNil[S ~[]E, E any](s S) S {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
 }
 
 // readInto tokenizes data as the main file abs, each line going to b as

@@ -49,6 +49,9 @@ type loader struct {
 	// of their tokens, so that equal options are shared too.
 	optsByRaw map[uint64][]*AuthOptions
 	optsSeed  maphash.Seed
+	// merged are the shared options of a parallel load's chunks, by
+	// what the merge shares them as (shareMerged).
+	merged map[*AuthOptions]*AuthOptions
 	// at caches the @files and included files read (include.go); strs
 	// holds the rules' strings that are not in their lines (rule.go).
 	at   *atCache

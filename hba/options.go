@@ -7,6 +7,7 @@ package hba
 import (
 	"context"
 	"errors"
+	"math/bits"
 	"net"
 	"slices"
 	"strings"
@@ -66,7 +67,11 @@ const (
 	setIssuer
 	setScope
 	setValidator
+	numSet = iota // the number of optSet bits
 )
+
+// bit is the index of the single bit of b.
+func (b optSet) bit() int { return bits.TrailingZeros32(uint32(b)) }
 
 // authState is the working state of one line's method and options.
 type authState struct {
@@ -75,6 +80,17 @@ type authState struct {
 	r   *Rule
 	o   *AuthOptions
 	set optSet
+	// tok is, for each string option of set, the token that gave its
+	// value ("name=value" as the view shows it), "" when the value came
+	// otherwise (ldapurl, oauth_validator_libraries).
+	tok [numSet]string
+}
+
+// given records that the string option bit was given by the token tok
+// ("" for a value from elsewhere).
+func (s *authState) given(bit optSet, tok string) {
+	s.set |= bit
+	s.tok[bit.bit()] = tok
 }
 
 func methodErr(msg string) *Error { return &Error{Msg: msg, Err: ErrMethod} }
@@ -128,11 +144,12 @@ func (p *Parser) parseAuthAt(ctx context.Context, r *Rule, method string, opts [
 	r.method = m
 
 	// The caller may lend storage in r.opts (the loader does, to share
-	// identical options between rules).
+	// identical options between rules); its Raw and view arrays are
+	// reused, and shareOptions copies them.
 	if r.opts == nil {
 		r.opts = new(AuthOptions)
 	} else {
-		*r.opts = AuthOptions{}
+		*r.opts = AuthOptions{Raw: r.opts.Raw[:0], view: r.opts.view[:0]}
 	}
 	s := &authState{ctx: ctx, p: p, r: r, o: r.opts}
 	if m == GSS || m == SSPI {
@@ -149,7 +166,7 @@ func (p *Parser) parseAuthAt(ctx context.Context, r *Rule, method string, opts [
 			return i, optionErr("authentication option not in name=value format: " + tok)
 		}
 		s.o.Raw = append(s.o.Raw, Option{Name: name, Value: val})
-		if err := s.option(name, val); err != nil {
+		if err := s.option(tok, name, val); err != nil {
 			return i, err
 		}
 	}
@@ -216,8 +233,8 @@ var simpleOptions = map[string]simpleOption{
 	"ldapscheme": {methods: []Method{LDAP}, set: setLDAPScheme, str: func(o *AuthOptions) *string { return &o.LDAPScheme }},
 }
 
-// simple applies an option of simpleOptions.
-func (s *authState) simple(name, val string, so *simpleOption) *Error {
+// simple applies an option of simpleOptions given by the token tok.
+func (s *authState) simple(tok, name, val string, so *simpleOption) *Error {
 	if s.p.version() < so.minVersion {
 		return unrecognized(name)
 	}
@@ -233,12 +250,15 @@ func (s *authState) simple(name, val string, so *simpleOption) *Error {
 	} else {
 		*so.flag(s.o) = val == "1" // the only true boolean
 	}
-	s.set |= so.set
+	if so.set != 0 {
+		s.given(so.set, tok)
+	}
 	return nil
 }
 
-// option applies one name=value option, as parse_hba_auth_opt does.
-func (s *authState) option(name, val string) *Error {
+// option applies one name=value option, the token tok, as
+// parse_hba_auth_opt does.
+func (s *authState) option(tok, name, val string) *Error {
 	p, r, o := s.p, s.r, s.o
 	v := p.version()
 	// PostgreSQL resets the LDAP search scope before every option in builds
@@ -247,7 +267,7 @@ func (s *authState) option(name, val string) *Error {
 		o.LDAPScope = ldapScopeSubtree
 	}
 	if so, ok := simpleOptions[name]; ok {
-		return s.simple(name, val, &so)
+		return s.simple(tok, name, val, &so)
 	}
 	switch name {
 	case "map":
@@ -261,7 +281,7 @@ func (s *authState) option(name, val string) *Error {
 			return wrongMethod(name, "ident, peer, gssapi, sspi, and cert")
 		}
 		o.Map = val
-		s.set |= setMap
+		s.given(setMap, tok)
 	case "clientcert":
 		if r.typ != HostSSL {
 			return optionErr(`clientcert can only be configured for "hostssl" rows`)
@@ -299,15 +319,15 @@ func (s *authState) option(name, val string) *Error {
 		if err := s.require(RADIUS, name); err != nil {
 			return err
 		}
-		return s.radiusList(name, val)
+		return s.radiusList(tok, name, val)
 	default:
 		return unrecognized(name)
 	}
 	return nil
 }
 
-// radiusList applies one of the four RADIUS list options.
-func (s *authState) radiusList(name, val string) *Error {
+// radiusList applies one of the four RADIUS list options, the token tok.
+func (s *authState) radiusList(tok, name, val string) *Error {
 	o := s.o
 	list, ok := cemu.SplitGUCList(val, ',')
 	switch name {
@@ -321,7 +341,7 @@ func (s *authState) radiusList(name, val string) *Error {
 			}
 		}
 		o.RADIUSServers, o.RADIUSServersText = list, val
-		s.set |= setRADIUSServers
+		s.given(setRADIUSServers, tok)
 	case "radiusports":
 		if !ok {
 			e := optionErr(`invalid RADIUS port number: "` + val + `"`)
@@ -334,19 +354,19 @@ func (s *authState) radiusList(name, val string) *Error {
 			}
 		}
 		o.RADIUSPorts, o.RADIUSPortsText = list, val
-		s.set |= setRADIUSPorts
+		s.given(setRADIUSPorts, tok)
 	case "radiussecrets":
 		if !ok {
 			return logOnlyErr(`could not parse RADIUS secret list "` + val + `"`)
 		}
 		o.RADIUSSecrets, o.RADIUSSecretsText = list, val
-		s.set |= setRADIUSSecrets
+		s.given(setRADIUSSecrets, tok)
 	case "radiusidentifiers":
 		if !ok {
 			return logOnlyErr(`could not parse RADIUS identifiers list "` + val + `"`)
 		}
 		o.RADIUSIdentifiers, o.RADIUSIdentifiersText = list, val
-		s.set |= setRADIUSIdentifiers
+		s.given(setRADIUSIdentifiers, tok)
 	}
 	return nil
 }
@@ -401,15 +421,15 @@ func (s *authState) ldapURL(val string) *Error {
 	}
 	o := s.o
 	o.LDAPScheme = u.Scheme
-	s.set |= setLDAPScheme
+	s.given(setLDAPScheme, "")
 	if u.HasHost {
 		o.LDAPServer = u.Host
-		s.set |= setLDAPServer
+		s.given(setLDAPServer, "")
 	}
 	o.LDAPPort = u.Port
 	if u.HasDN {
 		o.LDAPBaseDN = u.DN
-		s.set |= setLDAPBaseDN
+		s.given(setLDAPBaseDN, "")
 	}
 	if u.HasAttrs && len(u.Attrs) == 0 {
 		// PostgreSQL copies the first attribute without checking that there
@@ -418,12 +438,12 @@ func (s *authState) ldapURL(val string) *Error {
 	}
 	if len(u.Attrs) > 0 {
 		o.LDAPSearchAttribute = u.Attrs[0]
-		s.set |= setLDAPSearchAttribute
+		s.given(setLDAPSearchAttribute, "")
 	}
 	o.LDAPScope = u.Scope
 	if u.HasFilter {
 		o.LDAPSearchFilter = u.Filter
-		s.set |= setLDAPSearchFilter
+		s.given(setLDAPSearchFilter, "")
 	}
 	return nil
 }
@@ -564,7 +584,7 @@ func (s *authState) checkValidator() *Error {
 	if s.set&setValidator == 0 {
 		if len(list) == 1 {
 			s.o.Validator = list[0]
-			s.set |= setValidator
+			s.given(setValidator, "")
 			return nil
 		}
 		// PostgreSQL crashes on a setting of only blanks; treat it as "several".

@@ -3,11 +3,15 @@ package hba
 import (
 	"context"
 	"errors"
+	"maps"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // testLineFields splits a pg_hba.conf line written in tests into its type,
@@ -386,6 +390,15 @@ func TestParseAuthOptions(t *testing.T) {
 		{id: "ldapurl-v6-junk", vers: "18", line: h + `ldap ldapurl="ldap://[::1]x/y"`, want: ok(LDAP, "ldapserver=::1", "ldapport=389", "ldapscheme=ldap", "ldapbasedn=y")},
 		{id: "ldapurl-port-wraps", vers: "18", line: h + `ldap ldapurl="ldap://h:99999999999/y"`, want: ok(LDAP, "ldapserver=h", "ldapport=1215752191", "ldapscheme=ldap", "ldapbasedn=y")},
 		{id: "ldapurl-port-blank", vers: "18", line: h + `ldap ldapurl="ldap://h: 12/y"`, want: ok(LDAP, "ldapserver=h", "ldapport=12", "ldapscheme=ldap", "ldapbasedn=y")},
+		// An option the URL sets again shows the URL's value; one it does
+		// not set keeps the token's (the view reuses the token's text).
+		{id: "ldapurl-overrides", vers: "18", line: h + `ldap ldapscheme=ldap ldapserver=a ldapbasedn=dc=a ldapsearchattribute=a ldapurl="ldaps://h/x?cn?one"`,
+			want: ok(LDAP, "ldapserver=h", "ldapport=636", "ldapscheme=ldaps", "ldapbasedn=x", "ldapsearchattribute=cn", "ldapscope=1")},
+		{id: "ldapurl-overrides-filter", vers: "18", line: h + `ldap ldapsearchfilter=(a) ldapurl="ldap://h/x??sub?(b)"`,
+			want: ok(LDAP, "ldapserver=h", "ldapport=389", "ldapscheme=ldap", "ldapbasedn=x", "ldapsearchfilter=(b)", "ldapscope=2")},
+		{id: "ldapurl-keeps", vers: "18", line: h + `ldap ldapserver=a ldapsearchattribute=a ldapurl="ldap:///x"`,
+			want: ok(LDAP, "ldapserver=a", "ldapport=389", "ldapscheme=ldap", "ldapbasedn=x", "ldapsearchattribute=a")},
+		{id: "last-token-wins", line: h + `ident map=a map=b`, want: ok(Ident, "map=b")},
 		{id: "ldapurl-then-basedn", vers: "18", line: h + `ldap ldapurl="ldaps://h/x" ldapbasedn=""`, want: ok(LDAP, "ldapserver=h", "ldapport=636", "ldapscheme=ldaps", "ldapbasedn=", "ldapscope=2")},
 		{id: "ldapurl-prefix-no-dn", vers: "18", line: h + `ldap ldapprefix="" ldapurl="ldap://h"`, want: ok(LDAP, "ldapserver=h", "ldapport=389", "ldapscheme=ldap", "ldapprefix=")},
 		{id: "ldapurl-prefix-empty-dn", vers: "13-17", line: h + `ldap ldapsuffix="" ldapurl="ldap://h/"`,
@@ -855,4 +868,271 @@ func warningCode(t *testing.T, text string) ruleWarning {
 	}
 	t.Fatalf("unknown warning text %q", text)
 	return 0
+}
+
+// TestOptionsMemo: rules with option tokens, read in one load where the
+// memo of parseMethodColumn remembers earlier lines, get what each line
+// gives loaded alone (method, options, view, warning, or the same error
+// at the same place), and two rules share one *AuthOptions exactly when
+// their options are equal. The lines are near-equal on purpose: same
+// names with other values, other order, quoted or not, other case, other
+// spacing and fields, other connection types, @file options with the same
+// text naming other files.
+func TestOptionsMemo(t *testing.T) {
+	lines := []string{
+		"host all all all ident map=corp",
+		"host all all all ident map=corp",
+		`host all all all ident map="corp"`,
+		`host all all all ident "map=corp"`,
+		"host all all all ident map=corp2",
+		"host all all all ident map=cor",
+		"host all all all ident MAP=corp",
+		"host all all all ident map=corp map=corp",
+		"host all all all ident map=a map=corp",
+		"host all all all ident map=corp,map=a",
+		"host all all all ident map=corp map=a",
+		"host all all all ident  map=corp",
+		"host all all all ident map=corp   # comment",
+		"host all all all ident map=",
+		"host all all all ident map",
+		"host all all all Ident map=corp",
+		"local all all ident map=corp",
+		"local all all peer map=corp",
+		"hostssl all all all ident map=corp",
+		"hostssl all all all cert map=corp",
+		"hostssl all all all cert map=corp clientcert=verify-full",
+		"hostssl all all all cert clientcert=verify-full map=corp",
+		"hostssl all all all md5 clientcert=verify-ca",
+		"host all all all md5 clientcert=verify-ca",
+		"hostssl all all all md5 clientcert=verify-ca",
+		"hostssl all all all md5 clientcert=verify-full",
+		"hostssl all all all md5 clientname=CN",
+		"hostgssenc all all all gss include_realm=0 krb_realm=EXAMPLE.NET",
+		"hostgssenc all all all gss krb_realm=EXAMPLE.NET include_realm=0",
+		"host all all all gss include_realm=0 krb_realm=EXAMPLE.NET",
+		"host all all all gss include_realm=1 krb_realm=EXAMPLE.NET",
+		"host all all all gss include_realm=0 krb_realm=example.net",
+		"host all all all sspi include_realm=0 krb_realm=EXAMPLE.NET",
+		"host all all all ldap ldapserver=a ldapbasedn=dc=x",
+		`host all all all ldap ldapserver=a ldapbasedn="dc=x"`,
+		"host all all all ldap ldapserver=a ldapbasedn=dc=y",
+		"host all all all ldap ldapbasedn=dc=x ldapserver=a",
+		"host all all all ldap ldapserver=a ldapbasedn=dc=x ldapurl=ldap://b/dc=z",
+		"host all all all ldap ldapurl=ldap://b/dc=z ldapserver=a",
+		"host all all all ldap ldapurl=ldap://b/dc=z ldapserver=a",
+		"host all all all ldap ldapurl=ldap:///dc=z ldapserver=a ldapscheme=ldaps",
+		"host all all all ldap ldapscheme=ldaps ldapurl=ldap://b/dc=z?uid?sub",
+		"host all all all ldap ldapserver=a ldapprefix=uid= ldapsuffix=,dc=x",
+		`host all all all ldap ldapserver=a ldapprefix="uid=" ldapsuffix=",dc=x"`,
+		"host all all all ldap ldapserver=a ldapprefix=uid= ldapsuffix=,dc=x ldapbasedn=dc=x",
+		"host all all all ldap ldapserver=a ldapport=0389 ldapbasedn=dc=x",
+		"host all all all ldap ldapserver=a ldapport=389 ldapbasedn=dc=x",
+		`host all all all radius radiusservers="a,b" radiussecrets=s radiusports=1812`,
+		`host all all all radius radiusservers="a, b" radiussecrets=s radiusports=1812`,
+		`host all all all radius radiusservers="a,b" radiussecrets="s,s" radiusports=1812`,
+		`host all all all radius radiusservers="a,b" radiussecrets=s,s radiusports=1812`,
+		"host all all all pam pamservice=postgresql",
+		"host all all all pam pamservice=postgresql pam_use_hostname=1",
+		"host all all all pam pam_use_hostname=1 pamservice=postgresql",
+		"host all all all pam pamservice=postgresql",
+		"host all all all trust map=corp",
+		"host all all all ident @o",
+		"host all all all ident @o",
+		"include sub/pg.conf",
+		"host all all all ident @o",
+		"hostssl all all all oauth issuer=https://x scope=s",
+		"hostssl all all all oauth issuer=https://x scope=s",
+		"host all all all oauth issuer=https://x scope=s",
+		"hostssl all all all oauth issuer=https://x scope=s map=m delegate_ident_mapping=1",
+		"host all all all oauth issuer=https://x scope=s validator=v",
+	}
+	conf := strings.Join(lines, "\n") + "\n"
+	files := fstest.MapFS{
+		"x/o":           {Data: []byte("map=corp\n")},
+		"x/sub/o":       {Data: []byte("map=other\n")},
+		"x/sub/pg.conf": {Data: []byte("host all all all ident @o\nhost all all all ident map=corp\nhost all all all ident @o\n")},
+	}
+	for _, pc := range []struct {
+		v   int
+		ssl bool
+	}{{13, true}, {16, false}, {18, false}, {18, true}} {
+		p := Parser{Version: pc.v, SSL: pc.ssl, FS: files, OAuthValidatorLibraries: "v"}
+		f := p.ParseBytes("/x/pg_hba.conf", []byte(conf))
+		if len(f.Lines) < len(lines) {
+			t.Fatalf("%d: %d lines", pc.v, len(f.Lines))
+		}
+		var rules []*Rule
+		for _, ln := range f.Lines {
+			if strings.HasPrefix(ln.Raw, "include") {
+				continue
+			}
+			// Alone: the line in its file, at its place. An included
+			// file's line is compared with its file's alone.
+			alone := p.ParseBytes(ln.Pos.Filename, []byte(strings.Repeat("\n", ln.Pos.Line-1)+ln.Raw+"\n"))
+			if len(alone.Lines) != 1 {
+				t.Fatalf("%q alone: %d lines", ln.Raw, len(alone.Lines))
+			}
+			want := alone.Lines[0]
+			if ln.IncludedFrom != nil && ln.Err != nil {
+				t.Fatalf("%q: %v", ln.Raw, ln.Err)
+			}
+			if (ln.Err == nil) != (want.Err == nil) || (ln.Err != nil && ln.Err.Error() != want.Err.Error()) || (ln.Err != nil && ln.Err.Pos != want.Err.Pos) {
+				t.Errorf("%d ssl=%v: %q: error %v, alone %v", pc.v, pc.ssl, ln.Raw, ln.Err, want.Err)
+				continue
+			}
+			if ln.Err != nil {
+				continue
+			}
+			got, w := ln.Rule, want.Rule
+			if got.Method() != w.Method() || !reflect.DeepEqual(*got.Options(), *w.Options()) ||
+				!reflect.DeepEqual(got.ViewOptions(), w.ViewOptions()) || got.Warning() != w.Warning() || got.Never() != w.Never() {
+				t.Errorf("%d ssl=%v: %q: method %v options %+v view %q warning %q; alone %v %+v %q %q", pc.v, pc.ssl, ln.Raw,
+					got.Method(), *got.Options(), got.ViewOptions(), got.Warning(), w.Method(), *w.Options(), w.ViewOptions(), w.Warning())
+			}
+		}
+		for _, ln := range f.Lines {
+			if ln.Rule != nil {
+				rules = append(rules, ln.Rule)
+			}
+		}
+		if len(rules) < len(lines)/2 {
+			t.Fatalf("%d: only %d rules", pc.v, len(rules))
+		}
+		for i, a := range rules {
+			for _, b := range rules[:i] {
+				same := a.Options() == b.Options()
+				if eq := reflect.DeepEqual(*a.Options(), *b.Options()); same != eq {
+					t.Errorf("%d ssl=%v: %q and %q: shared %v, equal %v (%+v, %+v)", pc.v, pc.ssl, a.Raw(), b.Raw(), same, eq, *a.Options(), *b.Options())
+				}
+			}
+		}
+	}
+}
+
+// TestOptionsMemoRADIUS: a RADIUS line is resolved again each time it is
+// read, as PostgreSQL does, memo or not.
+func TestOptionsMemoRADIUS(t *testing.T) {
+	var n int
+	res := lookupCounter{n: &n, inner: fakeResolver{"radius.example": {netip.MustParseAddr("192.0.2.1")}}}
+	p := Parser{Version: 16, RADIUSResolver: res}
+	line := "host all all all radius radiusservers=radius.example radiussecrets=s\n"
+	rs, err := p.LoadBytes("/x/pg_hba.conf", []byte(strings.Repeat(line, 5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 {
+		t.Errorf("%d lookups for 5 lines", n)
+	}
+	r := rs.Rules()
+	if r[0].Options() != r[4].Options() {
+		t.Error("equal RADIUS options are not shared")
+	}
+}
+
+type lookupCounter struct {
+	n     *int
+	inner fakeResolver
+}
+
+func (c lookupCounter) LookupAddr(ctx context.Context, addr string) ([]string, error) {
+	return c.inner.LookupAddr(ctx, addr)
+}
+
+func (c lookupCounter) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	*c.n++
+	return c.inner.LookupNetIP(ctx, network, host)
+}
+
+// TestOptionsMemoRandom is TestOptionsMemo over random lines from a small
+// vocabulary, so that equal and near-equal option lists recur often.
+func TestOptionsMemoRandom(t *testing.T) {
+	types := []string{"local", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc"}
+	common := []string{"map=a", "map=b", `map="a"`, `"map=a"`, "map=", "MAP=a", "clientcert=verify-ca", "clientcert=verify-full",
+		"clientcert=1", "clientname=DN", "bogus=1", "nonameval"}
+	// The options of each method, and a few of other methods.
+	methods := map[string][]string{
+		"trust": nil, "md5": nil, "Ident": nil, "ident": nil, "peer": nil, "cert": nil,
+		"gss":    {"include_realm=0", "include_realm=1", "krb_realm=X", "krb_realm=x", "compat_realm=0"},
+		"sspi":   {"include_realm=0", "krb_realm=X", "compat_realm=0", "upn_username=1"},
+		"pam":    {"pamservice=p", "pamservice=q", "pam_use_hostname=1", "ldapserver=a"},
+		"radius": {`radiusservers="a,b"`, "radiusservers=a", "radiussecrets=s", `radiussecrets="s,t"`, "radiusports=1812", "radiusidentifiers=i"},
+		"oauth":  {"issuer=https://x", "scope=s", "scope=t", "validator=v", "delegate_ident_mapping=1"},
+		"ldap": {"ldapserver=a", "ldapserver=b", "ldapbasedn=dc=x", `ldapbasedn="dc=x"`, "ldapprefix=u", "ldapsuffix=s",
+			"ldapurl=ldap://h/dc=y?cn?one", "ldapurl=ldaps:///", "ldapscheme=ldaps", "ldapport=0389", "ldaptls=1",
+			"ldapsearchattribute=uid", "ldapsearchfilter=(x)"},
+	}
+	names := slices.Sorted(maps.Keys(methods))
+	rng := rand.New(rand.NewPCG(20, 20))
+	pick := func(s []string) string { return s[rng.IntN(len(s))] }
+	var sb strings.Builder
+	for range 1500 {
+		ty := pick(types)
+		sb.WriteString(ty + " all all ")
+		if ty != "local" {
+			sb.WriteString("all ")
+		}
+		m := pick(names)
+		sb.WriteString(m)
+		for n := rng.IntN(5); n > 0; n-- {
+			sep := " "
+			if rng.IntN(5) == 0 {
+				sep = ","
+			}
+			vocab := methods[m]
+			if len(vocab) == 0 || rng.IntN(4) == 0 {
+				vocab = common
+			}
+			sb.WriteString(sep + pick(vocab))
+		}
+		sb.WriteString("\n")
+	}
+	conf := sb.String()
+	for _, pc := range []struct {
+		v   int
+		ssl bool
+	}{{13, true}, {16, false}, {18, false}, {18, true}} {
+		p := Parser{Version: pc.v, SSL: pc.ssl, OAuthValidatorLibraries: "v"}
+		f := p.ParseBytes("/x/pg_hba.conf", []byte(conf))
+		var rules []*Rule
+		for _, ln := range f.Lines {
+			alone := p.ParseBytes("/x/pg_hba.conf", []byte(strings.Repeat("\n", ln.Pos.Line-1)+ln.Raw+"\n")).Lines[0]
+			if (ln.Err == nil) != (alone.Err == nil) || (ln.Err != nil && (ln.Err.Error() != alone.Err.Error() || ln.Err.Pos != alone.Err.Pos)) {
+				t.Fatalf("%d: %q: error %v, alone %v", pc.v, ln.Raw, ln.Err, alone.Err)
+			}
+			if ln.Err != nil {
+				continue
+			}
+			got, w := ln.Rule, alone.Rule
+			if got.Method() != w.Method() || !reflect.DeepEqual(*got.Options(), *w.Options()) ||
+				!reflect.DeepEqual(got.ViewOptions(), w.ViewOptions()) || got.Warning() != w.Warning() {
+				t.Fatalf("%d: %q: %v %+v %q %q; alone %v %+v %q %q", pc.v, ln.Raw, got.Method(), *got.Options(), got.ViewOptions(), got.Warning(),
+					w.Method(), *w.Options(), w.ViewOptions(), w.Warning())
+			}
+			rules = append(rules, got)
+		}
+		if len(rules) < 100 {
+			t.Fatalf("%d: only %d rules of %d lines", pc.v, len(rules), len(f.Lines))
+		}
+		// Equal options are one value; without option tokens, one per
+		// method (TestOptionsSharing).
+		byOpts := map[*AuthOptions]Method{}
+		for _, r := range rules {
+			if m, ok := byOpts[r.Options()]; ok && len(r.Options().Raw) == 0 && m != r.Method() {
+				t.Fatalf("%d: methods %v and %v share options", pc.v, m, r.Method())
+			}
+			byOpts[r.Options()] = r.Method()
+		}
+		distinct := make([]*AuthOptions, 0, len(byOpts))
+		for o := range byOpts {
+			distinct = append(distinct, o)
+		}
+		for i, a := range distinct {
+			for _, b := range distinct[:i] {
+				if reflect.DeepEqual(*a, *b) && (len(a.Raw) > 0 || byOpts[a] == byOpts[b]) {
+					t.Fatalf("%d: equal options not shared: %+v", pc.v, *a)
+				}
+			}
+		}
+		t.Logf("%d: %d rules, %d distinct options", pc.v, len(rules), len(distinct))
+	}
 }

@@ -3,21 +3,31 @@ package hba
 // The options column of pg_hba_file_rules: the validated options of a rule
 // as PostgreSQL's get_hba_options lists them.
 
-// view returns the pg_hba_file_rules options column, nil for NULL.
+// view returns the pg_hba_file_rules options column, nil for NULL (or
+// empty when s.o.view has an array to reuse). The entries of string
+// options given by a token are that token, not a copy.
 func (s *authState) view() []string {
 	p, r, o := s.p, s.r, s.o
-	var out []string
+	out := o.view[:0]
 	add := func(name, val string) { out = append(out, name+"="+val) }
+	// given adds the string option bit, name=val.
+	given := func(bit optSet, name, val string) {
+		if t := s.tok[bit.bit()]; t != "" {
+			out = append(out, t)
+		} else {
+			add(name, val)
+		}
+	}
 	if r.method == GSS || r.method == SSPI {
 		if o.IncludeRealm {
 			out = append(out, "include_realm=true")
 		}
 		if s.set&setKrbRealm != 0 {
-			add("krb_realm", o.KrbRealm)
+			given(setKrbRealm, "krb_realm", o.KrbRealm)
 		}
 	}
 	if s.set&setMap != 0 {
-		add("map", o.Map)
+		given(setMap, "map", o.Map)
 	}
 	switch o.ClientCert {
 	case ClientCertVerifyCA:
@@ -26,68 +36,68 @@ func (s *authState) view() []string {
 		add("clientcert", "verify-full")
 	}
 	if s.set&setPAMService != 0 {
-		add("pamservice", o.PAMService)
+		given(setPAMService, "pamservice", o.PAMService)
 	}
 	switch r.method {
 	case LDAP:
 		if s.set&setLDAPServer != 0 {
-			add("ldapserver", o.LDAPServer)
+			given(setLDAPServer, "ldapserver", o.LDAPServer)
 		}
 		if o.LDAPPort != 0 {
 			add("ldapport", itoa(o.LDAPPort))
 		}
 		if s.set&setLDAPScheme != 0 && p.viewShowsLDAPScheme() {
-			add("ldapscheme", o.LDAPScheme)
+			given(setLDAPScheme, "ldapscheme", o.LDAPScheme)
 		}
 		if o.LDAPTLS {
 			out = append(out, "ldaptls=true")
 		}
 		if s.set&setLDAPPrefix != 0 {
-			add("ldapprefix", o.LDAPPrefix)
+			given(setLDAPPrefix, "ldapprefix", o.LDAPPrefix)
 		}
 		if s.set&setLDAPSuffix != 0 {
-			add("ldapsuffix", o.LDAPSuffix)
+			given(setLDAPSuffix, "ldapsuffix", o.LDAPSuffix)
 		}
 		if s.set&setLDAPBaseDN != 0 {
-			add("ldapbasedn", o.LDAPBaseDN)
+			given(setLDAPBaseDN, "ldapbasedn", o.LDAPBaseDN)
 		}
 		if s.set&setLDAPBindDN != 0 {
-			add("ldapbinddn", o.LDAPBindDN)
+			given(setLDAPBindDN, "ldapbinddn", o.LDAPBindDN)
 		}
 		if s.set&setLDAPBindPasswd != 0 {
-			add("ldapbindpasswd", o.LDAPBindPasswd)
+			given(setLDAPBindPasswd, "ldapbindpasswd", o.LDAPBindPasswd)
 		}
 		if s.set&setLDAPSearchAttribute != 0 {
-			add("ldapsearchattribute", o.LDAPSearchAttribute)
+			given(setLDAPSearchAttribute, "ldapsearchattribute", o.LDAPSearchAttribute)
 		}
 		if s.set&setLDAPSearchFilter != 0 {
-			add("ldapsearchfilter", o.LDAPSearchFilter)
+			given(setLDAPSearchFilter, "ldapsearchfilter", o.LDAPSearchFilter)
 		}
 		if o.LDAPScope != 0 {
 			add("ldapscope", itoa(o.LDAPScope))
 		}
 	case RADIUS:
 		if s.set&setRADIUSServers != 0 {
-			add("radiusservers", o.RADIUSServersText)
+			given(setRADIUSServers, "radiusservers", o.RADIUSServersText)
 		}
 		if s.set&setRADIUSSecrets != 0 {
-			add("radiussecrets", o.RADIUSSecretsText)
+			given(setRADIUSSecrets, "radiussecrets", o.RADIUSSecretsText)
 		}
 		if s.set&setRADIUSIdentifiers != 0 {
-			add("radiusidentifiers", o.RADIUSIdentifiersText)
+			given(setRADIUSIdentifiers, "radiusidentifiers", o.RADIUSIdentifiersText)
 		}
 		if s.set&setRADIUSPorts != 0 {
-			add("radiusports", o.RADIUSPortsText)
+			given(setRADIUSPorts, "radiusports", o.RADIUSPortsText)
 		}
 	case OAuth:
 		if s.set&setIssuer != 0 {
-			add("issuer", o.Issuer)
+			given(setIssuer, "issuer", o.Issuer)
 		}
 		if s.set&setScope != 0 {
-			add("scope", o.Scope)
+			given(setScope, "scope", o.Scope)
 		}
 		if s.set&setValidator != 0 {
-			add("validator", o.Validator)
+			given(setValidator, "validator", o.Validator)
 		}
 		if o.DelegateIdentMapping {
 			out = append(out, "delegate_ident_mapping=true")

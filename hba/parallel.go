@@ -718,7 +718,7 @@ func mergeChunks(p *Parser, l *loader, abs string, chunks []parChunk, seq *build
 			file = &c
 		}
 		r.file = file
-		r.opts = l.shareOptions(r.method, r.opts)
+		r.opts = l.shareMerged(r.method, r.opts)
 	}
 
 	if withLines {

@@ -172,24 +172,59 @@ func (p *Parser) parseMethodColumn(ctx context.Context, tl *tokLine, r *Rule, fi
 	}
 	mtok := fields[0][0]
 	var slot *authMemoEntry
+	var kw Method // the method keyword's, when it is one
 	if memo != nil && len(fields) == 1 && int(r.typ) < len(memo.byType) {
 		slot = &memo.byType[r.typ]
 		if slot.opts != nil && slot.method == mtok.s {
 			r.method, r.opts = slot.m, slot.opts
 			return nil
 		}
+		if kw = parseMethod(mtok.s); kw != 0 && int(kw) < len(methodNames) {
+			if k := memo.byMethod[r.typ][kw]; k.opts != nil {
+				r.method, r.opts = k.m, k.opts
+				*slot = authMemoEntry{method: mtok.s, m: k.m, opts: k.opts}
+				return nil
+			}
+		}
+	}
+	var key optsKey
+	keyed := false
+	if memo != nil && len(fields) > 1 {
+		if key, keyed = optionsKey(tl, r.typ, mtok, fields[1:]); keyed {
+			for c := memo.byText[key]; c != nil; c = c.next {
+				if c.method == mtok.s && sameOptions(c.opts.Raw, fields[1:]) {
+					r.method, r.opts, r.warn = c.m, c.opts, c.warn
+					return nil
+				}
+			}
+		}
 	}
 	var opts []string
+	if memo != nil {
+		opts = memo.opts[:0]
+	}
 	for _, f := range fields[1:] {
 		for _, t := range f {
 			opts = append(opts, t.s)
 		}
 	}
+	if memo != nil {
+		memo.opts = opts
+	}
 	at, e := p.parseAuthAt(ctx, r, mtok.s, opts)
 	if e == nil {
-		if slot != nil {
+		switch {
+		case slot != nil:
 			r.opts = memo.l.shareOptions(r.method, r.opts)
 			*slot = authMemoEntry{method: mtok.s, m: r.method, opts: r.opts}
+			if kw != 0 && int(kw) < len(methodNames) {
+				memo.byMethod[r.typ][kw] = methodMemo{m: r.method, opts: r.opts}
+			}
+		case keyed && !(r.method == RADIUS && p.RADIUSResolver != nil):
+			// A RADIUS line with a resolver is looked up again each
+			// time, as PostgreSQL does.
+			r.opts = memo.l.shareOptions(r.method, r.opts)
+			memo.remember(key, mtok.s, r)
 		}
 		return nil
 	}
@@ -210,20 +245,122 @@ func (p *Parser) parseMethodColumn(ctx context.Context, tl *tokLine, r *Rule, fi
 
 // authMemo remembers, per connection type, the last method keyword read
 // without options and what parseAuthAt made of it, so that the next such
-// rule skips parseAuthAt. Without options, what parseAuthAt gives
-// depends only on the parser, the connection type and the keyword, and
-// touches only r.method and r.opts; only successes are remembered. The
-// options are the load's shared ones (loader.shareOptions), which the
-// builder would give the rule anyway.
+// rule skips parseAuthAt; and the same for every method keyword of the
+// type (byMethod, which one keyword's Method indexes: only successes are
+// remembered, and an error is all that the keyword's spelling changes).
+// Without options, what parseAuthAt gives depends only on the parser,
+// the connection type and the keyword, and touches only r.method and
+// r.opts. The options are the load's shared ones (loader.shareOptions),
+// which the builder would give the rule anyway.
 type authMemo struct {
-	l      *loader
-	byType [HostNoGSSEnc + 1]authMemoEntry
+	l        *loader
+	byType   [HostNoGSSEnc + 1]authMemoEntry
+	byMethod [HostNoGSSEnc + 1][len(methodNames)]methodMemo
+	// byText are the rules with options (optsKey); entries is the slab
+	// their entries are carved from.
+	byText  map[optsKey]*optsEntry
+	entries []optsEntry
+	// opts is parseMethodColumn's buffer of option texts.
+	opts []string
 }
 
 type authMemoEntry struct {
 	method string // the keyword as written
 	m      Method
 	opts   *AuthOptions // nil: nothing remembered
+}
+
+// methodMemo is what parseAuthAt made of a method keyword without options.
+type methodMemo struct {
+	m    Method
+	opts *AuthOptions // nil: nothing remembered
+}
+
+// The memo of rules with option tokens. What parseAuthAt gives a rule
+// depends only on the parser, the connection type, the method keyword and
+// the option tokens' texts (and, for RADIUS, on what the resolver says,
+// which is asked again each time): it sets r.method, r.opts and r.warn,
+// whose value before depends only on the parser and the connection type.
+// Its successes are remembered by connection type and by the text of the
+// line from the method token to the last option token, which costs one
+// string hash a rule to find; the tokens themselves are then compared with
+// the remembered options' Raw, so that a match is exact (an @file in the
+// column, or equal text read differently, only misses).
+type optsKey struct {
+	text string
+	typ  ConnType
+}
+
+// optsEntry is what parseAuthAt made of one method keyword and option
+// tokens; next is another entry with the same key.
+type optsEntry struct {
+	method string
+	m      Method
+	warn   ruleWarning
+	opts   *AuthOptions // the load's shared ones; Raw are the tokens
+	next   *optsEntry
+}
+
+// maxOptsChain bounds the entries kept under one key (equal text that is
+// not equal tokens, through @file names).
+const maxOptsChain = 4
+
+// optionsKey returns the key of the method token mtok and the option
+// fields of line tl, false when the tokens have no place in the line.
+func optionsKey(tl *tokLine, typ ConnType, mtok token, fields [][]token) (optsKey, bool) {
+	last := fields[len(fields)-1]
+	if len(last) == 0 {
+		return optsKey{}, false
+	}
+	from, to := int(mtok.col)-1, int(last[len(last)-1].end)-1
+	if from < 0 || to < from || to > len(tl.raw) {
+		return optsKey{}, false
+	}
+	return optsKey{text: tl.raw[from:to], typ: typ}, true
+}
+
+// sameOptions reports whether the option tokens of fields are exactly raw:
+// each token is its option's Name, "=" and Value (Name, cut at the first
+// "=", has none).
+func sameOptions(raw []Option, fields [][]token) bool {
+	i := 0
+	for _, f := range fields {
+		for _, t := range f {
+			if i == len(raw) {
+				return false
+			}
+			o := &raw[i]
+			i++
+			n := len(o.Name)
+			if len(t.s) != n+1+len(o.Value) || t.s[n] != '=' || t.s[:n] != o.Name || t.s[n+1:] != o.Value {
+				return false
+			}
+		}
+	}
+	return i == len(raw)
+}
+
+// remember files rule r, just read with the method keyword method and the
+// options of key, whose r.opts are shared.
+func (m *authMemo) remember(key optsKey, method string, r *Rule) {
+	head := m.byText[key]
+	n := 0
+	for c := head; c != nil; c = c.next {
+		n++
+	}
+	if n >= maxOptsChain {
+		return
+	}
+	if len(m.entries) == 0 {
+		m.entries = make([]optsEntry, 64)
+	}
+	c := &m.entries[0]
+	m.entries = m.entries[1:]
+	*c = optsEntry{method: method, m: r.method, warn: r.warn, opts: r.opts, next: head}
+	if m.byText == nil {
+		m.byText = map[optsKey]*optsEntry{}
+	}
+	m.byText[key] = c
 }
 
 // optionToken returns the i-th option token of the option fields.
