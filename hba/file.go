@@ -362,6 +362,12 @@ func mainLine(tl *tokLine) int32 {
 // those share one value per method and load; rules with options share
 // one value per load when their options are equal.
 func (l *loader) shareOptions(m Method, o *AuthOptions) *AuthOptions {
+	return l.share(m, o, false)
+}
+
+// share is shareOptions; with adopt, o itself (a value no one changes)
+// becomes the shared value when there is none yet, instead of a copy.
+func (l *loader) share(m Method, o *AuthOptions, adopt bool) *AuthOptions {
 	if len(o.Raw) == 0 && int(m) < len(l.options) {
 		if s := l.options[m]; s != nil {
 			return s
@@ -380,11 +386,15 @@ func (l *loader) shareOptions(m Method, o *AuthOptions) *AuthOptions {
 			}
 		}
 	}
-	c := new(AuthOptions)
-	*c = *o
-	// o may be the builder's scratch, whose arrays parseAuth reuses; an
-	// empty list is nil, as parseAuth makes it for a rule of its own.
-	c.Raw, c.view = cloneNil(o.Raw), cloneNil(o.view)
+	c := o
+	if !adopt {
+		c = new(AuthOptions)
+		*c = *o
+		// o may be the builder's scratch, whose arrays parseAuth reuses;
+		// an empty list is nil, as parseAuth makes it for a rule of its
+		// own.
+		c.Raw, c.view = cloneNil(o.Raw), cloneNil(o.view)
+	}
 	if len(o.Raw) == 0 && int(m) < len(l.options) {
 		l.options[m] = c
 	} else if len(o.Raw) > 0 {
@@ -402,7 +412,7 @@ func (l *loader) shareMerged(m Method, o *AuthOptions) *AuthOptions {
 	if s, ok := l.merged[o]; ok {
 		return s
 	}
-	s := l.shareOptions(m, o)
+	s := l.share(m, o, true)
 	if l.merged == nil {
 		l.merged = map[*AuthOptions]*AuthOptions{}
 	}

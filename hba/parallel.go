@@ -57,11 +57,12 @@ type parChunk struct {
 	newlines int        // '\n' bytes in the chunk
 	first    int        // the line number of its first line
 	deferred []parRange // lines the load's own loader reads
-	// atLines name @files and need nothing else of the load's loader;
-	// atNames are the names they name, in order, once each. When the
-	// @files are read ahead (readAhead), the chunk reads these lines
-	// itself; otherwise they join deferred.
-	atLines []parRange
+	// atLines counts the lines that name @files and need nothing else of
+	// the load's loader; atNames are the names they name, in order, once
+	// each. When the @files are read ahead (readAhead), the chunk reads
+	// these lines itself; otherwise they are found again and join
+	// deferred.
+	atLines int
 	atNames []string
 
 	// From the second pass.
@@ -179,7 +180,7 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 	// load's loader must read.
 	parallelFor(len(chunks), procs, nil, func(i int) {
 		c := &chunks[i]
-		c.newlines, c.deferred, c.atLines, c.atNames = scanChunk(data, c.start, c.end, ver, radius)
+		c.newlines, c.deferred, c.atLines, c.atNames = scanChunk(data, c.start, c.end, ver, radius, false)
 	})
 	// The @files the chunks name are read ahead, so that the chunks can
 	// expand them; else their lines are read by the load's loader.
@@ -194,12 +195,15 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 	if base != nil {
 		baseStrs = l.strs.s
 	}
+	if base == nil {
+		parallelFor(len(chunks), procs, nil, func(i int) {
+			if c := &chunks[i]; c.atLines > 0 {
+				_, c.deferred, _, _ = scanChunk(data, c.start, c.end, ver, radius, true)
+			}
+		})
+	}
 	for i := range chunks {
-		c := &chunks[i]
-		if base == nil && len(c.atLines) > 0 {
-			c.deferred = mergeRanges(c.deferred, c.atLines)
-		}
-		c.atLines, c.atNames = nil, nil
+		chunks[i].atNames = nil
 	}
 	var deferred []parRange
 	defer func() {
@@ -426,19 +430,6 @@ func chunkUsed(chunks []parChunk) [][]bool {
 	return u
 }
 
-// mergeRanges merges two lists of lines, each in file order.
-func mergeRanges(a, b []parRange) []parRange {
-	out := make([]parRange, 0, len(a)+len(b))
-	for len(a) > 0 && len(b) > 0 {
-		if a[0].start < b[0].start {
-			out, a = append(out, a[0]), a[1:]
-		} else {
-			out, b = append(out, b[0]), b[1:]
-		}
-	}
-	return append(append(out, a...), b...)
-}
-
 // readAhead reads and tokenizes, on a loader of its own, the @files the
 // chunks' atLines name, as the main file's lines would (depth 1), and
 // returns the cache, which the parts of the load then share; the cache's
@@ -503,13 +494,14 @@ func (p *Parser) readAhead(l *loader, abs string, chunks []parChunk) *atCache {
 }
 
 // scanChunk counts the newlines of data[start:end] and finds its logical
-// lines that the load's own loader must read, and those that only name
-// @files with the names they name, in order, with their first lines
-// counted from 0 at start.
-func scanChunk(data []byte, start, end, ver int, radius bool) (n int, deferred, atLines []parRange, names []string) {
+// lines that the load's own loader must read, in order, with their first
+// lines counted from 0 at start. The lines that only name @files are
+// among them with atDefer; without, they are counted, and the names they
+// name returned.
+func scanChunk(data []byte, start, end, ver int, radius, atDefer bool) (n int, deferred []parRange, atLines int, names []string) {
 	if ver < 16 && !radius && bytes.IndexByte(data[start:end], '@') < 0 {
 		// No line can need the load's loader.
-		return bytes.Count(data[start:end], []byte{'\n'}), nil, nil, nil
+		return bytes.Count(data[start:end], []byte{'\n'}), nil, 0, nil
 	}
 	var seen map[string]bool
 	line := 0       // physical lines before pos
@@ -535,12 +527,12 @@ func scanChunk(data []byte, start, end, ver int, radius bool) (n int, deferred, 
 		case namesAt(b):
 			// A line of one physical line whose @file names are plain
 			// is read by its chunk when the @files are read ahead.
-			var ok bool
-			if r.newlines <= 1 {
+			ok := false
+			if !atDefer && r.newlines <= 1 {
 				names, ok = atNamesOf(b, names, &seen)
 			}
 			if ok {
-				atLines = append(atLines, r)
+				atLines++
 			} else {
 				deferred = append(deferred, r)
 			}
