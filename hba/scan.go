@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"math/bits"
 	"slices"
+	"strings"
 	"unsafe"
 )
 
@@ -336,12 +337,78 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 
 // scanFields splits the logical line into fields, expanding @files.
 // A comment ending the line is kept when the load keeps comments.
+//
+// Runs of fields whose tokens are plain or simply quoted are split in one
+// pass (scanRun); a field with any other token (an @file, a quote inside
+// or after a token, a doubled quote, a token at the 13–15 length limit) is
+// read by nextField, and a run goes on after it (scanMixed).
 func (l *loader) scanFields(tl *tokLine, file string, depth int) {
-	s := tl.raw
 	l.comment = 0
-	if !l.scanPlain(tl, s) {
+	nt, nf, next, comment, done := l.scanRun(tl.raw, 0)
+	if !l.fits(tl, nt) {
+		// The exact scanner fails the line at the token that is over.
 		l.scanExact(tl, file, depth)
+		return
 	}
+	l.keepRun(tl, nt)
+	if done {
+		if nf > 0 {
+			n := len(l.fieldChunk)
+			l.fieldChunk = l.fieldChunk[:n+nf]
+			tl.fields = l.fieldChunk[n : n+nf : n+nf]
+		}
+		if comment > 0 {
+			l.comment = comment
+			l.endComment(tl, file)
+		}
+		return
+	}
+	var buf [8][]token
+	fields := append(buf[:0], l.fieldChunk[len(l.fieldChunk):len(l.fieldChunk)+nf]...)
+	l.scanMixed(tl, file, depth, next, fields)
+}
+
+// fits reports whether n more tokens of line tl fit the token budgets.
+func (l *loader) fits(tl *tokLine, n int) bool {
+	return l.tokens+n <= l.lim.MaxTokens && tl.ntok+n <= l.lim.MaxLineTokens
+}
+
+// keepRun keeps the nt tokens scanRun left in the token chunk and spends
+// them.
+func (l *loader) keepRun(tl *tokLine, nt int) {
+	l.tokens += nt
+	tl.ntok += nt
+	l.tokChunk = l.tokChunk[:len(l.tokChunk)+nt]
+}
+
+// scanMixed is scanFields from offset i of the line on, fields (copied out
+// of the field chunk) read already: the field at i goes to nextField,
+// and the fields after it to scanRun while it takes them.
+func (l *loader) scanMixed(tl *tokLine, file string, depth int, i int, fields [][]token) {
+	s := tl.raw
+	for i < len(s) && tl.err == nil {
+		fld := l.nextField(tl, s, &i, file, depth, len(fields))
+		if len(fld) > 0 {
+			fields = append(fields, fld)
+		}
+		if i == len(s) || tl.err != nil {
+			break
+		}
+		nt, nf, next, comment, done := l.scanRun(s, i)
+		if !l.fits(tl, nt) {
+			continue // nextField reads on, to the token that is over
+		}
+		l.keepRun(tl, nt)
+		n := len(l.fieldChunk)
+		fields = append(fields, l.fieldChunk[n:n+nf]...)
+		i = next
+		if done {
+			l.comment = comment
+			break
+		}
+	}
+	tl.fields = l.keepFields(fields)
+	l.endComment(tl, file)
 }
 
 // scanExact is scanFields for any line: next_field_expand token by token.
@@ -357,8 +424,15 @@ func (l *loader) scanExact(tl *tokLine, file string, depth int) {
 		}
 	}
 	tl.fields = l.keepFields(fields)
+	l.endComment(tl, file)
+}
+
+// endComment keeps the comment that ended line tl, if any and when the
+// load keeps comments and the line did not fail.
+func (l *loader) endComment(tl *tokLine, file string) {
 	if l.comment > 0 {
 		if l.comments != nil && tl.err == nil {
+			s := tl.raw
 			c := int(l.comment)
 			*l.comments = append(*l.comments, Comment{
 				Pos:  Position{Filename: file, Line: tl.pos.Line, Column: c, EndColumn: len(s) + 1},
@@ -369,24 +443,33 @@ func (l *loader) scanExact(tl *tokLine, file string, depth int) {
 	}
 }
 
-// Byte classes of the plain-line scanner.
+// Byte classes of the run scanner.
 const (
 	clPlain   = iota // a byte of a token
 	clBlank          // ' ', '\t', '\r': isBlank
 	clComma          // ','
-	clSpecial        // '"', '#', NUL: the exact scanner decides
+	clSpecial        // '"', '#', NUL: decided apart
 )
 
 var scanClass = [256]uint8{' ': clBlank, '\t': clBlank, '\r': clBlank, ',': clComma, '"': clSpecial, '#': clSpecial, 0: clSpecial}
 
-// scanPlain is scanFields for a line of plain tokens: no quote, no '#', no
-// @file and no token at the 13–15 length limit, within the token budgets.
-// It splits the line in one pass into the fields nextField would give,
-// each token a substring of the line, written straight into the loader's
-// chunks. It reports false, having changed nothing, for any other line.
-func (l *loader) scanPlain(tl *tokLine, s string) bool {
-	// A line of n bytes holds at most (n+1)/2 tokens and as many fields.
-	most := (len(s) + 1) / 2
+// scanRun splits the line s from offset i on into the fields nextField
+// would give, in one pass, as long as every token of a field is plain (no
+// quote, no NUL, not an @file) or quoted simply (a double quote, bytes
+// without one, a double quote, then a blank, a comma, a '#' or the end),
+// and shorter than the 13–15 token length limit. Each token is a substring
+// of the line (a quoted one without its quotes), written straight into
+// the free part of the loader's token chunk, and each field into the free
+// part of the field chunk; the caller keeps them (nothing is spent or
+// kept here). It returns the number of tokens and fields, and either
+// done, with the offset of a comment that ended the line (1-based, 0 for
+// none), or the offset next of the first field it left to nextField (its
+// tokens are not counted).
+func (l *loader) scanRun(s string, i int) (nt, nf, next int, comment int32, done bool) {
+	n := len(s)
+	// n-i bytes hold at most (n-i+1)/2 tokens (each but the last is
+	// followed by a separator), and as many fields.
+	most := (n - i + 1) / 2
 	if cap(l.tokChunk)-len(l.tokChunk) < most {
 		l.tokChunk = make([]token, 0, max(chunkLen*4, most))
 	}
@@ -395,61 +478,81 @@ func (l *loader) scanPlain(tl *tokLine, s string) bool {
 	}
 	toks := l.tokChunk[len(l.tokChunk):cap(l.tokChunk)]
 	fields := l.fieldChunk[len(l.fieldChunk):cap(l.fieldChunk)]
-	nt, nf := 0, 0
-	limit := len(s) + 1 // a token this long is at the length limit
+	limit := n + 1 // a token this long is at the length limit
 	if l.maxTok > 0 {
 		limit = l.maxTok - 1
 	}
-	i, n := 0, len(s)
 	for {
 		// Blanks and commas before a field's first token.
-		var ok bool
-		if i, ok = skipSeparators(s, i); !ok {
-			return false
-		}
+		i = skipSeparators(s, i)
 		if i == n {
-			break
+			return nt, nf, n, 0, true
 		}
-		first := nt
+		if s[i] == '#' {
+			return nt, nf, n, int32(i + 1), true
+		}
+		start, first := i, nt
 		for {
 			j := i
-			i = plainEnd(s, i)
-			if i < n && scanClass[s[i]] == clSpecial || i-j >= limit || s[j] == '@' && i-j > 1 {
-				return false
-			}
-			// Field by field: a struct store into the heap chunk costs a
-			// bulk write barrier while the collector runs.
 			tk := &toks[nt]
-			tk.s, tk.quoted = s[j:i], false
-			tk.at, tk.col, tk.end = int32(j+1), int32(j+1), int32(i+1)
+			if c := s[j]; scanClass[c] == clPlain {
+				i = plainEnd(s, j)
+				if i-j >= limit || c == '@' && i-j > 1 {
+					return first, nf, start, 0, false
+				}
+				// Field by field: a struct store into the heap chunk
+				// costs a bulk write barrier while the collector runs.
+				tk.s, tk.quoted, tk.at = s[j:i], false, int32(j+1)
+			} else {
+				if c != '"' {
+					return first, nf, start, 0, false
+				}
+				q := indexQuote(s, j+1)
+				if q < 0 || q-j-1 >= limit {
+					return first, nf, start, 0, false
+				}
+				i = q + 1
+				tk.s, tk.quoted, tk.at = s[j+1:q], true, int32(j+2)
+			}
+			tk.col, tk.end = int32(j+1), int32(i+1)
 			nt++
-			if i == n || s[i] != ',' {
-				break
-			}
-			// Blanks and commas after a comma: the field goes on.
-			if i, ok = skipSeparators(s, i); !ok {
-				return false
-			}
 			if i == n {
 				break
+			}
+			if c := s[i]; scanClass[c] != clComma {
+				if scanClass[c] == clBlank {
+					break
+				}
+				if c != '#' {
+					// A quote, a NUL or (after a quoted token) a plain
+					// byte: the token goes on.
+					return first, nf, start, 0, false
+				}
+				fields[nf] = toks[first:nt:nt]
+				return nt, nf + 1, n, int32(i + 1), true
+			}
+			// Blanks and commas after a comma: the field goes on.
+			i = skipSeparators(s, i)
+			if i == n {
+				break
+			}
+			if s[i] == '#' {
+				fields[nf] = toks[first:nt:nt]
+				return nt, nf + 1, n, int32(i + 1), true
 			}
 		}
 		fields[nf] = toks[first:nt:nt]
 		nf++
 	}
-	if l.tokens+nt > l.lim.MaxTokens || tl.ntok+nt > l.lim.MaxLineTokens {
-		return false
+}
+
+// indexQuote returns the offset of the first double quote in s at or
+// after i, -1 when there is none.
+func indexQuote(s string, i int) int {
+	if k := strings.IndexByte(s[i:], '"'); k >= 0 {
+		return i + k
 	}
-	l.tokens += nt
-	tl.ntok += nt
-	if nf == 0 {
-		tl.fields = nil
-		return true
-	}
-	l.tokChunk = l.tokChunk[:len(l.tokChunk)+nt]
-	l.fieldChunk = l.fieldChunk[:len(l.fieldChunk)+nf]
-	tl.fields = fields[:nf:nf]
-	return true
+	return -1
 }
 
 // plainEnd returns the end of the run of clPlain bytes at s[i:]. Every
@@ -587,7 +690,17 @@ func (l *loader) nextToken(s string, i *int) (t token, ok, comma, tooLong bool) 
 	if end < 0 {
 		end = j
 	}
-	t = token{s: string(out), quoted: initialQuote, col: int32(start + 1), end: int32(end + 1)}
+	t = token{quoted: initialQuote, col: int32(start + 1), end: int32(end + 1)}
+	// out is s[start:end] less some quotes: a substring of the line when
+	// none or only the enclosing pair went.
+	switch w := end - start; {
+	case len(out) == w:
+		t.s, t.at = s[start:end], int32(start+1)
+	case len(out) == w-2 && s[start] == '"' && s[end-1] == '"' && string(out) == s[start+1:end-1]:
+		t.s, t.at = s[start+1:end-1], int32(start+2)
+	default:
+		t.s = string(out)
+	}
 	return t, sawQuote || len(out) > 0, comma, false
 }
 
@@ -617,17 +730,11 @@ func growTokens(t []token, n int) []token {
 	return t
 }
 
-// skipSeparators returns the offset of the first plain byte of s at or
-// after i (len(s) when none), skipping blanks and commas; false when a
-// byte the plain scan does not handle comes first.
-func skipSeparators(s string, i int) (int, bool) {
-	for ; i < len(s); i++ {
-		switch scanClass[s[i]] {
-		case clPlain:
-			return i, true
-		case clSpecial:
-			return i, false
-		}
+// skipSeparators returns the offset of the first byte of s at or after i
+// that is not a blank or a comma, len(s) when none.
+func skipSeparators(s string, i int) int {
+	for i < len(s) && (scanClass[s[i]] == clBlank || scanClass[s[i]] == clComma) {
+		i++
 	}
-	return i, true
+	return i
 }
