@@ -19,8 +19,9 @@ type token struct {
 	s      string
 	quoted bool
 	// at is 1 + the offset of s in the logical line it was read from, 0
-	// when s is not a substring of the line (quotes removed, or read from
-	// an @file).
+	// when s is not a substring of the line (quotes removed from inside
+	// it, or read from an @file). A quoted token whose quotes only enclose
+	// it is the substring between them.
 	at int32
 	// col and end place the token in its logical line: the 1-based byte
 	// column of its first byte (an opening quote included) and the column
