@@ -485,66 +485,94 @@ func (l *loader) scanRun(s string, i int) (nt, nf, next int, comment int32, done
 	}
 	for {
 		// Blanks and commas before a field's first token.
-		i = skipSeparators(s, i)
-		if i == n {
+		if i = skipSeparators(s, i); i == n {
 			return nt, nf, n, 0, true
 		}
-		if s[i] == '#' {
-			return nt, nf, n, int32(i + 1), true
-		}
-		start, first := i, nt
+		first := nt
 		for {
+			// A token, or a comment, at s[i] (not a separator).
 			j := i
 			tk := &toks[nt]
 			if c := s[j]; scanClass[c] == clPlain {
 				i = plainEnd(s, j)
 				if i-j >= limit || c == '@' && i-j > 1 {
-					return first, nf, start, 0, false
+					return first, nf, fieldStart(toks, first, nt, j), 0, false
+				}
+				if i < n && (s[i] == '"' || s[i] == 0) {
+					goto exact // the token goes on
 				}
 				// Field by field: a struct store into the heap chunk
 				// costs a bulk write barrier while the collector runs.
 				tk.s, tk.quoted, tk.at = s[j:i], false, int32(j+1)
-			} else {
-				if c != '"' {
-					return first, nf, start, 0, false
-				}
+				tk.col, tk.end = int32(j+1), int32(i+1)
+			} else if c == '"' {
 				q := indexQuote(s, j+1)
-				if q < 0 || q-j-1 >= limit {
-					return first, nf, start, 0, false
+				if q < 0 || q+1 < n && scanClass[s[q+1]] != clBlank && s[q+1] != ',' && s[q+1] != '#' {
+					goto exact // unterminated, or the token goes on
+				}
+				if q-j-1 >= limit {
+					return first, nf, fieldStart(toks, first, nt, j), 0, false
 				}
 				i = q + 1
 				tk.s, tk.quoted, tk.at = s[j+1:q], true, int32(j+2)
+				tk.col, tk.end = int32(j+1), int32(i+1)
+			} else if c == '#' {
+				if nt > first {
+					fields[nf] = toks[first:nt:nt]
+					nf++
+				}
+				return nt, nf, n, int32(j + 1), true
+			} else {
+				goto exact
 			}
-			tk.col, tk.end = int32(j+1), int32(i+1)
 			nt++
 			if i == n {
 				break
 			}
-			if c := s[i]; scanClass[c] != clComma {
+			if c := s[i]; c != ',' {
 				if scanClass[c] == clBlank {
 					break
 				}
-				if c != '#' {
-					// A quote, a NUL or (after a quoted token) a plain
-					// byte: the token goes on.
-					return first, nf, start, 0, false
+				// A '#': the comment ends the field and the line.
+				fields[nf] = toks[first:nt:nt]
+				return nt, nf + 1, n, int32(i + 1), true
+			}
+			goto comma
+		exact:
+			// Any other token: next_token's loop reads it.
+			{
+				t, e, com, ok, more, tooLong := readToken(s, j, l.maxTok)
+				if tooLong || !ok || !t.quoted && len(t.s) > 1 && t.s[0] == '@' {
+					return first, nf, fieldStart(toks, first, nt, j), 0, false
 				}
-				fields[nf] = toks[first:nt:nt]
-				return nt, nf + 1, n, int32(i + 1), true
+				*tk = t
+				nt++
+				if com > 0 {
+					fields[nf] = toks[first:nt:nt]
+					return nt, nf + 1, n, com, true
+				}
+				if i = e; !more {
+					break
+				}
 			}
+		comma:
 			// Blanks and commas after a comma: the field goes on.
-			i = skipSeparators(s, i)
-			if i == n {
+			if i = skipSeparators(s, i+1); i == n {
 				break
-			}
-			if s[i] == '#' {
-				fields[nf] = toks[first:nt:nt]
-				return nt, nf + 1, n, int32(i + 1), true
 			}
 		}
 		fields[nf] = toks[first:nt:nt]
 		nf++
 	}
+}
+
+// fieldStart is the offset where the field that scanRun leaves begins:
+// its first token, toks[first], when it has read one (first < nt), else j.
+func fieldStart(toks []token, first, nt, j int) int {
+	if first < nt {
+		return int(toks[first].col) - 1
+	}
+	return j
 }
 
 // indexQuote returns the offset of the first double quote in s at or
@@ -651,20 +679,40 @@ func (l *loader) nextToken(s string, i *int) (t token, ok, comma, tooLong bool) 
 			return token{s: s[j:k], at: int32(j + 1), col: int32(j + 1), end: int32(k + 1)}, true, comma, false
 		}
 	}
-	var out []byte
+	t, next, comment, ok, comma, tooLong := readToken(s, j, l.maxTok)
+	if tooLong {
+		*i = len(s)
+		return t, false, false, true
+	}
+	if comment > 0 {
+		l.comment = comment
+	}
+	*i = next // a comma ending the token stays unread; the next call skips it
+	return t, ok, comma, false
+}
+
+// readToken is next_token's loop from s[j], the first byte after the
+// blanks and commas before a token: the token read, the offset just past
+// it (a comma ending it is not read), and the 1-based offset of a '#'
+// that ended it and the line (0 when none did). ok is false when no token
+// was read; comma says that an unquoted comma ended it; tooLong is the
+// 13–15 length error (maxTok > 0), the token then being what was read.
+func readToken(s string, j, maxTok int) (t token, next int, comment int32, ok, comma, tooLong bool) {
+	var buf [64]byte
+	out := buf[:0]
 	start, end := j, -1
 	inQuote, wasQuote, sawQuote, initialQuote := false, false, false, false
 	for j < len(s) && (!isBlank(s[j]) || inQuote) {
 		c := s[j]
 		if c == '#' && !inQuote {
-			l.comment = int32(j + 1)
+			comment = int32(j + 1)
 			end = j
 			j = len(s)
 			break
 		}
-		if l.maxTok > 0 && len(out) >= l.maxTok-1 {
-			*i = len(s)
-			return token{s: string(out), col: int32(start + 1), end: int32(tokenEnd(s, j, inQuote) + 1)}, false, false, true
+		if maxTok > 0 && len(out) >= maxTok-1 {
+			t = token{s: string(out), col: int32(start + 1), end: int32(tokenEnd(s, j, inQuote) + 1)}
+			return t, len(s), 0, false, false, true
 		}
 		if c == ',' && !inQuote {
 			comma = true
@@ -687,7 +735,6 @@ func (l *loader) nextToken(s string, i *int) (t token, ok, comma, tooLong bool) 
 		}
 		j++
 	}
-	*i = j // a comma ending the token stays unread; the next call skips it
 	if end < 0 {
 		end = j
 	}
@@ -702,7 +749,7 @@ func (l *loader) nextToken(s string, i *int) (t token, ok, comma, tooLong bool) 
 	default:
 		t.s = string(out)
 	}
-	return t, sawQuote || len(out) > 0, comma, false
+	return t, j, comment, sawQuote || len(out) > 0, comma, false
 }
 
 // tokenEnd returns the offset just past the token that runs through s[j],
@@ -734,7 +781,7 @@ func growTokens(t []token, n int) []token {
 // skipSeparators returns the offset of the first byte of s at or after i
 // that is not a blank or a comma, len(s) when none.
 func skipSeparators(s string, i int) int {
-	for i < len(s) && (scanClass[s[i]] == clBlank || scanClass[s[i]] == clComma) {
+	for i < len(s) && scanClass[s[i]]-clBlank <= clComma-clBlank {
 		i++
 	}
 	return i

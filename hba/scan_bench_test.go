@@ -1,6 +1,7 @@
 package hba
 
 import (
+	"os"
 	"strconv"
 	"testing"
 
@@ -23,6 +24,33 @@ func BenchmarkParseRules(b *testing.B) {
 				file := p.parseMain(p.newLoader(nil), abs, f.Data, false)
 				if len(file.Errors) != 0 || len(file.Rules) != n+2 {
 					b.Fatalf("%d errors, %d rules", len(file.Errors), len(file.Rules))
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkTokenize measures the tokenizer alone on the main files of
+// loadShapes (their @files read as a load reads them): readPlain,
+// scanFields and @file expansion, no parsing.
+func BenchmarkTokenize(b *testing.B) {
+	for _, s := range loadShapes(b, b.TempDir()) {
+		b.Run("shape="+s.name, func(b *testing.B) {
+			data, err := os.ReadFile(s.path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := s.p
+			abs := p.absPath(s.path)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				l := p.newLoader(nil)
+				var lines []*tokLine
+				l.tokenize(abs, data, 0, nil, &lines)
+				if len(lines) < s.rules {
+					b.Fatalf("%d lines, want %d", len(lines), s.rules)
 				}
 			}
 		})

@@ -195,6 +195,9 @@ func TestScanFieldsEdges(t *testing.T) {
 		`host "a""b" all all trust`, `host """" x`, `host "" x`, `host "",""`, `"",`, `""#`,
 		`a"b c"d e`, `"a"b c`, `a "b`, `"#" "," "a,b" ", " x`, `a#b`, `a #b`, `a,#b`, `a, #b`,
 		`"a"#b`, `"a",#b`, `"a" ,# b`, "\"a\tb\"\tc\r", "a\r\"b\"", `@x a "b" c`, `a @x,"b" c`,
+		`host a b 10/8 ldap ldapprefix="uid=" ldapsuffix=",ou=p,dc=n"`, `a b="c,d",e f`, `a"b"c d`,
+		`a"" b`, `"a"b"c" d`, `"a""b",c`, `@"x" a`, `a,@"x" b`, `a "@x",b`, `a x"#"y#z`, `a "b"c#d`,
+		`a "b""c"#d`, "a b\x00c d", "a \"b\"\x00 c",
 		`a "b" @x`, `a "b" @x#c`, `"@x" @"x" @`, `a ,,, b ,, "c",,d`, "local\t\"all\"\t,all # x",
 	}
 	for _, n := range []int{252, 253, 254, 255, 256, 257, 10237, 10238, 10239, 10240} {
