@@ -339,35 +339,33 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 // scanFields splits the logical line into fields, expanding @files.
 // A comment ending the line is kept when the load keeps comments.
 //
-// Runs of fields whose tokens are plain or simply quoted are split in one
-// pass (scanRun); a field with any other token (an @file, a quote inside
-// or after a token, a doubled quote, a token at the 13–15 length limit) is
-// read by nextField, and a run goes on after it (scanMixed).
+// Runs of fields without an @file or a token at the 13–15 length limit
+// are split in one pass (scanRun); a field with one is read by nextField,
+// and a run goes on after it (scanRest).
 func (l *loader) scanFields(tl *tokLine, file string, depth int) {
 	l.comment = 0
-	nt, nf, next, comment, done := l.scanRun(tl.raw, 0)
-	if !l.fits(tl, nt) {
-		// The exact scanner fails the line at the token that is over.
-		l.scanExact(tl, file, depth)
-		return
-	}
-	l.keepRun(tl, nt)
-	if done {
-		if nf > 0 {
-			n := len(l.fieldChunk)
-			l.fieldChunk = l.fieldChunk[:n+nf]
-			tl.fields = l.fieldChunk[n : n+nf : n+nf]
-		}
+	nt, nf, next, comment, st := l.scanRun(tl, tl.raw, 0, true)
+	if st == runKept {
 		if comment > 0 {
 			l.comment = comment
 			l.endComment(tl, file)
 		}
 		return
 	}
-	var buf [8][]token
-	fields := append(buf[:0], l.fieldChunk[len(l.fieldChunk):len(l.fieldChunk)+nf]...)
-	l.scanMixed(tl, file, depth, next, fields)
+	if st == runDone || !l.fits(tl, nt) {
+		// The exact scanner fails the line at the token that is over.
+		l.scanExact(tl, file, depth)
+		return
+	}
+	l.scanRest(tl, file, depth, nt, nf, next)
 }
+
+// What scanRun did.
+const (
+	runKept = iota // split the line to its end, and kept its fields
+	runDone        // split the line to its end; kept nothing
+	runStop        // stopped at a field for nextField; kept nothing
+)
 
 // fits reports whether n more tokens of line tl fit the token budgets.
 func (l *loader) fits(tl *tokLine, n int) bool {
@@ -382,32 +380,41 @@ func (l *loader) keepRun(tl *tokLine, nt int) {
 	l.tokChunk = l.tokChunk[:len(l.tokChunk)+nt]
 }
 
-// scanMixed is scanFields from offset i of the line on, fields (copied out
-// of the field chunk) read already: the field at i goes to nextField,
-// and the fields after it to scanRun while it takes them.
-func (l *loader) scanMixed(tl *tokLine, file string, depth int, i int, fields [][]token) {
+// scanRest is scanFields from offset i of the line on, after a run of nf
+// fields of nt tokens that scanRun stopped at i, not kept yet but within
+// the budgets: the field at i goes to nextField, the fields after it to
+// scanRun while it takes them.
+func (l *loader) scanRest(tl *tokLine, file string, depth int, nt, nf, i int) {
 	s := tl.raw
-	for i < len(s) && tl.err == nil {
-		fld := l.nextField(tl, s, &i, file, depth, len(fields))
-		if len(fld) > 0 {
-			fields = append(fields, fld)
-		}
-		if i == len(s) || tl.err != nil {
-			break
-		}
-		nt, nf, next, comment, done := l.scanRun(s, i)
-		if !l.fits(tl, nt) {
-			continue // nextField reads on, to the token that is over
-		}
+	var buf [8][]token
+	fields := buf[:0]
+	for {
 		l.keepRun(tl, nt)
 		n := len(l.fieldChunk)
 		fields = append(fields, l.fieldChunk[n:n+nf]...)
-		i = next
-		if done {
-			l.comment = comment
+		if i == len(s) {
 			break
 		}
+		for {
+			fld := l.nextField(tl, s, &i, file, depth, len(fields))
+			if len(fld) > 0 {
+				fields = append(fields, fld)
+			}
+			if i == len(s) || tl.err != nil {
+				goto end
+			}
+			var next, st int
+			var comment int32
+			if nt, nf, next, comment, st = l.scanRun(tl, s, i, false); l.fits(tl, nt) {
+				if i = next; st == runDone {
+					l.comment = comment
+				}
+				break
+			}
+			// nextField reads on, to the token that is over.
+		}
 	}
+end:
 	tl.fields = l.keepFields(fields)
 	l.endComment(tl, file)
 }
@@ -455,18 +462,20 @@ const (
 var scanClass = [256]uint8{' ': clBlank, '\t': clBlank, '\r': clBlank, ',': clComma, '"': clSpecial, '#': clSpecial, 0: clSpecial}
 
 // scanRun splits the line s from offset i on into the fields nextField
-// would give, in one pass, as long as every token of a field is plain (no
-// quote, no NUL, not an @file) or quoted simply (a double quote, bytes
-// without one, a double quote, then a blank, a comma, a '#' or the end),
-// and shorter than the 13–15 token length limit. Each token is a substring
-// of the line (a quoted one without its quotes), written straight into
-// the free part of the loader's token chunk, and each field into the free
-// part of the field chunk; the caller keeps them (nothing is spent or
-// kept here). It returns the number of tokens and fields, and either
-// done, with the offset of a comment that ended the line (1-based, 0 for
-// none), or the offset next of the first field it left to nextField (its
-// tokens are not counted).
-func (l *loader) scanRun(s string, i int) (nt, nf, next int, comment int32, done bool) {
+// would give, in one pass, as long as no field has an @file or a token at
+// the 13–15 length limit. A plain token, or a quoted one whose quotes
+// only enclose it, is a substring of the line (a quoted one without its
+// quotes); any other token (a quote inside it or after it, a doubled
+// quote) is read by next_token's loop (readToken). Tokens are written
+// straight into the free part of the loader's token chunk, fields into
+// the free part of the field chunk. With keep, a line split to its end
+// within the budgets is kept: its fields are tl's, its tokens spent
+// (runKept). Otherwise nothing is kept or spent: scanRun returns the
+// number of tokens and fields it read and either runDone, having split
+// the line to its end (next is len(s)), or runStop with the offset next
+// of the first field it left to nextField (whose tokens are not counted).
+// comment is the 1-based offset of a '#' that ended the line, 0 for none.
+func (l *loader) scanRun(tl *tokLine, s string, i int, keep bool) (nt, nf, next int, comment int32, st int) {
 	n := len(s)
 	// n-i bytes hold at most (n-i+1)/2 tokens (each but the last is
 	// followed by a separator), and as many fields.
@@ -486,34 +495,31 @@ func (l *loader) scanRun(s string, i int) (nt, nf, next int, comment int32, done
 	for {
 		// Blanks and commas before a field's first token.
 		if i = skipSeparators(s, i); i == n {
-			return nt, nf, n, 0, true
+			goto done
 		}
 		first := nt
 		for {
 			// A token, or a comment, at s[i] (not a separator).
 			j := i
-			tk := &toks[nt]
-			if c := s[j]; scanClass[c] == clPlain {
-				i = plainEnd(s, j)
-				if i-j >= limit || c == '@' && i-j > 1 {
-					return first, nf, fieldStart(toks, first, nt, j), 0, false
-				}
-				if i < n && (s[i] == '"' || s[i] == 0) {
-					goto exact // the token goes on
+			if i = plainEnd(s, j); i > j {
+				if i-j >= limit || s[j] == '@' && i-j > 1 {
+					return first, nf, fieldStart(toks, first, nt, j), 0, runStop
 				}
 				// Field by field: a struct store into the heap chunk
 				// costs a bulk write barrier while the collector runs.
+				tk := &toks[nt]
 				tk.s, tk.quoted, tk.at = s[j:i], false, int32(j+1)
 				tk.col, tk.end = int32(j+1), int32(i+1)
-			} else if c == '"' {
+			} else if c := s[j]; c == '"' {
 				q := indexQuote(s, j+1)
 				if q < 0 || q+1 < n && scanClass[s[q+1]] != clBlank && s[q+1] != ',' && s[q+1] != '#' {
 					goto exact // unterminated, or the token goes on
 				}
 				if q-j-1 >= limit {
-					return first, nf, fieldStart(toks, first, nt, j), 0, false
+					return first, nf, fieldStart(toks, first, nt, j), 0, runStop
 				}
 				i = q + 1
+				tk := &toks[nt]
 				tk.s, tk.quoted, tk.at = s[j+1:q], true, int32(j+2)
 				tk.col, tk.end = int32(j+1), int32(i+1)
 			} else if c == '#' {
@@ -521,35 +527,45 @@ func (l *loader) scanRun(s string, i int) (nt, nf, next int, comment int32, done
 					fields[nf] = toks[first:nt:nt]
 					nf++
 				}
-				return nt, nf, n, int32(j + 1), true
+				comment = int32(j + 1)
+				goto done
 			} else {
-				goto exact
+				goto exact // a NUL
 			}
 			nt++
 			if i == n {
 				break
 			}
-			if c := s[i]; c != ',' {
-				if scanClass[c] == clBlank {
-					break
+			if c := s[i]; scanClass[c] != clBlank {
+				if c == ',' {
+					goto comma
 				}
-				// A '#': the comment ends the field and the line.
-				fields[nf] = toks[first:nt:nt]
-				return nt, nf + 1, n, int32(i + 1), true
+				if c == '#' {
+					// The comment ends the field and the line.
+					fields[nf] = toks[first:nt:nt]
+					nf++
+					comment = int32(i + 1)
+					goto done
+				}
+				// A quote or a NUL after a plain token: it goes on.
+				nt--
+				goto exact
 			}
-			goto comma
+			break
 		exact:
 			// Any other token: next_token's loop reads it.
 			{
 				t, e, com, ok, more, tooLong := readToken(s, j, l.maxTok)
 				if tooLong || !ok || !t.quoted && len(t.s) > 1 && t.s[0] == '@' {
-					return first, nf, fieldStart(toks, first, nt, j), 0, false
+					return first, nf, fieldStart(toks, first, nt, j), 0, runStop
 				}
-				*tk = t
+				toks[nt] = t
 				nt++
 				if com > 0 {
 					fields[nf] = toks[first:nt:nt]
-					return nt, nf + 1, n, com, true
+					nf++
+					comment = com
+					goto done
 				}
 				if i = e; !more {
 					break
@@ -564,6 +580,18 @@ func (l *loader) scanRun(s string, i int) (nt, nf, next int, comment int32, done
 		fields[nf] = toks[first:nt:nt]
 		nf++
 	}
+done:
+	if keep && l.tokens+nt <= l.lim.MaxTokens && tl.ntok+nt <= l.lim.MaxLineTokens {
+		l.tokens += nt
+		tl.ntok += nt
+		if nf > 0 {
+			l.tokChunk = l.tokChunk[:len(l.tokChunk)+nt]
+			l.fieldChunk = l.fieldChunk[:len(l.fieldChunk)+nf]
+			tl.fields = fields[:nf:nf]
+		}
+		return nt, nf, n, comment, runKept
+	}
+	return nt, nf, n, comment, runDone
 }
 
 // fieldStart is the offset where the field that scanRun leaves begins:
