@@ -297,3 +297,20 @@ func TestTokLineReset(t *testing.T) {
 		t.Fatalf("reset gave %+v, want %+v", tl, want)
 	}
 }
+
+// FuzzScanFields runs scanBoth on any line, for every loader of
+// scanLoaders: go test ./hba -run '^$' -fuzz '^FuzzScanFields$'.
+func FuzzScanFields(f *testing.F) {
+	for _, s := range []string{`host "a b",c "x"y @x # z`, `a"b c"d,"" "e""f"#`, "local\tall\t\"@x\" trust\r"} {
+		f.Add(s)
+	}
+	loaders := scanLoaders()
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 4096 {
+			return
+		}
+		for _, base := range loaders {
+			scanBoth(t, base, s)
+		}
+	})
+}
