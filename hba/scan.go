@@ -476,6 +476,7 @@ var scanClass = [256]uint8{' ': clBlank, '\t': clBlank, '\r': clBlank, ',': clCo
 // of the first field it left to nextField (whose tokens are not counted).
 // comment is the 1-based offset of a '#' that ended the line, 0 for none.
 func (l *loader) scanRun(tl *tokLine, s string, i int, keep bool) (nt, nf, next int, comment int32, st int) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	n := len(s)
 	// n-i bytes hold at most (n-i+1)/2 tokens (each but the last is
 	// followed by a separator), and as many fields.
@@ -501,7 +502,25 @@ func (l *loader) scanRun(tl *tokLine, s string, i int, keep bool) (nt, nf, next 
 		for {
 			// A token, or a comment, at s[i] (not a separator).
 			j := i
-			if i = plainEnd(s, j); i > j {
+			// The end of the run of clPlain bytes at s[j:]. Every byte of
+			// another class is below ',' + 1: eight bytes at a time, a
+			// test for one below that (the first byte it flags is exact:
+			// a borrow runs only from a byte that is below), then byte by
+			// byte. (A function for it costs the loop its registers.)
+			for i+8 <= n {
+				w := s[i : i+8]
+				x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+					uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+				if m := (x - ones*(','+1)) &^ x & highs; m != 0 {
+					i += bits.TrailingZeros64(m) / 8
+					break
+				}
+				i += 8
+			}
+			for i < n && scanClass[s[i]] == clPlain {
+				i++
+			}
+			if i > j {
 				if i-j >= limit || s[j] == '@' && i-j > 1 {
 					return first, nf, fieldStart(toks, first, nt, j), 0, runStop
 				}
@@ -610,28 +629,6 @@ func indexQuote(s string, i int) int {
 		return i + k
 	}
 	return -1
-}
-
-// plainEnd returns the end of the run of clPlain bytes at s[i:]. Every
-// byte of another class is below ',' + 1, so it tests eight bytes at a time
-// for one below that (the first byte the test flags is exact: a borrow
-// runs only from a byte that is below) and finishes byte by byte.
-func plainEnd(s string, i int) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for i+8 <= len(s) {
-		w := s[i : i+8]
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		if m := (x - ones*(','+1)) &^ x & highs; m != 0 {
-			i += bits.TrailingZeros64(m) / 8
-			break
-		}
-		i += 8
-	}
-	for i < len(s) && scanClass[s[i]] == clPlain {
-		i++
-	}
-	return i
 }
 
 // nextField is next_field_expand: tokens joined by unquoted commas.

@@ -247,9 +247,11 @@ func TestReadPlainMatchesReadLogical(t *testing.T) {
 	}
 }
 
-func TestPlainEnd(t *testing.T) {
-	// Every byte at every place of a word and of the tail, after plain
-	// bytes of both sides of ','.
+// TestScanRunBytes checks scanRun's eight-bytes-at-a-time search for the
+// end of a plain token: every byte at every place of a word and of the
+// tail, after plain bytes of both sides of ',', from every start.
+func TestScanRunBytes(t *testing.T) {
+	loaders := scanLoaders()
 	for c := 0; c < 256; c++ {
 		for at := 0; at < 20; at++ {
 			b := []byte("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -259,12 +261,11 @@ func TestPlainEnd(t *testing.T) {
 			b[at] = byte(c)
 			s := string(b)
 			for i := 0; i <= at; i++ {
-				want := i
-				for want < len(s) && scanClass[s[want]] == clPlain {
-					want++
-				}
-				if got := plainEnd(s, i); got != want {
-					t.Fatalf("plainEnd(%q, %d) = %d, want %d", s, i, got, want)
+				for _, base := range loaders[:2] {
+					if !scanBoth(t, base, s[i:]) && scanClass[c] == clPlain && s[i] != '@' {
+						t.Fatalf("%q: the fast run did not take it", s[i:])
+					}
+					scanBoth(t, base, "x "+s[i:]+" y")
 				}
 			}
 		}
