@@ -26,10 +26,7 @@ const (
 func (l *loader) expandFile(tl *tokLine, toks []token, outer string, ref token, depth int, lazy bool) ([]token, bool) {
 	name := ref.s[1:]
 	at := tl.tokPos(ref)
-	full := l.p.relPath(name, outer)
-	if l.ver <= 14 {
-		full = l.p.relPathOld(name, outer)
-	}
+	full := l.atPath(name, outer)
 	if (l.ver <= 15 && depth > maxDepthOld) || (l.ver > 15 && depth > maxDepth) {
 		if err := l.countFile(); err != nil {
 			msg := `could not open file "` + full + `": ` + err.Error()
@@ -77,6 +74,27 @@ func (l *loader) expandFile(tl *tokLine, toks []token, outer string, ref token, 
 	return e.apply(l, tl, toks, at, ref, full), false
 }
 
+// atPath resolves the @file name read in the file outer as the version
+// does (relPath, relPathOld for 13–14), once per load for each name and
+// file.
+func (l *loader) atPath(name, outer string) string {
+	c := l.cache()
+	k := atRef{name, outer}
+	if full, ok := c.paths[k]; ok {
+		return full
+	}
+	full := l.p.relPath(name, outer)
+	if l.ver <= 14 {
+		full = l.p.relPathOld(name, outer)
+	}
+	// name is a substring of its line: the key keeps a copy.
+	c.paths[atRef{strings.Clone(name), outer}] = full
+	return full
+}
+
+// atRef is an @file name and the file that names it.
+type atRef struct{ name, outer string }
+
 // atExpansion is what the lines of one @file give the line that names it:
 // the tokens of its lines up to the first line that failed, that line's
 // error, and what tokenizing the file spent of the load's budgets.
@@ -110,6 +128,7 @@ type atKey struct {
 type atCache struct {
 	files map[string]cachedFile
 	exps  map[atKey]*atExpansion
+	paths map[atRef]string // resolved @file names (atPath)
 	// strs holds the strings of @file tokens (see token.at), shared by
 	// every rule that names the file.
 	strs *strTable
@@ -163,7 +182,7 @@ func (l *loader) readCached(full string) ([]byte, error) {
 
 func (l *loader) cache() *atCache {
 	if l.at == nil {
-		l.at = &atCache{files: map[string]cachedFile{}, exps: map[atKey]*atExpansion{}, strs: l.strTable()}
+		l.at = &atCache{files: map[string]cachedFile{}, exps: map[atKey]*atExpansion{}, paths: map[atRef]string{}, strs: l.strTable()}
 	}
 	return l.at
 }

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"math/bits"
 	"slices"
+	"strings"
 	"unsafe"
 )
 
@@ -18,8 +19,9 @@ type token struct {
 	s      string
 	quoted bool
 	// at is 1 + the offset of s in the logical line it was read from, 0
-	// when s is not a substring of the line (quotes removed, or read from
-	// an @file).
+	// when s is not a substring of the line (quotes removed from inside
+	// it, or read from an @file). A quoted token whose quotes only enclose
+	// it is the substring between them.
 	at int32
 	// col and end place the token in its logical line: the 1-based byte
 	// column of its first byte (an opening quote included) and the column
@@ -336,12 +338,85 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 
 // scanFields splits the logical line into fields, expanding @files.
 // A comment ending the line is kept when the load keeps comments.
+//
+// Runs of fields without an @file or a token at the 13–15 length limit
+// are split in one pass (scanRun); a field with one is read by nextField,
+// and a run goes on after it (scanRest).
 func (l *loader) scanFields(tl *tokLine, file string, depth int) {
-	s := tl.raw
 	l.comment = 0
-	if !l.scanPlain(tl, s) {
-		l.scanExact(tl, file, depth)
+	nt, nf, next, comment, st := l.scanRun(tl, tl.raw, 0, true)
+	if st == runKept {
+		if comment > 0 {
+			l.comment = comment
+			l.endComment(tl, file)
+		}
+		return
 	}
+	if st == runDone || !l.fits(tl, nt) {
+		// The exact scanner fails the line at the token that is over.
+		l.scanExact(tl, file, depth)
+		return
+	}
+	l.scanRest(tl, file, depth, nt, nf, next)
+}
+
+// What scanRun did.
+const (
+	runKept = iota // split the line to its end, and kept its fields
+	runDone        // split the line to its end; kept nothing
+	runStop        // stopped at a field for nextField; kept nothing
+)
+
+// fits reports whether n more tokens of line tl fit the token budgets.
+func (l *loader) fits(tl *tokLine, n int) bool {
+	return l.tokens+n <= l.lim.MaxTokens && tl.ntok+n <= l.lim.MaxLineTokens
+}
+
+// keepRun keeps the nt tokens scanRun left in the token chunk and spends
+// them.
+func (l *loader) keepRun(tl *tokLine, nt int) {
+	l.tokens += nt
+	tl.ntok += nt
+	l.tokChunk = l.tokChunk[:len(l.tokChunk)+nt]
+}
+
+// scanRest is scanFields from offset i of the line on, after a run of nf
+// fields of nt tokens that scanRun stopped at i, not kept yet but within
+// the budgets: the field at i goes to nextField, the fields after it to
+// scanRun while it takes them.
+func (l *loader) scanRest(tl *tokLine, file string, depth int, nt, nf, i int) {
+	s := tl.raw
+	var buf [8][]token
+	fields := buf[:0]
+	for {
+		l.keepRun(tl, nt)
+		n := len(l.fieldChunk)
+		fields = append(fields, l.fieldChunk[n:n+nf]...)
+		if i == len(s) {
+			break
+		}
+		for {
+			fld := l.nextField(tl, s, &i, file, depth, len(fields))
+			if len(fld) > 0 {
+				fields = append(fields, fld)
+			}
+			if i == len(s) || tl.err != nil {
+				goto end
+			}
+			var next, st int
+			var comment int32
+			if nt, nf, next, comment, st = l.scanRun(tl, s, i, false); l.fits(tl, nt) {
+				if i = next; st == runDone {
+					l.comment = comment
+				}
+				break
+			}
+			// nextField reads on, to the token that is over.
+		}
+	}
+end:
+	tl.fields = l.keepFields(fields)
+	l.endComment(tl, file)
 }
 
 // scanExact is scanFields for any line: next_field_expand token by token.
@@ -357,8 +432,15 @@ func (l *loader) scanExact(tl *tokLine, file string, depth int) {
 		}
 	}
 	tl.fields = l.keepFields(fields)
+	l.endComment(tl, file)
+}
+
+// endComment keeps the comment that ended line tl, if any and when the
+// load keeps comments and the line did not fail.
+func (l *loader) endComment(tl *tokLine, file string) {
 	if l.comment > 0 {
 		if l.comments != nil && tl.err == nil {
+			s := tl.raw
 			c := int(l.comment)
 			*l.comments = append(*l.comments, Comment{
 				Pos:  Position{Filename: file, Line: tl.pos.Line, Column: c, EndColumn: len(s) + 1},
@@ -369,24 +451,36 @@ func (l *loader) scanExact(tl *tokLine, file string, depth int) {
 	}
 }
 
-// Byte classes of the plain-line scanner.
+// Byte classes of the run scanner.
 const (
 	clPlain   = iota // a byte of a token
 	clBlank          // ' ', '\t', '\r': isBlank
 	clComma          // ','
-	clSpecial        // '"', '#', NUL: the exact scanner decides
+	clSpecial        // '"', '#', NUL: decided apart
 )
 
 var scanClass = [256]uint8{' ': clBlank, '\t': clBlank, '\r': clBlank, ',': clComma, '"': clSpecial, '#': clSpecial, 0: clSpecial}
 
-// scanPlain is scanFields for a line of plain tokens: no quote, no '#', no
-// @file and no token at the 13–15 length limit, within the token budgets.
-// It splits the line in one pass into the fields nextField would give,
-// each token a substring of the line, written straight into the loader's
-// chunks. It reports false, having changed nothing, for any other line.
-func (l *loader) scanPlain(tl *tokLine, s string) bool {
-	// A line of n bytes holds at most (n+1)/2 tokens and as many fields.
-	most := (len(s) + 1) / 2
+// scanRun splits the line s from offset i on into the fields nextField
+// would give, in one pass, as long as no field has an @file or a token at
+// the 13–15 length limit. A plain token, or a quoted one whose quotes
+// only enclose it, is a substring of the line (a quoted one without its
+// quotes); any other token (a quote inside it or after it, a doubled
+// quote) is read by next_token's loop (readToken). Tokens are written
+// straight into the free part of the loader's token chunk, fields into
+// the free part of the field chunk. With keep, a line split to its end
+// within the budgets is kept: its fields are tl's, its tokens spent
+// (runKept). Otherwise nothing is kept or spent: scanRun returns the
+// number of tokens and fields it read and either runDone, having split
+// the line to its end (next is len(s)), or runStop with the offset next
+// of the first field it left to nextField (whose tokens are not counted).
+// comment is the 1-based offset of a '#' that ended the line, 0 for none.
+func (l *loader) scanRun(tl *tokLine, s string, i int, keep bool) (nt, nf, next int, comment int32, st int) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	n := len(s)
+	// n-i bytes hold at most (n-i+1)/2 tokens (each but the last is
+	// followed by a separator), and as many fields.
+	most := (n - i + 1) / 2
 	if cap(l.tokChunk)-len(l.tokChunk) < most {
 		l.tokChunk = make([]token, 0, max(chunkLen*4, most))
 	}
@@ -395,83 +489,146 @@ func (l *loader) scanPlain(tl *tokLine, s string) bool {
 	}
 	toks := l.tokChunk[len(l.tokChunk):cap(l.tokChunk)]
 	fields := l.fieldChunk[len(l.fieldChunk):cap(l.fieldChunk)]
-	nt, nf := 0, 0
-	limit := len(s) + 1 // a token this long is at the length limit
+	limit := n + 1 // a token this long is at the length limit
 	if l.maxTok > 0 {
 		limit = l.maxTok - 1
 	}
-	i, n := 0, len(s)
 	for {
 		// Blanks and commas before a field's first token.
-		var ok bool
-		if i, ok = skipSeparators(s, i); !ok {
-			return false
-		}
-		if i == n {
-			break
+		if i = skipSeparators(s, i); i == n {
+			goto done
 		}
 		first := nt
 		for {
+			// A token, or a comment, at s[i] (not a separator).
 			j := i
-			i = plainEnd(s, i)
-			if i < n && scanClass[s[i]] == clSpecial || i-j >= limit || s[j] == '@' && i-j > 1 {
-				return false
+			// The end of the run of clPlain bytes at s[j:]. Every byte of
+			// another class is below ',' + 1: eight bytes at a time, a
+			// test for one below that (the first byte it flags is exact:
+			// a borrow runs only from a byte that is below), then byte by
+			// byte. (A function for it costs the loop its registers.)
+			for i+8 <= n {
+				w := s[i : i+8]
+				x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+					uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+				if m := (x - ones*(','+1)) &^ x & highs; m != 0 {
+					i += bits.TrailingZeros64(m) / 8
+					break
+				}
+				i += 8
 			}
-			// Field by field: a struct store into the heap chunk costs a
-			// bulk write barrier while the collector runs.
-			tk := &toks[nt]
-			tk.s, tk.quoted = s[j:i], false
-			tk.at, tk.col, tk.end = int32(j+1), int32(j+1), int32(i+1)
+			for i < n && scanClass[s[i]] == clPlain {
+				i++
+			}
+			if i > j {
+				if i-j >= limit || s[j] == '@' && i-j > 1 {
+					return first, nf, fieldStart(toks, first, nt, j), 0, runStop
+				}
+				// Field by field: a struct store into the heap chunk
+				// costs a bulk write barrier while the collector runs.
+				tk := &toks[nt]
+				tk.s, tk.quoted, tk.at = s[j:i], false, int32(j+1)
+				tk.col, tk.end = int32(j+1), int32(i+1)
+			} else if c := s[j]; c == '"' {
+				q := indexQuote(s, j+1)
+				if q < 0 || q+1 < n && scanClass[s[q+1]] != clBlank && s[q+1] != ',' && s[q+1] != '#' {
+					goto exact // unterminated, or the token goes on
+				}
+				if q-j-1 >= limit {
+					return first, nf, fieldStart(toks, first, nt, j), 0, runStop
+				}
+				i = q + 1
+				tk := &toks[nt]
+				tk.s, tk.quoted, tk.at = s[j+1:q], true, int32(j+2)
+				tk.col, tk.end = int32(j+1), int32(i+1)
+			} else if c == '#' {
+				if nt > first {
+					fields[nf] = toks[first:nt:nt]
+					nf++
+				}
+				comment = int32(j + 1)
+				goto done
+			} else {
+				goto exact // a NUL
+			}
 			nt++
-			if i == n || s[i] != ',' {
+			if i == n {
 				break
 			}
-			// Blanks and commas after a comma: the field goes on.
-			if i, ok = skipSeparators(s, i); !ok {
-				return false
+			if c := s[i]; scanClass[c] != clBlank {
+				if c == ',' {
+					goto comma
+				}
+				if c == '#' {
+					// The comment ends the field and the line.
+					fields[nf] = toks[first:nt:nt]
+					nf++
+					comment = int32(i + 1)
+					goto done
+				}
+				// A quote or a NUL after a plain token: it goes on.
+				nt--
+				goto exact
 			}
-			if i == n {
+			break
+		exact:
+			// Any other token: next_token's loop reads it.
+			{
+				t, e, com, ok, more, tooLong := readToken(s, j, l.maxTok)
+				if tooLong || !ok || !t.quoted && len(t.s) > 1 && t.s[0] == '@' {
+					return first, nf, fieldStart(toks, first, nt, j), 0, runStop
+				}
+				toks[nt] = t
+				nt++
+				if com > 0 {
+					fields[nf] = toks[first:nt:nt]
+					nf++
+					comment = com
+					goto done
+				}
+				if i = e; !more {
+					break
+				}
+			}
+		comma:
+			// Blanks and commas after a comma: the field goes on.
+			if i = skipSeparators(s, i+1); i == n {
 				break
 			}
 		}
 		fields[nf] = toks[first:nt:nt]
 		nf++
 	}
-	if l.tokens+nt > l.lim.MaxTokens || tl.ntok+nt > l.lim.MaxLineTokens {
-		return false
+done:
+	if keep && l.tokens+nt <= l.lim.MaxTokens && tl.ntok+nt <= l.lim.MaxLineTokens {
+		l.tokens += nt
+		tl.ntok += nt
+		if nf > 0 {
+			l.tokChunk = l.tokChunk[:len(l.tokChunk)+nt]
+			l.fieldChunk = l.fieldChunk[:len(l.fieldChunk)+nf]
+			tl.fields = fields[:nf:nf]
+		}
+		return nt, nf, n, comment, runKept
 	}
-	l.tokens += nt
-	tl.ntok += nt
-	if nf == 0 {
-		tl.fields = nil
-		return true
-	}
-	l.tokChunk = l.tokChunk[:len(l.tokChunk)+nt]
-	l.fieldChunk = l.fieldChunk[:len(l.fieldChunk)+nf]
-	tl.fields = fields[:nf:nf]
-	return true
+	return nt, nf, n, comment, runDone
 }
 
-// plainEnd returns the end of the run of clPlain bytes at s[i:]. Every
-// byte of another class is below ',' + 1, so it tests eight bytes at a time
-// for one below that (the first byte the test flags is exact: a borrow
-// runs only from a byte that is below) and finishes byte by byte.
-func plainEnd(s string, i int) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for i+8 <= len(s) {
-		w := s[i : i+8]
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		if m := (x - ones*(','+1)) &^ x & highs; m != 0 {
-			i += bits.TrailingZeros64(m) / 8
-			break
-		}
-		i += 8
+// fieldStart is the offset where the field that scanRun leaves begins:
+// its first token, toks[first], when it has read one (first < nt), else j.
+func fieldStart(toks []token, first, nt, j int) int {
+	if first < nt {
+		return int(toks[first].col) - 1
 	}
-	for i < len(s) && scanClass[s[i]] == clPlain {
-		i++
+	return j
+}
+
+// indexQuote returns the offset of the first double quote in s at or
+// after i, -1 when there is none.
+func indexQuote(s string, i int) int {
+	if k := strings.IndexByte(s[i:], '"'); k >= 0 {
+		return i + k
 	}
-	return i
+	return -1
 }
 
 // nextField is next_field_expand: tokens joined by unquoted commas.
@@ -547,20 +704,40 @@ func (l *loader) nextToken(s string, i *int) (t token, ok, comma, tooLong bool) 
 			return token{s: s[j:k], at: int32(j + 1), col: int32(j + 1), end: int32(k + 1)}, true, comma, false
 		}
 	}
-	var out []byte
+	t, next, comment, ok, comma, tooLong := readToken(s, j, l.maxTok)
+	if tooLong {
+		*i = len(s)
+		return t, false, false, true
+	}
+	if comment > 0 {
+		l.comment = comment
+	}
+	*i = next // a comma ending the token stays unread; the next call skips it
+	return t, ok, comma, false
+}
+
+// readToken is next_token's loop from s[j], the first byte after the
+// blanks and commas before a token: the token read, the offset just past
+// it (a comma ending it is not read), and the 1-based offset of a '#'
+// that ended it and the line (0 when none did). ok is false when no token
+// was read; comma says that an unquoted comma ended it; tooLong is the
+// 13–15 length error (maxTok > 0), the token then being what was read.
+func readToken(s string, j, maxTok int) (t token, next int, comment int32, ok, comma, tooLong bool) {
+	var buf [64]byte
+	out := buf[:0]
 	start, end := j, -1
 	inQuote, wasQuote, sawQuote, initialQuote := false, false, false, false
 	for j < len(s) && (!isBlank(s[j]) || inQuote) {
 		c := s[j]
 		if c == '#' && !inQuote {
-			l.comment = int32(j + 1)
+			comment = int32(j + 1)
 			end = j
 			j = len(s)
 			break
 		}
-		if l.maxTok > 0 && len(out) >= l.maxTok-1 {
-			*i = len(s)
-			return token{s: string(out), col: int32(start + 1), end: int32(tokenEnd(s, j, inQuote) + 1)}, false, false, true
+		if maxTok > 0 && len(out) >= maxTok-1 {
+			t = token{s: string(out), col: int32(start + 1), end: int32(tokenEnd(s, j, inQuote) + 1)}
+			return t, len(s), 0, false, false, true
 		}
 		if c == ',' && !inQuote {
 			comma = true
@@ -583,12 +760,21 @@ func (l *loader) nextToken(s string, i *int) (t token, ok, comma, tooLong bool) 
 		}
 		j++
 	}
-	*i = j // a comma ending the token stays unread; the next call skips it
 	if end < 0 {
 		end = j
 	}
-	t = token{s: string(out), quoted: initialQuote, col: int32(start + 1), end: int32(end + 1)}
-	return t, sawQuote || len(out) > 0, comma, false
+	t = token{quoted: initialQuote, col: int32(start + 1), end: int32(end + 1)}
+	// out is s[start:end] less some quotes: a substring of the line when
+	// none or only the enclosing pair went.
+	switch w := end - start; {
+	case len(out) == w:
+		t.s, t.at = s[start:end], int32(start+1)
+	case len(out) == w-2 && s[start] == '"' && s[end-1] == '"' && string(out) == s[start+1:end-1]:
+		t.s, t.at = s[start+1:end-1], int32(start+2)
+	default:
+		t.s = string(out)
+	}
+	return t, j, comment, sawQuote || len(out) > 0, comma, false
 }
 
 // tokenEnd returns the offset just past the token that runs through s[j],
@@ -617,17 +803,11 @@ func growTokens(t []token, n int) []token {
 	return t
 }
 
-// skipSeparators returns the offset of the first plain byte of s at or
-// after i (len(s) when none), skipping blanks and commas; false when a
-// byte the plain scan does not handle comes first.
-func skipSeparators(s string, i int) (int, bool) {
-	for ; i < len(s); i++ {
-		switch scanClass[s[i]] {
-		case clPlain:
-			return i, true
-		case clSpecial:
-			return i, false
-		}
+// skipSeparators returns the offset of the first byte of s at or after i
+// that is not a blank or a comma, len(s) when none.
+func skipSeparators(s string, i int) int {
+	for i < len(s) && scanClass[s[i]]-clBlank <= clComma-clBlank {
+		i++
 	}
-	return i, true
+	return i
 }

@@ -5,10 +5,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
-// The fast paths of the scanner (readPlain, scanPlain) against the exact
-// readers they stand in for (readLogical, scanExact): on every short text
+// The fast paths of the scanner (readPlain, scanFields' runs) against the
+// exact readers they stand in for (readLogical, scanExact): on every short text
 // over an alphabet of the bytes that matter, and on random longer ones,
 // for each dialect of line reading and token limits.
 
@@ -62,35 +63,157 @@ func eachText(alpha string, n, count int, f func(string)) {
 	}
 }
 
-func TestScanPlainMatchesExact(t *testing.T) {
-	for _, base := range scanDialects() {
-		plainLines := 0
-		ftok, ffld := make([]token, 0, 64), make([][]token, 0, 64)
-		etok, efld := make([]token, 0, 64), make([][]token, 0, 64)
-		eachText("a, \t\r\"#@x", 5, 50000, func(s string) {
-			fast, exact := *base, *base
-			fast.tokens, exact.tokens = 7, 7
-			fast.tokChunk, fast.fieldChunk = ftok[:0], ffld[:0]
-			exact.tokChunk, exact.fieldChunk = etok[:0], efld[:0]
-			ft := &tokLine{raw: s}
-			et := &tokLine{raw: s}
-			if !fast.scanPlain(ft, s) {
-				if fast.tokens != 7 || ft.ntok != 0 || ft.fields != nil || len(fast.tokChunk) != 0 || len(fast.fieldChunk) != 0 {
-					t.Fatalf("v%d %q: scanPlain declined but changed the loader", base.ver, s)
-				}
-				return
+// scanFile is the file the lines of the scan tests are read from, and
+// scanFS the @files they name (others fail to open).
+const scanFile = "/f"
+
+var scanFS = fstest.MapFS{
+	"a":  {Data: []byte("p \"q r\",s\n# c\n\"t\"#u\n")},
+	"x":  {Data: []byte("y,@a\nz\n")},
+	"xa": {Data: []byte("\"\"\n")},
+}
+
+// scanLoaders are scanDialects with an FS of @files, some keeping
+// comments, with lazy @file fields, and with small budgets of tokens
+// and expanded tokens, so that the fast scan meets all of them.
+func scanLoaders() []*loader {
+	var out []*loader
+	for k, l := range scanDialects() {
+		p := *l.p
+		p.FS = scanFS
+		l.p = &p
+		l.lazyAt = k%2 == 1
+		out = append(out, l)
+		c := *l
+		c.comments = new([]Comment)
+		c.lim.MaxTokens = 12 // 7 spent before each line
+		c.lim.MaxExpandedTokens = 2
+		out = append(out, &c)
+	}
+	return out
+}
+
+// scanBoth scans s with scanFields on one copy of base and scanExact on
+// another, and fails t when they differ in anything a line's scan leaves:
+// its fields, error and token counts, the budgets spent, the comments
+// kept, whether the load halted. It reports whether the fast run took the
+// whole line.
+func scanBoth(t *testing.T, base *loader, s string) bool {
+	t.Helper()
+	fast, exact, run := *base, *base, *base
+	// Chunks of their own, small: a chunk the scan makes is 112 KB.
+	for _, l := range []*loader{&fast, &exact, &run} {
+		l.tokChunk, l.fieldChunk = make([]token, 0, 64), make([][]token, 0, 64)
+	}
+	fast.tokens, exact.tokens = 7, 7
+	if base.comments != nil {
+		fast.comments, exact.comments = new([]Comment), new([]Comment)
+	}
+	ft := &tokLine{pos: Position{Filename: scanFile, Line: 3}, raw: s}
+	et := &tokLine{pos: Position{Filename: scanFile, Line: 3}, raw: s}
+	// What scanRun does without keep: nothing kept or spent.
+	rt := &tokLine{raw: s}
+	nt, _, _, _, st := run.scanRun(rt, s, 0, false)
+	if len(run.tokChunk) != 0 || len(run.fieldChunk) != 0 || run.tokens != 0 || run.comment != 0 ||
+		rt.ntok != 0 || rt.fields != nil || st == runKept {
+		t.Fatalf("v%d %q: scanRun kept or spent something", base.ver, s)
+	}
+	whole := st == runDone && fast.fits(ft, nt)
+	fast.scanFields(ft, scanFile, 0)
+	exact.comment = 0
+	exact.scanExact(et, scanFile, 0)
+	if !reflect.DeepEqual(ft.fields, et.fields) || ft.ntok != et.ntok || ft.lazy != et.lazy ||
+		!reflect.DeepEqual(ft.err, et.err) {
+		t.Fatalf("v%d maxTok %d lim %+v %q:\nfast  %+v (%d tokens) %v\nexact %+v (%d tokens) %v",
+			base.ver, base.maxTok, base.lim, s, ft.fields, ft.ntok, ft.err, et.fields, et.ntok, et.err)
+	}
+	if fast.tokens != exact.tokens || fast.expanded != exact.expanded || fast.lines != exact.lines ||
+		fast.halted != exact.halted || fast.comment != exact.comment || fast.comment != 0 {
+		t.Fatalf("v%d %q: fast spent tokens %d expanded %d lines %d halted %v comment %d, exact %d %d %d %v %d",
+			base.ver, s, fast.tokens, fast.expanded, fast.lines, fast.halted, fast.comment,
+			exact.tokens, exact.expanded, exact.lines, exact.halted, exact.comment)
+	}
+	if base.comments != nil && !reflect.DeepEqual(*fast.comments, *exact.comments) {
+		t.Fatalf("v%d %q: comments fast %+v, exact %+v", base.ver, s, *fast.comments, *exact.comments)
+	}
+	// A token of the line is its substring where at says, and what
+	// next_token makes of the bytes it was read from.
+	for _, f := range ft.fields {
+		for _, tk := range f {
+			if tk.at > 0 && (s[tk.at-1:int(tk.at)-1+len(tk.s)] != tk.s || dequote(s[tk.col-1:tk.end-1]) != tk.s) {
+				t.Fatalf("v%d %q: token %+v is not at %d, or not %q", base.ver, s, tk, tk.at, dequote(s[tk.col-1:tk.end-1]))
 			}
-			plainLines++
-			exact.scanExact(et, "f", 0)
-			if et.err != nil || exact.comment != 0 {
-				t.Fatalf("v%d maxTok %d %q: scanPlain took a line the exact scanner fails (%v)", base.ver, base.maxTok, s, et.err)
-			}
-			if !reflect.DeepEqual(ft.fields, et.fields) || ft.ntok != et.ntok || fast.tokens != exact.tokens {
-				t.Fatalf("v%d maxTok %d %q:\nfast  %+v (%d tokens)\nexact %+v (%d tokens)", base.ver, base.maxTok, s, ft.fields, ft.ntok, et.fields, et.ntok)
+		}
+	}
+	return whole
+}
+
+// dequote is the text next_token makes of the bytes of one token.
+func dequote(raw string) string {
+	var out []byte
+	inQuote, wasQuote := false, false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '"' || wasQuote {
+			out = append(out, c)
+		}
+		if inQuote && c == '"' {
+			wasQuote = !wasQuote
+		} else {
+			wasQuote = false
+		}
+		if c == '"' {
+			inQuote = !inQuote
+		}
+	}
+	return string(out)
+}
+
+func TestScanFieldsMatchesExact(t *testing.T) {
+	for _, base := range scanLoaders() {
+		whole := 0
+		eachText("a, \t\"#@x", 5, 0, func(s string) {
+			if scanBoth(t, base, s) {
+				whole++
 			}
 		})
-		if plainLines < 10000 {
-			t.Errorf("v%d: the fast path took only %d lines", base.ver, plainLines)
+		eachText("a, \t\r\"#@x,a\"\x00b", 0, 30000, func(s string) {
+			if scanBoth(t, base, s) {
+				whole++
+			}
+		})
+		if whole < 10000 {
+			t.Errorf("v%d: the fast run took only %d whole lines", base.ver, whole)
+		}
+	}
+}
+
+// TestScanFieldsEdges runs scanBoth on lines of the shapes the fast run
+// takes or leaves, among them tokens about the 13–15 length limits.
+func TestScanFieldsEdges(t *testing.T) {
+	lines := []string{
+		`host "svc-deploy" all 10.0.0.0/8 trust`,
+		`host a,"b c",d all samenet md5 # a comment, "quoted"`,
+		`host "a""b" all all trust`, `host """" x`, `host "" x`, `host "",""`, `"",`, `""#`,
+		`a"b c"d e`, `"a"b c`, `a "b`, `"#" "," "a,b" ", " x`, `a#b`, `a #b`, `a,#b`, `a, #b`,
+		`"a"#b`, `"a",#b`, `"a" ,# b`, "\"a\tb\"\tc\r", "a\r\"b\"", `@x a "b" c`, `a @x,"b" c`,
+		`host a b 10/8 ldap ldapprefix="uid=" ldapsuffix=",ou=p,dc=n"`, `a b="c,d",e f`, `a"b"c d`,
+		`a"" b`, `"a"b"c" d`, `"a""b",c`, `@"x" a`, `a,@"x" b`, `a "@x",b`, `a x"#"y#z`, `a "b"c#d`,
+		`a "b""c"#d`, "a b\x00c d", "a \"b\"\x00 c",
+		`a "b" @x`, `a "b" @x#c`, `"@x" @"x" @`, `a ,,, b ,, "c",,d`, "local\t\"all\"\t,all # x",
+	}
+	for _, n := range []int{252, 253, 254, 255, 256, 257, 10237, 10238, 10239, 10240} {
+		w := strings.Repeat("w", n)
+		for _, f := range []string{"%s", "\"%s\"", "\"%s", "%s\"\"", "\"\"%s"} {
+			tok := strings.Replace(f, "%s", w, 1)
+			for _, sep := range []string{"", " ", ",", "#", ", x", " x", "\"x\""} {
+				lines = append(lines, tok+sep, "a "+tok+sep, "a,"+tok+sep, "\""+w[:n/2]+"\","+tok+sep)
+			}
+		}
+	}
+	for _, base := range scanLoaders() {
+		for _, s := range lines {
+			scanBoth(t, base, s)
 		}
 	}
 }
@@ -124,9 +247,11 @@ func TestReadPlainMatchesReadLogical(t *testing.T) {
 	}
 }
 
-func TestPlainEnd(t *testing.T) {
-	// Every byte at every place of a word and of the tail, after plain
-	// bytes of both sides of ','.
+// TestScanRunBytes checks scanRun's eight-bytes-at-a-time search for the
+// end of a plain token: every byte at every place of a word and of the
+// tail, after plain bytes of both sides of ',', from every start.
+func TestScanRunBytes(t *testing.T) {
+	loaders := scanLoaders()
 	for c := 0; c < 256; c++ {
 		for at := 0; at < 20; at++ {
 			b := []byte("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -136,12 +261,11 @@ func TestPlainEnd(t *testing.T) {
 			b[at] = byte(c)
 			s := string(b)
 			for i := 0; i <= at; i++ {
-				want := i
-				for want < len(s) && scanClass[s[want]] == clPlain {
-					want++
-				}
-				if got := plainEnd(s, i); got != want {
-					t.Fatalf("plainEnd(%q, %d) = %d, want %d", s, i, got, want)
+				for _, base := range loaders[:2] {
+					if !scanBoth(t, base, s[i:]) && scanClass[c] == clPlain && s[i] != '@' {
+						t.Fatalf("%q: the fast run did not take it", s[i:])
+					}
+					scanBoth(t, base, "x "+s[i:]+" y")
 				}
 			}
 		}
@@ -173,4 +297,21 @@ func TestTokLineReset(t *testing.T) {
 	if !reflect.DeepEqual(tl, want) {
 		t.Fatalf("reset gave %+v, want %+v", tl, want)
 	}
+}
+
+// FuzzScanFields runs scanBoth on any line, for every loader of
+// scanLoaders: go test ./hba -run '^$' -fuzz '^FuzzScanFields$'.
+func FuzzScanFields(f *testing.F) {
+	for _, s := range []string{`host "a b",c "x"y @x # z`, `a"b c"d,"" "e""f"#`, "local\tall\t\"@x\" trust\r"} {
+		f.Add(s)
+	}
+	loaders := scanLoaders()
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 4096 {
+			return
+		}
+		for _, base := range loaders {
+			scanBoth(t, base, s)
+		}
+	})
 }
