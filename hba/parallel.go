@@ -505,6 +505,16 @@ func scanChunk(data []byte, start, end, ver int, radius, atDefer bool) (n int, d
 		// No line can need the load's loader.
 		return bytes.Count(data[start:end], []byte{'\n'}), nil, 0, nil
 	}
+	if ver < 16 && !radius && !atDefer {
+		if n, k, names, ok := scanAtLines(data, start, end, ver); ok {
+			return n, nil, k, names
+		}
+	}
+	return scanLines(data, start, end, ver, radius, atDefer)
+}
+
+// scanLines is scanChunk line by line.
+func scanLines(data []byte, start, end, ver int, radius, atDefer bool) (n int, deferred []parRange, atLines int, names []string) {
 	var seen map[string]bool
 	line := 0       // physical lines before pos
 	ls, ll := -1, 0 // the logical line's start and first line
@@ -542,6 +552,38 @@ func scanChunk(data []byte, start, end, ver int, radius, atDefer bool) (n int, d
 		pos, ls = next, -1
 	}
 	return line, deferred, atLines, names
+}
+
+// scanAtLines is scanChunk for 13–15 without a resolver, whose lines can
+// only need the load's loader for an @file: it reads only the lines that
+// hold a '@'. It reports false when one of them is continued or its names
+// are not plain (scanChunk then reads every line).
+func scanAtLines(data []byte, start, end, ver int) (n, atLines int, names []string, ok bool) {
+	var seen map[string]bool
+	for pos := start; pos < end; {
+		j := bytes.IndexByte(data[pos:end], '@')
+		if j < 0 {
+			break
+		}
+		at := pos + j
+		ls := start + bytes.LastIndexByte(data[start:at], '\n') + 1
+		next := end
+		if nl := bytes.IndexByte(data[at:end], '\n'); nl >= 0 {
+			next = at + nl + 1
+		}
+		b := data[ls:next]
+		if ver >= 14 && (continues(b) || ls > start && continues(data[lineStart(data, ls-1):ls])) {
+			return 0, 0, nil, false
+		}
+		if namesAt(b) {
+			if names, ok = atNamesOf(b, names, &seen); !ok {
+				return 0, 0, nil, false
+			}
+			atLines++
+		}
+		pos = next
+	}
+	return bytes.Count(data[start:end], []byte{'\n'}), atLines, names, true
 }
 
 // atNamesOf appends to names the @file names of line b not in *seen: the
