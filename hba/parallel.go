@@ -389,7 +389,7 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 		return nil
 	}
 	l.lines, l.tokens = nlines, ntok
-	return mergeChunks(p, l, abs, chunks, seq, seqComments, withLines)
+	return mergeChunks(p, l, abs, chunks, seq, seqComments, withLines, procs)
 }
 
 // sentinelGap appends the empty lines from line next up to line upto, the
@@ -712,10 +712,60 @@ func looseContains(b []byte, w string) bool {
 	return false
 }
 
+// mergeRules numbers, files and shares the options of the rules of chunks
+// with no deferred line among them, as mergeChunks does, chunk by chunk on
+// every core: the options each chunk shares are shared for the load first,
+// in chunk order, and each rule then looks its own up.
+func mergeRules(l *loader, chunks []parChunk, procs int) {
+	for i := range chunks {
+		sub := chunks[i].sub
+		for m, o := range sub.options {
+			if o != nil {
+				l.shareMerged(Method(m), o)
+			}
+		}
+		for _, os := range sub.optsByRaw {
+			for _, o := range os {
+				l.shareMerged(0, o) // options with tokens are shared by them, whatever the method
+			}
+		}
+	}
+	miss := make([]bool, len(chunks))
+	first := make([]int, len(chunks))
+	for i := 1; i < len(chunks); i++ {
+		first[i] = first[i-1] + len(chunks[i-1].b.rules)
+	}
+	parallelFor(len(chunks), procs, nil, func(i int) {
+		var file *ruleFile
+		for j, r := range chunks[i].b.rules {
+			r.number = int32(first[i] + j + 1)
+			// A chunk's rules keep its string table (their spans index
+			// it): each chunk has rule files of its own.
+			if file == nil || file.name != r.file.name || file.strs != r.file.strs || !sameText(file.text, r.file.text) || !slices.Equal(file.inc, r.file.inc) {
+				c := *r.file
+				file = &c
+			}
+			r.file = file
+			if o, ok := l.merged[r.opts]; ok {
+				r.opts = o
+			} else {
+				miss[i] = true
+			}
+		}
+	})
+	for i := range chunks {
+		if miss[i] {
+			for _, r := range chunks[i].b.rules {
+				r.opts = l.shareMerged(r.method, r.opts)
+			}
+		}
+	}
+}
+
 // mergeChunks puts the chunks' rules, lines and comments and those of the
 // deferred lines in file order, as a one-pass read numbers and shares
 // them.
-func mergeChunks(p *Parser, l *loader, abs string, chunks []parChunk, seq *builder, seqComments []Comment, withLines bool) *File {
+func mergeChunks(p *Parser, l *loader, abs string, chunks []parChunk, seq *builder, seqComments []Comment, withLines bool, procs int) *File {
 	f := &File{Path: abs, dialect: p.dialect()}
 	nr, nl, nc := 0, 0, len(seqComments)
 	for i := range chunks {
@@ -744,17 +794,22 @@ func mergeChunks(p *Parser, l *loader, abs string, chunks []parChunk, seq *build
 	}
 	f.Rules = append(f.Rules, dr...)
 	l.options = [len(methodNames)]*AuthOptions{}
-	var file *ruleFile
-	for i, r := range f.Rules {
-		r.number = int32(i + 1)
-		// A chunk's rules keep their chunk's string table (their spans
-		// index it); the rules of one file and one table share a ruleFile.
-		if file == nil || file.name != r.file.name || file.strs != r.file.strs || !sameText(file.text, r.file.text) || !slices.Equal(file.inc, r.file.inc) {
-			c := *r.file
-			file = &c
+	if seq == nil {
+		mergeRules(l, chunks, procs)
+	} else {
+		var file *ruleFile
+		for i, r := range f.Rules {
+			r.number = int32(i + 1)
+			// A chunk's rules keep their chunk's string table (their
+			// spans index it); the rules of one file and one table share
+			// a ruleFile.
+			if file == nil || file.name != r.file.name || file.strs != r.file.strs || !sameText(file.text, r.file.text) || !slices.Equal(file.inc, r.file.inc) {
+				c := *r.file
+				file = &c
+			}
+			r.file = file
+			r.opts = l.shareMerged(r.method, r.opts)
 		}
-		r.file = file
-		r.opts = l.shareMerged(r.method, r.opts)
 	}
 
 	if withLines {
