@@ -9,7 +9,9 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // ruleInfo is the classification of one rule, computed once.
@@ -228,10 +230,23 @@ func buildIndex(rules []*Rule) *index {
 	// One pass classifies every rule and counts the members of each
 	// partition; a second lists them.
 	infos := make([]ruleInfo, len(rules))
+	procs := runtime.GOMAXPROCS(0)
+	par := procs > 1 && len(rules) >= parIndexMin
+	if par {
+		const span = 8192
+		parallelFor((len(rules)+span-1)/span, procs, nil, func(k int) {
+			for i := k * span; i < min(len(rules), (k+1)*span); i++ {
+				infos[i] = classify(rules[i])
+			}
+		})
+	} else {
+		for i, r := range rules {
+			infos[i] = classify(r)
+		}
+	}
 	var count [3]int
-	for i, r := range rules {
-		ri := classify(r)
-		infos[i] = ri
+	for i := range infos {
+		ri := &infos[i]
 		count[partLocal] += b2i(ri.inLocal)
 		count[part4] += b2i(ri.in4)
 		count[part6] += b2i(ri.in6)
@@ -256,6 +271,29 @@ func buildIndex(rules []*Rule) *index {
 	seed := maphash.MakeSeed()
 	ipSeed := maphash.String(seed, "ip")
 	var b *buildState
+	keyed := 0
+	for _, m := range members {
+		keyed += b2i(len(m) > smallPartition)
+	}
+	if keyed > 0 {
+		b = &buildState{rules: rules, infos: infos, filed: make([]uint8, len(rules)), seed: seed}
+		b.findGroups()
+	}
+	// A large file's keyed partitions are built at once, the first with
+	// b, each other with a fork of b made before any starts.
+	var states [len(ix.parts)]*buildState
+	par = par && keyed > 1
+	first := true
+	for pi, m := range members {
+		switch {
+		case len(m) <= smallPartition:
+		case !par || first:
+			states[pi], first = b, false
+		default:
+			states[pi] = b.fork()
+		}
+	}
+	var wg sync.WaitGroup
 	for pi := range ix.parts {
 		p := &ix.parts[pi]
 		p.seed, p.ipSeed, p.userMin = seed, ipSeed, noRule
@@ -263,15 +301,33 @@ func buildIndex(rules []*Rule) *index {
 		case len(m) == 0:
 		case len(m) <= smallPartition:
 			p.buildSmall(rules, infos, m, pi == part4)
+		case par:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.buildKeyed(states[pi], m)
+			}()
 		default:
-			if b == nil {
-				b = &buildState{rules: rules, infos: infos, filed: make([]uint8, len(rules)), seed: seed}
-				b.findGroups()
-			}
-			p.buildKeyed(b, m)
+			p.buildKeyed(states[pi], m)
 		}
 	}
+	wg.Wait()
 	return ix
+}
+
+// parIndexMin is the smallest number of rules whose index is built on
+// more than one core.
+var parIndexMin = 16384
+
+// fork returns a state to build another partition at the same time as b:
+// the same rules, classes and groups' names, scratch of its own.
+func (b *buildState) fork() *buildState {
+	f := &buildState{rules: b.rules, infos: b.infos, filed: make([]uint8, len(b.rules)), seed: b.seed}
+	f.groups = make([]colGroup, len(b.groups))
+	for i, g := range b.groups {
+		f.groups[i] = colGroup{hs: g.hs, local: -1}
+	}
+	return f
 }
 
 func b2i(b bool) int {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -241,9 +242,16 @@ func TestIndexMatchesLinear(t *testing.T) {
 	if testing.Short() {
 		sets = 100
 	}
-	indexed := 0
+	indexed, parallel := 0, 0
+	defer func(m int) { parIndexMin = m }(parIndexMin)
 	for set := 0; set < sets; set++ {
 		n := 1 + rng.IntN(120)
+		// Every other set's index is built on every core, whatever its
+		// size (its keyed partitions at once).
+		parIndexMin = 1 << 30
+		if set%2 == 1 {
+			parIndexMin = 0
+		}
 		text := genFile(rng, n)
 		p := Parser{Version: 13 + rng.IntN(6), SSL: rng.IntN(2) == 0}
 		if p.Version <= 16 && rng.IntN(4) == 0 {
@@ -260,10 +268,15 @@ func TestIndexMatchesLinear(t *testing.T) {
 		if err != nil {
 			t.Fatalf("set %d: %v\n%s", set, err, text)
 		}
+		keyed := 0
 		for _, part := range rs.idx.parts {
-			if !part.small {
-				indexed++
+			if !part.small && (part.db.slots != nil || part.user.slots != nil || part.ip.slots != nil || len(part.pureFB)+len(part.impFB) > 0) {
+				keyed++
 			}
+		}
+		indexed += keyed
+		if keyed > 1 && parIndexMin == 0 && runtime.GOMAXPROCS(0) > 1 {
+			parallel++
 		}
 		for k := 0; k < conns; k++ {
 			compareIndex(t, rs, log, genConn(rng), fmt.Sprintf("set %d (version %d, ssl %v, dbns %v):\n%s", set, p.Version, p.SSL, p.DBUserNamespace, text))
@@ -272,6 +285,10 @@ func TestIndexMatchesLinear(t *testing.T) {
 	if indexed < sets/2 {
 		t.Errorf("only %d indexed partitions in %d sets: the generator does not exercise the index", indexed, sets)
 	}
+	if runtime.GOMAXPROCS(0) > 1 && parallel < sets/20 {
+		t.Errorf("only %d sets of %d built partitions at once", parallel, sets)
+	}
+	t.Logf("%d indexed partitions, %d sets built on more than one core", indexed, parallel)
 }
 
 // TestIndexMultiTenant checks every tenant of a generated multi-tenant file

@@ -39,7 +39,9 @@ var (
 	// parMinBytes is the smallest main file read in parallel.
 	parMinBytes = 256 << 10
 	// parChunkBytes is the target size of a chunk; 0 picks one from the
-	// file's size and the number of cores.
+	// file's size and the number of cores: two chunks a core (each chunk
+	// has slabs, an options memo and a merge of its own; on 2 cores, 4
+	// chunks loaded the benchmark files faster than 8).
 	parChunkBytes = 0
 	// parProcs, when > 0, replaces GOMAXPROCS as the number of workers
 	// (tests set it to read in parallel on one core).
@@ -110,7 +112,7 @@ func (p *Parser) parseParallel(l *loader, abs string, data []byte, withLines boo
 func cutChunks(data []byte, ver, procs int) []parChunk {
 	size := parChunkBytes
 	if size <= 0 {
-		size = max(len(data)/(procs*4), 64<<10)
+		size = max(len(data)/(procs*2), 64<<10)
 	}
 	var chunks []parChunk
 	start := 0
@@ -387,7 +389,7 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 		return nil
 	}
 	l.lines, l.tokens = nlines, ntok
-	return mergeChunks(p, l, abs, chunks, seq, seqComments, withLines)
+	return mergeChunks(p, l, abs, chunks, seq, seqComments, withLines, procs)
 }
 
 // sentinelGap appends the empty lines from line next up to line upto, the
@@ -503,6 +505,16 @@ func scanChunk(data []byte, start, end, ver int, radius, atDefer bool) (n int, d
 		// No line can need the load's loader.
 		return bytes.Count(data[start:end], []byte{'\n'}), nil, 0, nil
 	}
+	if ver < 16 && !radius && !atDefer {
+		if n, k, names, ok := scanAtLines(data, start, end, ver); ok {
+			return n, nil, k, names
+		}
+	}
+	return scanLines(data, start, end, ver, radius, atDefer)
+}
+
+// scanLines is scanChunk line by line.
+func scanLines(data []byte, start, end, ver int, radius, atDefer bool) (n int, deferred []parRange, atLines int, names []string) {
 	var seen map[string]bool
 	line := 0       // physical lines before pos
 	ls, ll := -1, 0 // the logical line's start and first line
@@ -540,6 +552,38 @@ func scanChunk(data []byte, start, end, ver int, radius, atDefer bool) (n int, d
 		pos, ls = next, -1
 	}
 	return line, deferred, atLines, names
+}
+
+// scanAtLines is scanChunk for 13–15 without a resolver, whose lines can
+// only need the load's loader for an @file: it reads only the lines that
+// hold a '@'. It reports false when one of them is continued or its names
+// are not plain (scanChunk then reads every line).
+func scanAtLines(data []byte, start, end, ver int) (n, atLines int, names []string, ok bool) {
+	var seen map[string]bool
+	for pos := start; pos < end; {
+		j := bytes.IndexByte(data[pos:end], '@')
+		if j < 0 {
+			break
+		}
+		at := pos + j
+		ls := start + bytes.LastIndexByte(data[start:at], '\n') + 1
+		next := end
+		if nl := bytes.IndexByte(data[at:end], '\n'); nl >= 0 {
+			next = at + nl + 1
+		}
+		b := data[ls:next]
+		if ver >= 14 && (continues(b) || ls > start && continues(data[lineStart(data, ls-1):ls])) {
+			return 0, 0, nil, false
+		}
+		if namesAt(b) {
+			if names, ok = atNamesOf(b, names, &seen); !ok {
+				return 0, 0, nil, false
+			}
+			atLines++
+		}
+		pos = next
+	}
+	return bytes.Count(data[start:end], []byte{'\n'}), atLines, names, true
 }
 
 // atNamesOf appends to names the @file names of line b not in *seen: the
@@ -668,10 +712,60 @@ func looseContains(b []byte, w string) bool {
 	return false
 }
 
+// mergeRules numbers, files and shares the options of the rules of chunks
+// with no deferred line among them, as mergeChunks does, chunk by chunk on
+// every core: the options each chunk shares are shared for the load first,
+// in chunk order, and each rule then looks its own up.
+func mergeRules(l *loader, chunks []parChunk, procs int) {
+	for i := range chunks {
+		sub := chunks[i].sub
+		for m, o := range sub.options {
+			if o != nil {
+				l.shareMerged(Method(m), o)
+			}
+		}
+		for _, os := range sub.optsByRaw {
+			for _, o := range os {
+				l.shareMerged(0, o) // options with tokens are shared by them, whatever the method
+			}
+		}
+	}
+	miss := make([]bool, len(chunks))
+	first := make([]int, len(chunks))
+	for i := 1; i < len(chunks); i++ {
+		first[i] = first[i-1] + len(chunks[i-1].b.rules)
+	}
+	parallelFor(len(chunks), procs, nil, func(i int) {
+		var file *ruleFile
+		for j, r := range chunks[i].b.rules {
+			r.number = int32(first[i] + j + 1)
+			// A chunk's rules keep its string table (their spans index
+			// it): each chunk has rule files of its own.
+			if file == nil || file.name != r.file.name || file.strs != r.file.strs || !sameText(file.text, r.file.text) || !slices.Equal(file.inc, r.file.inc) {
+				c := *r.file
+				file = &c
+			}
+			r.file = file
+			if o, ok := l.merged[r.opts]; ok {
+				r.opts = o
+			} else {
+				miss[i] = true
+			}
+		}
+	})
+	for i := range chunks {
+		if miss[i] {
+			for _, r := range chunks[i].b.rules {
+				r.opts = l.shareMerged(r.method, r.opts)
+			}
+		}
+	}
+}
+
 // mergeChunks puts the chunks' rules, lines and comments and those of the
 // deferred lines in file order, as a one-pass read numbers and shares
 // them.
-func mergeChunks(p *Parser, l *loader, abs string, chunks []parChunk, seq *builder, seqComments []Comment, withLines bool) *File {
+func mergeChunks(p *Parser, l *loader, abs string, chunks []parChunk, seq *builder, seqComments []Comment, withLines bool, procs int) *File {
 	f := &File{Path: abs, dialect: p.dialect()}
 	nr, nl, nc := 0, 0, len(seqComments)
 	for i := range chunks {
@@ -700,17 +794,22 @@ func mergeChunks(p *Parser, l *loader, abs string, chunks []parChunk, seq *build
 	}
 	f.Rules = append(f.Rules, dr...)
 	l.options = [len(methodNames)]*AuthOptions{}
-	var file *ruleFile
-	for i, r := range f.Rules {
-		r.number = int32(i + 1)
-		// A chunk's rules keep their chunk's string table (their spans
-		// index it); the rules of one file and one table share a ruleFile.
-		if file == nil || file.name != r.file.name || file.strs != r.file.strs || !sameText(file.text, r.file.text) || !slices.Equal(file.inc, r.file.inc) {
-			c := *r.file
-			file = &c
+	if seq == nil {
+		mergeRules(l, chunks, procs)
+	} else {
+		var file *ruleFile
+		for i, r := range f.Rules {
+			r.number = int32(i + 1)
+			// A chunk's rules keep their chunk's string table (their
+			// spans index it); the rules of one file and one table share
+			// a ruleFile.
+			if file == nil || file.name != r.file.name || file.strs != r.file.strs || !sameText(file.text, r.file.text) || !slices.Equal(file.inc, r.file.inc) {
+				c := *r.file
+				file = &c
+			}
+			r.file = file
+			r.opts = l.shareMerged(r.method, r.opts)
 		}
-		r.file = file
-		r.opts = l.shareMerged(r.method, r.opts)
 	}
 
 	if withLines {

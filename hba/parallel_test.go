@@ -727,3 +727,37 @@ func TestParallelReadAhead(t *testing.T) {
 		t.Errorf("MaxFiles 1 (two @files): %v, want a limit error", err)
 	}
 }
+
+// TestScanAtLines: the first pass's reading of the lines that hold a '@'
+// only (13–15) gives what reading every line gives, or says it cannot.
+func TestScanAtLines(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 2026))
+	pieces := []string{"local all all trust\n", "host @users,x @dbs 10.0.0.0/8 md5\n", "host a@b c 10.0.0.0/8 md5 # @c\n",
+		"local \"x @y\" @./users trust\n", "host @\"q\" all all md5\n", "local all @u1,\\\n@u2 trust\n",
+		"local all a\\\n@cont trust\n", "local\t@tab\r\n", "@lead\n", "x\\\r\n"}
+	fast, slow := 0, 0
+	for iter := 0; iter < 3000; iter++ {
+		var b strings.Builder
+		for range 1 + rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		data := []byte(b.String())
+		if rng.IntN(3) == 0 {
+			data = data[:rng.IntN(len(data)+1)]
+		}
+		ver := 13 + rng.IntN(3)
+		n, k, names, ok := scanAtLines(data, 0, len(data), ver)
+		wn, wd, wk, wnames := scanLines(data, 0, len(data), ver, false, false)
+		if !ok {
+			slow++
+			continue
+		}
+		fast++
+		if n != wn || k != wk || len(wd) != 0 || !slices.Equal(names, wnames) {
+			t.Fatalf("%d %q: at lines %d %d %v %q, every line %d %d %v %q", ver, data, n, k, ok, names, wn, wk, wd, wnames)
+		}
+	}
+	if fast < 300 || slow < 300 {
+		t.Fatalf("fast %d, slow %d: the inputs do not exercise both", fast, slow)
+	}
+}
