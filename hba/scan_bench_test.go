@@ -38,12 +38,7 @@ func BenchmarkParseRules(b *testing.B) {
 func BenchmarkTokenize(b *testing.B) {
 	for _, s := range loadShapes(b, b.TempDir()) {
 		b.Run("shape="+s.name, func(b *testing.B) {
-			data, err := os.ReadFile(s.path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			p := s.p
-			abs := p.absPath(s.path)
+			p, abs, data := s.main(b)
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -66,12 +61,7 @@ func BenchmarkTokenize(b *testing.B) {
 func BenchmarkScanLines(b *testing.B) {
 	for _, s := range loadShapes(b, b.TempDir()) {
 		b.Run("shape="+s.name, func(b *testing.B) {
-			data, err := os.ReadFile(s.path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			p := s.p
-			abs := p.absPath(s.path)
+			p, abs, data := s.main(b)
 			size := int64(len(data))
 			var lines []string
 			for len(data) > 0 {
@@ -98,4 +88,14 @@ func BenchmarkScanLines(b *testing.B) {
 			}
 		})
 	}
+}
+
+// main returns the shape's parser, its main file's absolute path and bytes.
+func (s *loadShape) main(b *testing.B) (Parser, string, []byte) {
+	b.Helper()
+	data, err := os.ReadFile(s.path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s.p, s.p.absPath(s.path), data
 }
