@@ -464,10 +464,7 @@ func (p *Parser) readAhead(l *loader, abs string, chunks []parChunk) *atCache {
 				continue
 			}
 			seen[name] = true
-			full := p.relPath(name, abs)
-			if l.ver <= 14 {
-				full = p.relPathOld(name, abs)
-			}
+			full := s.atPath(name, abs)
 			data, err := s.readCached(full)
 			if s.halted {
 				return nil
