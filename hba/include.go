@@ -153,20 +153,19 @@ func (l *loader) readCached(full string) ([]byte, error) {
 	if noFileCache {
 		return l.readFile(full)
 	}
+	f, ok := cachedFile{}, false
 	if b := l.atBase; b != nil {
-		if f, ok := b.files[full]; ok {
-			if err := l.checkContext(Position{Filename: full}); err != nil {
-				return nil, err
-			}
+		if f, ok = b.files[full]; ok {
 			l.useBase(f.id)
-			return f.data, f.err
-		}
-		if l.atFrozen {
+		} else if l.atFrozen {
 			return nil, l.frozenMiss()
 		}
 	}
 	c := l.cache()
-	if f, ok := c.files[full]; ok {
+	if !ok {
+		f, ok = c.files[full]
+	}
+	if ok {
 		if err := l.checkContext(Position{Filename: full}); err != nil {
 			return nil, err
 		}

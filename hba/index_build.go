@@ -240,6 +240,7 @@ func buildIndex(rules []*Rule) *index {
 			}
 		})
 	} else {
+		// A small file's index allocates no closure.
 		for i, r := range rules {
 			infos[i] = classify(r)
 		}

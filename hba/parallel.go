@@ -360,10 +360,14 @@ func (p *Parser) readChunks(l *loader, abs string, data []byte, withLines bool, 
 	if base != nil {
 		// The files read ahead count once each, when a part used them.
 		used := make([]bool, len(base.files))
-		for _, u := range append([][]bool{l.atUsed}, chunkUsed(chunks)...) {
+		mark := func(u []bool) {
 			for id, ok := range u {
 				used[id] = used[id] || ok
 			}
+		}
+		mark(l.atUsed)
+		for i := range chunks {
+			mark(chunks[i].sub.atUsed)
 		}
 		for _, f := range base.files {
 			if used[f.id] {
@@ -421,15 +425,6 @@ func blankLines(chunk []byte, base int, deferred []parRange) []byte {
 		at = d.end - base
 	}
 	return append(out, chunk[at:]...)
-}
-
-// chunkUsed returns which files of the shared @file cache each chunk used.
-func chunkUsed(chunks []parChunk) [][]bool {
-	u := make([][]bool, len(chunks))
-	for i := range chunks {
-		u[i] = chunks[i].sub.atUsed
-	}
-	return u
 }
 
 // readAhead reads and tokenizes, on a loader of its own, the @files the
