@@ -661,10 +661,11 @@ type filing struct {
 }
 
 // tableSize is the number of slots of a table of n keys: a power of two,
-// at most 2/3 full.
+// at most 4/5 full: a miss probes a few slots more than at 2/3, but 100,000
+// keys take 131,072 slots (1 MiB) rather than 262,144.
 func tableSize(n int) int {
 	size := 8
-	for size < n+n/2 {
+	for size < n+n/4 {
 		size <<= 1
 	}
 	return size
