@@ -308,7 +308,7 @@ func TestAtFileReadOnce(t *testing.T) {
 		if rs[3].dbNames()[1].kind != nameLiteral || rs[3].userNames()[1].kind != nameRole {
 			t.Errorf("version %d: +g is %v in the database column, %v in the user column", v, rs[3].dbNames()[1].kind, rs[3].userNames()[1].kind)
 		}
-		if v >= 16 && (rs[1].regexp(int(rs[1].ndb)+3) == nil || rs[3].regexp(3) == nil || rs[3].regexp(int(rs[3].ndb)+3) == nil) {
+		if v >= 16 && (rs[1].regexp(int(rs[1].nDB())+3) == nil || rs[3].regexp(3) == nil || rs[3].regexp(int(rs[3].nDB())+3) == nil) {
 			t.Errorf("version %d: a /regex of a shared column has no compiled expression", v)
 		}
 	}

@@ -111,7 +111,7 @@ func (rs *Ruleset) Explain(ctx context.Context, c Conn) Trace {
 func (rs *Ruleset) missReason(r *Rule, col Column, st *matchState) string {
 	c := &st.conn
 	switch {
-	case r.never:
+	case r.never():
 		return r.Warning()
 	case col == ColumnType && c.Local:
 		return "connection type " + r.Type().String() + " is for TCP connections; this connection is over the Unix-domain socket"
@@ -220,7 +220,7 @@ func sameHostNetMiss(kind AddrKind, ifaddrs []netip.Prefix, ip netip.Addr) strin
 // client's name differs, or the check failed for the connection at this
 // rule or at an earlier one.
 func (rs *Ruleset) hostNameMiss(r *Rule, st *matchState) string {
-	h := r.str(r.atext)
+	h := r.addrText()
 	ip := st.conn.Addr.String()
 	if st.hstate != hostFailed {
 		if strings.HasPrefix(h, ".") {

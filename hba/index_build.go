@@ -29,7 +29,7 @@ type ruleInfo struct {
 
 func classify(r *Rule) ruleInfo {
 	var ri ruleInfo
-	if r.never || !r.typ.IsValid() {
+	if r.never() || !r.typ.IsValid() {
 		return ri
 	}
 	ri.pure = true
@@ -60,7 +60,7 @@ func classify(r *Rule) ruleInfo {
 			ri.pure = false
 			ri.userKey = false
 		case nameRegex:
-			if r.regexp(int(r.ndb) + i).CanFail() {
+			if r.regexp(int(r.nDB()) + i).CanFail() {
 				ri.pure = false
 			}
 			ri.userKey = false
@@ -76,7 +76,7 @@ func classify(r *Rule) ruleInfo {
 	case AddrAll:
 		ri.in4, ri.in6 = true, true
 	case AddrIP:
-		ri.in4, ri.in6 = r.v4, !r.v4
+		ri.in4, ri.in6 = r.v4(), !r.v4()
 		if r.bits != noBits {
 			ri.ipKey = true // the prefix r.ip/r.bits
 		}
@@ -351,7 +351,7 @@ func (p *partition) buildSmall(rules []*Rule, infos []ruleInfo, m []int32, ipv4 
 	p.scan = make([]scanRule, len(m))
 	n := 0
 	for _, i := range m {
-		n += int(rules[i].ndb + rules[i].nuser)
+		n += int(rules[i].nDB() + rules[i].nUser())
 	}
 	strs := make([]scanName, 0, n) // every rule's literal names, in one array
 	if ipv4 {
@@ -403,7 +403,7 @@ func newScanRule(r *Rule, ipv4 bool, strs *[]scanName) (f scanRule, conn uint8, 
 		conn = 1<<0 | 1<<1
 	}
 	if r.typ != Local && r.akind == AddrIP {
-		if ipv4 && r.v4 {
+		if ipv4 && r.v4() {
 			ip, m := r.addr().As4(), r.mask().As4()
 			mask = binary.BigEndian.Uint32(m[:])
 			net = binary.BigEndian.Uint32(ip[:]) & mask
@@ -472,7 +472,7 @@ func (p *partition) buildKeyed(b *buildState, m []int32) {
 		n := 0
 		for _, i := range m {
 			if ri := &infos[i]; ri.dbKey && !ri.pure {
-				n += int(rules[i].ndb)
+				n += int(rules[i].nDB())
 			}
 		}
 		b.reserve(n)
@@ -523,9 +523,9 @@ func (p *partition) fileByName(b *buildState, m []int32, k uint8) (t, gt table) 
 		switch {
 		case filed[i] != k:
 		case k == kDB && infos[i].dbG == 0:
-			n += int(rules[i].ndb)
+			n += int(rules[i].nDB())
 		case k == kUser && infos[i].userG == 0:
-			n += int(rules[i].nuser)
+			n += int(rules[i].nUser())
 		}
 	}
 	b.reserve(n)

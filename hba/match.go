@@ -206,7 +206,7 @@ func (rs *Ruleset) decideLinear(st *matchState) Decision {
 // need no state.
 func (r *Rule) test(st *matchState) verdict {
 	c := &st.conn
-	if r.never {
+	if r.never() {
 		return verdict(r.neverColumn())
 	}
 	if col := r.connTest(c); col != 0 {
@@ -405,7 +405,7 @@ func (r *Rule) matchHostName(st *matchState) (ok, unresolved bool) {
 		st.hostname = strings.TrimSuffix(names[0], ".")
 		st.hstate = hostKnown
 	}
-	if !hostNameIs(st.hostname, r.str(r.atext)) {
+	if !hostNameIs(st.hostname, r.addrText()) {
 		return false, false
 	}
 	if st.hstate == hostVerified {
@@ -524,7 +524,7 @@ func (r *Rule) matchUser(user string, st *matchState) (ok, unresolved bool) {
 				return ok, un
 			}
 		case nameRegex:
-			if ok, un := r.matchRegex(int(r.ndb)+j, user, st); ok || un {
+			if ok, un := r.matchRegex(int(r.nDB())+j, user, st); ok || un {
 				return ok, un
 			}
 		}

@@ -119,7 +119,7 @@ func sameStrings(a, b *Rule) string {
 	if a.Raw() != b.Raw() {
 		return fmt.Sprintf("raw %q, want %q", b.Raw(), a.Raw())
 	}
-	if a.str(a.atext) != b.str(b.atext) {
+	if a.addrText() != b.addrText() {
 		return "address texts differ"
 	}
 	if a.akind == AddrIP && (a.addr() != b.addr() || a.mask() != b.mask()) {
@@ -142,7 +142,7 @@ func sameStrings(a, b *Rule) string {
 			}
 		}
 	}
-	if a.x {
+	if a.hasExt() {
 		ea, eb := a.file.strs.exts[a.ip], b.file.strs.exts[b.ip]
 		if d := deepDiff(reflect.ValueOf(ea), reflect.ValueOf(eb), "ext"); d != "" {
 			return d

@@ -43,13 +43,13 @@ func (p *Parser) parseRule(ctx context.Context, tl *tokLine, r *Rule, a *nameAre
 	switch r.typ {
 	case HostSSL:
 		if !p.Features.Has(FeatureSSL) {
-			r.warn, r.never = warnSSLNotSupported, true
+			r.warn, r.fl = warnSSLNotSupported, r.fl|flNever
 		} else if !p.SSL {
-			r.warn, r.never = warnSSLDisabled, true
+			r.warn, r.fl = warnSSLDisabled, r.fl|flNever
 		}
 	case HostGSSEnc:
 		if !p.Features.Has(FeatureGSSAPI) {
-			r.warn, r.never = warnGSSNotSupported, true
+			r.warn, r.fl = warnGSSNotSupported, r.fl|flNever
 		}
 	}
 	fields = fields[1:]
@@ -104,7 +104,7 @@ func parseAddress(tl *tokLine, r *Rule, fields [][]token) ([][]token, *Error) {
 	}
 	t := fields[0][0]
 	fields = fields[1:]
-	r.atext = r.spanOf(t)
+	r.setAddrText(t)
 	switch {
 	case !t.quoted && t.s == "all":
 		r.akind = AddrAll
@@ -390,13 +390,13 @@ func (r *Rule) setMask(m netip.Addr) {
 // record of the load is made.
 func (r *Rule) extra() *ruleExt {
 	tab := r.file.strs
-	if !r.x {
+	if !r.hasExt() {
 		var e ruleExt
 		if r.akind == AddrIP {
 			e.ip = r.ip16()
 		}
 		tab.exts = append(tab.exts, e)
-		r.ip, r.x = uint32(len(tab.exts)-1), true
+		r.ip, r.fl = uint32(len(tab.exts)-1), r.fl|flExt
 	}
 	return &tab.exts[r.ip]
 }
@@ -492,7 +492,7 @@ func (a *nameArena) shared(tab *strTable, toks []token, db bool) (c colRef, ok b
 func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, a *nameArena, lazy bool) *Error {
 	base := 0
 	if !db {
-		base = int(r.ndb)
+		base = int(r.nDB())
 	}
 	tab := r.file.strs
 	var c colRef
@@ -552,11 +552,7 @@ func (p *Parser) compileNames(tl *tokLine, r *Rule, toks []token, db bool, a *na
 			a.cols[key] = c
 		}
 	}
-	if db {
-		r.dbs, r.ndb = c.off, c.n
-	} else {
-		r.users, r.nuser = c.off, c.n
-	}
+	r.setColumn(db, c.off, c.n)
 	return nil
 }
 

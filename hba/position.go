@@ -80,7 +80,7 @@ func (r *Rule) ColumnPos(c Column) Position {
 			return Position{}
 		}
 		field = 3
-		if r.akind == AddrIP && !strings.Contains(r.str(r.atext), "/") {
+		if r.akind == AddrIP && !strings.Contains(r.addrText(), "/") {
 			n = 2 // the netmask is a field of its own
 		}
 	default:

@@ -281,29 +281,41 @@ func itoa(n int) string {
 type Rule struct {
 	file *ruleFile
 	opts *AuthOptions
-	// The database and the user column: names file.strs.names[dbs:][:ndb]
-	// and [users:][:nuser] (see dbNames). A column of @file names only may
-	// be shared with other rules of the load that name the same file.
+	// The database and the user column: names file.strs.names[dbs:][:nDB()]
+	// and [users:][:nUser()] (see dbNames). A column of @file names only
+	// may be shared with other rules of the load that name the same file.
+	// nn holds the two counts, 16 bits each, or is bigCols.
 	dbs, users uint32
-	ndb, nuser uint32
+	nn         uint32
 	// ip is, for an AddrIP rule without a side record, the IPv4 address
 	// (big-endian value) when v4, else the index of the IPv6 address in
-	// file.strs.ip6; with a side record (x), the index of the record in
+	// file.strs.ip6; with a side record (flExt), the index of the record in
 	// file.strs.exts, which holds the address. Addresses have no zone.
 	ip     uint32
 	line   int32
 	number int32
-	raw    span // the logical line, in file.text or in the load's table
-	atext  span // the address token as written
+	atext  uint32 // the address token as written (addrText)
+	raw    span   // the logical line, in file.text or in the load's table
 	typ    ConnType
 	method Method
 	akind  AddrKind
 	bits   uint8 // prefix length of a contiguous mask; noBits when the side record holds the mask
 	warn   ruleWarning
-	never  bool
-	v4     bool
-	x      bool // the rule has a side record (ip indexes file.strs.exts)
+	fl     ruleFlags
 }
+
+// ruleFlags are a rule's yes-or-no facts.
+type ruleFlags uint8
+
+const (
+	flNever ruleFlags = 1 << iota // the rule cannot match (Warning says why)
+	flV4                          // an AddrIP rule's address is IPv4
+	flExt                         // the rule has a side record (ip indexes file.strs.exts)
+)
+
+func (r *Rule) never() bool  { return r.fl&flNever != 0 }
+func (r *Rule) v4() bool     { return r.fl&flV4 != 0 }
+func (r *Rule) hasExt() bool { return r.fl&flExt != 0 }
 
 // ruleFile is what the rules of one file share.
 type ruleFile struct {
@@ -325,7 +337,9 @@ func sameText(a, b string) bool {
 
 // ruleExt holds the parts of a rule that few rules have.
 type ruleExt struct {
-	ip   [16]byte       // the address of an AddrIP rule (the first 4 bytes when v4)
+	ip   [16]byte // the address of an AddrIP rule (the first 4 bytes when v4)
+	ndb  uint32   // the counts of names when Rule.nn is bigCols
+	nuse uint32
 	mask netip.Addr     // a mask that is not a prefix
 	res  []*pgre.Regexp // compiled /regex names, aligned with dbNames() then userNames()
 }
@@ -446,6 +460,33 @@ func (r *Rule) spanOf(t token) span {
 	return r.tableSpan(t.s)
 }
 
+// atTable in Rule.atext marks the index of the address token in the
+// load's table; without it, atext is the token's offset in the line (15
+// bits) above its length (16 bits).
+const atTable = 1 << 31
+
+// setAddrText sets the rule's address token as written, t, which the line
+// (setRaw) holds when t.at > 0.
+func (r *Rule) setAddrText(t token) {
+	switch {
+	case t.at > 0 && t.at-1 < 1<<15 && len(t.s) < 1<<16:
+		r.atext = uint32(t.at-1)<<16 | uint32(len(t.s))
+	case t.at < 0:
+		r.atext = atTable | uint32(-t.at-1)
+	default:
+		r.atext = atTable | r.tableSpan(t.s).off()
+	}
+}
+
+// addrText returns the address token as written ("" for a local rule).
+func (r *Rule) addrText() string {
+	if r.atext&atTable != 0 {
+		return r.file.strs.s[r.atext&^atTable]
+	}
+	o, n := r.atext>>16, r.atext&0xffff
+	return r.str(r.raw)[o : o+n]
+}
+
 // noBits in Rule.bits means the mask is not contiguous.
 const noBits = 0xff
 
@@ -513,22 +554,62 @@ func (r *Rule) Databases() []Token { return r.tokens(r.dbNames()) }
 // Users returns the user column's tokens after @file expansion.
 func (r *Rule) Users() []Token { return r.tokens(r.userNames()) }
 
+// bigCols in Rule.nn says that a column has 0xffff names or more: the
+// side record holds the counts.
+const bigCols = 0xffffffff
+
+// nDB returns the number of names of the database column.
+func (r *Rule) nDB() uint32 {
+	if r.nn == bigCols {
+		return r.file.strs.exts[r.ip].ndb
+	}
+	return r.nn & 0xffff
+}
+
+// nUser returns the number of names of the user column.
+func (r *Rule) nUser() uint32 {
+	if r.nn == bigCols {
+		return r.file.strs.exts[r.ip].nuse
+	}
+	return r.nn >> 16
+}
+
+// setColumn sets the database (db) or the user column to the n names
+// file.strs.names[off:].
+func (r *Rule) setColumn(db bool, off, n uint32) {
+	nd, nu := r.nDB(), r.nUser()
+	if db {
+		r.dbs, nd = off, n
+	} else {
+		r.users, nu = off, n
+	}
+	if r.nn != bigCols && nd < 0xffff && nu < 0xffff {
+		r.nn = nd | nu<<16
+		return
+	}
+	e := r.extra()
+	e.ndb, e.nuse = nd, nu
+	r.nn = bigCols
+}
+
 // dbNames returns the names of the database column. The slice is shared
 // and must not be modified.
 func (r *Rule) dbNames() []name {
-	if r.ndb == 0 {
+	n := r.nDB()
+	if n == 0 {
 		return nil
 	}
-	return r.file.strs.names[r.dbs : r.dbs+r.ndb : r.dbs+r.ndb]
+	return r.file.strs.names[r.dbs : r.dbs+n : r.dbs+n]
 }
 
 // userNames returns the names of the user column, shared as dbNames. The
-// regular expression of userNames()[j] is regexp(ndb+j).
+// regular expression of userNames()[j] is regexp(nDB()+j).
 func (r *Rule) userNames() []name {
-	if r.nuser == 0 {
+	n := r.nUser()
+	if n == 0 {
 		return nil
 	}
-	return r.file.strs.names[r.users : r.users+r.nuser : r.users+r.nuser]
+	return r.file.strs.names[r.users : r.users+n : r.users+n]
 }
 
 func (r *Rule) tokens(ns []name) []Token {
@@ -544,7 +625,7 @@ func (r *Rule) Address() Address {
 	if r.akind == AddrNone {
 		return Address{}
 	}
-	a := Address{Kind: r.akind, Text: r.str(r.atext)}
+	a := Address{Kind: r.akind, Text: r.addrText()}
 	switch r.akind {
 	case AddrIP:
 		a.IP, a.Mask = r.addr(), r.mask()
@@ -557,7 +638,7 @@ func (r *Rule) Address() Address {
 // addr returns the address of an AddrIP rule.
 func (r *Rule) addr() netip.Addr {
 	b := r.ip16()
-	if r.v4 {
+	if r.v4() {
 		return netip.AddrFrom4([4]byte(b[:4]))
 	}
 	return netip.AddrFrom16(b)
@@ -567,9 +648,9 @@ func (r *Rule) addr() netip.Addr {
 func (r *Rule) ip16() [16]byte {
 	var b [16]byte
 	switch {
-	case r.x:
+	case r.hasExt():
 		return r.file.strs.exts[r.ip].ip
-	case r.v4:
+	case r.v4():
 		binary.BigEndian.PutUint32(b[:4], r.ip)
 		return b
 	}
@@ -580,18 +661,21 @@ func (r *Rule) ip16() [16]byte {
 // side record when the rule has one, in r.ip when IPv4, else in the
 // load's table of IPv6 addresses.
 func (r *Rule) setAddr(a netip.Addr) {
-	r.v4 = a.Is4()
+	r.fl &^= flV4
+	if a.Is4() {
+		r.fl |= flV4
+	}
 	var b [16]byte
-	if r.v4 {
+	if r.v4() {
 		x := a.As4()
 		copy(b[:], x[:])
 	} else {
 		b = a.As16()
 	}
 	switch {
-	case r.x:
+	case r.hasExt():
 		r.file.strs.exts[r.ip].ip = b
-	case r.v4:
+	case r.v4():
 		r.ip = binary.BigEndian.Uint32(b[:4])
 	default:
 		tab := r.file.strs
@@ -607,7 +691,7 @@ func (r *Rule) mask() netip.Addr {
 	}
 	var b [16]byte
 	n := 4
-	if !r.v4 {
+	if !r.v4() {
 		n = 16
 	}
 	for i := 0; i < int(r.bits); i++ {
@@ -641,7 +725,7 @@ func (r *Rule) Warning() string { return warningTexts[r.warn] }
 
 // Never reports whether the rule loads but no connection can ever match it
 // (hostssl with SSL off, hostgssenc without GSSAPI).
-func (r *Rule) Never() bool { return r.never }
+func (r *Rule) Never() bool { return r.never() }
 
 // ViewOptions returns the options column PostgreSQL's pg_hba_file_rules view
 // shows for the rule (nil when it shows NULL). The slice is shared and must
@@ -756,7 +840,7 @@ func (o *AuthOptions) hash(seed maphash.Seed) uint64 {
 // contains reports whether ip is inside the range of an AddrIP rule; false
 // across address families, as in PostgreSQL. The zone is ignored.
 func (r *Rule) contains(ip netip.Addr) bool {
-	if ip.Is4() != r.v4 {
+	if ip.Is4() != r.v4() {
 		return false
 	}
 	if r.bits == noBits {
@@ -765,7 +849,7 @@ func (r *Rule) contains(ip netip.Addr) bool {
 	if ip.Is4() {
 		x := ip.As4()
 		a := r.ip
-		if r.x {
+		if r.hasExt() {
 			b := r.ip16()
 			a = binary.BigEndian.Uint32(b[:4])
 		}
@@ -798,7 +882,7 @@ type nameMatcher struct {
 func (r *Rule) matchers(db bool) []nameMatcher {
 	ns, lo := r.dbNames(), 0
 	if !db {
-		ns, lo = r.userNames(), int(r.ndb)
+		ns, lo = r.userNames(), int(r.nDB())
 	}
 	out := make([]nameMatcher, 0, len(ns))
 	for j, n := range ns {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -83,8 +84,8 @@ local sameuser,"sameuser" all peer map=m
 	// Only strings that are not in the line take room of their own, in
 	// the load's table; only a mask that is not a prefix needs a side
 	// record.
-	if rs[3].x || !rs[2].x || rs[0].x {
-		t.Errorf("side records: %v, %v, %v", rs[3].x, rs[2].x, rs[0].x)
+	if rs[3].hasExt() || !rs[2].hasExt() || rs[0].hasExt() {
+		t.Errorf("side records: %v, %v, %v", rs[3].hasExt(), rs[2].hasExt(), rs[0].hasExt())
 	}
 	// A quoted name whose quotes only enclose it ("b c", "+g", "all",
 	// "sameuser") is in the line too; x"y"z and @file names are not.
@@ -223,14 +224,14 @@ func TestAuthOptionsEqual(t *testing.T) {
 }
 
 // TestRuleSize guards the size of Rule, which a Ruleset holds for every
-// rule of its file (BenchmarkLoad's B/rule): 64 bytes on 64-bit systems,
+// rule of its file (BenchmarkLoad's B/rule): 56 bytes on 64-bit systems,
 // two of them pointers; a name is 8 bytes.
 func TestRuleSize(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		t.Skip("sizes are for 64-bit systems")
 	}
-	if n := unsafe.Sizeof(Rule{}); n > 64 {
-		t.Errorf("Rule is %d bytes, more than 64", n)
+	if n := unsafe.Sizeof(Rule{}); n > 56 {
+		t.Errorf("Rule is %d bytes, more than 56", n)
 	}
 	if n := unsafe.Sizeof(name{}); n > 8 {
 		t.Errorf("name is %d bytes, more than 8", n)
@@ -261,6 +262,7 @@ func TestRuleCompactEdges(t *testing.T) {
 		raw        string
 		dbs, users []Token
 		ip, mask   string
+		at         string // the address as written, when not the line's fourth field
 	}
 	tok := func(v string) Token { return Token{Value: v} }
 	cases := []want{
@@ -271,7 +273,8 @@ func TestRuleCompactEdges(t *testing.T) {
 		{raw: "host d5 /^w$ 10.0.0.0 255.0.255.0 trust", dbs: []Token{tok("d5")}, users: []Token{tok("/^w$")}, ip: "10.0.0.0", mask: "255.0.255.0"},
 		{raw: "host d6 u6 2001:db8:1::/64 md5", dbs: []Token{tok("d6")}, users: []Token{tok("u6")}, ip: "2001:db8:1::", mask: "ffff:ffff:ffff:ffff::"},
 		{raw: "host " + long + " u7 10.0.0.7/32 md5", dbs: []Token{tok(long)}, users: []Token{tok("u7")}, ip: "10.0.0.7", mask: "255.255.255.255"},
-		{raw: "host d8,\"q 8\" u8 all md5 ", dbs: []Token{tok("d8"), {Value: "q 8", Quoted: true}}, users: []Token{tok("u8")}},
+		{raw: "host d8,\"q 8\" u8 all md5 ", dbs: []Token{tok("d8"), {Value: "q 8", Quoted: true}}, users: []Token{tok("u8")}, at: "all"},
+		{raw: "host d10 u10 \"10.0.0.10/32\" md5", dbs: []Token{tok("d10")}, users: []Token{tok("u10")}, ip: "10.0.0.10", mask: "255.255.255.255", at: "10.0.0.10/32"},
 	}
 	var b strings.Builder
 	for _, c := range cases {
@@ -294,6 +297,13 @@ func TestRuleCompactEdges(t *testing.T) {
 		if a := r.Address(); c.ip != "" && (a.Kind != AddrIP || a.IP.String() != c.ip || a.Mask.String() != c.mask) {
 			t.Errorf("rule %d: address %+v, want %s %s", i, a, c.ip, c.mask)
 		}
+		at := c.at
+		if at == "" {
+			at = strings.Fields(c.raw)[3]
+		}
+		if a := r.Address(); a.Text != at {
+			t.Errorf("rule %d: address as written %.40q, want %.40q", i, a.Text, at)
+		}
 		// A line shorter than a span's length is a span of the text.
 		if r.raw.ext() != (len(c.raw) >= extLen) {
 			t.Errorf("rule %d: line in the table %v", i, r.raw.ext())
@@ -307,12 +317,12 @@ func TestRuleCompactEdges(t *testing.T) {
 		}
 	}
 	r := f.Rules[len(cases)]
-	if r.Raw() != "host d9  u9 all md5" || !r.raw.ext() || r.Databases()[0].Value != "d9" || r.Users()[0].Value != "u9" {
+	if r.Raw() != "host d9  u9 all md5" || !r.raw.ext() || r.Address().Text != "all" || r.Databases()[0].Value != "d9" || r.Users()[0].Value != "u9" {
 		t.Errorf("continued rule: raw %q dbs %v users %v", r.Raw(), r.Databases(), r.Users())
 	}
-	if f.Rules[0].file.text == "" || f.Rules[0].x || !f.Rules[1].x || !f.Rules[2].x || !f.Rules[4].x || f.Rules[5].x {
+	if f.Rules[0].file.text == "" || f.Rules[0].hasExt() || !f.Rules[1].hasExt() || !f.Rules[2].hasExt() || !f.Rules[4].hasExt() || f.Rules[5].hasExt() {
 		t.Errorf("text %d bytes; side records %v %v %v %v %v", len(f.Rules[0].file.text),
-			f.Rules[0].x, f.Rules[1].x, f.Rules[2].x, f.Rules[4].x, f.Rules[5].x)
+			f.Rules[0].hasExt(), f.Rules[1].hasExt(), f.Rules[2].hasExt(), f.Rules[4].hasExt(), f.Rules[5].hasExt())
 	}
 	// Matching reads the compact address forms the same way.
 	for i, c := range []struct {
@@ -321,6 +331,49 @@ func TestRuleCompactEdges(t *testing.T) {
 	}{{"10.1.2.9", true}, {"10.1.3.9", true}, {"2001:db8:0:ff::1", true}, {"fd00:ff:1::", false}, {"10.7.0.7", true}, {"2001:db8:1::9", true}, {"10.0.0.7", true}} {
 		if got := f.Rules[i].contains(netip.MustParseAddr(c.addr)); got != c.ok {
 			t.Errorf("rule %d contains %s = %v", i, c.addr, got)
+		}
+	}
+}
+
+// TestRuleBigColumns: a column of 0xffff names or more keeps its counts in
+// the rule's side record (Rule.nn is bigCols); the names, matching and the
+// index read them as they read a small column's.
+func TestRuleBigColumns(t *testing.T) {
+	col := func(prefix string, n int) string {
+		var b strings.Builder
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(prefix + strconv.Itoa(i))
+		}
+		return b.String()
+	}
+	for _, c := range []struct{ ndb, nuser int }{{3, 70000}, {70000, 2}, {0xffff, 0xfffe}, {0xfffe, 0xfffe}} {
+		text := "host " + col("d", c.ndb) + " " + col("u", c.nuser) + " 10.0.0.0/8 md5\nhost all all 0.0.0.0/0 reject\n"
+		rs, err := (&Parser{Version: 16}).LoadBytes("/x/pg_hba.conf", []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rs.Rules()[0]
+		if big := c.ndb >= 0xffff || c.nuser >= 0xffff; (r.nn == bigCols) != big || r.hasExt() != big {
+			t.Errorf("%v: nn %#x, side record %v", c, r.nn, r.hasExt())
+		}
+		if len(r.Databases()) != c.ndb || len(r.Users()) != c.nuser || r.Users()[c.nuser-1].Value != "u"+strconv.Itoa(c.nuser-1) {
+			t.Errorf("%v: %d databases, %d users", c, len(r.Databases()), len(r.Users()))
+		}
+		if a := r.Address(); a.IP != netip.MustParseAddr("10.0.0.0") || a.Mask != netip.MustParseAddr("255.0.0.0") {
+			t.Errorf("%v: address %+v", c, a)
+		}
+		ctx := context.Background()
+		for _, p := range []struct {
+			db, user string
+			line     int
+		}{{"d0", "u0", 1}, {"d" + strconv.Itoa(c.ndb-1), "u" + strconv.Itoa(c.nuser-1), 1}, {"d" + strconv.Itoa(c.ndb), "u0", 2}, {"d0", "u" + strconv.Itoa(c.nuser), 2}} {
+			d := rs.Decide(ctx, Conn{Addr: netip.MustParseAddr("10.1.2.3"), Database: p.db, User: p.user})
+			if d.Rule == nil || d.Rule.Pos().Line != p.line {
+				t.Errorf("%v: %s/%s decided %v at %v, want line %d", c, p.db, p.user, d.Outcome, d.Rule.Pos(), p.line)
+			}
 		}
 	}
 }
